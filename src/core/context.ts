@@ -1,0 +1,126 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { describeValue, InvalidArgumentError } from './errors.js';
+
+/** The span that is running, as the request context sees it. The performance module fills it in. */
+export interface ActiveSpan {
+  /** Operation name, e.g. `UserService.authenticate` or `http.request`. */
+  readonly name: string;
+  /** The span this one was opened in, if any. */
+  readonly parent: ActiveSpan | undefined;
+}
+
+/** What the package knows about the unit of work in progress (usually one incoming request). */
+export interface RequestContext {
+  /**
+   * Ties together every log line, span and event of one request. `undefined` when a span was opened
+   * outside {@link withContext} (and outside any adapter's request).
+   */
+  readonly correlationId: string | undefined;
+  /** The innermost span opened in this context, if any. */
+  readonly span: ActiveSpan | undefined;
+}
+
+/** Options of {@link withContext}. */
+export interface ContextOptions {
+  /** Reuse this id (an inbound `x-request-id`, say) instead of generating one. */
+  correlationId?: string;
+}
+
+const storage = new AsyncLocalStorage<RequestContext>();
+const CORRELATION_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+
+/**
+ * Whether `value` can be used as a correlation id: 1 to 128 characters from a safe set (letters,
+ * digits and `._:@/+=-`), so an inbound header cannot inject anything into logs or responses.
+ *
+ * @example
+ * ```ts
+ * isValidCorrelationId(req.headers['x-request-id']); // false for undefined, '', or 'a\nb'
+ * ```
+ */
+export function isValidCorrelationId(value: unknown): value is string {
+  return typeof value === 'string' && CORRELATION_ID.test(value);
+}
+
+/**
+ * Runs `fn` in a new request context with its own correlation id, which {@link getCorrelationId}
+ * returns anywhere below it, across `await`s and timers. Returns what `fn` returns.
+ *
+ * @example
+ * ```ts
+ * await withContext({ correlationId: req.headers['x-request-id'] }, async () => {
+ *   logger.info(getCorrelationId()); // the inbound id
+ * });
+ * ```
+ */
+export function withContext<T>(fn: () => T): T;
+export function withContext<T>(options: ContextOptions, fn: () => T): T;
+export function withContext<T>(first: ContextOptions | (() => T), second?: () => T): T {
+  const fn = typeof first === 'function' ? first : second;
+  const options = typeof first === 'function' ? {} : (first ?? {});
+  if (typeof fn !== 'function') {
+    throw new InvalidArgumentError('withContext needs a function to run', {
+      argument: 'fn',
+      value: fn,
+      expected: 'a function',
+    });
+  }
+  const { correlationId } = options;
+  if (correlationId !== undefined && !isValidCorrelationId(correlationId)) {
+    throw new InvalidArgumentError(
+      `correlationId=${describeValue(correlationId)} is invalid: expected 1 to 128 characters from [A-Za-z0-9._:@/+=-]`,
+      { argument: 'correlationId', value: correlationId, expected: 'a safe id string' },
+    );
+  }
+  return storage.run({ correlationId: correlationId ?? randomUUID(), span: undefined }, fn);
+}
+
+/**
+ * The correlation id of the current request context, or `undefined` outside one.
+ *
+ * @example
+ * ```ts
+ * res.setHeader('x-request-id', getCorrelationId() ?? 'none');
+ * ```
+ */
+export function getCorrelationId(): string | undefined {
+  return storage.getStore()?.correlationId;
+}
+
+/**
+ * The current request context (correlation id and innermost span), or `undefined` outside one.
+ *
+ * @example
+ * ```ts
+ * const span = getContext()?.span; // e.g. { name: 'UserService.login', parent: { name: 'http.request' } }
+ * ```
+ */
+export function getContext(): RequestContext | undefined {
+  return storage.getStore();
+}
+
+/** @internal The current context without the public wrapper, for hot paths. */
+export function currentContext(): RequestContext | undefined {
+  return storage.getStore();
+}
+
+/**
+ * @internal Runs `fn` with `span` as the innermost span, keeping the surrounding correlation id.
+ */
+export function runInSpan<R>(
+  span: ActiveSpan,
+  parent: RequestContext | undefined,
+  fn: (...args: any[]) => R,
+  thisArg: unknown,
+  args: readonly unknown[],
+): R {
+  // Reflect.apply as the callback avoids allocating a closure per call on this hot path.
+  return storage.run(
+    { correlationId: parent?.correlationId, span },
+    Reflect.apply as (f: typeof fn, t: unknown, a: readonly unknown[]) => R,
+    fn,
+    thisArg,
+    args,
+  );
+}

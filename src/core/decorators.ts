@@ -1,0 +1,195 @@
+import { InvalidArgumentError } from './errors.js';
+
+/** Any function; the wrappers below keep its exact type. */
+export type AnyFunction = (this: any, ...args: any[]) => any;
+
+/**
+ * A method decorator that works in both TypeScript compilation modes from one export:
+ * standard (TC39) decorators, the default since TypeScript 5, and legacy `experimentalDecorators`,
+ * which NestJS and many existing code bases use.
+ */
+export interface DualMethodDecorator {
+  /** Standard decorator form. */
+  <This, Args extends any[], Return>(
+    value: (this: This, ...args: Args) => Return,
+    context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Return>,
+  ): (this: This, ...args: Args) => Return;
+  /** Legacy (`experimentalDecorators`) form. */
+  (target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): void;
+}
+
+/** Where a decorator was applied, handed to the wrapper factory. */
+export interface DecoratedMethod {
+  /** The method's name (a symbol's description for symbol-keyed methods). */
+  readonly methodName: string;
+  /** Whether the method is static. */
+  readonly isStatic: boolean;
+  /**
+   * The name of the class that declares the method. Standard decorators do not see the class, so the
+   * name is found from the first call's `this` and remembered.
+   */
+  className(thisArg: unknown): string;
+}
+
+/**
+ * Builds a {@link DualMethodDecorator} from a wrapper factory. The wrapper replaces the method; its
+ * `name`, `length`, own properties and reflect-metadata (when `reflect-metadata` is loaded by the
+ * host) are copied from the original so frameworks that read them (NestJS route handlers, for one)
+ * see no difference.
+ *
+ * @param decoratorName - used in error messages.
+ * @param wrap - returns the replacement for `original`; called once per decorated method.
+ * @example
+ * ```ts
+ * const Logged = () =>
+ *   createMethodDecorator('Logged', (original, site) =>
+ *     function (this: unknown, ...args: unknown[]) {
+ *       console.log(`${site.className(this)}.${site.methodName}`);
+ *       return original.apply(this, args);
+ *     },
+ *   );
+ * ```
+ */
+export function createMethodDecorator(
+  decoratorName: string,
+  wrap: (original: AnyFunction, site: DecoratedMethod) => AnyFunction,
+): DualMethodDecorator {
+  function decorator(
+    value: unknown,
+    context: unknown,
+    descriptor?: PropertyDescriptor,
+  ): AnyFunction | undefined {
+    if (isStandardContext(context)) {
+      if (context.kind !== 'method' || typeof value !== 'function') {
+        throw misuse(decoratorName, `a ${String(context.kind)}`);
+      }
+      const site = describe(String(keyName(context.name)), context.static, undefined, context.name);
+      const wrapped = wrap(value as AnyFunction, site);
+      site.bind(wrapped);
+      copyFunctionMetadata(value as AnyFunction, wrapped);
+      return wrapped;
+    }
+    if (
+      descriptor !== undefined &&
+      typeof descriptor === 'object' &&
+      (typeof context === 'string' || typeof context === 'symbol')
+    ) {
+      const original = descriptor.value;
+      if (typeof original !== 'function') {
+        throw misuse(
+          decoratorName,
+          descriptor.get || descriptor.set ? 'an accessor' : 'a property',
+        );
+      }
+      const isStatic = typeof value === 'function';
+      const owner = isStatic ? (value as Function) : (value as object).constructor;
+      const site = describe(keyName(context), isStatic, owner?.name || 'anonymous', context);
+      const wrapped = wrap(original as AnyFunction, site);
+      copyFunctionMetadata(original as AnyFunction, wrapped);
+      descriptor.value = wrapped;
+      return undefined;
+    }
+    throw misuse(decoratorName, 'something that is not a method');
+  }
+  return decorator as DualMethodDecorator;
+}
+
+function isStandardContext(value: unknown): value is ClassMethodDecoratorContext {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'kind' in value &&
+    'name' in value &&
+    typeof (value as { addInitializer?: unknown }).addInitializer === 'function'
+  );
+}
+
+function keyName(key: string | symbol): string {
+  return typeof key === 'symbol' ? (key.description ?? 'symbol') : key;
+}
+
+function misuse(decoratorName: string, what: string): InvalidArgumentError {
+  return new InvalidArgumentError(
+    `@${decoratorName}() decorates methods only, but was applied to ${what}. Did you forget the parentheses, as in @${decoratorName}()?`,
+    { argument: 'target', value: what, expected: 'a class method' },
+  );
+}
+
+interface Site extends DecoratedMethod {
+  bind(wrapped: AnyFunction): void;
+}
+
+function describe(
+  methodName: string,
+  isStatic: boolean,
+  knownClass: string | undefined,
+  key: string | symbol,
+): Site {
+  let className = knownClass;
+  let wrappedFn: AnyFunction | undefined;
+  return {
+    methodName,
+    isStatic,
+    className(thisArg) {
+      if (className === undefined) className = findOwner(thisArg, key, wrappedFn);
+      return className;
+    },
+    bind(wrapped) {
+      wrappedFn = wrapped;
+    },
+  };
+}
+
+/** Walks `thisArg`'s prototype chain to the object that holds `wrapped` under `key`. */
+function findOwner(
+  thisArg: unknown,
+  key: string | symbol,
+  wrapped: AnyFunction | undefined,
+): string {
+  let current: unknown = thisArg;
+  while (current !== null && (typeof current === 'object' || typeof current === 'function')) {
+    const own = Object.getOwnPropertyDescriptor(current, key);
+    if (own !== undefined && own.value === wrapped) {
+      return typeof current === 'function'
+        ? current.name || 'anonymous'
+        : (current as object).constructor?.name || 'anonymous';
+    }
+    current = Object.getPrototypeOf(current);
+  }
+  const ctor =
+    typeof thisArg === 'function' ? thisArg : (thisArg as { constructor?: Function })?.constructor;
+  return ctor?.name || 'anonymous';
+}
+
+type MetadataReflect = typeof Reflect & {
+  getOwnMetadataKeys?: (target: object) => unknown[];
+  getOwnMetadata?: (key: unknown, target: object) => unknown;
+  defineMetadata?: (key: unknown, value: unknown, target: object) => void;
+};
+
+/**
+ * Makes `wrapped` look like `original`: name, length, own properties and reflect-metadata.
+ * Used by every wrapper of the package, so a decorated method stays indistinguishable to frameworks.
+ */
+export function copyFunctionMetadata(original: AnyFunction, wrapped: AnyFunction): void {
+  for (const key of Reflect.ownKeys(original)) {
+    if (key === 'prototype' || key === 'arguments' || key === 'caller') continue;
+    const descriptor = Object.getOwnPropertyDescriptor(original, key);
+    if (descriptor === undefined) continue;
+    try {
+      Object.defineProperty(wrapped, key, descriptor);
+    } catch {
+      // Non-configurable properties of the wrapper stay as they are.
+    }
+  }
+  const reflect = Reflect as MetadataReflect;
+  if (
+    typeof reflect.getOwnMetadataKeys === 'function' &&
+    typeof reflect.getOwnMetadata === 'function' &&
+    typeof reflect.defineMetadata === 'function'
+  ) {
+    for (const key of reflect.getOwnMetadataKeys(original)) {
+      reflect.defineMetadata(key, reflect.getOwnMetadata(key, original), wrapped);
+    }
+  }
+}

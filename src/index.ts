@@ -1,0 +1,44 @@
+export type { Clock } from './core/clock.js';
+export type {
+  CacheOptions,
+  EnterpriseOptions,
+  PerformanceOptions,
+  ResolvedConfig,
+  TaskOptions,
+} from './core/config.js';
+export { DEFAULT_BUCKETS, resolveConfig } from './core/config.js';
+export {
+  type ActiveSpan,
+  type ContextOptions,
+  getContext,
+  getCorrelationId,
+  isValidCorrelationId,
+  type RequestContext,
+  withContext,
+} from './core/context.js';
+export {
+  type AnyFunction,
+  createMethodDecorator,
+  type DecoratedMethod,
+  type DualMethodDecorator,
+} from './core/decorators.js';
+export { type Duration, type DurationUnit, parseDuration } from './core/duration.js';
+export {
+  ConfigError,
+  EnterpriseError,
+  InvalidArgumentError,
+  LifecycleError,
+  MissingDependencyError,
+} from './core/errors.js';
+export type { LifecycleState } from './core/lifecycle.js';
+export type { Logger, LoggerLike, LogLevel } from './core/logger.js';
+export { configure, createEnterprise, Enterprise, getEnterprise } from './enterprise.js';
+export {
+  MonitorPerformance,
+  monitorPerformance,
+  PerformanceMonitor,
+  performanceContext,
+  performanceMonitor,
+  registerPrometheus,
+} from './performance/index.js';
+export type * from './performance/types.js';

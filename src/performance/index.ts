@@ -1,0 +1,9 @@
+export { performanceMonitor } from './default-monitor.js';
+export { CallSite, OVERFLOW_OPERATION, PerformanceMonitor } from './monitor.js';
+export {
+  MonitorPerformance,
+  monitorPerformance,
+  performanceContext,
+} from './monitor-performance.js';
+export { type PromClientRegistryLike, registerPrometheus } from './prom-client-bridge.js';
+export type * from './types.js';

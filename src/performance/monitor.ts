@@ -1,0 +1,559 @@
+import { EventEmitter } from 'eventemitter3';
+import { currentContext, runInSpan } from '../core/context.js';
+import type { AnyFunction } from '../core/decorators.js';
+import { describeValue, InvalidArgumentError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { mergeCollected, OperationSeries, toWindowStats } from './operation-series.js';
+import { OtelBridge } from './otel-bridge.js';
+import { renderPrometheus } from './prometheus.js';
+import { Span } from './span.js';
+import { SystemMetrics } from './system-metrics.js';
+import type {
+  Attributes,
+  Bottleneck,
+  BottleneckOptions,
+  BottleneckReport,
+  MonitorOptions,
+  MonitorSettings,
+  OperationStats,
+  PerformanceEvents,
+  PerformanceSummary,
+  SystemMetricsSnapshot,
+  WindowName,
+} from './types.js';
+import { checkAttributes, checkLabels, checkName, checkOptions } from './validation.js';
+
+const WINDOWS: readonly WindowName[] = ['1m', '5m', '15m', 'all'];
+/** Name of the series that collects calls to operations beyond the cap. */
+export const OVERFLOW_OPERATION = '_overflow';
+
+/**
+ * A handle on one operation, resolved once per call site and reused: the hot path of a monitored
+ * call is then a clock read, the call, a clock read and a few additions.
+ *
+ * @internal
+ */
+export interface OperationHandle {
+  readonly series: OperationSeries;
+  readonly generation: number;
+}
+
+/**
+ * Collects the duration of monitored calls into per-operation statistics over rolling windows,
+ * detects slow calls and bottlenecks, samples system metrics and renders it all as JSON or as
+ * Prometheus text.
+ *
+ * Get one from `createEnterprise().performance`; the default instance's is exported as
+ * `performanceMonitor`.
+ *
+ * @example
+ * ```ts
+ * const { performance } = createEnterprise({ performance: { alertThresholdMs: 200 } });
+ * performance.on('slow', (event) => console.warn(event.name, event.durationMs));
+ * await performance.context('db.query', { table: 'users' }, () => db.query(sql));
+ * console.log(performance.getStats('db.query')?.windows['1m'].p95);
+ * ```
+ */
+export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
+  readonly #settings: MonitorSettings;
+  readonly #log: Logger;
+  readonly #series = new Map<string, OperationSeries>();
+  readonly #byName = new Map<string, OperationSeries[]>();
+  readonly #otel: OtelBridge;
+  readonly #system: SystemMetrics | undefined;
+  readonly #startedAt: number;
+  readonly #lastSlowLog = new Map<OperationSeries, number>();
+  readonly #boundsMs: readonly number[];
+  #overflowWarned = false;
+  #generation = 0;
+
+  constructor(settings: MonitorSettings, logger: Logger) {
+    super();
+    this.#settings = settings;
+    this.#log = logger;
+    this.#otel = new OtelBridge(settings.openTelemetry);
+    this.#startedAt = settings.clock.now();
+    this.#boundsMs = settings.prometheusBuckets.map((seconds) => seconds * 1000);
+    this.#system =
+      settings.systemMetricsIntervalMs === false
+        ? undefined
+        : new SystemMetrics(settings.systemMetricsIntervalMs, (error) =>
+            this.#log.warn({ err: error }, 'system metrics sample failed'),
+          );
+  }
+
+  /** The global slow-call threshold, in milliseconds. */
+  get thresholdMs(): number {
+    return this.#settings.alertThresholdMs;
+  }
+
+  /** Starts the system metrics sampler (called by `enterprise.start()`). */
+  start(): void {
+    this.#otel.recheck();
+    this.#system?.start();
+  }
+
+  /** Stops the sampler (called by `enterprise.shutdown()`). */
+  stop(): void {
+    this.#system?.stop();
+  }
+
+  /**
+   * Runs `fn` as a span named `name` and records its duration; returns what `fn` returns (the same
+   * promise, for async functions). A span opened inside records this one as its parent.
+   *
+   * @example
+   * ```ts
+   * const rows = await monitor.context('db.query', { table: 'users' }, () => pool.query(sql));
+   * ```
+   */
+  context<T>(name: string, fn: () => T): T;
+  context<T>(name: string, attributes: Attributes | undefined, fn: () => T): T;
+  context<T>(
+    name: string,
+    attributesOrFn: Attributes | undefined | (() => T),
+    maybeFn?: () => T,
+  ): T {
+    checkName(name);
+    const fn = typeof attributesOrFn === 'function' ? attributesOrFn : maybeFn;
+    const attributes = typeof attributesOrFn === 'function' ? undefined : attributesOrFn;
+    if (typeof fn !== 'function') {
+      throw checkFunctionError('fn', fn);
+    }
+    const checked = checkAttributes(attributes);
+    const handle = this.handle(name, {}, undefined);
+    return this.run(handle, name, checked, this.#settings.alertThresholdMs, fn, undefined, []);
+  }
+
+  /**
+   * Returns a function that behaves like `fn` and records each call as `name` (the function twin of
+   * `@MonitorPerformance`).
+   *
+   * @example
+   * ```ts
+   * const fetchUser = monitor.wrap('fetch_user', async (id: string) => db.users.find(id));
+   * ```
+   */
+  wrap<F extends AnyFunction>(name: string, fn: F, options: Omit<MonitorOptions, 'name'> = {}): F {
+    if (typeof fn !== 'function') throw checkFunctionError('fn', fn);
+    const site = new CallSite(name, options);
+    const monitor = this;
+    const wrapped = function (this: unknown, ...args: unknown[]) {
+      return monitor.call(site, fn, this, args);
+    };
+    Object.defineProperty(wrapped, 'name', { value: fn.name });
+    Object.defineProperty(wrapped, 'length', { value: fn.length });
+    return wrapped as unknown as F;
+  }
+
+  /** @internal Runs `fn` as a call of `site`'s operation. */
+  call<T>(
+    site: CallSite,
+    fn: (...args: any[]) => T,
+    thisArg: unknown,
+    args: readonly unknown[],
+  ): T {
+    const handle = site.resolve(this);
+    return this.run(
+      handle,
+      site.name,
+      site.attributes,
+      site.thresholdMs ?? this.thresholdMs,
+      fn,
+      thisArg,
+      args,
+    );
+  }
+
+  /**
+   * @internal Resolves the series for `name` and `labels`, creating it if the cap allows.
+   * Call sites cache the handle and check {@link OperationHandle.generation} against
+   * {@link PerformanceMonitor.generation}.
+   */
+  handle(
+    name: string,
+    checkedLabels: Record<string, string>,
+    thresholdMs: number | undefined,
+  ): OperationHandle {
+    const key = seriesKey(name, checkedLabels);
+    let series = this.#series.get(key);
+    if (series === undefined) {
+      if (this.#series.size >= this.#settings.maxMetrics && name !== OVERFLOW_OPERATION) {
+        this.#overflow(name, checkedLabels);
+        return this.handle(OVERFLOW_OPERATION, {}, undefined);
+      }
+      series = new OperationSeries(
+        name,
+        checkedLabels,
+        thresholdMs ?? this.#settings.alertThresholdMs,
+        this.#boundsMs,
+        this.#settings.clock.now(),
+      );
+      this.#series.set(key, series);
+      const siblings = this.#byName.get(name);
+      if (siblings) siblings.push(series);
+      else this.#byName.set(name, [series]);
+    }
+    return { series, generation: this.#generation };
+  }
+
+  /** @internal Incremented by {@link reset}; cached handles from older generations are stale. */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** @internal The hot path shared by every decorator, wrapper and context. */
+  run<T>(
+    handle: OperationHandle,
+    name: string,
+    attributes: Attributes,
+    thresholdMs: number,
+    fn: (...args: any[]) => T,
+    thisArg: unknown,
+    args: readonly unknown[],
+  ): T {
+    const parent = currentContext();
+    const span = new Span(
+      name,
+      parent?.span,
+      handle.series,
+      attributes,
+      thresholdMs,
+      parent?.correlationId,
+      this.#settings.clock.now(),
+    );
+    let result: T;
+    try {
+      if (this.#otel.active) {
+        span.otel = this.#otel.start(name, attributes);
+        result = this.#otel.run(span.otel, () => runInSpan(span, parent, fn, thisArg, args));
+      } else {
+        result = runInSpan(span, parent, fn, thisArg, args);
+      }
+    } catch (error) {
+      this.finish(span, true, error);
+      throw error;
+    }
+    if (isThenable(result)) {
+      try {
+        result.then(
+          () => this.finish(span, false, undefined),
+          (error: unknown) => this.finish(span, true, error),
+        );
+      } catch (error) {
+        // A thenable whose `then` throws is the caller's to handle; the call still counts as failed.
+        this.finish(span, true, error);
+      }
+      return result;
+    }
+    this.finish(span, false, undefined);
+    return result;
+  }
+
+  /** @internal Records a finished span. Never throws. */
+  finish(span: Span, failed: boolean, error: unknown): void {
+    const now = this.#settings.clock.now();
+    const duration = Math.max(0, now - span.start);
+    const slow = duration > span.thresholdMs;
+    span.series.record(duration, failed, slow, now);
+    span.series.lastCallAt = now;
+    if (span.otel !== undefined) {
+      try {
+        this.#otel.end(span.otel, error, failed);
+      } catch (otelError) {
+        this.#log.warn({ err: otelError }, 'OpenTelemetry span could not be ended');
+      }
+    }
+    if (slow) this.#slow(span, duration, failed);
+    if (this.listenerCount('span') > 0) {
+      this.#emit('span', {
+        name: span.name,
+        labels: span.series.labels,
+        attributes: span.attributes,
+        durationMs: duration,
+        error: failed,
+        correlationId: span.correlationId,
+        parents: span.parentNames(),
+      });
+    }
+  }
+
+  #slow(span: Span, durationMs: number, failed: boolean): void {
+    const event = {
+      name: span.name,
+      labels: span.series.labels,
+      durationMs,
+      thresholdMs: span.thresholdMs,
+      attributes: span.attributes,
+      correlationId: span.correlationId,
+      parent: span.parent?.name,
+      error: failed,
+      timestamp: new Date(this.#settings.clock.epochNow()).toISOString(),
+    };
+    this.#emit('slow', event);
+    const now = this.#settings.clock.now();
+    const last = this.#lastSlowLog.get(span.series);
+    if (last === undefined || now - last >= this.#settings.slowLogIntervalMs) {
+      this.#lastSlowLog.set(span.series, now);
+      this.#log.warn(
+        {
+          operation: span.name,
+          labels: span.series.labels,
+          durationMs: Math.round(durationMs * 1000) / 1000,
+          thresholdMs: span.thresholdMs,
+          attributes: span.attributes,
+          parent: span.parent?.name,
+          correlationId: span.correlationId,
+        },
+        'slow operation',
+      );
+    }
+  }
+
+  #overflow(name: string, labels: Record<string, string>): void {
+    if (this.#overflowWarned) return;
+    this.#overflowWarned = true;
+    const maxMetrics = this.#settings.maxMetrics;
+    this.#log.warn(
+      { operation: name, labels, maxMetrics },
+      `PERFORMANCE_MAX_METRICS (${maxMetrics}) operations are tracked; further operations are counted under "${OVERFLOW_OPERATION}"`,
+    );
+    this.#emit('overflow', { name, labels, maxMetrics });
+  }
+
+  /** Emits without letting a throwing listener reach the monitored call. */
+  #emit<K extends keyof PerformanceEvents>(event: K, ...args: PerformanceEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: PerformanceEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      this.#log.error({ err: error, event }, 'a performance event listener threw');
+    }
+  }
+
+  /**
+   * Statistics of one operation over every window. With `labels`, of that label set only; without,
+   * merged over all label sets of `name`. `undefined` when the operation was never called.
+   *
+   * @example
+   * ```ts
+   * monitor.getStats('UserService.login')?.windows['5m'].p99;
+   * ```
+   */
+  getStats(
+    name: string,
+    labels?: Record<string, string | number | boolean>,
+  ): OperationStats | undefined {
+    checkName(name);
+    const now = this.#settings.clock.now();
+    if (labels !== undefined) {
+      const series = this.#series.get(seriesKey(name, checkLabels(labels)));
+      return series && this.#statsOf([series], now);
+    }
+    const all = this.#byName.get(name);
+    return all && this.#statsOf(all, now);
+  }
+
+  #statsOf(series: OperationSeries[], now: number): OperationStats {
+    const first = series[0]!;
+    const windows = {} as Record<WindowName, ReturnType<typeof toWindowStats>>;
+    for (const window of WINDOWS) {
+      const covered = Math.max(...series.map((s) => s.coveredSeconds(window, now)));
+      windows[window] =
+        series.length === 1
+          ? first.stats(window, now)
+          : toWindowStats(mergeCollected(series.map((s) => s.collect(window, now))), covered);
+    }
+    const lastCall = Math.max(...series.map((s) => s.lastCallAt));
+    const epoch = this.#settings.clock.epochNow() - (now - lastCall);
+    return {
+      name: first.name,
+      labels: series.length === 1 ? { ...first.labels } : {},
+      thresholdMs: first.thresholdMs,
+      lastCallAt: Number.isFinite(lastCall) ? new Date(epoch).toISOString() : null,
+      windows,
+    };
+  }
+
+  /** Statistics of every operation and label set. */
+  operations(): OperationStats[] {
+    const now = this.#settings.clock.now();
+    return [...this.#series.values()].map((s) => this.#statsOf([s], now));
+  }
+
+  /**
+   * Ranks operations by their share of the total time spent and by p95 latency over `window`:
+   * the seed's "automatic bottleneck detection".
+   *
+   * @example
+   * ```ts
+   * const { byTotalTime } = monitor.bottlenecks({ window: '15m', limit: 3 });
+   * ```
+   */
+  bottlenecks(options: BottleneckOptions = {}): BottleneckReport {
+    const window = options.window ?? '5m';
+    if (!WINDOWS.includes(window)) {
+      throw checkFunctionError('window', window, "one of '1m', '5m', '15m', 'all'");
+    }
+    const limit = options.limit ?? 10;
+    const now = this.#settings.clock.now();
+    const rows: Bottleneck[] = [];
+    let total = 0;
+    for (const series of this.#series.values()) {
+      const stats = series.stats(window, now);
+      if (stats.count === 0) continue;
+      total += stats.totalMs;
+      rows.push({
+        name: series.name,
+        labels: { ...series.labels },
+        share: 0,
+        totalMs: stats.totalMs,
+        count: stats.count,
+        mean: stats.mean,
+        p95: stats.p95,
+      });
+    }
+    for (const row of rows) row.share = total > 0 ? row.totalMs / total : 0;
+    return {
+      window,
+      byTotalTime: [...rows].sort((a, b) => b.totalMs - a.totalMs).slice(0, limit),
+      byLatency: [...rows].sort((a, b) => (b.p95 ?? 0) - (a.p95 ?? 0)).slice(0, limit),
+    };
+  }
+
+  /** The latest system metrics sample, or `null` when system metrics are turned off. */
+  system(): SystemMetricsSnapshot | null {
+    return this.#system?.snapshot() ?? null;
+  }
+
+  /**
+   * Everything above as one JSON-serializable object: operations over every window, overflow,
+   * bottlenecks and system metrics.
+   *
+   * @example
+   * ```ts
+   * app.get('/perf', (_req, res) => res.json(monitor.summary()));
+   * ```
+   */
+  summary(): PerformanceSummary {
+    const overflow = this.#series.get(OVERFLOW_OPERATION);
+    const now = this.#settings.clock.now();
+    return {
+      generatedAt: new Date(this.#settings.clock.epochNow()).toISOString(),
+      uptimeSeconds: (now - this.#startedAt) / 1000,
+      thresholdMs: this.#settings.alertThresholdMs,
+      operations: this.operations(),
+      overflow: {
+        calls: overflow?.totals(now).count ?? 0,
+        maxMetrics: this.#settings.maxMetrics,
+      },
+      bottlenecks: this.bottlenecks(),
+      system: this.system(),
+    };
+  }
+
+  /** Forgets every operation and its statistics. Cached call-site handles renew themselves. */
+  reset(): void {
+    this.#series.clear();
+    this.#byName.clear();
+    this.#lastSlowLog.clear();
+    this.#overflowWarned = false;
+    this.#generation++;
+  }
+
+  /**
+   * The metrics in the Prometheus text exposition format (version 0.0.4): one duration histogram
+   * per operation, error and slow-call counters, and the system metrics.
+   *
+   * @example
+   * ```ts
+   * res.setHeader('content-type', 'text/plain; version=0.0.4');
+   * res.end(monitor.toPrometheus());
+   * ```
+   */
+  toPrometheus(): string {
+    return renderPrometheus(this.#prometheusInput());
+  }
+
+  /** @internal What the Prometheus renderers (text and prom-client) read. */
+  #prometheusInput() {
+    const now = this.#settings.clock.now();
+    return {
+      prefix: this.#settings.prometheusPrefix,
+      bucketsSeconds: this.#settings.prometheusBuckets,
+      series: [...this.#series.values()].map((s) => ({
+        name: s.name,
+        labels: s.labels,
+        bucketCounts: s.bucketCounts,
+        ...s.totals(now),
+      })),
+      maxMetrics: this.#settings.maxMetrics,
+      system: this.#system?.snapshot(),
+    };
+  }
+
+  /** @internal For the prom-client bridge. */
+  prometheusInput() {
+    return this.#prometheusInput();
+  }
+}
+
+/**
+ * @internal A place that records an operation (a decorated method, a wrapped function): its options
+ * are validated once, and the series handle is cached until the monitor changes or is reset.
+ */
+export class CallSite {
+  readonly attributes: Attributes;
+  readonly labels: Record<string, string>;
+  readonly thresholdMs: number | undefined;
+  #monitor: PerformanceMonitor | undefined;
+  #handle: OperationHandle | undefined;
+
+  constructor(
+    readonly name: string,
+    options: Omit<MonitorOptions, 'name'>,
+  ) {
+    checkName(name);
+    checkOptions(options);
+    this.attributes = checkAttributes(options.attributes);
+    this.labels = checkLabels(options.labels);
+    this.thresholdMs = options.thresholdMs;
+  }
+
+  resolve(monitor: PerformanceMonitor): OperationHandle {
+    const handle = this.#handle;
+    if (
+      handle !== undefined &&
+      this.#monitor === monitor &&
+      handle.generation === monitor.generation
+    ) {
+      return handle;
+    }
+    this.#monitor = monitor;
+    return (this.#handle = monitor.handle(this.name, this.labels, this.thresholdMs));
+  }
+}
+
+function seriesKey(name: string, labels: Record<string, string>): string {
+  let key = name;
+  for (const label in labels) key += `\u0000${label}\u0001${labels[label]}`;
+  return key;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function checkFunctionError(argument: string, value: unknown, expected = 'a function') {
+  return new InvalidArgumentError(
+    `${argument}=${describeValue(value)} is invalid: expected ${expected}`,
+    {
+      argument,
+      value,
+      expected,
+    },
+  );
+}

@@ -1,0 +1,31 @@
+import type { ActiveSpan } from '../core/context.js';
+import type { OperationSeries } from './operation-series.js';
+import type { BridgedSpan } from './otel-bridge.js';
+import type { Attributes } from './types.js';
+
+/**
+ * One monitored call in flight. It becomes the current span of the request context while the call
+ * runs, so spans opened inside record it as their parent.
+ *
+ * @internal
+ */
+export class Span implements ActiveSpan {
+  otel: BridgedSpan | undefined = undefined;
+
+  constructor(
+    readonly name: string,
+    readonly parent: ActiveSpan | undefined,
+    readonly series: OperationSeries,
+    readonly attributes: Attributes,
+    readonly thresholdMs: number,
+    readonly correlationId: string | undefined,
+    readonly start: number,
+  ) {}
+
+  /** Names of the enclosing spans, innermost first. */
+  parentNames(): string[] {
+    const names: string[] = [];
+    for (let p = this.parent; p !== undefined; p = p.parent) names.push(p.name);
+    return names;
+  }
+}

@@ -1,0 +1,138 @@
+import {
+  type EventLoopUtilization,
+  type IntervalHistogram,
+  monitorEventLoopDelay,
+  PerformanceObserver,
+  performance,
+} from 'node:perf_hooks';
+import type { SystemMetricsSnapshot } from './types.js';
+
+const GC_KINDS: Record<number, string> = {
+  1: 'scavenge',
+  2: 'mark_compact',
+  4: 'incremental',
+  8: 'weakcb',
+};
+
+/**
+ * Samples process-wide metrics on an unref'd timer: CPU, memory, event-loop delay and utilization,
+ * and GC pauses. Each sample covers the time since the previous one, so a spike shows up in the
+ * next sample instead of being averaged away since start.
+ *
+ * @internal
+ */
+export class SystemMetrics {
+  #timer: NodeJS.Timeout | undefined;
+  #delay: IntervalHistogram | undefined;
+  #gcObserver: PerformanceObserver | undefined;
+  #gcByKind: Record<string, { count: number; totalMs: number }> = {};
+  #gcMaxPause = 0;
+  #lastCpu = process.cpuUsage();
+  #lastCpuAt = performance.now();
+  #lastElu: EventLoopUtilization = performance.eventLoopUtilization();
+  #latest: SystemMetricsSnapshot | undefined;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  /** Whether the sampler is running. */
+  get running(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  /** Starts sampling. Idempotent. */
+  start(): void {
+    if (this.#timer !== undefined) return;
+    this.#delay = monitorEventLoopDelay({ resolution: 10 });
+    this.#delay.enable();
+    try {
+      this.#gcObserver = new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) {
+          const detail = (entry as { detail?: { kind?: number } }).detail;
+          const kind = GC_KINDS[detail?.kind ?? 0] ?? 'other';
+          const slot = (this.#gcByKind[kind] ??= { count: 0, totalMs: 0 });
+          slot.count++;
+          slot.totalMs += entry.duration;
+          if (entry.duration > this.#gcMaxPause) this.#gcMaxPause = entry.duration;
+        }
+      });
+      this.#gcObserver.observe({ entryTypes: ['gc'] });
+    } catch (error) {
+      this.onError(error);
+    }
+    this.#resetBaselines();
+    this.#timer = setInterval(() => {
+      try {
+        this.sample();
+      } catch (error) {
+        this.onError(error);
+      }
+    }, this.intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Stops sampling and releases the observers. Idempotent. */
+  stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#delay?.disable();
+    this.#delay = undefined;
+    this.#gcObserver?.disconnect();
+    this.#gcObserver = undefined;
+  }
+
+  /** The latest sample; takes one now when the sampler has not produced any yet. */
+  snapshot(): SystemMetricsSnapshot {
+    return this.#latest ?? this.sample();
+  }
+
+  /** Takes a sample covering the time since the previous one. */
+  sample(): SystemMetricsSnapshot {
+    const now = performance.now();
+    const cpu = process.cpuUsage();
+    const elapsedMicros = Math.max(1, (now - this.#lastCpuAt) * 1000);
+    const usedMicros = cpu.user - this.#lastCpu.user + (cpu.system - this.#lastCpu.system);
+    const elu = performance.eventLoopUtilization(this.#lastElu);
+    const memory = process.memoryUsage();
+    const delay = this.#delay;
+    const ms = (ns: number) => (Number.isFinite(ns) && ns > 0 ? ns / 1e6 : 0);
+    const snapshot: SystemMetricsSnapshot = {
+      sampledAt: new Date().toISOString(),
+      cpu: {
+        percent: (usedMicros / elapsedMicros) * 100,
+        userSeconds: cpu.user / 1e6,
+        systemSeconds: cpu.system / 1e6,
+      },
+      memory: {
+        rss: memory.rss,
+        heapUsed: memory.heapUsed,
+        heapTotal: memory.heapTotal,
+        external: memory.external,
+        arrayBuffers: memory.arrayBuffers,
+      },
+      eventLoop: {
+        delayP50Ms: delay && delay.count > 0 ? ms(delay.percentile(50)) : 0,
+        delayP99Ms: delay && delay.count > 0 ? ms(delay.percentile(99)) : 0,
+        delayMaxMs: delay && delay.count > 0 ? ms(delay.max) : 0,
+        utilization: Number.isFinite(elu.utilization) ? elu.utilization : 0,
+      },
+      gc: {
+        byKind: structuredClone(this.#gcByKind),
+        maxPauseMs: this.#gcMaxPause,
+      },
+    };
+    this.#resetBaselines();
+    this.#latest = snapshot;
+    return snapshot;
+  }
+
+  #resetBaselines(): void {
+    this.#lastCpu = process.cpuUsage();
+    this.#lastCpuAt = performance.now();
+    this.#lastElu = performance.eventLoopUtilization();
+    this.#delay?.reset();
+    this.#gcMaxPause = 0;
+  }
+}

@@ -1,0 +1,114 @@
+import { describeValue, InvalidArgumentError } from '../core/errors.js';
+import type { Attributes, Labels, MonitorOptions } from './types.js';
+
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const RESERVED_LABELS = new Set(['operation', 'le', 'quantile']);
+
+/** @internal Validates an operation name; returns it unchanged. */
+export function checkName(name: unknown, argument = 'name'): string {
+  if (typeof name !== 'string' || name.trim() === '' || name.length > 200) {
+    throw new InvalidArgumentError(
+      `${argument}=${describeValue(name)} is not a valid operation name: expected a non-empty string of at most 200 characters`,
+      { argument, value: name, expected: 'a non-empty string of at most 200 characters' },
+    );
+  }
+  return name;
+}
+
+/** @internal Validates a slow-call threshold in milliseconds. */
+export function checkThreshold(value: unknown, argument = 'thresholdMs'): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
+    throw new InvalidArgumentError(
+      `${argument}=${describeValue(value)} is invalid: expected a positive number of milliseconds (Infinity disables slow events)`,
+      { argument, value, expected: 'a positive number of milliseconds' },
+    );
+  }
+  return value;
+}
+
+/** @internal Validates span attributes: string, finite number or boolean values only. */
+export function checkAttributes(value: unknown, argument = 'attributes'): Attributes {
+  if (value === undefined) return EMPTY;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidArgumentError(`${argument}=${describeValue(value)} is not an object`, {
+      argument,
+      value,
+      expected: 'an object of string, number or boolean values',
+    });
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const ok =
+      typeof item === 'string' ||
+      typeof item === 'boolean' ||
+      (typeof item === 'number' && Number.isFinite(item));
+    if (!ok) {
+      throw new InvalidArgumentError(
+        `${argument}.${key}=${describeValue(item)} is not a valid attribute value: expected a string, a finite number or a boolean`,
+        {
+          argument: `${argument}.${key}`,
+          value: item,
+          expected: 'a string, finite number or boolean',
+        },
+      );
+    }
+  }
+  return value as Attributes;
+}
+
+/** @internal Validates labels and returns them as sorted string pairs. */
+export function checkLabels(value: unknown, argument = 'labels'): Record<string, string> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidArgumentError(`${argument}=${describeValue(value)} is not an object`, {
+      argument,
+      value,
+      expected: 'an object of label names to string values',
+    });
+  }
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(value).sort()) {
+    const item = (value as Labels)[key];
+    if (!LABEL_NAME.test(key) || key.startsWith('__') || RESERVED_LABELS.has(key)) {
+      throw new InvalidArgumentError(
+        `${argument}: ${describeValue(key)} is not a valid label name: expected [a-zA-Z_][a-zA-Z0-9_]*, not starting with __ and not one of ${[...RESERVED_LABELS].join(', ')}`,
+        { argument: `${argument}.${key}`, value: key, expected: 'a Prometheus label name' },
+      );
+    }
+    const ok =
+      typeof item === 'string' ||
+      typeof item === 'boolean' ||
+      (typeof item === 'number' && Number.isFinite(item));
+    if (!ok) {
+      throw new InvalidArgumentError(
+        `${argument}.${key}=${describeValue(item)} is not a valid label value: expected a string, a finite number or a boolean`,
+        {
+          argument: `${argument}.${key}`,
+          value: item,
+          expected: 'a string, finite number or boolean',
+        },
+      );
+    }
+    out[key] = String(item);
+  }
+  return out;
+}
+
+/** @internal Validates every field of {@link MonitorOptions}. */
+export function checkOptions(options: unknown, argument = 'options'): MonitorOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new InvalidArgumentError(`${argument}=${describeValue(options)} is not an object`, {
+      argument,
+      value: options,
+      expected: 'an options object',
+    });
+  }
+  const o = options as MonitorOptions;
+  if (o.name !== undefined) checkName(o.name, `${argument}.name`);
+  if (o.thresholdMs !== undefined) checkThreshold(o.thresholdMs, `${argument}.thresholdMs`);
+  checkAttributes(o.attributes, `${argument}.attributes`);
+  checkLabels(o.labels, `${argument}.labels`);
+  return o;
+}
+
+const EMPTY: Attributes = Object.freeze({});

@@ -1,0 +1,38 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Two projects compile the same package under both TypeScript decorator modes:
+ * - `standard`: TC39 decorators (the TypeScript 5 default), for everything but tests/legacy;
+ * - `legacy`: `experimentalDecorators` + `emitDecoratorMetadata`, as NestJS projects compile.
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'standard',
+          include: ['tests/**/*.test.ts'],
+          exclude: ['tests/legacy/**'],
+        },
+        esbuild: {
+          target: 'es2022',
+          tsconfigRaw: { compilerOptions: { experimentalDecorators: false } },
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'legacy', include: ['tests/legacy/**/*.test.ts'] },
+        esbuild: {
+          target: 'es2022',
+          tsconfigRaw: {
+            compilerOptions: { experimentalDecorators: true, emitDecoratorMetadata: true },
+          },
+        },
+      },
+    ],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    reporters: ['default'],
+  },
+});
