@@ -18,7 +18,7 @@ import { PerformanceMonitor } from './performance/monitor.js';
 export class Enterprise {
   /** The validated configuration (options > environment > defaults). */
   readonly config: ResolvedConfig;
-  /** The structured logger every module writes to. */
+  /** The instance's structured logger; each module logs through a child carrying its `module`. */
   readonly logger: Logger;
   /** Performance monitoring: statistics, slow calls, bottlenecks, system metrics, Prometheus. */
   readonly performance: PerformanceMonitor;
@@ -30,7 +30,7 @@ export class Enterprise {
       options.logger === undefined
         ? createDefaultLogger(this.config.logLevel)
         : wrapLogger(options.logger);
-    this.logger = root;
+    this.logger = root.child({ module: 'enterprise' });
     this.#lifecycle = new Lifecycle(root.child({ module: 'lifecycle' }));
     this.performance = new PerformanceMonitor(
       { clock: this.config.clock, ...this.config.performance },

@@ -18,6 +18,7 @@ export {
 } from './core/context.js';
 export {
   type AnyFunction,
+  assertFactoryCall,
   createMethodDecorator,
   type DecoratedMethod,
   type DualMethodDecorator,

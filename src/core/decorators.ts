@@ -9,11 +9,11 @@ export type AnyFunction = (this: any, ...args: any[]) => any;
  * which NestJS and many existing code bases use.
  */
 export interface DualMethodDecorator {
-  /** Standard decorator form. */
-  <This, Args extends any[], Return>(
-    value: (this: This, ...args: Args) => Return,
-    context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Return>,
-  ): (this: This, ...args: Args) => Return;
+  /** Standard decorator form. Typed over the whole method so generic methods keep their signature. */
+  <T extends (this: any, ...args: any) => any>(
+    value: T,
+    context: ClassMethodDecoratorContext<any, T>,
+  ): T;
   /** Legacy (`experimentalDecorators`) form. */
   (target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): void;
 }
@@ -66,7 +66,14 @@ export function createMethodDecorator(
       const site = describe(String(keyName(context.name)), context.static, undefined, context.name);
       const wrapped = wrap(value as AnyFunction, site);
       site.bind(wrapped);
+      markWrapper(wrapped, value as AnyFunction);
       copyFunctionMetadata(value as AnyFunction, wrapped);
+      // Standard decorators do not see the class. Initializers run with `this` set to the class
+      // (static methods, at definition) or to each new instance, which is where the declaring class
+      // can be learnt before any call, even a detached one.
+      context.addInitializer(function (this: unknown) {
+        site.learn(this);
+      });
       return wrapped;
     }
     if (
@@ -85,6 +92,7 @@ export function createMethodDecorator(
       const owner = isStatic ? (value as Function) : (value as object).constructor;
       const site = describe(keyName(context), isStatic, owner?.name || 'anonymous', context);
       const wrapped = wrap(original as AnyFunction, site);
+      markWrapper(wrapped, original as AnyFunction);
       copyFunctionMetadata(original as AnyFunction, wrapped);
       descriptor.value = wrapped;
       return undefined;
@@ -110,13 +118,14 @@ function keyName(key: string | symbol): string {
 
 function misuse(decoratorName: string, what: string): InvalidArgumentError {
   return new InvalidArgumentError(
-    `@${decoratorName}() decorates methods only, but was applied to ${what}. Did you forget the parentheses, as in @${decoratorName}()?`,
+    `@${decoratorName}() decorates methods, but was applied to ${what}. Did you forget the parentheses, as in @${decoratorName}()?`,
     { argument: 'target', value: what, expected: 'a class method' },
   );
 }
 
 interface Site extends DecoratedMethod {
   bind(wrapped: AnyFunction): void;
+  learn(thisArg: unknown): void;
 }
 
 function describe(
@@ -131,8 +140,14 @@ function describe(
     methodName,
     isStatic,
     className(thisArg) {
+      if (className !== undefined) return className;
+      const found = findOwner(thisArg, key, wrappedFn);
+      // A detached call (no `this`) cannot tell the class: answer, but do not remember it.
+      if (found !== undefined) className = found;
+      return found ?? 'anonymous';
+    },
+    learn(thisArg) {
       if (className === undefined) className = findOwner(thisArg, key, wrappedFn);
-      return className;
     },
     bind(wrapped) {
       wrappedFn = wrapped;
@@ -140,25 +155,72 @@ function describe(
   };
 }
 
-/** Walks `thisArg`'s prototype chain to the object that holds `wrapped` under `key`. */
+/** Links a wrapper to the function it wraps, so stacked wrappers of this package can be traced back. */
+const WRAPPED = Symbol('@revcopy/enterprise.wrapped');
+
+function markWrapper(wrapper: AnyFunction, original: AnyFunction): void {
+  Object.defineProperty(wrapper, WRAPPED, { value: original });
+}
+
+/** Whether `candidate` is `target` or wraps it through wrappers made by this package. */
+function wraps(candidate: unknown, target: AnyFunction): boolean {
+  for (let fn = candidate; typeof fn === 'function'; fn = (fn as any)[WRAPPED]) {
+    if (fn === target) return true;
+  }
+  return false;
+}
+
+/**
+ * Names the class that declares the decorated method: the object in `thisArg`'s prototype chain
+ * that holds our wrapper (or a wrapper of this package around it) under `key`, or else, when a
+ * foreign decorator wrapped it further, the nearest object that owns `key`.
+ */
 function findOwner(
   thisArg: unknown,
   key: string | symbol,
   wrapped: AnyFunction | undefined,
-): string {
+): string | undefined {
+  let nearest: unknown;
   let current: unknown = thisArg;
   while (current !== null && (typeof current === 'object' || typeof current === 'function')) {
     const own = Object.getOwnPropertyDescriptor(current, key);
-    if (own !== undefined && own.value === wrapped) {
-      return typeof current === 'function'
-        ? current.name || 'anonymous'
-        : (current as object).constructor?.name || 'anonymous';
+    if (own !== undefined) {
+      nearest ??= current;
+      if (wrapped !== undefined && wraps(own.value, wrapped)) return ownerName(current);
     }
     current = Object.getPrototypeOf(current);
   }
-  const ctor =
-    typeof thisArg === 'function' ? thisArg : (thisArg as { constructor?: Function })?.constructor;
-  return ctor?.name || 'anonymous';
+  return nearest === undefined ? undefined : ownerName(nearest);
+}
+
+function ownerName(holder: unknown): string {
+  return typeof holder === 'function'
+    ? holder.name || 'anonymous'
+    : (holder as { constructor?: Function }).constructor?.name || 'anonymous';
+}
+
+/**
+ * Throws a helpful error when a decorator factory was applied without parentheses
+ * (`@MonitorPerformance` instead of `@MonitorPerformance()`): its arguments are then the ones a
+ * decorator receives.
+ *
+ * @example
+ * ```ts
+ * export function Timed(name?: string) {
+ *   assertFactoryCall('Timed', arguments);
+ *   return createMethodDecorator('Timed', wrapTimed(name));
+ * }
+ * ```
+ */
+export function assertFactoryCall(decoratorName: string, args: ArrayLike<unknown>): void {
+  const [first, second] = [args[0], args[1]];
+  const standard = typeof first === 'function' && isStandardContext(second);
+  const legacy =
+    (typeof first === 'object' || typeof first === 'function') &&
+    first !== null &&
+    (typeof second === 'string' || typeof second === 'symbol') &&
+    args.length === 3;
+  if (standard || legacy) throw misuse(decoratorName, 'a method directly, without calling it');
 }
 
 type MetadataReflect = typeof Reflect & {

@@ -37,7 +37,7 @@ export class Lifecycle {
   }
 
   start(): Promise<void> {
-    if (this.#state === 'stopping' || this.#state === 'stopped') {
+    if (this.#stopping !== undefined || this.#state === 'stopping' || this.#state === 'stopped') {
       return Promise.reject(
         new LifecycleError('cannot start an instance that has been shut down; create a new one', {
           state: this.#state,
@@ -58,7 +58,12 @@ export class Lifecycle {
       this.#state = 'started';
     } catch (error) {
       this.log.error({ err: error }, 'start failed; stopping what had started');
-      await this.#stopAll();
+      // shutdown() reuses this promise, so no component is stopped twice. When shutdown() is already
+      // waiting for this start, it stops the components itself once the start has settled.
+      if (this.#stopping === undefined) {
+        this.#stopping = this.#stopAll();
+        await this.#stopping;
+      }
       throw error;
     }
   }

@@ -1,4 +1,5 @@
-import pino from 'pino';
+import { createRequire } from 'node:module';
+import type Pino from 'pino';
 import { currentContext } from './context.js';
 
 /** Log levels, lowest first, as pino names them. */
@@ -55,12 +56,14 @@ export interface Logger {
  * log.child({ module: 'cache' }).info({ key: 'user:1' }, 'cache warmed');
  * ```
  */
-export function createDefaultLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
+export function createDefaultLogger(level: LogLevel, destination?: Pino.DestinationStream): Logger {
+  // Loaded on first use rather than at import: pino opens stdio handles as it loads, and a host that
+  // passes its own logger never needs it.
+  const pino = createRequire(import.meta.url)('pino') as typeof Pino;
   const instance = pino(
     {
       level,
       messageKey: 'message',
-      base: { module: 'enterprise' },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       mixin: () => {
@@ -74,20 +77,24 @@ export function createDefaultLogger(level: LogLevel, destination?: pino.Destinat
 }
 
 /**
- * Adapts a host logger to {@link Logger}: adds the correlation id of the current context and swallows
- * anything the host logger throws, so logging can never break the caller.
+ * Adapts a host logger to {@link Logger}: adds the bindings of {@link Logger.child} and the
+ * correlation id of the current context to each line, and swallows anything the host logger throws,
+ * so logging can never break the caller.
+ *
+ * Bindings are merged into each line rather than chained through the host's own `child()`: chained
+ * pino children write a key bound at two levels twice in one JSON line, which log stores reject.
  */
-export function wrapLogger(host: LoggerLike): Logger {
+export function wrapLogger(host: LoggerLike, bindings: Record<string, unknown> = {}): Logger {
+  const hasBindings = Object.keys(bindings).length > 0;
   const write = (method: 'debug' | 'info' | 'warn' | 'error') => {
     return (fields: Record<string, unknown>, message: string) => {
       try {
-        const id = currentContext()?.correlationId;
-        const line =
-          id === undefined || 'correlationId' in fields ? fields : { ...fields, correlationId: id };
         const target = host[method];
-        if (typeof target === 'function') {
-          (target as (fields: object, message: string) => void).call(host, line, message);
-        }
+        if (typeof target !== 'function') return;
+        const id = currentContext()?.correlationId;
+        let line = hasBindings ? { ...bindings, ...fields } : fields;
+        if (id !== undefined && !('correlationId' in line)) line = { ...line, correlationId: id };
+        (target as (fields: object, message: string) => void).call(host, line, message);
       } catch {
         // A host logger that throws must not turn a log line into a failure of the caller.
       }
@@ -98,30 +105,6 @@ export function wrapLogger(host: LoggerLike): Logger {
     info: write('info'),
     warn: write('warn'),
     error: write('error'),
-    child(extra) {
-      let next: LoggerLike | undefined;
-      try {
-        next = typeof host.child === 'function' ? host.child(extra) : undefined;
-      } catch {
-        next = undefined;
-      }
-      return next ? wrapLogger(next) : withBindings(host, extra);
-    },
-  };
-}
-
-/** For host loggers without `child`: merges the bindings into every line instead. */
-function withBindings(host: LoggerLike, bindings: Record<string, unknown>): Logger {
-  const inner = wrapLogger(host);
-  const merge =
-    (method: (fields: Record<string, unknown>, message: string) => void) =>
-    (fields: Record<string, unknown>, message: string) =>
-      method({ ...bindings, ...fields }, message);
-  return {
-    debug: merge(inner.debug),
-    info: merge(inner.info),
-    warn: merge(inner.warn),
-    error: merge(inner.error),
-    child: (extra) => withBindings(host, { ...bindings, ...extra }),
+    child: (extra) => wrapLogger(host, { ...bindings, ...extra }),
   };
 }

@@ -58,7 +58,10 @@ export class DurationHistogram {
    */
   percentile(percentile: number): number {
     if (this.total === 0) return Number.NaN;
-    const rank = Math.max(1, Math.ceil((percentile / 100) * this.total));
+    // (99.9 / 100) * 1000 is 999.0000000000001 in floating point: shave that error off before
+    // rounding up, or p99.9 of 1000 values would be the maximum.
+    const exact = (percentile / 100) * this.total;
+    const rank = Math.max(1, Math.ceil(exact - Math.abs(exact) * Number.EPSILON * 4));
     let seen = 0;
     const counts = this.counts;
     for (let i = 0; i < counts.length; i++) {

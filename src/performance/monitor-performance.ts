@@ -1,5 +1,6 @@
 import {
   type AnyFunction,
+  assertFactoryCall,
   createMethodDecorator,
   type DualMethodDecorator,
 } from '../core/decorators.js';
@@ -30,6 +31,8 @@ export function MonitorPerformance(
   nameOrOptions?: string | MonitorOptions,
   options?: Omit<MonitorOptions, 'name'>,
 ): DualMethodDecorator {
+  // biome-ignore lint/complexity/noArguments: the decorator's own arguments reveal a missing `()`.
+  assertFactoryCall('MonitorPerformance', arguments);
   const merged = normalize(nameOrOptions, options);
   return createMethodDecorator('MonitorPerformance', (original, method) => {
     let site: CallSite | undefined =

@@ -4,7 +4,7 @@ import type { AnyFunction } from '../core/decorators.js';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { mergeCollected, OperationSeries, toWindowStats } from './operation-series.js';
-import { OtelBridge } from './otel-bridge.js';
+import { type BridgedSpan, OtelBridge } from './otel-bridge.js';
 import { renderPrometheus } from './prometheus.js';
 import { Span } from './span.js';
 import { SystemMetrics } from './system-metrics.js';
@@ -56,6 +56,7 @@ export interface OperationHandle {
  */
 export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
   readonly #settings: MonitorSettings;
+  readonly #clock: MonitorSettings['clock'];
   readonly #log: Logger;
   readonly #series = new Map<string, OperationSeries>();
   readonly #byName = new Map<string, OperationSeries[]>();
@@ -70,6 +71,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
   constructor(settings: MonitorSettings, logger: Logger) {
     super();
     this.#settings = settings;
+    this.#clock = settings.clock;
     this.#log = logger;
     this.#otel = new OtelBridge(settings.openTelemetry);
     this.#startedAt = settings.clock.now();
@@ -187,7 +189,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
         checkedLabels,
         thresholdMs ?? this.#settings.alertThresholdMs,
         this.#boundsMs,
-        this.#settings.clock.now(),
+        this.#clock.now(),
       );
       this.#series.set(key, series);
       const siblings = this.#byName.get(name);
@@ -220,39 +222,87 @@ export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
       attributes,
       thresholdMs,
       parent?.correlationId,
-      this.#settings.clock.now(),
+      this.#clock.now(),
     );
+    if (this.#otel.active) span.otel = this.#startOtel(name, attributes);
     let result: T;
     try {
-      if (this.#otel.active) {
-        span.otel = this.#otel.start(name, attributes);
-        result = this.#otel.run(span.otel, () => runInSpan(span, parent, fn, thisArg, args));
-      } else {
-        result = runInSpan(span, parent, fn, thisArg, args);
-      }
+      result =
+        span.otel === undefined
+          ? runInSpan(span, parent, fn, thisArg, args)
+          : this.#otel.run(span.otel, () => runInSpan(span, parent, fn, thisArg, args));
     } catch (error) {
       this.finish(span, true, error);
       throw error;
     }
-    if (isThenable(result)) {
-      try {
-        result.then(
-          () => this.finish(span, false, undefined),
-          (error: unknown) => this.finish(span, true, error),
-        );
-      } catch (error) {
-        // A thenable whose `then` throws is the caller's to handle; the call still counts as failed.
-        this.finish(span, true, error);
-      }
+    // Only native promises are timed to their settlement. Other thenables (query builders, lazy
+    // tasks) may start work when `then` is called, so they are returned untouched and the call is
+    // timed like a synchronous one.
+    if (result instanceof Promise) {
+      result.then(
+        () => this.finish(span, false, undefined),
+        (error: unknown) => this.finish(span, true, error),
+      );
       return result;
     }
     this.finish(span, false, undefined);
     return result;
   }
 
+  /**
+   * Records a call that was timed elsewhere, such as an HTTP request measured from its first byte
+   * to the response's `finish` event, whose labels (route, status class) are only known at the end.
+   * It counts, raises `slow` events and appears in statistics exactly like a monitored call; the
+   * current request context supplies the parent span and correlation id.
+   *
+   * @example
+   * ```ts
+   * const started = performance.now();
+   * res.on('finish', () => {
+   *   monitor.record('http.request', performance.now() - started, {
+   *     labels: { route: '/users/:id', method: req.method, status_class: `${Math.floor(res.statusCode / 100)}xx` },
+   *     error: res.statusCode >= 500,
+   *   });
+   * });
+   * ```
+   */
+  record(name: string, durationMs: number, options: RecordOptions = {}): void {
+    checkName(name);
+    if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0) {
+      throw checkFunctionError(
+        'durationMs',
+        durationMs,
+        'a finite, non-negative number of milliseconds',
+      );
+    }
+    const { error = false, ...rest } = checkOptions(options) as RecordOptions;
+    const handle = this.handle(name, checkLabels(rest.labels), rest.thresholdMs);
+    const parent = currentContext();
+    const span = new Span(
+      name,
+      parent?.span,
+      handle.series,
+      checkAttributes(rest.attributes),
+      rest.thresholdMs ?? this.#settings.alertThresholdMs,
+      parent?.correlationId,
+      this.#clock.now() - durationMs,
+    );
+    this.finish(span, error === true, undefined);
+  }
+
+  /** Opens the OpenTelemetry span; a tracer that throws costs the span, never the call. */
+  #startOtel(name: string, attributes: Attributes): BridgedSpan | undefined {
+    try {
+      return this.#otel.start(name, attributes);
+    } catch (error) {
+      this.#log.warn({ err: error, operation: name }, 'OpenTelemetry span could not be started');
+      return undefined;
+    }
+  }
+
   /** @internal Records a finished span. Never throws. */
   finish(span: Span, failed: boolean, error: unknown): void {
-    const now = this.#settings.clock.now();
+    const now = this.#clock.now();
     const duration = Math.max(0, now - span.start);
     const slow = duration > span.thresholdMs;
     span.series.record(duration, failed, slow, now);
@@ -288,10 +338,10 @@ export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
       correlationId: span.correlationId,
       parent: span.parent?.name,
       error: failed,
-      timestamp: new Date(this.#settings.clock.epochNow()).toISOString(),
+      timestamp: new Date(this.#clock.epochNow()).toISOString(),
     };
     this.#emit('slow', event);
-    const now = this.#settings.clock.now();
+    const now = this.#clock.now();
     const last = this.#lastSlowLog.get(span.series);
     if (last === undefined || now - last >= this.#settings.slowLogIntervalMs) {
       this.#lastSlowLog.set(span.series, now);
@@ -321,12 +371,17 @@ export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
     this.#emit('overflow', { name, labels, maxMetrics });
   }
 
-  /** Emits without letting a throwing listener reach the monitored call. */
+  /**
+   * Calls each listener on its own, so one that throws neither reaches the monitored call nor keeps
+   * the listeners after it from hearing the event.
+   */
   #emit<K extends keyof PerformanceEvents>(event: K, ...args: PerformanceEvents[K]): void {
-    try {
-      (this.emit as (e: K, ...a: PerformanceEvents[K]) => boolean)(event, ...args);
-    } catch (error) {
-      this.#log.error({ err: error, event }, 'a performance event listener threw');
+    for (const listener of this.listeners(event)) {
+      try {
+        (listener as (...a: PerformanceEvents[K]) => void)(...args);
+      } catch (error) {
+        this.#log.error({ err: error, event }, 'a performance event listener threw');
+      }
     }
   }
 
@@ -344,7 +399,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
     labels?: Record<string, string | number | boolean>,
   ): OperationStats | undefined {
     checkName(name);
-    const now = this.#settings.clock.now();
+    const now = this.#clock.now();
     if (labels !== undefined) {
       const series = this.#series.get(seriesKey(name, checkLabels(labels)));
       return series && this.#statsOf([series], now);
@@ -364,11 +419,11 @@ export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
           : toWindowStats(mergeCollected(series.map((s) => s.collect(window, now))), covered);
     }
     const lastCall = Math.max(...series.map((s) => s.lastCallAt));
-    const epoch = this.#settings.clock.epochNow() - (now - lastCall);
+    const epoch = this.#clock.epochNow() - (now - lastCall);
     return {
       name: first.name,
       labels: series.length === 1 ? { ...first.labels } : {},
-      thresholdMs: first.thresholdMs,
+      thresholdMs: Number.isFinite(first.thresholdMs) ? first.thresholdMs : null,
       lastCallAt: Number.isFinite(lastCall) ? new Date(epoch).toISOString() : null,
       windows,
     };
@@ -376,7 +431,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
 
   /** Statistics of every operation and label set. */
   operations(): OperationStats[] {
-    const now = this.#settings.clock.now();
+    const now = this.#clock.now();
     return [...this.#series.values()].map((s) => this.#statsOf([s], now));
   }
 
@@ -395,7 +450,10 @@ export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
       throw checkFunctionError('window', window, "one of '1m', '5m', '15m', 'all'");
     }
     const limit = options.limit ?? 10;
-    const now = this.#settings.clock.now();
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) {
+      throw checkFunctionError('limit', limit, 'a non-negative whole number');
+    }
+    const now = this.#clock.now();
     const rows: Bottleneck[] = [];
     let total = 0;
     for (const series of this.#series.values()) {
@@ -436,9 +494,9 @@ export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
    */
   summary(): PerformanceSummary {
     const overflow = this.#series.get(OVERFLOW_OPERATION);
-    const now = this.#settings.clock.now();
+    const now = this.#clock.now();
     return {
-      generatedAt: new Date(this.#settings.clock.epochNow()).toISOString(),
+      generatedAt: new Date(this.#clock.epochNow()).toISOString(),
       uptimeSeconds: (now - this.#startedAt) / 1000,
       thresholdMs: this.#settings.alertThresholdMs,
       operations: this.operations(),
@@ -476,7 +534,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
 
   /** @internal What the Prometheus renderers (text and prom-client) read. */
   #prometheusInput() {
-    const now = this.#settings.clock.now();
+    const now = this.#clock.now();
     return {
       prefix: this.#settings.prometheusPrefix,
       bucketsSeconds: this.#settings.prometheusBuckets,
@@ -533,18 +591,16 @@ export class CallSite {
   }
 }
 
+/** Options of {@link PerformanceMonitor.record}. */
+export interface RecordOptions extends Omit<MonitorOptions, 'name'> {
+  /** Whether the call failed. @defaultValue false */
+  error?: boolean;
+}
+
 function seriesKey(name: string, labels: Record<string, string>): string {
   let key = name;
   for (const label in labels) key += `\u0000${label}\u0001${labels[label]}`;
   return key;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 function checkFunctionError(argument: string, value: unknown, expected = 'a function') {

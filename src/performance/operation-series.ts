@@ -187,6 +187,7 @@ export class OperationSeries {
 
   /** Seconds of time `window` covers at `now`, limited by the age of the series. */
   coveredSeconds(window: WindowName, now: number): number {
+    this.advance(now);
     const age = Math.max(0, now - this.createdAt);
     if (window === 'all') return age / 1000;
     const slotStart = this.#slot * SLOT_MS;

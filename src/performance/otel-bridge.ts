@@ -62,16 +62,24 @@ export class OtelBridge {
   get active(): boolean {
     if (this.#checked) return this.#active;
     this.#checked = true;
+    try {
+      return (this.#active = this.#detect());
+    } catch {
+      // An OpenTelemetry setup that throws while being inspected is treated as absent.
+      return (this.#active = false);
+    }
+  }
+
+  #detect(): boolean {
     const api = this.#api;
-    if (api === undefined) return (this.#active = false);
+    if (api === undefined) return false;
     if (this.#mode === 'auto') {
       const delegate = api.trace.getTracerProvider().getDelegate?.();
-      if (delegate === undefined || delegate.constructor.name === 'NoopTracerProvider') {
-        return (this.#active = false);
-      }
+      if (delegate === undefined || delegate.constructor.name === 'NoopTracerProvider')
+        return false;
     }
     this.#tracer = api.trace.getTracer('@revcopy/enterprise');
-    return (this.#active = true);
+    return true;
   }
 
   /** Checks again, at the next span, whether a tracer provider is registered. */

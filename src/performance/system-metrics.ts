@@ -1,11 +1,14 @@
 import {
+  createHistogram,
   type EventLoopUtilization,
-  type IntervalHistogram,
-  monitorEventLoopDelay,
   PerformanceObserver,
   performance,
+  type RecordableHistogram,
 } from 'node:perf_hooks';
 import type { SystemMetricsSnapshot } from './types.js';
+
+/** How often the event-loop delay probe expects to run, in milliseconds. */
+const PROBE_MS = 10;
 
 const GC_KINDS: Record<number, string> = {
   1: 'scavenge',
@@ -23,7 +26,8 @@ const GC_KINDS: Record<number, string> = {
  */
 export class SystemMetrics {
   #timer: NodeJS.Timeout | undefined;
-  #delay: IntervalHistogram | undefined;
+  #probe: NodeJS.Timeout | undefined;
+  #delay: RecordableHistogram | undefined;
   #gcObserver: PerformanceObserver | undefined;
   #gcByKind: Record<string, { count: number; totalMs: number }> = {};
   #gcMaxPause = 0;
@@ -45,8 +49,19 @@ export class SystemMetrics {
   /** Starts sampling. Idempotent. */
   start(): void {
     if (this.#timer !== undefined) return;
-    this.#delay = monitorEventLoopDelay({ resolution: 10 });
-    this.#delay.enable();
+    // Node's monitorEventLoopDelay() forgets its last tick on reset(), so a stall that begins right
+    // after a sample would be lost. This probe keeps its own last-tick time; only the histogram
+    // is reset between samples.
+    const delay = createHistogram();
+    this.#delay = delay;
+    let last = performance.now();
+    this.#probe = setInterval(() => {
+      const now = performance.now();
+      const lateNs = Math.round((now - last - PROBE_MS) * 1e6);
+      delay.record(Math.max(1, lateNs));
+      last = now;
+    }, PROBE_MS);
+    this.#probe.unref();
     try {
       this.#gcObserver = new PerformanceObserver((list) => {
         for (const entry of list.getEntries()) {
@@ -77,7 +92,8 @@ export class SystemMetrics {
   stop(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#delay?.disable();
+    if (this.#probe !== undefined) clearInterval(this.#probe);
+    this.#probe = undefined;
     this.#delay = undefined;
     this.#gcObserver?.disconnect();
     this.#gcObserver = undefined;

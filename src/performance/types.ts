@@ -58,8 +58,8 @@ export interface WindowStats {
 export interface OperationStats {
   name: string;
   labels: Record<string, string>;
-  /** The threshold applied to this operation, in milliseconds. */
-  thresholdMs: number;
+  /** The threshold applied to this operation, in milliseconds; `null` when slow events are off. */
+  thresholdMs: number | null;
   /** Wall-clock time of the last call, as an ISO 8601 string. */
   lastCallAt: string | null;
   windows: Record<WindowName, WindowStats>;

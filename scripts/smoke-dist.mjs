@@ -1,0 +1,63 @@
+// Loads the built package the way users do, through its own name and exports map, in both module
+// systems, and checks a decorated call is recorded. Run after `npm run build`.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+const esm = await import('@revcopy/enterprise');
+const esmPerf = await import('@revcopy/enterprise/performance');
+const cjs = require('@revcopy/enterprise');
+const cjsPerf = require('@revcopy/enterprise/performance');
+
+for (const [label, root, perf] of [
+  ['esm', esm, esmPerf],
+  ['cjs', cjs, cjsPerf],
+]) {
+  for (const name of [
+    'createEnterprise',
+    'configure',
+    'getEnterprise',
+    'MonitorPerformance',
+    'monitorPerformance',
+    'performanceContext',
+    'performanceMonitor',
+    'EnterpriseError',
+    'ConfigError',
+  ]) {
+    assert.ok(name in root, `${label} root export ${name}`);
+  }
+  for (const name of [
+    'MonitorPerformance',
+    'monitorPerformance',
+    'performanceContext',
+    'performanceMonitor',
+    'PerformanceMonitor',
+  ]) {
+    assert.ok(name in perf, `${label} /performance export ${name}`);
+  }
+  const enterprise = root.configure({ logLevel: 'silent' });
+  const add = perf.monitorPerformance('smoke.add', (a, b) => a + b);
+  assert.equal(add(2, 3), 5);
+  assert.equal(enterprise.performance.getStats('smoke.add').windows.all.count, 1);
+  assert.match(enterprise.performance.toPrometheus(), /operation="smoke\.add"/);
+  await enterprise.shutdown();
+  console.log(`${label}: ok`);
+}
+
+// Importing must have no side effects: no timers or handles, no environment reads.
+const probe = `
+  const before = process.getActiveResourcesInfo().length;
+  process.env.PERFORMANCE_MAX_METRICS = 'not-a-number';
+  await import('@revcopy/enterprise');
+  await import('@revcopy/enterprise/performance');
+  // Module loading itself leaves short-lived file-close requests behind; let them finish first.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const after = process.getActiveResourcesInfo().length;
+  if (after !== before) throw new Error('import created resources: ' + process.getActiveResourcesInfo());
+  console.log('import is side-effect free: ok');
+`;
+execFileSync(process.execPath, ['--input-type=module', '-e', probe], {
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
