@@ -152,14 +152,17 @@ async function measure(): Promise<void> {
   }
 }
 
-function histogramRecording(): void {
+async function histogramRecording(): Promise<void> {
   const ours = new DurationHistogram();
-  const theirs = hdr.build({
+  const options = {
     lowestDiscernibleValue: 1,
     highestTrackableValue: 3_600_000_000,
-    numberOfSignificantValueDigits: 2,
+    numberOfSignificantValueDigits: 2 as const,
     autoResize: true,
-  });
+  };
+  const theirs = hdr.build(options);
+  await hdr.initWebAssembly();
+  const theirsWasm = hdr.build({ ...options, useWebAssembly: true });
   const values = Float64Array.from({ length: 4096 }, (_, i) => 50 + ((i * 7919) % 200_000));
   const time = (fn: (v: number) => void) => {
     for (let i = 0; i < 1_000_000; i++) fn(values[i & 4095]!);
@@ -174,7 +177,45 @@ function histogramRecording(): void {
   console.log(
     `| hdr-histogram-js recordValue | ${time((v) => theirs.recordValue(v)).toFixed(1)} |`,
   );
+  console.log(
+    `| hdr-histogram-js recordValue (WebAssembly) | ${time((v) => theirsWasm.recordValue(v)).toFixed(1)} |`,
+  );
+  theirsWasm.destroy();
+}
+
+/** What a monitored call cannot avoid: two clock reads and, for async calls, one promise reaction. */
+async function buildingBlocks(): Promise<void> {
+  const loops = 2_000_000;
+  const time = (fn: () => void) => {
+    for (let i = 0; i < loops / 4; i++) fn();
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < loops; i++) fn();
+    return Number(process.hrtime.bigint() - start) / loops;
+  };
+  const timeAsync = async (fn: () => Promise<unknown>) => {
+    for (let i = 0; i < loops / 8; i++) await fn();
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < loops / 4; i++) await fn();
+    return Number(process.hrtime.bigint() - start) / (loops / 4);
+  };
+  const noop = () => {};
+  const asyncNoop = async () => 1;
+  const bare = await timeAsync(asyncNoop);
+  const reacted = await timeAsync(() => {
+    const p = asyncNoop();
+    p.then(noop, noop);
+    return p;
+  });
+  console.log('\n## building blocks (AsyncLocalStorage in use, as in the runs above)');
+  console.log('| operation | ns |');
+  console.log('| --- | ---: |');
+  console.log(`| performance.now() | ${time(() => performance.now()).toFixed(1)} |`);
+  console.log(`| process.hrtime.bigint() | ${time(() => process.hrtime.bigint()).toFixed(1)} |`);
+  console.log(
+    `| one extra promise reaction (.then) on an async call | ${(reacted - bare).toFixed(1)} |`,
+  );
 }
 
 await measure();
-histogramRecording();
+await histogramRecording();
+await buildingBlocks();

@@ -1,5 +1,5 @@
 export { performanceMonitor } from './default-monitor.js';
-export { CallSite, OVERFLOW_OPERATION, PerformanceMonitor, type RecordOptions } from './monitor.js';
+export { OVERFLOW_OPERATION, PerformanceMonitor, type RecordOptions } from './monitor.js';
 export {
   MonitorPerformance,
   monitorPerformance,

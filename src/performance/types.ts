@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import type { ResolvedConfig } from '../core/config.js';
 
 /** A span attribute value. Attributes describe one call (for events, logs and OpenTelemetry). */
 export type AttributeValue = string | number | boolean;
@@ -180,14 +181,5 @@ export interface PerformanceSummary {
   system: SystemMetricsSnapshot | null;
 }
 
-/** @internal What a monitor is built from. */
-export interface MonitorSettings {
-  clock: Clock;
-  alertThresholdMs: number;
-  maxMetrics: number;
-  systemMetricsIntervalMs: number | false;
-  openTelemetry: boolean | 'auto';
-  prometheusPrefix: string;
-  prometheusBuckets: readonly number[];
-  slowLogIntervalMs: number;
-}
+/** @internal What a monitor is built from: the performance configuration and the clock. */
+export type MonitorSettings = ResolvedConfig['performance'] & { clock: Clock };

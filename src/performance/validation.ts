@@ -4,6 +4,32 @@ import type { Attributes, Labels, MonitorOptions } from './types.js';
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const RESERVED_LABELS = new Set(['operation', 'le', 'quantile']);
 
+/** Attribute and label values: strings, finite numbers and booleans. */
+function checkValue(item: unknown, argument: string, what: 'attribute' | 'label'): void {
+  if (
+    typeof item === 'string' ||
+    typeof item === 'boolean' ||
+    (typeof item === 'number' && Number.isFinite(item))
+  ) {
+    return;
+  }
+  throw new InvalidArgumentError(
+    `${argument}=${describeValue(item)} is not a valid ${what} value: expected a string, a finite number or a boolean`,
+    { argument, value: item, expected: 'a string, finite number or boolean' },
+  );
+}
+
+/** A plain object of values, or the error naming `argument`. */
+function checkRecord(value: unknown, argument: string, expected: string): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new InvalidArgumentError(`${argument}=${describeValue(value)} is not an object`, {
+      argument,
+      value,
+      expected,
+    });
+  }
+}
+
 /** @internal Validates an operation name; returns it unchanged. */
 export function checkName(name: unknown, argument = 'name'): string {
   if (typeof name !== 'string' || name.trim() === '' || name.length > 200) {
@@ -29,28 +55,9 @@ export function checkThreshold(value: unknown, argument = 'thresholdMs'): number
 /** @internal Validates span attributes: string, finite number or boolean values only. */
 export function checkAttributes(value: unknown, argument = 'attributes'): Attributes {
   if (value === undefined) return EMPTY;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidArgumentError(`${argument}=${describeValue(value)} is not an object`, {
-      argument,
-      value,
-      expected: 'an object of string, number or boolean values',
-    });
-  }
-  for (const [key, item] of Object.entries(value)) {
-    const ok =
-      typeof item === 'string' ||
-      typeof item === 'boolean' ||
-      (typeof item === 'number' && Number.isFinite(item));
-    if (!ok) {
-      throw new InvalidArgumentError(
-        `${argument}.${key}=${describeValue(item)} is not a valid attribute value: expected a string, a finite number or a boolean`,
-        {
-          argument: `${argument}.${key}`,
-          value: item,
-          expected: 'a string, finite number or boolean',
-        },
-      );
-    }
+  checkRecord(value, argument, 'an object of string, number or boolean values');
+  for (const [key, item] of Object.entries(value as object)) {
+    checkValue(item, `${argument}.${key}`, 'attribute');
   }
   return value as Attributes;
 }
@@ -58,15 +65,9 @@ export function checkAttributes(value: unknown, argument = 'attributes'): Attrib
 /** @internal Validates labels and returns them as sorted string pairs. */
 export function checkLabels(value: unknown, argument = 'labels'): Record<string, string> {
   if (value === undefined) return {};
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new InvalidArgumentError(`${argument}=${describeValue(value)} is not an object`, {
-      argument,
-      value,
-      expected: 'an object of label names to string values',
-    });
-  }
+  checkRecord(value, argument, 'an object of label names to string values');
   const out: Record<string, string> = {};
-  for (const key of Object.keys(value).sort()) {
+  for (const key of Object.keys(value as object).sort()) {
     const item = (value as Labels)[key];
     if (!LABEL_NAME.test(key) || key.startsWith('__') || RESERVED_LABELS.has(key)) {
       throw new InvalidArgumentError(
@@ -74,20 +75,7 @@ export function checkLabels(value: unknown, argument = 'labels'): Record<string,
         { argument: `${argument}.${key}`, value: key, expected: 'a Prometheus label name' },
       );
     }
-    const ok =
-      typeof item === 'string' ||
-      typeof item === 'boolean' ||
-      (typeof item === 'number' && Number.isFinite(item));
-    if (!ok) {
-      throw new InvalidArgumentError(
-        `${argument}.${key}=${describeValue(item)} is not a valid label value: expected a string, a finite number or a boolean`,
-        {
-          argument: `${argument}.${key}`,
-          value: item,
-          expected: 'a string, finite number or boolean',
-        },
-      );
-    }
+    checkValue(item, `${argument}.${key}`, 'label');
     out[key] = String(item);
   }
   return out;

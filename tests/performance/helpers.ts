@@ -6,30 +6,14 @@ import {
   type PerformanceMonitor,
   type PerformanceOptions,
 } from '../../src/index.js';
+import {
+  type FakeClock,
+  fakeClock,
+  type LogCall,
+  recordingLogger,
+} from '../support/test-doubles.js';
 
-/** Wall-clock origin of every fake clock: 2023-11-14T22:13:20.000Z. */
-export const EPOCH = 1_700_000_000_000;
-
-/** A clock the test moves by hand: durations and window rotation become deterministic. */
-export interface FakeClock {
-  /** Monotonic milliseconds. */
-  t: number;
-  now(): number;
-  epochNow(): number;
-  advance(ms: number): void;
-}
-
-export function fakeClock(start = 0): FakeClock {
-  const clock: FakeClock = {
-    t: start,
-    now: () => clock.t,
-    epochNow: () => EPOCH + clock.t,
-    advance: (ms: number) => {
-      clock.t += ms;
-    },
-  };
-  return clock;
-}
+export { EPOCH, type FakeClock, fakeClock } from '../support/test-doubles.js';
 
 export interface Setup {
   enterprise: Enterprise;
@@ -78,30 +62,12 @@ export function callFor(monitor: PerformanceMonitor, clock: FakeClock, name: str
 }
 
 /** One line a {@link capturingLogger} received. */
-export interface LogLine {
-  level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
-  fields: Record<string, unknown>;
-  message: string | undefined;
-}
+export type LogLine = LogCall;
 
 /** A pino-shaped host logger that keeps every line (without `child`, so bindings are merged). */
 export function capturingLogger(): LoggerLike & { lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const method =
-    (level: LogLine['level']) =>
-    (fields: object | string, message?: string): void => {
-      if (typeof fields === 'string') lines.push({ level, fields: {}, message: fields });
-      else lines.push({ level, fields: { ...(fields as Record<string, unknown>) }, message });
-    };
-  return {
-    lines,
-    trace: method('trace'),
-    debug: method('debug'),
-    info: method('info'),
-    warn: method('warn'),
-    error: method('error'),
-    fatal: method('fatal'),
-  };
+  const logger = recordingLogger({ withChild: false });
+  return Object.assign(logger, { lines: logger.calls });
 }
 
 /** A small seeded PRNG (mulberry32): the same data sets on every run. */

@@ -2,6 +2,30 @@ import { Writable } from 'node:stream';
 import type { Clock } from '../../src/core/clock.js';
 import type { LoggerLike } from '../../src/core/logger.js';
 
+/** Wall-clock origin of every fake clock: 2023-11-14T22:13:20.000Z. */
+export const EPOCH = 1_700_000_000_000;
+
+/** A clock the test moves by hand: durations and window rotation become deterministic. */
+export interface FakeClock extends Clock {
+  /** Monotonic milliseconds. */
+  t: number;
+  /** Moves both the monotonic and the wall clock forward. */
+  advance(ms: number): void;
+}
+
+/** A {@link FakeClock} starting at `start` monotonic milliseconds; the wall clock is EPOCH + t. */
+export function fakeClock(start = 0): FakeClock {
+  const clock: FakeClock = {
+    t: start,
+    now: () => clock.t,
+    epochNow: () => EPOCH + clock.t,
+    advance: (ms: number) => {
+      clock.t += ms;
+    },
+  };
+  return clock;
+}
+
 /** A clock the test moves by hand, for `createEnterprise({ clock })`. */
 export interface ManualClock {
   readonly clock: Clock;
@@ -9,18 +33,10 @@ export interface ManualClock {
   advance(ms: number): void;
 }
 
-/**
- * Builds a {@link ManualClock} starting at `start` monotonic milliseconds; the wall clock is
- * 2023-11-14T22:13:20.000Z plus the same offset.
- */
+/** A {@link fakeClock} split into the clock to inject and the hand that moves it. */
 export function manualClock(start = 0): ManualClock {
-  let now = start;
-  return {
-    clock: { now: () => now, epochNow: () => 1_700_000_000_000 + now },
-    advance(ms) {
-      now += ms;
-    },
-  };
+  const clock = fakeClock(start);
+  return { clock, advance: clock.advance };
 }
 
 /** One call received by a {@link RecordingLogger}. */
