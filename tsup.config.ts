@@ -6,7 +6,8 @@ export default defineConfig({
     'performance/index': 'src/performance/index.ts',
   },
   format: ['esm', 'cjs'],
-  dts: true,
+  // Members marked @internal are the package's own plumbing: keep them out of the public types.
+  dts: { compilerOptions: { stripInternal: true } },
   sourcemap: true,
   clean: true,
   target: 'node20',

@@ -46,6 +46,19 @@ for (const [label, root, perf] of [
   console.log(`${label}: ok`);
 }
 
+// Both builds loaded in one process (an ESM app with a CommonJS dependency) share the default
+// instance and the request context.
+{
+  const enterprise = esm.configure({ logLevel: 'silent' });
+  assert.equal(cjs.getEnterprise(), enterprise, 'one default instance across ESM and CJS');
+  const fromCjs = cjsPerf.monitorPerformance('smoke.cjs', () => cjs.getCorrelationId());
+  const seen = esm.withContext({ correlationId: 'req-42' }, () => fromCjs());
+  assert.equal(seen, 'req-42', 'the CJS build sees the ESM request context');
+  assert.equal(enterprise.performance.getStats('smoke.cjs').windows.all.count, 1);
+  await enterprise.shutdown();
+  console.log('esm + cjs in one process: ok');
+}
+
 // Importing must have no side effects: no timers or handles, no environment reads.
 const probe = `
   const before = process.getActiveResourcesInfo().length;

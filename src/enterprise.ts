@@ -80,12 +80,33 @@ export function createEnterprise(options: EnterpriseOptions = {}): Enterprise {
   return new Enterprise(options);
 }
 
-let defaultInstance: Enterprise | undefined;
+/**
+ * The process default lives on `globalThis`, so the ESM and the CommonJS builds of this package,
+ * when both are loaded in one process (an ESM app with a CommonJS dependency), share one default
+ * instance instead of each recording into its own.
+ */
+interface DefaultSlot {
+  instance: Enterprise | undefined;
+  /** Why the default could not be built from the environment, until `configure()` is called. */
+  failure: unknown;
+  warned: boolean;
+  /** Notified when `configure()` replaces the default. */
+  readonly listeners: Set<(next: Enterprise, previous: Enterprise | undefined) => void>;
+}
+
+const SLOT = Symbol.for('@revcopy/enterprise/default-instance');
+
+function slot(): DefaultSlot {
+  const holder = globalThis as { [SLOT]?: DefaultSlot };
+  holder[SLOT] ??= { instance: undefined, failure: undefined, warned: false, listeners: new Set() };
+  return holder[SLOT];
+}
 
 /**
  * Sets the process default instance, which the exported decorators, `performanceMonitor` and
  * `performanceContext` use. They look it up at call time, so classes may be declared before
- * `configure()` runs. A previous default is shut down.
+ * `configure()` runs. A previous default is shut down; listeners added through
+ * `performanceMonitor.on()` move to the new instance.
  *
  * @example
  * ```ts
@@ -95,8 +116,12 @@ let defaultInstance: Enterprise | undefined;
  */
 export function configure(options: EnterpriseOptions = {}): Enterprise {
   const next = new Enterprise(options);
-  const previous = defaultInstance;
-  defaultInstance = next;
+  const state = slot();
+  const previous = state.instance;
+  state.instance = next;
+  state.failure = undefined;
+  state.warned = false;
+  for (const listener of state.listeners) listener(next, previous);
   previous?.shutdown().catch((error) => {
     next.logger.error({ err: error }, 'the previous default instance failed to shut down');
   });
@@ -105,7 +130,7 @@ export function configure(options: EnterpriseOptions = {}): Enterprise {
 
 /**
  * The process default instance, created from the environment on first use if {@link configure}
- * was not called.
+ * was not called. Throws `ConfigError` when the environment holds an invalid value.
  *
  * @example
  * ```ts
@@ -113,6 +138,42 @@ export function configure(options: EnterpriseOptions = {}): Enterprise {
  * ```
  */
 export function getEnterprise(): Enterprise {
-  if (defaultInstance === undefined) defaultInstance = new Enterprise();
-  return defaultInstance;
+  const state = slot();
+  if (state.instance === undefined) state.instance = new Enterprise();
+  return state.instance;
+}
+
+/**
+ * @internal The default instance for a monitored call, or `undefined` when it cannot be built
+ * from the environment. A typo in one variable must not make every decorated business method
+ * throw: the call then runs unmonitored, and a process warning says why, once, until
+ * `configure()` is called.
+ */
+export function defaultForCall(): Enterprise | undefined {
+  const state = slot();
+  if (state.instance !== undefined) return state.instance;
+  if (state.failure !== undefined) return undefined;
+  try {
+    state.instance = new Enterprise();
+    return state.instance;
+  } catch (error) {
+    state.failure = error;
+    if (!state.warned) {
+      state.warned = true;
+      process.emitWarning(
+        `the default instance could not be created, so monitored calls run unmonitored until configure() is called: ${(error as Error)?.message ?? String(error)}`,
+        { type: 'EnterpriseWarning', code: (error as { code?: string })?.code },
+      );
+    }
+    return undefined;
+  }
+}
+
+/** @internal Subscribes to replacements of the default instance; returns the unsubscribe function. */
+export function onDefaultChange(
+  listener: (next: Enterprise, previous: Enterprise | undefined) => void,
+): () => void {
+  const { listeners } = slot();
+  listeners.add(listener);
+  return () => listeners.delete(listener);
 }

@@ -37,9 +37,12 @@ export { configure, createEnterprise, Enterprise, getEnterprise } from './enterp
 export {
   MonitorPerformance,
   monitorPerformance,
+  OVERFLOW_OPERATION,
   PerformanceMonitor,
+  type PromClientRegistryLike,
   performanceContext,
   performanceMonitor,
+  type RecordOptions,
   registerPrometheus,
 } from './performance/index.js';
 export type * from './performance/types.js';

@@ -27,7 +27,20 @@ export interface ContextOptions {
   correlationId?: string;
 }
 
-const storage = new AsyncLocalStorage<RequestContext>();
+const STORAGE = Symbol.for('@revcopy/enterprise/request-context');
+let storage: AsyncLocalStorage<RequestContext> | undefined;
+
+/**
+ * The one context store of the process, kept on `globalThis` so the ESM and CommonJS builds of the
+ * package, loaded side by side, see the same correlation id and spans. Created on first use.
+ */
+function contextStorage(): AsyncLocalStorage<RequestContext> {
+  if (storage !== undefined) return storage;
+  const holder = globalThis as { [STORAGE]?: AsyncLocalStorage<RequestContext> };
+  holder[STORAGE] ??= new AsyncLocalStorage<RequestContext>();
+  storage = holder[STORAGE];
+  return storage;
+}
 const CORRELATION_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
 /**
@@ -73,7 +86,10 @@ export function withContext<T>(first: ContextOptions | (() => T), second?: () =>
       { argument: 'correlationId', value: correlationId, expected: 'a safe id string' },
     );
   }
-  return storage.run({ correlationId: correlationId ?? randomUUID(), span: undefined }, fn);
+  return contextStorage().run(
+    { correlationId: correlationId ?? randomUUID(), span: undefined },
+    fn,
+  );
 }
 
 /**
@@ -85,7 +101,7 @@ export function withContext<T>(first: ContextOptions | (() => T), second?: () =>
  * ```
  */
 export function getCorrelationId(): string | undefined {
-  return storage.getStore()?.correlationId;
+  return contextStorage().getStore()?.correlationId;
 }
 
 /**
@@ -97,12 +113,12 @@ export function getCorrelationId(): string | undefined {
  * ```
  */
 export function getContext(): RequestContext | undefined {
-  return storage.getStore();
+  return contextStorage().getStore();
 }
 
 /** @internal The current context without the public wrapper, for hot paths. */
 export function currentContext(): RequestContext | undefined {
-  return storage.getStore();
+  return contextStorage().getStore();
 }
 
 /**
@@ -116,7 +132,7 @@ export function runInSpan<R>(
   args: readonly unknown[],
 ): R {
   // Reflect.apply as the callback avoids allocating a closure per call on this hot path.
-  return storage.run(
+  return contextStorage().run(
     { correlationId: parent?.correlationId, span },
     Reflect.apply as (f: typeof fn, t: unknown, a: readonly unknown[]) => R,
     fn,

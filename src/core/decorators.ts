@@ -63,7 +63,13 @@ export function createMethodDecorator(
       if (context.kind !== 'method' || typeof value !== 'function') {
         throw misuse(decoratorName, `a ${String(context.kind)}`);
       }
-      const site = describe(String(keyName(context.name)), context.static, undefined, context.name);
+      const site = describe(
+        String(keyName(context.name)),
+        context.static,
+        undefined,
+        context.name,
+        context.private,
+      );
       const wrapped = wrap(value as AnyFunction, site);
       site.bind(wrapped);
       markWrapper(wrapped, value as AnyFunction);
@@ -133,21 +139,26 @@ function describe(
   isStatic: boolean,
   knownClass: string | undefined,
   key: string | symbol,
+  isPrivate = false,
 ): Site {
   let className = knownClass;
+  let holder: unknown;
   let wrappedFn: AnyFunction | undefined;
   return {
     methodName,
     isStatic,
     className(thisArg) {
       if (className !== undefined) return className;
-      const found = findOwner(thisArg, key, wrappedFn);
-      // A detached call (no `this`) cannot tell the class: answer, but do not remember it.
-      if (found !== undefined) className = found;
+      const source = holder ?? thisArg;
+      // Private methods live on no prototype: the class is the instance's (or the static's own).
+      const found = isPrivate ? ownerName(source) : findOwner(source, key, wrappedFn);
+      // Remembered only once a call has happened: names given after the class body (esbuild's
+      // keepNames, for one) are in place by then. A detached call with no `this` is not remembered.
+      if (found !== undefined && source != null) className = found;
       return found ?? 'anonymous';
     },
     learn(thisArg) {
-      if (className === undefined) className = findOwner(thisArg, key, wrappedFn);
+      holder ??= thisArg;
     },
     bind(wrapped) {
       wrappedFn = wrapped;
@@ -193,7 +204,9 @@ function findOwner(
   return nearest === undefined ? undefined : ownerName(nearest);
 }
 
-function ownerName(holder: unknown): string {
+function ownerName(holder: unknown): string | undefined {
+  if (holder === null || (typeof holder !== 'object' && typeof holder !== 'function'))
+    return undefined;
   return typeof holder === 'function'
     ? holder.name || 'anonymous'
     : (holder as { constructor?: Function }).constructor?.name || 'anonymous';

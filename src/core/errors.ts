@@ -8,7 +8,7 @@
  *   createEnterprise();
  * } catch (error) {
  *   if (error instanceof EnterpriseError && error.code === 'E_CONFIG_INVALID') {
- *     console.error(error.context.variable, error.context.value);
+ *     console.error(error.context.source, error.context.value);
  *   }
  * }
  * ```

@@ -1,9 +1,10 @@
-import { EventEmitter } from 'eventemitter3';
 import { systemClock } from '../core/clock.js';
 import { currentContext, runInSpan } from '../core/context.js';
 import type { AnyFunction } from '../core/decorators.js';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
+import { Emitter } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
+import type { CallSite, OperationHandle } from './call-site.js';
 import { mergeCollected, OperationSeries, toWindowStats } from './operation-series.js';
 import { type BridgedSpan, OtelBridge } from './otel-bridge.js';
 import { type PrometheusInput, renderPrometheus } from './prometheus.js';
@@ -21,23 +22,20 @@ import type {
   PerformanceSummary,
   SystemMetricsSnapshot,
   WindowName,
+  WindowStats,
 } from './types.js';
-import { checkAttributes, checkLabels, checkName, checkOptions } from './validation.js';
+import {
+  checkAttributes,
+  checkLabels,
+  checkName,
+  checkOptions,
+  normalizeMonitorOptions,
+} from './validation.js';
+import { wrapFunction } from './wrap-function.js';
 
 const WINDOWS: readonly WindowName[] = ['1m', '5m', '15m', 'all'];
 /** Name of the series that collects calls to operations beyond the cap. */
 export const OVERFLOW_OPERATION = '_overflow';
-
-/**
- * A handle on one operation, resolved once per call site and reused: the hot path of a monitored
- * call is then a clock read, the call, a clock read and a few additions.
- *
- * @internal
- */
-export interface OperationHandle {
-  readonly series: OperationSeries;
-  readonly generation: number;
-}
 
 /**
  * Collects the duration of monitored calls into per-operation statistics over rolling windows,
@@ -55,7 +53,7 @@ export interface OperationHandle {
  * console.log(performance.getStats('db.query')?.windows['1m'].p95);
  * ```
  */
-export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
+export class PerformanceMonitor extends Emitter<PerformanceEvents> {
   readonly #settings: MonitorSettings;
   readonly #clock: MonitorSettings['clock'];
   readonly #log: Logger;
@@ -69,6 +67,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
   #overflowWarned = false;
   #generation = 0;
 
+  /** @internal Instances come from `createEnterprise()`; the monitor is its `performance`. */
   constructor(settings: MonitorSettings, logger: Logger) {
     super();
     this.#settings = settings;
@@ -118,43 +117,48 @@ export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
    * const rows = await monitor.context('db.query', { table: 'users' }, () => pool.query(sql));
    * ```
    */
-  context<T>(name: string, fn: () => T): T;
+  context<T>(nameOrOptions: string | (MonitorOptions & { name: string }), fn: () => T): T;
   context<T>(name: string, attributes: Attributes | undefined, fn: () => T): T;
   context<T>(
-    name: string,
+    nameOrOptions: string | (MonitorOptions & { name: string }),
     attributesOrFn: Attributes | undefined | (() => T),
     maybeFn?: () => T,
   ): T {
-    checkName(name);
     const fn = typeof attributesOrFn === 'function' ? attributesOrFn : maybeFn;
-    const attributes = typeof attributesOrFn === 'function' ? undefined : attributesOrFn;
-    if (typeof fn !== 'function') {
-      throw invalidArgument('fn', fn);
-    }
-    const checked = checkAttributes(attributes);
-    const handle = this.handle(name, {}, undefined);
-    return this.run(handle, name, checked, this.#settings.alertThresholdMs, fn, undefined, []);
+    const options = normalizeMonitorOptions(
+      nameOrOptions,
+      typeof attributesOrFn === 'function' ? undefined : { attributes: attributesOrFn },
+    );
+    const name = checkName(options.name);
+    if (typeof fn !== 'function') throw invalidArgument('fn', fn);
+    const handle = this.handle(name, checkLabels(options.labels), options.thresholdMs);
+    return this.run(
+      handle,
+      name,
+      checkAttributes(options.attributes),
+      options.thresholdMs ?? this.#settings.alertThresholdMs,
+      fn,
+      undefined,
+      [],
+    );
   }
 
   /**
-   * Returns a function that behaves like `fn` and records each call as `name` (the function twin of
-   * `@MonitorPerformance`).
+   * Returns a function that behaves like `fn` and records each call, on this instance (the twin of
+   * `monitorPerformance`, which uses the default instance). Same arguments as `monitorPerformance`.
    *
    * @example
    * ```ts
    * const fetchUser = monitor.wrap('fetch_user', async (id: string) => db.users.find(id));
+   * const parse = monitor.wrap({ name: 'parse', thresholdMs: 5 }, JSON.parse);
    * ```
    */
-  wrap<F extends AnyFunction>(name: string, fn: F, options: Omit<MonitorOptions, 'name'> = {}): F {
-    if (typeof fn !== 'function') throw invalidArgument('fn', fn);
-    const site = new CallSite(name, options);
-    const monitor = this;
-    const wrapped = function (this: unknown, ...args: unknown[]) {
-      return monitor.call(site, fn, this, args);
-    };
-    Object.defineProperty(wrapped, 'name', { value: fn.name });
-    Object.defineProperty(wrapped, 'length', { value: fn.length });
-    return wrapped as unknown as F;
+  wrap<F extends AnyFunction>(
+    nameOrOptions: string | (MonitorOptions & { name: string }),
+    fn: F,
+    options?: Omit<MonitorOptions, 'name'>,
+  ): F {
+    return wrapFunction(nameOrOptions, fn, options, () => this);
   }
 
   /** @internal Runs `fn` as a call of `site`'s operation. */
@@ -248,6 +252,22 @@ export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
     // tasks) may start work when `then` is called, so they are returned untouched and the call is
     // timed like a synchronous one.
     if (result instanceof Promise) {
+      if (result.constructor === Promise) {
+        // The caller gets a promise that settles as `result` does. Returning `result` itself with
+        // our handlers attached would mark its rejection as handled: a rejection nobody awaited
+        // would no longer be reported as unhandled.
+        return result.then(
+          (value) => {
+            this.finish(span, false, undefined);
+            return value;
+          },
+          (error: unknown) => {
+            this.finish(span, true, error);
+            throw error;
+          },
+        ) as T;
+      }
+      // A promise subclass (with methods of its own, such as `cancel()`) is returned as it is.
       result.then(
         () => this.finish(span, false, undefined),
         (error: unknown) => this.finish(span, true, error),
@@ -325,7 +345,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
     }
     if (slow) this.#slow(span, duration, failed);
     if (this.listenerCount('span') > 0) {
-      this.#emit('span', {
+      this.emit('span', {
         name: span.name,
         labels: span.series.labels,
         attributes: span.attributes,
@@ -349,7 +369,7 @@ export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
       error: failed,
       timestamp: new Date(this.#clock.epochNow()).toISOString(),
     };
-    this.#emit('slow', event);
+    this.emit('slow', event);
     const now = this.#clock.now();
     const last = this.#lastSlowLog.get(span.series);
     if (last === undefined || now - last >= this.#settings.slowLogIntervalMs) {
@@ -377,21 +397,12 @@ export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
       { operation: name, labels, maxMetrics },
       `PERFORMANCE_MAX_METRICS (${maxMetrics}) operations are tracked; further operations are counted under "${OVERFLOW_OPERATION}"`,
     );
-    this.#emit('overflow', { name, labels, maxMetrics });
+    this.emit('overflow', { name, labels, maxMetrics });
   }
 
-  /**
-   * Calls each listener on its own, so one that throws neither reaches the monitored call nor keeps
-   * the listeners after it from hearing the event.
-   */
-  #emit<K extends keyof PerformanceEvents>(event: K, ...args: PerformanceEvents[K]): void {
-    for (const listener of this.listeners(event)) {
-      try {
-        (listener as (...a: PerformanceEvents[K]) => void)(...args);
-      } catch (error) {
-        this.#log.error({ err: error, event }, 'a performance event listener threw');
-      }
-    }
+  /** A listener that throws is logged; the monitored call and the other listeners go on. */
+  protected override onListenerError(error: unknown, event: keyof PerformanceEvents): void {
+    this.#log.error({ err: error, event }, 'a performance event listener threw');
   }
 
   /**
@@ -463,28 +474,10 @@ export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
       throw invalidArgument('limit', limit, 'a non-negative whole number');
     }
     const now = this.#clock.now();
-    const rows: Bottleneck[] = [];
-    let total = 0;
-    for (const series of this.#series.values()) {
-      const stats = series.stats(window, now);
-      if (stats.count === 0) continue;
-      total += stats.totalMs;
-      rows.push({
-        name: series.name,
-        labels: { ...series.labels },
-        share: 0,
-        totalMs: stats.totalMs,
-        count: stats.count,
-        mean: stats.mean,
-        p95: stats.p95,
-      });
-    }
-    for (const row of rows) row.share = total > 0 ? row.totalMs / total : 0;
-    return {
-      window,
-      byTotalTime: [...rows].sort((a, b) => b.totalMs - a.totalMs).slice(0, limit),
-      byLatency: [...rows].sort((a, b) => (b.p95 ?? 0) - (a.p95 ?? 0)).slice(0, limit),
-    };
+    const stats = [...this.#series.values()].map(
+      (series) => [series, series.stats(window, now)] as const,
+    );
+    return rankBottlenecks(stats, window, limit);
   }
 
   /** The latest system metrics sample, or `null` when system metrics are turned off. */
@@ -504,16 +497,23 @@ export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
   summary(): PerformanceSummary {
     const overflow = this.#series.get(OVERFLOW_OPERATION);
     const now = this.#clock.now();
+    const series = [...this.#series.values()];
+    const operations = series.map((s) => this.#statsOf([s], now));
     return {
       generatedAt: new Date(this.#clock.epochNow()).toISOString(),
       uptimeSeconds: (now - this.#startedAt) / 1000,
       thresholdMs: this.#settings.alertThresholdMs,
-      operations: this.operations(),
+      operations,
       overflow: {
         calls: overflow?.totals(now).count ?? 0,
         maxMetrics: this.#settings.maxMetrics,
       },
-      bottlenecks: this.bottlenecks(),
+      // Ranked from the windows just computed rather than computing them a second time.
+      bottlenecks: rankBottlenecks(
+        operations.map((op, i) => [series[i]!, op.windows['5m']] as const),
+        '5m',
+        10,
+      ),
       system: this.system(),
     };
   }
@@ -554,44 +554,9 @@ export class PerformanceMonitor extends EventEmitter<PerformanceEvents> {
         ...s.totals(now),
       })),
       maxMetrics: this.#settings.maxMetrics,
+      overflowName: OVERFLOW_OPERATION,
       system: this.#system?.snapshot(),
     };
-  }
-}
-
-/**
- * @internal A place that records an operation (a decorated method, a wrapped function): its options
- * are validated once, and the series handle is cached until the monitor changes or is reset.
- */
-export class CallSite {
-  readonly attributes: Attributes;
-  readonly labels: Record<string, string>;
-  readonly thresholdMs: number | undefined;
-  #monitor: PerformanceMonitor | undefined;
-  #handle: OperationHandle | undefined;
-
-  constructor(
-    readonly name: string,
-    options: Omit<MonitorOptions, 'name'>,
-  ) {
-    checkName(name);
-    checkOptions(options);
-    this.attributes = checkAttributes(options.attributes);
-    this.labels = checkLabels(options.labels);
-    this.thresholdMs = options.thresholdMs;
-  }
-
-  resolve(monitor: PerformanceMonitor): OperationHandle {
-    const handle = this.#handle;
-    if (
-      handle !== undefined &&
-      this.#monitor === monitor &&
-      handle.generation === monitor.generation
-    ) {
-      return handle;
-    }
-    this.#monitor = monitor;
-    return (this.#handle = monitor.handle(this.name, this.labels, this.thresholdMs));
   }
 }
 
@@ -599,6 +564,35 @@ export class CallSite {
 export interface RecordOptions extends Omit<MonitorOptions, 'name'> {
   /** Whether the call failed. @defaultValue false */
   error?: boolean;
+}
+
+/** Ranks operations by share of total time and by p95 over already computed window statistics. */
+function rankBottlenecks(
+  stats: readonly (readonly [OperationSeries, WindowStats])[],
+  window: WindowName,
+  limit: number,
+): BottleneckReport {
+  const rows: Bottleneck[] = [];
+  let total = 0;
+  for (const [series, window] of stats) {
+    if (window.count === 0) continue;
+    total += window.totalMs;
+    rows.push({
+      name: series.name,
+      labels: { ...series.labels },
+      share: 0,
+      totalMs: window.totalMs,
+      count: window.count,
+      mean: window.mean,
+      p95: window.p95,
+    });
+  }
+  for (const row of rows) row.share = total > 0 ? row.totalMs / total : 0;
+  return {
+    window,
+    byTotalTime: [...rows].sort((a, b) => b.totalMs - a.totalMs).slice(0, limit),
+    byLatency: [...rows].sort((a, b) => (b.p95 ?? 0) - (a.p95 ?? 0)).slice(0, limit),
+  };
 }
 
 function seriesKey(name: string, labels: Record<string, string>): string {

@@ -129,7 +129,7 @@ export class OperationSeries {
     if (
       this.#live.count === 0 &&
       this.#fine.length === 0 &&
-      this.#liveHistogram.counts.length > 256
+      this.#liveHistogram.byteLength > 2048
     ) {
       // An idle operation gives back the storage a burst of slow calls made it grow to.
       this.#liveHistogram = new DurationHistogram();
@@ -153,7 +153,7 @@ export class OperationSeries {
   collect(window: WindowName, now: number): { tally: Tally; histogram: DurationHistogram } {
     this.advance(now);
     const tally = emptyTally();
-    const histogram = new DurationHistogram(this.#liveHistogram.counts.length);
+    const histogram = new DurationHistogram();
     addTally(tally, this.#live);
     histogram.add(this.#liveHistogram);
     if (window === 'all') {
@@ -217,6 +217,8 @@ export class OperationSeries {
   }
 }
 
+const PERCENTILES = [50, 95, 99, 99.9] as const;
+
 /** Turns merged tallies into the public statistics shape. */
 export function toWindowStats(
   { tally, histogram }: { tally: Tally; histogram: DurationHistogram },
@@ -224,8 +226,11 @@ export function toWindowStats(
 ): WindowStats {
   const empty = tally.count === 0;
   // Percentiles come from the histogram (within 1 %), clamped into the exact min and max.
-  const at = (p: number) =>
-    empty ? null : Math.min(tally.maxMs, Math.max(tally.minMs, histogram.percentile(p) / 1000));
+  const [p50, p95, p99, p999] = histogram.percentiles(PERCENTILES);
+  const at = (micros: number | undefined) =>
+    empty || micros === undefined
+      ? null
+      : Math.min(tally.maxMs, Math.max(tally.minMs, micros / 1000));
   return {
     count: tally.count,
     errors: tally.errors,
@@ -234,10 +239,10 @@ export function toWindowStats(
     min: empty ? null : tally.minMs,
     max: empty ? null : tally.maxMs,
     mean: empty ? null : tally.sumMs / tally.count,
-    p50: at(50),
-    p95: at(95),
-    p99: at(99),
-    p999: at(99.9),
+    p50: at(p50),
+    p95: at(p95),
+    p99: at(p99),
+    p999: at(p999),
     totalMs: tally.sumMs,
     throughput: coveredSeconds > 0 ? tally.count / coveredSeconds : 0,
     coveredSeconds,

@@ -38,6 +38,18 @@ export function registerPrometheus(
       expected: 'a prom-client Registry (prom-client 15)',
     });
   }
+  // A scrape reads every family in turn: build them once per scrape, not once per family. A family
+  // asked for a second time means a new scrape has begun, so the values are read again.
+  let cached: ReturnType<typeof metricFamilies> | undefined;
+  const served = new Set<string>();
+  const families = (name: string) => {
+    if (cached === undefined || served.has(name)) {
+      cached = metricFamilies(monitor.prometheusInput());
+      served.clear();
+    }
+    served.add(name);
+    return cached;
+  };
   // The set of families is fixed by the configuration; read it once to learn the names.
   const names = metricFamilies(monitor.prometheusInput()).map((family) => family.name);
   const registered: string[] = [];
@@ -48,7 +60,7 @@ export function registerPrometheus(
       type: 'untyped',
       aggregator: 'sum',
       get: () => {
-        const family = metricFamilies(monitor.prometheusInput()).find((f) => f.name === name);
+        const family = families(name).find((f) => f.name === name);
         // prom-client appends `_total` to counters itself when it writes OpenMetrics.
         const strip =
           family?.type === 'counter' && registry.contentType?.startsWith(OPENMETRICS) === true;

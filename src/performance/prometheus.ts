@@ -15,6 +15,8 @@ export interface PrometheusInput {
     sumMs: number;
   }[];
   maxMetrics: number;
+  /** Name of the series that counts calls beyond the cap; it is not a tracked operation. */
+  overflowName: string;
   system: SystemMetricsSnapshot | undefined;
 }
 
@@ -75,8 +77,8 @@ export function metricFamilies(input: PrometheusInput): MetricFamily[] {
     slow,
     gauge(
       `${p}operations_tracked`,
-      'Operations (name and label set) currently tracked.',
-      input.series.length,
+      'Operations (name and label set) currently tracked, the overflow series excluded.',
+      input.series.filter((s) => s.name !== input.overflowName).length,
     ),
     gauge(
       `${p}operations_tracked_max`,

@@ -35,6 +35,7 @@ export class SystemMetrics {
   #lastCpuAt = performance.now();
   #lastElu: EventLoopUtilization = performance.eventLoopUtilization();
   #latest: SystemMetricsSnapshot | undefined;
+  #latestAt = 0;
 
   constructor(
     private readonly intervalMs: number,
@@ -99,9 +100,16 @@ export class SystemMetrics {
     this.#gcObserver = undefined;
   }
 
-  /** The latest sample; takes one now when the sampler has not produced any yet. */
+  /**
+   * The latest sample. While the sampler is not running (before `start()`, after `shutdown()`),
+   * a sample is taken on read, at most once a second, so the figures never freeze.
+   */
   snapshot(): SystemMetricsSnapshot {
-    return this.#latest ?? this.sample();
+    const latest = this.#latest;
+    if (latest !== undefined && (this.running || performance.now() - this.#latestAt < 1_000)) {
+      return latest;
+    }
+    return this.sample();
   }
 
   /** Takes a sample covering the time since the previous one. */
@@ -141,6 +149,7 @@ export class SystemMetrics {
     };
     this.#resetBaselines();
     this.#latest = snapshot;
+    this.#latestAt = now;
     return snapshot;
   }
 

@@ -14,9 +14,9 @@ export type Attributes = Readonly<Record<string, AttributeValue>>;
  */
 export type Labels = Readonly<Record<string, string | number | boolean>>;
 
-/** Options of `@MonitorPerformance`, `monitorPerformance` and `performanceContext`. */
+/** Options of `@MonitorPerformance`, `monitorPerformance`, `performanceContext` and `wrap`. */
 export interface MonitorOptions {
-  /** Operation name. Defaults to `Class.method` for decorated methods and to the function's name. */
+  /** Operation name. Decorated methods default to `Class.method`; the other forms require it. */
   name?: string;
   /** Slow-call threshold for this operation, in milliseconds; `Infinity` disables slow events. */
   thresholdMs?: number;

@@ -100,3 +100,25 @@ export function checkOptions(options: unknown, argument = 'options'): MonitorOpt
 }
 
 const EMPTY: Attributes = Object.freeze({});
+
+/**
+ * @internal The one way every public entry point reads "a name, or options with a name, plus
+ * optional extra options": `('name')`, `('name', { thresholdMs })`, `({ name, thresholdMs })`.
+ */
+export function normalizeMonitorOptions(nameOrOptions: unknown, extra: unknown): MonitorOptions {
+  if (typeof nameOrOptions === 'string' || nameOrOptions === undefined) {
+    if (nameOrOptions !== undefined) checkName(nameOrOptions);
+    return checkOptions({ ...checkOptions(extra), name: nameOrOptions });
+  }
+  if (typeof nameOrOptions !== 'object' || nameOrOptions === null || Array.isArray(nameOrOptions)) {
+    throw new InvalidArgumentError(
+      `${describeValue(nameOrOptions)} is not an operation name or options object`,
+      {
+        argument: 'nameOrOptions',
+        value: nameOrOptions,
+        expected: 'a string or an options object',
+      },
+    );
+  }
+  return checkOptions({ ...(nameOrOptions as MonitorOptions), ...checkOptions(extra) });
+}

@@ -46,11 +46,11 @@ describe('performance.context', () => {
     expect(stats.max).toBe(3);
   });
 
-  it('returns the very same promise for an async function, and times it until it settles', async () => {
+  it('returns a promise settling as the function does, and times it until it settles', async () => {
     const { monitor, clock } = setup();
     const pending = deferred<string>();
     const returned = monitor.context('async', { step: 'load' }, () => pending.promise);
-    expect(returned).toBe(pending.promise);
+    expect(returned).toBeInstanceOf(Promise);
     expect(monitor.getStats('async')?.windows.all.count ?? 0).toBe(0);
     clock.advance(120);
     pending.resolve('done');
@@ -244,14 +244,51 @@ describe('errors', () => {
     },
   );
 
-  it('the rejected promise returned is the one the function returned', async () => {
+  it('the promise returned rejects with the very reason the function rejected with', async () => {
     const { monitor } = setup();
     const reason = new Error('rejected');
     const rejected = Promise.reject(reason);
     const returned = monitor.context('op', () => rejected);
-    expect(returned).toBe(rejected);
     await expect(returned).rejects.toBe(reason);
     expect(monitor.getStats('op')!.windows.all.errors).toBe(1);
+  });
+
+  it('a rejection nobody awaits is still reported as unhandled', async () => {
+    const { monitor } = setup();
+    const reported: unknown[] = [];
+    const listener = (reason: unknown) => reported.push(reason);
+    const existing = process.listeners('unhandledRejection');
+    process.removeAllListeners('unhandledRejection');
+    process.on('unhandledRejection', listener);
+    try {
+      const reason = new Error('nobody awaits me');
+      const fail = monitor.wrap('fire_and_forget', async () => {
+        throw reason;
+      });
+      void fail();
+      await sleep(20);
+      expect(reported).toEqual([reason]);
+      expect(monitor.getStats('fire_and_forget')!.windows.all.errors).toBe(1);
+    } finally {
+      process.off('unhandledRejection', listener);
+      for (const l of existing) process.on('unhandledRejection', l);
+    }
+  });
+
+  it('returns a promise subclass as it is, so its own methods stay available', async () => {
+    const { monitor } = setup();
+    class Cancellable<T> extends Promise<T> {
+      cancel(): string {
+        return 'cancelled';
+      }
+    }
+    const original = new Cancellable<number>((resolve) => resolve(1));
+    const returned = monitor.context('op', () => original);
+    expect(returned).toBe(original);
+    expect(returned.cancel()).toBe('cancelled');
+    await returned;
+    await sleep(1);
+    expect(monitor.getStats('op')!.windows.all.count).toBe(1);
   });
 
   it('successes and failures of one operation are counted together', async () => {

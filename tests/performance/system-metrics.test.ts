@@ -132,7 +132,8 @@ describe('system metrics', () => {
     await sleep(25); // well inside the sampling interval
     busyFor(50);
     const after = await nextSample(monitor, before);
-    expect(after.eventLoop.delayMaxMs).toBeGreaterThanOrEqual(45);
+    // The probe expects a tick every 10 ms, so a 50 ms block shows as at least 40 ms of delay.
+    expect(after.eventLoop.delayMaxMs).toBeGreaterThanOrEqual(38);
     // Loose bounds: the suites run in parallel on two cores, so this process may be descheduled.
     expect(after.eventLoop.utilization).toBeGreaterThan(0.15);
     expect(after.cpu.percent).toBeGreaterThan(10);
@@ -155,7 +156,7 @@ describe('system metrics', () => {
       previous = await nextSample(monitor, next);
       seen.push(Math.max(next.eventLoop.delayMaxMs, previous.eventLoop.delayMaxMs));
     }
-    for (const delay of seen) expect(delay, `delays seen: ${seen.join(', ')}`).toBeGreaterThan(40);
+    for (const delay of seen) expect(delay, `delays seen: ${seen.join(', ')}`).toBeGreaterThan(38);
   });
 
   it('the Prometheus exposition reports the same sample as summary()', async () => {

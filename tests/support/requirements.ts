@@ -53,3 +53,54 @@ export function tool(command: string, hint: string, versionArgs = ['--version'])
 
 /** Prometheus' checker, from Debian's `prometheus` package. */
 export const promtool = tool('promtool', 'install it with `apt-get install prometheus`');
+
+/** A TCP service answering on `host:port` (checked by connecting, within one second). */
+export function tcpService(name: string, host: string, port: number, hint: string): Requirement {
+  const probe = `
+    const socket = require('node:net').connect(${port}, ${JSON.stringify(host)});
+    socket.setTimeout(1000);
+    socket.on('connect', () => { socket.destroy(); process.exit(0); });
+    socket.on('timeout', () => { console.error('timed out'); process.exit(1); });
+    socket.on('error', (e) => { console.error(e.code || e.message); process.exit(1); });`;
+  return {
+    name,
+    hint,
+    check: () => {
+      try {
+        execFileSync(process.execPath, ['-e', probe], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+          timeout: 5_000,
+        });
+        return undefined;
+      } catch (error) {
+        const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
+        return stderr || (error as Error).message.split('\n')[0];
+      }
+    },
+  };
+}
+
+/** The Redis the integration suites use: REDIS_URL's host and port, else 127.0.0.1:6379. */
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+export const redis = (() => {
+  const url = new URL(REDIS_URL);
+  return tcpService(
+    `Redis at ${url.host}`,
+    url.hostname,
+    Number(url.port || 6379),
+    'start one with `redis-server --port 6379` or set TEST_REDIS_URL',
+  );
+})();
+
+/** The PostgreSQL the integration suites use (trust auth, database `test`). */
+export const POSTGRES_URL =
+  process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const postgres = (() => {
+  const url = new URL(POSTGRES_URL);
+  return tcpService(
+    `PostgreSQL at ${url.host}`,
+    url.hostname,
+    Number(url.port || 5432),
+    'start one (database `test`) or set TEST_POSTGRES_URL',
+  );
+})();
