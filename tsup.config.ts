@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'performance/index': 'src/performance/index.ts',
+    'cache/index': 'src/cache/index.ts',
   },
   format: ['esm', 'cjs'],
   // Members marked @internal are the package's own plumbing: keep them out of the public types.

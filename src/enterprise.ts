@@ -1,6 +1,8 @@
+import { Cache } from './cache/cache.js';
+import { cacheMetricFamilies } from './cache/metrics.js';
 import { type EnterpriseOptions, type ResolvedConfig, resolveConfig } from './core/config.js';
 import { Lifecycle, type LifecycleState } from './core/lifecycle.js';
-import { createDefaultLogger, type Logger, wrapLogger } from './core/logger.js';
+import { createDefaultLogger, type Logger, type LoggerLike, wrapLogger } from './core/logger.js';
 import { PerformanceMonitor } from './performance/monitor.js';
 
 /**
@@ -23,6 +25,8 @@ export class Enterprise {
   /** Performance monitoring: statistics, slow calls, bottlenecks, system metrics, Prometheus. */
   readonly performance: PerformanceMonitor;
   readonly #lifecycle: Lifecycle;
+  readonly #options: EnterpriseOptions;
+  #cache: Cache | undefined;
 
   constructor(options: EnterpriseOptions = {}) {
     this.config = resolveConfig(options);
@@ -42,6 +46,42 @@ export class Enterprise {
       start: () => performance.start(),
       stop: () => performance.stop(),
     });
+    this.#options = options;
+    const prefix = this.config.performance.prometheusPrefix;
+    performance.addCollector(() => cacheMetricFamilies(prefix, this.#cache?.analytics()));
+    this.#lifecycle.add({
+      name: 'cache',
+      // Started only when used: an instance that never touches its cache opens no connection.
+      start: () => this.#cache?.start(),
+      stop: () => this.#cache?.close(),
+    });
+  }
+
+  /**
+   * The multi-tier cache. Built on first use: memory alone, or memory and Redis when `REDIS_URL`
+   * (or `redisUrl`) is set, unless `cache.tiers` says otherwise.
+   *
+   * @example
+   * ```ts
+   * const user = await enterprise.cache.getOrSet(`user:${id}`, () => db.users.find(id), { ttl: '10m' });
+   * ```
+   */
+  get cache(): Cache {
+    if (this.#cache === undefined) {
+      const options = this.#options.cache ?? {};
+      this.#cache = new Cache({
+        ...options,
+        defaultTtl: this.config.cache.defaultTtlMs / 1000,
+        maxSize: this.config.cache.maxSize,
+        redisUrl:
+          options.redisUrl ?? (options.redis === undefined ? this.config.redisUrl : undefined),
+        logger: this.logger as unknown as LoggerLike,
+        clock: this.config.clock,
+      });
+      // A cache first used after start() still needs its bus subscription and warmers.
+      if (this.state === 'started' || this.state === 'starting') void this.#cache.start();
+    }
+    return this.#cache;
   }
 
   /** `created`, `starting`, `started`, `stopping` or `stopped`. */

@@ -1,3 +1,21 @@
+export {
+  Cache,
+  CacheCodecError,
+  Cached,
+  type CachedOptions,
+  CacheEvict,
+  type CacheEvictOptions,
+  CacheLoaderTimeoutError,
+  CachePut,
+  CacheTierError,
+  cache,
+  cached,
+  createCache,
+  memoryTier,
+  postgresTier,
+  redisTier,
+  sqliteTier,
+} from './cache/index.js';
 export type { Clock } from './core/clock.js';
 export type {
   CacheOptions,

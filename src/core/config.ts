@@ -1,6 +1,7 @@
+import type { CacheEngineOptions } from '../cache/options.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
-import { type Duration, parseDuration } from './duration.js';
+import { parseDuration } from './duration.js';
 import { ConfigError, describeValue } from './errors.js';
 import type { LoggerLike, LogLevel } from './logger.js';
 import { LOG_LEVELS } from './logger.js';
@@ -39,13 +40,8 @@ export interface PerformanceOptions {
   slowLogIntervalMs?: number;
 }
 
-/** Options of the cache module (used from the cache release on; validated now so mistakes show early). */
-export interface CacheOptions {
-  /** Default time to live. Env: `CACHE_DEFAULT_TTL` (seconds or a unit string). @defaultValue 3600 */
-  defaultTtl?: Duration;
-  /** Most entries in the memory tier. Env: `CACHE_MAX_SIZE`. @defaultValue 10000 */
-  maxSize?: number;
-}
+/** Options of the cache module; see docs/cache.md. */
+export type CacheOptions = CacheEngineOptions;
 
 /** Options of the task module (used from the tasks release on; validated now so mistakes show early). */
 export interface TaskOptions {

@@ -6,4 +6,5 @@ export {
   performanceContext,
 } from './monitor-performance.js';
 export { type PromClientRegistryLike, registerPrometheus } from './prom-client-bridge.js';
+export type { MetricFamily } from './prometheus.js';
 export type * from './types.js';

@@ -7,7 +7,7 @@ import type { Logger } from '../core/logger.js';
 import type { CallSite, OperationHandle } from './call-site.js';
 import { mergeCollected, OperationSeries, toWindowStats } from './operation-series.js';
 import { type BridgedSpan, OtelBridge } from './otel-bridge.js';
-import { type PrometheusInput, renderPrometheus } from './prometheus.js';
+import { type MetricFamily, type PrometheusInput, renderPrometheus } from './prometheus.js';
 import { Span } from './span.js';
 import { SystemMetrics } from './system-metrics.js';
 import type {
@@ -64,6 +64,7 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
   readonly #startedAt: number;
   readonly #lastSlowLog = new Map<OperationSeries, number>();
   readonly #boundsMs: readonly number[];
+  readonly #collectors = new Set<() => MetricFamily[]>();
   #overflowWarned = false;
   #generation = 0;
 
@@ -556,7 +557,41 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
       maxMetrics: this.#settings.maxMetrics,
       overflowName: OVERFLOW_OPERATION,
       system: this.#system?.snapshot(),
+      extra: this.#collected(),
     };
+  }
+
+  /**
+   * Adds metric families computed at each scrape by another module (the cache adds its hits,
+   * misses and tier health this way). A collector must always return the same family names, with
+   * or without samples, so the prom-client bridge can register them up front. Returns the function
+   * that removes the collector.
+   *
+   * @example
+   * ```ts
+   * const remove = monitor.addCollector(() => [
+   *   { name: 'app_queue_depth', help: 'Jobs waiting.', type: 'gauge', samples: [{ name: 'app_queue_depth', labels: {}, value: queue.size }] },
+   * ]);
+   * ```
+   */
+  addCollector(collector: () => MetricFamily[]): () => void {
+    if (typeof collector !== 'function') throw invalidArgument('collector', collector);
+    this.#collectors.add(collector);
+    return () => {
+      this.#collectors.delete(collector);
+    };
+  }
+
+  #collected(): MetricFamily[] {
+    const families: MetricFamily[] = [];
+    for (const collector of this.#collectors) {
+      try {
+        families.push(...collector());
+      } catch (error) {
+        this.#log.warn({ err: error }, 'a metrics collector threw; its metrics are left out');
+      }
+    }
+    return families;
   }
 }
 

@@ -18,9 +18,15 @@ export interface PrometheusInput {
   /** Name of the series that counts calls beyond the cap; it is not a tracked operation. */
   overflowName: string;
   system: SystemMetricsSnapshot | undefined;
+  /** Families contributed by other modules (the cache, the task runner) through collectors. */
+  extra: MetricFamily[];
 }
 
-/** @internal One metric family: what both the text renderer and the prom-client bridge emit. */
+/**
+ * One metric family: a name, its help text, its type and its samples. Collectors added with
+ * `PerformanceMonitor.addCollector` return these; both the text exposition and the prom-client
+ * bridge render them.
+ */
 export interface MetricFamily {
   name: string;
   help: string;
@@ -156,6 +162,7 @@ export function metricFamilies(input: PrometheusInput): MetricFamily[] {
       },
     );
   }
+  families.push(...input.extra);
   return families;
 }
 

@@ -104,3 +104,20 @@ export const postgres = (() => {
     'start one (database `test`) or set TEST_POSTGRES_URL',
   );
 })();
+
+/**
+ * A suite that needs something set up on purpose (a Redis Cluster, say), named by `variable`.
+ * Skipped with a message when the variable is unset; under CI, which sets it up, a failure.
+ */
+export function optIn(name: string, variable: string, hint: string): boolean {
+  if (process.env[variable]) return true;
+  return requires({ name, hint, check: () => `${variable} is not set` });
+}
+
+/** The Redis Cluster of the Cluster suites (.ci/run starts one). */
+export const redisCluster = (): boolean =>
+  optIn(
+    'a Redis Cluster',
+    'TEST_REDIS_CLUSTER_NODES',
+    'start one (see .ci/run) and set TEST_REDIS_CLUSTER_NODES=host:port,host:port',
+  );

@@ -1,0 +1,54 @@
+import { configure } from 'safe-stable-stringify';
+import { CacheCodecError } from './errors.js';
+
+const stringify = configure({ deterministic: true, circularValue: Error, bigint: false });
+
+/**
+ * A stable text for a list of arguments: objects with the same content give the same text whatever
+ * the order of their properties; Dates, Maps, Sets, BigInts, Buffers and `undefined` are told apart
+ * from the strings and plain objects that look like them.
+ *
+ * @example
+ * ```ts
+ * argumentKey([{ b: 1, a: 2 }]) === argumentKey([{ a: 2, b: 1 }]); // true
+ * ```
+ */
+export function argumentKey(args: readonly unknown[]): string {
+  try {
+    const text = stringify(args.map(tagged));
+    return text ?? '[]';
+  } catch (error) {
+    throw new CacheCodecError(
+      'the arguments cannot be turned into a cache key (a cycle, or a function?): pass a `key` function',
+      {},
+      error,
+    );
+  }
+}
+
+/** Rewrites the values JSON would lose or confuse into tagged, sortable forms. */
+function tagged(value: unknown): unknown {
+  if (value === undefined) return { $undefined: true };
+  if (typeof value === 'bigint') return { $bigint: value.toString() };
+  if (typeof value === 'function' || typeof value === 'symbol') {
+    throw new TypeError(`a ${typeof value} cannot be part of a cache key`);
+  }
+  if (typeof value === 'number' && !Number.isFinite(value)) return { $number: String(value) };
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return { $date: value.toISOString() };
+  if (value instanceof Uint8Array) return { $bytes: Buffer.from(value).toString('base64') };
+  if (value instanceof Map) {
+    return {
+      $map: [...value.entries()]
+        .map(([k, v]) => [stringify(tagged(k)), tagged(v)] as const)
+        .sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0)),
+    };
+  }
+  if (value instanceof Set) {
+    return { $set: [...value].map((v) => stringify(tagged(v))).sort() };
+  }
+  if (Array.isArray(value)) return value.map(tagged);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = tagged(v);
+  return out;
+}

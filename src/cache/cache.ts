@@ -1,0 +1,1006 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Clock, systemClock } from '../core/clock.js';
+import { type Duration, parseDuration } from '../core/duration.js';
+import { describeValue, InvalidArgumentError } from '../core/errors.js';
+import { Emitter } from '../core/events.js';
+import { createDefaultLogger, type Logger, wrapLogger } from '../core/logger.js';
+import { CacheCodec } from './codec.js';
+import { CacheCodecError, CacheLoaderTimeoutError } from './errors.js';
+import { checkKey, checkNamespace, isSafeName } from './keys.js';
+import type { CacheSettings } from './options.js';
+import { RedisInvalidationBus } from './redis-bus.js';
+import { RedisLock } from './redis-lock.js';
+import { TierGuard } from './tier-guard.js';
+import { MemoryTier } from './tiers/memory.js';
+import { createClient, quitClient, type RedisClient, RedisTier } from './tiers/redis.js';
+import type {
+  CacheAnalytics,
+  CacheEvents,
+  CacheReadOptions,
+  CacheTier,
+  CacheWriteOptions,
+  DistributedLock,
+  EntryMeta,
+  GetOrSetOptions,
+  InvalidationBus,
+  InvalidationMessage,
+  NamespaceAnalytics,
+  TierAnalytics,
+} from './types.js';
+
+/** What a `getOrSet` loader receives. */
+export interface LoaderContext {
+  key: string;
+  namespace: string;
+  /** The expired value still within its grace period, if any (to refresh from, say). */
+  stale: unknown;
+}
+
+/** A value found in a tier, with where it came from. */
+interface Found {
+  value: unknown;
+  meta: EntryMeta;
+  fresh: boolean;
+}
+
+/** One tier as the engine drives it. */
+type Level =
+  | { kind: 'local'; tier: MemoryTier; counters: LocalCounters }
+  | { kind: 'remote'; guard: TierGuard<Uint8Array> };
+
+interface LocalCounters {
+  hits: number;
+  misses: number;
+  sets: number;
+  deletes: number;
+}
+
+const DEFAULT_NAMESPACE = 'default';
+const SEPARATOR = '\u0000';
+
+/**
+ * The multi-tier cache: the seed's "Advanced Caching System".
+ *
+ * Reads go through the tiers in order and fill the faster tiers on the way back with the remaining
+ * TTL; writes go to every tier; invalidations (delete, tags, clear) reach every tier and, through
+ * the bus, the in-process tier of every other instance. A remote tier that fails or is slow costs a
+ * caller at most its timeout and then nothing while its circuit is open: the cache answers from the
+ * tiers that work, and nothing it does throws because of a tier.
+ *
+ * Get the default instance's as `cache`, an instance's as `enterprise.cache`, or build one with
+ * {@link createCache}.
+ *
+ * @example
+ * ```ts
+ * await cache.set('user:1', user, { namespace: 'users', ttl: '1h', tags: ['user:1'] });
+ * const profile = await cache.getOrSet('profile:1', () => db.profiles.find(1), { grace: '10m' });
+ * await cache.invalidateTags(['user:1']);
+ * ```
+ */
+export class Cache extends Emitter<CacheEvents> {
+  readonly #levels: Level[];
+  readonly #local: MemoryTier | undefined;
+  readonly #localLevel: Level | undefined;
+  readonly #codec: CacheCodec;
+  readonly #bus: InvalidationBus | undefined;
+  readonly #lock: DistributedLock | undefined;
+  readonly #owned: { client?: RedisClient; tiers: CacheTier<any>[]; bus?: InvalidationBus };
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #defaultTtlMs: number;
+  readonly #defaultGraceMs: number;
+  readonly #namespace: string;
+  readonly #origin = randomUUID();
+  readonly #inflight = new Map<string, Promise<unknown>>();
+  readonly #checkedNamespaces = new Set<string>();
+  readonly #namespaces = new Map<string, NamespaceAnalytics>();
+  readonly #warmers = new Map<string, () => unknown>();
+  readonly #lastTierLog = new Map<string, number>();
+  readonly #busStats = { published: 0, received: 0, errors: 0 };
+  #hits = 0;
+  #misses = 0;
+  /** Bumped by every invalidation: a read that started before one must not fill the local tier. */
+  #epoch = 0;
+  #busReady: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(settings: CacheSettings = {}) {
+    super();
+    this.#clock = settings.clock ?? systemClock;
+    this.#log =
+      settings.logger === undefined
+        ? createDefaultLogger('info').child({ module: 'cache' })
+        : wrapLogger(settings.logger).child({ module: 'cache' });
+    this.#defaultTtlMs = positiveDuration(settings.defaultTtl ?? 3600, 'defaultTtl');
+    this.#defaultGraceMs = parseDuration(settings.grace ?? 0, 'grace');
+    this.#namespace = checkNamespace(settings.namespace ?? DEFAULT_NAMESPACE);
+    this.#codec =
+      settings.codec instanceof CacheCodec ? settings.codec : new CacheCodec(settings.codec);
+    this.#owned = { tiers: [] };
+
+    let tiers = settings.tiers;
+    let redis = settings.redis;
+    if (tiers === undefined) {
+      if (redis === undefined && settings.redisUrl !== undefined) {
+        // ioredis' own command timeout is left a little longer than the tier guard's, so a stalled
+        // call is reported as the guard's timeout; it still frees the client's command queue.
+        redis = createClient(
+          settings.redisUrl,
+          (settings.remote?.timeoutMs ?? 500) + 250,
+          (error) => this.#logTier('redis', 'connection', error),
+        );
+        this.#owned.client = redis;
+      }
+      const built: CacheTier<any>[] = [new MemoryTier({ maxSize: settings.maxSize ?? 10_000 })];
+      if (redis !== undefined)
+        built.push(new RedisTier({ client: redis, prefix: settings.prefix }));
+      this.#owned.tiers = built;
+      tiers = built;
+    }
+    if (!Array.isArray(tiers) || tiers.length === 0) {
+      throw new InvalidArgumentError('tiers must be a non-empty list of cache tiers', {
+        argument: 'tiers',
+        value: tiers,
+        expected: 'at least one CacheTier',
+      });
+    }
+    this.#levels = tiers.map((tier, i) => this.#level(tier, i, settings));
+    const first = this.#levels.find((level) => level.kind === 'local');
+    this.#localLevel = first;
+    this.#local = first?.kind === 'local' ? first.tier : undefined;
+
+    if (settings.bus !== undefined) {
+      this.#bus = settings.bus === false ? undefined : settings.bus;
+    } else if (redis !== undefined && this.#local !== undefined) {
+      this.#bus = new RedisInvalidationBus({
+        client: redis,
+        prefix: settings.prefix,
+        onReconnect: () => this.#dropLocal('bus reconnected: messages may have been missed'),
+        onError: (error) => this.#logTier('bus', 'message', error),
+      });
+      this.#owned.bus = this.#bus;
+    }
+    this.#lock =
+      settings.lock ??
+      (redis === undefined ? undefined : new RedisLock({ client: redis, prefix: settings.prefix }));
+  }
+
+  #level(tier: CacheTier<any>, index: number, settings: CacheSettings): Level {
+    if (tier === null || typeof tier !== 'object' || typeof tier.get !== 'function') {
+      throw new InvalidArgumentError(`tiers[${index}]=${describeValue(tier)} is not a cache tier`, {
+        argument: `tiers[${index}]`,
+        value: tier,
+        expected: 'a CacheTier',
+      });
+    }
+    if (tier.local) {
+      if (!(tier instanceof MemoryTier)) {
+        throw new InvalidArgumentError(
+          `tiers[${index}] is a local tier other than memoryTier(); local tiers must be memoryTier() instances`,
+          { argument: `tiers[${index}]`, value: tier.name, expected: 'memoryTier()' },
+        );
+      }
+      return { kind: 'local', tier, counters: { hits: 0, misses: 0, sets: 0, deletes: 0 } };
+    }
+    return {
+      kind: 'remote',
+      guard: new TierGuard<Uint8Array>(
+        tier as CacheTier<Uint8Array>,
+        settings.remote ?? {},
+        (state) => {
+          this.emit('circuit', { tier: tier.name, state });
+          this.#log.warn({ tier: tier.name, state }, `cache tier circuit ${state}`);
+        },
+      ),
+    };
+  }
+
+  /** The namespace used when a call names none. */
+  get defaultNamespace(): string {
+    return this.#namespace;
+  }
+
+  /** Starts listening to the invalidation bus and runs the registered warmers. */
+  async start(): Promise<void> {
+    await this.#subscribe();
+    await this.warm();
+  }
+
+  /**
+   * The fresh value under `key`, or `undefined`. A miss in a tier falls through to the next; a hit
+   * fills the tiers above it.
+   *
+   * @example
+   * ```ts
+   * const user = await cache.get<User>('user:1', { namespace: 'users' });
+   * ```
+   */
+  async get<T = unknown>(key: string, options?: CacheReadOptions): Promise<T | undefined> {
+    const namespace = this.#ns(options?.namespace);
+    checkKey(key);
+    // The hot path: a fresh entry of the local tier answers without an await.
+    const local = this.#local;
+    if (local !== undefined) {
+      const now = this.#clock.epochNow();
+      const entry = local.read(namespace, key, now);
+      if (entry !== undefined && entry.expiresAt > now) {
+        this.#hit(namespace, this.#localLevel!);
+        return entry.payload as T;
+      }
+    }
+    const found = await this.#lookup(namespace, key);
+    if (found?.fresh) return found.value as T;
+    this.#miss(namespace);
+    return undefined;
+  }
+
+  /** Whether a fresh value exists under `key`. */
+  async has(key: string, options?: CacheReadOptions): Promise<boolean> {
+    return (await this.get(key, options)) !== undefined;
+  }
+
+  /**
+   * Stores `value` under `key` in every tier. Throws `CacheCodecError` (before writing anything)
+   * when a remote tier is configured and the value cannot be serialized; a failing remote tier is
+   * reported, not thrown.
+   *
+   * @example
+   * ```ts
+   * await cache.set('product:9', product, { namespace: 'products', ttl: '30m', tags: ['catalog'] });
+   * ```
+   */
+  async set(key: string, value: unknown, options: CacheWriteOptions = {}): Promise<void> {
+    const namespace = this.#ns(options.namespace);
+    checkKey(key);
+    if (value === undefined) {
+      throw new InvalidArgumentError('value is undefined: a cache cannot tell it from a miss', {
+        argument: 'value',
+        value,
+        expected: 'any value but undefined (use delete to remove a key)',
+      });
+    }
+    const meta = this.#meta(options.ttl, options.grace, checkTags(options.tags));
+    await this.#write(namespace, key, value, meta);
+    this.#publish({ type: 'delete', origin: this.#origin, namespace, keys: [key] });
+  }
+
+  async #write(namespace: string, key: string, value: unknown, meta: EntryMeta): Promise<void> {
+    const remote = this.#levels.some((level) => level.kind === 'remote');
+    const bytes = remote ? this.#codec.encode(value, associated(namespace, key)) : undefined;
+    this.#epoch++;
+    this.#stats(namespace).sets++;
+    await Promise.all(
+      this.#levels.map(async (level) => {
+        if (level.kind === 'local') {
+          level.tier.write(namespace, key, value, capped(meta, level.tier.maxTtlMs, this.#clock));
+          level.counters.sets++;
+          return;
+        }
+        level.guard.sets++;
+        await this.#remote(level, 'set', (tier) => tier.set(namespace, key, bytes!, meta));
+      }),
+    );
+  }
+
+  /**
+   * Removes `key` from every tier and from other instances' local tiers; resolves whether any tier
+   * held it.
+   */
+  async delete(key: string, options?: CacheReadOptions): Promise<boolean> {
+    const namespace = this.#ns(options?.namespace);
+    checkKey(key);
+    this.#epoch++;
+    this.#stats(namespace).deletes++;
+    const results = await Promise.all(
+      this.#levels.map(async (level) => {
+        if (level.kind === 'local') {
+          level.counters.deletes++;
+          return level.tier.remove(namespace, key);
+        }
+        level.guard.deletes++;
+        return (
+          (await this.#remote(level, 'delete', (tier) => tier.delete(namespace, key))) === true
+        );
+      }),
+    );
+    this.#publish({ type: 'delete', origin: this.#origin, namespace, keys: [key] });
+    return results.some(Boolean);
+  }
+
+  /** The values of `keys` (each `undefined` when missing), in order. */
+  async getMany<T = unknown>(
+    keys: readonly string[],
+    options?: CacheReadOptions,
+  ): Promise<(T | undefined)[]> {
+    if (!Array.isArray(keys)) throw notAList('keys', keys);
+    return Promise.all(keys.map((key) => this.get<T>(key, options)));
+  }
+
+  /** Stores several entries; each may carry its own `ttl` and `tags`, the rest from `options`. */
+  async setMany(
+    entries: readonly ({ key: string; value: unknown } & CacheWriteOptions)[],
+    options: CacheWriteOptions = {},
+  ): Promise<void> {
+    if (!Array.isArray(entries)) throw notAList('entries', entries);
+    await Promise.all(
+      entries.map(({ key, value, ...own }) => this.set(key, value, { ...options, ...own })),
+    );
+  }
+
+  /**
+   * The value under `key`, or else the loader's, which is then cached. Concurrent calls for the same
+   * key run the loader once in this process (and once across processes with `lock`). With a grace
+   * period, an expired value is served while one background refresh runs, and whenever the loader
+   * or a tier fails.
+   *
+   * @example
+   * ```ts
+   * const report = await cache.getOrSet('report:today', () => buildReport(), {
+   *   ttl: '5m',
+   *   grace: '1h',
+   *   timeout: { soft: '200ms', hard: '5s' },
+   * });
+   * ```
+   */
+  async getOrSet<T>(
+    key: string,
+    loader: (context: LoaderContext) => T | Promise<T>,
+    options: Omit<GetOrSetOptions, 'tags'> & {
+      tags?: readonly string[] | ((value: NoInfer<T>) => readonly string[]);
+    } = {},
+  ): Promise<T> {
+    const namespace = this.#ns(options.namespace);
+    checkKey(key);
+    if (typeof loader !== 'function') {
+      throw new InvalidArgumentError(`loader=${describeValue(loader)} is not a function`, {
+        argument: 'loader',
+        value: loader,
+        expected: 'a function returning the value',
+      });
+    }
+    const soft =
+      options.timeout?.soft === undefined
+        ? undefined
+        : parseDuration(options.timeout.soft, 'timeout.soft');
+    const hard =
+      options.timeout?.hard === undefined
+        ? undefined
+        : parseDuration(options.timeout.hard, 'timeout.hard');
+
+    const local = this.#local;
+    if (local !== undefined) {
+      const now = this.#clock.epochNow();
+      const entry = local.read(namespace, key, now);
+      if (entry !== undefined && entry.expiresAt > now) {
+        this.#hit(namespace, this.#localLevel!);
+        return entry.payload as T;
+      }
+    }
+    const found = await this.#lookup(namespace, key);
+    if (found?.fresh) return found.value as T;
+    this.#miss(namespace);
+    const stale = found as (Found & { value: T }) | undefined;
+
+    const id = namespace + SEPARATOR + key;
+    let pending = this.#inflight.get(id) as Promise<T> | undefined;
+    if (pending !== undefined) {
+      this.#stats(namespace).dedupedCalls++;
+    } else {
+      // With a stale value and no soft timeout, this caller (and every caller that joins it)
+      // returns the stale value at once: the load only refreshes in the background.
+      const background = stale !== undefined && soft === undefined;
+      pending = this.#load(namespace, key, loader, options, stale, background);
+      this.#inflight.set(id, pending);
+      const forget = () => {
+        if (this.#inflight.get(id) === pending) this.#inflight.delete(id);
+      };
+      pending.then(forget, forget);
+    }
+    if (stale !== undefined) {
+      if (soft === undefined) {
+        this.#staleServed(namespace, key, 'refreshing');
+        pending.catch(() => {});
+        return stale.value;
+      }
+      const settled = await raceTimeout(pending, soft);
+      if (settled.done) return settled.value;
+      this.#staleServed(namespace, key, 'loader-slow');
+      return stale.value;
+    }
+    if (hard === undefined) return pending;
+    const settled = await raceTimeout(pending, hard);
+    if (settled.done) return settled.value;
+    throw new CacheLoaderTimeoutError(
+      `the loader of "${key}" (namespace "${namespace}") did not settle within ${hard} ms; it keeps running and its value will be cached`,
+      { namespace, key, timeoutMs: hard },
+    );
+  }
+
+  /** Runs the loader once (under the distributed lock when asked) and caches its value. */
+  async #load<T>(
+    namespace: string,
+    key: string,
+    loader: (context: LoaderContext) => T | Promise<T>,
+    options: Omit<GetOrSetOptions, 'tags'> & {
+      tags?: readonly string[] | ((value: T) => readonly string[]);
+    },
+    stale: (Found & { value: T }) | undefined,
+    background: boolean,
+  ): Promise<T> {
+    const stats = this.#stats(namespace);
+    let release: (() => Promise<void>) | undefined;
+    if (options.lock !== undefined && options.lock !== false) {
+      const waited = await this.#lockOrWait<T>(namespace, key, options.lock);
+      if (waited.value !== undefined) return waited.value;
+      release = waited.release;
+    }
+    try {
+      stats.loaderCalls++;
+      let value: T;
+      try {
+        value = await loader({ key, namespace, stale: stale?.value });
+      } catch (error) {
+        stats.loaderErrors++;
+        if (stale !== undefined) {
+          // A background refresh serves nobody: the callers already got the stale value.
+          if (!background) this.#staleServed(namespace, key, 'loader-failed');
+          this.#log.warn(
+            { err: error, namespace, key },
+            'cache loader failed; serving the stale value',
+          );
+          return stale.value;
+        }
+        throw error;
+      }
+      if (value === undefined) return value;
+      const tags = typeof options.tags === 'function' ? options.tags(value) : options.tags;
+      await this.#write(
+        namespace,
+        key,
+        value,
+        this.#meta(options.ttl, options.grace, checkTags(tags)),
+      );
+      this.#publish({ type: 'delete', origin: this.#origin, namespace, keys: [key] });
+      return value;
+    } finally {
+      await release?.();
+    }
+  }
+
+  /**
+   * Takes the distributed lock for `key`, or, when another process holds it, waits for the value
+   * that process is loading. Resolves the value found, or how to release the lock taken (or neither:
+   * the wait ran out or no lock works, and the caller loads anyway rather than fail).
+   */
+  async #lockOrWait<T>(
+    namespace: string,
+    key: string,
+    option: true | { ttl?: Duration; wait?: Duration },
+  ): Promise<{ value?: T; release?: () => Promise<void> }> {
+    const lock = this.#lock;
+    if (lock === undefined) return {};
+    const ttlMs = parseDuration((option === true ? undefined : option.ttl) ?? 10, 'lock.ttl');
+    const waitMs = parseDuration((option === true ? undefined : option.wait) ?? 5, 'lock.wait');
+    const resource = `${namespace}${SEPARATOR}${key}`;
+    const deadline = Date.now() + waitMs;
+    let delay = 10;
+    while (true) {
+      let token: string | undefined;
+      try {
+        token = await lock.acquire(resource, ttlMs);
+      } catch (error) {
+        this.#logTier('lock', 'acquire', error);
+        return {};
+      }
+      if (token !== undefined) {
+        return {
+          release: async () => {
+            await lock
+              .release(resource, token)
+              .catch((error) => this.#logTier('lock', 'release', error));
+          },
+        };
+      }
+      if (Date.now() >= deadline) return {};
+      await sleep(delay);
+      delay = Math.min(delay * 2, 200);
+      const found = await this.#lookup(namespace, key);
+      if (found?.fresh) return { value: found.value as T };
+    }
+  }
+
+  /**
+   * Removes every entry carrying any of `tags` from every tier (in `namespace` only, when given) and
+   * from other instances' local tiers.
+   *
+   * @example
+   * ```ts
+   * await cache.invalidateTags(['user:1']);
+   * ```
+   */
+  async invalidateTags(
+    tags: readonly string[],
+    options: { namespace?: string } = {},
+  ): Promise<void> {
+    const list = checkTags(tags);
+    const namespace =
+      options.namespace === undefined ? undefined : checkNamespace(options.namespace);
+    if (list.length === 0) return;
+    this.#epoch++;
+    await Promise.all(
+      this.#levels.map(async (level) => {
+        if (level.kind === 'local') {
+          level.tier.removeByTags(list, namespace);
+          return;
+        }
+        await this.#remote(level, 'deleteByTags', (tier) => tier.deleteByTags(list, namespace));
+      }),
+    );
+    this.#publish({ type: 'tags', origin: this.#origin, namespace, tags: [...list] });
+  }
+
+  /** Removes every entry of `options.namespace`, or of every namespace, from every tier. */
+  async clear(options: { namespace?: string } = {}): Promise<void> {
+    const namespace =
+      options.namespace === undefined ? undefined : checkNamespace(options.namespace);
+    this.#epoch++;
+    await Promise.all(
+      this.#levels.map(async (level) => {
+        if (level.kind === 'local') {
+          level.tier.removeAll(namespace);
+          return;
+        }
+        await this.#remote(level, 'clear', (tier) => tier.clear(namespace));
+      }),
+    );
+    this.#publish({ type: 'clear', origin: this.#origin, namespace });
+  }
+
+  /**
+   * Registers a warmer: a function that fills the cache, run by `start()` and by {@link warm}.
+   *
+   * @example
+   * ```ts
+   * cache.registerWarmer('top-products', async () => {
+   *   for (const p of await db.products.top(100)) await cache.set(`product:${p.id}`, p);
+   * });
+   * ```
+   */
+  registerWarmer(name: string, warmer: () => unknown): void {
+    if (typeof name !== 'string' || name === '') throw notAList('name', name);
+    if (typeof warmer !== 'function') {
+      throw new InvalidArgumentError(`warmer=${describeValue(warmer)} is not a function`, {
+        argument: 'warmer',
+        value: warmer,
+        expected: 'a function',
+      });
+    }
+    this.#warmers.set(name, warmer);
+  }
+
+  /** The names of the registered warmers. */
+  warmers(): string[] {
+    return [...this.#warmers.keys()];
+  }
+
+  /**
+   * Runs the warmers (all, or the one named). A warmer that fails is logged and reported by the
+   * `warmed` event; the others still run. Resolves the names that failed.
+   */
+  async warm(name?: string): Promise<{ name: string; ok: boolean; durationMs: number }[]> {
+    const selected =
+      name === undefined ? [...this.#warmers] : [[name, this.#warmers.get(name)] as const];
+    const results: { name: string; ok: boolean; durationMs: number }[] = [];
+    for (const [warmerName, warmer] of selected) {
+      if (warmer === undefined) {
+        throw new InvalidArgumentError(
+          `no cache warmer is registered as ${describeValue(warmerName)}`,
+          {
+            argument: 'name',
+            value: warmerName,
+            expected: `one of ${[...this.#warmers.keys()].join(', ') || '(none registered)'}`,
+          },
+        );
+      }
+      const started = performance.now();
+      try {
+        await warmer();
+        const durationMs = performance.now() - started;
+        results.push({ name: warmerName, ok: true, durationMs });
+        this.emit('warmed', { name: warmerName, durationMs });
+      } catch (error) {
+        const durationMs = performance.now() - started;
+        results.push({ name: warmerName, ok: false, durationMs });
+        this.#log.error({ err: error, warmer: warmerName }, 'cache warmer failed');
+        this.emit('warmed', { name: warmerName, durationMs, error: error as Error });
+      }
+    }
+    return results;
+  }
+
+  /** Hits, misses, errors and latency per tier and per namespace, and codec and bus figures. */
+  analytics(): CacheAnalytics {
+    const codec = this.#codec.stats();
+    const namespaces: Record<string, NamespaceAnalytics> = {};
+    for (const [name, stats] of this.#namespaces) {
+      const lookups = stats.hits + stats.misses;
+      namespaces[name] = { ...stats, hitRatio: lookups === 0 ? 0 : stats.hits / lookups };
+    }
+    const lookups = this.#hits + this.#misses;
+    return {
+      hits: this.#hits,
+      misses: this.#misses,
+      hitRatio: lookups === 0 ? 0 : this.#hits / lookups,
+      tiers: this.#levels.map(
+        (level): TierAnalytics =>
+          level.kind === 'remote'
+            ? level.guard.analytics()
+            : {
+                name: level.tier.name,
+                ...level.counters,
+                errors: 0,
+                timeouts: 0,
+                circuit: 'closed',
+                latency: { count: 0, mean: null, p50: null, p95: null, p99: null },
+              },
+      ),
+      namespaces,
+      codec: {
+        encoded: codec.encoded,
+        decoded: codec.decoded,
+        decodeErrors: codec.decodeErrors,
+        compressed: codec.compressed,
+        compressionRatio:
+          codec.bytesBeforeCompression === 0
+            ? 1
+            : codec.bytesAfterCompression / codec.bytesBeforeCompression,
+      },
+      bus: this.#bus === undefined ? null : { ...this.#busStats },
+    };
+  }
+
+  /**
+   * Removes expired entries from the tiers that do not expire them by themselves (SQL); the
+   * maintenance tasks call it. Resolves how many each tier removed.
+   */
+  async removeExpired(): Promise<Record<string, number>> {
+    const removed: Record<string, number> = {};
+    for (const level of this.#levels) {
+      if (level.kind === 'local') {
+        removed[level.tier.name] = await level.tier.removeExpired();
+      } else {
+        removed[level.guard.tier.name] =
+          (await this.#remote(level, 'removeExpired', (tier) => tier.removeExpired())) ?? 0;
+      }
+    }
+    return removed;
+  }
+
+  /** Closes the bus and the tiers and connections the cache created (never ones it was given). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.allSettled([
+      this.#owned.bus?.close(),
+      ...this.#owned.tiers.map((tier) => tier.close()),
+    ]);
+    if (this.#owned.client !== undefined) await quitClient(this.#owned.client);
+  }
+
+  // ---- internals ----
+
+  /** Looks the key up tier by tier; fills faster tiers from the first fresh hit. */
+  async #lookup(namespace: string, key: string): Promise<Found | undefined> {
+    const epoch = this.#epoch;
+    const now = this.#clock.epochNow();
+    let stale: Found | undefined;
+    for (let i = 0; i < this.#levels.length; i++) {
+      const level = this.#levels[i]!;
+      let found: (Found & { bytes?: Uint8Array }) | undefined;
+      if (level.kind === 'local') {
+        const entry = level.tier.read(namespace, key, now);
+        if (entry !== undefined)
+          found = { value: entry.payload, meta: entry, fresh: entry.expiresAt > now };
+      } else {
+        const entry = await this.#remote(level, 'get', (tier) => tier.get(namespace, key));
+        if (entry !== undefined) {
+          try {
+            const value = this.#codec.decode(entry.payload, associated(namespace, key));
+            found = { value, meta: entry, fresh: entry.expiresAt > now, bytes: entry.payload };
+          } catch (error) {
+            this.#decodeFailed(level, namespace, key, error);
+          }
+        }
+      }
+      if (found === undefined) {
+        this.#tierMiss(level);
+        continue;
+      }
+      if (!found.fresh) {
+        stale ??= found;
+        this.#tierMiss(level);
+        continue;
+      }
+      this.#hit(namespace, level);
+      if (i > 0) await this.#promote(i, namespace, key, found, epoch);
+      return found;
+    }
+    return stale;
+  }
+
+  /** Fills the tiers above `index` with a value found lower down, keeping its remaining TTL. */
+  async #promote(
+    index: number,
+    namespace: string,
+    key: string,
+    found: Found & { bytes?: Uint8Array },
+    epoch: number,
+  ): Promise<void> {
+    // An invalidation that arrived while the value was being fetched may concern this very key:
+    // filling the local tier now could resurrect what it removed.
+    if (this.#epoch !== epoch) return;
+    await Promise.all(
+      this.#levels.slice(0, index).map(async (level) => {
+        if (level.kind === 'local') {
+          level.tier.write(
+            namespace,
+            key,
+            found.value,
+            capped(found.meta, level.tier.maxTtlMs, this.#clock),
+          );
+          return;
+        }
+        let bytes = found.bytes;
+        if (bytes === undefined) {
+          try {
+            bytes = this.#codec.encode(found.value, associated(namespace, key));
+          } catch {
+            return;
+          }
+        }
+        const payload = bytes;
+        await this.#remote(level, 'set', (tier) => tier.set(namespace, key, payload, found.meta));
+      }),
+    );
+  }
+
+  /** Runs a remote tier operation; a failure is reported and turns into `undefined`. */
+  async #remote<R>(
+    level: Extract<Level, { kind: 'remote' }>,
+    operation: string,
+    run: (tier: CacheTier<Uint8Array>) => Promise<R>,
+  ): Promise<R | undefined> {
+    try {
+      return await level.guard.run(operation, run);
+    } catch (error) {
+      this.emit('tier-error', { tier: level.guard.tier.name, operation, error: error as Error });
+      this.#logTier(level.guard.tier.name, operation, error);
+      return undefined;
+    }
+  }
+
+  #decodeFailed(level: Level, namespace: string, key: string, error: unknown): void {
+    const tier = level.kind === 'remote' ? level.guard.tier.name : level.tier.name;
+    const wrapped =
+      error instanceof CacheCodecError
+        ? error
+        : new CacheCodecError(String(error), { namespace, key }, error);
+    this.emit('decode-error', { tier, namespace, key, error: wrapped });
+    this.#log.warn(
+      { err: wrapped, tier, namespace, key },
+      'cache entry could not be decoded; treated as a miss',
+    );
+    if (level.kind === 'remote') {
+      void this.#remote(level, 'delete', (t) => t.delete(namespace, key));
+    }
+  }
+
+  /** At most one log line per tier and operation every 10 s, so an outage cannot flood the logs. */
+  #logTier(tier: string, operation: string, error: unknown): void {
+    const id = `${tier}:${operation}`;
+    const now = Date.now();
+    const last = this.#lastTierLog.get(id);
+    if (last !== undefined && now - last < 10_000) return;
+    this.#lastTierLog.set(id, now);
+    this.#log.warn({ err: error, tier, operation }, `cache ${tier} ${operation} failed`);
+  }
+
+  #meta(
+    ttl: Duration | undefined,
+    grace: Duration | undefined,
+    tags: readonly string[],
+  ): EntryMeta {
+    const ttlMs = ttl === undefined ? this.#defaultTtlMs : positiveDuration(ttl, 'ttl');
+    const graceMs = grace === undefined ? this.#defaultGraceMs : parseDuration(grace, 'grace');
+    const now = this.#clock.epochNow();
+    return { createdAt: now, expiresAt: now + ttlMs, staleUntil: now + ttlMs + graceMs, tags };
+  }
+
+  #ns(namespace: string | undefined): string {
+    if (namespace === undefined) return this.#namespace;
+    // Namespaces are few and repeat on every call: validate each one once.
+    if (this.#checkedNamespaces.has(namespace)) return namespace;
+    checkNamespace(namespace);
+    if (this.#checkedNamespaces.size >= 10_000) this.#checkedNamespaces.clear();
+    this.#checkedNamespaces.add(namespace);
+    return namespace;
+  }
+
+  #stats(namespace: string): NamespaceAnalytics {
+    let stats = this.#namespaces.get(namespace);
+    if (stats === undefined) {
+      stats = {
+        hits: 0,
+        misses: 0,
+        sets: 0,
+        deletes: 0,
+        staleServed: 0,
+        loaderCalls: 0,
+        loaderErrors: 0,
+        dedupedCalls: 0,
+        hitRatio: 0,
+      };
+      this.#namespaces.set(namespace, stats);
+    }
+    return stats;
+  }
+
+  #hit(namespace: string, level: Level): void {
+    this.#hits++;
+    this.#stats(namespace).hits++;
+    if (level.kind === 'local') level.counters.hits++;
+    else level.guard.hits++;
+  }
+
+  #tierMiss(level: Level): void {
+    if (level.kind === 'local') level.counters.misses++;
+    else level.guard.misses++;
+  }
+
+  #miss(namespace: string): void {
+    this.#misses++;
+    this.#stats(namespace).misses++;
+  }
+
+  #staleServed(
+    namespace: string,
+    key: string,
+    reason: 'refreshing' | 'loader-failed' | 'loader-slow' | 'tier-failed',
+  ): void {
+    this.#stats(namespace).staleServed++;
+    this.emit('stale-served', { namespace, key, reason });
+  }
+
+  #publish(message: InvalidationMessage): void {
+    const bus = this.#bus;
+    if (bus === undefined) return;
+    this.#busStats.published++;
+    bus.publish(message).catch((error) => {
+      this.#busStats.errors++;
+      this.#logTier('bus', 'publish', error);
+    });
+  }
+
+  #subscribe(): Promise<void> {
+    const bus = this.#bus;
+    if (bus === undefined) return Promise.resolve();
+    this.#busReady ??= bus
+      .subscribe(this.#origin, (message) => {
+        this.#busStats.received++;
+        this.#apply(message);
+      })
+      .catch((error) => {
+        this.#busStats.errors++;
+        this.#busReady = undefined;
+        this.#logTier('bus', 'subscribe', error);
+      });
+    return this.#busReady;
+  }
+
+  /** Applies an invalidation from another instance to the local tier. */
+  #apply(message: InvalidationMessage): void {
+    const local = this.#local;
+    this.#epoch++;
+    if (local === undefined) return;
+    if (message.type === 'delete') {
+      for (const key of message.keys) local.remove(message.namespace, key);
+    } else if (message.type === 'tags') {
+      local.removeByTags(message.tags, message.namespace);
+    } else {
+      local.removeAll(message.namespace);
+    }
+  }
+
+  #dropLocal(reason: string): void {
+    this.#epoch++;
+    this.#local?.removeAll();
+    this.#log.warn({ reason }, 'local cache tier dropped');
+  }
+
+  /** @internal Subscribes to the bus now (the engine also does it on start()). */
+  ready(): Promise<void> {
+    return this.#subscribe();
+  }
+}
+
+/**
+ * Builds a standalone cache (outside any enterprise instance).
+ *
+ * @example
+ * ```ts
+ * const sessions = createCache({ namespace: 'sessions', defaultTtl: '30m', redisUrl: process.env.REDIS_URL });
+ * await sessions.start();
+ * ```
+ */
+export function createCache(settings: CacheSettings = {}): Cache {
+  return new Cache(settings);
+}
+
+function associated(namespace: string, key: string): string {
+  return namespace + SEPARATOR + key;
+}
+
+function capped(meta: EntryMeta, maxTtlMs: number | undefined, clock: Clock): EntryMeta {
+  if (maxTtlMs === undefined) return meta;
+  const limit = clock.epochNow() + maxTtlMs;
+  if (meta.staleUntil <= limit) return meta;
+  return { ...meta, expiresAt: Math.min(meta.expiresAt, limit), staleUntil: limit };
+}
+
+function positiveDuration(value: Duration, name: string): number {
+  const ms = parseDuration(value, name);
+  if (ms <= 0) {
+    throw new InvalidArgumentError(
+      `${name}=${describeValue(value)} is invalid: expected a positive duration`,
+      {
+        argument: name,
+        value,
+        expected: 'a positive duration',
+      },
+    );
+  }
+  return ms;
+}
+
+function checkTags(tags: unknown): readonly string[] {
+  if (tags === undefined) return [];
+  if (
+    !Array.isArray(tags) ||
+    tags.some((tag) => typeof tag !== 'string' || tag === '' || !isSafeName(tag))
+  ) {
+    throw new InvalidArgumentError(
+      `tags=${describeValue(tags)} is invalid: expected a list of non-empty strings without control characters`,
+      {
+        argument: 'tags',
+        value: tags,
+        expected: 'a list of non-empty strings without control characters',
+      },
+    );
+  }
+  return tags as readonly string[];
+}
+
+function notAList(argument: string, value: unknown): InvalidArgumentError {
+  return new InvalidArgumentError(`${argument}=${describeValue(value)} is invalid`, {
+    argument,
+    value,
+    expected: argument === 'name' ? 'a non-empty string' : 'an array',
+  });
+}
+
+async function raceTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+): Promise<{ done: true; value: T } | { done: false }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<{ done: false }>((resolve) => {
+    timer = setTimeout(() => resolve({ done: false }), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([promise.then((value) => ({ done: true as const, value })), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

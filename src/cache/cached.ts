@@ -1,0 +1,287 @@
+import {
+  type AnyFunction,
+  assertFactoryCall,
+  createMethodDecorator,
+  type DecoratedMethod,
+  type DualMethodDecorator,
+} from '../core/decorators.js';
+import type { Duration } from '../core/duration.js';
+import { describeValue, InvalidArgumentError } from '../core/errors.js';
+import { defaultForCall } from '../enterprise.js';
+import { argumentKey } from './argument-key.js';
+import type { Cache } from './cache.js';
+
+/** Options of `@Cached` and `cached()`. */
+export interface CachedOptions<A extends unknown[] = any[], R = any> {
+  /** Namespace of the entries. @defaultValue the cache's default namespace */
+  namespace?: string;
+  /** Time to live. @defaultValue CACHE_DEFAULT_TTL */
+  ttl?: Duration;
+  /** Grace period (see `getOrSet`). */
+  grace?: Duration;
+  /**
+   * The key: a fixed string, or a function of the arguments. By default `Class.method:` (or the
+   * function's name) followed by a stable encoding of the arguments, so objects with the same
+   * content share an entry whatever the order of their properties.
+   */
+  key?: string | ((...args: A) => string);
+  /** Tags of the entries: a list, or a function of the result and the arguments. */
+  tags?: readonly string[] | ((result: Awaited<R>, args: A) => readonly string[]);
+  /** Loader timeouts and the cross-process lock, as in `getOrSet`. */
+  timeout?: { soft?: Duration; hard?: Duration };
+  lock?: boolean | { ttl?: Duration; wait?: Duration };
+  /** The cache to use. @defaultValue the default instance's, looked up at call time */
+  cache?: Cache;
+}
+
+/** Options of `@CacheEvict`. */
+export interface CacheEvictOptions<A extends unknown[] = any[], R = any> {
+  namespace?: string;
+  /** The key to delete after the method succeeds: a fixed string or a function of the arguments. */
+  key?: string | ((...args: A) => string);
+  /** Tags to invalidate after the method succeeds. */
+  tags?: readonly string[] | ((result: Awaited<R>, args: A) => readonly string[]);
+  /** Clear the whole namespace instead. */
+  all?: boolean;
+  /** Evict before calling the method rather than after it succeeds. @defaultValue false */
+  beforeInvocation?: boolean;
+  cache?: Cache;
+}
+
+/**
+ * Caches the results of the decorated method: the first call with given arguments runs it, the
+ * next ones get the cached value until it expires. Concurrent calls with the same arguments run it
+ * once. Works with standard decorators and `experimentalDecorators` alike; the method becomes async.
+ *
+ * @example
+ * ```ts
+ * class UserService {
+ *   @Cached({ namespace: 'users', ttl: 3600, tags: (user) => [`user:${user.id}`] })
+ *   async getUserProfile(userId: string) { return db.users.find(userId); }
+ * }
+ * ```
+ */
+export function Cached<A extends unknown[] = any[], R = any>(
+  options: CachedOptions<A, R> = {},
+): DualMethodDecorator {
+  // biome-ignore lint/complexity/noArguments: the decorator's own arguments reveal a missing `()`.
+  assertFactoryCall('Cached', arguments);
+  checkCachedOptions(options, 'Cached');
+  return createMethodDecorator('Cached', (original, method) =>
+    cachingWrapper(
+      original,
+      options as CachedOptions,
+      (self) => `${method.className(self)}.${method.methodName}`,
+    ),
+  );
+}
+
+/**
+ * The function twin of `@Cached`.
+ *
+ * @example
+ * ```ts
+ * export const getProduct = cached({ namespace: 'products', ttl: '10m' }, (id: string) => db.products.find(id));
+ * ```
+ */
+export function cached<F extends AnyFunction>(
+  options: CachedOptions<Parameters<F>, ReturnType<F>>,
+  fn: F,
+): (...args: Parameters<F>) => Promise<Awaited<ReturnType<F>>> {
+  checkCachedOptions(options, 'cached');
+  if (typeof fn !== 'function') {
+    throw new InvalidArgumentError(`fn=${describeValue(fn)} is not a function`, {
+      argument: 'fn',
+      value: fn,
+      expected: 'a function',
+    });
+  }
+  if (options.key === undefined && fn.name === '') {
+    throw new InvalidArgumentError('cached() of an anonymous function needs a `key` option', {
+      argument: 'options.key',
+      value: undefined,
+      expected: 'a key (string or function), or a named function',
+    });
+  }
+  const wrapped = cachingWrapper(fn, options as CachedOptions, () => fn.name);
+  Object.defineProperty(wrapped, 'name', { value: fn.name });
+  return wrapped as (...args: Parameters<F>) => Promise<Awaited<ReturnType<F>>>;
+}
+
+/**
+ * Always runs the decorated method and stores its result under its key (as `@Cached` would compute
+ * it), so the next `@Cached` read gets the fresh value.
+ *
+ * @example
+ * ```ts
+ * @CachePut({ namespace: 'users', key: (user: User) => `UserService.getUserProfile:["${user.id}"]` })
+ * async updateUser(user: User) { return db.users.save(user); }
+ * ```
+ */
+export function CachePut<A extends unknown[] = any[], R = any>(
+  options: CachedOptions<A, R> = {},
+): DualMethodDecorator {
+  // biome-ignore lint/complexity/noArguments: the decorator's own arguments reveal a missing `()`.
+  assertFactoryCall('CachePut', arguments);
+  checkCachedOptions(options, 'CachePut');
+  return createMethodDecorator('CachePut', (original, method) => {
+    return async function put(this: unknown, ...args: unknown[]) {
+      const result = await original.apply(this, args);
+      const cache = resolveCache(options.cache);
+      if (cache !== undefined && result !== undefined) {
+        const key = keyOf(
+          options.key,
+          args,
+          () => `${method.className(this)}.${method.methodName}`,
+        );
+        await cache.set(key, result, {
+          namespace: options.namespace,
+          ttl: options.ttl,
+          grace: options.grace,
+          tags: tagsOf(options.tags, result, args),
+        });
+      }
+      return result;
+    };
+  });
+}
+
+/**
+ * Removes entries when the decorated method succeeds (or before it runs, with
+ * `beforeInvocation`): one key, some tags, or the whole namespace.
+ *
+ * @example
+ * ```ts
+ * @CacheEvict({ namespace: 'users', tags: (_result, [userId]) => [`user:${userId}`] })
+ * async deleteUser(userId: string) { await db.users.delete(userId); }
+ * ```
+ */
+export function CacheEvict<A extends unknown[] = any[], R = any>(
+  options: CacheEvictOptions<A, R>,
+): DualMethodDecorator {
+  // biome-ignore lint/complexity/noArguments: the decorator's own arguments reveal a missing `()`.
+  assertFactoryCall('CacheEvict', arguments);
+  if (
+    options === null ||
+    typeof options !== 'object' ||
+    (options.key === undefined && options.tags === undefined && options.all !== true)
+  ) {
+    throw new InvalidArgumentError('@CacheEvict() needs `key`, `tags` or `all: true`', {
+      argument: 'options',
+      value: options,
+      expected: 'an object with key, tags or all',
+    });
+  }
+  return createMethodDecorator('CacheEvict', (original, method) => {
+    const evict = async (self: unknown, args: unknown[], result: unknown) => {
+      const cache = resolveCache(options.cache);
+      if (cache === undefined) return;
+      if (options.all === true) {
+        await cache.clear({ namespace: options.namespace ?? cache.defaultNamespace });
+        return;
+      }
+      if (options.key !== undefined) {
+        const key = keyOf(
+          options.key,
+          args,
+          () => `${method.className(self)}.${method.methodName}`,
+        );
+        await cache.delete(key, { namespace: options.namespace });
+      }
+      const tags = tagsOf(options.tags, result, args);
+      if (tags.length > 0) await cache.invalidateTags(tags, {});
+    };
+    return async function evicting(this: unknown, ...args: unknown[]) {
+      if (options.beforeInvocation === true) {
+        await evict(this, args, undefined);
+        return original.apply(this, args);
+      }
+      const result = await original.apply(this, args);
+      await evict(this, args, result);
+      return result;
+    };
+  });
+}
+
+/** The wrapper shared by `@Cached` and `cached()`. */
+function cachingWrapper(
+  original: AnyFunction,
+  options: CachedOptions,
+  baseName: (self: unknown) => string,
+): AnyFunction {
+  return function caching(this: unknown, ...args: unknown[]) {
+    const cache = resolveCache(options.cache);
+    if (cache === undefined) return Promise.resolve(original.apply(this, args));
+    const key = keyOf(options.key, args, () => baseName(this));
+    return cache.getOrSet(key, () => original.apply(this, args), {
+      namespace: options.namespace,
+      ttl: options.ttl,
+      grace: options.grace,
+      timeout: options.timeout,
+      lock: options.lock,
+      tags:
+        options.tags === undefined
+          ? undefined
+          : (result: unknown) => tagsOf(options.tags, result, args),
+    });
+  };
+}
+
+function resolveCache(given: Cache | undefined): Cache | undefined {
+  return given ?? defaultForCall()?.cache;
+}
+
+function keyOf(key: CachedOptions['key'], args: unknown[], base: () => string): string {
+  if (typeof key === 'string') return key;
+  if (typeof key === 'function') {
+    const computed = key(...args);
+    if (typeof computed !== 'string' || computed === '') {
+      throw new InvalidArgumentError(`the key function returned ${describeValue(computed)}`, {
+        argument: 'key',
+        value: computed,
+        expected: 'a non-empty string',
+      });
+    }
+    return computed;
+  }
+  return `${base()}:${argumentKey(args)}`;
+}
+
+function tagsOf(
+  tags: readonly string[] | ((result: any, args: any) => readonly string[]) | undefined,
+  result: unknown,
+  args: unknown[],
+): readonly string[] {
+  if (tags === undefined) return [];
+  return typeof tags === 'function' ? tags(result as never, args) : tags;
+}
+
+function checkCachedOptions(options: unknown, decorator: string): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new InvalidArgumentError(
+      `${decorator}: options=${describeValue(options)} is not an object`,
+      {
+        argument: 'options',
+        value: options,
+        expected: 'an options object',
+      },
+    );
+  }
+  const { key, tags } = options as CachedOptions;
+  if (key !== undefined && typeof key !== 'string' && typeof key !== 'function') {
+    throw new InvalidArgumentError(`${decorator}: key=${describeValue(key)} is invalid`, {
+      argument: 'options.key',
+      value: key,
+      expected: 'a string or a function of the arguments',
+    });
+  }
+  if (tags !== undefined && !Array.isArray(tags) && typeof tags !== 'function') {
+    throw new InvalidArgumentError(`${decorator}: tags=${describeValue(tags)} is invalid`, {
+      argument: 'options.tags',
+      value: tags,
+      expected: 'a list of strings or a function of the result and the arguments',
+    });
+  }
+}
+
+export type { DecoratedMethod };

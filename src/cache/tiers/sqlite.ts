@@ -1,0 +1,426 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { describeValue, InvalidArgumentError, LifecycleError } from '../../core/errors.js';
+import type { CacheTier, EntryMeta, StoredEntry } from '../types.js';
+import {
+  checkBoolean,
+  checkTimeoutMs,
+  DELETE_BATCH_SIZE,
+  derivedName,
+  fromStoredTime,
+  loadPeer,
+  parseTableName,
+  quote,
+  rowKey,
+  type TableName,
+  toBuffer,
+  toStoredTime,
+} from './sql-common.js';
+
+/** The part of a better-sqlite3 `Statement` the tier uses. */
+export interface SqliteStatementLike {
+  run(...params: any[]): { changes: number };
+  get(...params: any[]): unknown;
+  all(...params: any[]): unknown[];
+}
+
+/**
+ * The part of a better-sqlite3 `Database` the tier uses (better-sqlite3 12). Pass your
+ * `new Database(...)`; the tier's types do not depend on `@types/better-sqlite3`.
+ *
+ * @example
+ * ```ts
+ * import Database from 'better-sqlite3';
+ * const database: SqliteDatabaseLike = new Database('app.db');
+ * ```
+ */
+export interface SqliteDatabaseLike {
+  prepare(source: string): SqliteStatementLike;
+  exec(source: string): unknown;
+  transaction(fn: (...args: any[]) => any): (...args: any[]) => any;
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  close(): unknown;
+  readonly open: boolean;
+  readonly memory: boolean;
+}
+
+/** Options of {@link sqliteTier}. */
+export interface SqliteTierOptions {
+  /**
+   * An open better-sqlite3 Database. The tier borrows it: it never closes it nor changes its
+   * settings (journal mode, busy timeout, pragmas).
+   */
+  database?: SqliteDatabaseLike;
+  /**
+   * A database file the tier opens (with `better-sqlite3`, an optional peer) at its first
+   * operation, in WAL mode, and closes on `close()`. `':memory:'` keeps the entries in this
+   * process only. @defaultValue ':memory:'
+   */
+  filename?: string;
+  /**
+   * The table, optionally qualified by an attached database's name (`main.cache`); letters,
+   * digits and `_` only. Tags live in a second table named `<table>_tags`.
+   * @defaultValue 'enterprise_cache'
+   */
+  table?: string;
+  /** Create the tables and indexes when missing, at the first operation. @defaultValue true */
+  createTable?: boolean;
+  /**
+   * How long a write waits for another connection's lock before it fails with `SQLITE_BUSY`, in
+   * milliseconds (better-sqlite3's `timeout`), for a database the tier opens. better-sqlite3 is
+   * synchronous: the wait blocks the event loop, so keep it short. @defaultValue 2000
+   */
+  timeoutMs?: number;
+}
+
+/**
+ * The SQLite tier (L3) on better-sqlite3: entries in a local file that outlives restarts, shared by
+ * the processes of one machine. Expired rows are removed by `removeExpired()`, which the
+ * maintenance tasks call on a schedule.
+ *
+ * better-sqlite3 is synchronous: each operation runs on the calling thread, in microseconds for
+ * one entry. `removeExpired` deletes in batches and yields to the event loop between them.
+ *
+ * @example
+ * ```ts
+ * const cache = createCache({
+ *   tiers: [memoryTier(), sqliteTier({ filename: '/var/cache/my-service/cache.db' })],
+ * });
+ * ```
+ * @example
+ * ```ts
+ * // Borrow the service's database; the tier never closes it.
+ * const tier = sqliteTier({ database: db, table: 'http_cache' });
+ * ```
+ */
+export function sqliteTier(options: SqliteTierOptions = {}): SqliteTier {
+  return new SqliteTier(options);
+}
+
+type DatabaseConstructor = new (
+  filename: string,
+  options: { timeout: number },
+) => SqliteDatabaseLike;
+
+interface EntryRow {
+  value: Buffer;
+  tags: string;
+  created_at: number;
+  expires_at: number;
+  stale_until: number;
+}
+
+interface KeyRow {
+  namespace: string;
+  key: string;
+}
+
+/** The tier's prepared statements and transactions, made once per open database. */
+function prepare(db: SqliteDatabaseLike, table: TableName) {
+  const t = table.qualified;
+  const tags = sideTable(table);
+  const columns = 'value, tags, created_at, expires_at, stale_until';
+  const statement = {
+    get: db.prepare(
+      `SELECT ${columns} FROM ${t} WHERE namespace = ? AND key = ? AND stale_until > ?`,
+    ),
+    upsert: db.prepare(
+      `INSERT INTO ${t} (namespace, key, ${columns}) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, tags = excluded.tags,
+         created_at = excluded.created_at, expires_at = excluded.expires_at,
+         stale_until = excluded.stale_until`,
+    ),
+    insertTag: db.prepare(`INSERT OR IGNORE INTO ${tags} (namespace, key, tag) VALUES (?, ?, ?)`),
+    deleteTagsOf: db.prepare(`DELETE FROM ${tags} WHERE namespace = ? AND key = ?`),
+    delete: db.prepare(`DELETE FROM ${t} WHERE namespace = ? AND key = ?`),
+    // The tags are bound as one JSON array, so one statement serves any number of them.
+    deleteByTags: db.prepare(
+      `DELETE FROM ${t} WHERE (namespace, key) IN (
+         SELECT namespace, key FROM ${tags} WHERE tag IN (SELECT value FROM json_each(?))
+       ) RETURNING namespace, key`,
+    ),
+    deleteByTagsIn: db.prepare(
+      `DELETE FROM ${t} WHERE namespace = @namespace AND key IN (
+         SELECT key FROM ${tags}
+         WHERE namespace = @namespace AND tag IN (SELECT value FROM json_each(@tags))
+       ) RETURNING namespace, key`,
+    ),
+    clearTags: db.prepare(`DELETE FROM ${tags}`),
+    clear: db.prepare(`DELETE FROM ${t}`),
+    clearTagsIn: db.prepare(`DELETE FROM ${tags} WHERE namespace = ?`),
+    clearIn: db.prepare(`DELETE FROM ${t} WHERE namespace = ?`),
+    removeExpired: db.prepare(
+      `DELETE FROM ${t} WHERE rowid IN (
+         SELECT rowid FROM ${t} WHERE stale_until <= ? LIMIT ${DELETE_BATCH_SIZE}
+       ) RETURNING namespace, key`,
+    ),
+  };
+  const dropTags = (rows: KeyRow[]) => {
+    for (const row of rows) statement.deleteTagsOf.run(row.namespace, row.key);
+    return rows.length;
+  };
+  // Each write that touches both tables is one transaction, so the tag index never disagrees with
+  // the entries, even when the process dies between two statements.
+  return {
+    get: statement.get,
+    set: db.transaction(
+      (
+        namespace: string,
+        key: string,
+        value: Buffer,
+        tagList: readonly string[],
+        times: number[],
+      ) => {
+        statement.deleteTagsOf.run(namespace, key);
+        statement.upsert.run(namespace, key, value, JSON.stringify(tagList), ...times);
+        for (const tag of tagList) statement.insertTag.run(namespace, key, tag);
+      },
+    ) as (
+      namespace: string,
+      key: string,
+      value: Buffer,
+      tags: readonly string[],
+      times: number[],
+    ) => void,
+    deleteOne: db.transaction((namespace: string, key: string) => {
+      statement.deleteTagsOf.run(namespace, key);
+      return statement.delete.run(namespace, key).changes > 0;
+    }) as (namespace: string, key: string) => boolean,
+    deleteByTags: db.transaction((tagsJson: string, namespace: string | undefined) =>
+      dropTags(
+        (namespace === undefined
+          ? statement.deleteByTags.all(tagsJson)
+          : statement.deleteByTagsIn.all({ tags: tagsJson, namespace })) as KeyRow[],
+      ),
+    ) as (tagsJson: string, namespace: string | undefined) => number,
+    clear: db.transaction((namespace: string | undefined) => {
+      if (namespace === undefined) {
+        statement.clearTags.run();
+        statement.clear.run();
+      } else {
+        statement.clearTagsIn.run(namespace);
+        statement.clearIn.run(namespace);
+      }
+    }) as (namespace: string | undefined) => void,
+    removeExpiredBatch: db.transaction((now: number) =>
+      dropTags(statement.removeExpired.all(now) as KeyRow[]),
+    ) as (now: number) => number,
+  };
+}
+
+function sideTable(table: TableName): string {
+  const name = quote(derivedName(table.name, 'tags'));
+  return table.schema === undefined ? name : `${quote(table.schema)}.${name}`;
+}
+
+function createTables(db: SqliteDatabaseLike, table: TableName): void {
+  const t = table.qualified;
+  // SQLite qualifies an index's name with the schema and leaves its table unqualified.
+  const schema = table.schema === undefined ? '' : `${quote(table.schema)}.`;
+  const tagsName = derivedName(table.name, 'tags');
+  // No FOREIGN KEY ... ON DELETE CASCADE for the tags: SQLite enforces it only with the
+  // per-connection foreign_keys pragma, which the tier must not change on a database it was given.
+  // The tags are deleted explicitly, in the same transaction as their entry.
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS ${t} (
+      namespace TEXT NOT NULL,
+      key TEXT NOT NULL,
+      value BLOB NOT NULL,
+      tags TEXT NOT NULL DEFAULT '[]',
+      created_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL,
+      stale_until INTEGER NOT NULL,
+      PRIMARY KEY (namespace, key)
+    );
+    CREATE INDEX IF NOT EXISTS ${schema}${quote(derivedName(table.name, 'stale_until_idx'))}
+      ON ${quote(table.name)} (stale_until);
+    CREATE TABLE IF NOT EXISTS ${sideTable(table)} (
+      namespace TEXT NOT NULL,
+      key TEXT NOT NULL,
+      tag TEXT NOT NULL,
+      PRIMARY KEY (namespace, key, tag)
+    ) WITHOUT ROWID;
+    CREATE INDEX IF NOT EXISTS ${schema}${quote(derivedName(tagsName, 'tag_idx'))}
+      ON ${quote(tagsName)} (tag);
+  `);
+}
+
+/** @see {@link sqliteTier} */
+export class SqliteTier implements CacheTier<Uint8Array> {
+  readonly name = 'sqlite';
+  readonly local = false;
+  /** The table, as configured. */
+  readonly table: string;
+  readonly #tableName: TableName;
+  readonly #filename: string;
+  readonly #ownsDatabase: boolean;
+  readonly #Database: DatabaseConstructor | undefined;
+  readonly #createTable: boolean;
+  readonly #timeoutMs: number;
+  #db: SqliteDatabaseLike | undefined;
+  #statements: ReturnType<typeof prepare> | undefined;
+  #closed = false;
+
+  constructor(options: SqliteTierOptions = {}) {
+    if (options.database !== undefined && options.filename !== undefined) {
+      throw new InvalidArgumentError(
+        'database and filename were both given: pass one (a database to borrow, or a file to open)',
+        {
+          argument: 'database',
+          value: '[database]',
+          expected: 'database or filename, not both',
+        },
+      );
+    }
+    if (
+      options.database !== undefined &&
+      (options.database === null ||
+        typeof options.database !== 'object' ||
+        typeof options.database.prepare !== 'function')
+    ) {
+      throw new InvalidArgumentError(
+        `database=${describeValue(options.database)} is not a better-sqlite3 Database`,
+        {
+          argument: 'database',
+          value: options.database,
+          expected: 'a better-sqlite3 Database',
+        },
+      );
+    }
+    if (options.filename !== undefined && typeof options.filename !== 'string') {
+      throw new InvalidArgumentError(
+        `filename=${describeValue(options.filename)} is invalid: expected a path or ':memory:'`,
+        { argument: 'filename', value: options.filename, expected: "a path or ':memory:'" },
+      );
+    }
+    this.table = options.table === undefined ? 'enterprise_cache' : options.table;
+    // SQLite reserves names starting with sqlite_ for itself.
+    this.#tableName = parseTableName(this.table, { reservedPrefix: 'sqlite_' });
+    this.#createTable = checkBoolean(options.createTable, 'createTable', true);
+    this.#timeoutMs = checkTimeoutMs(options.timeoutMs, 2_000);
+    this.#filename = options.filename ?? ':memory:';
+    this.#db = options.database;
+    this.#ownsDatabase = options.database === undefined;
+    // Loaded now, so a missing peer is reported when the tier is configured, not at the first call;
+    // the file itself is opened at the first operation.
+    this.#Database = this.#ownsDatabase
+      ? loadPeer<DatabaseConstructor>('better-sqlite3', 'the SQLite cache tier')
+      : undefined;
+  }
+
+  async get(namespace: string, key: string): Promise<StoredEntry<Uint8Array> | undefined> {
+    const now = Date.now();
+    const row = this.#run('get', (s) => s.get.get(namespace, rowKey(key), now)) as
+      | EntryRow
+      | undefined;
+    if (row === undefined) return undefined;
+    return {
+      payload: row.value,
+      createdAt: fromStoredTime(row.created_at),
+      expiresAt: fromStoredTime(row.expires_at),
+      staleUntil: fromStoredTime(row.stale_until),
+      tags: JSON.parse(row.tags) as string[],
+    };
+  }
+
+  async set(namespace: string, key: string, payload: Uint8Array, meta: EntryMeta): Promise<void> {
+    const times = [
+      toStoredTime(meta.createdAt, 'createdAt'),
+      toStoredTime(meta.expiresAt, 'expiresAt'),
+      toStoredTime(meta.staleUntil, 'staleUntil'),
+    ];
+    const value = toBuffer(payload);
+    this.#run('set', (s) => s.set(namespace, rowKey(key), value, meta.tags, times));
+  }
+
+  async delete(namespace: string, key: string): Promise<boolean> {
+    return this.#run('delete', (s) => s.deleteOne(namespace, rowKey(key)));
+  }
+
+  async deleteByTags(tags: readonly string[], namespace?: string): Promise<number> {
+    if (tags.length === 0) return 0;
+    const list = JSON.stringify(tags);
+    return this.#run('deleteByTags', (s) => s.deleteByTags(list, namespace));
+  }
+
+  async clear(namespace?: string): Promise<void> {
+    this.#run('clear', (s) => s.clear(namespace));
+  }
+
+  /**
+   * Deletes the rows past their `staleUntil`, 10,000 per transaction, yielding to the event loop
+   * between batches: better-sqlite3 is synchronous, and one huge delete would both stall the
+   * process and hold the database's write lock against other processes. Rows that go stale while
+   * it runs are left for the next call.
+   */
+  async removeExpired(): Promise<number> {
+    const now = Date.now();
+    let removed = 0;
+    for (;;) {
+      const count = this.#run('removeExpired', (s) => s.removeExpiredBatch(now));
+      removed += count;
+      if (count < DELETE_BATCH_SIZE) return removed;
+      await yieldToEventLoop();
+    }
+  }
+
+  /** Closes the database the tier opened, if any (never one it was given). Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#statements = undefined;
+    if (this.#ownsDatabase && this.#db?.open === true) this.#db.close();
+    this.#db = undefined;
+  }
+
+  /**
+   * Runs `work` with the statements. When the tables have disappeared since they were created
+   * (someone dropped them to empty the cache), they are created again and `work` runs once more:
+   * nothing was done, as SQLite checks the tables before it changes anything.
+   */
+  #run<T>(operation: string, work: (statements: ReturnType<typeof prepare>) => T): T {
+    try {
+      return work(this.#ready(operation));
+    } catch (error) {
+      if (!this.#createTable || !/no such table/.test(String((error as Error)?.message))) {
+        throw error;
+      }
+      this.#statements = undefined;
+      return work(this.#ready(operation));
+    }
+  }
+
+  /**
+   * The statements, after opening the database and creating the tables at the first call. A
+   * failure leaves nothing half-done behind, so the next call tries again.
+   */
+  #ready(operation: string): ReturnType<typeof prepare> {
+    if (this.#closed) {
+      throw new LifecycleError(`the sqlite cache tier is closed (${operation})`, {
+        tier: this.name,
+        operation,
+      });
+    }
+    if (this.#statements !== undefined) return this.#statements;
+    const db = (this.#db ??= this.#openDatabase());
+    if (this.#createTable) createTables(db, this.#tableName);
+    this.#statements = prepare(db, this.#tableName);
+    return this.#statements;
+  }
+
+  #openDatabase(): SqliteDatabaseLike {
+    const db = new this.#Database!(this.#filename, { timeout: this.#timeoutMs });
+    if (!db.memory) {
+      try {
+        // WAL lets readers in other processes work while one writes. synchronous=NORMAL is safe
+        // with WAL (a power cut may lose the last writes, never corrupt the file), which suits a
+        // cache: a lost entry is a miss.
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+      } catch (error) {
+        db.close();
+        throw error;
+      }
+    }
+    return db;
+  }
+}
