@@ -14,6 +14,9 @@ const stringify = configure({ deterministic: true, circularValue: Error, bigint:
  * ```
  */
 export function argumentKey(args: readonly unknown[]): string {
+  // Strings, finite numbers and booleans encode the same way in plain JSON: the common case of a
+  // method called with ids skips the general path.
+  if (args.every(isPlainPrimitive)) return JSON.stringify(args);
   try {
     const text = stringify(args.map(tagged));
     return text ?? '[]';
@@ -51,4 +54,12 @@ function tagged(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = tagged(v);
   return out;
+}
+
+function isPlainPrimitive(value: unknown): boolean {
+  return (
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isFinite(value))
+  );
 }

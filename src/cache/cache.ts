@@ -222,7 +222,7 @@ export class Cache extends Emitter<CacheEvents> {
     // The hot path: a fresh entry of the local tier answers without an await.
     const local = this.#local;
     if (local !== undefined) {
-      const now = this.#clock.epochNow();
+      const now = this.#clock === systemClock ? Date.now() : this.#clock.epochNow();
       const entry = local.read(namespace, key, now);
       if (entry !== undefined && entry.expiresAt > now) {
         this.#hit(namespace, this.#localLevel!);
@@ -370,7 +370,7 @@ export class Cache extends Emitter<CacheEvents> {
 
     const local = this.#local;
     if (local !== undefined) {
-      const now = this.#clock.epochNow();
+      const now = this.#clock === systemClock ? Date.now() : this.#clock.epochNow();
       const entry = local.read(namespace, key, now);
       if (entry !== undefined && entry.expiresAt > now) {
         this.#hit(namespace, this.#localLevel!);

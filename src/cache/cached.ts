@@ -209,21 +209,41 @@ function cachingWrapper(
   options: CachedOptions,
   baseName: (self: unknown) => string,
 ): AnyFunction {
+  // Built once: only the tags, a function of each call's arguments, vary from call to call.
+  const fixed = {
+    namespace: options.namespace,
+    ttl: options.ttl,
+    grace: options.grace,
+    timeout: options.timeout,
+    lock: options.lock,
+  };
+  const tags = options.tags;
+  let base: string | undefined;
+  // Keys of calls with a single string or number argument (an id, most often), remembered: a key
+  // string built once also keeps its hash, which every lookup in the memory tier would otherwise
+  // compute again. Bounded; emptied when full.
+  const memo = options.key === undefined ? new Map<unknown, string>() : undefined;
   return function caching(this: unknown, ...args: unknown[]) {
     const cache = resolveCache(options.cache);
     if (cache === undefined) return Promise.resolve(original.apply(this, args));
-    const key = keyOf(options.key, args, () => baseName(this));
-    return cache.getOrSet(key, () => original.apply(this, args), {
-      namespace: options.namespace,
-      ttl: options.ttl,
-      grace: options.grace,
-      timeout: options.timeout,
-      lock: options.lock,
-      tags:
-        options.tags === undefined
-          ? undefined
-          : (result: unknown) => tagsOf(options.tags, result, args),
-    });
+    let key: string | undefined;
+    const single = args.length === 1 && memo !== undefined ? args[0] : undefined;
+    if (typeof single === 'string' || typeof single === 'number') key = memo!.get(single);
+    if (key === undefined) {
+      // `Class.method` does not change from call to call: built once.
+      key = keyOf(options.key, args, () => (base ??= baseName(this)));
+      if (typeof single === 'string' || typeof single === 'number') {
+        if (memo!.size >= 10_000) memo!.clear();
+        memo!.set(single, key);
+      }
+    }
+    return cache.getOrSet(
+      key,
+      () => original.apply(this, args),
+      tags === undefined
+        ? fixed
+        : { ...fixed, tags: (result: unknown) => tagsOf(tags, result, args) },
+    );
   };
 }
 

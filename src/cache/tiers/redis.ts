@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { describeValue, InvalidArgumentError } from '../../core/errors.js';
 import { CacheCodecError, CacheTierError } from '../errors.js';
-import { escapeSegment, storageKey } from '../keys.js';
+import { escapeSegment, MAX_PLAIN_KEY_LENGTH, storageKey } from '../keys.js';
 import type { CacheTier, EntryMeta, StoredEntry } from '../types.js';
 
 /**
@@ -102,6 +102,7 @@ export class RedisTier implements CacheTier<Uint8Array> {
   readonly #timeoutMs: number;
   readonly #onMalformed: RedisTierOptions['onMalformed'];
   #closing: Promise<void> | undefined;
+  readonly #prefixes = new Map<string, string>();
 
   constructor(options: RedisTierOptions) {
     this.prefix = checkPrefix(options.prefix ?? DEFAULT_PREFIX);
@@ -340,11 +341,18 @@ export class RedisTier implements CacheTier<Uint8Array> {
   }
 
   #namespacePrefix(namespace: string): string {
-    return `${this.prefix}:{${redisSegment(namespace)}}:`;
+    // Namespaces are few and repeat on every call: escape each one once.
+    let prefix = this.#prefixes.get(namespace);
+    if (prefix === undefined) {
+      prefix = `${this.prefix}:{${redisSegment(namespace)}}:`;
+      if (this.#prefixes.size >= 10_000) this.#prefixes.clear();
+      this.#prefixes.set(namespace, prefix);
+    }
+    return prefix;
   }
 
   #entryKey(namespace: string, key: string): string {
-    return this.#namespacePrefix(namespace) + 'k:' + keySegment(key);
+    return `${this.#namespacePrefix(namespace)}k:${keySegment(key)}`;
   }
 
   #tagNamespacesKey(tag: string): string {
@@ -884,8 +892,13 @@ export function redisSegment(segment: string): string {
 }
 
 function keySegment(key: string): string {
+  // Most keys are short and hold nothing to escape or hash: one test instead of four passes.
+  if (key.length <= MAX_PLAIN_KEY_LENGTH && PLAIN_KEY.test(key)) return `=${key}`;
   return redisSegment(storageKey(key));
 }
+
+/** Keys whose storage form is `=key` unchanged: no `%`, `:`, `{`, `}`, NUL or surrogate. */
+const PLAIN_KEY = /^[^%:{}\u0000\uD800-\uDFFF]*$/;
 
 /** Escapes Redis glob characters so SCAN MATCH sees them literally. */
 function globEscape(text: string): string {
