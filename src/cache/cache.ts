@@ -26,6 +26,7 @@ import type {
   InvalidationBus,
   InvalidationMessage,
   NamespaceAnalytics,
+  StoredEntry,
   TierAnalytics,
 } from './types.js';
 
@@ -220,19 +221,21 @@ export class Cache extends Emitter<CacheEvents> {
     const namespace = this.#ns(options?.namespace);
     checkKey(key);
     // The hot path: a fresh entry of the local tier answers without an await.
-    const local = this.#local;
-    if (local !== undefined) {
-      const now = this.#clock === systemClock ? Date.now() : this.#clock.epochNow();
-      const entry = local.read(namespace, key, now);
-      if (entry !== undefined && entry.expiresAt > now) {
-        this.#hit(namespace, this.#localLevel!);
-        return entry.payload as T;
-      }
-    }
+    const entry = this.#freshLocal(namespace, key);
+    if (entry !== undefined) return entry.payload as T;
     const found = await this.#lookup(namespace, key);
     if (found?.fresh) return found.value as T;
     this.#miss(namespace);
     return undefined;
+  }
+
+  /**
+   * @internal The fresh value of the local tier, read synchronously (a hit is counted), or
+   * `undefined`. `@Cached` answers from it without building a loader for every call.
+   */
+  peekLocal(key: string, namespace: string | undefined): unknown {
+    // `namespace` was validated when the decorator was applied.
+    return this.#freshLocal(namespace ?? this.#namespace, key)?.payload;
   }
 
   /** Whether a fresh value exists under `key`. */
@@ -368,15 +371,8 @@ export class Cache extends Emitter<CacheEvents> {
         ? undefined
         : parseDuration(options.timeout.hard, 'timeout.hard');
 
-    const local = this.#local;
-    if (local !== undefined) {
-      const now = this.#clock === systemClock ? Date.now() : this.#clock.epochNow();
-      const entry = local.read(namespace, key, now);
-      if (entry !== undefined && entry.expiresAt > now) {
-        this.#hit(namespace, this.#localLevel!);
-        return entry.payload as T;
-      }
-    }
+    const entry = this.#freshLocal(namespace, key);
+    if (entry !== undefined) return entry.payload as T;
     const found = await this.#lookup(namespace, key);
     if (found?.fresh) return found.value as T;
     this.#miss(namespace);
@@ -689,6 +685,17 @@ export class Cache extends Emitter<CacheEvents> {
   }
 
   // ---- internals ----
+
+  /** A fresh entry of the local tier (counted as a hit), read synchronously, or `undefined`. */
+  #freshLocal(namespace: string, key: string): StoredEntry<unknown> | undefined {
+    const local = this.#local;
+    if (local === undefined) return undefined;
+    const now = this.#clock === systemClock ? Date.now() : this.#clock.epochNow();
+    const entry = local.read(namespace, key, now);
+    if (entry === undefined || entry.expiresAt <= now) return undefined;
+    this.#hit(namespace, this.#localLevel!);
+    return entry;
+  }
 
   /** Looks the key up tier by tier; fills faster tiers from the first fresh hit. */
   async #lookup(namespace: string, key: string): Promise<Found | undefined> {

@@ -9,6 +9,7 @@ import type { Duration } from '../core/duration.js';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
 import { defaultForCall } from '../enterprise.js';
 import { argumentKey } from './argument-key.js';
+import { checkNamespace } from './keys.js';
 import type { Cache } from './cache.js';
 
 /** Options of `@Cached` and `cached()`. */
@@ -237,6 +238,8 @@ function cachingWrapper(
         memo!.set(single, key);
       }
     }
+    const local = cache.peekLocal(key, options.namespace);
+    if (local !== undefined) return Promise.resolve(local);
     return cache.getOrSet(
       key,
       () => original.apply(this, args),
@@ -287,7 +290,8 @@ function checkCachedOptions(options: unknown, decorator: string): void {
       },
     );
   }
-  const { key, tags } = options as CachedOptions;
+  const { key, tags, namespace } = options as CachedOptions;
+  if (namespace !== undefined) checkNamespace(namespace, 'options.namespace');
   if (key !== undefined && typeof key !== 'string' && typeof key !== 'function') {
     throw new InvalidArgumentError(`${decorator}: key=${describeValue(key)} is invalid`, {
       argument: 'options.key',
