@@ -9,8 +9,8 @@ import type { Duration } from '../core/duration.js';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
 import { defaultForCall } from '../enterprise.js';
 import { argumentKey } from './argument-key.js';
-import { checkNamespace } from './keys.js';
 import type { Cache } from './cache.js';
+import { checkNamespace } from './keys.js';
 
 /** Options of `@Cached` and `cached()`. */
 export interface CachedOptions<A extends unknown[] = any[], R = any> {

@@ -898,6 +898,7 @@ function keySegment(key: string): string {
 }
 
 /** Keys whose storage form is `=key` unchanged: no `%`, `:`, `{`, `}`, NUL or surrogate. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is one of the characters excluded
 const PLAIN_KEY = /^[^%:{}\u0000\uD800-\uDFFF]*$/;
 
 /** Escapes Redis glob characters so SCAN MATCH sees them literally. */
