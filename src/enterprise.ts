@@ -1,6 +1,7 @@
 import { Cache } from './cache/cache.js';
 import { cacheMetricFamilies } from './cache/metrics.js';
 import { type EnterpriseOptions, type ResolvedConfig, resolveConfig } from './core/config.js';
+import { LifecycleError } from './core/errors.js';
 import { Lifecycle, type LifecycleState } from './core/lifecycle.js';
 import { createDefaultLogger, type Logger, type LoggerLike, wrapLogger } from './core/logger.js';
 import { PerformanceMonitor } from './performance/monitor.js';
@@ -68,6 +69,12 @@ export class Enterprise {
    */
   get cache(): Cache {
     if (this.#cache === undefined) {
+      if (this.state === 'stopping' || this.state === 'stopped') {
+        throw new LifecycleError(
+          'the cache of an instance that has been shut down cannot be built; use the current instance (getEnterprise())',
+          { state: this.state },
+        );
+      }
       const options = this.#options.cache ?? {};
       this.#cache = new Cache({
         ...options,

@@ -22,7 +22,7 @@ export function argumentKey(args: readonly unknown[]): string {
     return text ?? '[]';
   } catch (error) {
     throw new CacheCodecError(
-      'the arguments cannot be turned into a cache key (a cycle, or a function?): pass a `key` function',
+      `the arguments cannot be turned into a cache key (${(error as Error)?.message ?? 'a cycle, or a function?'}): pass a \`key\` function`,
       {},
       error,
     );
@@ -51,8 +51,25 @@ function tagged(value: unknown): unknown {
     return { $set: [...value].map((v) => stringify(tagged(v))).sort() };
   }
   if (Array.isArray(value)) return value.map(tagged);
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) {
+    // A class instance: its own enumerable properties may not be what tells two apart (a URL
+    // has none, #private fields are invisible), so it needs a JSON form or visible properties.
+    const name =
+      (prototype as { constructor?: { name?: string } }).constructor?.name ?? 'anonymous';
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') return { $class: name, $json: tagged(toJSON.call(value)) };
+    const entries = Object.entries(value);
+    if (entries.length === 0) {
+      throw new TypeError(
+        `an instance of ${name} has no toJSON() and no enumerable properties to tell it apart`,
+      );
+    }
+    return { $class: name, $fields: tagged(Object.fromEntries(entries)) };
+  }
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = tagged(v);
+  // Keys starting with `$` are doubled, so no plain object can pose as one of the tagged forms.
+  for (const [k, v] of Object.entries(value)) out[k.startsWith('$') ? `$${k}` : k] = tagged(v);
   return out;
 }
 

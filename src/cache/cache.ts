@@ -58,6 +58,7 @@ interface LocalCounters {
 }
 
 const DEFAULT_NAMESPACE = 'default';
+const GENERATION_BUCKETS = 4096;
 const SEPARATOR = '\u0000';
 
 /**
@@ -91,6 +92,8 @@ export class Cache extends Emitter<CacheEvents> {
   readonly #clock: Clock;
   readonly #defaultTtlMs: number;
   readonly #defaultGraceMs: number;
+  readonly #failSafeThrottleMs: number;
+  readonly #remoteTimeoutMs: number;
   readonly #namespace: string;
   readonly #origin = randomUUID();
   readonly #inflight = new Map<string, Promise<unknown>>();
@@ -101,10 +104,19 @@ export class Cache extends Emitter<CacheEvents> {
   readonly #busStats = { published: 0, received: 0, errors: 0 };
   #hits = 0;
   #misses = 0;
-  /** Bumped by every invalidation: a read that started before one must not fill the local tier. */
-  #epoch = 0;
+  /**
+   * Generations, so that a read or a load that started before a change cannot write what it
+   * fetched over it: one per bucket of keys (bumped by a set or delete of a key in it) and one for
+   * everything (bumped by tag invalidations and clears). Buckets, not keys, keep this bounded; two
+   * keys sharing a bucket only cost a skipped promotion.
+   */
+  readonly #keyGenerations = new Uint32Array(GENERATION_BUCKETS);
+  #globalGeneration = 0;
+  /** Invalidations under way: while one runs, nothing read from a lower tier is promoted. */
+  #invalidating = 0;
   #busReady: Promise<void> | undefined;
   #closed = false;
+  #warnedNoLock = false;
 
   constructor(settings: CacheSettings = {}) {
     super();
@@ -115,6 +127,8 @@ export class Cache extends Emitter<CacheEvents> {
         : wrapLogger(settings.logger).child({ module: 'cache' });
     this.#defaultTtlMs = positiveDuration(settings.defaultTtl ?? 3600, 'defaultTtl');
     this.#defaultGraceMs = parseDuration(settings.grace ?? 0, 'grace');
+    this.#failSafeThrottleMs = parseDuration(settings.failSafeThrottle ?? 10, 'failSafeThrottle');
+    this.#remoteTimeoutMs = settings.remote?.timeoutMs ?? 500;
     this.#namespace = checkNamespace(settings.namespace ?? DEFAULT_NAMESPACE);
     this.#codec =
       settings.codec instanceof CacheCodec ? settings.codec : new CacheCodec(settings.codec);
@@ -151,12 +165,16 @@ export class Cache extends Emitter<CacheEvents> {
     this.#localLevel = first;
     this.#local = first?.kind === 'local' ? first.tier : undefined;
 
+    // With tiers given, the bus and the lock go through the first Redis tier's connection.
+    const redisLevel = tiers.find((tier): tier is RedisTier => tier instanceof RedisTier);
+    const coordination = redis ?? redisLevel?.client;
+    const coordinationPrefix = redis === undefined ? redisLevel?.prefix : settings.prefix;
     if (settings.bus !== undefined) {
       this.#bus = settings.bus === false ? undefined : settings.bus;
-    } else if (redis !== undefined && this.#local !== undefined) {
+    } else if (coordination !== undefined && this.#local !== undefined) {
       this.#bus = new RedisInvalidationBus({
-        client: redis,
-        prefix: settings.prefix,
+        client: coordination,
+        prefix: coordinationPrefix,
         onReconnect: () => this.#dropLocal('bus reconnected: messages may have been missed'),
         onError: (error) => this.#logTier('bus', 'message', error),
       });
@@ -164,7 +182,12 @@ export class Cache extends Emitter<CacheEvents> {
     }
     this.#lock =
       settings.lock ??
-      (redis === undefined ? undefined : new RedisLock({ client: redis, prefix: settings.prefix }));
+      (coordination === undefined
+        ? undefined
+        : new RedisLock({ client: coordination, prefix: coordinationPrefix }));
+    // Listening starts with the cache, not only with start(): a cache used without start() must
+    // still hear other instances' invalidations.
+    if (this.#bus !== undefined) void this.#subscribe();
   }
 
   #level(tier: CacheTier<any>, index: number, settings: CacheSettings): Level {
@@ -271,7 +294,7 @@ export class Cache extends Emitter<CacheEvents> {
   async #write(namespace: string, key: string, value: unknown, meta: EntryMeta): Promise<void> {
     const remote = this.#levels.some((level) => level.kind === 'remote');
     const bytes = remote ? this.#codec.encode(value, associated(namespace, key)) : undefined;
-    this.#epoch++;
+    this.#bumpKey(namespace, key);
     this.#stats(namespace).sets++;
     await Promise.all(
       this.#levels.map(async (level) => {
@@ -293,8 +316,11 @@ export class Cache extends Emitter<CacheEvents> {
   async delete(key: string, options?: CacheReadOptions): Promise<boolean> {
     const namespace = this.#ns(options?.namespace);
     checkKey(key);
-    this.#epoch++;
     this.#stats(namespace).deletes++;
+    // Callers from now on must not join a load that started before the delete.
+    this.#inflight.delete(namespace + SEPARATOR + key);
+    this.#invalidating++;
+    this.#bumpKey(namespace, key);
     const results = await Promise.all(
       this.#levels.map(async (level) => {
         if (level.kind === 'local') {
@@ -306,7 +332,7 @@ export class Cache extends Emitter<CacheEvents> {
           (await this.#remote(level, 'delete', (tier) => tier.delete(namespace, key))) === true
         );
       }),
-    );
+    ).finally(() => this.#settleInvalidation(() => this.#bumpKey(namespace, key)));
     this.#publish({ type: 'delete', origin: this.#origin, namespace, keys: [key] });
     return results.some(Boolean);
   }
@@ -425,6 +451,7 @@ export class Cache extends Emitter<CacheEvents> {
     background: boolean,
   ): Promise<T> {
     const stats = this.#stats(namespace);
+    const generation = this.#generationOf(namespace, key);
     let release: (() => Promise<void>) | undefined;
     if (options.lock !== undefined && options.lock !== false) {
       const waited = await this.#lockOrWait<T>(namespace, key, options.lock);
@@ -445,11 +472,15 @@ export class Cache extends Emitter<CacheEvents> {
             { err: error, namespace, key },
             'cache loader failed; serving the stale value',
           );
+          this.#throttleFailSafe(namespace, key, stale, generation);
           return stale.value;
         }
         throw error;
       }
       if (value === undefined) return value;
+      // The key was set, deleted or invalidated while the loader ran: what it loaded may predate
+      // that change. The callers waiting get it; the cache does not keep it.
+      if (this.#generationOf(namespace, key) !== generation || this.#invalidating > 0) return value;
       const tags = typeof options.tags === 'function' ? options.tags(value) : options.tags;
       await this.#write(
         namespace,
@@ -460,8 +491,22 @@ export class Cache extends Emitter<CacheEvents> {
       this.#publish({ type: 'delete', origin: this.#origin, namespace, keys: [key] });
       return value;
     } finally {
-      await release?.();
+      // Released in the background: a slow or stalled lock store must not hold the value back.
+      release?.().catch((error) => this.#logTier('lock', 'release', error));
     }
+  }
+
+  /**
+   * After a failed refresh, the stale value is treated as fresh in the local tier for a short
+   * while, so that a source that is down is not called by every request in the meantime.
+   */
+  #throttleFailSafe(namespace: string, key: string, stale: Found, generation: number): void {
+    const local = this.#local;
+    if (local === undefined || this.#failSafeThrottleMs === 0) return;
+    if (this.#generationOf(namespace, key) !== generation) return;
+    const now = this.#clock.epochNow();
+    const expiresAt = Math.min(now + this.#failSafeThrottleMs, stale.meta.staleUntil);
+    local.write(namespace, key, stale.value, { ...stale.meta, expiresAt });
   }
 
   /**
@@ -475,7 +520,16 @@ export class Cache extends Emitter<CacheEvents> {
     option: true | { ttl?: Duration; wait?: Duration },
   ): Promise<{ value?: T; release?: () => Promise<void> }> {
     const lock = this.#lock;
-    if (lock === undefined) return {};
+    if (lock === undefined) {
+      if (!this.#warnedNoLock) {
+        this.#warnedNoLock = true;
+        this.#log.warn(
+          { namespace, key },
+          'getOrSet({ lock: true }) without a distributed lock (no Redis tier, no `lock` option): the loader runs once per process only',
+        );
+      }
+      return {};
+    }
     const ttlMs = parseDuration((option === true ? undefined : option.ttl) ?? 10, 'lock.ttl');
     const waitMs = parseDuration((option === true ? undefined : option.wait) ?? 5, 'lock.wait');
     const resource = `${namespace}${SEPARATOR}${key}`;
@@ -484,7 +538,17 @@ export class Cache extends Emitter<CacheEvents> {
     while (true) {
       let token: string | undefined;
       try {
-        token = await lock.acquire(resource, ttlMs);
+        // Bounded like a tier operation: a lock store that stalls must not hold the caller.
+        const settled = await raceTimeout(lock.acquire(resource, ttlMs), this.#remoteTimeoutMs);
+        if (!settled.done) {
+          this.#logTier(
+            'lock',
+            'acquire',
+            new Error(`no answer within ${this.#remoteTimeoutMs} ms`),
+          );
+          return {};
+        }
+        token = settled.value;
       } catch (error) {
         this.#logTier('lock', 'acquire', error);
         return {};
@@ -492,9 +556,7 @@ export class Cache extends Emitter<CacheEvents> {
       if (token !== undefined) {
         return {
           release: async () => {
-            await lock
-              .release(resource, token)
-              .catch((error) => this.#logTier('lock', 'release', error));
+            await raceTimeout(lock.release(resource, token), this.#remoteTimeoutMs);
           },
         };
       }
@@ -523,7 +585,7 @@ export class Cache extends Emitter<CacheEvents> {
     const namespace =
       options.namespace === undefined ? undefined : checkNamespace(options.namespace);
     if (list.length === 0) return;
-    this.#epoch++;
+    this.#startGlobalInvalidation();
     await Promise.all(
       this.#levels.map(async (level) => {
         if (level.kind === 'local') {
@@ -532,7 +594,7 @@ export class Cache extends Emitter<CacheEvents> {
         }
         await this.#remote(level, 'deleteByTags', (tier) => tier.deleteByTags(list, namespace));
       }),
-    );
+    ).finally(() => this.#settleInvalidation(() => this.#globalGeneration++));
     this.#publish({ type: 'tags', origin: this.#origin, namespace, tags: [...list] });
   }
 
@@ -540,7 +602,7 @@ export class Cache extends Emitter<CacheEvents> {
   async clear(options: { namespace?: string } = {}): Promise<void> {
     const namespace =
       options.namespace === undefined ? undefined : checkNamespace(options.namespace);
-    this.#epoch++;
+    this.#startGlobalInvalidation();
     await Promise.all(
       this.#levels.map(async (level) => {
         if (level.kind === 'local') {
@@ -549,7 +611,7 @@ export class Cache extends Emitter<CacheEvents> {
         }
         await this.#remote(level, 'clear', (tier) => tier.clear(namespace));
       }),
-    );
+    ).finally(() => this.#settleInvalidation(() => this.#globalGeneration++));
     this.#publish({ type: 'clear', origin: this.#origin, namespace });
   }
 
@@ -677,6 +739,9 @@ export class Cache extends Emitter<CacheEvents> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Loads under way finish and are cached (for up to 5 s) before the connections go.
+    const draining = Promise.allSettled([...this.#inflight.values()]);
+    await raceTimeout(draining, 5_000);
     await Promise.allSettled([
       this.#owned.bus?.close(),
       ...this.#owned.tiers.map((tier) => tier.close()),
@@ -699,7 +764,7 @@ export class Cache extends Emitter<CacheEvents> {
 
   /** Looks the key up tier by tier; fills faster tiers from the first fresh hit. */
   async #lookup(namespace: string, key: string): Promise<Found | undefined> {
-    const epoch = this.#epoch;
+    const generation = this.#generationOf(namespace, key);
     const now = this.#clock.epochNow();
     let stale: Found | undefined;
     for (let i = 0; i < this.#levels.length; i++) {
@@ -730,7 +795,7 @@ export class Cache extends Emitter<CacheEvents> {
         continue;
       }
       this.#hit(namespace, level);
-      if (i > 0) await this.#promote(i, namespace, key, found, epoch);
+      if (i > 0) await this.#promote(i, namespace, key, found, generation);
       return found;
     }
     return stale;
@@ -742,11 +807,11 @@ export class Cache extends Emitter<CacheEvents> {
     namespace: string,
     key: string,
     found: Found & { bytes?: Uint8Array },
-    epoch: number,
+    generation: number,
   ): Promise<void> {
-    // An invalidation that arrived while the value was being fetched may concern this very key:
-    // filling the local tier now could resurrect what it removed.
-    if (this.#epoch !== epoch) return;
+    // A change of this key (or a tag invalidation, or a clear) that happened, or is still under
+    // way, while the value was fetched may have removed it: filling a faster tier could resurrect it.
+    if (this.#invalidating > 0 || this.#generationOf(namespace, key) !== generation) return;
     await Promise.all(
       this.#levels.slice(0, index).map(async (level) => {
         if (level.kind === 'local') {
@@ -908,19 +973,46 @@ export class Cache extends Emitter<CacheEvents> {
   /** Applies an invalidation from another instance to the local tier. */
   #apply(message: InvalidationMessage): void {
     const local = this.#local;
-    this.#epoch++;
-    if (local === undefined) return;
     if (message.type === 'delete') {
-      for (const key of message.keys) local.remove(message.namespace, key);
+      for (const key of message.keys) {
+        this.#bumpKey(message.namespace, key);
+        local?.remove(message.namespace, key);
+      }
     } else if (message.type === 'tags') {
-      local.removeByTags(message.tags, message.namespace);
+      this.#globalGeneration++;
+      local?.removeByTags(message.tags, message.namespace);
     } else {
-      local.removeAll(message.namespace);
+      this.#globalGeneration++;
+      local?.removeAll(message.namespace);
     }
   }
 
+  /** The generation a read or a load of `key` compares against when it wants to write. */
+  #generationOf(namespace: string, key: string): number {
+    return (
+      this.#globalGeneration * GENERATION_BUCKETS + this.#keyGenerations[bucketOf(namespace, key)]!
+    );
+  }
+
+  #bumpKey(namespace: string, key: string): void {
+    this.#keyGenerations[bucketOf(namespace, key)]! += 1;
+  }
+
+  #startGlobalInvalidation(): void {
+    // Loads under way may have read what is being invalidated: callers from now on start afresh.
+    this.#inflight.clear();
+    this.#invalidating++;
+    this.#globalGeneration++;
+  }
+
+  /** Ends an invalidation; bumps again, for reads that started while it ran. */
+  #settleInvalidation(bump: () => void): void {
+    this.#invalidating--;
+    bump();
+  }
+
   #dropLocal(reason: string): void {
-    this.#epoch++;
+    this.#globalGeneration++;
     this.#local?.removeAll();
     this.#log.warn({ reason }, 'local cache tier dropped');
   }
@@ -942,6 +1034,17 @@ export class Cache extends Emitter<CacheEvents> {
  */
 export function createCache(settings: CacheSettings = {}): Cache {
   return new Cache(settings);
+}
+
+/** FNV-1a over the namespace and the key, into a generation bucket. */
+function bucketOf(namespace: string, key: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < namespace.length; i++) {
+    hash = Math.imul(hash ^ namespace.charCodeAt(i), 0x01000193);
+  }
+  hash = Math.imul(hash, 0x01000193);
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) & (GENERATION_BUCKETS - 1);
 }
 
 function associated(namespace: string, key: string): string {

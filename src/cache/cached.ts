@@ -72,7 +72,7 @@ export function Cached<A extends unknown[] = any[], R = any>(
     cachingWrapper(
       original,
       options as CachedOptions,
-      (self) => `${method.className(self)}.${method.methodName}`,
+      (self) => `${runtimeClass(self) ?? method.className(self)}.${method.methodName}`,
     ),
   );
 }
@@ -133,7 +133,7 @@ export function CachePut<A extends unknown[] = any[], R = any>(
         const key = keyOf(
           options.key,
           args,
-          () => `${method.className(this)}.${method.methodName}`,
+          () => `${runtimeClass(this) ?? method.className(this)}.${method.methodName}`,
         );
         await cache.set(key, result, {
           namespace: options.namespace,
@@ -185,12 +185,13 @@ export function CacheEvict<A extends unknown[] = any[], R = any>(
         const key = keyOf(
           options.key,
           args,
-          () => `${method.className(self)}.${method.methodName}`,
+          () => `${runtimeClass(self) ?? method.className(self)}.${method.methodName}`,
         );
         await cache.delete(key, { namespace: options.namespace });
       }
       const tags = tagsOf(options.tags, result, args);
-      if (tags.length > 0) await cache.invalidateTags(tags, {});
+      // Tags reach every namespace unless the decorator names one.
+      if (tags.length > 0) await cache.invalidateTags(tags, { namespace: options.namespace });
     };
     return async function evicting(this: unknown, ...args: unknown[]) {
       if (options.beforeInvocation === true) {
@@ -219,24 +220,16 @@ function cachingWrapper(
     lock: options.lock,
   };
   const tags = options.tags;
-  let base: string | undefined;
-  // Keys of calls with a single string or number argument (an id, most often), remembered: a key
-  // string built once also keeps its hash, which every lookup in the memory tier would otherwise
-  // compute again. Bounded; emptied when full.
-  const memo = options.key === undefined ? new Map<unknown, string>() : undefined;
+  const keysOf = keyFactory(options, baseName);
   return function caching(this: unknown, ...args: unknown[]) {
     const cache = resolveCache(options.cache);
     if (cache === undefined) return Promise.resolve(original.apply(this, args));
-    let key: string | undefined;
-    const single = args.length === 1 && memo !== undefined ? args[0] : undefined;
-    if (typeof single === 'string' || typeof single === 'number') key = memo!.get(single);
-    if (key === undefined) {
-      // `Class.method` does not change from call to call: built once.
-      key = keyOf(options.key, args, () => (base ??= baseName(this)));
-      if (typeof single === 'string' || typeof single === 'number') {
-        if (memo!.size >= 10_000) memo!.clear();
-        memo!.set(single, key);
-      }
+    let key: string;
+    try {
+      key = keysOf(this, args);
+    } catch (error) {
+      // A cached method always answers with a promise, failures included.
+      return Promise.reject(error);
     }
     const local = cache.peekLocal(key, options.namespace);
     if (local !== undefined) return Promise.resolve(local);
@@ -248,6 +241,65 @@ function cachingWrapper(
         : { ...fixed, tags: (result: unknown) => tagsOf(tags, result, args) },
     );
   };
+}
+
+/**
+ * Computes the keys of one cached method or function. The default key starts with the class of
+ * `this` at call time (a subclass gets keys of its own, since the method may read its fields),
+ * then the method's name. Keys of calls with a single string or number argument (an id, most
+ * often) are remembered per class: a key string built once also keeps its hash, which every
+ * lookup in the memory tier would otherwise compute again. Bounded; emptied when full.
+ */
+function keyFactory(
+  options: CachedOptions,
+  baseName: (self: unknown) => string,
+): (self: unknown, args: unknown[]) => string {
+  if (options.key !== undefined) return (_self, args) => keyOf(options.key, args, () => '');
+  interface PerClass {
+    base: string;
+    memo: Map<unknown, string>;
+  }
+  const byClass = new WeakMap<object, PerClass>();
+  let detached: PerClass | undefined;
+  const perClass = (self: unknown): PerClass => {
+    const owner =
+      typeof self === 'function'
+        ? self
+        : self !== null && typeof self === 'object'
+          ? (self as { constructor?: object }).constructor
+          : undefined;
+    if (owner === undefined || owner === null) {
+      detached ??= { base: baseName(self), memo: new Map() };
+      return detached;
+    }
+    let found = byClass.get(owner);
+    if (found === undefined) {
+      found = { base: baseName(self), memo: new Map() };
+      byClass.set(owner, found);
+    }
+    return found;
+  };
+  return (self, args) => {
+    const { base, memo } = perClass(self);
+    const single = args.length === 1 ? args[0] : undefined;
+    if (typeof single === 'string' || typeof single === 'number') {
+      let key = memo.get(single);
+      if (key === undefined) {
+        key = `${base}:${argumentKey(args)}`;
+        if (memo.size >= 10_000) memo.clear();
+        memo.set(single, key);
+      }
+      return key;
+    }
+    return `${base}:${argumentKey(args)}`;
+  };
+}
+
+/** The name of the class of `self` (or of `self` itself for a static method), if it has one. */
+function runtimeClass(self: unknown): string | undefined {
+  if (typeof self === 'function') return self.name || undefined;
+  if (self === null || typeof self !== 'object') return undefined;
+  return (self as { constructor?: { name?: string } }).constructor?.name || undefined;
 }
 
 function resolveCache(given: Cache | undefined): Cache | undefined {

@@ -44,6 +44,12 @@ export interface CacheEngineOptions {
    * it is refreshed, or when the loader or a tier fails. @defaultValue 0 (no grace)
    */
   grace?: Duration;
+  /**
+   * After a loader fails and a stale value is served, that value counts as fresh in the memory
+   * tier for this long, so a source that is down is not called by every request. `0` turns it off.
+   * @defaultValue 10 (seconds)
+   */
+  failSafeThrottle?: Duration;
   /** How values are serialized for remote tiers, or a codec to share. */
   codec?: CodecOptions | CacheCodec;
   /** Invalidation bus between instances; `false` for none. Defaults to Redis pub/sub with Redis. */

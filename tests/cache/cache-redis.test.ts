@@ -8,7 +8,7 @@ import { type Cache, createCache } from '../../src/cache/cache.js';
 import { MemoryTier } from '../../src/cache/tiers/memory.js';
 import { postgresTier } from '../../src/cache/tiers/postgres.js';
 import { redisTier } from '../../src/cache/tiers/redis.js';
-import { createEnterprise } from '../../src/index.js';
+import { createEnterprise, LifecycleError } from '../../src/index.js';
 import { POSTGRES_URL, postgres, REDIS_URL, redis, requires } from '../support/requirements.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
@@ -134,6 +134,48 @@ describe.runIf(requires(redis))('cache on a real Redis: instances sharing L2', (
         .cache.analytics()
         .tiers.map((t) => t.name),
     ).toEqual(['memory']);
+  });
+
+  it('listens to other instances from its creation, without start()', async () => {
+    const a = instance();
+    const b = instance();
+    await Promise.all([a.ready(), b.ready()]);
+    await a.set('k', 'v1');
+    expect(await b.get('k')).toBe('v1');
+    await a.set('k', 'v2');
+    await until(async () => (await b.get('k')) === 'v2');
+  });
+
+  it('derives the bus and the lock from a Redis tier given in tiers', async () => {
+    const clients = [new Redis(REDIS_URL), new Redis(REDIS_URL)];
+    const caches = clients.map((client) =>
+      createCache({ tiers: [new MemoryTier(), redisTier({ client, prefix })], logger: silent }),
+    );
+    try {
+      await Promise.all(caches.map((cache) => cache.ready()));
+      expect(caches[0]!.analytics().bus).not.toBeNull();
+      let calls = 0;
+      const loader = async () => {
+        calls++;
+        await sleep(80);
+        return 'once';
+      };
+      await Promise.all(caches.map((cache) => cache.getOrSet('locked', loader, { lock: true })));
+      expect(calls).toBe(1);
+      await caches[0]!.set('k', 'v1');
+      expect(await caches[1]!.get('k')).toBe('v1');
+      await caches[0]!.set('k', 'v2');
+      await until(async () => (await caches[1]!.get('k')) === 'v2');
+    } finally {
+      await Promise.all(caches.map((cache) => cache.close()));
+      await Promise.all(clients.map((client) => client.quit()));
+    }
+  });
+
+  it('refuses to build the cache of an instance that was shut down, so no connection outlives it', async () => {
+    const enterprise = createEnterprise({ env: { REDIS_URL }, logLevel: 'silent' });
+    await enterprise.shutdown();
+    expect(() => enterprise.cache).toThrow(LifecycleError);
   });
 
   it('runs a loader once across instances with lock: true', async () => {

@@ -360,6 +360,67 @@ describe('cache: failing remote tiers', () => {
   });
 });
 
+describe('cache: changes racing reads and loads', () => {
+  it('does not promote a value read while a delete of it is still under way', async () => {
+    const { cache, memory, remote } = twoTiers();
+    await cache.set('k', 'old');
+    memory.remove('default', 'k');
+    let openDelete!: () => void;
+    remote.deleteGate = new Promise((resolve) => {
+      openDelete = resolve;
+    });
+    const read = cache.get('k');
+    const deleting = cache.delete('k');
+    expect(await read).toBe('old');
+    openDelete();
+    await deleting;
+    expect(memory.read('default', 'k')).toBeUndefined();
+    expect(await cache.get('k')).toBeUndefined();
+  });
+
+  it('does not cache what a loader returns when the key was deleted while it ran, and starts a new load after', async () => {
+    const { cache } = twoTiers();
+    let calls = 0;
+    const slow = async () => {
+      calls++;
+      const mine = calls;
+      await sleep(50);
+      return `value-${mine}`;
+    };
+    const first = cache.getOrSet('k', slow);
+    await sleep(10);
+    await cache.delete('k');
+    const second = cache.getOrSet('k', slow);
+    expect(await first).toBe('value-1');
+    expect(await second).toBe('value-2');
+    expect(calls).toBe(2);
+    expect(await cache.get('k')).toBe('value-2');
+  });
+
+  it('keeps a stale value fresh for a while after the loader failed, so a source that is down is not called by every request', async () => {
+    const { cache } = twoTiers({ failSafeThrottle: '1s' });
+    await cache.set('k', 'old', { ttl: '30ms', grace: '1h' });
+    await sleep(50);
+    let calls = 0;
+    const down = async () => {
+      calls++;
+      throw new Error('down');
+    };
+    for (let i = 0; i < 20; i++) {
+      expect(await cache.getOrSet('k', down, { timeout: { soft: '1s' } })).toBe('old');
+    }
+    expect(calls).toBe(1);
+  });
+
+  it('does not let a lock store that never answers hold getOrSet({ lock: true })', async () => {
+    const hanging = { acquire: () => new Promise<string>(() => {}), release: async () => {} };
+    const { cache } = twoTiers({ lock: hanging });
+    const started = performance.now();
+    expect(await cache.getOrSet('k', () => 'loaded', { lock: true })).toBe('loaded');
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+});
+
 describe('cache: warmers and analytics', () => {
   it('runs warmers on start() and on demand, reporting failures without stopping the others', async () => {
     const { cache } = twoTiers();

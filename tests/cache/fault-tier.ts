@@ -15,6 +15,8 @@ export class FaultTier implements CacheTier<Uint8Array> {
   hang = false;
   /** When set, `get` waits for this promise before answering. */
   gate: Promise<void> | undefined;
+  /** When set, `delete` waits for this promise before deleting. */
+  deleteGate: Promise<void> | undefined;
 
   constructor(readonly name = 'fault') {}
 
@@ -39,6 +41,7 @@ export class FaultTier implements CacheTier<Uint8Array> {
 
   async delete(namespace: string, key: string): Promise<boolean> {
     await this.#enter('delete', namespace, key);
+    if (this.deleteGate) await this.deleteGate;
     return this.entries.delete(`${namespace}\u0000${key}`);
   }
 

@@ -165,6 +165,60 @@ export function describeCacheDecorators(mode: 'standard' | 'legacy'): void {
       expect(attempts).toBe(2);
     });
 
+    it('gives each subclass its own entries for an inherited cached method', async () => {
+      class BaseRepo {
+        table = 'base';
+        @Cached({ namespace: 'repos' })
+        async findById(id: number): Promise<string> {
+          return `${this.table}#${id}`;
+        }
+      }
+      class UserRepo extends BaseRepo {
+        override table = 'users';
+      }
+      class OrderRepo extends BaseRepo {
+        override table = 'orders';
+      }
+      expect(await new UserRepo().findById(1)).toBe('users#1');
+      expect(await new OrderRepo().findById(1)).toBe('orders#1');
+      expect(await new UserRepo().findById(1)).toBe('users#1');
+    });
+
+    it('tells apart arguments that JSON would confuse, and rejects (never throws) when it cannot', async () => {
+      let runs = 0;
+      const describeArg = cached({ namespace: 'args' }, async function describeArg(value: unknown) {
+        runs++;
+        return runs;
+      });
+      const a = await describeArg(new URL('https://example.com/a'));
+      const b = await describeArg(new URL('https://example.com/b'));
+      expect(a).not.toBe(b);
+      const plain = await describeArg({ $date: '1970-01-01T00:00:00.000Z' });
+      const date = await describeArg(new Date(0));
+      expect(plain).not.toBe(date);
+      class Opaque {
+        #secret = 1;
+        get secret() {
+          return this.#secret;
+        }
+      }
+      const result = describeArg(new Opaque());
+      expect(result).toBeInstanceOf(Promise);
+      await expect(result).rejects.toMatchObject({ code: 'E_CACHE_CODEC' });
+    });
+
+    it('@CacheEvict with a namespace invalidates tags in that namespace only', async () => {
+      class Orders {
+        @CacheEvict({ namespace: 'users', tags: ['shared'] })
+        async touchUsers() {}
+      }
+      await enterprise.cache.set('u', 1, { namespace: 'users', tags: ['shared'] });
+      await enterprise.cache.set('o', 2, { namespace: 'orders', tags: ['shared'] });
+      await new Orders().touchUsers();
+      expect(await enterprise.cache.get('u', { namespace: 'users' })).toBeUndefined();
+      expect(await enterprise.cache.get('o', { namespace: 'orders' })).toBe(2);
+    });
+
     it('has a function twin, cached(options, fn)', async () => {
       let runs = 0;
       const square = cached({ namespace: 'math', ttl: '1m' }, async function square(n: number) {
