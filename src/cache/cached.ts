@@ -261,6 +261,8 @@ function keyFactory(
   }
   const byClass = new WeakMap<object, PerClass>();
   let detached: PerClass | undefined;
+  let lastOwner: object | undefined;
+  let lastRecord: PerClass | undefined;
   const perClass = (self: unknown): PerClass => {
     const owner =
       typeof self === 'function'
@@ -272,11 +274,15 @@ function keyFactory(
       detached ??= { base: baseName(self), memo: new Map() };
       return detached;
     }
+    // Most call sites see one class: check it before the WeakMap.
+    if (owner === lastOwner) return lastRecord!;
     let found = byClass.get(owner);
     if (found === undefined) {
       found = { base: baseName(self), memo: new Map() };
       byClass.set(owner, found);
     }
+    lastOwner = owner;
+    lastRecord = found;
     return found;
   };
   return (self, args) => {
