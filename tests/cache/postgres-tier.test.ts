@@ -10,21 +10,11 @@ import {
 } from '../../src/cache/tiers/postgres.js';
 import type { EntryMeta } from '../../src/cache/types.js';
 import { InvalidArgumentError, LifecycleError } from '../../src/index.js';
-import { describeCacheTier } from '../conformance/cache-tier.js';
+import { describeCacheTier, meta } from '../conformance/cache-tier.js';
 import { POSTGRES_URL, postgres, requires } from '../support/requirements.js';
 
 const randomTable = () => `cache_test_${randomBytes(6).toString('hex')}`;
 const bytes = (n: number) => new TextEncoder().encode(`payload ${n}`);
-const meta = (overrides: Partial<EntryMeta> = {}): EntryMeta => {
-  const now = Date.now();
-  return {
-    createdAt: now,
-    expiresAt: now + 60_000,
-    staleUntil: now + 120_000,
-    tags: [],
-    ...overrides,
-  };
-};
 
 /** A pool on the test database whose clients record the SQL they run. */
 function recordingPool(): { pool: PostgresPoolLike; texts: string[]; end(): Promise<void> } {

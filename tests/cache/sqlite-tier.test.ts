@@ -7,19 +7,9 @@ import { loadPeer } from '../../src/cache/tiers/sql-common.js';
 import { type SqliteDatabaseLike, SqliteTier, sqliteTier } from '../../src/cache/tiers/sqlite.js';
 import type { EntryMeta } from '../../src/cache/types.js';
 import { InvalidArgumentError, LifecycleError, MissingDependencyError } from '../../src/index.js';
-import { describeCacheTier } from '../conformance/cache-tier.js';
+import { describeCacheTier, meta } from '../conformance/cache-tier.js';
 
 const bytes = (n: number) => new TextEncoder().encode(`payload ${n}`);
-const meta = (overrides: Partial<EntryMeta> = {}): EntryMeta => {
-  const now = Date.now();
-  return {
-    createdAt: now,
-    expiresAt: now + 60_000,
-    staleUntil: now + 120_000,
-    tags: [],
-    ...overrides,
-  };
-};
 
 /** A fresh directory under the system's temp dir, for one test's database file and its WAL. */
 function tempDir(): { file: string; remove(): void } {

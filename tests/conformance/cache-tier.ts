@@ -23,7 +23,8 @@ function defaultSame(a: unknown, b: unknown): boolean {
   return isDeepStrictEqual(a, b);
 }
 
-const meta = (overrides: Partial<EntryMeta> = {}): EntryMeta => {
+/** Metadata of an entry written now: fresh for a minute, stale for another. */
+export const meta = (overrides: Partial<EntryMeta> = {}): EntryMeta => {
   const now = Date.now();
   return {
     createdAt: now,
