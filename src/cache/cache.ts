@@ -163,6 +163,10 @@ export class Cache extends Emitter<CacheEvents> {
       });
     }
     this.#levels = tiers.map((tier, i) => this.#level(tier, i, settings));
+    // A tier given to a cache belongs to it, as the stores given to BentoCache or cache-manager
+    // do: `close()` closes it. A tier closes only what it opened itself, so clients and pools the
+    // application passed to the tiers stay open.
+    this.#owned.tiers = [...tiers];
     const first = this.#levels.find((level) => level.kind === 'local');
     this.#localLevel = first;
     this.#local = first?.kind === 'local' ? first.tier : undefined;
@@ -745,7 +749,10 @@ export class Cache extends Emitter<CacheEvents> {
     return removed;
   }
 
-  /** Closes the bus and the tiers and connections the cache created (never ones it was given). */
+  /**
+   * Closes the bus, the tiers (each tier closes only what it opened itself) and the connection the
+   * cache created; never a client or pool the application passed in. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

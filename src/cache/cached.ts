@@ -220,26 +220,44 @@ function cachingWrapper(
     lock: options.lock,
   };
   const tags = options.tags;
-  const keysOf = keyFactory(options, baseName);
-  return function caching(this: unknown, ...args: unknown[]) {
+  const keys = keyFactory(options, baseName);
+  // The miss path lives in its own function: closures over `this` and the arguments created here
+  // would make every call (hits included) allocate a context for them.
+  const load = (cache: Cache, key: string, self: unknown, args: unknown[]) =>
+    cache.getOrSet(
+      key,
+      () => original.apply(self, args),
+      tags === undefined
+        ? fixed
+        : { ...fixed, tags: (result: unknown) => tagsOf(tags, result, args) },
+    );
+  return function caching(this: unknown, first?: unknown) {
     const cache = resolveCache(options.cache);
-    if (cache === undefined) return Promise.resolve(original.apply(this, args));
+    // `arguments` rather than a rest parameter: a call with one id (the common case) builds its key
+    // from `first` and never materializes an arguments array on a hit.
+    const single =
+      // biome-ignore lint/complexity/noArguments: see above.
+      arguments.length === 1 && (typeof first === 'string' || typeof first === 'number');
+    if (cache === undefined) {
+      // biome-ignore lint/complexity/noArguments: forwards the call exactly as made.
+      return Promise.resolve(original.apply(this, arguments as unknown as unknown[]));
+    }
     let key: string;
+    let args: unknown[] | undefined;
     try {
-      key = keysOf(this, args);
+      if (single) key = keys.single(this, first as string | number);
+      else {
+        // biome-ignore lint/complexity/noArguments: see above.
+        args = Array.prototype.slice.call(arguments);
+        key = keys.general(this, args);
+      }
     } catch (error) {
       // A cached method always answers with a promise, failures included.
       return Promise.reject(error);
     }
     const local = cache.peekLocal(key, options.namespace);
     if (local !== undefined) return Promise.resolve(local);
-    return cache.getOrSet(
-      key,
-      () => original.apply(this, args),
-      tags === undefined
-        ? fixed
-        : { ...fixed, tags: (result: unknown) => tagsOf(tags, result, args) },
-    );
+    return load(cache, key, this, args ?? [first]);
   };
 }
 
@@ -253,8 +271,14 @@ function cachingWrapper(
 function keyFactory(
   options: CachedOptions,
   baseName: (self: unknown) => string,
-): (self: unknown, args: unknown[]) => string {
-  if (options.key !== undefined) return (_self, args) => keyOf(options.key, args, () => '');
+): {
+  single: (self: unknown, arg: string | number) => string;
+  general: (self: unknown, args: unknown[]) => string;
+} {
+  if (options.key !== undefined) {
+    const general = (_self: unknown, args: unknown[]) => keyOf(options.key, args, () => '');
+    return { single: (self, arg) => general(self, [arg]), general };
+  }
   interface PerClass {
     base: string;
     memo: Map<unknown, string>;
@@ -285,19 +309,18 @@ function keyFactory(
     lastRecord = found;
     return found;
   };
-  return (self, args) => {
-    const { base, memo } = perClass(self);
-    const single = args.length === 1 ? args[0] : undefined;
-    if (typeof single === 'string' || typeof single === 'number') {
-      let key = memo.get(single);
+  return {
+    single: (self, arg) => {
+      const { base, memo } = perClass(self);
+      let key = memo.get(arg);
       if (key === undefined) {
-        key = `${base}:${argumentKey(args)}`;
+        key = `${base}:${argumentKey([arg])}`;
         if (memo.size >= 10_000) memo.clear();
-        memo.set(single, key);
+        memo.set(arg, key);
       }
       return key;
-    }
-    return `${base}:${argumentKey(args)}`;
+    },
+    general: (self, args) => `${perClass(self).base}:${argumentKey(args)}`,
   };
 }
 

@@ -28,7 +28,9 @@ export interface CacheEngineOptions {
   maxSize?: number;
   /**
    * The tiers, fastest first. Any subset and order works. Defaults to a memory tier, followed by a
-   * Redis tier when `redis` or `redisUrl` (or `REDIS_URL`) is given.
+   * Redis tier when `redis` or `redisUrl` (or `REDIS_URL`) is given. The cache owns the tiers it is
+   * given: `close()` closes them (a client or pool passed to a tier stays open). Share a client
+   * between caches, not a tier.
    */
   tiers?: readonly CacheTier<any>[];
   /** A Redis URL for the default Redis tier, lock and bus. Env: `REDIS_URL`. */

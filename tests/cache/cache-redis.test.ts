@@ -114,6 +114,22 @@ describe.runIf(requires(redis))('cache on a real Redis: instances sharing L2', (
     expect(b.analytics().bus!.received).toBeGreaterThan(0);
   });
 
+  it('closes the tiers it was given on close, and leaves the clients given to them open', async () => {
+    const client = new Redis(REDIS_URL);
+    const fromUrl = redisTier({ url: REDIS_URL, prefix: `${prefix}:url` });
+    const fromClient = redisTier({ client, prefix: `${prefix}:client` });
+    const memory = new MemoryTier();
+    const cache = createCache({ tiers: [memory, fromUrl, fromClient], logger: silent, bus: false });
+    await cache.set('k', 'v');
+    await cache.close();
+    // The tier that opened its own connection quit it; the one given a client left it open.
+    expect(fromUrl.client.status).toBe('end');
+    expect(await client.ping()).toBe('PONG');
+    await expect(fromClient.get('default', 'k')).rejects.toThrow(/after close/);
+    await dropPrefix(admin, `${prefix}:client`);
+    client.disconnect();
+  });
+
   it('gives an enterprise instance memory + Redis when REDIS_URL is set, and closes it on shutdown', async () => {
     const enterprise = createEnterprise({
       env: { REDIS_URL },
