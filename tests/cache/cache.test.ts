@@ -87,6 +87,10 @@ describe('cache: reads and writes', () => {
     const { cache } = twoTiers();
     await expect(cache.get('')).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(cache.get(42 as unknown as string)).rejects.toBeInstanceOf(InvalidArgumentError);
+    // A bad namespace rejects the returned promise too, never throws where the call is made.
+    await expect(cache.get('k', { namespace: 'a\nb' })).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
     await expect(cache.set('k', undefined)).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(cache.set('k', 1, { ttl: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(cache.set('k', 1, { ttl: 0 })).rejects.toBeInstanceOf(InvalidArgumentError);
