@@ -2,9 +2,24 @@
 // systems, and checks a decorated call is recorded. Run after `npm run build`.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
+const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+// Every entry point of the exports map (but package.json itself), as users import them.
+const subpaths = Object.keys(manifest.exports)
+  .filter((path) => path !== './package.json')
+  .map((path) => (path === '.' ? manifest.name : `${manifest.name}/${path.slice(2)}`));
+
+// Each entry point loads in both module systems and exports the same names from each.
+for (const specifier of subpaths) {
+  const fromEsm = Object.keys(await import(specifier)).filter((name) => name !== 'default');
+  const fromCjs = Object.keys(require(specifier)).filter((name) => name !== '__esModule');
+  assert.ok(fromEsm.length > 0, `${specifier} exports something`);
+  assert.deepEqual(fromCjs.sort(), fromEsm.sort(), `${specifier}: same exports in ESM and CJS`);
+}
+console.log(`${subpaths.length} entry points load in ESM and CJS with the same exports: ok`);
 
 const esm = await import('@revcopy/enterprise');
 const esmPerf = await import('@revcopy/enterprise/performance');
@@ -63,8 +78,7 @@ for (const [label, root, perf] of [
 const probe = `
   const before = process.getActiveResourcesInfo().length;
   process.env.PERFORMANCE_MAX_METRICS = 'not-a-number';
-  await import('@revcopy/enterprise');
-  await import('@revcopy/enterprise/performance');
+  for (const specifier of ${JSON.stringify(subpaths)}) await import(specifier);
   // Module loading itself leaves short-lived file-close requests behind; let them finish first.
   await new Promise((resolve) => setTimeout(resolve, 50));
   const after = process.getActiveResourcesInfo().length;
