@@ -28,6 +28,7 @@ import type {
   NamespaceAnalytics,
   StoredEntry,
   TierAnalytics,
+  TierHealth,
 } from './types.js';
 
 /** What a `getOrSet` loader receives. */
@@ -699,6 +700,48 @@ export class Cache extends Emitter<CacheEvents> {
       }
     }
     return results;
+  }
+
+  /**
+   * Asks every tier whether its store answers, concurrently, each remote tier under the cache's
+   * timeout and circuit breaker (a failed ping counts towards opening the circuit, as a failed read
+   * does). Reads and writes nothing, so statistics and entries are untouched. Never rejects.
+   *
+   * @example
+   * ```ts
+   * const down = (await cache.ping()).filter((tier) => !tier.ok);
+   * ```
+   */
+  async ping(): Promise<TierHealth[]> {
+    return Promise.all(
+      this.#levels.map(async (level): Promise<TierHealth> => {
+        const started = performance.now();
+        if (level.kind === 'local') {
+          return { name: level.tier.name, local: true, ok: true, latencyMs: 0, circuit: null };
+        }
+        const { guard } = level;
+        try {
+          await guard.run('ping', (tier) => tier.ping());
+          const latencyMs = performance.now() - started;
+          return {
+            name: guard.tier.name,
+            local: false,
+            ok: true,
+            latencyMs,
+            circuit: guard.circuit,
+          };
+        } catch (error) {
+          return {
+            name: guard.tier.name,
+            local: false,
+            ok: false,
+            latencyMs: performance.now() - started,
+            circuit: guard.circuit,
+            error: (error as Error)?.message ?? String(error),
+          };
+        }
+      }),
+    );
   }
 
   /** Hits, misses, errors and latency per tier and per namespace, and codec and bus figures. */

@@ -67,6 +67,11 @@ export interface CacheTier<P = Uint8Array> {
    * tiers); resolves how many. The maintenance tasks call it on a schedule.
    */
   removeExpired(): Promise<number>;
+  /**
+   * Resolves when the store answers (one round trip for a remote tier), rejects when it cannot be
+   * reached or the tier is closed. Health checks call it; it reads and writes nothing.
+   */
+  ping(): Promise<void>;
   /** Releases what the tier opened (never a client or pool it was given). Idempotent. */
   close(): Promise<void>;
 }
@@ -139,6 +144,22 @@ export interface GetOrSetOptions extends CacheWriteOptions {
    * only once per process. @defaultValue false
    */
   lock?: boolean | { ttl?: Duration; wait?: Duration };
+}
+
+/** What {@link Cache.ping} found out about one tier. */
+export interface TierHealth {
+  /** The tier's name: `memory`, `redis`, `postgres`, `sqlite`, ... */
+  name: string;
+  /** `true` for an in-process tier, which always answers. */
+  local: boolean;
+  /** Whether the tier answered within the cache's remote timeout. */
+  ok: boolean;
+  /** How long the answer (or the failure) took. */
+  latencyMs: number;
+  /** The tier's circuit breaker (`null` for local tiers). An open circuit is not probed. */
+  circuit: 'closed' | 'open' | 'half-open' | null;
+  /** Why it is not ok. */
+  error?: string;
 }
 
 /** Per-tier figures of {@link CacheAnalytics}. */

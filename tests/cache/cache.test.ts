@@ -127,6 +127,31 @@ describe('cache: reads and writes', () => {
   });
 });
 
+describe('cache: ping', () => {
+  it('reports each tier ok, or down with the reason, within the remote timeout', async () => {
+    const { cache, remote } = twoTiers();
+    const healthy = await cache.ping();
+    expect(healthy.map(({ name, local, ok, circuit }) => ({ name, local, ok, circuit }))).toEqual([
+      { name: 'memory', local: true, ok: true, circuit: null },
+      { name: 'fault', local: false, ok: true, circuit: 'closed' },
+    ]);
+    remote.failWith = new Error('connection refused');
+    const failing = await cache.ping();
+    expect(failing[1]).toMatchObject({ ok: false, error: expect.stringMatching(/refused/) });
+    remote.failWith = undefined;
+    remote.hang = true;
+    const started = performance.now();
+    const hanging = await cache.ping();
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(hanging[1]).toMatchObject({ ok: false, error: expect.stringMatching(/timed out/) });
+    // Pings neither read nor write: the statistics show no traffic.
+    const analytics = cache.analytics();
+    expect(analytics.hits + analytics.misses).toBe(0);
+    expect(analytics.tiers.map((tier) => tier.hits + tier.misses + tier.sets)).toEqual([0, 0]);
+    expect(Object.keys(analytics.namespaces)).toEqual([]);
+  });
+});
+
 describe('cache: tags and clear', () => {
   it('invalidates tags in every tier and every namespace, or in one', async () => {
     const { cache, remote } = twoTiers();

@@ -26,6 +26,10 @@ export class FaultTier implements CacheTier<Uint8Array> {
     if (this.failWith) throw this.failWith;
   }
 
+  async ping(): Promise<void> {
+    await this.#enter('ping');
+  }
+
   async get(namespace: string, key: string): Promise<StoredEntry<Uint8Array> | undefined> {
     await this.#enter('get', namespace, key);
     if (this.gate) await this.gate;

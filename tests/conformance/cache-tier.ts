@@ -188,9 +188,16 @@ export function describeCacheTier<P>(name: string, harness: TierHarness<P>): voi
       expect(await tier.get('ns', 'live')).toBeDefined();
     });
 
-    it('closes idempotently', async () => {
+    it('answers ping without reading or writing anything', async () => {
+      await tier.set('ns', 'k', harness.payload(1), meta());
+      await expect(tier.ping()).resolves.toBeUndefined();
+      expect(await tier.get('ns', 'k')).toBeDefined();
+    });
+
+    it('closes idempotently, and a remote tier refuses ping once closed', async () => {
       await tier.close();
       await tier.close();
+      if (!tier.local) await expect(tier.ping()).rejects.toThrow();
     });
   });
 }

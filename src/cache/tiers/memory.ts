@@ -150,6 +150,9 @@ export class MemoryTier implements CacheTier<unknown> {
     return id !== undefined && this.#lru.delete(id);
   }
 
+  /** Always answers: the store is this process. */
+  async ping(): Promise<void> {}
+
   async get(namespace: string, key: string): Promise<StoredEntry<unknown> | undefined> {
     return this.read(namespace, key);
   }

@@ -312,6 +312,11 @@ export class PostgresTier implements CacheTier<Uint8Array> {
    * a large backlog never locks many rows at once nor runs into the statement timeout. Rows that
    * go stale while it runs are left for the next call.
    */
+  /** A `SELECT 1` through the pool, under the tier's query timeout. */
+  async ping(): Promise<void> {
+    await this.#query('ping', 'SELECT 1', []);
+  }
+
   async removeExpired(): Promise<number> {
     return this.#deleteInBatches('removeExpired', this.#sql.removeExpired, [Date.now()]);
   }

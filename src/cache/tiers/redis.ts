@@ -261,6 +261,16 @@ export class RedisTier implements CacheTier<Uint8Array> {
    * instead: members of `P:{ns}:t:<tag>` whose entry expired, was deleted or no longer carries the
    * tag. Resolves how many such index members were removed (not entries).
    */
+  /** A `PING` on the tier's connection. */
+  async ping(): Promise<void> {
+    const client = await this.#ready('ping');
+    try {
+      await client.ping();
+    } catch (error) {
+      throw this.#failure('ping', error);
+    }
+  }
+
   async removeExpired(): Promise<number> {
     const client = await this.#ready('removeExpired');
     const tagSet = new RegExp(`^${regExpEscape(this.prefix)}:\\{([^{}:]*)\\}:t:([^{}:]*)$`);

@@ -352,6 +352,11 @@ export class SqliteTier implements CacheTier<Uint8Array> {
    * process and hold the database's write lock against other processes. Rows that go stale while
    * it runs are left for the next call.
    */
+  /** Opens the database (and creates the table) if not done yet; rejects once closed. */
+  async ping(): Promise<void> {
+    this.#run('ping', () => undefined);
+  }
+
   async removeExpired(): Promise<number> {
     const now = Date.now();
     let removed = 0;
