@@ -8,7 +8,6 @@ import {
   PostgresTier,
   postgresTier,
 } from '../../src/cache/tiers/postgres.js';
-import type { EntryMeta } from '../../src/cache/types.js';
 import { InvalidArgumentError, LifecycleError } from '../../src/index.js';
 import { describeCacheTier, meta } from '../conformance/cache-tier.js';
 import { POSTGRES_URL, postgres, requires } from '../support/requirements.js';

@@ -5,7 +5,6 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadPeer } from '../../src/cache/tiers/sql-common.js';
 import { type SqliteDatabaseLike, SqliteTier, sqliteTier } from '../../src/cache/tiers/sqlite.js';
-import type { EntryMeta } from '../../src/cache/types.js';
 import { InvalidArgumentError, LifecycleError, MissingDependencyError } from '../../src/index.js';
 import { describeCacheTier, meta } from '../conformance/cache-tier.js';
 

@@ -186,7 +186,7 @@ export function describeCacheDecorators(mode: 'standard' | 'legacy'): void {
 
     it('tells apart arguments that JSON would confuse, and rejects (never throws) when it cannot', async () => {
       let runs = 0;
-      const describeArg = cached({ namespace: 'args' }, async function describeArg(value: unknown) {
+      const describeArg = cached({ namespace: 'args' }, async function describeArg(_value: unknown) {
         runs++;
         return runs;
       });
