@@ -186,10 +186,13 @@ export function describeCacheDecorators(mode: 'standard' | 'legacy'): void {
 
     it('tells apart arguments that JSON would confuse, and rejects (never throws) when it cannot', async () => {
       let runs = 0;
-      const describeArg = cached({ namespace: 'args' }, async function describeArg(_value: unknown) {
-        runs++;
-        return runs;
-      });
+      const describeArg = cached(
+        { namespace: 'args' },
+        async function describeArg(_value: unknown) {
+          runs++;
+          return runs;
+        },
+      );
       const a = await describeArg(new URL('https://example.com/a'));
       const b = await describeArg(new URL('https://example.com/b'));
       expect(a).not.toBe(b);
