@@ -88,3 +88,36 @@ const probe = `
 execFileSync(process.execPath, ['--input-type=module', '-e', probe], {
   stdio: ['ignore', 'inherit', 'inherit'],
 });
+
+// The root entry stays light: it loads none of the libraries the subpaths and tiers load on demand.
+const light = `
+  require('@revcopy/enterprise');
+  const heavy = ['hono', 'cron-parser', 'luxon', 'ioredis', 'pino', 'msgpackr', 'pg', 'better-sqlite3', 'express', 'fastify', 'koa', '@nestjs'];
+  const loaded = Object.keys(require.cache).filter((file) => heavy.some((name) => file.includes('/node_modules/' + name + '/')));
+  if (loaded.length > 0) throw new Error('the root entry loaded ' + loaded.join(', '));
+  require('@revcopy/enterprise/nestjs');
+  if (Object.keys(require.cache).some((file) => file.includes('/node_modules/@nestjs/'))) {
+    throw new Error('importing /nestjs loaded NestJS before EnterpriseModule.forRoot()');
+  }
+  console.log('root entry loads no optional or heavy library; /nestjs loads NestJS only when used: ok');
+`;
+execFileSync(process.execPath, ['-e', light], { stdio: ['ignore', 'inherit', 'inherit'] });
+
+// The built router answers from dist, in both module systems, with the package's version.
+for (const [label, monitoring] of [
+  ['esm', await import('@revcopy/enterprise/monitoring')],
+  ['cjs', require('@revcopy/enterprise/monitoring')],
+]) {
+  const enterprise = esm.createEnterprise({ logLevel: 'silent', performance: { systemMetrics: false } });
+  const router = monitoring.createMonitoringRouter({ enterprise, public: true });
+  const info = await router.fetch(new Request('http://localhost/info'));
+  assert.equal(info.status, 200);
+  assert.equal((await info.json()).version, manifest.version, `${label}: /info reports the version`);
+  const live = await router.fetch(new Request('http://localhost/health/live'));
+  assert.equal(live.status, 200);
+  const chart = await router.fetch(new Request('http://localhost/dashboard/assets/uplot.js'));
+  assert.equal(chart.status, 200, `${label}: the dashboard's chart library is bundled`);
+  await router.close();
+  await enterprise.shutdown();
+  console.log(`${label}: monitoring router from dist: ok`);
+}

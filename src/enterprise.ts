@@ -5,6 +5,12 @@ import { LifecycleError } from './core/errors.js';
 import { Lifecycle, type LifecycleState } from './core/lifecycle.js';
 import { createDefaultLogger, type Logger, type LoggerLike, wrapLogger } from './core/logger.js';
 import { PerformanceMonitor } from './performance/monitor.js';
+import { TaskManager, type TaskStartOptions } from './tasks/manager.js';
+import { handlerRegistry } from './tasks/registry.js';
+import { resolveTaskSettings, type TaskSettings } from './tasks/settings.js';
+
+/** Options of {@link Enterprise.start}. */
+export interface StartOptions extends TaskStartOptions {}
 
 /**
  * One isolated set of enterprise services: its own configuration, logger and performance monitor
@@ -28,6 +34,10 @@ export class Enterprise {
   readonly #lifecycle: Lifecycle;
   readonly #options: EnterpriseOptions;
   #cache: Cache | undefined;
+  readonly #taskSettings: TaskSettings;
+  #tasks: TaskManager | undefined;
+  #startOptions: StartOptions = {};
+  #stopListening: (() => void) | undefined;
 
   constructor(options: EnterpriseOptions = {}) {
     this.config = resolveConfig(options);
@@ -56,6 +66,69 @@ export class Enterprise {
       start: () => this.#cache?.start(),
       stop: () => this.#cache?.close(),
     });
+    // Validated now, so a bad task option fails at creation like every other option.
+    this.#taskSettings = resolveTaskSettings(options.tasks, this.config);
+    // Declared once the task module is in use, so an instance without tasks exposes none of them.
+    performance.addCollector(() => this.#tasks?.metricFamilies() ?? []);
+    this.#lifecycle.add({
+      name: 'tasks',
+      // Started when used or when handlers are registered: otherwise no backend is opened. A
+      // handler registered after start() (a module imported later) builds and starts it then.
+      start: () => {
+        if (this.#tasks !== undefined || handlerRegistry().definitions.size > 0) {
+          return this.tasks.start(this.#startOptions);
+        }
+        const listeners = handlerRegistry().listeners;
+        const onFirstHandler = () => {
+          listeners.delete(onFirstHandler);
+          this.#stopListening = undefined;
+          if (this.state === 'started' || this.state === 'starting') this.tasks;
+        };
+        listeners.add(onFirstHandler);
+        this.#stopListening = () => listeners.delete(onFirstHandler);
+        return undefined;
+      },
+      stop: () => {
+        this.#stopListening?.();
+        return this.#tasks?.stop();
+      },
+    });
+  }
+
+  /**
+   * Background tasks: submit, inspect, wait for and cancel tasks; worker pools and the scheduler
+   * run once the instance is started. The backend is Redis when `REDIS_URL` (or `redisUrl`) is
+   * set, memory otherwise, unless `tasks.backend` says otherwise.
+   *
+   * @example
+   * ```ts
+   * const id = await enterprise.tasks.submit('send_welcome_email', 'ada@example.com');
+   * const { queues } = await enterprise.tasks.stats();
+   * ```
+   */
+  get tasks(): TaskManager {
+    if (this.#tasks === undefined) {
+      if (this.state === 'stopping' || this.state === 'stopped') {
+        throw new LifecycleError(
+          'the tasks of an instance that has been shut down cannot be built; use the current instance (getEnterprise())',
+          { state: this.state },
+        );
+      }
+      this.#tasks = new TaskManager({
+        settings: this.#taskSettings,
+        logger: this.logger.child({ module: 'tasks' }),
+        performance: this.performance,
+        clock: this.config.clock,
+        prefix: this.config.performance.prometheusPrefix,
+      });
+      // Tasks first used after start() still get their workers and scheduler.
+      if (this.state === 'started' || this.state === 'starting') {
+        void this.#tasks.start(this.#startOptions).catch((error) => {
+          this.logger.error({ err: error }, 'tasks failed to start');
+        });
+      }
+    }
+    return this.#tasks;
   }
 
   /**
@@ -97,10 +170,18 @@ export class Enterprise {
   }
 
   /**
-   * Starts background work: the system metrics sampler now; workers, schedulers and cache warmers as
-   * those modules arrive. Idempotent. Monitoring itself works without it.
+   * Starts background work: the system metrics sampler, cache warmers, and the task worker pools
+   * and scheduler (`{ workers: false }` for a process that only submits tasks, `{ scheduler: false }`
+   * to leave schedules to other processes). Idempotent. Monitoring itself works without it.
+   *
+   * @example
+   * ```ts
+   * await enterprise.start();                     // a worker process
+   * await enterprise.start({ workers: false });   // a web process that only submits
+   * ```
    */
-  start(): Promise<void> {
+  start(options: StartOptions = {}): Promise<void> {
+    if (this.state === 'created') this.#startOptions = { ...options };
     return this.#lifecycle.start();
   }
 

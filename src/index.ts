@@ -51,7 +51,13 @@ export {
 } from './core/errors.js';
 export type { LifecycleState } from './core/lifecycle.js';
 export type { Logger, LoggerLike, LogLevel } from './core/logger.js';
-export { configure, createEnterprise, Enterprise, getEnterprise } from './enterprise.js';
+export {
+  configure,
+  createEnterprise,
+  Enterprise,
+  getEnterprise,
+  type StartOptions,
+} from './enterprise.js';
 export {
   MonitorPerformance,
   monitorPerformance,

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 
-describe('npm run demo', () => {
+describe('npm run demo:performance', () => {
   it('runs the instrumented example service and prints its performance summary', async () => {
     const { stdout } = await run(
       process.execPath,

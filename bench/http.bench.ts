@@ -1,0 +1,272 @@
+/**
+ * npm run bench:http
+ *
+ * Requests per second of a hello-world Fastify 5 and Express 5 application on loopback, bare and
+ * with the enterprise middleware (correlation id, request context, security headers, the
+ * `http.request` timing and one log line per request), driven by autocannon.
+ *
+ * Each application runs in a child process of its own (so the load generator, in this process,
+ * does not share its event loop); all of them listen at once and are measured interleaved, round
+ * after round, starting with a different variant each round, each measurement after a warm-up of
+ * its own. Each figure is the median round; the ratio is taken per round (same conditions) and its
+ * median reported. The middleware's log lines go to the child's stdout, which is /dev/null: the
+ * line is built, serialized by pino and written, as in production, minus the reader at the other
+ * end of the pipe. Three more variants show where the cost goes: the middleware with its log line
+ * off (`log: false`), an AsyncLocalStorage context alone, and helmet's headers alone.
+ *
+ * Environment: BENCH_ROUNDS (3), BENCH_DURATION (4 seconds per measurement), BENCH_WARMUP (1 s),
+ * BENCH_CONNECTIONS (10), BENCH_FRAMEWORKS (fastify,express).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { type ChildProcess, fork } from 'node:child_process';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+/** The part of autocannon's API used here (it ships no types). */
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  non2xx: number;
+  errors: number;
+}
+const autocannon = createRequire(import.meta.url)('autocannon') as (options: {
+  url: string;
+  connections: number;
+  duration: number;
+}) => Promise<AutocannonResult>;
+
+const ROUNDS = intFromEnv('BENCH_ROUNDS', 3);
+const DURATION = intFromEnv('BENCH_DURATION', 4);
+const WARMUP = intFromEnv('BENCH_WARMUP', 1);
+const CONNECTIONS = intFromEnv('BENCH_CONNECTIONS', 10);
+const FRAMEWORKS = (process.env.BENCH_FRAMEWORKS ?? 'fastify,express').split(',');
+const VARIANTS = [
+  'bare',
+  'context only',
+  'headers only',
+  'middleware, log: false',
+  'middleware',
+] as const;
+type Variant = (typeof VARIANTS)[number];
+/** Goal of issue 5 ("Speed"). */
+const GOAL_RATIO = 0.9;
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new Error(`${name}=${JSON.stringify(raw)} is invalid: expected a positive whole number`);
+  }
+  return value;
+}
+
+// --- child: one application -------------------------------------------------------------------
+
+async function serve(framework: string, variant: Variant): Promise<void> {
+  const { createEnterprise } = await import('../src/enterprise.js');
+  const { securityHeaders } = await import('../src/monitoring/security-headers.js');
+  const instrumented = variant.startsWith('middleware');
+  const enterprise = instrumented
+    ? createEnterprise({ performance: { systemMetrics: false } })
+    : undefined;
+  const log = variant !== 'middleware, log: false';
+
+  // The reference variants isolate two parts of the middleware's work: an AsyncLocalStorage
+  // context around the chain (what any ALS-based request context costs), and the same response
+  // headers set statically (what helmet costs).
+  const storage = variant === 'context only' ? new AsyncLocalStorage<object>() : undefined;
+  const headers = variant === 'headers only' ? securityHeaders() : undefined;
+  let requests = 0;
+  let port: number;
+  if (framework === 'fastify') {
+    const { default: Fastify } = await import('fastify');
+    const app = Fastify({ logger: false });
+    if (enterprise !== undefined) {
+      const { enterprisePlugin } = await import('../src/adapters/fastify.js');
+      await app.register(enterprisePlugin, {
+        enterprise,
+        monitoring: false,
+        instrument: { enterprise, log },
+      });
+    }
+    if (storage !== undefined) {
+      app.addHook('onRequest', (_request, _reply, done) => {
+        storage.run({ id: ++requests }, done);
+      });
+    }
+    if (headers !== undefined) {
+      app.addHook('onRequest', (_request, reply, done) => {
+        reply.headers(headers);
+        reply.header('x-request-id', String(++requests));
+        done();
+      });
+    }
+    app.get('/', async () => ({ hello: 'world' }));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.server.address() as AddressInfo).port;
+  } else if (framework === 'express') {
+    const { default: express } = await import('express');
+    const app = express();
+    if (enterprise !== undefined) {
+      const { enterpriseMiddleware } = await import('../src/adapters/express.js');
+      app.use(enterpriseMiddleware({ enterprise, log }));
+    }
+    if (storage !== undefined) {
+      app.use((_req, _res, next) => storage.run({ id: ++requests }, next));
+    }
+    if (headers !== undefined) {
+      app.use((_req, res, next) => {
+        for (const name in headers) res.setHeader(name, headers[name]!);
+        res.setHeader('x-request-id', String(++requests));
+        res.removeHeader('x-powered-by');
+        next();
+      });
+    }
+    app.get('/', (_req, res) => {
+      res.json({ hello: 'world' });
+    });
+    const server = createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  } else {
+    throw new Error(`unknown framework ${framework}`);
+  }
+  process.on('message', (message: unknown) => {
+    if (message === 'cpu') {
+      const usage = process.cpuUsage();
+      process.send?.({ cpu: usage.user + usage.system });
+    }
+  });
+  process.send?.({ port });
+}
+
+// --- parent: the load generator ---------------------------------------------------------------
+
+interface App {
+  framework: string;
+  variant: Variant;
+  child: ChildProcess;
+  url: string;
+}
+
+function start(framework: string, variant: Variant): Promise<App> {
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', framework, variant], {
+    // stdout to /dev/null: the middleware's log lines are written, nobody reads them.
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    execArgv: process.execArgv,
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`${framework} ${variant} exited with ${code}`)));
+    child.once('message', (message: { port: number }) => {
+      resolve({ framework, variant, child, url: `http://127.0.0.1:${message.port}/` });
+    });
+  });
+}
+
+/** CPU time (user + system, µs) the application's process has used so far. */
+function cpuOf(app: App): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (message: { cpu?: number }) => {
+      if (message.cpu === undefined) return;
+      app.child.off('message', onMessage);
+      resolve(message.cpu);
+    };
+    app.child.on('message', onMessage);
+    app.child.send('cpu');
+  });
+}
+
+interface Measurement {
+  /** Requests per second (autocannon's average over the run). */
+  rps: number;
+  /** CPU time the application's process spent per request, in µs. */
+  cpuPerRequest: number;
+}
+
+async function load(app: App, seconds: number): Promise<Measurement> {
+  const before = await cpuOf(app);
+  const result = await autocannon({ url: app.url, connections: CONNECTIONS, duration: seconds });
+  const after = await cpuOf(app);
+  if (result.non2xx > 0 || result.errors > 0) {
+    throw new Error(`${app.url}: ${result.non2xx} non-2xx answers and ${result.errors} errors`);
+  }
+  return { rps: result.requests.average, cpuPerRequest: (after - before) / result.requests.total };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+async function main(): Promise<void> {
+  const apps: App[] = [];
+  for (const framework of FRAMEWORKS) {
+    for (const variant of VARIANTS) apps.push(await start(framework, variant));
+  }
+  const results = new Map<App, Measurement[]>(apps.map((app) => [app, []]));
+  try {
+    console.log(
+      `# HTTP: ${FRAMEWORKS.join(', ')} hello world, bare vs enterprise middleware — ${ROUNDS} rounds × ` +
+        `${DURATION}s (+${WARMUP}s warm-up), ${CONNECTIONS} connections, Node ${process.version}, ` +
+        `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'})`,
+    );
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const framework of FRAMEWORKS) {
+        const group = apps.filter((app) => app.framework === framework);
+        // A different variant first each round, so none always runs on a cold or a warm machine.
+        const order = group.map((_, i) => group[(i + round) % group.length]!);
+        const line: string[] = [];
+        for (const app of order) {
+          await load(app, WARMUP);
+          const measured = await load(app, DURATION);
+          results.get(app)!.push(measured);
+          line.push(
+            `${app.variant} ${Math.round(measured.rps)} req/s ${measured.cpuPerRequest.toFixed(1)} µs CPU/req`,
+          );
+        }
+        console.error(`round ${round + 1} ${framework}: ${line.join(', ')}`);
+      }
+    }
+  } finally {
+    for (const app of apps) app.child.kill();
+  }
+
+  console.log(
+    '\n| framework | variant | req/s (median) | req/s (min–max) | req/s ratio to bare (median; per round) | CPU µs/request (median) | bare / this, by CPU per request |',
+  );
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+  const verdicts: string[] = [];
+  for (const framework of FRAMEWORKS) {
+    const bare = apps.find((app) => app.framework === framework && app.variant === 'bare')!;
+    const bareRuns = results.get(bare)!;
+    for (const variant of VARIANTS) {
+      const app = apps.find((a) => a.framework === framework && a.variant === variant)!;
+      const runs = results.get(app)!;
+      const rps = runs.map((run) => run.rps);
+      const ratios = runs.map((run, i) => run.rps / bareRuns[i]!.rps);
+      const ratio = median(ratios);
+      const cpu = median(runs.map((run) => run.cpuPerRequest));
+      const cpuRatio = median(runs.map((run, i) => bareRuns[i]!.cpuPerRequest / run.cpuPerRequest));
+      console.log(
+        `| ${framework} | ${variant} | ${Math.round(median(rps))} | ${Math.round(Math.min(...rps))}–${Math.round(Math.max(...rps))} | ${variant === 'bare' ? '1.00' : `${ratio.toFixed(3)} (${ratios.map((r) => r.toFixed(2)).join(', ')})`} | ${cpu.toFixed(1)} | ${variant === 'bare' ? '1.00' : cpuRatio.toFixed(3)} |`,
+      );
+      if (variant.startsWith('middleware')) {
+        verdicts.push(
+          `${framework}, ${variant}: ${(ratio * 100).toFixed(1)}% of bare req/s, ${(cpuRatio * 100).toFixed(1)}% by CPU per request — goal ≥ ${GOAL_RATIO * 100}%: ${ratio >= GOAL_RATIO ? 'met' : 'NOT met'}`,
+        );
+      }
+    }
+  }
+  console.log(`\n${verdicts.join('\n')}`);
+}
+
+if (process.argv[2] === '--serve') {
+  await serve(process.argv[3]!, process.argv[4] as Variant);
+} else {
+  await main();
+}

@@ -1,0 +1,156 @@
+/**
+ * `@revcopy/enterprise/hono`: the enterprise middleware and the monitoring router as a Hono app,
+ * for Hono 4 on any runtime it supports that has `AsyncLocalStorage` (Node, Bun, Deno).
+ *
+ * @packageDocumentation
+ */
+import type { Server } from 'node:http';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { getCorrelationId } from '../core/context.js';
+import {
+  REQUEST_ID_HEADER,
+  RequestInstrumentation,
+  type RequestInstrumentationOptions,
+} from '../monitoring/request-instrumentation.js';
+import { MonitoringMount, type MonitoringMountOptions } from './mount.js';
+import { MONITORING_ROUTE } from './node-bridge.js';
+
+type MonitoredContext = Context & { [MONITORING_ROUTE]?: string };
+
+export type {
+  RequestInstrumentationOptions,
+  RequestLogEntry,
+  RequestLogOptions,
+} from '../monitoring/request-instrumentation.js';
+export type { LifecycleOptions, MonitoringMountOptions } from './mount.js';
+
+/** Options of {@link enterpriseMiddleware}. */
+export interface HonoMiddlewareOptions extends RequestInstrumentationOptions {
+  /**
+   * Finds the route template after the handler ran. @defaultValue the path of the route that
+   * answered (`c.req.routePath`), `unmatched` when only middleware ran (a 404).
+   */
+  routeOf?: (c: Context) => string | undefined;
+}
+
+/**
+ * The enterprise middleware for Hono: correlation id (inbound `x-request-id` reused when valid,
+ * echoed), request context around the rest of the chain, helmet's security headers (a header the
+ * handler set wins), the `http.request` timing (route template, method, status class) and one log
+ * line per request. Register it first, with `app.use('*', ...)`.
+ *
+ * @example
+ * ```ts
+ * import { Hono } from 'hono';
+ * import { enterpriseMiddleware, monitoringApp } from '@revcopy/enterprise/hono';
+ *
+ * const app = new Hono();
+ * app.use('*', enterpriseMiddleware());
+ * app.route('/api/v1/monitoring', monitoringApp({ auth: process.env.MONITORING_TOKEN }));
+ * app.get('/users/:id', (c) => c.json({ id: c.req.param('id') })); // recorded as /users/:id
+ * ```
+ */
+export function enterpriseMiddleware(options: HonoMiddlewareOptions = {}): MiddlewareHandler {
+  const instrumentation = new RequestInstrumentation(options);
+  const routeOf = options.routeOf;
+  return async function enterpriseMiddleware(c, next) {
+    const record = instrumentation.begin(c.req.method, c.req.header(REQUEST_ID_HEADER));
+    const ownIndex = c.req.routeIndex;
+    try {
+      await instrumentation.run(record, next);
+    } finally {
+      let route: string | undefined;
+      try {
+        route = routeOf !== undefined ? routeOf(c) : honoRoute(c, ownIndex);
+      } catch {
+        route = undefined;
+      }
+      const status = c.res.status;
+      setHeaders(c, instrumentation, record.correlationId);
+      instrumentation.end(record, route, status);
+    }
+  };
+}
+
+/** The answering route's path, unless only middleware (ours or a wildcard) answered. */
+function honoRoute(c: Context, ownIndex: number): string | undefined {
+  const monitoring = (c as MonitoredContext)[MONITORING_ROUTE];
+  if (monitoring !== undefined) return monitoring;
+  if (c.req.routeIndex === ownIndex) return undefined;
+  const path = c.req.routePath;
+  return path === '*' || path === '/*' || path === '' ? undefined : path;
+}
+
+function setHeaders(c: Context, instrumentation: RequestInstrumentation, id: string): void {
+  let headers = c.res.headers;
+  try {
+    headers.set(REQUEST_ID_HEADER, id);
+  } catch {
+    // A response from fetch() has immutable headers: answer with a copy.
+    c.res = new Response(c.res.body, c.res);
+    headers = c.res.headers;
+    headers.set(REQUEST_ID_HEADER, id);
+  }
+  for (const [name, value] of instrumentation.headers) {
+    if (!headers.has(name)) headers.set(name, value);
+  }
+  if (instrumentation.hidePoweredBy) headers.delete('x-powered-by');
+}
+
+/** The Hono app of {@link monitoringApp}, with `close()` to end its streams. */
+export type MonitoringApp = Hono & {
+  /** Ends open event streams and (with `shutdownOnClose`) shuts the instance down. */
+  close(): Promise<void>;
+};
+
+/**
+ * The monitoring router as a Hono app. Mount it with `app.route(path, monitoringApp())`, or give
+ * `prefix` and serve it on its own (`serve({ fetch: monitoringApp({ prefix: '/api/v1/monitoring' })
+ * .fetch, overrideGlobalObjects: false })`: without that flag `@hono/node-server` replaces the
+ * global `Request`/`Response`). The instance starts now; `close()` (or `shutdownOnSignals`) ends open event streams and shuts it
+ * down. On Node with `@hono/node-server`, closing the server does the same.
+ *
+ * @example
+ * ```ts
+ * const monitoring = monitoringApp({ auth: process.env.MONITORING_TOKEN, shutdownOnSignals: true });
+ * app.route('/api/v1/monitoring', monitoring);
+ * ```
+ */
+export function monitoringApp(options: MonitoringMountOptions = {}): MonitoringApp {
+  const mount = new MonitoringMount(options, '');
+  const app = new Hono();
+  const handler = async (c: Context): Promise<Response> => {
+    const server = (c.env as { incoming?: { socket?: { server?: Server } } } | undefined)?.incoming
+      ?.socket?.server;
+    if (server !== undefined) mount.bindServer(server);
+    const url = new URL(c.req.url);
+    // Strip as many path segments as the mount template has: `/:tenant/monitoring/*` works too.
+    const template = c.req.routePath.replace(/\/?\*$/, '');
+    const depth = template === '' || template === '/' ? 0 : template.split('/').length - 1;
+    const segments = url.pathname.split('/');
+    const mountedPath = segments.slice(0, depth + 1).join('/');
+    url.pathname = url.pathname.slice(mountedPath.length) || '/';
+    const raw = c.req.raw;
+    const headers = new Headers(raw.headers);
+    const id = getCorrelationId();
+    if (id !== undefined) headers.set(REQUEST_ID_HEADER, id);
+    (c as MonitoredContext)[MONITORING_ROUTE] = mount.template(
+      url.pathname,
+      template === '/' ? '' : template,
+    );
+    const request = new Request(url, {
+      method: raw.method,
+      headers,
+      // A host middleware may have read the body already (`c.req.json()`); the router's actions
+      // take none, so a used body is simply left out.
+      body: raw.bodyUsed || raw.method === 'GET' || raw.method === 'HEAD' ? null : raw.body,
+      signal: raw.signal,
+      ...(raw.bodyUsed || raw.body === null ? {} : { duplex: 'half' }),
+    } as RequestInit);
+    return mount.router.fetch(request);
+  };
+  const base = mount.prefix;
+  app.all(base === '' ? '/' : base, handler);
+  app.all(`${base}/*`, handler);
+  return Object.assign(app, { close: () => mount.close() });
+}

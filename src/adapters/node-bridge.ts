@@ -1,0 +1,280 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getCorrelationId } from '../core/context.js';
+import {
+  REQUEST_ID_HEADER,
+  type RequestInstrumentation,
+  type RequestRecord,
+} from '../monitoring/request-instrumentation.js';
+
+/**
+ * What the Node-based adapters (Express, Koa, Fastify, NestJS, plain `node:http`) share: the
+ * request instrumentation on a Node request/response pair, and the translation between a Node
+ * request/response and the Web `Request`/`Response` the monitoring router speaks.
+ *
+ * @internal
+ */
+
+const RECORD = Symbol('@revcopy/enterprise/request-record');
+/** Set by the monitoring mount on requests it serves: the route template to record them under. */
+export const MONITORING_ROUTE = Symbol.for('@revcopy/enterprise/monitoring-route');
+
+/** Finds a request's route template at the end of the response; `undefined` when none matched. */
+export type NodeRouteOf = (req: IncomingMessage) => string | undefined;
+
+interface InstrumentedResponse extends ServerResponse {
+  [RECORD]?: RequestRecord;
+}
+
+/**
+ * Starts instrumenting a Node request: correlation id echoed in `x-request-id`, security headers,
+ * and the `http.request` record written when the response closes (finished or aborted). The
+ * returned record is to be passed to `instrumentation.run()` around the rest of the host's chain.
+ * With `setHeaders` false the adapter sets the headers the framework's own, cheaper way.
+ * One shared `close` listener serves every request: no closure is allocated per request.
+ */
+export function beginNodeRequest(
+  instrumentation: RequestInstrumentation,
+  req: IncomingMessage,
+  res: ServerResponse,
+  routeOf: NodeRouteOf | undefined,
+  setHeaders = true,
+): RequestRecord {
+  const record = instrumentation.begin(req.method ?? 'GET', req.headers[REQUEST_ID_HEADER]);
+  if (setHeaders) {
+    res.setHeader(REQUEST_ID_HEADER, record.correlationId);
+    const headers = instrumentation.headers;
+    for (let i = 0; i < headers.length; i++) {
+      const header = headers[i]!;
+      res.setHeader(header[0], header[1]);
+    }
+    if (instrumentation.hidePoweredBy) res.removeHeader('x-powered-by');
+  }
+  // One property on the response; the rest rides on the record, allocated anyway.
+  record.instrumentation = instrumentation;
+  record.routeOf = routeOf;
+  (res as InstrumentedResponse)[RECORD] = record;
+  res.on('close', onResponseClose);
+  return record;
+}
+
+/** The record of the request `res` answers, when the middleware instruments it. */
+export function nodeRecordOf(res: ServerResponse): RequestRecord | undefined {
+  return (res as InstrumentedResponse)[RECORD];
+}
+
+function onResponseClose(this: ServerResponse): void {
+  const res = this as InstrumentedResponse;
+  const record = res[RECORD];
+  const instrumentation = record?.instrumentation;
+  if (record === undefined || instrumentation === undefined) return;
+  const req = res.req as (IncomingMessage & { [MONITORING_ROUTE]?: string }) | undefined;
+  let route = req?.[MONITORING_ROUTE];
+  if (route === undefined && req !== undefined) {
+    try {
+      route = record.routeOf?.(req);
+    } catch {
+      route = undefined;
+    }
+  }
+  instrumentation.end(record, route, res.statusCode, !res.writableFinished);
+}
+
+/** Largest body the monitoring router is handed (its actions take no body; this bounds memory). */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Builds the Web `Request` for the monitoring router from a Node request. `path` is the path and
+ * query relative to the mount point. A body the host's parser already consumed (`parsed`) is
+ * passed on re-encoded; an unread one is read here (up to 1 MiB). The request's signal aborts when
+ * the client disconnects.
+ */
+export async function toWebRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  parsed: unknown,
+): Promise<Request> {
+  const controller = new AbortController();
+  const abort = () => {
+    if (!res.writableFinished) controller.abort();
+  };
+  res.once('close', abort);
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || name.startsWith(':')) continue;
+    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+    else headers.set(name, value);
+  }
+  // The router echoes the inbound id: hand it the one the middleware chose for this request.
+  const id = getCorrelationId();
+  if (id !== undefined) headers.set(REQUEST_ID_HEADER, id);
+  const method = req.method ?? 'GET';
+  let body: Uint8Array | undefined;
+  if (method !== 'GET' && method !== 'HEAD') {
+    body = await readBody(req, parsed);
+    if (body !== undefined) headers.delete('content-length');
+  }
+  const secure = (req.socket as { encrypted?: boolean } | null)?.encrypted === true;
+  return new Request(originOf(req, secure) + (path.startsWith('/') ? path : `/${path}`), {
+    method,
+    headers,
+    body,
+    signal: controller.signal,
+  });
+}
+
+function originOf(req: IncomingMessage, secure: boolean): string {
+  const host = req.headers.host;
+  const origin = `${secure ? 'https' : 'http'}://${host ?? 'localhost'}`;
+  try {
+    return new URL(origin).origin;
+  } catch {
+    return secure ? 'https://localhost' : 'http://localhost';
+  }
+}
+
+async function readBody(req: IncomingMessage, parsed: unknown): Promise<Uint8Array | undefined> {
+  if (parsed !== undefined) {
+    if (parsed instanceof Uint8Array) return parsed;
+    if (typeof parsed === 'string') return Buffer.from(parsed);
+    try {
+      return Buffer.from(JSON.stringify(parsed) ?? '');
+    } catch {
+      return undefined;
+    }
+  }
+  // Consumed by a parser that left nothing behind, or never sent: no body.
+  if (req.readableEnded || (req.readableLength === 0 && req.complete)) return undefined;
+  const declared = Number(req.headers['content-length']);
+  if (declared > MAX_BODY_BYTES) throw new BodyTooLargeError();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) {
+        chunks.push(chunk);
+        return;
+      }
+      // Stop reading but keep the socket: the 413 still has to be written on it.
+      cleanup();
+      req.pause();
+      reject(new BodyTooLargeError());
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(size === 0 ? undefined : Buffer.concat(chunks));
+    };
+    const onError = (error: unknown) => {
+      cleanup();
+      reject(error);
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new Error('the client closed the request before its body ended'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}
+
+/**
+ * @internal A request body larger than the router accepts: answered 413 without passing a
+ * truncated body on (the action would otherwise run on part of what the client sent).
+ */
+export class BodyTooLargeError extends Error {
+  readonly status = 413;
+  constructor() {
+    super(`the request body exceeds ${MAX_BODY_BYTES} bytes`);
+    this.name = 'BodyTooLargeError';
+  }
+}
+
+/**
+ * Writes a Web `Response` to a Node response. An event stream is written chunk by chunk as it
+ * comes (flushed through a compression middleware's `flush()` when there is one), with
+ * back-pressure; any other body is sent whole, with its length. When the client leaves, the stream
+ * is cancelled so the router frees it at once.
+ */
+export async function sendWebResponse(
+  res: ServerResponse,
+  response: Response,
+  method: string | undefined,
+): Promise<void> {
+  const body = response.body;
+  const head = body === null || method === 'HEAD';
+  const streaming = (response.headers.get('content-type') ?? '').startsWith('text/event-stream');
+  // A whole body is read before any header is set: should reading it fail, the 500 the caller
+  // sends carries none of this response's headers (an asset's year-long cache-control, its etag).
+  const bytes = head || streaming ? undefined : Buffer.from(await response.arrayBuffer());
+  res.statusCode = response.status;
+  const cookies = response.headers.getSetCookie();
+  for (const [name, value] of response.headers) {
+    if (name !== 'set-cookie') res.setHeader(name, value);
+  }
+  if (cookies.length > 0) res.setHeader('set-cookie', cookies);
+  // The router never advertises the host's framework, whatever the host set before it.
+  res.removeHeader('x-powered-by');
+  if (head) {
+    await body?.cancel().catch(() => undefined);
+    res.end();
+    return;
+  }
+  if (bytes !== undefined) {
+    res.setHeader('content-length', bytes.length);
+    res.end(bytes);
+    return;
+  }
+  await pipeStream(res, body);
+}
+
+async function pipeStream(res: ServerResponse, body: ReadableStream<Uint8Array>): Promise<void> {
+  const reader = body.getReader();
+  const cancel = () => {
+    reader.cancel().catch(() => undefined);
+  };
+  res.once('close', cancel);
+  res.flushHeaders();
+  const flush = (res as { flush?: () => void }).flush;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (res.destroyed) break;
+      const ok = res.write(value);
+      if (typeof flush === 'function') flush.call(res);
+      if (!ok && !res.destroyed) {
+        await new Promise<void>((resolve) => {
+          const settle = () => {
+            res.off('drain', settle);
+            res.off('close', settle);
+            resolve();
+          };
+          res.on('drain', settle);
+          res.on('close', settle);
+        });
+      }
+    }
+  } catch {
+    // The stream failed or was cancelled because the client left: nothing more to write.
+  } finally {
+    res.off('close', cancel);
+    // The stream ended on the server's side (the router closed): close the connection too, or an
+    // idle keep-alive socket would hold a closing server open until its keep-alive timeout.
+    const socket = res.socket;
+    if (!res.destroyed) res.end(() => socket?.destroy());
+    try {
+      reader.releaseLock();
+    } catch {
+      // A read still pending after a failure: the lock goes with the stream.
+    }
+  }
+}

@@ -1,0 +1,664 @@
+import { luaScript } from '../../../cache/tiers/redis.js';
+import { DEPENDENCY_FAILED } from '../../errors.js';
+
+/**
+ * @internal The Lua scripts of the Redis task backend. Each one is a single atomic state change of
+ * one queue: Redis runs a script to its end before any other command, so two workers can never
+ * both pop the same task, and a finish can never interleave with the recovery of the same lease.
+ *
+ * Keys (`Q` = `<prefix>:{<queue>}:`, so every key of a queue hashes to one Cluster slot):
+ * - `Q t:<id>`          hash of one task (short field names, see {@link F});
+ * - `Q ready`           zset, score `band(priority) * 2^42 + seq`: priority first, then FIFO;
+ * - `Q delayed`         zset by `runAt`;
+ * - `Q active`          zset by lease expiry (`leaseUntil`);
+ * - `Q blocked`         set of tasks waiting for dependencies;
+ * - `Q pending:<id>`    set of the dependencies `<id>` still waits for;
+ * - `Q dependents:<id>` set of the blocked tasks that wait for `<id>`;
+ * - `Q completed`, `Q dead`, `Q cancelled`: zsets by `finishedAt`, trimmed by count and age;
+ * - `Q paused`          string flag; `Q seq` counter of sequence numbers and fencing tokens;
+ * - `Q marker`          zset that blocked `waitForWork` calls pop (BZPOPMIN): member `r` (score 0)
+ *                       means "something is ready", member `d` (score = its `runAt`) "a delayed task
+ *                       becomes due then";
+ * - `Q workers`/`Q workers:exp`: worker heartbeats (hash of JSON, zset by expiry).
+ *
+ * Declared keys: the fixed keys above and the key of every task the caller names are passed in
+ * KEYS. Keys of tasks the script discovers itself (popped from `ready`, the dependents of a
+ * finished task, entries trimmed by retention) are built from the queue's key prefix `Q`, passed in
+ * ARGV: they carry the same `{queue}` hash tag, so they live in the same Cluster slot as the
+ * declared keys.
+ */
+
+/*
+ * Task hash fields (short: every task carries them). Written at add: `n` name, `p` payload, `m`
+ * the fields no script reads (JSON: maxRetries `mr`, backoff `bo`, timeoutMs `to`, createdAt `ca`,
+ * dependsOn `dp`), `pr` priority, `ra` runAt, `ff` failOnDependencyFailure (1/0), `sq` sequence,
+ * `s` state, `a` attempts. Later: `sa` startedAt, `w` workerId, `tok` fencing token, `lu` lease
+ * end, `fa` finishedAt, `r` result, `e` error (JSON), `pg` progress, `hd` "has dependents".
+ * Fewer fields make the HGETALL of every claim and the HSET of every add cheaper.
+ */
+
+/**
+ * Shared Lua: ready scores, moving a task to ready/delayed, what happens to the dependents of a
+ * task that ended, retention trimming and event publishing. Every script starts with it; the
+ * functions use the globals `prefix` (the queue's key prefix) and `now`, which each script sets
+ * before calling them.
+ */
+const COMMON = `
+local now, prefix = 0, ''
+local BAND = 4398046511104
+local function score_of(pr, sq)
+  local band = math.floor(tonumber(pr) or 0)
+  if band < 0 then band = 0 elseif band > 1000 then band = 1000 end
+  return band * BAND + tonumber(sq)
+end
+
+-- Makes a task that is no longer blocked runnable: ready now, or delayed until its runAt.
+local function make_runnable(id, tk, k_ready, k_delayed, k_marker)
+  local f = redis.call('HMGET', tk, 'ra', 'pr', 'sq')
+  local ra = tonumber(f[1]) or 0
+  if ra > now then
+    redis.call('HSET', tk, 's', 'delayed')
+    redis.call('ZADD', k_delayed, ra, id)
+    redis.call('ZADD', k_marker, 'LT', ra, 'd')
+  else
+    redis.call('HSET', tk, 's', 'waiting')
+    redis.call('ZADD', k_ready, score_of(f[2], f[3]), id)
+    redis.call('ZADD', k_marker, 0, 'r')
+  end
+end
+
+local DEP_NAME, DEP_CODE = ${JSON.stringify(DEPENDENCY_FAILED.name)}, ${JSON.stringify(DEPENDENCY_FAILED.code)}
+local function dep_error(dep, state)
+  return cjson.encode({ name = DEP_NAME, code = DEP_CODE,
+    message = 'dependency ' .. dep .. ' ended ' .. state .. ', so this task will not run' })
+end
+
+-- Settles the dependents of task \`id\`, which just ended in \`state\` (completed, dead or
+-- cancelled): each blocked dependent drops it from its pending set and becomes runnable when the
+-- set is empty; with a failed dependency and failOnDependencyFailure it dies instead, and its own
+-- dependents are settled in turn (a worklist, not recursion, so a long chain cannot overflow).
+-- Returns the released and the killed ids; appends a 'dead' event per killed task.
+local function settle(id, state, k_ready, k_delayed, k_blocked, k_dead, k_marker, events)
+  local released, killed = {}, {}
+  local work = { { id, state } }
+  local w = 1
+  while w <= #work do
+    local dep, dep_state = work[w][1], work[w][2]
+    w = w + 1
+    local dk = prefix .. 'dependents:' .. dep
+    local dependents = redis.call('SMEMBERS', dk)
+    if #dependents > 0 then redis.call('DEL', dk) end
+    for _, d in ipairs(dependents) do
+      local tk = prefix .. 't:' .. d
+      local f = redis.call('HMGET', tk, 's', 'ff', 'n')
+      if f[1] == 'blocked' then
+        local pk = prefix .. 'pending:' .. d
+        if dep_state ~= 'completed' and f[2] == '1' then
+          redis.call('HSET', tk, 's', 'dead', 'fa', now, 'e', dep_error(dep, dep_state))
+          redis.call('SREM', k_blocked, d)
+          redis.call('DEL', pk)
+          redis.call('ZADD', k_dead, now, d)
+          killed[#killed + 1] = d
+          events[#events + 1] = { 'dead', d, f[3] }
+          work[#work + 1] = { d, 'dead' }
+        else
+          redis.call('SREM', pk, dep)
+          if redis.call('SCARD', pk) == 0 then
+            redis.call('DEL', pk)
+            redis.call('SREM', k_blocked, d)
+            make_runnable(d, tk, k_ready, k_delayed, k_marker)
+            released[#released + 1] = d
+          end
+        end
+      end
+    end
+  end
+  return released, killed
+end
+
+-- Retention: removes from zset \`k\` (by finishedAt) the entries older than \`age\` ms and the
+-- oldest beyond \`keep\`, with their task hashes; at most \`batch\` per call so one call stays short.
+-- Both kinds of victims are a prefix of the zset (it is ordered by finishedAt), so one ZPOPMIN
+-- takes them. Every caller adds fewer entries than it may remove, so the sets converge to their
+-- bounds.
+local function trim(k, keep, age, batch)
+  local victims = redis.call('ZCARD', k) - keep
+  local old = redis.call('ZCOUNT', k, '-inf', '(' .. (now - age))
+  if old > victims then victims = old end
+  if victims <= 0 then return 0 end
+  if victims > batch then victims = batch end
+  local popped = redis.call('ZPOPMIN', k, victims)
+  local tks = {}
+  for i = 1, #popped, 2 do tks[#tks + 1] = prefix .. 't:' .. popped[i] end
+  redis.call('DEL', unpack(tks))
+  return #tks
+end
+
+-- \`cmd\` (ZADD, ZREM) on \`k\` with the arguments in \`list\`, in chunks that stay below Lua's
+-- limit on unpacked values.
+local function bulk(cmd, k, list)
+  for i = 1, #list, 4000 do
+    redis.call(cmd, k, unpack(list, i, math.min(i + 3999, #list)))
+  end
+end
+
+-- One PUBLISH per script call, whatever the number of changes: {q = queue, e = {{type, id, name}}}.
+local function publish(channel, queue, events)
+  if #events > 0 then redis.call('PUBLISH', channel, cjson.encode({ q = queue, e = events })) end
+end
+`;
+
+/**
+ * ADD. KEYS: seq, ready, delayed, blocked, dead, marker, then per task its hash key and, when it
+ * has dependencies, its pending set followed by the hash key and dependents set of each
+ * dependency. ARGV: now, queue key prefix, channel, queue, number of tasks, dry run (1: validate
+ * only, for a call that spans queues and must store nothing unless every queue's part is valid),
+ * then per task: id,
+ * name, payload, priority, runAt, meta (JSON of the fields no script reads), failOnDependencyFailure
+ * (1/0), createdAt, dependency count, dependency ids.
+ *
+ * Atomic: validation (unknown dependency, cycle among the new tasks) happens before any write, so
+ * a rejected call stores nothing. New tasks are written in dependency order so that a task that
+ * depends on another task of the same call sees its final state (it may be dead at once).
+ * Returns `{'ok', id, created, state, ...}` or `{'unknown', id, dep}` / `{'cycle', id}`.
+ */
+export const ADD = luaScript(`${COMMON}
+now = tonumber(ARGV[1])
+prefix = ARGV[2]
+local channel, queue, n, dry_run = ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6] == '1'
+local k_seq, k_ready, k_delayed, k_blocked, k_dead, k_marker = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+
+-- Parse the flat arguments into task descriptions (with the keys that belong to each).
+local tasks, by_id = {}, {}
+local a, k = 7, 7
+for i = 1, n do
+  local t = { id = ARGV[a], name = ARGV[a + 1], payload = ARGV[a + 2], pr = ARGV[a + 3], ra = ARGV[a + 4],
+    meta = ARGV[a + 5], ff = ARGV[a + 6], ca = ARGV[a + 7], deps = {}, dep_keys = {}, key = KEYS[k], index = i }
+  local nd = tonumber(ARGV[a + 8])
+  a = a + 9
+  k = k + 1
+  if nd > 0 then
+    t.pending_key = KEYS[k]
+    k = k + 1
+    for j = 1, nd do
+      t.deps[j] = ARGV[a]
+      t.dep_keys[j] = { KEYS[k], KEYS[k + 1] }
+      a = a + 1
+      k = k + 2
+    end
+  end
+  -- A task is new when its id is unknown and not taken by an earlier task of this call.
+  t.new = by_id[t.id] == nil and redis.call('EXISTS', t.key) == 0
+  if t.new then by_id[t.id] = t end
+  tasks[i] = t
+end
+
+-- Validation, before any write.
+for _, t in ipairs(tasks) do
+  if t.new then
+    for j, dep in ipairs(t.deps) do
+      if by_id[dep] == nil and redis.call('EXISTS', t.dep_keys[j][1]) == 0 then
+        return { 'unknown', t.id, dep }
+      end
+    end
+  end
+end
+-- Depth-first topological order of the new tasks; a task met again while on the path is a cycle.
+local order, mark = {}, {}
+local function visit(t)
+  if mark[t.id] == 2 then return true end
+  if mark[t.id] == 1 then return false end
+  mark[t.id] = 1
+  for _, dep in ipairs(t.deps) do
+    local d = by_id[dep]
+    if d ~= nil and not visit(d) then return false end
+  end
+  mark[t.id] = 2
+  order[#order + 1] = t
+  return true
+end
+for _, t in ipairs(tasks) do
+  if t.new and not visit(t) then return { 'cycle', t.id } end
+end
+
+if dry_run then return { 'ok' } end
+
+-- Writes. Sequence numbers follow the order of the call (FIFO), whatever the write order.
+local last = redis.call('INCRBY', k_seq, n)
+local state_of, events = {}, {}
+local any_ready, min_delay = false, nil
+for _, t in ipairs(order) do
+  local seq = last - n + t.index
+  local pending, failed_dep, failed_state = {}, nil, nil
+  for j, dep in ipairs(t.deps) do
+    local s = state_of[dep]
+    if s == nil then s = redis.call('HGET', t.dep_keys[j][1], 's') end
+    if s == 'completed' then
+      -- satisfied
+    elseif s == 'dead' or s == 'cancelled' then
+      if t.ff == '1' then
+        if failed_dep == nil then failed_dep, failed_state = dep, s end
+      end
+    else
+      pending[#pending + 1] = j
+    end
+  end
+  local state
+  if failed_dep ~= nil then
+    state = 'dead'
+  elseif #pending > 0 then
+    state = 'blocked'
+  elseif tonumber(t.ra) > tonumber(t.ca) and tonumber(t.ra) > now then
+    state = 'delayed'
+  else
+    state = 'waiting'
+  end
+  -- One HSET per task.
+  local fields = { 'n', t.name, 'p', t.payload, 'm', t.meta, 'pr', t.pr, 'ra', t.ra, 'ff', t.ff,
+    'sq', seq, 's', state, 'a', 0 }
+  if state == 'dead' then
+    fields[#fields + 1] = 'fa'; fields[#fields + 1] = now
+    fields[#fields + 1] = 'e'; fields[#fields + 1] = dep_error(failed_dep, failed_state)
+  end
+  redis.call('HSET', t.key, unpack(fields))
+  if state == 'dead' then
+    redis.call('ZADD', k_dead, now, t.id)
+    events[#events + 1] = { 'dead', t.id, t.name }
+  elseif state == 'blocked' then
+    redis.call('SADD', k_blocked, t.id)
+    for _, j in ipairs(pending) do
+      redis.call('SADD', t.pending_key, t.deps[j])
+      redis.call('SADD', t.dep_keys[j][2], t.id)
+      -- 'hd' (has dependents) lets FINISH skip the dependents lookup for the usual task.
+      redis.call('HSET', t.dep_keys[j][1], 'hd', 1)
+    end
+  elseif state == 'delayed' then
+    redis.call('ZADD', k_delayed, t.ra, t.id)
+    if min_delay == nil or tonumber(t.ra) < min_delay then min_delay = tonumber(t.ra) end
+  else
+    redis.call('ZADD', k_ready, score_of(t.pr, seq), t.id)
+    any_ready = true
+  end
+  state_of[t.id] = state
+end
+if any_ready then redis.call('ZADD', k_marker, 0, 'r') end
+if min_delay ~= nil then redis.call('ZADD', k_marker, 'LT', min_delay, 'd') end
+publish(channel, queue, events)
+
+local out = { 'ok' }
+for _, t in ipairs(tasks) do
+  -- A repeated id of this call reports the state of its first occurrence; an existing task its own.
+  local state = state_of[t.id] or redis.call('HGET', t.key, 's')
+  out[#out + 1] = t.id
+  out[#out + 1] = t.new and 1 or 0
+  out[#out + 1] = state or 'waiting'
+end
+return out
+`);
+
+/**
+ * CLAIM. KEYS: ready, delayed, active, paused, marker, seq. ARGV: now, max, leaseUntil, workerId,
+ * queue key prefix, most delayed tasks to promote.
+ *
+ * Atomic: promotes due delayed tasks (bounded), pops up to `max` ready tasks, and for each one
+ * counts the attempt, writes a fresh fencing token (from `seq`) and the lease, and indexes it in
+ * `active` by lease expiry. When ready tasks are left it sets the `r` marker, so that another
+ * waiting worker wakes up too (one wake-up chains to the next instead of waking every worker on
+ * every add). Returns, per task, `{id, token, attempts, {field, value, ...}}`: the hash as it was
+ * before the claim, which the caller completes with the values the claim wrote.
+ */
+export const CLAIM = luaScript(`${COMMON}
+now = tonumber(ARGV[1])
+prefix = ARGV[5]
+local k_ready, k_delayed, k_active, k_paused, k_marker, k_seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+if redis.call('EXISTS', k_paused) == 1 then return {} end
+local max, lu, worker = tonumber(ARGV[2]), ARGV[3], ARGV[4]
+
+local due = redis.call('ZRANGEBYSCORE', k_delayed, '-inf', now, 'LIMIT', 0, tonumber(ARGV[6]))
+if #due > 0 then
+  for _, id in ipairs(due) do
+    local tk = prefix .. 't:' .. id
+    local f = redis.call('HMGET', tk, 'pr', 'sq')
+    if f[2] then
+      redis.call('HSET', tk, 's', 'waiting')
+      redis.call('ZADD', k_ready, score_of(f[1], f[2]), id)
+    end
+  end
+  redis.call('ZREM', k_delayed, unpack(due))
+end
+
+local popped = redis.call('ZPOPMIN', k_ready, max)
+local out = {}
+if #popped > 0 then
+  local count = #popped / 2
+  local token = redis.call('INCRBY', k_seq, count) - count
+  local leases = {}
+  for i = 1, #popped, 2 do
+    local id = popped[i]
+    local tk = prefix .. 't:' .. id
+    -- The hash as it was; the caller overlays what this claim changes (state, attempts, worker,
+    -- start, token, lease), which saves reading it back.
+    local rec = redis.call('HGETALL', tk)
+    -- A member whose hash is gone (removed by hand) is dropped rather than resurrected.
+    if #rec > 0 then
+      local attempts = 1
+      for j = 1, #rec, 2 do
+        if rec[j] == 'a' then attempts = tonumber(rec[j + 1]) + 1 break end
+      end
+      token = token + 1
+      redis.call('HSET', tk, 's', 'active', 'a', attempts, 'w', worker, 'sa', now, 'tok', token, 'lu', lu)
+      leases[#leases + 1] = lu
+      leases[#leases + 1] = id
+      out[#out + 1] = { id, tostring(token), attempts, rec }
+    end
+  end
+  bulk('ZADD', k_active, leases)
+end
+if redis.call('ZCARD', k_ready) > 0 then
+  redis.call('ZADD', k_marker, 0, 'r')
+else
+  local next_due = redis.call('ZRANGE', k_delayed, 0, 0, 'WITHSCORES')
+  if #next_due > 0 then redis.call('ZADD', k_marker, 'LT', next_due[2], 'd') end
+end
+return out
+`);
+
+/**
+ * FINISH. KEYS: active, ready, delayed, completed, dead, blocked, marker, then the hash key of
+ * each outcome's task. ARGV: now, queue key prefix, channel, queue, completed count, completed
+ * age ms, dead count, dead age ms, then per outcome: kind (`c` completed with a result, `n`
+ * completed without, `r` retry, `d` dead), id, token, data (result or error JSON), time (finishedAt
+ * or the retry's runAt).
+ *
+ * Atomic per call: each outcome is applied only while its task is still `active` under the same
+ * token (fencing: a worker whose lease was recovered and handed to another cannot complete it),
+ * dependents are settled, retention is applied to what this call added to, and one event message
+ * is published. Returns per outcome: accepted (1/0), released count, released ids, killed count,
+ * killed ids.
+ */
+export const FINISH = luaScript(`${COMMON}
+now = tonumber(ARGV[1])
+prefix = ARGV[2]
+local channel, queue = ARGV[3], ARGV[4]
+local keep_c, age_c, keep_d, age_d = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local k_active, k_ready, k_delayed, k_completed, k_dead, k_blocked, k_marker =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local out, events = {}, {}
+local unleased, completed, dead = {}, {}, {}
+local retried_now, min_delay = false, nil
+local n = (#ARGV - 8) / 5
+for i = 0, n - 1 do
+  local a = 9 + i * 5
+  local kind, id, token, data, time = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  local tk = KEYS[8 + i]
+  local f = redis.call('HMGET', tk, 's', 'tok', 'n', 'hd')
+  if f[1] ~= 'active' or f[2] ~= token then
+    out[#out + 1] = 0
+    out[#out + 1] = 0
+    out[#out + 1] = 0
+  else
+    -- The worker, lease and token fields stay (fewer calls): the state alone says the lease is
+    -- over, and a later claim overwrites them.
+    unleased[#unleased + 1] = id
+    local released, killed = {}, {}
+    if kind == 'c' or kind == 'n' then
+      if kind == 'c' then
+        redis.call('HSET', tk, 's', 'completed', 'fa', time, 'r', data)
+      else
+        redis.call('HSET', tk, 's', 'completed', 'fa', time)
+      end
+      completed[#completed + 1] = time
+      completed[#completed + 1] = id
+      events[#events + 1] = { 'completed', id, f[3] }
+      if f[4] then
+        released, killed = settle(id, 'completed', k_ready, k_delayed, k_blocked, k_dead, k_marker, events)
+      end
+    elseif kind == 'r' then
+      local ra = tonumber(time)
+      if ra > now then
+        redis.call('HSET', tk, 's', 'delayed', 'e', data)
+        redis.call('ZADD', k_delayed, ra, id)
+        if min_delay == nil or ra < min_delay then min_delay = ra end
+      else
+        local g = redis.call('HMGET', tk, 'pr', 'sq')
+        redis.call('HSET', tk, 's', 'waiting', 'e', data)
+        redis.call('ZADD', k_ready, score_of(g[1], g[2]), id)
+        retried_now = true
+      end
+      events[#events + 1] = { 'retry', id, f[3] }
+    else
+      redis.call('HSET', tk, 's', 'dead', 'fa', time, 'e', data)
+      -- Indexed at once (not batched): a dependent killed below must come after it.
+      redis.call('ZADD', k_dead, time, id)
+      dead[#dead + 1] = id
+      events[#events + 1] = { 'dead', id, f[3] }
+      if f[4] then
+        released, killed = settle(id, 'dead', k_ready, k_delayed, k_blocked, k_dead, k_marker, events)
+      end
+    end
+    for _, d in ipairs(killed) do dead[#dead + 1] = d end
+    out[#out + 1] = 1
+    out[#out + 1] = #released
+    for _, r in ipairs(released) do out[#out + 1] = r end
+    out[#out + 1] = #killed
+    for _, r in ipairs(killed) do out[#out + 1] = r end
+  end
+end
+bulk('ZREM', k_active, unleased)
+bulk('ZADD', k_completed, completed)
+if retried_now then redis.call('ZADD', k_marker, 0, 'r') end
+if min_delay ~= nil then redis.call('ZADD', k_marker, 'LT', min_delay, 'd') end
+if #completed > 0 then trim(k_completed, keep_c, age_c, #completed + 32) end
+if #dead > 0 then trim(k_dead, keep_d, age_d, 2 * #dead + 32) end
+publish(channel, queue, events)
+return out
+`);
+
+/**
+ * RENEW. KEYS: active, then the hash key of each lease's task. ARGV: leaseUntil, then per lease:
+ * id, token. Extends each lease still held under its token; returns the ids whose lease was lost.
+ */
+export const RENEW = luaScript(`
+local lu = ARGV[1]
+local lost = {}
+for i = 2, #KEYS do
+  local id, token = ARGV[i * 2 - 2], ARGV[i * 2 - 1]
+  local f = redis.call('HMGET', KEYS[i], 's', 'tok')
+  if f[1] == 'active' and f[2] == token then
+    redis.call('HSET', KEYS[i], 'lu', lu)
+    redis.call('ZADD', KEYS[1], lu, id)
+  else
+    lost[#lost + 1] = id
+  end
+end
+return lost
+`);
+
+/**
+ * RELEASE. KEYS: active, ready, marker, then the hash key of each lease's task. ARGV: per lease:
+ * id, token. Each task still held under its token goes back to ready at its old place (same
+ * score), with the attempt not counted and the token cleared, so the releasing worker can no
+ * longer finish it.
+ */
+export const RELEASE = luaScript(`${COMMON}
+local k_active, k_ready, k_marker = KEYS[1], KEYS[2], KEYS[3]
+local any = false
+for i = 4, #KEYS do
+  local id, token = ARGV[i * 2 - 7], ARGV[i * 2 - 6]
+  local f = redis.call('HMGET', KEYS[i], 's', 'tok', 'pr', 'sq')
+  if f[1] == 'active' and f[2] == token then
+    redis.call('HDEL', KEYS[i], 'tok', 'w', 'lu')
+    redis.call('HINCRBY', KEYS[i], 'a', -1)
+    redis.call('HSET', KEYS[i], 's', 'waiting')
+    redis.call('ZREM', k_active, id)
+    redis.call('ZADD', k_ready, score_of(f[3], f[4]), id)
+    any = true
+  end
+end
+if any then redis.call('ZADD', k_marker, 0, 'r') end
+return 1
+`);
+
+/**
+ * RECOVER. KEYS: active, ready, marker. ARGV: now, queue key prefix, batch. Tasks whose lease
+ * ended before `now` go back to ready at their old place, token cleared (a late finish from the
+ * lost worker is then refused), the lost attempt still counted. At most `batch` per call; returns
+ * how many were recovered and whether more expired leases may remain.
+ */
+export const RECOVER = luaScript(`${COMMON}
+now = tonumber(ARGV[1])
+prefix = ARGV[2]
+local k_active, k_ready, k_marker = KEYS[1], KEYS[2], KEYS[3]
+local expired = redis.call('ZRANGEBYSCORE', k_active, '-inf', '(' .. ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local count = 0
+for _, id in ipairs(expired) do
+  local tk = prefix .. 't:' .. id
+  local f = redis.call('HMGET', tk, 's', 'pr', 'sq')
+  if f[1] == 'active' then
+    redis.call('HDEL', tk, 'tok', 'w', 'lu')
+    redis.call('HSET', tk, 's', 'waiting')
+    redis.call('ZADD', k_ready, score_of(f[2], f[3]), id)
+    count = count + 1
+  end
+end
+if #expired > 0 then redis.call('ZREM', k_active, unpack(expired)) end
+if count > 0 then redis.call('ZADD', k_marker, 0, 'r') end
+return { count, #expired }
+`);
+
+/**
+ * PROGRESS. KEYS: the task's hash. ARGV: token, progress, channel, queue, id. Stores the progress
+ * only under the current lease and publishes a `progress` event; returns 1, or 0 for a lost lease.
+ */
+export const PROGRESS = luaScript(`${COMMON}
+local f = redis.call('HMGET', KEYS[1], 's', 'tok', 'n')
+if f[1] ~= 'active' or f[2] ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'pg', ARGV[2])
+publish(ARGV[3], ARGV[4], { { 'progress', ARGV[5], f[3] } })
+return 1
+`);
+
+/**
+ * CANCEL. KEYS: the task's hash, its pending set, ready, delayed, blocked, cancelled, dead,
+ * marker. ARGV: now, queue key prefix, channel, queue, id, completed count, completed age ms, dead
+ * count, dead age ms.
+ *
+ * Atomic: only a task that has not started (waiting, delayed, blocked) is cancelled; it leaves its
+ * index, stops being a dependent of its own dependencies, and its dependents are settled as for a
+ * dead dependency. Cancelled tasks are kept within the completed bounds (as in the memory
+ * backend), the dependents it kills within the dead ones. Returns 1 or 0.
+ */
+export const CANCEL = luaScript(`${COMMON}
+now = tonumber(ARGV[1])
+prefix = ARGV[2]
+local channel, queue, id = ARGV[3], ARGV[4], ARGV[5]
+local tk, k_pending, k_ready, k_delayed, k_blocked, k_cancelled, k_dead, k_marker =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local f = redis.call('HMGET', tk, 's', 'n')
+local s = f[1]
+if s == 'waiting' then
+  redis.call('ZREM', k_ready, id)
+elseif s == 'delayed' then
+  redis.call('ZREM', k_delayed, id)
+elseif s == 'blocked' then
+  redis.call('SREM', k_blocked, id)
+  for _, dep in ipairs(redis.call('SMEMBERS', k_pending)) do
+    redis.call('SREM', prefix .. 'dependents:' .. dep, id)
+  end
+  redis.call('DEL', k_pending)
+else
+  return 0
+end
+redis.call('HSET', tk, 's', 'cancelled', 'fa', now)
+redis.call('ZADD', k_cancelled, now, id)
+local events = { { 'cancelled', id, f[2] } }
+local _, killed = settle(id, 'cancelled', k_ready, k_delayed, k_blocked, k_dead, k_marker, events)
+local keep_d, age_d = tonumber(ARGV[8]), tonumber(ARGV[9])
+trim(k_cancelled, tonumber(ARGV[6]), tonumber(ARGV[7]), 34)
+if #killed > 0 then trim(k_dead, keep_d, age_d, 2 * #killed + 32) end
+publish(channel, queue, events)
+return 1
+`);
+
+/**
+ * RETRY_DEAD. KEYS: the task's hash, dead, ready, marker. ARGV: id. A dead task goes back to
+ * ready at its old place with `attempts` reset (its last error is kept for reference). Returns 1
+ * or 0 when the task is not dead.
+ */
+export const RETRY_DEAD = luaScript(`${COMMON}
+local f = redis.call('HMGET', KEYS[1], 's', 'pr', 'sq')
+if f[1] ~= 'dead' then return 0 end
+redis.call('HSET', KEYS[1], 's', 'waiting', 'a', 0)
+redis.call('HDEL', KEYS[1], 'fa', 'tok', 'w', 'lu')
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[3], score_of(f[2], f[3]), ARGV[1])
+redis.call('ZADD', KEYS[4], 0, 'r')
+return 1
+`);
+
+/**
+ * PURGE. KEYS: a finished-tasks zset (dead). ARGV: queue key prefix, batch. Removes up to `batch`
+ * entries with their hashes; returns how many (the caller repeats until 0).
+ */
+export const PURGE = luaScript(`
+local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+if #ids == 0 then return 0 end
+local tks = {}
+for i, id in ipairs(ids) do tks[i] = ARGV[1] .. 't:' .. id end
+redis.call('DEL', unpack(tks))
+redis.call('ZREM', KEYS[1], unpack(ids))
+return #ids
+`);
+
+/**
+ * COUNTS. KEYS: ready, delayed, blocked, active, completed, dead, paused. ARGV: queue key prefix.
+ * Returns the counts, the paused flag and the oldest `createdAt` among ready tasks. The ready zset
+ * is ordered by priority band then sequence, so the oldest task is the head of one of the bands:
+ * the script visits the head of each band present (at most one per priority in use).
+ */
+export const COUNTS = luaScript(`${COMMON}
+prefix = ARGV[1]
+local oldest = nil
+local from = '-inf'
+for _ = 1, 1001 do
+  local head = redis.call('ZRANGEBYSCORE', KEYS[1], from, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  if #head == 0 then break end
+  local meta = redis.call('HGET', prefix .. 't:' .. head[1], 'm')
+  local ca = meta and tonumber(cjson.decode(meta).ca)
+  if ca ~= nil and (oldest == nil or ca < oldest) then oldest = ca end
+  from = '(' .. string.format('%.0f', (math.floor(tonumber(head[2]) / BAND) + 1) * BAND - 1)
+end
+return { redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2]), redis.call('SCARD', KEYS[3]),
+  redis.call('ZCARD', KEYS[4]), redis.call('ZCARD', KEYS[5]), redis.call('ZCARD', KEYS[6]),
+  redis.call('EXISTS', KEYS[7]), oldest and string.format('%.0f', oldest) or '' }
+`);
+
+/**
+ * HEARTBEAT. KEYS: workers hash, workers expiry zset. ARGV: worker id, JSON, expiresAt. Writes the
+ * entry and its expiry together, so a listed worker always has both.
+ */
+export const HEARTBEAT = luaScript(`
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return 1
+`);
+
+/**
+ * WORKERS. KEYS: workers hash, workers expiry zset. ARGV: now. Drops the entries whose heartbeat
+ * expired and returns the JSON of the others.
+ */
+export const WORKERS = luaScript(`
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, 1000)
+if #expired > 0 then
+  redis.call('HDEL', KEYS[1], unpack(expired))
+  redis.call('ZREM', KEYS[2], unpack(expired))
+end
+return redis.call('HVALS', KEYS[1])
+`);
+
+/** REMOVE_WORKER. KEYS: workers hash, workers expiry zset. ARGV: worker id. */
+export const REMOVE_WORKER = luaScript(`
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return 1
+`);

@@ -1,0 +1,120 @@
+import { EnterpriseError } from '../core/errors.js';
+
+/**
+ * A payload (or a handler's result) cannot be stored as JSON: a function, a symbol, a BigInt, a
+ * cycle, `undefined` at the top level, a non-finite number... The message names the path of the
+ * offending value. Thrown by `submitTask` before anything is stored.
+ *
+ * @example
+ * ```ts
+ * await submitTask('send_email', { to: 'a@b.c', onDone: () => {} }); // TaskPayloadError (E_TASK_PAYLOAD): payload.onDone is a function
+ * ```
+ */
+export class TaskPayloadError extends EnterpriseError {
+  constructor(message: string, context: Record<string, unknown> = {}, cause?: unknown) {
+    super('E_TASK_PAYLOAD', message, { context, cause });
+  }
+}
+
+/**
+ * No handler is registered under a task name: thrown by `submitTask` when this process has
+ * handlers for the queue but not that one (`strict` submit option), and recorded as the failure of
+ * a task that a worker claimed without having its handler.
+ *
+ * @example
+ * ```ts
+ * await submitTask('no_such_task', {}, { strict: true }); // TaskUnknownError (E_TASK_UNKNOWN)
+ * ```
+ */
+export class TaskUnknownError extends EnterpriseError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super('E_TASK_UNKNOWN', message, { context });
+  }
+}
+
+/**
+ * Dependencies are wrong: a cycle among the tasks of one `submitTasks` call, a dependency id that
+ * names no task of the queue, or (as the recorded error of a dependent) a dependency that ended dead
+ * or cancelled.
+ *
+ * @example
+ * ```ts
+ * await submitTask('report', {}, { dependsOn: ['missing-id'] }); // TaskDependencyError (E_TASK_DEPENDENCY)
+ * ```
+ */
+export class TaskDependencyError extends EnterpriseError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super('E_TASK_DEPENDENCY', message, { context });
+  }
+}
+
+/**
+ * An attempt ran past its `timeout`. The handler's `signal` is aborted with this error, the attempt
+ * is recorded as failed with it, and the worker slot is freed even if the handler never settles.
+ *
+ * @example
+ * ```ts
+ * backgroundTask('slow', async (_p, { signal }) => fetch(url, { signal }), { timeout: '30s' });
+ * ```
+ */
+export class TaskTimeoutError extends EnterpriseError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super('E_TASK_TIMEOUT', message, { context });
+  }
+}
+
+/**
+ * A schedule cannot be set up: a cron expression or time zone that does not parse, an interval that
+ * is not a positive duration, or a schedule name that is already taken.
+ *
+ * @example
+ * ```ts
+ * scheduler.schedulePeriodic('every day', 'nightly', 'optimize_database'); // TaskScheduleError (E_TASK_SCHEDULE)
+ * ```
+ */
+export class TaskScheduleError extends EnterpriseError {
+  constructor(message: string, context: Record<string, unknown> = {}, cause?: unknown) {
+    super('E_TASK_SCHEDULE', message, { context, cause });
+  }
+}
+
+/**
+ * `waitFor` gave up: the task did not finish within the timeout. The task itself keeps going.
+ *
+ * @example
+ * ```ts
+ * await tasks.waitFor(id, { timeout: '5s' }); // TaskWaitTimeoutError (E_TASK_WAIT_TIMEOUT)
+ * ```
+ */
+export class TaskWaitTimeoutError extends EnterpriseError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super('E_TASK_WAIT_TIMEOUT', message, { context });
+  }
+}
+
+/**
+ * `waitFor` settled on a task that ended dead or cancelled; `task` holds the record (with its
+ * error) and `cause` the stored error rebuilt as an `Error`.
+ *
+ * @example
+ * ```ts
+ * try { await tasks.waitFor(id); } catch (e) { if (e instanceof TaskFailedError) console.log(e.task.error); }
+ * ```
+ */
+export class TaskFailedError extends EnterpriseError {
+  constructor(message: string, context: Record<string, unknown> = {}, cause?: unknown) {
+    super('E_TASK_FAILED', message, { context, cause });
+  }
+}
+
+/**
+ * The error name and code a backend records on a dependent killed because a dependency ended dead
+ * or cancelled (the message names the dependency id and its state), so failure analysis groups
+ * them the same way whichever backend stored them.
+ */
+export const DEPENDENCY_FAILED = Object.freeze({
+  name: 'TaskDependencyError',
+  code: 'E_TASK_DEPENDENCY',
+  message: (dependencyId: string, state: string) =>
+    `dependency ${dependencyId} ended ${state}, so this task will not run`,
+});

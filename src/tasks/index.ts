@@ -1,0 +1,42 @@
+export {
+  MemoryTaskBackend,
+  type MemoryTaskBackendOptions,
+  memoryTaskBackend,
+  memoryTaskBackend as memoryBackend,
+} from './backends/memory.js';
+export {
+  RedisTaskBackend,
+  type RedisTaskBackendOptions,
+  redisTaskBackend,
+  TaskBackendError,
+} from './backends/redis.js';
+export { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+export { scheduler, submitTask, submitTasks, tasks } from './default-tasks.js';
+export {
+  TaskDependencyError,
+  TaskFailedError,
+  TaskPayloadError,
+  TaskScheduleError,
+  TaskTimeoutError,
+  TaskUnknownError,
+  TaskWaitTimeoutError,
+} from './errors.js';
+export {
+  type DeadLetters,
+  type TaskLookupOptions,
+  TaskManager,
+  type TaskStartOptions,
+  type WaitForOptions,
+} from './manager.js';
+export { TaskPriority, type TaskPriorityValue } from './priority.js';
+export {
+  BackgroundTask,
+  backgroundTask,
+  registerTaskHandlers,
+  type TaskFunction,
+  unregisterTask,
+} from './registry.js';
+export { DEFAULT_RETENTION, type RetentionOptions } from './retention.js';
+export { type ScheduleInfo, type ScheduleOptions, Scheduler } from './scheduler.js';
+export type * from './task-types.js';
+export type * from './types.js';

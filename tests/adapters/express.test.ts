@@ -1,0 +1,86 @@
+import { createServer } from 'node:http';
+import express from 'express';
+import { describe, expect, it } from 'vitest';
+import { enterpriseMiddleware, monitoringRouter } from '../../src/adapters/express.js';
+import { getCorrelationId } from '../../src/core/context.js';
+import { closeServer, listen } from './helpers.js';
+import {
+  type AdapterHarness,
+  bufferingCompression,
+  describeAdapter,
+  type HostOptions,
+  TOKEN,
+  testEnterprise,
+} from './suite.js';
+
+const harness: AdapterHarness = {
+  compression: true,
+  async start(options: HostOptions) {
+    const app = express();
+    app.use(enterpriseMiddleware({ enterprise: options.enterprise }));
+    if (options.compression) app.use(bufferingCompression);
+    app.use(express.json());
+    // Mounted by Express at the prefix: the router sees paths relative to it.
+    app.use(
+      options.prefix,
+      monitoringRouter({
+        enterprise: options.enterprise,
+        auth: options.auth,
+        public: options.public,
+        maxStreams: options.maxStreams,
+      }),
+    );
+    app.get('/users/:id', (req, res) => {
+      res.json({ id: req.params.id, correlationId: getCorrelationId() });
+    });
+    app.post('/echo', (req, res) => {
+      res.json({ body: req.body });
+    });
+    app.get('/fail', () => {
+      throw new Error('boom');
+    });
+    // Express's default error handler prints the stack; keep test output quiet.
+    app.use(
+      (
+        _error: unknown,
+        _req: express.Request,
+        res: express.Response,
+        _next: express.NextFunction,
+      ) => {
+        res.status(500).json({ error: 'boom' });
+      },
+    );
+    const server = createServer(app);
+    return { url: await listen(server), close: () => closeServer(server) };
+  },
+};
+
+describeAdapter('express', harness);
+
+describe('express monitoringRouter without the middleware', () => {
+  it('does not advertise Express on the router responses', async () => {
+    const { enterprise } = testEnterprise();
+    const app = express();
+    const router = monitoringRouter({ enterprise, auth: TOKEN });
+    app.use('/monitoring', router);
+    app.get('/other', (_req, res) => {
+      res.send('ok');
+    });
+    const server = createServer(app);
+    const url = await listen(server);
+    try {
+      const probe = await fetch(`${url}/monitoring/health/live`);
+      await probe.arrayBuffer();
+      expect(probe.status).toBe(200);
+      expect(probe.headers.get('x-powered-by')).toBeNull();
+      // The host's own responses are left as the host made them.
+      const other = await fetch(`${url}/other`);
+      await other.arrayBuffer();
+      expect(other.headers.get('x-powered-by')).toBe('Express');
+    } finally {
+      await closeServer(server);
+      await router.close();
+      await enterprise.shutdown();
+    }
+  });
+});

@@ -1,0 +1,193 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { getContext, getCorrelationId } from '../../src/core/context.js';
+import { InvalidArgumentError } from '../../src/core/errors.js';
+import {
+  configure,
+  createEnterprise,
+  type Enterprise,
+  getEnterprise,
+} from '../../src/enterprise.js';
+import {
+  HTTP_OPERATION,
+  RequestInstrumentation,
+  statusClass,
+} from '../../src/monitoring/request-instrumentation.js';
+import { manualClock, recordingLogger } from '../support/test-doubles.js';
+
+function instance(clock = manualClock()) {
+  const logger = recordingLogger();
+  const enterprise = configureless({ logger, clock: clock.clock });
+  return { enterprise, logger, clock };
+}
+
+const created: Enterprise[] = [];
+/** An isolated instance (never the default), shut down after the test. */
+function configureless(options: Parameters<typeof configure>[0]): Enterprise {
+  const enterprise = createEnterprise({ ...options, performance: { systemMetrics: false } });
+  created.push(enterprise);
+  return enterprise;
+}
+
+afterEach(async () => {
+  for (const enterprise of created.splice(0)) await enterprise.shutdown();
+});
+
+function lines(logger: ReturnType<typeof recordingLogger>) {
+  return logger.calls.filter((call) => call.message === 'request completed');
+}
+
+describe('RequestInstrumentation', () => {
+  it('times a request on the instance clock and labels it by template, method and status class', () => {
+    const { enterprise, clock } = instance();
+    const instrumentation = new RequestInstrumentation({ enterprise });
+    const record = instrumentation.begin('GET', undefined);
+    clock.advance(12);
+    instrumentation.end(record, '/users/:id', 201);
+    const stats = enterprise.performance.getStats(HTTP_OPERATION, {
+      method: 'GET',
+      route: '/users/:id',
+      status_class: '2xx',
+    });
+    expect(stats?.windows.all.count).toBe(1);
+    expect(stats?.windows.all.max).toBeCloseTo(12, 5);
+  });
+
+  it('counts only the first end of a request', () => {
+    const { enterprise, logger } = instance();
+    const instrumentation = new RequestInstrumentation({ enterprise });
+    const record = instrumentation.begin('GET', undefined);
+    instrumentation.end(record, '/a', 500);
+    instrumentation.end(record, '/a', 200, true);
+    expect(enterprise.performance.getStats(HTTP_OPERATION)?.windows.all.count).toBe(1);
+    expect(lines(logger)).toHaveLength(1);
+  });
+
+  it('records unmatched, OTHER methods, aborted requests and 5xx errors with bounded labels', () => {
+    const { enterprise } = instance();
+    const instrumentation = new RequestInstrumentation({ enterprise, log: false });
+    instrumentation.end(instrumentation.begin('PROPFIND', undefined), undefined, 404);
+    instrumentation.end(instrumentation.begin('GET', undefined), '/slow', 200, true);
+    instrumentation.end(instrumentation.begin('POST', undefined), '/boom', 503);
+    const labels = enterprise.performance.operations().map((op) => op.labels);
+    expect(labels).toContainEqual({ method: 'OTHER', route: 'unmatched', status_class: '4xx' });
+    expect(labels).toContainEqual({ method: 'GET', route: '/slow', status_class: 'aborted' });
+    const boom = enterprise.performance.getStats(HTTP_OPERATION, {
+      method: 'POST',
+      route: '/boom',
+      status_class: '5xx',
+    });
+    expect(boom?.windows.all.errors).toBe(1);
+  });
+
+  it('maps statuses to classes', () => {
+    expect([100, 204, 301, 404, 599, 600, 0].map(statusClass)).toEqual([
+      '1xx',
+      '2xx',
+      '3xx',
+      '4xx',
+      '5xx',
+      'other',
+      'other',
+    ]);
+  });
+
+  it('reuses a valid inbound id unless told not to trust it', () => {
+    const { enterprise } = instance();
+    expect(new RequestInstrumentation({ enterprise }).begin('GET', 'abc-1').correlationId).toBe(
+      'abc-1',
+    );
+    expect(
+      new RequestInstrumentation({ enterprise, trustRequestId: false }).begin('GET', 'abc-1')
+        .correlationId,
+    ).not.toBe('abc-1');
+    expect(
+      new RequestInstrumentation({ enterprise }).begin('GET', ['a', 'b']).correlationId,
+    ).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('runs the chain in a context with the id and http.request as the parent span', () => {
+    const { enterprise } = instance();
+    const instrumentation = new RequestInstrumentation({ enterprise });
+    const record = instrumentation.begin('GET', 'ctx-1');
+    const seen = instrumentation.run(record, () => [getCorrelationId(), getContext()?.span?.name]);
+    expect(seen).toEqual(['ctx-1', HTTP_OPERATION]);
+    expect(getCorrelationId()).toBeUndefined();
+  });
+
+  it('logs one line per request: info, warn for failures, skipping health probes, sampling', () => {
+    const { enterprise, logger } = instance();
+    const all = new RequestInstrumentation({ enterprise });
+    all.end(all.begin('GET', 'ok-1'), '/users/:id', 200);
+    all.end(all.begin('GET', 'fail-1'), '/users/:id', 502);
+    all.end(all.begin('GET', 'probe'), '/api/v1/monitoring/health/live', 200);
+    all.end(all.begin('GET', 'probe-down'), '/api/v1/monitoring/health/ready', 503);
+    const byId = Object.fromEntries(lines(logger).map((line) => [line.fields.correlationId, line]));
+    expect(byId['ok-1']?.level).toBe('info');
+    expect(byId['ok-1']?.fields).toMatchObject({
+      module: 'http',
+      method: 'GET',
+      route: '/users/:id',
+      status: 200,
+      aborted: false,
+    });
+    expect(byId['fail-1']?.level).toBe('warn');
+    expect(byId.probe).toBeUndefined();
+    expect(byId['probe-down']?.level).toBe('warn');
+
+    const none = new RequestInstrumentation({ enterprise, log: { sampleRate: 0 } });
+    const before = lines(logger).length;
+    for (let i = 0; i < 20; i++) none.end(none.begin('GET', undefined), '/x', 200);
+    none.end(none.begin('GET', undefined), '/x', 500);
+    expect(lines(logger).length - before).toBe(1);
+
+    const custom = new RequestInstrumentation({
+      enterprise,
+      log: { skip: (entry) => entry.route === '/quiet', message: 'done' },
+    });
+    custom.end(custom.begin('GET', 'quiet'), '/quiet', 200);
+    custom.end(custom.begin('GET', 'loud'), '/loud', 200);
+    const done = logger.calls.filter((call) => call.message === 'done');
+    expect(done.map((call) => call.fields.correlationId)).toEqual(['loud']);
+  });
+
+  it('builds the header set from the options', () => {
+    const { enterprise } = instance();
+    const names = (options: ConstructorParameters<typeof RequestInstrumentation>[0]) =>
+      new RequestInstrumentation({ enterprise, ...options }).headers.map(([name]) => name);
+    expect(names({})).toContain('content-security-policy');
+    expect(names({ securityHeaders: { contentSecurityPolicy: false } })).not.toContain(
+      'content-security-policy',
+    );
+    expect(names({ securityHeaders: false })).toEqual([]);
+    expect(new RequestInstrumentation({ enterprise, securityHeaders: false }).hidePoweredBy).toBe(
+      false,
+    );
+  });
+
+  it('rejects invalid options with InvalidArgumentError', () => {
+    for (const options of [
+      { log: { sampleRate: 2 } },
+      { log: { skip: 'no' } },
+      { log: 'yes' },
+      { securityHeaders: 'on' },
+    ]) {
+      expect(() => new RequestInstrumentation(options as never)).toThrow(InvalidArgumentError);
+    }
+  });
+
+  it('follows configure() when no instance is given, and survives a monitor reset', () => {
+    const first = configure({ logger: recordingLogger(), performance: { systemMetrics: false } });
+    created.push(first);
+    const instrumentation = new RequestInstrumentation();
+    instrumentation.end(instrumentation.begin('GET', undefined), '/a', 200);
+    expect(first.performance.getStats(HTTP_OPERATION)?.windows.all.count).toBe(1);
+    first.performance.reset();
+    instrumentation.end(instrumentation.begin('GET', undefined), '/a', 200);
+    expect(first.performance.getStats(HTTP_OPERATION)?.windows.all.count).toBe(1);
+    const second = configure({ logger: recordingLogger(), performance: { systemMetrics: false } });
+    created.push(second);
+    instrumentation.end(instrumentation.begin('GET', undefined), '/a', 200);
+    expect(getEnterprise()).toBe(second);
+    expect(second.performance.getStats(HTTP_OPERATION)?.windows.all.count).toBe(1);
+  });
+});

@@ -1,0 +1,351 @@
+import { mkdirSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMonitoringListener } from '../../src/adapters/node.js';
+import { createEnterprise, type Enterprise } from '../../src/index.js';
+import { memoryTaskBackend } from '../../src/tasks/index.js';
+import { requires, tool } from '../support/requirements.js';
+
+/**
+ * The dashboard in a real browser: headless Chromium (Debian's `chromium`) driven by playwright-core
+ * against a running application (node:http with the `/node` adapter: the monitoring router under
+ * MOUNT) that serves real traffic through its cache, and whose task queue holds a dead task.
+ *
+ * The screenshot goes to docs/dashboard.png only with UPDATE_SCREENSHOT=1, else to the temp dir.
+ */
+/** Debian's `chromium` package; CHROMIUM_PATH points elsewhere (another distribution, a local build). */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const chromiumAvailable = requires(
+  tool(CHROMIUM, 'install it with `apt-get install chromium` (Debian package)'),
+);
+const MOUNT = '/api/v1/monitoring';
+/** vitest's default of one second is short for a shared two-core CI machine. */
+const POLL = { timeout: 10_000 };
+const TOKEN = 's3cr3t-dashboard-token';
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const SCREENSHOT =
+  process.env.UPDATE_SCREENSHOT === '1'
+    ? join(ROOT, 'docs/dashboard.png')
+    : join(tmpdir(), 'revcopy-enterprise-dashboard.png');
+
+interface App {
+  url: string;
+  enterprise: Enterprise;
+  /** Attempts the always-failing task has made (1 once dead, 2 after a retry from the page). */
+  attempts: () => number;
+  close: () => Promise<void>;
+}
+
+let appSeq = 0;
+
+/**
+ * A running application: a plain node:http server built with the `/node` adapter (the monitoring
+ * router under MOUNT, every other request instrumented), an application route that reads through
+ * the cache, real HTTP traffic against it, and a task that died.
+ */
+async function startApp(auth?: string): Promise<App> {
+  const enterprise = createEnterprise({
+    logLevel: 'silent',
+    env: {},
+    tasks: { backend: memoryTaskBackend() },
+  });
+  let attempts = 0;
+  const taskName = `send-report-${process.pid}-${++appSeq}`;
+  // A task that always fails and has no retry: it lands in the dead letter queue at once.
+  enterprise.tasks.register(
+    taskName,
+    () => {
+      attempts += 1;
+      throw new Error('SMTP server refused the <connection>');
+    },
+    { maxRetries: 0 },
+  );
+  await enterprise.start();
+  const id = await enterprise.tasks.submit(taskName, { to: 'ops@example.com' });
+  await waitUntil(
+    async () => (await enterprise.tasks.get(id))?.state === 'dead',
+    'the task is dead',
+  );
+
+  // The application: GET /users/:id, a monitored repository call behind the cache.
+  const findUser = enterprise.performance.wrap('UserRepository.find', async (userId: string) => {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    return { id: userId };
+  });
+  // A latency that swings over ten seconds, so the charts have a shape.
+  const swing = () => 1 + Math.sin(Date.now() / 1600);
+  const app = async (req: IncomingMessage, res: ServerResponse) => {
+    const match = /^\/users\/(\d+)$/.exec(req.url ?? '');
+    if (match === null) {
+      res.statusCode = 404;
+      res.end();
+      return;
+    }
+    const user = await enterprise.cache.getOrSet(`user:${match[1]}`, () => findUser(match[1]!), {
+      namespace: 'users',
+      ttl: 2,
+    });
+    await new Promise((resolve) => setTimeout(resolve, swing() * 8));
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(user));
+  };
+  const listener = createMonitoringListener({
+    enterprise,
+    prefix: MOUNT,
+    realtimeIntervalMs: 500,
+    ...(auth === undefined ? { public: true } : { auth }),
+    handler: app,
+    instrument: { routeOf: (req) => (req.url?.startsWith('/users/') ? '/users/:id' : undefined) },
+  });
+  const server: Server = createServer(listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const origin = `http://127.0.0.1:${port}`;
+
+  // Real requests against the application, a few every 100 ms.
+  const inFlight = new Set<Promise<unknown>>();
+  let n = 0;
+  const traffic = setInterval(() => {
+    for (let i = 0; i < 2 + Math.round(swing() * 2); i++) {
+      const request = fetch(`${origin}/users/${n++ % 5}`)
+        .then((response) => response.arrayBuffer())
+        .catch(() => {});
+      inFlight.add(request);
+      void request.finally(() => inFlight.delete(request));
+    }
+  }, 100);
+  traffic.unref();
+
+  return {
+    url: `${origin}${MOUNT}`,
+    enterprise,
+    attempts: () => attempts,
+    close: async () => {
+      clearInterval(traffic);
+      await Promise.allSettled(inFlight);
+      // Ends the open event streams and shuts the instance down (shutdownOnClose).
+      await listener.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await enterprise.shutdown();
+    },
+  };
+}
+
+async function waitUntil(
+  check: () => Promise<boolean> | boolean,
+  what: string,
+  timeoutMs = 10_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * Console errors, uncaught page errors and CSP violations of a page. `expected` lists failed
+ * responses that are part of the scenario (a 401 before the token, a 501 of a disabled module):
+ * Chromium logs every non-2xx fetch as a console error.
+ */
+function watch(page: Page, expected: { status: number; path: RegExp }[] = []): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() !== 'error' && message.type() !== 'warning') return;
+    const text = message.text();
+    const url = message.location().url ?? '';
+    const allowed = expected.some(
+      ({ status, path }) =>
+        text.includes(`status of ${status}`) && path.test(new URL(url || 'http://x').pathname),
+    );
+    if (!allowed) problems.push(`console.${message.type()}: ${text} (${url})`);
+  });
+  return problems;
+}
+
+async function newContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 860 },
+    colorScheme: 'light',
+    reducedMotion: 'reduce',
+  });
+  // Violations are also logged to the console; the event names the directive precisely. Page-side
+  // code reaches the DOM through `globalThis`: this project compiles without the DOM library.
+  await context.addInitScript(() => {
+    const page = globalThis as any;
+    page.__cspViolations = [];
+    page.document.addEventListener('securitypolicyviolation', (event: any) => {
+      page.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+    });
+  });
+  return context;
+}
+
+const cspViolations = (page: Page) =>
+  page.evaluate(() => (globalThis as any).__cspViolations as string[]);
+
+/** The `seq` of the last snapshot the page rendered (0 before the first). */
+const seq = (page: Page) =>
+  page.evaluate(() => Number((globalThis as any).document.body.dataset.seq ?? 0));
+
+/** Waits until the page has rendered the snapshot numbered `n` or a later one. */
+const seqAtLeast = (page: Page, n: number) =>
+  page.waitForFunction((min) => Number((globalThis as any).document.body.dataset.seq) >= min, n);
+
+describe.runIf(chromiumAvailable)('dashboard in headless Chromium', () => {
+  let browser: Browser;
+
+  beforeAll(async () => {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('shows live figures, retries a dead task, under the strict CSP and without console errors', async () => {
+    const app = await startApp();
+    const context = await newContext(browser);
+    try {
+      const page = await context.newPage();
+      const problems = watch(page, [{ status: 501, path: /\/(security\/monitoring|alerts)$/ }]);
+      const external: string[] = [];
+      page.on('request', (request) => {
+        if (!request.url().startsWith(app.url) && !request.url().startsWith('data:')) {
+          external.push(request.url());
+        }
+      });
+      const response = await page.goto(`${app.url}/dashboard`);
+      expect(response?.status()).toBe(200);
+      expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
+
+      // Live: the header and the figures change from one snapshot to the next.
+      await seqAtLeast(page, 1);
+      await expect.poll(() => page.textContent('#connection'), POLL).toBe('Live');
+      const before = { seq: await seq(page), uptime: await page.textContent('#uptime') };
+      await page.click('#tab-performance');
+      await seqAtLeast(page, before.seq + 2);
+      expect(await page.textContent('#uptime')).not.toBe(before.uptime);
+      const rate = await page.textContent('#req-rate');
+      expect(rate).toMatch(/\d/);
+      const hint1 = await page.textContent('#req-errors-hint');
+      await expect.poll(() => page.textContent('#req-errors-hint'), POLL).not.toBe(hint1);
+      await expect
+        .poll(() => page.locator('#operations tbody tr').allTextContents(), POLL)
+        .toEqual(expect.arrayContaining([expect.stringContaining('UserRepository.find')]));
+      // Two charts drawn by uPlot in the performance view.
+      expect(await page.locator('#view-performance .uplot').count()).toBe(2);
+
+      // Keyboard: arrow keys move between tabs (WAI-ARIA tabs pattern).
+      await page.focus('#tab-performance');
+      await page.keyboard.press('ArrowRight');
+      expect(await page.getAttribute('#tab-cache', 'aria-selected')).toBe('true');
+      expect(await page.isVisible('#view-cache')).toBe(true);
+      await expect.poll(() => page.textContent('#cache-ratio'), POLL).toMatch(/%/);
+      expect(await page.locator('#cache-namespaces tbody tr').allTextContents()).toEqual([
+        expect.stringContaining('users'),
+      ]);
+      await page.keyboard.press('End');
+      expect(await page.getAttribute('#tab-security', 'aria-selected')).toBe('true');
+      await expect.poll(() => page.textContent('#security'), POLL).toContain('module not enabled');
+      await expect.poll(() => page.textContent('#alerts'), POLL).toContain('module not enabled');
+
+      // Health view: components with a status.
+      await page.keyboard.press('Home');
+      expect(await page.isVisible('#view-health')).toBe(true);
+      await expect
+        .poll(() => page.locator('#components tbody tr').count(), POLL)
+        .toBeGreaterThan(0);
+      expect(await page.textContent('#components')).toContain('event-loop');
+
+      // Screenshot of the performance view with a few seconds of chart.
+      await page.click('#tab-performance');
+      // Updating the committed artifact waits for a fuller chart; ordinary runs do not.
+      await page.waitForTimeout(process.env.UPDATE_SCREENSHOT === '1' ? 15_000 : 1000);
+      mkdirSync(dirname(SCREENSHOT), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT, fullPage: false });
+
+      // Tasks: the dead task, retried from the page, runs again on the server.
+      await page.click('#tab-tasks');
+      const row = page.locator('#dead-letters tbody tr').first();
+      await expect
+        .poll(() => row.textContent(), POLL)
+        .toContain('SMTP server refused the <connection>');
+      expect(app.attempts()).toBe(1);
+      const deadKey = await row.getAttribute('data-key');
+      await row.getByRole('button', { name: /Retry/ }).click();
+      await expect.poll(() => page.textContent('#dlq-status'), POLL).toContain('was sent back');
+      await waitUntil(() => app.attempts() === 2, 'the retried task ran again');
+      // The row updates: marked retried, then replaced by the task's second death (it always fails).
+      await expect
+        .poll(async () => {
+          const first = page.locator('#dead-letters tbody tr').first();
+          return (await first.getAttribute('data-key')) !== deadKey
+            ? 'replaced'
+            : await first.getAttribute('data-state');
+        }, POLL)
+        .toMatch(/^(replaced|retried)$/);
+
+      expect(await cspViolations(page)).toEqual([]);
+      expect(problems).toEqual([]);
+      expect(external).toEqual([]);
+    } finally {
+      await context.close();
+      await app.close();
+    }
+  }, 45_000);
+
+  it('asks for the token when the router requires one, keeps it for the tab, then works', async () => {
+    const app = await startApp(TOKEN);
+    const context = await newContext(browser);
+    try {
+      const page = await context.newPage();
+      const problems = watch(page, [{ status: 401, path: /\/performance\/realtime$/ }]);
+      await page.goto(`${app.url}/dashboard`);
+      const dialog = page.getByRole('dialog', { name: 'Access token' });
+      await dialog.waitFor({ state: 'visible' });
+      expect(await page.textContent('#connection')).toBe('Access token required');
+
+      // A wrong token is refused and asked again.
+      await page.fill('#auth-token', 'wrong');
+      await page.press('#auth-token', 'Enter');
+      await expect.poll(() => page.isVisible('#auth-error'), POLL).toBe(true);
+      await page.fill('#auth-token', TOKEN);
+      await page.click('#auth-submit');
+      await dialog.waitFor({ state: 'hidden' });
+      await seqAtLeast(page, 2);
+      expect(await page.textContent('#connection')).toBe('Live');
+      expect(await page.evaluate(() => (globalThis as any).sessionStorage.length as number)).toBe(
+        1,
+      );
+
+      // A reload in the same tab reuses the stored token: no prompt.
+      await page.reload();
+      await seqAtLeast(page, 1);
+      expect(await dialog.isVisible()).toBe(false);
+
+      expect(await cspViolations(page)).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+      await app.close();
+    }
+  }, 30_000);
+});

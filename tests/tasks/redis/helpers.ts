@@ -1,0 +1,95 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Cluster, Redis } from 'ioredis';
+import { REDIS_URL } from '../../support/requirements.js';
+
+/** A fresh key prefix per test, so parallel test files never share keys. */
+export function testPrefix(label = 'tasks'): string {
+  return `test:${label}:${randomUUID().slice(0, 12)}`;
+}
+
+/** Every key under `prefix` on one node (SCAN, so it works on a busy shared Redis). */
+export async function keysOf(client: Redis, prefix: string): Promise<string[]> {
+  const pattern = `${prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`)}*`;
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    found.push(...keys);
+  } while (cursor !== '0');
+  return found.sort();
+}
+
+/** Deletes every key under `prefix` (one by one on a Cluster node: keys span slots). */
+export async function deleteKeys(client: Redis | Cluster, prefix: string): Promise<void> {
+  const nodes = client instanceof Cluster ? client.nodes('master') : [client];
+  for (const node of nodes) {
+    const keys = await keysOf(node, prefix);
+    for (const key of keys) await node.del(key);
+  }
+}
+
+/** A plain client on the test Redis, for inspection and cleanup. */
+export function adminClient(): Redis {
+  return new Redis(REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 3 });
+}
+
+/** The Cluster nodes of TEST_REDIS_CLUSTER_NODES, when set. */
+export const clusterNodes = process.env.TEST_REDIS_CLUSTER_NODES?.split(',').map((node) => {
+  const [host, port] = node.split(':');
+  return { host: host!, port: Number(port) };
+});
+
+/**
+ * Starts `fixtures/<fixture>` in a child Node process (with tsx) on the test Redis. `lines` feeds
+ * each stdout line to `onLine` until it returns true (15 s at most); `exited` resolves once the
+ * child exited and all its output was read.
+ */
+export function spawnWorker(
+  fixture: string,
+  env: Record<string, string>,
+): {
+  process: ChildProcess;
+  exited: Promise<void>;
+  lines: (onLine: (line: string) => boolean) => Promise<void>;
+} {
+  const path = fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', path], {
+    env: { ...process.env, REDIS_URL, WORK_MS: '15', BATCH: '5', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => {
+    stderr += String(chunk);
+  });
+  const reader = createInterface({ input: child.stdout! });
+  // Exited, and every line it wrote has been read.
+  const exited = Promise.all([
+    new Promise<void>((resolve) => child.once('exit', () => resolve())),
+    new Promise<void>((resolve) => reader.once('close', () => resolve())),
+  ]).then(() => undefined);
+  return {
+    process: child,
+    exited,
+    lines: (onLine) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`worker child gave up: ${stderr.slice(-2_000)}`)),
+          15_000,
+        );
+        reader.on('line', (line) => {
+          if (onLine(line)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`worker child exited (${code}): ${stderr.slice(-2_000)}`));
+        });
+      }),
+  };
+}
