@@ -108,11 +108,18 @@ for (const [label, monitoring] of [
   ['esm', await import('@revcopy/enterprise/monitoring')],
   ['cjs', require('@revcopy/enterprise/monitoring')],
 ]) {
-  const enterprise = esm.createEnterprise({ logLevel: 'silent', performance: { systemMetrics: false } });
+  const enterprise = esm.createEnterprise({
+    logLevel: 'silent',
+    performance: { systemMetrics: false },
+  });
   const router = monitoring.createMonitoringRouter({ enterprise, public: true });
   const info = await router.fetch(new Request('http://localhost/info'));
   assert.equal(info.status, 200);
-  assert.equal((await info.json()).version, manifest.version, `${label}: /info reports the version`);
+  assert.equal(
+    (await info.json()).version,
+    manifest.version,
+    `${label}: /info reports the version`,
+  );
   const live = await router.fetch(new Request('http://localhost/health/live'));
   assert.equal(live.status, 200);
   const chart = await router.fetch(new Request('http://localhost/dashboard/assets/uplot.js'));
