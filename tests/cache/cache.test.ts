@@ -127,6 +127,25 @@ describe('cache: reads and writes', () => {
   });
 });
 
+describe('cache: expiry on the system clock', () => {
+  it('sees an L1 entry expire within a millisecond, also in a loop that never yields to timers', async () => {
+    const cache = createCache({ tiers: [new MemoryTier()], logger: silent, bus: false });
+    await cache.set('k', 'v', { ttl: '20ms' });
+    for (let i = 0; i < 200; i++) expect(await cache.get('k')).toBe('v');
+    await sleep(30);
+    expect(await cache.get('k')).toBeUndefined();
+    // Only awaited reads, no timer can run: the clock is still read again every 64 hits.
+    await cache.set('k', 'v', { ttl: '5ms' });
+    const deadline = Date.now() + 50;
+    let expiredAt: number | undefined;
+    while (expiredAt === undefined && Date.now() < deadline) {
+      if ((await cache.get('k')) === undefined) expiredAt = Date.now();
+    }
+    expect(expiredAt).toBeDefined();
+    await cache.close();
+  });
+});
+
 describe('cache: ping', () => {
   it('reports each tier ok, or down with the reason, within the remote timeout', async () => {
     const { cache, remote } = twoTiers();
