@@ -14,6 +14,7 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { enterpriseMiddleware, monitoringApp } from '../src/adapters/hono.js';
 import { configure, getCorrelationId, monitorPerformance } from '../src/index.js';
+import { printUrls, smokeTest } from './support/example-runner.js';
 
 const SMOKE = process.argv.includes('--smoke') || process.env.SMOKE === '1';
 const PORT = Number(process.env.PORT ?? (SMOKE ? 0 : 3000));
@@ -47,10 +48,10 @@ const server = serve(
   { fetch: app.fetch, port: PORT, hostname: HOST, overrideGlobalObjects: false },
   async (info: AddressInfo) => {
     const base = `http://${HOST}:${info.port}`;
-    printUrls(base);
+    printUrls('Hono', base, PREFIX, TOKEN);
     if (!SMOKE) return;
     try {
-      await smokeTest(base);
+      await smokeTest(base, PREFIX, TOKEN);
     } catch (error) {
       console.error(error);
       process.exitCode = 1;
@@ -59,35 +60,3 @@ const server = serve(
     (server as Server).close();
   },
 );
-
-function printUrls(base: string): void {
-  console.log(`Hono example listening on ${base}`);
-  console.log(`  app:        ${base}/users/42`);
-  console.log(`  dashboard:  ${base}${PREFIX}/dashboard   (token: ${TOKEN})`);
-  console.log(`  summary:    ${base}${PREFIX}/performance/summary`);
-  console.log(`  metrics:    ${base}${PREFIX}/metrics`);
-}
-
-/**
- * `--smoke` (or SMOKE=1): requests the app's own endpoints once and exits 0, or 1 on the first
- * unexpected answer. tests/adapters/examples.test.ts runs every example this way.
- */
-async function smokeTest(base: string): Promise<void> {
-  const auth = { authorization: `Bearer ${TOKEN}` };
-  const checks: [string, RequestInit, number[]][] = [
-    ['/users/42', {}, [200]],
-    [`${PREFIX}/health`, { headers: auth }, [200, 503]],
-    [`${PREFIX}/performance/summary`, { headers: auth }, [200]],
-    [`${PREFIX}/metrics`, { headers: auth }, [200]],
-    [`${PREFIX}/performance/summary`, {}, [401]],
-    [`${PREFIX}/dashboard`, {}, [200]],
-  ];
-  for (const [path, init, expected] of checks) {
-    const response = await fetch(base + path, init);
-    await response.arrayBuffer();
-    if (!expected.includes(response.status) || !response.headers.get('x-request-id')) {
-      throw new Error(`GET ${path}: status ${response.status}, expected ${expected.join(' or ')}`);
-    }
-    console.log(`smoke: GET ${path} -> ${response.status}`);
-  }
-}

@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { enterpriseMiddleware, monitoringRouter } from '../src/adapters/koa.js';
 import { configure, getCorrelationId, monitorPerformance } from '../src/index.js';
+import { printUrls, smokeTest } from './support/example-runner.js';
 
 const SMOKE = process.argv.includes('--smoke') || process.env.SMOKE === '1';
 const PORT = Number(process.env.PORT ?? (SMOKE ? 0 : 3000));
@@ -50,45 +51,13 @@ app.use(async (ctx, next) => {
 const server = createServer(app.callback());
 server.listen(PORT, HOST, async () => {
   const base = `http://${HOST}:${(server.address() as AddressInfo).port}`;
-  printUrls(base);
+  printUrls('Koa', base, PREFIX, TOKEN);
   if (!SMOKE) return;
   try {
-    await smokeTest(base);
+    await smokeTest(base, PREFIX, TOKEN);
   } catch (error) {
     console.error(error);
     process.exitCode = 1;
   }
   server.close();
 });
-
-function printUrls(base: string): void {
-  console.log(`Koa example listening on ${base}`);
-  console.log(`  app:        ${base}/users/42`);
-  console.log(`  dashboard:  ${base}${PREFIX}/dashboard   (token: ${TOKEN})`);
-  console.log(`  summary:    ${base}${PREFIX}/performance/summary`);
-  console.log(`  metrics:    ${base}${PREFIX}/metrics`);
-}
-
-/**
- * `--smoke` (or SMOKE=1): requests the app's own endpoints once and exits 0, or 1 on the first
- * unexpected answer. tests/adapters/examples.test.ts runs every example this way.
- */
-async function smokeTest(base: string): Promise<void> {
-  const auth = { authorization: `Bearer ${TOKEN}` };
-  const checks: [string, RequestInit, number[]][] = [
-    ['/users/42', {}, [200]],
-    [`${PREFIX}/health`, { headers: auth }, [200, 503]],
-    [`${PREFIX}/performance/summary`, { headers: auth }, [200]],
-    [`${PREFIX}/metrics`, { headers: auth }, [200]],
-    [`${PREFIX}/performance/summary`, {}, [401]],
-    [`${PREFIX}/dashboard`, {}, [200]],
-  ];
-  for (const [path, init, expected] of checks) {
-    const response = await fetch(base + path, init);
-    await response.arrayBuffer();
-    if (!expected.includes(response.status) || !response.headers.get('x-request-id')) {
-      throw new Error(`GET ${path}: status ${response.status}, expected ${expected.join(' or ')}`);
-    }
-    console.log(`smoke: GET ${path} -> ${response.status}`);
-  }
-}

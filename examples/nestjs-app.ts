@@ -18,6 +18,7 @@ import { Controller, Get, Inject, Injectable, Module, Param } from '@nestjs/comm
 import { NestFactory } from '@nestjs/core';
 import { EnterpriseModule } from '../src/adapters/nestjs.js';
 import { getCorrelationId, MonitorPerformance } from '../src/index.js';
+import { printUrls, smokeTest } from './support/example-runner.js';
 
 const SMOKE = process.argv.includes('--smoke') || process.env.SMOKE === '1';
 const PORT = Number(process.env.PORT ?? (SMOKE ? 0 : 3000));
@@ -86,45 +87,13 @@ const app = await NestFactory.create(AppModule, { logger: SMOKE ? false : ['erro
 if (!SMOKE) app.enableShutdownHooks();
 await app.listen(PORT, HOST);
 const base = `http://${HOST}:${((app.getHttpServer() as Server).address() as AddressInfo).port}`;
-printUrls(base);
+printUrls('NestJS', base, PREFIX, TOKEN);
 if (SMOKE) {
   try {
-    await smokeTest(base);
+    await smokeTest(base, PREFIX, TOKEN);
   } catch (error) {
     console.error(error);
     process.exitCode = 1;
   }
   await app.close();
-}
-
-function printUrls(base: string): void {
-  console.log(`NestJS example listening on ${base}`);
-  console.log(`  app:        ${base}/users/42`);
-  console.log(`  dashboard:  ${base}${PREFIX}/dashboard   (token: ${TOKEN})`);
-  console.log(`  summary:    ${base}${PREFIX}/performance/summary`);
-  console.log(`  metrics:    ${base}${PREFIX}/metrics`);
-}
-
-/**
- * `--smoke` (or SMOKE=1): requests the app's own endpoints once and exits 0, or 1 on the first
- * unexpected answer. tests/adapters/examples.test.ts runs every example this way.
- */
-async function smokeTest(base: string): Promise<void> {
-  const auth = { authorization: `Bearer ${TOKEN}` };
-  const checks: [string, RequestInit, number[]][] = [
-    ['/users/42', {}, [200]],
-    [`${PREFIX}/health`, { headers: auth }, [200, 503]],
-    [`${PREFIX}/performance/summary`, { headers: auth }, [200]],
-    [`${PREFIX}/metrics`, { headers: auth }, [200]],
-    [`${PREFIX}/performance/summary`, {}, [401]],
-    [`${PREFIX}/dashboard`, {}, [200]],
-  ];
-  for (const [path, init, expected] of checks) {
-    const response = await fetch(base + path, init);
-    await response.arrayBuffer();
-    if (!expected.includes(response.status) || !response.headers.get('x-request-id')) {
-      throw new Error(`GET ${path}: status ${response.status}, expected ${expected.join(' or ')}`);
-    }
-    console.log(`smoke: GET ${path} -> ${response.status}`);
-  }
 }

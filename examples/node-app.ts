@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createMonitoringListener } from '../src/adapters/node.js';
 import { configure, getCorrelationId, monitorPerformance } from '../src/index.js';
+import { printUrls, smokeTest } from './support/example-runner.js';
 
 const SMOKE = process.argv.includes('--smoke') || process.env.SMOKE === '1';
 const PORT = Number(process.env.PORT ?? (SMOKE ? 0 : 3000));
@@ -57,45 +58,13 @@ const listener = createMonitoringListener({
 const server = createServer(listener);
 server.listen(PORT, HOST, async () => {
   const base = `http://${HOST}:${(server.address() as AddressInfo).port}`;
-  printUrls(base);
+  printUrls('node:http', base, PREFIX, TOKEN);
   if (!SMOKE) return;
   try {
-    await smokeTest(base);
+    await smokeTest(base, PREFIX, TOKEN);
   } catch (error) {
     console.error(error);
     process.exitCode = 1;
   }
   server.close();
 });
-
-function printUrls(base: string): void {
-  console.log(`node:http example listening on ${base}`);
-  console.log(`  app:        ${base}/users/42`);
-  console.log(`  dashboard:  ${base}${PREFIX}/dashboard   (token: ${TOKEN})`);
-  console.log(`  summary:    ${base}${PREFIX}/performance/summary`);
-  console.log(`  metrics:    ${base}${PREFIX}/metrics`);
-}
-
-/**
- * `--smoke` (or SMOKE=1): requests the app's own endpoints once and exits 0, or 1 on the first
- * unexpected answer. tests/adapters/examples.test.ts runs every example this way.
- */
-async function smokeTest(base: string): Promise<void> {
-  const auth = { authorization: `Bearer ${TOKEN}` };
-  const checks: [string, RequestInit, number[]][] = [
-    ['/users/42', {}, [200]],
-    [`${PREFIX}/health`, { headers: auth }, [200, 503]],
-    [`${PREFIX}/performance/summary`, { headers: auth }, [200]],
-    [`${PREFIX}/metrics`, { headers: auth }, [200]],
-    [`${PREFIX}/performance/summary`, {}, [401]],
-    [`${PREFIX}/dashboard`, {}, [200]],
-  ];
-  for (const [path, init, expected] of checks) {
-    const response = await fetch(base + path, init);
-    await response.arrayBuffer();
-    if (!expected.includes(response.status) || !response.headers.get('x-request-id')) {
-      throw new Error(`GET ${path}: status ${response.status}, expected ${expected.join(' or ')}`);
-    }
-    console.log(`smoke: GET ${path} -> ${response.status}`);
-  }
-}
