@@ -1,3 +1,4 @@
+import { rejectAfter } from '../core/timeout.js';
 import { CacheTierError } from './errors.js';
 import {
   checkPrefix,
@@ -142,7 +143,11 @@ export class RedisInvalidationBus implements InvalidationBus {
     const subscriber = this.#ensureSubscriber();
     try {
       await whenReady(subscriber, this.#timeoutMs);
-      await withTimeout(subscriber.subscribe(this.channel), this.#timeoutMs);
+      await rejectAfter(
+        subscriber.subscribe(this.channel),
+        this.#timeoutMs,
+        NO_ANSWER(this.#timeoutMs),
+      );
     } catch (error) {
       throw new CacheTierError(
         `invalidation bus: not subscribed yet (will subscribe when Redis answers): ${(error as Error).message}`,
@@ -167,9 +172,11 @@ export class RedisInvalidationBus implements InvalidationBus {
     const subscriber = this.#subscriber;
     if (subscriber !== undefined) {
       if (subscriber.status === 'ready') {
-        await withTimeout(subscriber.unsubscribe(this.channel), this.#timeoutMs).catch(
-          () => undefined,
-        );
+        await rejectAfter(
+          subscriber.unsubscribe(this.channel),
+          this.#timeoutMs,
+          NO_ANSWER(this.#timeoutMs),
+        ).catch(() => undefined);
       }
       await quitClient(subscriber);
     }
@@ -285,19 +292,4 @@ function isStringArray(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer from Redis in ${ms} ms`)), ms);
-    timer.unref();
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
+const NO_ANSWER = (ms: number) => `no answer from Redis in ${ms} ms`;

@@ -11,6 +11,7 @@ import {
   whenReady,
 } from '../../cache/tiers/redis.js';
 import { describeValue, EnterpriseError, InvalidArgumentError } from '../../core/errors.js';
+import { rejectAfter } from '../../core/timeout.js';
 import { TaskDependencyError } from '../errors.js';
 import { type RetentionOptions, resolveRetention } from '../retention.js';
 import type {
@@ -926,7 +927,9 @@ export class RedisTaskBackend implements TaskBackend {
       try {
         if (this.client.status !== 'ready') await this.#connected();
         const pending = fn(this.client);
-        return await (this.#guardCalls ? withTimeout(pending, this.#timeoutMs) : pending);
+        return await (this.#guardCalls
+          ? rejectAfter(pending, this.#timeoutMs, `Command timed out after ${this.#timeoutMs} ms`)
+          : pending);
       } catch (error) {
         if (retry && attempt === 0 && isConnectionError(error) && this.#closing === undefined) {
           continue;
@@ -1116,21 +1119,4 @@ function isConnectionError(error: unknown): boolean {
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Command timed out after ${ms} ms`)), ms);
-    timer.unref();
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }
