@@ -12,30 +12,18 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { enterpriseMiddleware, monitoringRouter } from '../src/adapters/koa.js';
-import { configure, getCorrelationId, monitorPerformance } from '../src/index.js';
-import { printUrls, smokeTest } from './support/example-runner.js';
+import {
+  demoService,
+  HOST,
+  PORT,
+  PREFIX,
+  printUrls,
+  SMOKE,
+  smokeTest,
+  TOKEN,
+} from './support/example-runner.js';
 
-const SMOKE = process.argv.includes('--smoke') || process.env.SMOKE === '1';
-const PORT = Number(process.env.PORT ?? (SMOKE ? 0 : 3000));
-const HOST = process.env.HOST ?? '127.0.0.1';
-const PREFIX = '/api/v1/monitoring';
-// The dashboard asks for this token (Authorization: Bearer) on its first data call.
-const TOKEN = process.env.MONITORING_TOKEN ?? 'demo-token';
-
-// In-memory defaults: no Redis or database needed (set REDIS_URL to add the Redis tiers).
-const enterprise = configure({ logLevel: SMOKE ? 'warn' : 'info' });
-
-/** A monitored, cached lookup: shows up in the dashboard's operations and cache views. */
-const findUser = monitorPerformance('UserService.find', async (id: string) =>
-  enterprise.cache.getOrSet(
-    `user:${id}`,
-    async () => {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      return { id, name: `User ${id}`, correlationId: getCorrelationId() };
-    },
-    { ttl: 30 },
-  ),
-);
+const { findUser } = demoService();
 
 const app = new Koa();
 app.use(enterpriseMiddleware());

@@ -18,14 +18,15 @@ import { Controller, Get, Inject, Injectable, Module, Param } from '@nestjs/comm
 import { NestFactory } from '@nestjs/core';
 import { EnterpriseModule } from '../src/adapters/nestjs.js';
 import { getCorrelationId, MonitorPerformance } from '../src/index.js';
-import { printUrls, smokeTest } from './support/example-runner.js';
-
-const SMOKE = process.argv.includes('--smoke') || process.env.SMOKE === '1';
-const PORT = Number(process.env.PORT ?? (SMOKE ? 0 : 3000));
-const HOST = process.env.HOST ?? '127.0.0.1';
-const PREFIX = '/api/v1/monitoring';
-// The dashboard asks for this token (Authorization: Bearer) on its first data call.
-const TOKEN = process.env.MONITORING_TOKEN ?? 'demo-token';
+import {
+  HOST,
+  PORT,
+  PREFIX,
+  printUrls,
+  SMOKE,
+  smokeTest,
+  TOKEN,
+} from './support/example-runner.js';
 
 // @Injectable()
 class UserService {

@@ -1,7 +1,37 @@
 /**
- * What every framework example shares: the URLs it prints and its `--smoke` self-test. Each example
- * file holds only what is specific to its framework.
+ * What every framework example shares: its settings, a monitored and cached lookup for its one
+ * route, the URLs it prints and its `--smoke` self-test. Each example file holds only what is
+ * specific to its framework.
  */
+import { configure, getCorrelationId, monitorPerformance } from '../../src/index.js';
+
+/** `--smoke` (or SMOKE=1): start, request the app's own endpoints once, and exit. */
+export const SMOKE = process.argv.includes('--smoke') || process.env.SMOKE === '1';
+export const PORT = Number(process.env.PORT ?? (SMOKE ? 0 : 3000));
+export const HOST = process.env.HOST ?? '127.0.0.1';
+export const PREFIX = '/api/v1/monitoring';
+/** The dashboard asks for this token (Authorization: Bearer) on its first data call. */
+export const TOKEN = process.env.MONITORING_TOKEN ?? 'demo-token';
+
+/**
+ * Configures the default instance with in-memory defaults (no Redis or database needed; set
+ * REDIS_URL to add the Redis tiers) and returns a monitored, cached lookup, which shows up in the
+ * dashboard's operations and cache views.
+ */
+export function demoService() {
+  const enterprise = configure({ logLevel: SMOKE ? 'warn' : 'info' });
+  const findUser = monitorPerformance('UserService.find', async (id: string) =>
+    enterprise.cache.getOrSet(
+      `user:${id}`,
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return { id, name: `User ${id}`, correlationId: getCorrelationId() };
+      },
+      { ttl: 30 },
+    ),
+  );
+  return { enterprise, findUser };
+}
 
 /** Prints where the example's app and its monitoring endpoints answer. */
 export function printUrls(framework: string, base: string, prefix: string, token: string): void {
