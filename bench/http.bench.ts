@@ -12,10 +12,15 @@
  * median reported. The middleware's log lines go to the child's stdout, which is /dev/null: the
  * line is built, serialized by pino and written, as in production, minus the reader at the other
  * end of the pipe. Three more variants show where the cost goes: the middleware with its log line
- * off (`log: false`), an AsyncLocalStorage context alone, and helmet's headers alone.
+ * off (`log: false`), an AsyncLocalStorage context alone, and the middleware's headers alone; on
+ * request (`BENCH_VARIANTS`), the middleware with all of helmet's headers (`securityHeaders: 'helmet'`).
  *
- * Environment: BENCH_ROUNDS (3), BENCH_DURATION (4 seconds per measurement), BENCH_WARMUP (1 s),
- * BENCH_CONNECTIONS (10), BENCH_FRAMEWORKS (fastify,express).
+ * Many short rounds rather than a few long ones: this machine's speed drifts by tens of percent
+ * within a minute, and only measurements taken seconds apart compare.
+ *
+ * Environment: BENCH_ROUNDS (8), BENCH_DURATION (2 seconds per measurement), BENCH_WARMUP (1 s),
+ * BENCH_CONNECTIONS (10), BENCH_FRAMEWORKS (fastify,express), BENCH_VARIANTS (`|`-separated names,
+ * `bare` always included).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { type ChildProcess, fork } from 'node:child_process';
@@ -37,19 +42,36 @@ const autocannon = createRequire(import.meta.url)('autocannon') as (options: {
   duration: number;
 }) => Promise<AutocannonResult>;
 
-const ROUNDS = intFromEnv('BENCH_ROUNDS', 3);
-const DURATION = intFromEnv('BENCH_DURATION', 4);
+const ROUNDS = intFromEnv('BENCH_ROUNDS', 8);
+const DURATION = intFromEnv('BENCH_DURATION', 2);
 const WARMUP = intFromEnv('BENCH_WARMUP', 1);
 const CONNECTIONS = intFromEnv('BENCH_CONNECTIONS', 10);
 const FRAMEWORKS = (process.env.BENCH_FRAMEWORKS ?? 'fastify,express').split(',');
-const VARIANTS = [
+const ALL_VARIANTS = [
   'bare',
   'context only',
   'headers only',
   'middleware, log: false',
   'middleware',
+  "middleware, securityHeaders: 'helmet'",
 ] as const;
-type Variant = (typeof VARIANTS)[number];
+type Variant = (typeof ALL_VARIANTS)[number];
+const DEFAULT_VARIANTS: readonly Variant[] = ALL_VARIANTS.slice(0, 5);
+const VARIANTS: readonly Variant[] = variantsFromEnv();
+
+function variantsFromEnv(): readonly Variant[] {
+  const raw = process.env.BENCH_VARIANTS;
+  if (raw === undefined || raw === '') return DEFAULT_VARIANTS;
+  const names = raw.split('|');
+  for (const name of names) {
+    if (!(ALL_VARIANTS as readonly string[]).includes(name)) {
+      throw new Error(
+        `BENCH_VARIANTS: unknown variant ${JSON.stringify(name)}; known: ${ALL_VARIANTS.join(' | ')}`,
+      );
+    }
+  }
+  return ALL_VARIANTS.filter((variant) => variant === 'bare' || names.includes(variant));
+}
 /** Goal of issue 5 ("Speed"). */
 const GOAL_RATIO = 0.9;
 
@@ -67,18 +89,19 @@ function intFromEnv(name: string, fallback: number): number {
 
 async function serve(framework: string, variant: Variant): Promise<void> {
   const { createEnterprise } = await import('../src/enterprise.js');
-  const { securityHeaders } = await import('../src/monitoring/security-headers.js');
+  const { BASIC_SECURITY_HEADERS } = await import('../src/monitoring/security-headers.js');
   const instrumented = variant.startsWith('middleware');
   const enterprise = instrumented
     ? createEnterprise({ performance: { systemMetrics: false } })
     : undefined;
   const log = variant !== 'middleware, log: false';
+  const securityHeaders = variant === "middleware, securityHeaders: 'helmet'" ? 'helmet' : 'basic';
 
   // The reference variants isolate two parts of the middleware's work: an AsyncLocalStorage
   // context around the chain (what any ALS-based request context costs), and the same response
-  // headers set statically (what helmet costs).
+  // headers (the middleware's default set and an id) set by a bare hook.
   const storage = variant === 'context only' ? new AsyncLocalStorage<object>() : undefined;
-  const headers = variant === 'headers only' ? securityHeaders() : undefined;
+  const headers = variant === 'headers only' ? BASIC_SECURITY_HEADERS : undefined;
   let requests = 0;
   let port: number;
   if (framework === 'fastify') {
@@ -89,7 +112,7 @@ async function serve(framework: string, variant: Variant): Promise<void> {
       await app.register(enterprisePlugin, {
         enterprise,
         monitoring: false,
-        instrument: { enterprise, log },
+        instrument: { enterprise, log, securityHeaders },
       });
     }
     if (storage !== undefined) {
@@ -112,7 +135,7 @@ async function serve(framework: string, variant: Variant): Promise<void> {
     const app = express();
     if (enterprise !== undefined) {
       const { enterpriseMiddleware } = await import('../src/adapters/express.js');
-      app.use(enterpriseMiddleware({ enterprise, log }));
+      app.use(enterpriseMiddleware({ enterprise, log, securityHeaders }));
     }
     if (storage !== undefined) {
       app.use((_req, _res, next) => storage.run({ id: ++requests }, next));

@@ -59,8 +59,9 @@ function expressRoute(req: IncomingMessage): string | undefined {
 /**
  * The enterprise middleware for Express: a correlation id per request (a valid inbound
  * `x-request-id` reused, echoed in the response), the request context around the rest of the
- * chain, helmet's security headers, the `http.request` timing with `route` (template), `method` and
- * `status_class` labels, and one log line per request. Register it first.
+ * chain, basic security headers (`securityHeaders: 'helmet'` for all of helmet's), the
+ * `http.request` timing with `route` (template), `method` and `status_class` labels, and one log
+ * line per request. Register it first.
  *
  * @example
  * ```ts

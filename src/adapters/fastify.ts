@@ -67,8 +67,8 @@ function fastifyRoute(request: FastifyRequestLike): string | undefined {
 
 /**
  * Registers the enterprise on a Fastify application. Every request gets a correlation id (inbound
- * `x-request-id` reused when valid, echoed), runs in its request context, receives helmet's
- * security headers, is timed as `http.request` (route template, method, status class) and logged
+ * `x-request-id` reused when valid, echoed), runs in its request context, receives basic
+ * security headers (`instrument: { securityHeaders: 'helmet' }` for all of helmet's), is timed as `http.request` (route template, method, status class) and logged
  * in one line. The monitoring router answers under `prefix`. The instance starts when the
  * application is ready; `app.close()` ends open event streams and shuts it down.
  *

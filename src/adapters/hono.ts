@@ -35,8 +35,8 @@ export interface HonoMiddlewareOptions extends RequestInstrumentationOptions {
 
 /**
  * The enterprise middleware for Hono: correlation id (inbound `x-request-id` reused when valid,
- * echoed), request context around the rest of the chain, helmet's security headers (a header the
- * handler set wins), the `http.request` timing (route template, method, status class) and one log
+ * echoed), request context around the rest of the chain, basic security headers (`'helmet'` for
+ * all of helmet's; a header the handler set wins), the `http.request` timing (route template, method, status class) and one log
  * line per request. Register it first, with `app.use('*', ...)`.
  *
  * @example

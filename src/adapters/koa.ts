@@ -52,7 +52,7 @@ function koaRoute(ctx: KoaContextLike): string | undefined {
 
 /**
  * The enterprise middleware for Koa: correlation id (inbound `x-request-id` reused when valid,
- * echoed), request context around the downstream middleware, helmet's security headers, the
+ * echoed), request context around the downstream middleware, basic security headers, the
  * `http.request` timing (route template, method, status class) and one log line per request.
  * Register it first. Headers survive Koa's error handler, which otherwise clears them.
  *

@@ -60,6 +60,7 @@ export function createDefaultLogger(level: LogLevel, destination?: Pino.Destinat
   // Loaded on first use rather than at import: pino opens stdio handles as it loads, and a host that
   // passes its own logger never needs it.
   const pino = createRequire(import.meta.url)('pino') as typeof Pino;
+  const stream = destination ?? stdoutDestination(pino);
   const instance = pino(
     {
       level,
@@ -69,24 +70,105 @@ export function createDefaultLogger(level: LogLevel, destination?: Pino.Destinat
       // No pino `mixin` for the correlation id: wrapLogger adds it, and a mixin costs an object
       // and a merge per line.
     },
-    destination ?? stdoutDestination(pino),
+    stream,
   );
-  return wrapLogger(instance as unknown as LoggerLike);
+  return wrapLogger(
+    instance as unknown as LoggerLike,
+    {},
+    {
+      pino: instance,
+      chindings: (instance as unknown as Record<symbol, string | undefined>)[
+        pino.symbols.chindingsSym
+      ],
+      stream,
+    },
+  );
+}
+
+/**
+ * A writer of lines whose fields the caller has already serialized, offered by the default logger
+ * only ({@link rawLineWriterOf}). It exists for the one line a service writes per HTTP request:
+ * its six fields are known in advance, and serializing them directly costs a fraction of handing
+ * pino an object to walk (measured about 1 µs against 4 µs per line on the CI machine). The line
+ * is the one the default logger would write: same keys, same order, same level filter.
+ *
+ * @internal
+ */
+export interface RawLineWriter {
+  /** Whether lines of `level` are written at all (the logger's level can change at runtime). */
+  enabled(level: 'info' | 'warn'): boolean;
+  /**
+   * Writes `{"level","time","pid","hostname",<the logger's bindings>,<fields>,"message"}`.
+   * `fields` is one or more JSON members without braces (`"status":200,"route":"/x"`), none of
+   * them a key of the logger's bindings. Unlike the logger's methods, nothing is added for the
+   * current context: a caller that wants `correlationId` includes it.
+   */
+  write(level: 'info' | 'warn', fields: string, message: string): void;
+}
+
+const RAW_LINE_WRITER = Symbol('@revcopy/enterprise/raw-line-writer');
+
+/** The default logger's {@link RawLineWriter}; `undefined` for any other logger. @internal */
+export function rawLineWriterOf(logger: Logger): RawLineWriter | undefined {
+  return (logger as { [RAW_LINE_WRITER]?: RawLineWriter })[RAW_LINE_WRITER];
+}
+
+/** What {@link wrapLogger} needs to offer a {@link RawLineWriter}: the default logger's pino and stream. */
+interface RawTarget {
+  readonly pino: Pino.Logger;
+  /** pino's own serialization of its base bindings (`,"pid":…,"hostname":…`), so the lines match. */
+  readonly chindings: string | undefined;
+  readonly stream: Pino.DestinationStream;
+}
+
+function rawLineWriter(target: RawTarget, bindings: Record<string, unknown>): RawLineWriter {
+  const { pino, chindings, stream } = target;
+  const bound = JSON.stringify(bindings);
+  const middle = `${chindings ?? ''}${bound === '{}' ? '' : `,${bound.slice(1, -1)}`},`;
+  return {
+    enabled: (level) => pino.isLevelEnabled(level),
+    write(level, fields, message) {
+      if (!pino.isLevelEnabled(level)) return;
+      stream.write(
+        `{"level":"${level}","time":"${isoNow()}"${middle}${fields},"message":${JSON.stringify(message)}}\n`,
+      );
+    },
+  };
+}
+
+let isoMs = Number.NaN;
+let isoText = '';
+
+/** `new Date().toISOString()`, formatted once per millisecond however many lines share it. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    isoText = new Date(ms).toISOString();
+  }
+  return isoText;
 }
 
 let sharedStdout: BatchedStdout | undefined;
 
+/** Pending lines are written once they reach this many characters. */
+const BATCH_CHARS = 16 * 1024;
+/** ...or this long after the first line of a batch. */
+const BATCH_MS = 100;
+
 /**
- * The stdout of every default logger of the process: lines are collected up to 4 KiB and written
- * together, and at the latest 100 ms after the first line of a batch (a one-shot unref'd timer,
- * armed only while lines wait), so a busy service makes one system call per batch of lines rather
- * than one per line: written one by one, a per-request log line was the largest cost of the HTTP
- * middleware. Nothing is opened before the first line. pino's destination writes what is pending
- * when the process exits, uncaught exceptions included; a process killed with SIGKILL loses at
- * most the last 100 ms of lines.
+ * The stdout of every default logger of the process. Lines are collected in a string and written
+ * together, with one synchronous write (pino's sonic-boom, which also retries a full pipe) once
+ * 16 KiB are pending or 100 ms after the first line of a batch (a one-shot unref'd timer, armed only
+ * while lines wait), and when the process exits, uncaught exceptions included. A busy service makes
+ * one system call per hundred lines or so instead of one per line: written one by one, or through
+ * sonic-boom's asynchronous mode (a thread-pool request per write), the per-request log line was
+ * the largest cost of the HTTP middleware. A process killed with SIGKILL, or by a signal it does not
+ * handle, loses at most the last 100 ms of lines. Nothing is opened before the first line.
  */
 class BatchedStdout {
-  #destination: (Pino.DestinationStream & { flush?: () => void }) | undefined;
+  #destination: Pino.DestinationStream | undefined;
+  #pending = '';
   #timer: NodeJS.Timeout | undefined;
   readonly #pino: typeof Pino;
 
@@ -95,17 +177,28 @@ class BatchedStdout {
   }
 
   write(line: string): void {
-    this.#destination ??= this.#pino.destination({ dest: 1, sync: false, minLength: 4096 });
-    this.#destination.write(line);
-    if (this.#timer === undefined) {
-      this.#timer = setTimeout(this.#flush, 100);
+    if (this.#destination === undefined) {
+      this.#destination = this.#pino.destination({ dest: 1, sync: true });
+      process.once('exit', this.#flush);
+    }
+    this.#pending += line;
+    if (this.#pending.length >= BATCH_CHARS) {
+      this.#flush();
+    } else if (this.#timer === undefined) {
+      this.#timer = setTimeout(this.#flush, BATCH_MS);
       this.#timer.unref();
     }
   }
 
   readonly #flush = (): void => {
-    this.#timer = undefined;
-    this.#destination?.flush?.();
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    const chunk = this.#pending;
+    if (chunk === '') return;
+    this.#pending = '';
+    this.#destination?.write(chunk);
   };
 }
 
@@ -122,7 +215,11 @@ function stdoutDestination(pino: typeof Pino): Pino.DestinationStream {
  * Bindings are merged into each line rather than chained through the host's own `child()`: chained
  * pino children write a key bound at two levels twice in one JSON line, which log stores reject.
  */
-export function wrapLogger(host: LoggerLike, bindings: Record<string, unknown> = {}): Logger {
+export function wrapLogger(
+  host: LoggerLike,
+  bindings: Record<string, unknown> = {},
+  raw?: RawTarget,
+): Logger {
   const hasBindings = Object.keys(bindings).length > 0;
   const write = (method: 'debug' | 'info' | 'warn' | 'error') => {
     return (fields: Record<string, unknown>, message: string) => {
@@ -144,11 +241,15 @@ export function wrapLogger(host: LoggerLike, bindings: Record<string, unknown> =
       }
     };
   };
-  return {
+  const logger: Logger = {
     debug: write('debug'),
     info: write('info'),
     warn: write('warn'),
     error: write('error'),
-    child: (extra) => wrapLogger(host, { ...bindings, ...extra }),
+    child: (extra) => wrapLogger(host, { ...bindings, ...extra }, raw),
   };
+  if (raw !== undefined) {
+    Object.defineProperty(logger, RAW_LINE_WRITER, { value: rawLineWriter(raw, bindings) });
+  }
+  return logger;
 }

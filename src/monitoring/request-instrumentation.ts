@@ -2,14 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from '../core/clock.js';
 import { type ActiveSpan, isValidCorrelationId, runInSpan } from '../core/context.js';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
+import { type Logger, type RawLineWriter, rawLineWriterOf } from '../core/logger.js';
 import { type Enterprise, getEnterprise } from '../enterprise.js';
 import type { OperationHandle } from '../performance/call-site.js';
 import type { PerformanceMonitor } from '../performance/monitor.js';
 import { Span } from '../performance/span.js';
 import type { Attributes } from '../performance/types.js';
 import { checkLabels } from '../performance/validation.js';
-import { type SecurityHeadersOptions, securityHeaders } from './security-headers.js';
+import {
+  BASIC_SECURITY_HEADERS,
+  type SecurityHeadersOptions,
+  securityHeaders,
+} from './security-headers.js';
 
 /** The operation every instrumented request is recorded as. */
 export const HTTP_OPERATION = 'http.request';
@@ -58,7 +62,7 @@ export interface RequestLogOptions {
  *
  * @example
  * ```ts
- * app.use(enterpriseMiddleware({ log: { sampleRate: 0.1 }, securityHeaders: { contentSecurityPolicy: false } }));
+ * app.use(enterpriseMiddleware({ log: { sampleRate: 0.1 }, securityHeaders: 'helmet' }));
  * ```
  */
 export interface RequestInstrumentationOptions {
@@ -66,10 +70,17 @@ export interface RequestInstrumentationOptions {
   enterprise?: Enterprise;
   /**
    * Security headers set on every response before the host's handler runs (so a header the host
-   * sets itself wins): helmet's defaults, `false` for none, or options to change some of them.
-   * `X-Powered-By` is removed as well unless this is `false`. @defaultValue true
+   * sets itself wins):
+   * - `'basic'` (or `true`): {@link BASIC_SECURITY_HEADERS}, those of helmet's defaults that
+   *   change no behaviour a page or an API client relies on (`nosniff` and three legacy ones);
+   * - `'helmet'`: all of helmet's defaults, Content-Security-Policy and HSTS included, which can
+   *   block a host's inline scripts, cross-origin resources and framing;
+   * - options: helmet's defaults with some of them changed or left out;
+   * - `false`: none.
+   *
+   * `X-Powered-By` is removed unless this is `false`. @defaultValue 'basic'
    */
-  securityHeaders?: boolean | SecurityHeadersOptions;
+  securityHeaders?: boolean | 'basic' | 'helmet' | SecurityHeadersOptions;
   /**
    * Reuse a valid inbound `x-request-id` as the correlation id (1 to 128 characters from
    * `[A-Za-z0-9._:@/+=-]`); `false` always generates a new one (a service exposed to untrusted
@@ -174,25 +185,26 @@ export class RequestInstrumentation {
   #cache: HandleCache | undefined;
   #logEnterprise: Enterprise | undefined;
   #logger: Logger | undefined;
+  #rawWriter: RawLineWriter | undefined;
 
   constructor(options: RequestInstrumentationOptions = {}) {
     if (options === null || typeof options !== 'object') {
       throw invalid('options', options, 'an options object');
     }
-    const headers = options.securityHeaders ?? true;
-    if (
-      headers !== true &&
-      headers !== false &&
-      (headers === null || typeof headers !== 'object')
-    ) {
-      throw invalid('securityHeaders', headers, 'a boolean or security header options');
+    const headers = options.securityHeaders ?? 'basic';
+    let set: Readonly<Record<string, string>>;
+    if (headers === false) set = {};
+    else if (headers === true || headers === 'basic') set = BASIC_SECURITY_HEADERS;
+    else if (headers === 'helmet') set = securityHeaders();
+    else if (headers !== null && typeof headers === 'object') set = securityHeaders(headers);
+    else {
+      throw invalid(
+        'securityHeaders',
+        headers,
+        "'basic', 'helmet', a boolean or security header options",
+      );
     }
-    this.headers =
-      headers === false
-        ? []
-        : Object.entries(securityHeaders(headers === true ? {} : headers)).map(
-            ([name, value]) => [name, value] as const,
-          );
+    this.headers = Object.entries(set).map(([name, value]) => [name, value] as const);
     this.headerObject = Object.freeze(Object.fromEntries(this.headers));
     this.hidePoweredBy = headers !== false;
     this.#fixed = options.enterprise;
@@ -299,14 +311,22 @@ export class RequestInstrumentation {
     };
     if (this.#skip(entry)) return;
     const logger = this.#loggerOf(record.enterprise);
-    if (failed) logger.warn(entry as unknown as Record<string, unknown>, this.#message);
-    else logger.info(entry as unknown as Record<string, unknown>, this.#message);
+    const raw = this.#rawWriter;
+    if (raw !== undefined) {
+      // The default logger: the same line, its six known fields serialized here (see RawLineWriter).
+      raw.write(failed ? 'warn' : 'info', serializeEntry(entry), this.#message);
+    } else if (failed) {
+      logger.warn(entry as unknown as Record<string, unknown>, this.#message);
+    } else {
+      logger.info(entry as unknown as Record<string, unknown>, this.#message);
+    }
   }
 
   #loggerOf(enterprise: Enterprise): Logger {
     if (this.#logEnterprise !== enterprise || this.#logger === undefined) {
       this.#logEnterprise = enterprise;
       this.#logger = enterprise.logger.child({ module: 'http' });
+      this.#rawWriter = rawLineWriterOf(this.#logger);
     }
     return this.#logger;
   }
@@ -362,6 +382,22 @@ export function statusClass(status: number): string {
 function statusClassIndex(status: number): number {
   const cls = (status / 100) | 0;
   return cls >= 1 && cls <= 5 ? cls : 0;
+}
+
+/**
+ * The members of a request's log line as JSON, in the order the logger would write the entry's
+ * keys. Numbers that are not finite are written as `null`, as `JSON.stringify` would.
+ */
+function serializeEntry(entry: RequestLogEntry): string {
+  return (
+    `"method":${JSON.stringify(entry.method)},"route":${JSON.stringify(entry.route)},` +
+    `"status":${jsonNumber(entry.status)},"durationMs":${jsonNumber(entry.durationMs)},` +
+    `"correlationId":${JSON.stringify(entry.correlationId)},"aborted":${entry.aborted === true}`
+  );
+}
+
+function jsonNumber(value: number): string {
+  return Number.isFinite(value) ? String(value) : 'null';
 }
 
 function now(clock: Clock): number {

@@ -69,6 +69,13 @@ export interface MonitoringRouterOptions {
   basePath?: string;
   /** Health check settings: timeouts, event-loop thresholds, custom checks, critical components. */
   health?: HealthOptions;
+  /**
+   * `Strict-Transport-Security` on the router's responses: a value, or `false` for none (a host
+   * reached over plain HTTP, or one whose proxy sets its own). The router's Content-Security-Policy
+   * and `X-Frame-Options` are fixed: its pages never need anything looser.
+   * @defaultValue 'max-age=31536000; includeSubDomains' (helmet's)
+   */
+  strictTransportSecurity?: string | false;
 }
 
 /**
@@ -369,10 +376,26 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
     throw error;
   });
 
-  const apiHeaders = securityHeaders({ contentSecurityPolicy: API_CONTENT_SECURITY_POLICY });
+  const strictTransportSecurity = options.strictTransportSecurity;
+  if (
+    strictTransportSecurity !== undefined &&
+    strictTransportSecurity !== false &&
+    (typeof strictTransportSecurity !== 'string' || !/^max-age=\d+/.test(strictTransportSecurity))
+  ) {
+    throw new MonitoringConfigError(
+      'E_MONITORING_CONFIG',
+      `strictTransportSecurity=${String(strictTransportSecurity)} is invalid: expected false or a value starting with max-age=<seconds>`,
+      { option: 'strictTransportSecurity', value: strictTransportSecurity },
+    );
+  }
+  const apiHeaders = securityHeaders({
+    contentSecurityPolicy: API_CONTENT_SECURITY_POLICY,
+    strictTransportSecurity,
+  });
   const dashboardHeaders = securityHeaders({
     contentSecurityPolicy: DASHBOARD_CONTENT_SECURITY_POLICY,
     frameOptions: 'DENY',
+    strictTransportSecurity,
   });
 
   const fetch = async (request: Request): Promise<Response> => {

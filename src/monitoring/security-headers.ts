@@ -67,6 +67,27 @@ export const BASE_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.fr
 });
 
 /**
+ * The headers the adapters' middleware sets on every response of the host by default: those of
+ * helmet's defaults that change nothing a page, an embedded resource or an API client relies on.
+ * The rest of helmet's set (a Content-Security-Policy, `Cross-Origin-Resource-Policy: same-origin`,
+ * `Cross-Origin-Opener-Policy`, `X-Frame-Options`, `Referrer-Policy: no-referrer`, a year of HSTS)
+ * blocks inline scripts, cross-origin images and scripts, OAuth pop-ups, framing and referrers:
+ * the most reported breakages of helmet's own users. A monitoring middleware must not bring them
+ * to a host that did not ask; `securityHeaders: 'helmet'` does. Frozen.
+ *
+ * @example
+ * ```ts
+ * BASIC_SECURITY_HEADERS['x-content-type-options']; // 'nosniff'
+ * ```
+ */
+export const BASIC_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'x-content-type-options': 'nosniff',
+  'x-download-options': 'noopen',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-xss-protection': '0',
+});
+
+/**
  * Options of {@link securityHeaders}.
  *
  * @example

@@ -84,3 +84,30 @@ describe('express monitoringRouter without the middleware', () => {
     }
   });
 });
+
+describe("express enterpriseMiddleware with securityHeaders: 'helmet'", () => {
+  it("sets all of helmet's default headers, a header the handler sets winning", async () => {
+    const { enterprise } = testEnterprise();
+    const app = express();
+    app.use(enterpriseMiddleware({ enterprise, securityHeaders: 'helmet' }));
+    app.get('/page', (_req, res) => {
+      res.setHeader('x-frame-options', 'DENY');
+      res.send('<p>page</p>');
+    });
+    const server = createServer(app);
+    const url = await listen(server);
+    try {
+      const response = await fetch(`${url}/page`);
+      await response.text();
+      expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
+      expect(response.headers.get('strict-transport-security')).toContain('max-age=');
+      expect(response.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+      expect(response.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
+    } finally {
+      await closeServer(server);
+      await enterprise.shutdown();
+    }
+  });
+});

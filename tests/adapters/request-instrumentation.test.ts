@@ -12,6 +12,7 @@ import {
   RequestInstrumentation,
   statusClass,
 } from '../../src/monitoring/request-instrumentation.js';
+import { BASIC_SECURITY_HEADERS, securityHeaders } from '../../src/monitoring/security-headers.js';
 import { manualClock, recordingLogger } from '../support/test-doubles.js';
 
 function instance(clock = manualClock()) {
@@ -154,7 +155,18 @@ describe('RequestInstrumentation', () => {
     const { enterprise } = instance();
     const names = (options: ConstructorParameters<typeof RequestInstrumentation>[0]) =>
       new RequestInstrumentation({ enterprise, ...options }).headers.map(([name]) => name);
-    expect(names({})).toContain('content-security-policy');
+    const basic = Object.keys(BASIC_SECURITY_HEADERS).sort();
+    expect(names({}).sort()).toEqual(basic);
+    expect(names({ securityHeaders: true }).sort()).toEqual(basic);
+    expect(names({ securityHeaders: 'basic' }).sort()).toEqual(basic);
+    expect(names({}).sort()).not.toContain('content-security-policy');
+    expect(names({ securityHeaders: 'helmet' }).sort()).toEqual(
+      Object.keys(securityHeaders()).sort(),
+    );
+    expect(names({ securityHeaders: 'helmet' })).toContain('content-security-policy');
+    expect(names({ securityHeaders: { contentSecurityPolicy: false } })).toContain(
+      'strict-transport-security',
+    );
     expect(names({ securityHeaders: { contentSecurityPolicy: false } })).not.toContain(
       'content-security-policy',
     );

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createDefaultLogger, wrapLogger } from '../../src/core/logger.js';
+import { createDefaultLogger, rawLineWriterOf, wrapLogger } from '../../src/core/logger.js';
 import {
   createEnterprise,
   type Enterprise,
@@ -124,6 +124,56 @@ describe('the default logger', () => {
     log.info({}, 'dropped');
     log.warn({}, 'kept');
     expect(out.json().map((line) => line.message)).toEqual(['kept']);
+  });
+});
+
+describe("the default logger's raw line writer", () => {
+  const FIELDS = {
+    method: 'GET',
+    route: '/a"b\\c/é',
+    status: 200,
+    durationMs: 1.25,
+    correlationId: 'req-1',
+    aborted: false,
+  };
+  const MEMBERS =
+    '"method":"GET","route":"/a\\"b\\\\c/é","status":200,"durationMs":1.25,' +
+    '"correlationId":"req-1","aborted":false';
+
+  /** A line without its time, which differs between two calls. */
+  const timeless = (line: string | undefined) => line?.replace(/"time":"[^"]+"/, '"time":"T"');
+
+  it('writes byte for byte the line the logger writes for the same fields, bindings included', () => {
+    const out = captureLines();
+    const log = createDefaultLogger('info', out.stream).child({ module: 'http' });
+    const raw = rawLineWriterOf(log);
+    expect(raw).toBeDefined();
+    log.info(FIELDS, 'request "completed"');
+    raw?.write('info', MEMBERS, 'request "completed"');
+    log.warn(FIELDS, 'request failed');
+    raw?.write('warn', MEMBERS, 'request failed');
+    expect(out.raw).toHaveLength(4);
+    expect(timeless(out.raw[1])).toBe(timeless(out.raw[0]));
+    expect(timeless(out.raw[3])).toBe(timeless(out.raw[2]));
+    expect(out.json()[1]).toMatchObject({ ...FIELDS, module: 'http', level: 'info' });
+    expect(out.json()[1]?.time).toMatch(ISO);
+  });
+
+  it('follows the level of the logger', () => {
+    const out = captureLines();
+    const raw = rawLineWriterOf(createDefaultLogger('warn', out.stream));
+    expect(raw?.enabled('info')).toBe(false);
+    expect(raw?.enabled('warn')).toBe(true);
+    raw?.write('info', '"a":1', 'dropped');
+    raw?.write('warn', '"a":2', 'kept');
+    expect(out.json().map((line) => [line.message, line.a])).toEqual([['kept', 2]]);
+  });
+
+  it('is offered by the default logger only, never by a host logger', () => {
+    expect(rawLineWriterOf(wrapLogger(recordingLogger()))).toBeUndefined();
+    expect(
+      rawLineWriterOf(wrapLogger(recordingLogger()).child({ module: 'http' })),
+    ).toBeUndefined();
   });
 });
 

@@ -67,6 +67,8 @@ describe('production refusal and options', () => {
       { maxStreams: 0 },
       { basePath: 'no-slash' },
       { health: { timeoutMs: -1 } },
+      { strictTransportSecurity: 'yes' },
+      { strictTransportSecurity: true as unknown as string },
     ]) {
       expect(() => createMonitoringRouter({ enterprise, ...options })).toThrow(
         expect.objectContaining({ code: 'E_MONITORING_CONFIG' }),
@@ -180,6 +182,21 @@ describe('auth', () => {
 });
 
 describe('headers, ids and errors', () => {
+  it('sends the given Strict-Transport-Security, or none with false, on data and dashboard', async () => {
+    const { router: short } = setup({ strictTransportSecurity: 'max-age=300' });
+    const { router: none } = setup({ strictTransportSecurity: false });
+    for (const path of ['/info', '/dashboard']) {
+      const shortResponse = await call(short, path, { headers: AUTH });
+      await shortResponse.arrayBuffer();
+      expect(shortResponse.headers.get('strict-transport-security'), path).toBe('max-age=300');
+      const noneResponse = await call(none, path, { headers: AUTH });
+      await noneResponse.arrayBuffer();
+      expect(noneResponse.status, path).toBe(200);
+      expect(noneResponse.headers.get('strict-transport-security'), path).toBeNull();
+      expect(noneResponse.headers.get('x-content-type-options'), path).toBe('nosniff');
+    }
+  });
+
   it('sets the security headers on every response, a strict CSP on the dashboard', async () => {
     const { router } = setup();
     for (const [path, headers] of [
