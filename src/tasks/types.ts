@@ -103,7 +103,9 @@ export interface AddOutcome {
 
 /**
  * A task handed to a worker. `token` fences the lease: every later call about this attempt passes it,
- * and the backend refuses it once the lease was lost (expired and handed to another worker).
+ * and the backend refuses it once the lease was lost (expired and handed to another worker). The
+ * record is the caller's own (a fresh object per claim, shared with nothing the backend keeps): the
+ * engine may change it, and drops its payload text once parsed.
  */
 export interface ClaimedTask {
   task: TaskRecord;

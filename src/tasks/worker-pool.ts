@@ -63,14 +63,57 @@ interface Running {
   /** Epoch ms after which the attempt times out; Infinity for none. */
   deadline: number;
   done: boolean;
+  /** Set when the attempt ends: what `finish` records (the attempt then waits in `#pending`). */
+  outcome: AttemptOutcome | undefined;
+  /** What the hooks get once the outcome is recorded: the handler's result, and the timings. */
+  value: unknown;
+  durationMs: number;
+  delayMs: number;
 }
 
-interface PendingOutcome {
-  outcome: AttemptOutcome;
-  after: (result: FinishResult) => void;
+/**
+ * The context a handler gets. A class, so that `signal` and `progress` are getters on the
+ * prototype rather than a getter and a closure built for every attempt; `progress` is still a
+ * bound function, as handlers destructure it (`(payload, { progress }) => ...`).
+ */
+class AttemptContext implements TaskContext {
+  readonly id: string;
+  readonly name: string;
+  readonly queue: string;
+  readonly attempt: number;
+  readonly #running: Running;
+  readonly #report: (running: Running, value: unknown) => void;
+  #progress: ((value: unknown) => void) | undefined;
+
+  constructor(running: Running, report: (running: Running, value: unknown) => void) {
+    const task = running.task;
+    this.id = task.id;
+    this.name = task.name;
+    this.queue = task.queue;
+    this.attempt = task.attempts;
+    this.#running = running;
+    this.#report = report;
+  }
+
+  get signal(): AbortSignal {
+    const running = this.#running;
+    if (running.controller === undefined) {
+      running.controller = new AbortController();
+      if (running.abortReason !== undefined) running.controller.abort(running.abortReason);
+    }
+    return running.controller.signal;
+  }
+
+  get progress(): (value: unknown) => void {
+    this.#progress ??= (value: unknown) => this.#report(this.#running, value);
+    return this.#progress;
+  }
 }
 
 const MAX_TIMER = 2_147_483_647;
+
+/** Claims a pool keeps in flight at once (see `#run`). */
+const MAX_CLAIMS_IN_FLIGHT = 2;
 
 /** A lease the pool lost (expired and taken over); the attempt is abandoned. */
 class TaskLeaseLostError extends Error {
@@ -100,7 +143,10 @@ export class WorkerPool {
   /** Claimed ahead of a free slot (prefetch), in claim order; their leases are renewed too. */
   #buffer: ClaimedTask[] = [];
   readonly #abort = new AbortController();
-  #pending: PendingOutcome[] = [];
+  /** Attempts that ended, waiting for the next `finish` (in the order they ended). */
+  #pending: Running[] = [];
+  /** Reports a handler's progress (one function per pool, shared by every context). */
+  readonly #report = (running: Running, value: unknown): void => this.#progress(running, value);
   #flushScheduled = false;
   #flushing: Promise<void> | undefined;
   #concurrency: number;
@@ -111,6 +157,14 @@ export class WorkerPool {
   #deadlineTimer: NodeJS.Timeout | undefined;
   #deadlineAt = Number.POSITIVE_INFINITY;
   #idleTicks = 0;
+  /** Claims in flight, and how many tasks they asked for. */
+  readonly #claims = new Set<Promise<void>>();
+  #asked = 0;
+  /** The last claim returned fewer tasks than it asked for: the queue had no more ready. */
+  #drained = false;
+  /** After a failed claim: no claim before this time (epoch ms); 0 when none failed. */
+  #retryAt = 0;
+  #errorDelay = 0;
   #processed = 0;
   #failed = 0;
   #lastCompletedAt: number | undefined;
@@ -178,6 +232,8 @@ export class WorkerPool {
     this.#abort.abort();
     this.#wakeLoop();
     await this.#loop;
+    // Claims still in flight put their tasks in the buffer, which is given back below.
+    await Promise.all(this.#claims);
     while (this.#running.size > 0 && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
@@ -224,54 +280,91 @@ export class WorkerPool {
     this.#timers.push(timer);
   }
 
+  /**
+   * The claim loop. A claim asks for the free slots plus the prefetch reserve, minus what is
+   * buffered or already asked for; while every slot is busy it waits until half the reserve is
+   * used, so claims stay batched. Up to {@link MAX_CLAIMS_IN_FLIGHT} claims are in flight: under
+   * load the next batch is asked for as soon as the current one arrives, so Redis prepares it
+   * while this process runs the current one (the two overlap instead of taking turns).
+   */
   async #run(): Promise<void> {
-    let errorDelay = 0;
-    let drained = false;
     const signal = this.#abort.signal;
     while (!this.#stopping) {
       this.#fill();
       const free = this.#concurrency - this.#running.size;
-      const prefetch = this.#settings.prefetch;
-      const room = free + Math.max(0, prefetch - this.#buffer.length);
-      // With every slot busy, the buffer is topped up only once half of it is used, so claims
-      // come in batches rather than one per finished task.
-      const topUp = this.#buffer.length <= prefetch / 2;
-      // Nothing to ask for, the queue had no more, or no refill due while every slot is busy:
-      // wait for a slot.
-      if (room <= 0 || (free <= 0 && (drained || !topUp))) {
-        await new Promise<void>((resolve) => {
-          this.#slotWaiter = resolve;
-        });
-        drained = false;
-        continue;
-      }
-      let claimed: ClaimedTask[];
-      try {
-        claimed = await this.#backend.claim(this.queue, this.id, room, this.#settings.leaseMs);
-        errorDelay = 0;
-      } catch (error) {
-        errorDelay = Math.min(5_000, Math.max(100, errorDelay * 2));
-        this.#log.warn(
-          { err: error, queue: this.queue, retryInMs: errorDelay },
-          'claiming tasks failed; trying again',
-        );
-        await pause(errorDelay, signal);
-        continue;
-      }
-      for (const task of claimed) this.#buffer.push(task);
-      if (this.#stopping) break;
-      this.#fill();
-      drained = claimed.length < room;
-      if (drained && this.#buffer.length === 0 && this.#running.size < this.#concurrency) {
-        drained = false;
-        try {
-          await this.#backend.waitForWork(this.queue, this.#settings.idleWaitMs, signal);
-        } catch (error) {
-          this.#log.debug({ err: error, queue: this.queue }, 'waiting for work failed');
-          await pause(500, signal);
+      const coming = this.#buffer.length + this.#asked;
+      const want = free + this.#settings.prefetch - coming;
+      if (this.#claims.size === 0) {
+        if (this.#retryAt > 0) {
+          const wait = this.#retryAt - Date.now();
+          this.#retryAt = 0;
+          if (wait > 0) await pause(wait, signal);
+          continue;
+        }
+        if (this.#drained) {
+          this.#drained = false;
+          if (this.#buffer.length === 0 && free > 0) {
+            // The queue had nothing more and a slot is idle: block until work is added.
+            try {
+              await this.#backend.waitForWork(this.queue, this.#settings.idleWaitMs, signal);
+            } catch (error) {
+              this.#log.debug({ err: error, queue: this.queue }, 'waiting for work failed');
+              await pause(500, signal);
+            }
+          } else {
+            // Every slot is busy: ask again once one frees.
+            await this.#nextWake();
+          }
+          continue;
         }
       }
+      // Ask when a slot would otherwise stay idle, or once half the reserve is used.
+      if (
+        want > 0 &&
+        !this.#drained &&
+        this.#retryAt === 0 &&
+        this.#claims.size < MAX_CLAIMS_IN_FLIGHT &&
+        (free > coming || want * 2 >= this.#settings.prefetch)
+      ) {
+        this.#claim(want);
+        continue;
+      }
+      await this.#nextWake();
     }
+  }
+
+  /** Sends one claim for `max` tasks; its tasks join the buffer and wake the loop. */
+  #claim(max: number): void {
+    this.#asked += max;
+    const claim = this.#backend.claim(this.queue, this.id, max, this.#settings.leaseMs).then(
+      (claimed) => {
+        this.#errorDelay = 0;
+        // Even when stopping: buffered tasks are given back by stop().
+        for (let i = 0; i < claimed.length; i++) this.#buffer.push(claimed[i]!);
+        this.#drained = claimed.length < max;
+      },
+      (error: unknown) => {
+        this.#errorDelay = Math.min(5_000, Math.max(100, this.#errorDelay * 2));
+        this.#retryAt = Date.now() + this.#errorDelay;
+        this.#log.warn(
+          { err: error, queue: this.queue, retryInMs: this.#errorDelay },
+          'claiming tasks failed; trying again',
+        );
+      },
+    );
+    const settled = claim.then(() => {
+      this.#asked -= max;
+      this.#claims.delete(settled);
+      this.#wakeLoop();
+    });
+    this.#claims.add(settled);
+  }
+
+  /** Resolves at the next {@link #wakeLoop} (a slot freed, a claim came back, stop, scaling). */
+  #nextWake(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#slotWaiter = resolve;
+    });
   }
 
   /** Starts claimed tasks in the free slots (a synchronous handler frees its slot at once). */
@@ -306,6 +399,10 @@ export class WorkerPool {
       started: performance.now(),
       deadline: task.timeoutMs > 0 ? now + task.timeoutMs : Number.POSITIVE_INFINITY,
       done: false,
+      outcome: undefined,
+      value: undefined,
+      durationMs: 0,
+      delayMs: 0,
     };
     this.#running.set(task.id, running);
     this.#hooks.started(task, this.id);
@@ -349,6 +446,10 @@ export class WorkerPool {
     let payload: unknown;
     try {
       payload = decodeJson(task.payload);
+      // The claimed record is the pool's own (a fresh one per claim). Its payload text is most
+      // of the memory an attempt holds until its outcome is recorded, and it is not read again:
+      // dropping it keeps the garbage collector from copying it from young generation to old.
+      task.payload = '';
     } catch (error) {
       this.#settle(
         running,
@@ -363,20 +464,7 @@ export class WorkerPool {
       return;
     }
     if (running.deadline !== Number.POSITIVE_INFINITY) this.#armDeadline(running.deadline);
-    const context: TaskContext = {
-      id: task.id,
-      name: task.name,
-      queue: task.queue,
-      attempt: task.attempts,
-      get signal() {
-        if (running.controller === undefined) {
-          running.controller = new AbortController();
-          if (running.abortReason !== undefined) running.controller.abort(running.abortReason);
-        }
-        return running.controller.signal;
-      },
-      progress: (value) => this.#progress(running, value),
-    };
+    const context = new AttemptContext(running, this.#report);
     let result: unknown;
     try {
       result = handler.fn.call(handler.thisArg, payload, context);
@@ -415,10 +503,9 @@ export class WorkerPool {
   #settle(running: Running, ok: boolean, value: unknown, retryable: boolean): void {
     if (running.done) return;
     running.done = true;
-    this.#running.delete(running.task.id);
     const task = running.task;
-    const durationMs = performance.now() - running.started;
-    const lease = { id: task.id, token: running.token };
+    this.#running.delete(task.id);
+    running.durationMs = performance.now() - running.started;
     const now = Date.now();
     if (ok) {
       let result: string | undefined;
@@ -432,36 +519,77 @@ export class WorkerPool {
         );
         result = undefined;
       }
-      this.#queueOutcome({ ...lease, kind: 'completed', result, finishedAt: now }, (r) => {
-        if (!r.accepted) return this.#lost(task);
-        this.#processed += 1;
-        this.#lastCompletedAt = now;
-        this.#hooks.completed(task, durationMs, value);
-      });
+      running.value = value;
+      running.outcome = {
+        kind: 'completed',
+        id: task.id,
+        token: running.token,
+        result,
+        finishedAt: now,
+      };
     } else {
       const error = toErrorInfo(value);
-      const willRetry = retryable && task.attempts <= task.maxRetries;
-      if (willRetry) {
-        const delayMs = backoffDelay(task.backoff, task.attempts);
-        const runAt = now + delayMs;
-        this.#queueOutcome({ ...lease, kind: 'retry', error, runAt }, (r) => {
-          if (!r.accepted) return this.#lost(task);
-          this.#failed += 1;
-          this.#hooks.failed(task, durationMs, error, true);
-          this.#hooks.retried(task, runAt, delayMs);
-        });
+      if (retryable && task.attempts <= task.maxRetries) {
+        running.delayMs = backoffDelay(task.backoff, task.attempts);
+        running.outcome = {
+          kind: 'retry',
+          id: task.id,
+          token: running.token,
+          error,
+          runAt: now + running.delayMs,
+        };
       } else {
-        this.#queueOutcome({ ...lease, kind: 'dead', error, finishedAt: now }, (r) => {
-          if (!r.accepted) return this.#lost(task);
-          this.#failed += 1;
-          this.#hooks.failed(task, durationMs, error, false);
-          this.#hooks.dead({ ...task, error, state: 'dead' }, error);
-          if (r.killed !== undefined && r.killed.length > 0)
-            this.#hooks.killed(this.queue, r.killed);
-        });
+        running.outcome = {
+          kind: 'dead',
+          id: task.id,
+          token: running.token,
+          error,
+          finishedAt: now,
+        };
       }
     }
+    this.#pending.push(running);
+    if (!this.#flushScheduled && this.#flushing === undefined) this.#scheduleFlush();
     this.#wakeLoop();
+  }
+
+  /** Every attempt that settles in this turn of the event loop goes into one `finish` call. */
+  #scheduleFlush(): void {
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      void this.#flush();
+    });
+  }
+
+  /** What follows a recorded outcome: counters and hooks (events, analytics, metrics). */
+  #recorded(running: Running, result: FinishResult): void {
+    const task = running.task;
+    const outcome = running.outcome!;
+    const value = running.value;
+    running.value = undefined;
+    if (!result.accepted) {
+      this.#lost(task);
+      return;
+    }
+    switch (outcome.kind) {
+      case 'completed':
+        this.#processed += 1;
+        this.#lastCompletedAt = outcome.finishedAt;
+        this.#hooks.completed(task, running.durationMs, value);
+        return;
+      case 'retry':
+        this.#failed += 1;
+        this.#hooks.failed(task, running.durationMs, outcome.error, true);
+        this.#hooks.retried(task, outcome.runAt, running.delayMs);
+        return;
+      default:
+        this.#failed += 1;
+        this.#hooks.failed(task, running.durationMs, outcome.error, false);
+        this.#hooks.dead({ ...task, error: outcome.error, state: 'dead' }, outcome.error);
+        if (result.killed !== undefined && result.killed.length > 0)
+          this.#hooks.killed(this.queue, result.killed);
+    }
   }
 
   #lost(task: TaskRecord): void {
@@ -471,17 +599,6 @@ export class WorkerPool {
     );
   }
 
-  #queueOutcome(outcome: AttemptOutcome, after: (result: FinishResult) => void): void {
-    this.#pending.push({ outcome, after });
-    if (this.#flushScheduled || this.#flushing !== undefined) return;
-    this.#flushScheduled = true;
-    // Every attempt that settles in this turn of the event loop goes into one `finish` call.
-    setImmediate(() => {
-      this.#flushScheduled = false;
-      void this.#flush();
-    });
-  }
-
   #flush(): Promise<void> {
     if (this.#flushing !== undefined) return this.#flushing;
     if (this.#pending.length === 0) return Promise.resolve();
@@ -489,14 +606,13 @@ export class WorkerPool {
       const batch = this.#pending;
       this.#pending = [];
       try {
-        const results = await this.#backend.finish(
-          this.queue,
-          batch.map((p) => p.outcome),
-        );
+        const outcomes: AttemptOutcome[] = new Array(batch.length);
+        for (let i = 0; i < batch.length; i++) outcomes[i] = batch[i]!.outcome!;
+        const results = await this.#backend.finish(this.queue, outcomes);
         for (let i = 0; i < batch.length; i++) {
-          const result = results[i] ?? { id: batch[i]!.outcome.id, accepted: false };
+          const result = results[i] ?? { id: outcomes[i]!.id, accepted: false };
           try {
-            batch[i]!.after(result);
+            this.#recorded(batch[i]!, result);
           } catch (error) {
             this.#log.error({ err: error }, 'a task outcome listener failed');
           }
@@ -512,13 +628,7 @@ export class WorkerPool {
       } finally {
         this.#flushing = undefined;
       }
-      if (this.#pending.length > 0 && !this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(() => {
-          this.#flushScheduled = false;
-          void this.#flush();
-        });
-      }
+      if (this.#pending.length > 0 && !this.#flushScheduled) this.#scheduleFlush();
     })();
     return this.#flushing;
   }
@@ -535,9 +645,7 @@ export class WorkerPool {
     for (const running of this.#running.values()) {
       leases.push({ id: running.task.id, token: running.token });
     }
-    for (const pending of this.#pending) {
-      leases.push({ id: pending.outcome.id, token: pending.outcome.token });
-    }
+    for (const pending of this.#pending) leases.push({ id: pending.task.id, token: pending.token });
     for (const claimed of this.#buffer) leases.push({ id: claimed.task.id, token: claimed.token });
     if (leases.length === 0) return;
     try {

@@ -32,9 +32,10 @@ import { DEPENDENCY_FAILED } from '../../errors.js';
  * Task hash fields (short: every task carries them). Written at add: `n` name, `p` payload, `m`
  * the fields no script reads (JSON: maxRetries `mr`, backoff `bo`, timeoutMs `to`, createdAt `ca`,
  * dependsOn `dp`), `pr` priority, `ra` runAt, `ff` failOnDependencyFailure (1/0), `sq` sequence,
- * `s` state, `a` attempts. Later: `sa` startedAt, `w` workerId, `tok` fencing token, `lu` lease
- * end, `fa` finishedAt, `r` result, `e` error (JSON), `pg` progress, `hd` "has dependents".
- * Fewer fields make the HGETALL of every claim and the HSET of every add cheaper.
+ * `s` state, `a` attempts. Later: `sa` startedAt, `w` workerId, `tok` fencing token, `fa`
+ * finishedAt, `r` result, `e` error (JSON), `pg` progress, `hd` "has dependents". The lease end is
+ * not a field: it is the task's score in `active`, the one place recovery reads it from. Fewer
+ * fields make the HSET of every add and every claim cheaper.
  */
 
 /**
@@ -301,12 +302,16 @@ return out
  * queue key prefix, most delayed tasks to promote.
  *
  * Atomic: promotes due delayed tasks (bounded), pops up to `max` ready tasks, and for each one
- * counts the attempt, writes a fresh fencing token (from `seq`) and the lease, and indexes it in
- * `active` by lease expiry. When ready tasks are left it sets the `r` marker, so that another
- * waiting worker wakes up too (one wake-up chains to the next instead of waking every worker on
- * every add). Returns, per task, `{id, token, attempts, {field, value, ...}}`: the hash as it was
- * before the claim, which the caller completes with the values the claim wrote.
+ * counts the attempt, writes a fresh fencing token (from `seq`) and the worker, and indexes it in
+ * `active` by lease expiry (the lease end lives only there). When ready tasks are left it sets the
+ * `r` marker, so that another waiting worker wakes up too (one wake-up chains to the next instead
+ * of waking every worker on every add). Returns one flat list, {@link CLAIM_FIELDS} entries per
+ * task: id, token, attempts, then name, payload, meta, priority, runAt, failOnDependencyFailure,
+ * last error and last progress as stored (nil when absent). Flat and without field names: it is
+ * the biggest reply of the backend, and every element costs Redis and the client a conversion.
  */
+export const CLAIM_FIELDS = 11;
+
 export const CLAIM = luaScript(`${COMMON}
 now = tonumber(ARGV[1])
 prefix = ARGV[5]
@@ -333,23 +338,21 @@ if #popped > 0 then
   local count = #popped / 2
   local token = redis.call('INCRBY', k_seq, count) - count
   local leases = {}
+  local o = 0
   for i = 1, #popped, 2 do
     local id = popped[i]
     local tk = prefix .. 't:' .. id
-    -- The hash as it was; the caller overlays what this claim changes (state, attempts, worker,
-    -- start, token, lease), which saves reading it back.
-    local rec = redis.call('HGETALL', tk)
+    local f = redis.call('HMGET', tk, 'n', 'p', 'm', 'pr', 'ra', 'ff', 'a', 'e', 'pg')
     -- A member whose hash is gone (removed by hand) is dropped rather than resurrected.
-    if #rec > 0 then
-      local attempts = 1
-      for j = 1, #rec, 2 do
-        if rec[j] == 'a' then attempts = tonumber(rec[j + 1]) + 1 break end
-      end
+    if f[1] then
+      local attempts = (tonumber(f[7]) or 0) + 1
       token = token + 1
-      redis.call('HSET', tk, 's', 'active', 'a', attempts, 'w', worker, 'sa', now, 'tok', token, 'lu', lu)
+      redis.call('HSET', tk, 's', 'active', 'a', attempts, 'w', worker, 'sa', now, 'tok', token)
       leases[#leases + 1] = lu
       leases[#leases + 1] = id
-      out[#out + 1] = { id, tostring(token), attempts, rec }
+      out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5], out[o + 6] = id, token, attempts, f[1], f[2], f[3]
+      out[o + 7], out[o + 8], out[o + 9], out[o + 10], out[o + 11] = f[4], f[5], f[6], f[8], f[9]
+      o = o + 11
     end
   end
   bulk('ZADD', k_active, leases)
@@ -456,7 +459,8 @@ return out
 
 /**
  * RENEW. KEYS: active, then the hash key of each lease's task. ARGV: leaseUntil, then per lease:
- * id, token. Extends each lease still held under its token; returns the ids whose lease was lost.
+ * id, token. Extends each lease still held under its token (its score in `active`); returns the
+ * ids whose lease was lost.
  */
 export const RENEW = luaScript(`
 local lu = ARGV[1]
@@ -465,7 +469,6 @@ for i = 2, #KEYS do
   local id, token = ARGV[i * 2 - 2], ARGV[i * 2 - 1]
   local f = redis.call('HMGET', KEYS[i], 's', 'tok')
   if f[1] == 'active' and f[2] == token then
-    redis.call('HSET', KEYS[i], 'lu', lu)
     redis.call('ZADD', KEYS[1], lu, id)
   else
     lost[#lost + 1] = id
@@ -487,7 +490,7 @@ for i = 4, #KEYS do
   local id, token = ARGV[i * 2 - 7], ARGV[i * 2 - 6]
   local f = redis.call('HMGET', KEYS[i], 's', 'tok', 'pr', 'sq')
   if f[1] == 'active' and f[2] == token then
-    redis.call('HDEL', KEYS[i], 'tok', 'w', 'lu')
+    redis.call('HDEL', KEYS[i], 'tok', 'w')
     redis.call('HINCRBY', KEYS[i], 'a', -1)
     redis.call('HSET', KEYS[i], 's', 'waiting')
     redis.call('ZREM', k_active, id)
@@ -515,7 +518,7 @@ for _, id in ipairs(expired) do
   local tk = prefix .. 't:' .. id
   local f = redis.call('HMGET', tk, 's', 'pr', 'sq')
   if f[1] == 'active' then
-    redis.call('HDEL', tk, 'tok', 'w', 'lu')
+    redis.call('HDEL', tk, 'tok', 'w')
     redis.call('HSET', tk, 's', 'waiting')
     redis.call('ZADD', k_ready, score_of(f[2], f[3]), id)
     count = count + 1
@@ -589,7 +592,7 @@ export const RETRY_DEAD = luaScript(`${COMMON}
 local f = redis.call('HMGET', KEYS[1], 's', 'pr', 'sq')
 if f[1] ~= 'dead' then return 0 end
 redis.call('HSET', KEYS[1], 's', 'waiting', 'a', 0)
-redis.call('HDEL', KEYS[1], 'fa', 'tok', 'w', 'lu')
+redis.call('HDEL', KEYS[1], 'fa', 'tok', 'w')
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZADD', KEYS[3], score_of(f[2], f[3]), ARGV[1])
 redis.call('ZADD', KEYS[4], 0, 'r')
