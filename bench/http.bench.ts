@@ -36,11 +36,13 @@ interface AutocannonResult {
   non2xx: number;
   errors: number;
 }
-const autocannon = createRequire(import.meta.url)('autocannon') as (options: {
+type Autocannon = (options: {
   url: string;
   connections: number;
   duration: number;
 }) => Promise<AutocannonResult>;
+/** Loaded by the load generator only: the application processes must not carry it. */
+let autocannon: Autocannon | undefined;
 
 const ROUNDS = intFromEnv('BENCH_ROUNDS', 8);
 const DURATION = intFromEnv('BENCH_DURATION', 2);
@@ -160,10 +162,51 @@ async function serve(framework: string, variant: Variant): Promise<void> {
   process.on('message', (message: unknown) => {
     if (message === 'cpu') {
       const usage = process.cpuUsage();
-      process.send?.({ cpu: usage.user + usage.system });
+      process.send?.({ cpu: usage.user + usage.system, user: usage.user });
     }
   });
   process.send?.({ port });
+}
+
+// --- child: the instrumentation alone, in process -------------------------------------------
+
+/** Variants of the in-process measurement: what one request's begin + end costs. */
+const LINE_VARIANTS = ['log: false', 'default logger', 'host logger: pino()'] as const;
+
+/**
+ * Calls `begin` + `end` of the request instrumentation in a loop, interleaved round by round, and
+ * sends the median CPU time per request of each variant (µs) to the parent. Lines go to this
+ * child's stdout, /dev/null. This isolates the middleware's own work from the HTTP stack's.
+ */
+async function instrumentationCost(): Promise<void> {
+  const { createEnterprise } = await import('../src/enterprise.js');
+  const { RequestInstrumentation } = await import('../src/monitoring/request-instrumentation.js');
+  const { default: pino } = await import('pino');
+  const performance = { systemMetrics: false };
+  const own = createEnterprise({ env: {}, performance });
+  // What a host passing its own pino gets: pino's default destination, one write per line.
+  const host = createEnterprise({ env: {}, logger: pino({ messageKey: 'message' }), performance });
+  const variants = {
+    'log: false': new RequestInstrumentation({ enterprise: own, log: false }),
+    'default logger': new RequestInstrumentation({ enterprise: own }),
+    'host logger: pino()': new RequestInstrumentation({ enterprise: host }),
+  } satisfies Record<(typeof LINE_VARIANTS)[number], unknown>;
+  const perRequest: Record<string, number[]> = {};
+  const requests = 50_000;
+  for (let round = 0; round < 7; round++) {
+    for (const [name, instrumentation] of Object.entries(variants)) {
+      const before = process.cpuUsage();
+      for (let i = 0; i < requests; i++) {
+        instrumentation.end(instrumentation.begin('GET', undefined), '/users/:id', 200);
+      }
+      const used = process.cpuUsage(before);
+      // The first round warms the code up; it is not counted.
+      if (round > 0) (perRequest[name] ??= []).push((used.user + used.system) / requests);
+    }
+  }
+  process.send?.(
+    Object.fromEntries(Object.entries(perRequest).map(([name, values]) => [name, median(values)])),
+  );
 }
 
 // --- parent: the load generator ---------------------------------------------------------------
@@ -190,13 +233,13 @@ function start(framework: string, variant: Variant): Promise<App> {
   });
 }
 
-/** CPU time (user + system, µs) the application's process has used so far. */
-function cpuOf(app: App): Promise<number> {
+/** CPU time (user + system, and user alone, µs) the application's process has used so far. */
+function cpuOf(app: App): Promise<{ cpu: number; user: number }> {
   return new Promise((resolve) => {
-    const onMessage = (message: { cpu?: number }) => {
-      if (message.cpu === undefined) return;
+    const onMessage = (message: { cpu?: number; user?: number }) => {
+      if (message.cpu === undefined || message.user === undefined) return;
       app.child.off('message', onMessage);
-      resolve(message.cpu);
+      resolve({ cpu: message.cpu, user: message.user });
     };
     app.child.on('message', onMessage);
     app.child.send('cpu');
@@ -208,16 +251,24 @@ interface Measurement {
   rps: number;
   /** CPU time the application's process spent per request, in µs. */
   cpuPerRequest: number;
+  /** The part of it spent in user space (the rest is the kernel: mostly the socket writes). */
+  userPerRequest: number;
 }
 
 async function load(app: App, seconds: number): Promise<Measurement> {
   const before = await cpuOf(app);
+  autocannon ??= createRequire(import.meta.url)('autocannon') as Autocannon;
   const result = await autocannon({ url: app.url, connections: CONNECTIONS, duration: seconds });
   const after = await cpuOf(app);
   if (result.non2xx > 0 || result.errors > 0) {
     throw new Error(`${app.url}: ${result.non2xx} non-2xx answers and ${result.errors} errors`);
   }
-  return { rps: result.requests.average, cpuPerRequest: (after - before) / result.requests.total };
+  const total = result.requests.total;
+  return {
+    rps: result.requests.average,
+    cpuPerRequest: (after.cpu - before.cpu) / total,
+    userPerRequest: (after.user - before.user) / total,
+  };
 }
 
 function median(values: readonly number[]): number {
@@ -226,7 +277,29 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+/** Runs {@link instrumentationCost} in a child whose stdout is /dev/null. */
+function measureInstrumentation(): Promise<Record<string, number>> {
+  const child = fork(fileURLToPath(import.meta.url), ['--instrumentation'], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    execArgv: process.execArgv,
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('message', (message: Record<string, number>) => {
+      child.kill();
+      resolve(message);
+    });
+  });
+}
+
 async function main(): Promise<void> {
+  const inProcess = await measureInstrumentation();
+  console.log(
+    '# The middleware alone, in process (begin + end of one request, CPU µs, median of 6 rounds of 50,000)\n',
+  );
+  console.log('| variant | CPU µs per request |\n| --- | ---: |');
+  for (const name of LINE_VARIANTS) console.log(`| ${name} | ${inProcess[name]!.toFixed(2)} |`);
+  console.log('');
   const apps: App[] = [];
   for (const framework of FRAMEWORKS) {
     for (const variant of VARIANTS) apps.push(await start(framework, variant));
@@ -260,9 +333,9 @@ async function main(): Promise<void> {
   }
 
   console.log(
-    '\n| framework | variant | req/s (median) | req/s (min–max) | req/s ratio to bare (median; per round) | CPU µs/request (median) | bare / this, by CPU per request |',
+    '\n| framework | variant | req/s (median) | req/s (min–max) | req/s ratio to bare (median; per round) | CPU µs/request (median) | of which user | bare / this, by CPU per request |',
   );
-  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   const verdicts: string[] = [];
   for (const framework of FRAMEWORKS) {
     const bare = apps.find((app) => app.framework === framework && app.variant === 'bare')!;
@@ -274,9 +347,10 @@ async function main(): Promise<void> {
       const ratios = runs.map((run, i) => run.rps / bareRuns[i]!.rps);
       const ratio = median(ratios);
       const cpu = median(runs.map((run) => run.cpuPerRequest));
+      const user = median(runs.map((run) => run.userPerRequest));
       const cpuRatio = median(runs.map((run, i) => bareRuns[i]!.cpuPerRequest / run.cpuPerRequest));
       console.log(
-        `| ${framework} | ${variant} | ${Math.round(median(rps))} | ${Math.round(Math.min(...rps))}–${Math.round(Math.max(...rps))} | ${variant === 'bare' ? '1.00' : `${ratio.toFixed(3)} (${ratios.map((r) => r.toFixed(2)).join(', ')})`} | ${cpu.toFixed(1)} | ${variant === 'bare' ? '1.00' : cpuRatio.toFixed(3)} |`,
+        `| ${framework} | ${variant} | ${Math.round(median(rps))} | ${Math.round(Math.min(...rps))}–${Math.round(Math.max(...rps))} | ${variant === 'bare' ? '1.00' : `${ratio.toFixed(3)} (${ratios.map((r) => r.toFixed(2)).join(', ')})`} | ${cpu.toFixed(1)} | ${user.toFixed(1)} | ${variant === 'bare' ? '1.00' : cpuRatio.toFixed(3)} |`,
       );
       if (variant.startsWith('middleware')) {
         verdicts.push(
@@ -290,6 +364,8 @@ async function main(): Promise<void> {
 
 if (process.argv[2] === '--serve') {
   await serve(process.argv[3]!, process.argv[4] as Variant);
+} else if (process.argv[2] === '--instrumentation') {
+  await instrumentationCost();
 } else {
   await main();
 }
