@@ -106,6 +106,10 @@ export class TaskAnalytics {
     string,
     { queue: string; task: string; completed: number; failed: number }
   >();
+  readonly #index = new Map<
+    string,
+    Map<string, { queue: string; task: string; completed: number; failed: number }>
+  >();
   readonly #since: number;
 
   constructor(now: number) {
@@ -141,12 +145,18 @@ export class TaskAnalytics {
     return counter;
   }
 
+  /** The entry of `byTask`, found through a map per queue: no key string built per attempt. */
   #task(queue: string, task: string) {
-    const key = `${queue}\u0000${task}`;
-    let entry = this.byTask.get(key);
+    let names = this.#index.get(queue);
+    if (names === undefined) {
+      names = new Map();
+      this.#index.set(queue, names);
+    }
+    let entry = names.get(task);
     if (entry === undefined) {
       entry = { queue, task, completed: 0, failed: 0 };
-      this.byTask.set(key, entry);
+      names.set(task, entry);
+      this.byTask.set(`${queue}\u0000${task}`, entry);
     }
     return entry;
   }

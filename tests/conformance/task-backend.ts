@@ -316,6 +316,54 @@ export function describeTaskBackend(
         expect(await claimAll(10)).toEqual([]);
       });
 
+      it('hands out each task with what it was submitted with, and its last error and progress', async () => {
+        const now = Date.now();
+        // One call, one creation time, different options: each claimed record has its own.
+        const a = task({ payload: '{"a":1}', maxRetries: 5, timeoutMs: 1_500, priority: 10 });
+        const b = task({
+          name: 'other',
+          payload: '[2]',
+          maxRetries: 0,
+          backoff: { ...BACKOFF, type: 'fixed', delayMs: 250 },
+          createdAt: now,
+          runAt: now,
+          failOnDependencyFailure: false,
+          priority: 10,
+        });
+        const c = task({
+          payload: '',
+          maxRetries: 5,
+          timeoutMs: 1_500,
+          priority: 10,
+          dependsOn: [],
+        });
+        await backend.add([a, b, c]);
+        const claimed = await claimAll(10);
+        expect(claimed.map((x) => x.task.id)).toEqual([a.id, b.id, c.id]);
+        for (const [i, submitted] of [a, b, c].entries()) {
+          const { state, attempts, workerId, startedAt, ...rest } = claimed[i]!.task;
+          expect(rest).toEqual({ ...submitted, dependsOn: [...submitted.dependsOn] });
+          expect({ state, attempts, workerId }).toEqual({
+            state: 'active',
+            attempts: 1,
+            workerId: 'w1',
+          });
+          expect(startedAt).toBeGreaterThanOrEqual(now - 50);
+        }
+        // Progress and a retry: the next attempt sees both.
+        expect(await backend.setProgress(queue, lease(claimed[0]!), '{"step":3}')).toBe(true);
+        await backend.finish(queue, [retry(claimed[0]!, Date.now() - 1)]);
+        const [again] = await claimAll(1);
+        expect(again!.task).toMatchObject({
+          id: a.id,
+          attempts: 2,
+          error: ERROR,
+          progress: '{"step":3}',
+          payload: a.payload,
+          maxRetries: 5,
+        });
+      });
+
       it('marks a claimed task active with its attempt, worker, start time, token and lease', async () => {
         const t = task();
         await backend.add([t]);

@@ -365,8 +365,17 @@ export class RedisTaskBackend implements TaskBackend {
     )) as (string | number | null)[];
     const count = rows.length / CLAIM_FIELDS;
     const claimed: ClaimedTask[] = new Array(count);
+    // Tasks submitted together share their meta text (same options, same creation time): parsed
+    // once per run of equal texts. The records then share its backoff and dependency list, which
+    // nothing changes.
+    let metaText: string | null | undefined;
+    let meta: Partial<TaskMeta> = {};
     for (let i = 0, at = 0; i < count; i++, at += CLAIM_FIELDS) {
-      const meta = readMeta(rows[at + 5] as string | null);
+      const text = rows[at + 5] as string | null;
+      if (text !== metaText || i === 0) {
+        metaText = text;
+        meta = readMeta(text);
+      }
       const task: TaskRecord = {
         id: rows[at] as string,
         name: (rows[at + 3] as string | null) ?? '',
