@@ -32,9 +32,13 @@
  *
  * Environment: BENCH_ROUNDS (3), BENCH_WARMUP (1000), BENCH_TASKS (10000), BENCH_LATENCY_TASKS
  * (2000), BENCH_ONLY (run the scenarios whose title contains it), BENCH_MODE (engine | backend),
- * BENCH_PREFETCH (backend mode: tasks claimed per call), REDIS_URL (redis://127.0.0.1:6379).
+ * BENCH_PREFETCH (backend mode: tasks claimed per call), BENCH_PROFILE=1 (a CPU profile of our
+ * side's measured window in the processing scenarios, printed as microseconds per task by kind of
+ * work; the profiler slows the run, so its rounds are for diagnosis, not for the table), REDIS_URL
+ * (redis://127.0.0.1:6379).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { Session } from 'node:inspector';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -56,6 +60,9 @@ const TOTAL = WARMUP + MEASURED;
 const RUN = randomBytes(4).toString('hex');
 /** `engine` (default): the public API; `backend`: raw backend calls, for diagnosis. */
 const MODE = process.env.BENCH_MODE === 'backend' ? 'backend' : 'engine';
+
+/** BENCH_PROFILE=1: profile our side's measured window in the processing scenarios. */
+const PROFILE = process.env.BENCH_PROFILE === '1';
 
 /** Goal of issue 4 ("Speed"): at least this many times BullMQ's throughput when processing. */
 const GOAL_FACTOR = 2;
@@ -121,6 +128,85 @@ class CpuWindow {
   async perTask(tasks: number): Promise<{ nodeCpuUs: number; redisCpuUs: number }> {
     const redisUs = (await this.#redisEnd!) - (await this.#redisStart!);
     return { nodeCpuUs: this.#nodeUs / tasks, redisCpuUs: redisUs / tasks };
+  }
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+}
+
+/**
+ * A CPU profile (inspector, 100 µs sampling) of one measured window, summarized as microseconds
+ * of this process's main thread per task by kind of work, and the share of the window it idled.
+ */
+class WindowProfile {
+  readonly #session = new Session();
+  #started: Promise<unknown> | undefined;
+  #stopped: Promise<unknown> | undefined;
+
+  #post(method: string, params?: object): Promise<any> {
+    return new Promise((resolve, reject) =>
+      this.#session.post(method, params, (error, result) =>
+        error ? reject(error) : resolve(result),
+      ),
+    );
+  }
+
+  start(): void {
+    this.#session.connect();
+    this.#started = this.#post('Profiler.enable')
+      .then(() => this.#post('Profiler.setSamplingInterval', { interval: 100 }))
+      .then(() => this.#post('Profiler.start'));
+  }
+
+  /** Ends the window (called where the measured window ends). */
+  stop(): void {
+    this.#stopped = (async () => {
+      await this.#started;
+      return this.#post('Profiler.stop');
+    })();
+  }
+
+  async summary(tasks: number): Promise<string> {
+    const { profile } = (await this.#stopped) as {
+      profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+    };
+    this.#session.disconnect();
+    const kindOf = new Map<number, string>();
+    for (const node of profile.nodes) {
+      const { functionName, url } = node.callFrame;
+      kindOf.set(
+        node.id,
+        functionName === '(idle)'
+          ? 'idle'
+          : functionName === '(garbage collector)'
+            ? 'garbage collection'
+            : functionName === 'decodeJson'
+              ? 'payload JSON.parse'
+              : /node_modules\/(ioredis|redis-parser|denque|cluster-key-slot)\//.test(url)
+                ? 'ioredis'
+                : /\/src\/tasks\//.test(url)
+                  ? 'task engine and backend'
+                  : /\/src\//.test(url)
+                    ? 'other library code (metrics, context)'
+                    : 'Node.js, V8 and the benchmark',
+      );
+    }
+    const total = new Map<string, number>();
+    let all = 0;
+    profile.samples.forEach((id, i) => {
+      const kind = kindOf.get(id) ?? 'Node.js, V8 and the benchmark';
+      const us = profile.timeDeltas[i] ?? 0;
+      total.set(kind, (total.get(kind) ?? 0) + us);
+      all += us;
+    });
+    const idle = total.get('idle') ?? 0;
+    total.delete('idle');
+    const parts = [...total]
+      .sort((a, b) => b[1] - a[1])
+      .map(([kind, us]) => `${kind} ${(us / tasks).toFixed(1)}`);
+    return `main thread µs/task: ${parts.join(', ')}; idle ${((100 * idle) / all).toFixed(0)} % of the window`;
   }
 }
 
@@ -444,6 +530,7 @@ async function engineProcess(concurrency: number): Promise<Figures> {
     let end = 0;
     const cpu = new CpuWindow();
     const finished = deferred();
+    const profile = PROFILE ? new WindowProfile() : undefined;
     let latencies: number[] | undefined;
     enterprise.tasks.register('test', async (payload: unknown) => {
       if (latencies !== undefined) {
@@ -454,10 +541,12 @@ async function engineProcess(concurrency: number): Promise<Figures> {
       if (count === WARMUP) {
         start = performance.now();
         cpu.start();
+        profile?.start();
       }
       if (count === TOTAL) {
         end = performance.now();
         cpu.stop();
+        profile?.stop();
         finished.resolve();
       }
     });
@@ -469,6 +558,8 @@ async function engineProcess(concurrency: number): Promise<Figures> {
     }
     await enterprise.start();
     await finished.promise;
+    if (profile !== undefined)
+      console.log(`    ours, concurrency ${concurrency}: ${await profile.summary(MEASURED)}`);
     const rate = (MEASURED * 1_000) / (end - start);
     const cpuPerTask = await cpu.perTask(MEASURED);
     latencies = [];
