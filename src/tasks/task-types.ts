@@ -45,7 +45,12 @@ export type TaskSubmission<R = TaskRegistry> = {
   [N in TaskName<R>]: { name: N; payload?: TaskPayload<N, R>; options?: SubmitOptions };
 }[TaskName<R>];
 
-/** What a handler gets besides its payload. */
+/**
+ * What a handler gets besides its payload. Destructuring works (`{ signal, progress }`), but
+ * `signal` and `progress` are accessors, not own fields: a copy made with spread (`{ ...context }`)
+ * does not carry them, so name them when passing a copy on (`{ ...context, signal: context.signal,
+ * progress: context.progress }`).
+ */
 export interface TaskContext {
   /** The task id (stable across retries). */
   readonly id: string;

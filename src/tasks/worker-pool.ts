@@ -336,7 +336,15 @@ export class WorkerPool {
   /** Sends one claim for `max` tasks; its tasks join the buffer and wake the loop. */
   #claim(max: number): void {
     this.#asked += max;
-    const claim = this.#backend.claim(this.queue, this.id, max, this.#settings.leaseMs).then(
+    let request: Promise<ClaimedTask[]>;
+    try {
+      request = this.#backend.claim(this.queue, this.id, max, this.#settings.leaseMs);
+    } catch (error) {
+      // A backend that throws rather than rejecting (a hand-written one that checks its state
+      // first) is a failed claim like any other: thrown here, it would end the claim loop.
+      request = Promise.reject(error);
+    }
+    const claim = request.then(
       (claimed) => {
         this.#errorDelay = 0;
         // Even when stopping: buffered tasks are given back by stop().
