@@ -1,9 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createDefaultLogger } from '../../src/core/logger.js';
 import { createEnterprise, type Enterprise, type TaskOptions } from '../../src/index.js';
+import { redisTaskBackend } from '../../src/tasks/backends/redis.js';
 import { memoryTaskBackend, type TaskBackend } from '../../src/tasks/index.js';
 import type { TaskContext } from '../../src/tasks/task-types.js';
 import type { ClaimedTask } from '../../src/tasks/types.js';
+import { type PoolHooks, WorkerPool } from '../../src/tasks/worker-pool.js';
+import { REDIS_URL, redis, requires } from '../support/requirements.js';
+import { adminClient, deleteKeys, testPrefix } from './redis/helpers.js';
 
 /**
  * Worker pool behaviours around claim pipelining and the handler context that a user relies on:
@@ -168,5 +173,145 @@ describe('the handler context', () => {
     await eventually(async () => (await e.tasks.get(id))?.state === 'dead', 'the task to die');
     expect(progressed).toEqual([{ attempt: 1 }]);
     expect((reason as Error).name).toBe('TaskTimeoutError');
+  });
+});
+
+describe.runIf(requires(redis))('shutdown with claims in flight, on Redis', () => {
+  it('gives back every prefetched task uncounted: none left active, each run once, all on attempt 1', async () => {
+    const prefix = testPrefix('review');
+    const admin = adminClient();
+    try {
+      const attempts = new Map<number, number[]>();
+      const register = (e: Enterprise) =>
+        e.tasks.register('job', async (n: number, { attempt }: TaskContext) => {
+          attempts.set(n, [...(attempts.get(n) ?? []), attempt]);
+          await sleep(10);
+        });
+      const first = redisTaskBackend({ url: REDIS_URL, prefix });
+      // Each reply arrives late: shutdown begins while claims that already took tasks are pending.
+      const slow = withClaim(first, async (...args) => {
+        const claimed = await first.claim(...args);
+        await sleep(25);
+        return claimed;
+      });
+      const a = make(slow, { workerCount: 1, concurrency: { min: 4, max: 4 }, prefetch: 8 });
+      register(a);
+      await a.tasks.submitMany(Array.from({ length: 60 }, (_, n) => ({ name: 'job', payload: n })));
+      await a.start();
+      await eventually(() => attempts.size >= 4, 'the first tasks to start');
+      await a.shutdown();
+      await first.close();
+      const counts = await (async () => {
+        const probe = redisTaskBackend({ url: REDIS_URL, prefix });
+        try {
+          return await probe.counts('default');
+        } finally {
+          await probe.close();
+        }
+      })();
+      expect(counts.active).toBe(0);
+      expect(counts.waiting + counts.completed).toBe(60);
+
+      const second = redisTaskBackend({ url: REDIS_URL, prefix });
+      const b = make(second, { workerCount: 4 });
+      register(b);
+      await b.start();
+      await eventually(() => attempts.size === 60, 'every task to run', 8_000);
+      await b.shutdown();
+      await second.close();
+      for (const [, seen] of attempts) expect(seen).toEqual([1]);
+    } finally {
+      await deleteKeys(admin, prefix);
+      await admin.quit();
+    }
+  });
+});
+
+describe('auto-scaling with claims in flight', () => {
+  it('scales down while two claims are in flight without losing, repeating or stranding a task', async () => {
+    const inner = memoryTaskBackend();
+    let inFlight = 0;
+    let most = 0;
+    const backend = withClaim(inner, async (...args) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      try {
+        await sleep(20);
+        return await inner.claim(...args);
+      } finally {
+        inFlight -= 1;
+      }
+    });
+    const runs = new Map<number, number>();
+    const completed: string[] = [];
+    const hooks: PoolHooks = {
+      resolve: () => ({
+        fn: async (n: number) => {
+          runs.set(n, (runs.get(n) ?? 0) + 1);
+          await sleep(n % 3 === 0 ? 15 : 2);
+        },
+        thisArg: undefined,
+      }),
+      started: () => {},
+      progress: () => {},
+      completed: (task) => completed.push(task.id),
+      failed: () => {},
+      retried: () => {},
+      dead: () => {},
+      killed: () => {},
+    };
+    const pool = new WorkerPool(
+      // Nothing is ever reported waiting: every look at the backlog is an idle one.
+      new Proxy(backend, {
+        get(target, property, receiver) {
+          if (property === 'counts')
+            return async (queue: string) => ({ ...(await target.counts(queue)), waiting: 0 });
+          return Reflect.get(target, property, receiver);
+        },
+      }),
+      {
+        queue: 'default',
+        minConcurrency: 1,
+        maxConcurrency: 6,
+        initialConcurrency: 6,
+        leaseMs: 30_000,
+        heartbeatMs: 1_000,
+        prefetch: 6,
+        idleWaitMs: 200,
+        scaleIntervalMs: 5,
+        targetWaitMs: 1_000_000,
+      },
+      hooks,
+      createDefaultLogger('silent'),
+    );
+    const now = Date.now();
+    await inner.add(
+      Array.from({ length: 120 }, (_, n) => ({
+        id: `t${n}`,
+        name: 'n',
+        queue: 'default',
+        payload: String(n),
+        priority: 0,
+        runAt: now,
+        maxRetries: 0,
+        backoff: { type: 'fixed', delayMs: 10, factor: 1, maxDelayMs: 10, jitter: 0 },
+        timeoutMs: 0,
+        dependsOn: [],
+        failOnDependencyFailure: true,
+        createdAt: now,
+      })),
+    );
+    pool.start();
+    try {
+      await eventually(() => completed.length === 120, 'every task to complete', 8_000);
+    } finally {
+      await pool.stop(Date.now() + 1_000);
+    }
+    expect(pool.concurrency).toBeLessThan(6);
+    expect(most).toBe(2);
+    expect([...runs.values()].every((count) => count === 1)).toBe(true);
+    const counts = await inner.counts('default');
+    expect(counts.active).toBe(0);
+    expect(counts.completed).toBe(120);
   });
 });
