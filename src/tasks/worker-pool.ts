@@ -215,7 +215,9 @@ export class WorkerPool {
     if (this.#loop !== undefined) return;
     const { leaseMs, heartbeatMs, minConcurrency, maxConcurrency, scaleIntervalMs } =
       this.#settings;
-    this.#every(Math.max(50, Math.floor(leaseMs / 3)), () => this.#renew());
+    // Renewal goes on during shutdown: the tasks it waits for (and those not yet given back) must
+    // keep their leases, or another worker would recover and run them while they still run here.
+    this.#every(Math.max(50, Math.floor(leaseMs / 3)), () => this.#renew(), true);
     this.#every(heartbeatMs, () => this.#heartbeat());
     if (minConcurrency < maxConcurrency) this.#every(scaleIntervalMs, () => this.#scale());
     void this.#heartbeat();
@@ -272,9 +274,10 @@ export class WorkerPool {
     });
   }
 
-  #every(ms: number, fn: () => unknown): void {
+  /** Runs `fn` every `ms` until stop() ends; while stopping only when `whileStopping`. */
+  #every(ms: number, fn: () => unknown, whileStopping = false): void {
     const timer = setInterval(() => {
-      if (!this.#stopping) void fn();
+      if (whileStopping || !this.#stopping) void fn();
     }, ms);
     timer.unref?.();
     this.#timers.push(timer);

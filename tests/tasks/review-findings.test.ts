@@ -315,3 +315,28 @@ describe('auto-scaling with claims in flight', () => {
     expect(counts.completed).toBe(120);
   });
 });
+
+describe('graceful shutdown longer than a lease', () => {
+  it('keeps renewing the leases of the tasks it waits for, so no other worker runs them meanwhile', async () => {
+    const backend = memoryTaskBackend();
+    const starts: string[] = [];
+    const register = (e: Enterprise, who: string) =>
+      e.tasks.register('long', async () => {
+        starts.push(who);
+        await sleep(900);
+      });
+    const options: TaskOptions = { workerCount: 1, leaseMs: 200, shutdownTimeout: '3s' };
+    const a = make(backend, options);
+    register(a, 'a');
+    const id = await a.tasks.submit('long', null, { maxRetries: 3 });
+    await a.start();
+    await eventually(() => starts.length === 1, 'the task to start');
+    const stopping = a.shutdown();
+    const b = make(backend, options);
+    register(b, 'b');
+    await b.start();
+    await stopping;
+    await eventually(async () => (await b.tasks.get(id))?.state === 'completed', 'completion');
+    expect(starts).toEqual(['a']);
+  });
+});
