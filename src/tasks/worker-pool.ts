@@ -225,8 +225,9 @@ export class WorkerPool {
   }
 
   /**
-   * Stops claiming, waits for running tasks until `deadline` (epoch ms), aborts and gives back
-   * the rest, records what finished and removes the pool's worker entry.
+   * Stops claiming, gives back what it claimed and did not start, waits for running tasks until
+   * `deadline` (epoch ms), aborts and gives back the rest, records what finished and removes the
+   * pool's worker entry.
    */
   async stop(deadline: number): Promise<void> {
     if (this.#stopping) return;
@@ -234,8 +235,14 @@ export class WorkerPool {
     this.#abort.abort();
     this.#wakeLoop();
     await this.#loop;
-    // Claims still in flight put their tasks in the buffer, which is given back below.
+    // Claims still in flight put their tasks in the buffer. What was claimed and never started
+    // goes back now rather than after the running tasks end: other workers can run it meanwhile.
     await Promise.all(this.#claims);
+    if (this.#buffer.length > 0) {
+      const buffered: Lease[] = this.#buffer.map((c) => ({ id: c.task.id, token: c.token }));
+      this.#buffer = [];
+      await this.#giveBack(buffered);
+    }
     while (this.#running.size > 0 && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
@@ -246,8 +253,7 @@ export class WorkerPool {
         };
       });
     }
-    const leftovers: Lease[] = this.#buffer.map((c) => ({ id: c.task.id, token: c.token }));
-    this.#buffer = [];
+    const leftovers: Lease[] = [];
     for (const running of this.#running.values()) {
       running.done = true;
       abort(
@@ -261,17 +267,22 @@ export class WorkerPool {
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
     if (this.#deadlineTimer !== undefined) clearTimeout(this.#deadlineTimer);
-    if (leftovers.length > 0) {
-      await this.#backend.release(this.queue, leftovers).catch((error) => {
-        this.#log.warn(
-          { err: error, queue: this.queue, tasks: leftovers.length },
-          'could not give running tasks back; they are recovered when their lease expires',
-        );
-      });
-    }
+    if (leftovers.length > 0) await this.#giveBack(leftovers);
     await this.#backend.removeWorker(this.queue, this.id).catch((error) => {
       this.#log.debug({ err: error, queue: this.queue }, 'could not remove the worker entry');
     });
+  }
+
+  /** Gives tasks back to the queue; on failure they are recovered when their lease expires. */
+  async #giveBack(leases: Lease[]): Promise<void> {
+    try {
+      await this.#backend.release(this.queue, leases);
+    } catch (error) {
+      this.#log.warn(
+        { err: error, queue: this.queue, tasks: leases.length },
+        'could not give tasks back; they are recovered when their lease expires',
+      );
+    }
   }
 
   /** Runs `fn` every `ms` until stop() ends; while stopping only when `whileStopping`. */

@@ -340,3 +340,35 @@ describe('graceful shutdown longer than a lease', () => {
     expect(starts).toEqual(['a']);
   });
 });
+
+describe('graceful shutdown with prefetched tasks', () => {
+  it('gives prefetched tasks back at once rather than after the running ones end', async () => {
+    const backend = memoryTaskBackend();
+    const done: { n: number; at: number }[] = [];
+    const register = (e: Enterprise) =>
+      e.tasks.register('job', async (n: number) => {
+        await sleep(n === 0 ? 800 : 1);
+        done.push({ n, at: Date.now() });
+      });
+    const a = make(backend, { workerCount: 1, prefetch: 4, shutdownTimeout: '3s' });
+    register(a);
+    await a.tasks.submitMany([0, 1, 2, 3].map((n) => ({ name: 'job', payload: n })));
+    await a.start();
+    // The long task runs; the others wait in its pool's prefetch buffer.
+    await sleep(50);
+    expect((await a.tasks.stats()).queues[0]?.active).toBe(4);
+    const stopping = a.shutdown();
+    const b = make(backend, { workerCount: 2 });
+    register(b);
+    await b.start();
+    await stopping;
+    await eventually(() => done.length === 4, 'every task to run');
+    // The prefetched ones ran on the other instance while the long one was still running.
+    expect(done.map((d) => d.n)).toEqual([
+      expect.any(Number),
+      expect.any(Number),
+      expect.any(Number),
+      0,
+    ]);
+  });
+});
