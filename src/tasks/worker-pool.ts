@@ -115,6 +115,22 @@ const MAX_TIMER = 2_147_483_647;
 /** Claims a pool keeps in flight at once (see `#run`). */
 const MAX_CLAIMS_IN_FLIGHT = 2;
 
+/** Waits for `promise` to settle, but not past `deadline` (epoch ms). Never rejects. */
+async function settledBy(promise: Promise<unknown>, deadline: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+    timer.unref?.();
+  });
+  try {
+    await Promise.race([promise.then(noop, noop), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function noop(): void {}
+
 /** A lease the pool lost (expired and taken over); the attempt is abandoned. */
 class TaskLeaseLostError extends Error {
   override name = 'TaskLeaseLostError';
@@ -165,6 +181,8 @@ export class WorkerPool {
   /** After a failed claim: no claim before this time (epoch ms); 0 when none failed. */
   #retryAt = 0;
   #errorDelay = 0;
+  /** Set once stop() gave the buffer back: a claim answering later gives its tasks back itself. */
+  #returnLateClaims = false;
   #processed = 0;
   #failed = 0;
   #lastCompletedAt: number | undefined;
@@ -237,7 +255,10 @@ export class WorkerPool {
     await this.#loop;
     // Claims still in flight put their tasks in the buffer. What was claimed and never started
     // goes back now rather than after the running tasks end: other workers can run it meanwhile.
-    await Promise.all(this.#claims);
+    // A claim that has not answered by the deadline is not waited for (a custom backend's call
+    // may hang): its tasks go back whenever it answers (see #claim).
+    await settledBy(Promise.all(this.#claims), deadline);
+    this.#returnLateClaims = true;
     if (this.#buffer.length > 0) {
       const buffered: Lease[] = this.#buffer.map((c) => ({ id: c.task.id, token: c.token }));
       this.#buffer = [];
@@ -361,6 +382,13 @@ export class WorkerPool {
     const claim = request.then(
       (claimed) => {
         this.#errorDelay = 0;
+        if (this.#returnLateClaims) {
+          // Answered after stop() stopped waiting for it: nobody will run these here.
+          if (claimed.length > 0) {
+            void this.#giveBack(claimed.map((c) => ({ id: c.task.id, token: c.token })));
+          }
+          return;
+        }
         // Even when stopping: buffered tasks are given back by stop().
         for (let i = 0; i < claimed.length; i++) this.#buffer.push(claimed[i]!);
         this.#drained = claimed.length < max;

@@ -372,3 +372,46 @@ describe('graceful shutdown with prefetched tasks', () => {
     ]);
   });
 });
+
+describe('shutdown with a claim that does not answer', () => {
+  it('stops waiting at the shutdown deadline and gives the tasks of the claim back when it answers', async () => {
+    const inner = memoryTaskBackend();
+    let release: (() => void) | undefined;
+    let calls = 0;
+    const backend = withClaim(inner, async (...args) => {
+      calls += 1;
+      // The first claim takes the tasks but answers only when the test lets it (a hung store).
+      if (calls === 1) {
+        const claimed = await inner.claim(...args);
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        return claimed;
+      }
+      return inner.claim(...args);
+    });
+    const a = make(backend, { workerCount: 1, shutdownTimeout: '300ms' });
+    a.tasks.register('job', () => undefined);
+    const ids = await a.tasks.submitMany([1, 2, 3].map((n) => ({ name: 'job', payload: n })));
+    await a.start();
+    await eventually(() => release !== undefined, 'the hung claim');
+    const started = Date.now();
+    await a.shutdown();
+    // Bounded by the shutdown deadline, not by the claim.
+    expect(Date.now() - started).toBeLessThan(2_000);
+    release?.();
+    // The late answer gives its tasks back: waiting, the attempt not counted.
+    await eventually(async () => {
+      const states = await Promise.all(ids.map((id) => inner.get(a.tasks.defaultQueue, id)));
+      return states.every((task) => task?.state === 'waiting' && task.attempts === 0);
+    }, 'the tasks to be given back');
+    const b = make(inner, { workerCount: 1 });
+    const done: number[] = [];
+    b.tasks.register('job', (n: number) => {
+      done.push(n);
+    });
+    await b.start();
+    await eventually(() => done.length === 3, 'another instance to run them');
+    expect(done.sort()).toEqual([1, 2, 3]);
+  });
+});
