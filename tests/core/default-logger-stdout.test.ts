@@ -17,13 +17,14 @@ async function linesOf(mode: string): Promise<Record<string, unknown>[]> {
 }
 
 describe('the default logger on the process stdout', () => {
-  it('writes each request line as valid JSON with its fields, warn for failures and aborts', async () => {
+  it('writes each request line as valid JSON with its fields, warn for failures and aborts, no successful probe', async () => {
     const lines = await linesOf('exit');
     expect(lines.map((line) => [line.level, line.route, line.status, line.aborted])).toEqual([
       ['info', '/users/:id', 200, false],
       ['info', '/a"b\\c/é', 404, false],
       ['warn', '/orders', 503, false],
       ['warn', '/upload', 200, true],
+      ['warn', '/api/v1/monitoring/health/ready', 503, false],
     ]);
     for (const line of lines) {
       expect(Object.keys(line)).toEqual([
@@ -45,7 +46,7 @@ describe('the default logger on the process stdout', () => {
   });
 
   it('writes the pending lines when the process dies of an uncaught exception', async () => {
-    expect(await linesOf('throw')).toHaveLength(4);
+    expect(await linesOf('throw')).toHaveLength(5);
   });
 
   it('loses no line and splits none when more lines are written than a batch holds', async () => {
