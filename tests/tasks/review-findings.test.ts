@@ -415,3 +415,33 @@ describe('shutdown with a claim that does not answer', () => {
     expect(done.sort()).toEqual([1, 2, 3]);
   });
 });
+
+describe.runIf(requires(redis))('a claim of tasks submitted together, on Redis', () => {
+  it('freezes the backoff and dependency list they share, so one task cannot change another', async () => {
+    const prefix = testPrefix('review-meta');
+    const admin = adminClient();
+    const backend = redisTaskBackend({ url: REDIS_URL, prefix });
+    try {
+      const e = make(backend);
+      e.tasks.register('job', () => undefined);
+      const backoff = { type: 'fixed' as const, delay: 50 };
+      await e.tasks.submitMany(
+        [1, 2, 3].map((n) => ({ name: 'job', payload: n, options: { backoff } })),
+      );
+      const claimed = await backend.claim(e.tasks.defaultQueue, 'probe', 10, 30_000);
+      expect(claimed).toHaveLength(3);
+      const [first, second] = claimed;
+      // `delay` is in seconds.
+      const stored = { type: 'fixed', delayMs: 50_000 };
+      expect(first?.task.backoff).toMatchObject(stored);
+      expect(Object.isFrozen(first?.task.backoff)).toBe(true);
+      expect(() => {
+        if (first !== undefined) first.task.backoff.delayMs = 1;
+      }).toThrow(TypeError);
+      expect(second?.task.backoff).toMatchObject(stored);
+    } finally {
+      await deleteKeys(admin, prefix);
+      await admin.quit();
+    }
+  });
+});

@@ -366,8 +366,8 @@ export class RedisTaskBackend implements TaskBackend {
     const count = rows.length / CLAIM_FIELDS;
     const claimed: ClaimedTask[] = new Array(count);
     // Tasks submitted together share their meta text (same options, same creation time): parsed
-    // once per run of equal texts. The records then share its backoff and dependency list, which
-    // nothing changes.
+    // once per run of equal texts. The records then share its backoff and dependency list, frozen
+    // so that a change to one task's (an event listener's, say) cannot reach its neighbours.
     let metaText: string | null | undefined;
     let meta: Partial<TaskMeta> = {};
     for (let i = 0, at = 0; i < count; i++, at += CLAIM_FIELDS) {
@@ -375,6 +375,8 @@ export class RedisTaskBackend implements TaskBackend {
       if (text !== metaText || i === 0) {
         metaText = text;
         meta = readMeta(text);
+        if (meta.bo !== undefined) Object.freeze(meta.bo);
+        if (meta.dp !== undefined) Object.freeze(meta.dp);
       }
       const task: TaskRecord = {
         id: rows[at] as string,
