@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDefaultLogger } from '../../src/core/logger.js';
-import { createEnterprise, type Enterprise, type TaskOptions } from '../../src/index.js';
+import type { Enterprise, TaskOptions } from '../../src/index.js';
 import { redisTaskBackend } from '../../src/tasks/backends/redis.js';
-import { memoryTaskBackend, type TaskBackend } from '../../src/tasks/index.js';
+import { memoryTaskBackend } from '../../src/tasks/index.js';
 import type { TaskContext } from '../../src/tasks/task-types.js';
-import type { ClaimedTask } from '../../src/tasks/types.js';
 import { type PoolHooks, WorkerPool } from '../../src/tasks/worker-pool.js';
 import { REDIS_URL, redis, requires } from '../support/requirements.js';
+import { eventually, make, shutDownAfterEach, withClaim } from './pool-helpers.js';
 import { adminClient, deleteKeys, testPrefix } from './redis/helpers.js';
 
 /**
@@ -16,46 +16,7 @@ import { adminClient, deleteKeys, testPrefix } from './redis/helpers.js';
  * flight, claims that fail while another one is in flight, and the handler context.
  */
 
-const instances: Enterprise[] = [];
-
-afterEach(async () => {
-  await Promise.all(instances.splice(0).map((e) => e.shutdown()));
-});
-
-function make(backend: TaskBackend, tasks: TaskOptions = {}): Enterprise {
-  const enterprise = createEnterprise({
-    logLevel: 'silent',
-    env: {},
-    performance: { systemMetrics: false },
-    tasks: { backend, ...tasks },
-  });
-  instances.push(enterprise);
-  return enterprise;
-}
-
-/** The memory backend with `claim` replaced (every other method delegated). */
-function withClaim(
-  inner: TaskBackend,
-  claim: (...args: Parameters<TaskBackend['claim']>) => Promise<ClaimedTask[]>,
-): TaskBackend {
-  return new Proxy(inner, {
-    get(target, property, receiver) {
-      if (property === 'claim') return claim;
-      const value = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
-
-async function eventually<T>(check: () => Promise<T> | T, what: string, timeoutMs = 3_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+shutDownAfterEach();
 
 describe('claims that fail', () => {
   it('keeps claiming after a backend whose claim throws instead of returning a rejected promise', async () => {

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createEnterprise, type Enterprise, type TaskOptions } from '../../src/index.js';
-import { memoryTaskBackend, type TaskBackend } from '../../src/tasks/index.js';
+import { describe, expect, it } from 'vitest';
+import { memoryTaskBackend } from '../../src/tasks/index.js';
 import type { ClaimedTask } from '../../src/tasks/types.js';
+import { eventually, make, shutDownAfterEach, withClaim } from './pool-helpers.js';
 
 /**
  * How a worker pool pipelines its claims: the next batch is asked for while the current one runs
@@ -10,46 +10,7 @@ import type { ClaimedTask } from '../../src/tasks/types.js';
  * including the tasks of a claim whose reply arrives after shutdown began.
  */
 
-const instances: Enterprise[] = [];
-
-afterEach(async () => {
-  await Promise.all(instances.splice(0).map((e) => e.shutdown()));
-});
-
-function make(backend: TaskBackend, tasks: TaskOptions = {}): Enterprise {
-  const enterprise = createEnterprise({
-    logLevel: 'silent',
-    env: {},
-    performance: { systemMetrics: false },
-    tasks: { backend, ...tasks },
-  });
-  instances.push(enterprise);
-  return enterprise;
-}
-
-/** The memory backend with `claim` replaced (every other method delegated). */
-function withClaim(
-  inner: TaskBackend,
-  claim: (...args: Parameters<TaskBackend['claim']>) => Promise<ClaimedTask[]>,
-): TaskBackend {
-  return new Proxy(inner, {
-    get(target, property, receiver) {
-      if (property === 'claim') return claim;
-      const value = Reflect.get(target, property, receiver);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
-
-async function eventually<T>(check: () => Promise<T> | T, what: string, timeoutMs = 3_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+shutDownAfterEach();
 
 describe('claim pipelining', () => {
   it('asks for the next batch while the current one runs: two claims in flight at most, every task once', async () => {
