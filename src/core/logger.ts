@@ -95,13 +95,12 @@ export function createDefaultLogger(level: LogLevel, destination?: Pino.Destinat
  * @internal
  */
 export interface RawLineWriter {
-  /** Whether lines of `level` are written at all (the logger's level can change at runtime). */
-  enabled(level: 'info' | 'warn'): boolean;
   /**
    * Writes `{"level","time","pid","hostname",<the logger's bindings>,<fields>,"message"}`.
    * `fields` is one or more JSON members without braces (`"status":200,"route":"/x"`), none of
    * them a key of the logger's bindings. Unlike the logger's methods, nothing is added for the
-   * current context: a caller that wants `correlationId` includes it.
+   * current context: a caller that wants `correlationId` includes it. Lines below the logger's
+   * level (which can change at runtime) are dropped.
    */
   write(level: 'info' | 'warn', fields: string, message: string): void;
 }
@@ -126,7 +125,6 @@ function rawLineWriter(target: RawTarget, bindings: Record<string, unknown>): Ra
   const bound = JSON.stringify(bindings);
   const middle = `${chindings ?? ''}${bound === '{}' ? '' : `,${bound.slice(1, -1)}`},`;
   return {
-    enabled: (level) => pino.isLevelEnabled(level),
     write(level, fields, message) {
       if (!pino.isLevelEnabled(level)) return;
       stream.write(
