@@ -123,12 +123,21 @@ interface RawTarget {
 function rawLineWriter(target: RawTarget, bindings: Record<string, unknown>): RawLineWriter {
   const { pino, chindings, stream } = target;
   const bound = JSON.stringify(bindings);
-  const middle = `${chindings ?? ''}${bound === '{}' ? '' : `,${bound.slice(1, -1)}`},`;
+  const middle = `"${chindings ?? ''}${bound === '{}' ? '' : `,${bound.slice(1, -1)}`},`;
+  const info = '{"level":"info","time":"';
+  const warn = '{"level":"warn","time":"';
+  // A caller writes the same message line after line: its JSON is made once, not per line.
+  let lastMessage: string | undefined;
+  let lastMessageJson = '';
   return {
     write(level, fields, message) {
       if (!pino.isLevelEnabled(level)) return;
+      if (message !== lastMessage) {
+        lastMessage = message;
+        lastMessageJson = JSON.stringify(message);
+      }
       stream.write(
-        `{"level":"${level}","time":"${isoNow()}"${middle}${fields},"message":${JSON.stringify(message)}}\n`,
+        `${level === 'info' ? info : warn}${isoNow()}${middle}${fields},"message":${lastMessageJson}}\n`,
       );
     },
   };

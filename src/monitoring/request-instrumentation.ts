@@ -141,6 +141,13 @@ export class RequestRecord {
   }
 }
 
+/** A route's log line pieces: `"route":…,`, whether it is a health probe, and `"method":…,"route":…,` per method. */
+interface RouteLine {
+  readonly route: string;
+  readonly probe: boolean;
+  readonly heads: (string | undefined)[];
+}
+
 /** Handles per monitor, cached by route then method and status class. */
 interface HandleCache {
   readonly monitor: PerformanceMonitor;
@@ -186,6 +193,7 @@ export class RequestInstrumentation {
   #logEnterprise: Enterprise | undefined;
   #logger: Logger | undefined;
   #rawWriter: RawLineWriter | undefined;
+  readonly #lines = new Map<string, RouteLine>();
 
   constructor(options: RequestInstrumentationOptions = {}) {
     if (options === null || typeof options !== 'object') {
@@ -301,6 +309,26 @@ export class RequestInstrumentation {
   ): void {
     const failed = aborted || status >= 500;
     if (!failed && this.#sampleRate < 1 && Math.random() >= this.#sampleRate) return;
+    const logger = this.#loggerOf(record.enterprise);
+    const raw = this.#rawWriter;
+    if (raw !== undefined && this.#skip === defaultSkip) {
+      // The default logger and the default skip, the common case: the line is assembled from
+      // cached pieces, with no entry object (see RawLineWriter).
+      const line = this.#lineOf(route);
+      if (status < 500 && line.probe) return;
+      const methodIndex = METHOD_INDEX.get(record.method) ?? OTHER_METHOD;
+      const head =
+        methodIndex === OTHER_METHOD
+          ? `"method":${JSON.stringify(record.method)},${line.route}`
+          : (line.heads[methodIndex] ??= `"method":"${METHODS[methodIndex]}",${line.route}`);
+      raw.write(
+        failed ? 'warn' : 'info',
+        // The correlation id needs no escaping: begin() only keeps ids of `[A-Za-z0-9._:@/+=-]`.
+        `${head}"status":${jsonNumber(status)},"durationMs":${millisecondsJson(durationMs)},"correlationId":"${record.correlationId}","aborted":${aborted}`,
+        this.#message,
+      );
+      return;
+    }
     const entry: RequestLogEntry = {
       method: record.method,
       route,
@@ -310,16 +338,27 @@ export class RequestInstrumentation {
       aborted,
     };
     if (this.#skip(entry)) return;
-    const logger = this.#loggerOf(record.enterprise);
-    const raw = this.#rawWriter;
     if (raw !== undefined) {
-      // The default logger: the same line, its six known fields serialized here (see RawLineWriter).
       raw.write(failed ? 'warn' : 'info', serializeEntry(entry), this.#message);
     } else if (failed) {
       logger.warn(entry as unknown as Record<string, unknown>, this.#message);
     } else {
       logger.info(entry as unknown as Record<string, unknown>, this.#message);
     }
+  }
+
+  /** The cached JSON pieces of a route's log lines. */
+  #lineOf(route: string): RouteLine {
+    let line = this.#lines.get(route);
+    if (line === undefined) {
+      line = {
+        route: `"route":${JSON.stringify(route)},`,
+        probe: HEALTH_PROBE.test(route),
+        heads: new Array<string | undefined>(METHODS.length),
+      };
+      if (this.#lines.size < MAX_CACHED_ROUTES) this.#lines.set(route, line);
+    }
+    return line;
   }
 
   #loggerOf(enterprise: Enterprise): Logger {
@@ -398,6 +437,26 @@ function serializeEntry(entry: RequestLogEntry): string {
 
 function jsonNumber(value: number): string {
   return Number.isFinite(value) ? String(value) : 'null';
+}
+
+/** `.001` to `.999` without trailing zeros, index = thousandths; built on first use. */
+let fractions: string[] | undefined;
+
+/**
+ * `durationMs` rounded to the microsecond, as JSON: the text `jsonNumber(Math.round(ms * 1000) /
+ * 1000)` gives, without converting a fractional double to text (the costliest step of the line
+ * once everything else is cached). Whole milliseconds and thousandths are joined as integers.
+ */
+export function millisecondsJson(durationMs: number): string {
+  const micros = Math.round(durationMs * 1000);
+  if (!(micros >= 0 && micros < 2_147_483_648)) return jsonNumber(micros / 1000);
+  const whole = (micros / 1000) | 0;
+  const thousandths = micros - whole * 1000;
+  if (thousandths === 0) return `${whole}`;
+  fractions ??= Array.from({ length: 1000 }, (_, i) =>
+    `.${String(i).padStart(3, '0')}`.replace(/0+$/, ''),
+  );
+  return `${whole}${fractions[thousandths]}`;
 }
 
 function now(clock: Clock): number {

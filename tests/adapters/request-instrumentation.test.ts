@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { getContext, getCorrelationId } from '../../src/core/context.js';
 import { InvalidArgumentError } from '../../src/core/errors.js';
+import { createDefaultLogger } from '../../src/core/logger.js';
 import {
   configure,
   createEnterprise,
@@ -9,11 +10,12 @@ import {
 } from '../../src/enterprise.js';
 import {
   HTTP_OPERATION,
+  millisecondsJson,
   RequestInstrumentation,
   statusClass,
 } from '../../src/monitoring/request-instrumentation.js';
 import { BASIC_SECURITY_HEADERS, securityHeaders } from '../../src/monitoring/security-headers.js';
-import { manualClock, recordingLogger } from '../support/test-doubles.js';
+import { captureLines, manualClock, recordingLogger } from '../support/test-doubles.js';
 
 function instance(clock = manualClock()) {
   const logger = recordingLogger();
@@ -149,6 +151,58 @@ describe('RequestInstrumentation', () => {
     custom.end(custom.begin('GET', 'loud'), '/loud', 200);
     const done = logger.calls.filter((call) => call.message === 'done');
     expect(done.map((call) => call.fields.correlationId)).toEqual(['loud']);
+  });
+
+  it('writes, through the default logger, byte for byte the line the logger writes for the entry', () => {
+    const clock = manualClock();
+    const real = configureless({ clock: clock.clock, env: {} });
+    const out = captureLines();
+    const logger = createDefaultLogger('info', out.stream);
+    // The instance with its logger writing to `out`: the instrumentation takes the raw line path.
+    const enterprise = Object.create(real, { logger: { value: logger } }) as Enterprise;
+    const instrumentation = new RequestInstrumentation({ enterprise });
+    const reference = logger.child({ module: 'http' });
+    const cases: [string, string, number, number, boolean][] = [
+      ['GET', '/users/:id', 200, 1.25, false],
+      ['POST', '/a"b\\c/é', 201, 0, false],
+      ['DELETE', '/orders', 503, 12.3456, false],
+      ['PROPFIND', '/dav', 207, 1000.0005, false],
+      ['GET', '/upload', 200, 0.0004, true],
+      ['PUT', '/api/v1/monitoring/health/ready', 503, 7, false],
+    ];
+    for (const [method, route, status, ms, aborted] of cases) {
+      const record = instrumentation.begin(method, `id-${status}`);
+      clock.advance(ms);
+      instrumentation.end(record, route, status, aborted);
+      const entry = {
+        method,
+        route,
+        status,
+        durationMs: Math.round(ms * 1000) / 1000,
+        correlationId: `id-${status}`,
+        aborted,
+      };
+      if (aborted || status >= 500) reference.warn(entry, 'request completed');
+      else reference.info(entry, 'request completed');
+    }
+    // A successful probe is skipped on the fast path as by the default skip.
+    instrumentation.end(instrumentation.begin('GET', 'probe'), '/x/health/live', 200);
+    const timeless = out.raw.map((line) => line.replace(/"time":"[^"]+"/, '"time":"T"'));
+    expect(timeless).toHaveLength(cases.length * 2);
+    for (let i = 0; i < cases.length; i++) expect(timeless[2 * i]).toBe(timeless[2 * i + 1]);
+  });
+
+  it('formats durations as JSON.stringify does the value rounded to the microsecond', () => {
+    const values = [
+      0, 0.0004, 0.0005, 0.001, 0.01, 0.1, 0.5, 1, 1.25, 12.3456, 999.9999, 1000.0005,
+    ];
+    for (let i = 0; i < 2000; i++) values.push(Math.random() * 10 ** ((i % 8) - 2));
+    values.push(2_147_483.648, 1e12 + 0.123, -1, -0.0004, Number.NaN, Number.POSITIVE_INFINITY);
+    for (const value of values) {
+      expect(millisecondsJson(value), String(value)).toBe(
+        JSON.stringify(Math.round(value * 1000) / 1000),
+      );
+    }
   });
 
   it('builds the header set from the options', () => {
