@@ -16,14 +16,17 @@
  * request (`BENCH_VARIANTS`), the middleware with all of helmet's headers (`securityHeaders: 'helmet'`).
  *
  * Many short rounds rather than a few long ones: this machine's speed drifts by tens of percent
- * within a minute, and only measurements taken seconds apart compare.
+ * within a minute, and only measurements taken seconds apart compare. On Linux with two CPUs or
+ * more, the load generator is pinned to CPU 0 and the applications to the others (`taskset`), so
+ * the scheduler never puts the two on one CPU or moves them mid-measurement (`BENCH_PIN=0`: no
+ * pinning).
  *
  * Environment: BENCH_ROUNDS (8), BENCH_DURATION (2 seconds per measurement), BENCH_WARMUP (1 s),
  * BENCH_CONNECTIONS (10), BENCH_FRAMEWORKS (fastify,express), BENCH_VARIANTS (`|`-separated names,
  * `bare` always included).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type ChildProcess, fork } from 'node:child_process';
+import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -48,6 +51,16 @@ const ROUNDS = intFromEnv('BENCH_ROUNDS', 8);
 const DURATION = intFromEnv('BENCH_DURATION', 2);
 const WARMUP = intFromEnv('BENCH_WARMUP', 1);
 const CONNECTIONS = intFromEnv('BENCH_CONNECTIONS', 10);
+const PIN = pinning();
+
+/** The CPUs (taskset lists) of the load generator and of the applications; undefined: not pinned. */
+function pinning(): { load: string; apps: string } | undefined {
+  const cpus = os.availableParallelism();
+  if (process.env.BENCH_PIN === '0' || process.platform !== 'linux' || cpus < 2) return undefined;
+  const probe = spawnSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+  if (probe.error !== undefined || probe.status !== 0) return undefined;
+  return { load: '0', apps: cpus === 2 ? '1' : `1-${cpus - 1}` };
+}
 const FRAMEWORKS = (process.env.BENCH_FRAMEWORKS ?? 'fastify,express').split(',');
 const ALL_VARIANTS = [
   'bare',
@@ -222,7 +235,10 @@ function start(framework: string, variant: Variant): Promise<App> {
   const child = fork(fileURLToPath(import.meta.url), ['--serve', framework, variant], {
     // stdout to /dev/null: the middleware's log lines are written, nobody reads them.
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    execArgv: process.execArgv,
+    // Pinned: taskset runs node (which keeps the IPC channel) on the applications' CPUs.
+    ...(PIN === undefined
+      ? { execArgv: process.execArgv }
+      : { execPath: 'taskset', execArgv: ['-c', PIN.apps, process.execPath, ...process.execArgv] }),
   });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
@@ -300,6 +316,10 @@ async function main(): Promise<void> {
   console.log('| variant | CPU µs per request |\n| --- | ---: |');
   for (const name of LINE_VARIANTS) console.log(`| ${name} | ${inProcess[name]!.toFixed(2)} |`);
   console.log('');
+  if (PIN !== undefined) {
+    // Every thread of this process (autocannon's sockets, libuv's pool) on the load generator's CPU.
+    spawnSync('taskset', ['-a', '-p', '-c', PIN.load, String(process.pid)], { stdio: 'ignore' });
+  }
   const apps: App[] = [];
   for (const framework of FRAMEWORKS) {
     for (const variant of VARIANTS) apps.push(await start(framework, variant));
@@ -309,7 +329,10 @@ async function main(): Promise<void> {
     console.log(
       `# HTTP: ${FRAMEWORKS.join(', ')} hello world, bare vs enterprise middleware — ${ROUNDS} rounds × ` +
         `${DURATION}s (+${WARMUP}s warm-up), ${CONNECTIONS} connections, Node ${process.version}, ` +
-        `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'})`,
+        `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ` +
+        (PIN === undefined
+          ? 'not pinned'
+          : `load generator on CPU ${PIN.load}, applications on CPU ${PIN.apps}`),
     );
     for (let round = 0; round < ROUNDS; round++) {
       for (const framework of FRAMEWORKS) {
