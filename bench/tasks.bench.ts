@@ -104,6 +104,36 @@ async function redisCpuUs(): Promise<number> {
   return (read('used_cpu_user') + read('used_cpu_sys')) * 1e6;
 }
 
+/** Redis' `INFO commandstats`: per command, calls and microseconds (server-wide). */
+async function commandStats(): Promise<Map<string, { calls: number; usec: number }>> {
+  statsClient ??= new Redis(REDIS_URL);
+  const info = await statsClient.info('commandstats');
+  const stats = new Map<string, { calls: number; usec: number }>();
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+    stats.set(match[1]!, { calls: Number(match[2]), usec: Number(match[3]) });
+  }
+  return stats;
+}
+
+/** Redis time per task by command between two {@link commandStats} snapshots (BENCH_PROFILE). */
+function commandSummary(
+  before: Map<string, { calls: number; usec: number }>,
+  after: Map<string, { calls: number; usec: number }>,
+  tasks: number,
+): string {
+  const parts: [string, number, number][] = [];
+  for (const [name, end] of after) {
+    const start = before.get(name) ?? { calls: 0, usec: 0 };
+    const usec = end.usec - start.usec;
+    if (usec > 0) parts.push([name, usec / tasks, end.calls - start.calls]);
+  }
+  parts.sort((a, b) => b[1] - a[1]);
+  return `Redis µs/task by command: ${parts
+    .filter(([, us]) => us >= 0.05)
+    .map(([name, us, calls]) => `${name} ${us.toFixed(1)} (${calls} calls)`)
+    .join(', ')}`;
+}
+
 /**
  * CPU spent by this process and by Redis between the start and the end of a measured window:
  * on a shared machine it moves less than wall time, and it shows which side does the work.
@@ -531,6 +561,8 @@ async function engineProcess(concurrency: number): Promise<Figures> {
     const cpu = new CpuWindow();
     const finished = deferred();
     const profile = PROFILE ? new WindowProfile() : undefined;
+    let statsBefore: ReturnType<typeof commandStats> | undefined;
+    let statsAfter: ReturnType<typeof commandStats> | undefined;
     let latencies: number[] | undefined;
     enterprise.tasks.register('test', async (payload: unknown) => {
       if (latencies !== undefined) {
@@ -542,11 +574,13 @@ async function engineProcess(concurrency: number): Promise<Figures> {
         start = performance.now();
         cpu.start();
         profile?.start();
+        if (PROFILE) statsBefore = commandStats();
       }
       if (count === TOTAL) {
         end = performance.now();
         cpu.stop();
         profile?.stop();
+        if (PROFILE) statsAfter = commandStats();
         finished.resolve();
       }
     });
@@ -558,8 +592,12 @@ async function engineProcess(concurrency: number): Promise<Figures> {
     }
     await enterprise.start();
     await finished.promise;
-    if (profile !== undefined)
+    if (profile !== undefined) {
       console.log(`    ours, concurrency ${concurrency}: ${await profile.summary(MEASURED)}`);
+      console.log(
+        `    ours, concurrency ${concurrency}: ${commandSummary(await statsBefore!, await statsAfter!, MEASURED)}`,
+      );
+    }
     const rate = (MEASURED * 1_000) / (end - start);
     const cpuPerTask = await cpu.perTask(MEASURED);
     latencies = [];

@@ -298,12 +298,93 @@ describe.runIf(requires(redis))('redis task backend', () => {
         }
         counts.push((await keysOf(admin, prefix)).length);
       }
-      // 3,000 tasks ran; only the kept ones (50 + 20) and the queue's own keys remain.
+      // 3,000 tasks ran; only the kept ones (50 + 20, a hash and a payload each) and the queue's
+      // own keys remain.
       const c = await backend.counts(queue);
       expect(c.completed).toBe(50);
       expect(c.dead).toBe(20);
-      expect(Math.max(...counts)).toBeLessThanOrEqual(50 + 20 + 10);
+      expect(Math.max(...counts)).toBeLessThanOrEqual(2 * (50 + 20) + 10);
       expect(counts.at(-1)).toBe(counts[2]);
+      // No payload outlives its task, and no kept task lost its payload.
+      const keys = await keysOf(admin, prefix);
+      const ids = (kind: string) =>
+        keys
+          .filter((key) => key.startsWith(`${prefix}:{${queue}}:${kind}:`))
+          .map((key) => key.slice(`${prefix}:{${queue}}:${kind}:`.length))
+          .sort();
+      expect(ids('p')).toHaveLength(70);
+      expect(ids('p')).toEqual(ids('t'));
+      // Purging the dead letters takes their payloads along.
+      expect(await backend.purgeDead(queue)).toBe(20);
+      const left = await keysOf(admin, prefix);
+      expect(left.filter((key) => key.includes(':p:'))).toHaveLength(50);
+      expect(left.filter((key) => key.includes(':t:'))).toHaveLength(50);
+    });
+
+    it('keeps each payload out of the task hash, read back by claim, get and the dead letter list', async () => {
+      fresh();
+      const backend = make();
+      const payload = JSON.stringify({ big: 'z'.repeat(5_000) });
+      const t = task('pl', { payload, maxRetries: 0 });
+      await backend.add([t]);
+      const hash = await admin.hgetall(`${prefix}:{pl}:t:${t.id}`);
+      expect(hash.s).toBe('waiting');
+      expect(Object.values(hash).some((value) => value.includes('zzzz'))).toBe(false);
+      expect(await admin.get(`${prefix}:{pl}:p:${t.id}`)).toBe(payload);
+      expect((await backend.get('pl', t.id))?.payload).toBe(payload);
+      const [claimed] = await backend.claim('pl', 'w', 10, 10_000);
+      expect(claimed?.task.payload).toBe(payload);
+      await backend.finish('pl', [
+        {
+          kind: 'dead',
+          id: t.id,
+          token: claimed!.token,
+          error: { name: 'Error', message: 'no' },
+          finishedAt: Date.now(),
+        },
+      ]);
+      const [dead] = await backend.listDead('pl', 0, 10);
+      expect(dead?.payload).toBe(payload);
+      // A second add of the same id changes nothing, its payload included.
+      await backend.add([{ ...t, payload: '"other"' }]);
+      expect((await backend.get('pl', t.id))?.payload).toBe(payload);
+    });
+  });
+
+  describe('claims', () => {
+    it('sends the payload read of a claim before a finish asked for while the claim script ran', async () => {
+      fresh();
+      const client = new Redis(REDIS_URL);
+      try {
+        const backend = make({ client, url: undefined });
+        await backend.add(Array.from({ length: 4 }, () => task('order')));
+        // Loads the scripts, so that each call below is one EVALSHA.
+        const [first] = await backend.claim('order', 'w', 1, 10_000);
+        const sent: string[] = [];
+        const send = client.sendCommand.bind(client);
+        client.sendCommand = ((command) => {
+          sent.push(command.name === 'evalsha' ? `evalsha:${command.args[1]}` : command.name);
+          return send(command);
+        }) as typeof client.sendCommand;
+        const [claimed, results] = await Promise.all([
+          backend.claim('order', 'w', 3, 10_000),
+          backend.finish('order', [
+            {
+              kind: 'completed',
+              id: first!.task.id,
+              token: first!.token,
+              result: '1',
+              finishedAt: Date.now(),
+            },
+          ]),
+        ]);
+        expect(claimed.map((c) => c.task.payload)).toEqual(['{}', '{}', '{}']);
+        expect(results[0]?.accepted).toBe(true);
+        // The claim (6 keys), its payloads, then the finish (7 keys and the task's).
+        expect(sent).toEqual(['evalsha:6', 'mget', 'evalsha:8']);
+      } finally {
+        await client.quit();
+      }
     });
   });
 

@@ -7,7 +7,10 @@ import { DEPENDENCY_FAILED } from '../../errors.js';
  * both pop the same task, and a finish can never interleave with the recovery of the same lease.
  *
  * Keys (`Q` = `<prefix>:{<queue>}:`, so every key of a queue hashes to one Cluster slot):
- * - `Q t:<id>`          hash of one task (short field names, see {@link F});
+ * - `Q t:<id>`          hash of one task (short field names, see the list below);
+ * - `Q p:<id>`          string: the task's payload (JSON text), apart from its hash so that no
+ *                       script carries it: a claim returns the ids and the worker reads the
+ *                       payloads with one MGET;
  * - `Q ready`           zset, score `band(priority) * 2^42 + seq`: priority first, then FIFO;
  * - `Q delayed`         zset by `runAt`;
  * - `Q active`          zset by lease expiry (`leaseUntil`);
@@ -29,7 +32,7 @@ import { DEPENDENCY_FAILED } from '../../errors.js';
  */
 
 /*
- * Task hash fields (short: every task carries them). Written at add: `n` name, `p` payload, `m`
+ * Task hash fields (short: every task carries them). Written at add: `n` name, `m`
  * the fields no script reads (JSON: maxRetries `mr`, backoff `bo`, timeoutMs `to`, createdAt `ca`,
  * dependsOn `dp`), `pr` priority, `ra` runAt, `ff` failOnDependencyFailure (1/0), `sq` sequence,
  * `s` state, `a` attempts. Later: `sa` startedAt, `w` workerId, `tok` fencing token, `fa`
@@ -117,8 +120,24 @@ local function settle(id, state, k_ready, k_delayed, k_blocked, k_dead, k_marker
   return released, killed
 end
 
+-- Deletes the hash and the payload of each task in \`ids\` (every \`step\`-th entry from \`from\`),
+-- in chunks that stay below Lua's limit on unpacked values.
+local function del_tasks(ids, from, step)
+  local tks = {}
+  for i = from, #ids, step do
+    tks[#tks + 1] = prefix .. 't:' .. ids[i]
+    tks[#tks + 1] = prefix .. 'p:' .. ids[i]
+    if #tks >= 4000 then
+      redis.call('DEL', unpack(tks))
+      tks = {}
+    end
+  end
+  if #tks > 0 then redis.call('DEL', unpack(tks)) end
+end
+
 -- Retention: removes from zset \`k\` (by finishedAt) the entries older than \`age\` ms and the
--- oldest beyond \`keep\`, with their task hashes; at most \`batch\` per call so one call stays short.
+-- oldest beyond \`keep\`, with their task hashes and payloads; at most \`batch\` per call so one
+-- call stays short.
 -- Both kinds of victims are a prefix of the zset (it is ordered by finishedAt), so one ZPOPMIN
 -- takes them. Every caller adds fewer entries than it may remove, so the sets converge to their
 -- bounds.
@@ -129,10 +148,8 @@ local function trim(k, keep, age, batch)
   if victims <= 0 then return 0 end
   if victims > batch then victims = batch end
   local popped = redis.call('ZPOPMIN', k, victims)
-  local tks = {}
-  for i = 1, #popped, 2 do tks[#tks + 1] = prefix .. 't:' .. popped[i] end
-  redis.call('DEL', unpack(tks))
-  return #tks
+  del_tasks(popped, 1, 2)
+  return #popped / 2
 end
 
 -- \`cmd\` (ZADD, ZREM) on \`k\` with the arguments in \`list\`, in chunks that stay below Lua's
@@ -150,8 +167,8 @@ end
 `;
 
 /**
- * ADD. KEYS: seq, ready, delayed, blocked, dead, marker, then per task its hash key and, when it
- * has dependencies, its pending set followed by the hash key and dependents set of each
+ * ADD. KEYS: seq, ready, delayed, blocked, dead, marker, then per task its hash key, its payload
+ * key and, when it has dependencies, its pending set followed by the hash key and dependents set of each
  * dependency. ARGV: now, queue key prefix, channel, queue, number of tasks, dry run (1: validate
  * only, for a call that spans queues and must store nothing unless every queue's part is valid),
  * then per task: id,
@@ -174,10 +191,11 @@ local tasks, by_id = {}, {}
 local a, k = 7, 7
 for i = 1, n do
   local t = { id = ARGV[a], name = ARGV[a + 1], payload = ARGV[a + 2], pr = ARGV[a + 3], ra = ARGV[a + 4],
-    meta = ARGV[a + 5], ff = ARGV[a + 6], ca = ARGV[a + 7], deps = {}, dep_keys = {}, key = KEYS[k], index = i }
+    meta = ARGV[a + 5], ff = ARGV[a + 6], ca = ARGV[a + 7], deps = {}, dep_keys = {}, key = KEYS[k],
+    payload_key = KEYS[k + 1], index = i }
   local nd = tonumber(ARGV[a + 8])
   a = a + 9
-  k = k + 1
+  k = k + 2
   if nd > 0 then
     t.pending_key = KEYS[k]
     k = k + 1
@@ -254,14 +272,14 @@ for _, t in ipairs(order) do
   else
     state = 'waiting'
   end
-  -- One HSET per task.
-  local fields = { 'n', t.name, 'p', t.payload, 'm', t.meta, 'pr', t.pr, 'ra', t.ra, 'ff', t.ff,
-    'sq', seq, 's', state, 'a', 0 }
+  -- One HSET per task, and its payload apart.
+  local fields = { 'n', t.name, 'm', t.meta, 'pr', t.pr, 'ra', t.ra, 'ff', t.ff, 'sq', seq, 's', state, 'a', 0 }
   if state == 'dead' then
     fields[#fields + 1] = 'fa'; fields[#fields + 1] = now
     fields[#fields + 1] = 'e'; fields[#fields + 1] = dep_error(failed_dep, failed_state)
   end
   redis.call('HSET', t.key, unpack(fields))
+  redis.call('SET', t.payload_key, t.payload)
   if state == 'dead' then
     redis.call('ZADD', k_dead, now, t.id)
     events[#events + 1] = { 'dead', t.id, t.name }
@@ -306,11 +324,13 @@ return out
  * `active` by lease expiry (the lease end lives only there). When ready tasks are left it sets the
  * `r` marker, so that another waiting worker wakes up too (one wake-up chains to the next instead
  * of waking every worker on every add). Returns one flat list, {@link CLAIM_FIELDS} entries per
- * task: id, token, attempts, then name, payload, meta, priority, runAt, failOnDependencyFailure,
- * last error and last progress as stored (nil when absent). Flat and without field names: it is
- * the biggest reply of the backend, and every element costs Redis and the client a conversion.
+ * task: id, token, attempts, then name, meta, priority, runAt, failOnDependencyFailure, last error
+ * and last progress as stored (nil when absent). Flat and without field names: every element
+ * costs Redis and the client a conversion. The payloads are not in it: the caller reads them
+ * natively (`MGET` of their `p:<id>` keys), which costs Redis a fraction of carrying 4 KB texts
+ * into Lua and out again.
  */
-export const CLAIM_FIELDS = 11;
+export const CLAIM_FIELDS = 10;
 
 export const CLAIM = luaScript(`${COMMON}
 now = tonumber(ARGV[1])
@@ -342,17 +362,17 @@ if #popped > 0 then
   for i = 1, #popped, 2 do
     local id = popped[i]
     local tk = prefix .. 't:' .. id
-    local f = redis.call('HMGET', tk, 'n', 'p', 'm', 'pr', 'ra', 'ff', 'a', 'e', 'pg')
+    local f = redis.call('HMGET', tk, 'n', 'm', 'pr', 'ra', 'ff', 'a', 'e', 'pg')
     -- A member whose hash is gone (removed by hand) is dropped rather than resurrected.
     if f[1] then
-      local attempts = (tonumber(f[7]) or 0) + 1
+      local attempts = (tonumber(f[6]) or 0) + 1
       token = token + 1
       redis.call('HSET', tk, 's', 'active', 'a', attempts, 'w', worker, 'sa', now, 'tok', token)
       leases[#leases + 1] = lu
       leases[#leases + 1] = id
-      out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5], out[o + 6] = id, token, attempts, f[1], f[2], f[3]
-      out[o + 7], out[o + 8], out[o + 9], out[o + 10], out[o + 11] = f[4], f[5], f[6], f[8], f[9]
-      o = o + 11
+      out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5] = id, token, attempts, f[1], f[2]
+      out[o + 6], out[o + 7], out[o + 8], out[o + 9], out[o + 10] = f[3], f[4], f[5], f[7], f[8]
+      o = o + 10
     end
   end
   bulk('ZADD', k_active, leases)
@@ -601,14 +621,13 @@ return 1
 
 /**
  * PURGE. KEYS: a finished-tasks zset (dead). ARGV: queue key prefix, batch. Removes up to `batch`
- * entries with their hashes; returns how many (the caller repeats until 0).
+ * entries with their hashes and payloads; returns how many (the caller repeats until 0).
  */
-export const PURGE = luaScript(`
+export const PURGE = luaScript(`${COMMON}
+prefix = ARGV[1]
 local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
 if #ids == 0 then return 0 end
-local tks = {}
-for i, id in ipairs(ids) do tks[i] = ARGV[1] .. 't:' .. id end
-redis.call('DEL', unpack(tks))
+del_tasks(ids, 1, 1)
 redis.call('ZREM', KEYS[1], unpack(ids))
 return #ids
 `);
