@@ -25,9 +25,10 @@ export type NodeRouteOf = (req: IncomingMessage) => string | undefined;
  * and the `http.request` record written when the response closes (finished or aborted). The
  * returned record is to be passed to `instrumentation.run()` around the rest of the host's chain.
  * With `setHeaders` false the adapter sets the headers the framework's own, cheaper way.
- * The `close` listener is a closure over the record rather than a property added to the response:
- * Express swaps the prototype of every response, and a property added to such an object cost
- * several times a closure (seen in CPU profiles of Express under load).
+ * The `close` listener is a closure over the request, the record and the instrumentation rather
+ * than properties added to the response or read back from it: Express swaps the prototype of every
+ * request and response, and a property added to such an object, or looked up through its chain,
+ * cost several times a closure (seen in CPU profiles of Express under load).
  */
 export function beginNodeRequest(
   instrumentation: RequestInstrumentation,
@@ -46,20 +47,25 @@ export function beginNodeRequest(
     }
     if (instrumentation.hidePoweredBy) res.removeHeader('x-powered-by');
   }
-  record.instrumentation = instrumentation;
-  record.routeOf = routeOf;
-  res.on('close', () => endNodeRequest(res, record));
+  res.on('close', () => endNodeRequest(instrumentation, routeOf, req, res, record));
   return record;
 }
 
-function endNodeRequest(res: ServerResponse, record: RequestRecord): void {
-  const instrumentation = record.instrumentation;
-  if (instrumentation === undefined) return;
-  const req = res.req as (IncomingMessage & { [MONITORING_ROUTE]?: string }) | undefined;
-  let route = req?.[MONITORING_ROUTE];
-  if (route === undefined && req !== undefined) {
+function endNodeRequest(
+  instrumentation: RequestInstrumentation,
+  routeOf: NodeRouteOf | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+  record: RequestRecord,
+): void {
+  // An own-property test: a plain read of a symbol most requests lack walks the whole prototype
+  // chain, which Express swaps on every request for one in dictionary mode (seen in CPU profiles).
+  let route = Object.hasOwn(req, MONITORING_ROUTE)
+    ? (req as IncomingMessage & { [MONITORING_ROUTE]?: string })[MONITORING_ROUTE]
+    : undefined;
+  if (route === undefined && routeOf !== undefined) {
     try {
-      route = record.routeOf?.(req);
+      route = routeOf(req);
     } catch {
       route = undefined;
     }

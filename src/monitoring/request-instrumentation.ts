@@ -129,9 +129,6 @@ export class RequestRecord {
   route: string | undefined = undefined;
   /** Set once the request is recorded, so a second end (error then close) is ignored. */
   done = false;
-  /** What an adapter needs at the end of the request (its instrumentation, a route finder). */
-  instrumentation: RequestInstrumentation | undefined = undefined;
-  routeOf: ((request: any) => string | undefined) | undefined = undefined;
 
   constructor(correlationId: string, enterprise: Enterprise, start: number, method: string) {
     this.correlationId = correlationId;
