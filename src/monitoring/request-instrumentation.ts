@@ -71,8 +71,9 @@ export interface RequestInstrumentationOptions {
   /**
    * Security headers set on every response before the host's handler runs (so a header the host
    * sets itself wins):
-   * - `'basic'` (or `true`): {@link BASIC_SECURITY_HEADERS}, those of helmet's defaults that
-   *   change no behaviour a page or an API client relies on (`nosniff` and three legacy ones);
+   * - `'basic'` (or `true`): {@link BASIC_SECURITY_HEADERS}, `X-Content-Type-Options: nosniff`,
+   *   the one header of helmet's defaults that protects today's browsers on any response and changes
+   *   no behaviour a page or an API client relies on;
    * - `'helmet'`: all of helmet's defaults, Content-Security-Policy and HSTS included, which can
    *   block a host's inline scripts, cross-origin resources and framing;
    * - options: helmet's defaults with some of them changed or left out;
