@@ -110,6 +110,13 @@ export class TaskBackendError extends EnterpriseError {
 
 const DEFAULT_PREFIX = 'enterprise:tasks';
 const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
+/**
+ * Claims of at most this many tasks get their payloads from the claim script itself; larger ones
+ * read them with one MGET after it. Carrying a payload through Lua costs Redis more than reading
+ * it natively, but the MGET is a second round trip and command: for a worker with few slots, whose
+ * claims are small and frequent, the round trip costs more than it saves.
+ */
+const INLINE_PAYLOADS_MAX = 32;
 /** Delayed tasks moved to ready per claim: bounds the work of one claim after a long pause. */
 const PROMOTE_BATCH = 1_000;
 /** Expired leases recovered per script call, and calls per `recoverExpired`. */
@@ -353,6 +360,8 @@ export class RedisTaskBackend implements TaskBackend {
     const k = this.#queueKeys(queue);
     const now = Date.now();
     const leaseUntil = now + leaseMs;
+    const inline = max <= INLINE_PAYLOADS_MAX;
+    const width = inline ? CLAIM_FIELDS + 1 : CLAIM_FIELDS;
     // The script returns what a worker needs of each hash, flat, as it was before the claim; the
     // payloads follow in one MGET. Carrying each payload into the script and out again was most
     // of a claim's cost in Redis; a native read of the same texts costs it a fraction of that.
@@ -363,33 +372,36 @@ export class RedisTaskBackend implements TaskBackend {
         client,
         CLAIM,
         [k.ready, k.delayed, k.active, k.paused, k.marker, k.seq],
-        [now, Math.floor(max), leaseUntil, workerId, k.base, PROMOTE_BATCH],
+        [now, Math.floor(max), leaseUntil, workerId, k.base, PROMOTE_BATCH, inline ? 1 : 0],
       ),
     );
     // A finish called meanwhile waits for this reply (see `finish`), so that the payload read
     // below reaches Redis before that finish does.
-    const replied = script.then(noop, noop);
-    this.#claimScripts.add(replied);
+    const replied = inline ? undefined : script.then(noop, noop);
+    if (replied !== undefined) this.#claimScripts.add(replied);
     let rows: (string | number | null)[];
     try {
       rows = (await script) as (string | number | null)[];
     } finally {
-      this.#claimScripts.delete(replied);
+      if (replied !== undefined) this.#claimScripts.delete(replied);
     }
-    const count = rows.length / CLAIM_FIELDS;
+    const count = rows.length / width;
     if (count === 0) return [];
-    const payloadKeys: string[] = new Array(count);
-    for (let i = 0; i < count; i++) payloadKeys[i] = k.base + 'p:' + rows[i * CLAIM_FIELDS];
-    // Should this read fail, the claimed tasks come back when their leases expire, as those of a
-    // claim whose reply was lost do.
-    const payloads = await this.#run('claim', queue, (client) => client.mget(payloadKeys));
+    let payloads: (string | null)[] | undefined;
+    if (!inline) {
+      const payloadKeys: string[] = new Array(count);
+      for (let i = 0; i < count; i++) payloadKeys[i] = k.base + 'p:' + rows[i * width];
+      // Should this read fail, the claimed tasks come back when their leases expire, as those of
+      // a claim whose reply was lost do.
+      payloads = await this.#run('claim', queue, (client) => client.mget(payloadKeys));
+    }
     const claimed: ClaimedTask[] = new Array(count);
     // Tasks submitted together share their meta text (same options, same creation time): parsed
     // once per run of equal texts. The records then share its backoff and dependency list, frozen
     // so that a change to one task's (an event listener's, say) cannot reach its neighbours.
     let metaText: string | null | undefined;
     let meta: Partial<TaskMeta> = {};
-    for (let i = 0, at = 0; i < count; i++, at += CLAIM_FIELDS) {
+    for (let i = 0, at = 0; i < count; i++, at += width) {
       const text = rows[at + 4] as string | null;
       if (text !== metaText || i === 0) {
         metaText = text;
@@ -403,7 +415,7 @@ export class RedisTaskBackend implements TaskBackend {
         queue,
         // A payload gone meanwhile (its task finished elsewhere and was trimmed) is no JSON: the
         // attempt fails as a bad payload, and its finish is refused by the token.
-        payload: payloads[i] ?? '',
+        payload: ((payloads === undefined ? rows[at + 10] : payloads[i]) as string | null) ?? '',
         priority: Number(rows[at + 5] ?? 0),
         runAt: Number(rows[at + 6] ?? 0),
         maxRetries: Number(meta.mr ?? 0),

@@ -326,14 +326,18 @@ describe.runIf(requires(redis))('redis task backend', () => {
       const backend = make();
       const payload = JSON.stringify({ big: 'z'.repeat(5_000) });
       const t = task('pl', { payload, maxRetries: 0 });
-      await backend.add([t]);
+      const other = task('pl', { payload: '{"small":1}' });
+      await backend.add([t, other]);
       const hash = await admin.hgetall(`${prefix}:{pl}:t:${t.id}`);
       expect(hash.s).toBe('waiting');
       expect(Object.values(hash).some((value) => value.includes('zzzz'))).toBe(false);
       expect(await admin.get(`${prefix}:{pl}:p:${t.id}`)).toBe(payload);
       expect((await backend.get('pl', t.id))?.payload).toBe(payload);
-      const [claimed] = await backend.claim('pl', 'w', 10, 10_000);
+      // A small claim gets its payloads from the script, a large one by MGET.
+      const [claimed] = await backend.claim('pl', 'w', 1, 10_000);
       expect(claimed?.task.payload).toBe(payload);
+      const [large] = await backend.claim('pl', 'w', 100, 10_000);
+      expect(large?.task.payload).toBe('{"small":1}');
       await backend.finish('pl', [
         {
           kind: 'dead',
@@ -367,7 +371,8 @@ describe.runIf(requires(redis))('redis task backend', () => {
           return send(command);
         }) as typeof client.sendCommand;
         const [claimed, results] = await Promise.all([
-          backend.claim('order', 'w', 3, 10_000),
+          // Large enough for the payloads to come by MGET (small claims get them inline).
+          backend.claim('order', 'w', 100, 10_000),
           backend.finish('order', [
             {
               kind: 'completed',
@@ -382,6 +387,30 @@ describe.runIf(requires(redis))('redis task backend', () => {
         expect(results[0]?.accepted).toBe(true);
         // The claim (6 keys), its payloads, then the finish (7 keys and the task's).
         expect(sent).toEqual(['evalsha:6', 'mget', 'evalsha:8']);
+      } finally {
+        await client.quit();
+      }
+    });
+  });
+
+  describe('small claims', () => {
+    it('answers a claim of a few tasks, payloads included, in one command', async () => {
+      fresh();
+      const client = new Redis(REDIS_URL);
+      try {
+        const backend = make({ client, url: undefined });
+        await backend.add([task('small', { payload: '{"a":1}' }), task('small')]);
+        // Loads the claim script, so that the claim below is one EVALSHA.
+        await backend.claim('warm', 'w', 1, 10_000);
+        const sent: string[] = [];
+        const send = client.sendCommand.bind(client);
+        client.sendCommand = ((command) => {
+          sent.push(command.name);
+          return send(command);
+        }) as typeof client.sendCommand;
+        const claimed = await backend.claim('small', 'w', 8, 10_000);
+        expect(claimed.map((c) => c.task.payload)).toEqual(['{"a":1}', '{}']);
+        expect(sent).toEqual(['evalsha']);
       } finally {
         await client.quit();
       }

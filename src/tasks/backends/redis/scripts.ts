@@ -317,7 +317,7 @@ return out
 
 /**
  * CLAIM. KEYS: ready, delayed, active, paused, marker, seq. ARGV: now, max, leaseUntil, workerId,
- * queue key prefix, most delayed tasks to promote.
+ * queue key prefix, most delayed tasks to promote, payloads inline (1/0).
  *
  * Atomic: promotes due delayed tasks (bounded), pops up to `max` ready tasks, and for each one
  * counts the attempt, writes a fresh fencing token (from `seq`) and the worker, and indexes it in
@@ -325,10 +325,11 @@ return out
  * `r` marker, so that another waiting worker wakes up too (one wake-up chains to the next instead
  * of waking every worker on every add). Returns one flat list, {@link CLAIM_FIELDS} entries per
  * task: id, token, attempts, then name, meta, priority, runAt, failOnDependencyFailure, last error
- * and last progress as stored (nil when absent). Flat and without field names: every element
- * costs Redis and the client a conversion. The payloads are not in it: the caller reads them
- * natively (`MGET` of their `p:<id>` keys), which costs Redis a fraction of carrying 4 KB texts
- * into Lua and out again.
+ * and last progress as stored (nil when absent), and with payloads inline the payload. Flat and
+ * without field names: every element costs Redis and the client a conversion. Without payloads
+ * inline the caller reads them natively (`MGET` of their `p:<id>` keys), which costs Redis a
+ * fraction of carrying 4 KB texts into Lua and out again, but costs a second round trip: a small
+ * claim (a worker with few slots) is worth the round trip saved more than the Redis time.
  */
 export const CLAIM_FIELDS = 10;
 
@@ -338,6 +339,7 @@ prefix = ARGV[5]
 local k_ready, k_delayed, k_active, k_paused, k_marker, k_seq = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 if redis.call('EXISTS', k_paused) == 1 then return {} end
 local max, lu, worker = tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local inline = ARGV[7] == '1'
 
 local due = redis.call('ZRANGEBYSCORE', k_delayed, '-inf', now, 'LIMIT', 0, tonumber(ARGV[6]))
 if #due > 0 then
@@ -373,6 +375,10 @@ if #popped > 0 then
       out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5] = id, token, attempts, f[1], f[2]
       out[o + 6], out[o + 7], out[o + 8], out[o + 9], out[o + 10] = f[3], f[4], f[5], f[7], f[8]
       o = o + 10
+      if inline then
+        out[o + 1] = redis.call('GET', prefix .. 'p:' .. id)
+        o = o + 1
+      end
     end
   end
   bulk('ZADD', k_active, leases)
