@@ -79,9 +79,10 @@ export const BASE_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.fr
  *   framing and referrers: the most reported breakages of helmet's own users. A monitoring
  *   middleware must not bring them to a host that did not ask.
  * - helmet's legacy headers, which no supported browser reads: `X-Download-Options` (Internet
- *   Explorer 8), `X-Permitted-Cross-Domain-Policies` (Flash, and Acrobat's cross-domain policy
- *   files) and `X-XSS-Protection: 0` (turns off the XSS filter that browsers removed in 2019 and
- *   2020). Each would cost every response of the host its bytes and its header parsing for nothing.
+ *   Explorer 8), `X-XSS-Protection: 0` (turns off the XSS filter that browsers removed in 2019 and
+ *   2020) and `X-Permitted-Cross-Domain-Policies` (read by Adobe's clients only: Flash, retired,
+ *   and Acrobat, which it forbids to honour cross-domain policy files served by the host). Each
+ *   costs every response of the host its bytes and its header parsing.
  *
  * Frozen.
  *
