@@ -9,6 +9,7 @@ import {
   type TaskStats,
   unregisterTask,
 } from '../../src/tasks/index.js';
+import { eventually } from './pool-helpers.js';
 
 const instances: Enterprise[] = [];
 
@@ -26,16 +27,6 @@ function make(tasks: TaskOptions = {}): Enterprise {
 afterEach(async () => {
   await Promise.all(instances.splice(0).map((e) => e.shutdown()));
 });
-
-async function eventually<T>(check: () => Promise<T> | T, what: string, timeoutMs = 3_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 describe('submitting and running tasks', () => {
   it('runs a handler with the payload and context, and stores the result', async () => {
