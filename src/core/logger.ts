@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type Pino from 'pino';
+import { BatchedStdout } from './batched-stdout.js';
 import { currentContext } from './context.js';
 
 /** Log levels, lowest first, as pino names them. */
@@ -60,7 +61,7 @@ export function createDefaultLogger(level: LogLevel, destination?: Pino.Destinat
   // Loaded on first use rather than at import: pino opens stdio handles as it loads, and a host that
   // passes its own logger never needs it.
   const pino = createRequire(import.meta.url)('pino') as typeof Pino;
-  const stream = destination ?? stdoutDestination(pino);
+  const stream = destination ?? stdoutDestination();
   const instance = pino(
     {
       level,
@@ -158,59 +159,9 @@ function isoNow(): string {
 
 let sharedStdout: BatchedStdout | undefined;
 
-/** Pending lines are written once they reach this many characters. */
-const BATCH_CHARS = 16 * 1024;
-/** ...or this long after the first line of a batch. */
-const BATCH_MS = 100;
-
-/**
- * The stdout of every default logger of the process. Lines are collected in a string and written
- * together, with one synchronous write (pino's sonic-boom, which also retries a full pipe) once
- * 16 KiB are pending or 100 ms after the first line of a batch (a one-shot unref'd timer, armed only
- * while lines wait), and when the process exits, uncaught exceptions included. A busy service makes
- * one system call per hundred lines or so instead of one per line: written one by one, or through
- * sonic-boom's asynchronous mode (a thread-pool request per write), the per-request log line was
- * the largest cost of the HTTP middleware. A process killed with SIGKILL, or by a signal it does not
- * handle, loses at most the last 100 ms of lines. Nothing is opened before the first line.
- */
-class BatchedStdout {
-  #destination: Pino.DestinationStream | undefined;
-  #pending = '';
-  #timer: NodeJS.Timeout | undefined;
-  readonly #pino: typeof Pino;
-
-  constructor(pino: typeof Pino) {
-    this.#pino = pino;
-  }
-
-  write(line: string): void {
-    if (this.#destination === undefined) {
-      this.#destination = this.#pino.destination({ dest: 1, sync: true });
-      process.once('exit', this.#flush);
-    }
-    this.#pending += line;
-    if (this.#pending.length >= BATCH_CHARS) {
-      this.#flush();
-    } else if (this.#timer === undefined) {
-      this.#timer = setTimeout(this.#flush, BATCH_MS);
-      this.#timer.unref();
-    }
-  }
-
-  readonly #flush = (): void => {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
-    const chunk = this.#pending;
-    if (chunk === '') return;
-    this.#pending = '';
-    this.#destination?.write(chunk);
-  };
-}
-
-function stdoutDestination(pino: typeof Pino): Pino.DestinationStream {
-  sharedStdout ??= new BatchedStdout(pino);
+/** The stdout every default logger of the process shares (see {@link BatchedStdout}). */
+function stdoutDestination(): Pino.DestinationStream {
+  sharedStdout ??= new BatchedStdout();
   return sharedStdout;
 }
 

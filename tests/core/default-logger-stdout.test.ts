@@ -70,3 +70,67 @@ describe('the default logger on the process stdout', () => {
     expect(exited - firstOutput).toBeGreaterThan(200);
   });
 });
+
+/**
+ * Runs the fixture in `mode` with its stdout piped to a shell reader that takes nothing for
+ * `readAfterMs`, then everything (`| (sleep; cat)`): the pipe fills, as behind a stuck log
+ * shipper. (A reader in this process would not do: Node.js keeps reading a paused stream into
+ * memory.)
+ */
+async function slowReader(mode: string, readAfterMs: number) {
+  const command = `"${process.execPath}" --import tsx ${FIXTURE} ${mode} | (sleep ${readAfterMs / 1000}; cat)`;
+  const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (text: string) => {
+    stderr += text;
+  });
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  const text = Buffer.concat(chunks).toString('utf8');
+  const lines = text.split('\n').filter((line) => line !== '');
+  const wroteMs = Number(/wrote in (\d+)/.exec(stderr)?.[1] ?? Number.NaN);
+  return { code, lines, text, wroteMs, stderr };
+}
+
+describe('the default logger on a non-blocking stdout pipe', () => {
+  it('waits for a slow reader and loses no line, multi-byte characters included', async () => {
+    const { code, lines, stderr } = await slowReader('many-nonblocking', 400);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/^wrote in \d+\n$/);
+    expect(lines).toHaveLength(20_000);
+    const routes = new Set(lines.map((line) => (JSON.parse(line) as { route: string }).route));
+    expect(routes).toEqual(new Set(Array.from({ length: 10 }, (_, i) => `/café/€${i}`)));
+  }, 30_000);
+
+  it('drops whole lines, not the process, when the reader takes nothing for seconds', async () => {
+    // The reader starts at 2.5 s; the child's last line comes at 3 s.
+    const { code, lines, text, wroteMs, stderr } = await slowReader('stall', 2_500);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/^wrote in \d+\n$/);
+    // One batch waits a second for the pipe; the ones after it find it still full and are dropped.
+    expect(wroteMs).toBeLessThan(2_500);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThan(20_000);
+    // Every line that arrived is whole, the one the stall cut included (its end went first once
+    // the pipe took data again): one JSON object each, none cut, none run together.
+    expect(text.endsWith('\n')).toBe(true);
+    const routes = lines.map((line) => (JSON.parse(line) as { route: string }).route);
+    expect(routes.at(-1)).toBe('/last');
+  }, 30_000);
+
+  it('stops writing, without an error, when the reader has closed the pipe', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, 'many-nonblocking'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (text: string) => {
+      stderr += text;
+    });
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/wrote in \d+/);
+    expect(stderr).not.toMatch(/EPIPE|Error/);
+  }, 30_000);
+});
