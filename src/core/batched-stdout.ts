@@ -35,7 +35,7 @@ function isFull(error: unknown): boolean {
  *
  * The batch is written as a string, which Node.js encodes once, straight into the write: pino's
  * sonic-boom, used here before, measured each batch's byte length, encoded it for the write and
- * encoded it again afterwards to find what was left, which made it most of a log line's cost in
+ * encoded it again afterwards to find what was left: the largest part of a log line's cost in
  * CPU profiles of a server under load. What sonic-boom did besides is done here too: a full pipe
  * is waited for, and a closed one (EPIPE) ends the writing, silently. Unlike sonic-boom, the wait
  * is bounded: a pipe whose reader takes nothing for a second costs the lines of that batch, and
