@@ -417,6 +417,70 @@ describe.runIf(requires(redis))('redis task backend', () => {
     });
   });
 
+  describe('claimed fields', () => {
+    // A claim joins the fields that cannot hold a line break into one text (see CLAIM); the ones
+    // that can (ids, names, errors, progress) must come back intact, by either kind of claim.
+    for (const [kind, max] of [
+      ['a small claim (payloads inline)', 8],
+      ['a large claim (payloads by MGET)', 100],
+    ] as const) {
+      it(`hands out every field intact, line breaks included, in ${kind}`, async () => {
+        fresh();
+        const backend = make();
+        const createdAt = Date.now() - 5_000;
+        const submitted = task('fields', {
+          id: 'id\nwith a break',
+          name: 'name\nwith a break',
+          payload: '{"text":"a\\nb"}',
+          priority: 7,
+          runAt: createdAt,
+          maxRetries: 4,
+          backoff: { type: 'fixed', delayMs: 0, maxDelayMs: 0, jitter: false },
+          timeoutMs: 1_500,
+          failOnDependencyFailure: false,
+          createdAt,
+        });
+        await backend.add([submitted]);
+        const [first] = await backend.claim('fields', 'w', max, 10_000);
+        expect(first?.task.attempts).toBe(1);
+        expect(
+          await backend.setProgress(
+            'fields',
+            { id: first!.task.id, token: first!.token },
+            '"half\\nway"',
+          ),
+        ).toBe(true);
+        const error = { name: 'Error', message: 'first line\nsecond line', stack: 'Error\n  at x' };
+        const [retried] = await backend.finish('fields', [
+          { kind: 'retry', id: first!.task.id, token: first!.token, error, runAt: Date.now() },
+        ]);
+        expect(retried?.accepted).toBe(true);
+        const [second] = await backend.claim('fields', 'w', max, 10_000);
+        expect(second?.token).toMatch(/^\d+$/);
+        expect(second?.token).not.toBe(first?.token);
+        expect(second?.task).toMatchObject({
+          id: submitted.id,
+          name: submitted.name,
+          queue: 'fields',
+          payload: submitted.payload,
+          priority: 7,
+          runAt: createdAt,
+          maxRetries: 4,
+          backoff: submitted.backoff,
+          timeoutMs: 1_500,
+          dependsOn: [],
+          failOnDependencyFailure: false,
+          createdAt,
+          state: 'active',
+          attempts: 2,
+          workerId: 'w',
+          error,
+          progress: '"half\\nway"',
+        });
+      });
+    }
+  });
+
   describe('waiting for work', () => {
     it('wakes the waiting workers of several processes, one wake-up chaining to the next', async () => {
       fresh();
