@@ -435,7 +435,7 @@ describe.runIf(requires(redis))('redis task backend', () => {
           priority: 7,
           runAt: createdAt,
           maxRetries: 4,
-          backoff: { type: 'fixed', delayMs: 0, maxDelayMs: 0, jitter: false },
+          backoff: { type: 'exponential', delayMs: 250, factor: 3, maxDelayMs: 9_000, jitter: 0.5 },
           timeoutMs: 1_500,
           failOnDependencyFailure: false,
           createdAt,
