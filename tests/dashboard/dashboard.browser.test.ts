@@ -242,7 +242,9 @@ describe.runIf(chromiumAvailable)('dashboard in headless Chromium', () => {
       const before = { seq: await seq(page), uptime: await page.textContent('#uptime') };
       await page.click('#tab-performance');
       await seqAtLeast(page, before.seq + 2);
-      expect(await page.textContent('#uptime')).not.toBe(before.uptime);
+      // Uptime is shown in whole seconds and snapshots come every 500 ms: two snapshots may still
+      // show the same second when their timers run a little early, so the test waits for a change.
+      await expect.poll(() => page.textContent('#uptime'), POLL).not.toBe(before.uptime);
       const rate = await page.textContent('#req-rate');
       expect(rate).toMatch(/\d/);
       const hint1 = await page.textContent('#req-errors-hint');
