@@ -13,6 +13,7 @@ import type {
   TaskErrorInfo,
   WorkerInfo,
 } from '../../src/tasks/types.js';
+import { eventually } from '../support/eventually.js';
 
 /**
  * What the conformance suite asks of a harness. Every backend factory is expected to accept a
@@ -56,17 +57,6 @@ const ERROR: TaskErrorInfo = {
   stack: 'TypeError: boom\n    at handler (file.ts:1:1)',
   code: 'E_BOOM',
 };
-
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes (then fails with `what`). */
-async function eventually<T>(check: () => Promise<T> | T, what: string, timeoutMs = 3_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /**
  * The contract every {@link TaskBackend} passes. Real time with short durations; each test gets a

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach } from 'vitest';
 import { createEnterprise, type Enterprise, type TaskOptions } from '../../src/index.js';
 import type { TaskBackend } from '../../src/tasks/index.js';
@@ -44,17 +43,4 @@ export function withClaim(
   });
 }
 
-/** Polls `check` every 10 ms until it returns something truthy; throws after `timeoutMs`. */
-export async function eventually<T>(
-  check: () => Promise<T> | T,
-  what: string,
-  timeoutMs = 3_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+export { eventually } from '../support/eventually.js';

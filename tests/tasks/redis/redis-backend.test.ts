@@ -35,6 +35,20 @@ function task(queue: string, overrides: Partial<NewTask> = {}): NewTask {
 }
 
 /**
+ * Records the commands `client` sends from now on, in order: the name, and for EVALSHA the number
+ * of keys (`evalsha:6`), which tells the scripts apart.
+ */
+function recordCommands(client: Redis): string[] {
+  const sent: string[] = [];
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = ((command) => {
+    sent.push(command.name === 'evalsha' ? `evalsha:${command.args[1]}` : command.name);
+    return send(command);
+  }) as typeof client.sendCommand;
+  return sent;
+}
+
+/**
  * A minimal worker loop on a backend: claims up to `batch`, completes each task, waits for work
  * when idle. `seen` gets every id it ran (with repeats).
  */
@@ -364,12 +378,7 @@ describe.runIf(requires(redis))('redis task backend', () => {
         await backend.add(Array.from({ length: 4 }, () => task('order')));
         // Loads the scripts, so that each call below is one EVALSHA.
         const [first] = await backend.claim('order', 'w', 1, 10_000);
-        const sent: string[] = [];
-        const send = client.sendCommand.bind(client);
-        client.sendCommand = ((command) => {
-          sent.push(command.name === 'evalsha' ? `evalsha:${command.args[1]}` : command.name);
-          return send(command);
-        }) as typeof client.sendCommand;
+        const sent = recordCommands(client);
         const [claimed, results] = await Promise.all([
           // Large enough for the payloads to come by MGET (small claims get them inline).
           backend.claim('order', 'w', 100, 10_000),
@@ -402,15 +411,11 @@ describe.runIf(requires(redis))('redis task backend', () => {
         await backend.add([task('small', { payload: '{"a":1}' }), task('small')]);
         // Loads the claim script, so that the claim below is one EVALSHA.
         await backend.claim('warm', 'w', 1, 10_000);
-        const sent: string[] = [];
-        const send = client.sendCommand.bind(client);
-        client.sendCommand = ((command) => {
-          sent.push(command.name);
-          return send(command);
-        }) as typeof client.sendCommand;
+        const sent = recordCommands(client);
         const claimed = await backend.claim('small', 'w', 8, 10_000);
         expect(claimed.map((c) => c.task.payload)).toEqual(['{"a":1}', '{}']);
-        expect(sent).toEqual(['evalsha']);
+        // The claim script (6 keys), payloads inline.
+        expect(sent).toEqual(['evalsha:6']);
       } finally {
         await client.quit();
       }
