@@ -26,11 +26,15 @@
  * the batch in one `finish`, `waitForWork` when idle): a diagnosis of what the backend can do
  * apart from the engine, not a like-for-like figure.
  *
- * Each scenario uses a fresh random prefix and queue; every key is deleted afterwards. Variants
- * alternate order across BENCH_ROUNDS rounds; jobs/s and latencies are the median round, the ratio
- * is the median (and range) of the ratios measured within each round.
+ * Each scenario uses a fresh random prefix and queue; every key is deleted afterwards. Each
+ * scenario first runs BENCH_WARMUP_ROUNDS unmeasured rounds of both sides: a process that has just
+ * started (or just moved to another kind of work) runs slower while its code is compiled and its
+ * heap settles, and the first measured rounds would otherwise measure that. Variants then alternate
+ * order across BENCH_ROUNDS rounds; jobs/s and latencies are the median round, the ratio is the
+ * median (and range) of the ratios measured within each round.
  *
- * Environment: BENCH_ROUNDS (3), BENCH_WARMUP (1000), BENCH_TASKS (10000), BENCH_LATENCY_TASKS
+ * Environment: BENCH_ROUNDS (3), BENCH_WARMUP_ROUNDS (1; 0 for none), BENCH_WARMUP (1000),
+ * BENCH_TASKS (10000), BENCH_LATENCY_TASKS
  * (2000), BENCH_ONLY (run the scenarios whose title contains it), BENCH_PAYLOAD (`small`: a payload
  * of three short fields instead of bullmq-bench's ~4 KB), BENCH_MODE (engine | backend),
  * BENCH_PREFETCH (backend mode: tasks claimed per call), BENCH_PROFILE=1 (a CPU profile of our
@@ -50,6 +54,8 @@ import { redisTaskBackend } from '../src/tasks/backends/redis.js';
 import type { AttemptOutcome, BackoffSpec, NewTask, TaskBackend } from '../src/tasks/types.js';
 
 const ROUNDS = intFromEnv('BENCH_ROUNDS', 3);
+/** Unmeasured rounds of both sides before the measured ones, per scenario. */
+const WARMUP_ROUNDS = intFromEnv('BENCH_WARMUP_ROUNDS', 1, 0);
 const WARMUP = intFromEnv('BENCH_WARMUP', 1_000);
 const MEASURED = intFromEnv('BENCH_TASKS', 10_000);
 const LATENCY_TASKS = intFromEnv('BENCH_LATENCY_TASKS', 2_000);
@@ -685,13 +691,17 @@ async function main(): Promise<void> {
   console.log(
     `# Tasks: ours (${MODE === 'engine' ? 'the task engine on redisTaskBackend' : 'raw backend calls, BENCH_MODE=backend'}) vs BullMQ ${bullVersion}` +
       `\nNode ${process.version}, Redis ${redisVersion}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()})` +
-      `\n${WARMUP} warm-up + ${MEASURED} measured tasks, ${ROUNDS} rounds (median), payload ${PAYLOAD.length} bytes of JSON` +
+      `\n${WARMUP} warm-up + ${MEASURED} measured tasks, ${ROUNDS} rounds (median) after ${WARMUP_ROUNDS} unmeasured, payload ${PAYLOAD.length} bytes of JSON` +
       `\nlatency: ${LATENCY_TASKS} paced single submits on a running worker\n`,
   );
   const rows: string[] = [];
   const verdicts: string[] = [];
   const only = process.env.BENCH_ONLY;
   for (const scenario of SCENARIOS.filter((s) => only === undefined || s.title.includes(only))) {
+    for (let round = 0; round < WARMUP_ROUNDS; round++) {
+      await scenario.bull();
+      await scenario.ours();
+    }
     const bull: Figures[] = [];
     const ours: Figures[] = [];
     for (let round = 0; round < ROUNDS; round++) {
@@ -781,12 +791,12 @@ async function deleteKeys(client: Redis, prefix: string): Promise<void> {
   } while (cursor !== '0');
 }
 
-function intFromEnv(name: string, fallback: number): number {
+function intFromEnv(name: string, fallback: number, min = 1): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new Error(`${name}=${raw}: expected a positive integer`);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`${name}=${raw}: expected a whole number of at least ${min}`);
   return value;
 }
 
