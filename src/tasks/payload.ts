@@ -20,7 +20,7 @@ export function encodeJson(value: unknown, what: string): string {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') {
     return JSON.stringify(value);
   }
-  check(value, what, []);
+  check(value, what, [], []);
   return JSON.stringify(value);
 }
 
@@ -30,22 +30,32 @@ export function decodeJson(text: string | undefined): unknown {
   return JSON.parse(text);
 }
 
-function check(value: unknown, path: string, ancestors: object[]): void {
+/**
+ * Walks `value` for what JSON cannot hold. `path` holds the keys and indexes down to `value`; the
+ * path's text is only built for a refusal, since building it for every key of a valid payload cost
+ * twice what serializing the payload does.
+ */
+function check(value: unknown, what: string, path: (string | number)[], ancestors: object[]): void {
   switch (typeof value) {
     case 'function':
-      throw refuse(path, 'is a function', value);
+      throw refuse(what, path, 'is a function', value);
     case 'symbol':
-      throw refuse(path, 'is a symbol', value);
+      throw refuse(what, path, 'is a symbol', value);
     case 'bigint':
-      throw refuse(path, 'is a BigInt (send it as a string)', value);
+      throw refuse(what, path, 'is a BigInt (send it as a string)', value);
     case 'number':
-      if (!Number.isFinite(value)) throw refuse(path, `is ${value}, which JSON cannot hold`, value);
+      if (!Number.isFinite(value)) {
+        throw refuse(what, path, `is ${value}, which JSON cannot hold`, value);
+      }
       return;
     case 'object': {
       if (value === null) return;
-      if (ancestors.includes(value)) throw refuse(path, 'refers back to itself (a cycle)', value);
+      if (ancestors.includes(value)) {
+        throw refuse(what, path, 'refers back to itself (a cycle)', value);
+      }
       if (value instanceof Map || value instanceof Set) {
         throw refuse(
+          what,
           path,
           `is a ${value instanceof Map ? 'Map' : 'Set'} (use a plain object or an array)`,
           value,
@@ -53,21 +63,25 @@ function check(value: unknown, path: string, ancestors: object[]): void {
       }
       if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
         // Dates and the like say themselves how they serialize.
-        check((value as { toJSON(): unknown }).toJSON(), path, ancestors);
+        check((value as { toJSON(): unknown }).toJSON(), what, path, ancestors);
         return;
       }
       ancestors.push(value);
       if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) check(value[i], `${path}[${i}]`, ancestors);
+        for (let i = 0; i < value.length; i++) {
+          path.push(i);
+          check(value[i], what, path, ancestors);
+          path.pop();
+        }
       } else {
-        for (const key of Object.keys(value)) {
+        const keys = Object.keys(value);
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i]!;
           const child = (value as Record<string, unknown>)[key];
           if (child === undefined) continue;
-          check(
-            child,
-            /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`,
-            ancestors,
-          );
+          path.push(key);
+          check(child, what, path, ancestors);
+          path.pop();
         }
       }
       ancestors.pop();
@@ -78,7 +92,19 @@ function check(value: unknown, path: string, ancestors: object[]): void {
   }
 }
 
-function refuse(path: string, problem: string, value: unknown): TaskPayloadError {
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+function refuse(
+  what: string,
+  keys: readonly (string | number)[],
+  problem: string,
+  value: unknown,
+): TaskPayloadError {
+  let path = what;
+  for (const key of keys) {
+    if (typeof key === 'number') path += `[${key}]`;
+    else path += IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+  }
   return new TaskPayloadError(`${path} cannot be stored as JSON: it ${problem}`, {
     path,
     type: value === null ? 'null' : typeof value,
