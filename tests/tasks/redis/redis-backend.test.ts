@@ -10,6 +10,7 @@ import {
 } from '../../../src/tasks/backends/redis.js';
 import { TaskDependencyError } from '../../../src/tasks/errors.js';
 import type { NewTask, TaskBackend } from '../../../src/tasks/types.js';
+import { eventually } from '../../support/eventually.js';
 import { REDIS_URL, redis, requires } from '../../support/requirements.js';
 import { adminClient, deleteKeys, keysOf, spawnWorker, testPrefix } from './helpers.js';
 
@@ -103,15 +104,8 @@ function consume(
   };
 }
 
-async function eventually<T>(check: () => Promise<T> | T, what: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
+/** How long these tests wait for Redis-side effects (connections, events, recovered leases). */
+const WAIT_MS = 10_000;
 
 describe.runIf(requires(redis))('redis task backend', () => {
   let admin: Redis;
@@ -164,15 +158,23 @@ describe.runIf(requires(redis))('redis task backend', () => {
       await backend.add([task('q')]);
       await backend.waitForWork('q', 50, new AbortController().signal);
       backend.subscribe(() => undefined);
-      await eventually(async () => {
-        const list = await admin.client('LIST');
-        return String(list).includes(`name=${prefix}:events`);
-      }, 'the subscriber connection');
+      await eventually(
+        async () => {
+          const list = await admin.client('LIST');
+          return String(list).includes(`name=${prefix}:events`);
+        },
+        'the subscriber connection',
+        WAIT_MS,
+      );
       const names = String(await admin.client('LIST'));
       expect(names).toContain(`name=${prefix}:cmd`);
       expect(names).toContain(`name=${prefix}:wait`);
       await backend.close();
-      await eventually(async () => !String(await admin.client('LIST')).includes(prefix), 'close');
+      await eventually(
+        async () => !String(await admin.client('LIST')).includes(prefix),
+        'close',
+        WAIT_MS,
+      );
       await expect(backend.claim('q', 'w', 1, 1000)).rejects.toThrow(TaskBackendError);
     });
 
@@ -571,7 +573,7 @@ describe.runIf(requires(redis))('redis task backend', () => {
       const last = task(queue);
       await producer.add([last]);
       const again = consume(backend, queue, seen);
-      await eventually(() => events.includes(last.id), 'an event after the kills');
+      await eventually(() => events.includes(last.id), 'an event after the kills', WAIT_MS);
       await again.stop();
     });
   });
@@ -625,7 +627,11 @@ describe.runIf(requires(redis))('redis task backend', () => {
       // This process finishes the run.
       const seen: string[] = [];
       const pool = consume(backend, queue, seen);
-      await eventually(async () => (await backend.counts(queue)).completed === all.length, 'all');
+      await eventually(
+        async () => (await backend.counts(queue)).completed === all.length,
+        'all',
+        WAIT_MS,
+      );
       await pool.stop();
       // No task lost; run twice only if it was in flight when the worker died.
       for (const t of all) expect((await backend.get(queue, t.id))?.state).toBe('completed');
