@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
 import { describeValue, InvalidArgumentError } from './errors.js';
+import { uuid } from './uuid.js';
 
 /** The span that is running, as the request context sees it. The performance module fills it in. */
 export interface ActiveSpan {
@@ -86,10 +86,7 @@ export function withContext<T>(first: ContextOptions | (() => T), second?: () =>
       { argument: 'correlationId', value: correlationId, expected: 'a safe id string' },
     );
   }
-  return contextStorage().run(
-    { correlationId: correlationId ?? randomUUID(), span: undefined },
-    fn,
-  );
+  return contextStorage().run({ correlationId: correlationId ?? uuid(), span: undefined }, fn);
 }
 
 /**
@@ -119,6 +116,14 @@ export function getContext(): RequestContext | undefined {
 /** @internal The current context without the public wrapper, for hot paths. */
 export function currentContext(): RequestContext | undefined {
   return contextStorage().getStore();
+}
+
+/**
+ * @internal Runs `fn` in `context`, an object the caller made (and must not change while `fn`
+ * and what it starts run).
+ */
+export function runInContext<R>(context: RequestContext, fn: () => R): R {
+  return contextStorage().run(context, fn);
 }
 
 /**

@@ -1,13 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { type Clock, systemClock } from '../core/clock.js';
-import { type ActiveSpan, isValidCorrelationId, runInSpan } from '../core/context.js';
+import {
+  type ActiveSpan,
+  isValidCorrelationId,
+  type RequestContext,
+  runInContext,
+} from '../core/context.js';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
 import { type Logger, type RawLineWriter, rawLineWriterOf } from '../core/logger.js';
+import { uuid } from '../core/uuid.js';
 import { type Enterprise, getEnterprise } from '../enterprise.js';
 import type { OperationHandle } from '../performance/call-site.js';
 import type { PerformanceMonitor } from '../performance/monitor.js';
-import { Span } from '../performance/span.js';
-import type { Attributes } from '../performance/types.js';
 import { checkLabels } from '../performance/validation.js';
 import {
   BASIC_SECURITY_HEADERS,
@@ -104,8 +107,6 @@ const METHOD_INDEX = new Map<string, number>(METHODS.map((method, index) => [met
 const OTHER_METHOD = METHODS.length - 1;
 /** Beyond this many distinct routes the handles are not cached (the monitor caps series anyway). */
 const MAX_CACHED_ROUTES = 2000;
-const NO_ATTRIBUTES: Attributes = Object.freeze({});
-const NO_ARGS: readonly unknown[] = Object.freeze([]);
 /** The span every request context starts with, so spans opened by handlers name it as their parent. */
 const REQUEST_SPAN: ActiveSpan = Object.freeze({ name: HTTP_OPERATION, parent: undefined });
 const HEALTH_PROBE = /\/health\/(?:live|ready)$/;
@@ -115,14 +116,15 @@ function defaultSkip(entry: RequestLogEntry): boolean {
 }
 
 /**
- * One request in flight. It is also the parent context handed to the context store (it has the
- * `correlationId` and `span` fields the store reads), which saves an allocation per request.
+ * One request in flight. It is also the request's context in the context store (it has the
+ * `correlationId` and `span` fields a context has), which saves an allocation per request.
  *
  * @internal
  */
-export class RequestRecord {
+export class RequestRecord implements RequestContext {
   readonly correlationId: string;
-  readonly span = undefined;
+  /** Spans opened while the request runs name `http.request` as their parent. */
+  readonly span: ActiveSpan = REQUEST_SPAN;
   readonly enterprise: Enterprise;
   readonly start: number;
   readonly method: string;
@@ -248,7 +250,7 @@ export class RequestInstrumentation {
     const id =
       this.#trustId && typeof inboundId === 'string' && isValidCorrelationId(inboundId)
         ? inboundId
-        : randomUUID();
+        : uuid();
     return new RequestRecord(id, enterprise, now(enterprise.config.clock), method);
   }
 
@@ -257,7 +259,7 @@ export class RequestInstrumentation {
    * the request's id anywhere below, and spans opened there name `http.request` as their parent.
    */
   run<T>(record: RequestRecord, fn: (...args: any[]) => T): T {
-    return runInSpan(REQUEST_SPAN, record, fn, undefined, NO_ARGS);
+    return runInContext(record, fn);
   }
 
   /**
@@ -278,18 +280,12 @@ export class RequestInstrumentation {
       if (this.#metrics) {
         const monitor = enterprise.performance;
         const handle = this.#handle(monitor, label, record.method, cls);
-        monitor.finish(
-          new Span(
-            HTTP_OPERATION,
-            undefined,
-            handle.series,
-            NO_ATTRIBUTES,
-            monitor.thresholdMs,
-            record.correlationId,
-            record.start,
-          ),
+        monitor.recordTimed(
+          HTTP_OPERATION,
+          handle,
+          record.start,
           status >= 500,
-          undefined,
+          record.correlationId,
         );
       }
       if (this.#log) this.#writeLog(record, label, status, aborted, now(clock) - record.start);

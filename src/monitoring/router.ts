@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { getCorrelationId, isValidCorrelationId, withContext } from '../core/context.js';
 import type { Logger } from '../core/logger.js';
+import { uuid } from '../core/uuid.js';
 import { type Enterprise, getEnterprise } from '../enterprise.js';
 import type { WindowName } from '../performance/types.js';
 import { createAuthenticator, type MonitoringAuth } from './auth.js';
@@ -400,9 +400,7 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
 
   const fetch = async (request: Request): Promise<Response> => {
     const inbound = request.headers.get('x-request-id');
-    const requestId = isValidCorrelationId(inbound)
-      ? inbound
-      : (getCorrelationId() ?? randomUUID());
+    const requestId = isValidCorrelationId(inbound) ? inbound : (getCorrelationId() ?? uuid());
     let response: Response;
     try {
       response = await withContext({ correlationId: requestId }, () => app.fetch(request));

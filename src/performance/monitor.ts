@@ -33,6 +33,9 @@ import {
 } from './validation.js';
 import { wrapFunction } from './wrap-function.js';
 
+/** The attributes of a call recorded without any. */
+const EMPTY_ATTRIBUTES: Attributes = Object.freeze({});
+
 const WINDOWS: readonly WindowName[] = ['1m', '5m', '15m', 'all'];
 /** Name of the series that collects calls to operations beyond the cap. */
 export const OVERFLOW_OPERATION = '_overflow';
@@ -328,6 +331,38 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
       this.#log.warn({ err: error, operation: name }, 'OpenTelemetry span could not be started');
       return undefined;
     }
+  }
+
+  /**
+   * @internal Records a call of `name` timed by its caller from `start` (this monitor's clock) to now, on a
+   * handle with the global threshold (the HTTP instrumentation's path: one call per request). A
+   * span object is made only when something will read it: a slow call or a `span` listener.
+   */
+  recordTimed(
+    name: string,
+    handle: OperationHandle,
+    start: number,
+    failed: boolean,
+    correlationId: string | undefined,
+  ): void {
+    const now = this.#now();
+    const duration = Math.max(0, now - start);
+    const thresholdMs = this.#settings.alertThresholdMs;
+    if (duration > thresholdMs || this.listenerCount('span') > 0) {
+      const span = new Span(
+        name,
+        undefined,
+        handle.series,
+        EMPTY_ATTRIBUTES,
+        thresholdMs,
+        correlationId,
+        start,
+      );
+      this.finish(span, failed, undefined);
+      return;
+    }
+    handle.series.record(duration, failed, false, now);
+    handle.series.lastCallAt = now;
   }
 
   /** @internal Records a finished span. Never throws. */

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { currentContext } from '../core/context.js';
 import { type Duration, parseDuration } from '../core/duration.js';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
 import { Emitter } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
+import { uuid } from '../core/uuid.js';
 import { CallSite } from '../performance/call-site.js';
 import type { PerformanceMonitor } from '../performance/monitor.js';
 import { Span } from '../performance/span.js';
@@ -381,7 +381,7 @@ export class TaskManager extends Emitter<TaskEvents> {
         },
       );
     }
-    const id = o.id === undefined ? randomUUID() : checkTaskId(o.id, where('options.id'));
+    const id = o.id === undefined ? uuid() : checkTaskId(o.id, where('options.id'));
     return {
       id,
       name,

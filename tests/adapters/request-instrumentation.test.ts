@@ -108,6 +108,36 @@ describe('RequestInstrumentation', () => {
     ).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('raises slow and span events for requests, with the correlation id', () => {
+    const { enterprise, clock } = instance();
+    const threshold = enterprise.performance.thresholdMs;
+    const instrumentation = new RequestInstrumentation({ enterprise, log: false });
+    const slow: { name: string; durationMs: number; correlationId?: string }[] = [];
+    enterprise.performance.on('slow', (event) => slow.push(event));
+    const fast = instrumentation.begin('GET', 'fast-1');
+    clock.advance(threshold / 2);
+    instrumentation.end(fast, '/a', 200);
+    const late = instrumentation.begin('GET', 'slow-1');
+    clock.advance(threshold + 5);
+    instrumentation.end(late, '/a', 200);
+    expect(slow).toEqual([
+      expect.objectContaining({ name: HTTP_OPERATION, correlationId: 'slow-1' }),
+    ]);
+    expect(slow[0]?.durationMs).toBeCloseTo(threshold + 5, 5);
+    expect(enterprise.performance.getStats(HTTP_OPERATION)?.windows.all.count).toBe(2);
+
+    const spans: { name: string; durationMs: number; correlationId?: string; error: boolean }[] =
+      [];
+    enterprise.performance.on('span', (event) => spans.push(event));
+    const failed = instrumentation.begin('POST', 'span-1');
+    clock.advance(3);
+    instrumentation.end(failed, '/b', 503);
+    expect(spans).toEqual([
+      expect.objectContaining({ name: HTTP_OPERATION, correlationId: 'span-1', error: true }),
+    ]);
+    expect(spans[0]?.durationMs).toBeCloseTo(3, 5);
+  });
+
   it('runs the chain in a context with the id and http.request as the parent span', () => {
     const { enterprise } = instance();
     const instrumentation = new RequestInstrumentation({ enterprise });
