@@ -7,9 +7,10 @@
  *
  * Each application runs in a child process of its own (so the load generator, in this process,
  * does not share its event loop); all of them listen at once and are measured interleaved, round
- * after round, starting with a different variant each round, each measurement after a warm-up of
- * its own. Each figure is the median round; the ratio is taken per round (same conditions) and its
- * median reported. The middleware's log lines go to the child's stdout, which is /dev/null: the
+ * after round, starting with a different variant each round, each measurement after a short
+ * warm-up of its own. Within a round the bare application is measured before and after every
+ * variant, and the variant's ratio is taken against the mean of those two bare measurements,
+ * seconds away from it. Each figure is the median round; the ratios' median is reported. The middleware's log lines go to the child's stdout, which is /dev/null: the
  * line is built, serialized by pino and written, as in production, minus the reader at the other
  * end of the pipe. Three more variants show where the cost goes: the middleware with its log line
  * off (`log: false`), an AsyncLocalStorage context alone, and the middleware's headers alone; on
@@ -21,7 +22,7 @@
  * the scheduler never puts the two on one CPU or moves them mid-measurement (`BENCH_PIN=0`: no
  * pinning).
  *
- * Environment: BENCH_ROUNDS (8), BENCH_DURATION (2 seconds per measurement), BENCH_WARMUP (1 s),
+ * Environment: BENCH_ROUNDS (8), BENCH_DURATION (1 second per measurement), BENCH_WARMUP (0.5 s),
  * BENCH_CONNECTIONS (10), BENCH_FRAMEWORKS (fastify,express), BENCH_VARIANTS (`|`-separated names,
  * `bare` always included).
  */
@@ -48,8 +49,8 @@ type Autocannon = (options: {
 let autocannon: Autocannon | undefined;
 
 const ROUNDS = intFromEnv('BENCH_ROUNDS', 8);
-const DURATION = intFromEnv('BENCH_DURATION', 2);
-const WARMUP = intFromEnv('BENCH_WARMUP', 1);
+const DURATION = secondsFromEnv('BENCH_DURATION', 1);
+const WARMUP = secondsFromEnv('BENCH_WARMUP', 0.5);
 const CONNECTIONS = intFromEnv('BENCH_CONNECTIONS', 10);
 const PIN = pinning();
 
@@ -89,6 +90,18 @@ function variantsFromEnv(): readonly Variant[] {
 }
 /** Goal of issue 5 ("Speed"). */
 const GOAL_RATIO = 0.9;
+
+function secondsFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(
+      `${name}=${JSON.stringify(raw)} is invalid: expected a positive number of seconds`,
+    );
+  }
+  return value;
+}
 
 function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -287,6 +300,15 @@ async function load(app: App, seconds: number): Promise<Measurement> {
   };
 }
 
+/** The average of two measurements, field by field. */
+function mean(a: Measurement, b: Measurement): Measurement {
+  return {
+    rps: (a.rps + b.rps) / 2,
+    cpuPerRequest: (a.cpuPerRequest + b.cpuPerRequest) / 2,
+    userPerRequest: (a.userPerRequest + b.userPerRequest) / 2,
+  };
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
@@ -324,31 +346,45 @@ async function main(): Promise<void> {
   for (const framework of FRAMEWORKS) {
     for (const variant of VARIANTS) apps.push(await start(framework, variant));
   }
+  /** Every measurement of each application (bare: all of its slices). */
   const results = new Map<App, Measurement[]>(apps.map((app) => [app, []]));
+  /** Per variant and round, the bare application's measurements just before and just after it. */
+  const bareAround = new Map<App, Measurement[]>(apps.map((app) => [app, []]));
   try {
     console.log(
-      `# HTTP: ${FRAMEWORKS.join(', ')} hello world, bare vs enterprise middleware — ${ROUNDS} rounds × ` +
-        `${DURATION}s (+${WARMUP}s warm-up), ${CONNECTIONS} connections, Node ${process.version}, ` +
+      `# HTTP: ${FRAMEWORKS.join(', ')} hello world, bare vs enterprise middleware — ${ROUNDS} rounds, ` +
+        `each variant measured for ${DURATION}s (after ${WARMUP}s of warm-up) between two measurements of bare, ` +
+        `${CONNECTIONS} connections, Node ${process.version}, ` +
         `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ` +
         (PIN === undefined
           ? 'not pinned'
           : `load generator on CPU ${PIN.load}, applications on CPU ${PIN.apps}`),
     );
+    const measure = async (app: App): Promise<Measurement> => {
+      await load(app, WARMUP);
+      const measured = await load(app, DURATION);
+      results.get(app)!.push(measured);
+      return measured;
+    };
     for (let round = 0; round < ROUNDS; round++) {
       for (const framework of FRAMEWORKS) {
         const group = apps.filter((app) => app.framework === framework);
-        // A different variant first each round, so none always runs on a cold or a warm machine.
-        const order = group.map((_, i) => group[(i + round) % group.length]!);
-        const line: string[] = [];
+        const bare = group.find((app) => app.variant === 'bare')!;
+        const others = group.filter((app) => app !== bare);
+        // A different variant first each round, so none always runs on a cold or a warm machine;
+        // bare runs before and after each, so each variant compares with the bare application
+        // measured seconds apart, on the same machine state (which drifts within a minute here).
+        const order = others.map((_, i) => others[(i + round) % others.length]!);
+        let before = await measure(bare);
+        const line = [`bare ${Math.round(before.rps)}`];
         for (const app of order) {
-          await load(app, WARMUP);
-          const measured = await load(app, DURATION);
-          results.get(app)!.push(measured);
-          line.push(
-            `${app.variant} ${Math.round(measured.rps)} req/s ${measured.cpuPerRequest.toFixed(1)} µs CPU/req`,
-          );
+          const measured = await measure(app);
+          const after = await measure(bare);
+          bareAround.get(app)!.push(mean(before, after));
+          line.push(`${app.variant} ${Math.round(measured.rps)}`, `bare ${Math.round(after.rps)}`);
+          before = after;
         }
-        console.error(`round ${round + 1} ${framework}: ${line.join(', ')}`);
+        console.error(`round ${round + 1} ${framework} (req/s): ${line.join(', ')}`);
       }
     }
   } finally {
@@ -361,19 +397,21 @@ async function main(): Promise<void> {
   console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
   const verdicts: string[] = [];
   for (const framework of FRAMEWORKS) {
-    const bare = apps.find((app) => app.framework === framework && app.variant === 'bare')!;
-    const bareRuns = results.get(bare)!;
     for (const variant of VARIANTS) {
       const app = apps.find((a) => a.framework === framework && a.variant === variant)!;
       const runs = results.get(app)!;
+      const around = bareAround.get(app)!;
       const rps = runs.map((run) => run.rps);
-      const ratios = runs.map((run, i) => run.rps / bareRuns[i]!.rps);
-      const ratio = median(ratios);
+      const isBare = variant === 'bare';
+      const ratios = isBare ? [] : runs.map((run, i) => run.rps / around[i]!.rps);
+      const ratio = isBare ? 1 : median(ratios);
       const cpu = median(runs.map((run) => run.cpuPerRequest));
       const user = median(runs.map((run) => run.userPerRequest));
-      const cpuRatio = median(runs.map((run, i) => bareRuns[i]!.cpuPerRequest / run.cpuPerRequest));
+      const cpuRatio = isBare
+        ? 1
+        : median(runs.map((run, i) => around[i]!.cpuPerRequest / run.cpuPerRequest));
       console.log(
-        `| ${framework} | ${variant} | ${Math.round(median(rps))} | ${Math.round(Math.min(...rps))}–${Math.round(Math.max(...rps))} | ${variant === 'bare' ? '1.00' : `${ratio.toFixed(3)} (${ratios.map((r) => r.toFixed(2)).join(', ')})`} | ${cpu.toFixed(1)} | ${user.toFixed(1)} | ${variant === 'bare' ? '1.00' : cpuRatio.toFixed(3)} |`,
+        `| ${framework} | ${variant} | ${Math.round(median(rps))} | ${Math.round(Math.min(...rps))}–${Math.round(Math.max(...rps))} | ${isBare ? '1.00' : `${ratio.toFixed(3)} (${ratios.map((r) => r.toFixed(2)).join(', ')})`} | ${cpu.toFixed(1)} | ${user.toFixed(1)} | ${isBare ? '1.00' : cpuRatio.toFixed(3)} |`,
       );
       if (variant.startsWith('middleware')) {
         verdicts.push(
