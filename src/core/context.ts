@@ -103,6 +103,8 @@ export function getCorrelationId(): string | undefined {
 
 /**
  * The current request context (correlation id and innermost span), or `undefined` outside one.
+ * A copy with these two fields: the object the store holds may carry more (the HTTP middleware's
+ * record of the request), which is not the caller's to read or to log.
  *
  * @example
  * ```ts
@@ -110,7 +112,10 @@ export function getCorrelationId(): string | undefined {
  * ```
  */
 export function getContext(): RequestContext | undefined {
-  return contextStorage().getStore();
+  const context = contextStorage().getStore();
+  return context === undefined
+    ? undefined
+    : { correlationId: context.correlationId, span: context.span };
 }
 
 /** @internal The current context without the public wrapper, for hot paths. */

@@ -144,6 +144,15 @@ describe('RequestInstrumentation', () => {
     const record = instrumentation.begin('GET', 'ctx-1');
     const seen = instrumentation.run(record, () => [getCorrelationId(), getContext()?.span?.name]);
     expect(seen).toEqual(['ctx-1', HTTP_OPERATION]);
+    // The context a handler sees has its two fields only, not the record's (instance, timings).
+    const context = instrumentation.run(record, () => getContext());
+    expect(context).toStrictEqual({
+      correlationId: 'ctx-1',
+      span: { name: HTTP_OPERATION, parent: undefined },
+    });
+    expect(JSON.stringify(context)).toBe(
+      `{"correlationId":"ctx-1","span":{"name":"${HTTP_OPERATION}"}}`,
+    );
     expect(getCorrelationId()).toBeUndefined();
   });
 
