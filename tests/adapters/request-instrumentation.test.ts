@@ -208,8 +208,20 @@ describe('RequestInstrumentation', () => {
       ['PROPFIND', '/dav', 207, 1000.0005, false],
       ['GET', '/upload', 200, 0.0004, true],
       ['PUT', '/api/v1/monitoring/health/ready', 503, 7, false],
+      // The same route and method again: the cached parts of a line by status and outcome.
+      ['GET', '/users/:id', 404, 3, false],
+      ['GET', '/users/:id', 200, 4, true],
+      ['GET', '/users/:id', 200, 5, false],
     ];
+    const startedAt = Date.now();
+    const timeOf = (line: string | undefined) => Date.parse(JSON.parse(line ?? '{}').time);
+    let lastBefore404 = Number.NaN;
     for (const [method, route, status, ms, aborted] of cases) {
+      if (status === 404) {
+        // A later wall-clock millisecond than the last line's: this line's time must be read afresh.
+        lastBefore404 = timeOf(out.raw.at(-1));
+        while (Date.now() <= lastBefore404);
+      }
       const record = instrumentation.begin(method, `id-${status}`);
       clock.advance(ms);
       instrumentation.end(record, route, status, aborted);
@@ -228,6 +240,11 @@ describe('RequestInstrumentation', () => {
     instrumentation.end(instrumentation.begin('GET', 'probe'), '/x/health/live', 200);
     const timeless = out.raw.map((line) => line.replace(/"time":"[^"]+"/, '"time":"T"'));
     expect(timeless).toHaveLength(cases.length * 2);
+    // Each line's time is the wall clock's when it was written, as pino's is.
+    const times = out.raw.filter((_, i) => i % 2 === 0).map(timeOf);
+    expect(times[0]).toBeGreaterThanOrEqual(startedAt);
+    expect(times[6]).toBeGreaterThan(lastBefore404);
+    expect(times.at(-1)).toBeLessThanOrEqual(Date.now());
     for (let i = 0; i < cases.length; i++) expect(timeless[2 * i]).toBe(timeless[2 * i + 1]);
   });
 
