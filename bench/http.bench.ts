@@ -423,8 +423,150 @@ async function main(): Promise<void> {
   console.log(`\n${verdicts.join('\n')}`);
 }
 
+// --- one application, variants switched every few milliseconds: where the middleware's time goes
+
+/** How long each variant of {@link partsApp} runs before the next takes over. */
+const PARTS_SLICE_MS = 50;
+const PARTS_VARIANTS = [
+  'context only',
+  'middleware, no metrics, log: false',
+  'middleware, log: false',
+  'middleware',
+] as const;
+
+/**
+ * The application of `--parts`: one Fastify application whose `onRequest` hook switches, every
+ * {@link PARTS_SLICE_MS} ms, between the plugin's own hook on instrumentation with some of its
+ * work turned off and a bare request context, and counts CPU time and requests per variant.
+ * Switching within one process every few milliseconds gives every variant the same machine
+ * state, which separate processes measured seconds apart do not have on this machine; the price
+ * is that the request context is on for all of them (it is one store for the process), so this
+ * measures the middleware's work beyond the context, not against a bare application.
+ */
+async function partsApp(): Promise<void> {
+  const { createEnterprise } = await import('../src/enterprise.js');
+  const { runInContext } = await import('../src/core/context.js');
+  const { RequestInstrumentation } = await import('../src/monitoring/request-instrumentation.js');
+  const { instrumentationHook } = await import('../src/adapters/fastify-hook.js');
+  const { default: Fastify } = await import('fastify');
+  const enterprise = createEnterprise({ performance: { systemMetrics: false } });
+  type Hook = ReturnType<typeof instrumentationHook>;
+  const hook = (options: ConstructorParameters<typeof RequestInstrumentation>[0]): Hook =>
+    instrumentationHook(new RequestInstrumentation({ enterprise, ...options }));
+  const hooks: Record<(typeof PARTS_VARIANTS)[number], Hook> = {
+    'context only': (_request, _reply, done) => {
+      runInContext({ correlationId: undefined, span: undefined }, done);
+    },
+    'middleware, no metrics, log: false': hook({ metrics: false, log: false }),
+    'middleware, log: false': hook({ log: false }),
+    middleware: hook({}),
+  };
+  const stats = PARTS_VARIANTS.map(() => ({ cpu: 0, requests: 0 }));
+  let current = 0;
+  let active = hooks[PARTS_VARIANTS[0]];
+  const app = Fastify({ logger: false });
+  app.addHook('onRequest', (request, reply, done) => {
+    stats[current]!.requests++;
+    active(request as never, reply as never, done);
+  });
+  app.get('/', async () => ({ hello: 'world' }));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  let timer: NodeJS.Timeout | undefined;
+  let last = process.cpuUsage();
+  process.on('message', (message: unknown) => {
+    if (message === 'start') {
+      for (const stat of stats) Object.assign(stat, { cpu: 0, requests: 0 });
+      last = process.cpuUsage();
+      timer = setInterval(() => {
+        const now = process.cpuUsage();
+        stats[current]!.cpu += now.user + now.system - last.user - last.system;
+        last = now;
+        current = (current + 1) % PARTS_VARIANTS.length;
+        active = hooks[PARTS_VARIANTS[current]!];
+      }, PARTS_SLICE_MS);
+    } else if (message === 'cpu') {
+      // What load() asks every application for.
+      const usage = process.cpuUsage();
+      process.send?.({ cpu: usage.user + usage.system, user: usage.user });
+    } else if (message === 'stop') {
+      clearInterval(timer);
+      process.send?.({ stats: stats.map((stat) => stat.cpu / stat.requests) });
+    }
+  });
+  process.send?.({ port: (app.server.address() as AddressInfo).port });
+}
+
+/** `--parts`: drives {@link partsApp} and prints CPU µs per request per variant. */
+async function parts(): Promise<void> {
+  const seconds = secondsFromEnv('BENCH_DURATION', 20);
+  const rounds = intFromEnv('BENCH_ROUNDS', 5);
+  if (PIN !== undefined) {
+    spawnSync('taskset', ['-a', '-p', '-c', PIN.load, String(process.pid)], { stdio: 'ignore' });
+  }
+  const child = fork(fileURLToPath(import.meta.url), ['--parts-app'], {
+    // stdout to /dev/null: the log lines of the `middleware` variant.
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    ...(PIN === undefined
+      ? { execArgv: process.execArgv }
+      : { execPath: 'taskset', execArgv: ['-c', PIN.apps, process.execPath, ...process.execArgv] }),
+  });
+  const port = await new Promise<number>((resolve) =>
+    child.once('message', (message: { port: number }) => resolve(message.port)),
+  );
+  const app: App = {
+    framework: 'fastify',
+    variant: 'middleware',
+    child,
+    url: `http://127.0.0.1:${port}/`,
+  };
+  const runs: number[][] = [];
+  try {
+    console.log(
+      `# Fastify, one application switching variants every ${PARTS_SLICE_MS} ms — ${rounds} runs of ${seconds}s, ` +
+        `${CONNECTIONS} connections, Node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ` +
+        (PIN === undefined
+          ? 'not pinned'
+          : `load generator on CPU ${PIN.load}, application on CPU ${PIN.apps}`),
+    );
+    await load(app, 2);
+    for (let run = 0; run < rounds; run++) {
+      child.send('start');
+      await load(app, seconds);
+      const result = await new Promise<number[]>((resolve) => {
+        const onMessage = (message: { stats?: number[] }) => {
+          if (message.stats === undefined) return;
+          child.off('message', onMessage);
+          resolve(message.stats);
+        };
+        child.on('message', onMessage);
+        child.send('stop');
+      });
+      runs.push(result);
+      console.error(
+        `run ${run + 1}: ${PARTS_VARIANTS.map((name, i) => `${name} ${result[i]!.toFixed(2)}`).join(', ')} µs CPU/request`,
+      );
+    }
+  } finally {
+    child.kill();
+  }
+  console.log(
+    '\n| variant | CPU µs per request (median) | beyond the context alone (median; per run) |',
+  );
+  console.log('| --- | ---: | ---: |');
+  PARTS_VARIANTS.forEach((name, i) => {
+    const extra = runs.map((run) => run[i]! - run[0]!);
+    console.log(
+      `| ${name} | ${median(runs.map((run) => run[i]!)).toFixed(2)} | ${i === 0 ? '-' : `${median(extra).toFixed(2)} (${extra.map((x) => x.toFixed(2)).join(', ')})`} |`,
+    );
+  });
+}
+
 if (process.argv[2] === '--serve') {
   await serve(process.argv[3]!, process.argv[4] as Variant);
+} else if (process.argv[2] === '--parts') {
+  await parts();
+} else if (process.argv[2] === '--parts-app') {
+  await partsApp();
 } else if (process.argv[2] === '--instrumentation') {
   await instrumentationCost();
 } else {

@@ -4,14 +4,17 @@
  *
  * @packageDocumentation
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  REQUEST_ID_HEADER,
   RequestInstrumentation,
   type RequestInstrumentationOptions,
 } from '../monitoring/request-instrumentation.js';
+import {
+  type FastifyReplyLike,
+  type FastifyRequestLike,
+  fastifyRoute,
+  instrumentationHook,
+} from './fastify-hook.js';
 import { DEFAULT_PREFIX, MonitoringMount, type MonitoringMountOptions } from './mount.js';
-import { beginNodeRequest } from './node-bridge.js';
 
 export type {
   RequestInstrumentationOptions,
@@ -33,24 +36,6 @@ export interface EnterprisePluginOptions extends MonitoringMountOptions {
   monitoring?: boolean;
 }
 
-/** The parts of a Fastify request the plugin reads (Fastify 4 and 5). */
-interface FastifyRequestLike {
-  raw: IncomingMessage;
-  url: string;
-  method: string;
-  body?: unknown;
-  routeOptions?: { url?: string };
-  routerPath?: string;
-}
-
-/** The parts of a Fastify reply the plugin uses. */
-interface FastifyReplyLike {
-  raw: ServerResponse;
-  hijack(): unknown;
-  header(name: string, value: string): unknown;
-  headers(values: Readonly<Record<string, string>>): unknown;
-}
-
 /** The parts of a Fastify instance the plugin uses. */
 interface FastifyInstanceLike {
   addHook(name: string, hook: (...args: any[]) => unknown): unknown;
@@ -58,11 +43,6 @@ interface FastifyInstanceLike {
   route(options: object): unknown;
   removeAllContentTypeParsers?(): void;
   addContentTypeParser(type: string, options: object, parser: (...args: any[]) => void): void;
-}
-
-/** Fastify's route template: `routeOptions.url` (Fastify 5 and 4.10+), else `routerPath`. */
-function fastifyRoute(request: FastifyRequestLike): string | undefined {
-  return request.routeOptions?.url ?? request.routerPath;
 }
 
 /**
@@ -102,17 +82,7 @@ export async function enterprisePlugin(
       enterprise,
       ...(typeof instrument === 'object' ? instrument : {}),
     });
-    fastify.addHook(
-      'onRequest',
-      (request: FastifyRequestLike, reply: FastifyReplyLike, done: () => void) => {
-        const record = beginNodeRequest(instrumentation, request.raw, reply.raw, undefined, false);
-        // Through the reply: Fastify validates them once, when it writes the head.
-        reply.headers(instrumentation.headerObject);
-        reply.header(REQUEST_ID_HEADER, record.correlationId);
-        record.route = fastifyRoute(request);
-        instrumentation.run(record, done);
-      },
-    );
+    fastify.addHook('onRequest', instrumentationHook(instrumentation));
   }
 
   if (mount === undefined) return;
