@@ -22,6 +22,10 @@
  * the scheduler never puts the two on one CPU or moves them mid-measurement (`BENCH_PIN=0`: no
  * pinning).
  *
+ * `npm run bench:http:parts` (`--parts`) runs one Fastify application instead, whose hook switches
+ * every 50 ms between a bare request context and the plugin's hook with parts of its work off, and
+ * reports the CPU per request each part adds (BENCH_ROUNDS runs, 5, of BENCH_DURATION, 20 s).
+ *
  * Environment: BENCH_ROUNDS (8), BENCH_DURATION (1 second per measurement), BENCH_WARMUP (0.5 s),
  * BENCH_CONNECTIONS (10), BENCH_FRAMEWORKS (fastify,express), BENCH_VARIANTS (`|`-separated names,
  * `bare` always included).
@@ -244,8 +248,9 @@ interface App {
   url: string;
 }
 
-function start(framework: string, variant: Variant): Promise<App> {
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', framework, variant], {
+/** Runs this script with `args` as an application process. */
+function forkApplication(args: string[]): ChildProcess {
+  return fork(fileURLToPath(import.meta.url), args, {
     // stdout to /dev/null: the middleware's log lines are written, nobody reads them.
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     // Pinned: taskset runs node (which keeps the IPC channel) on the applications' CPUs.
@@ -253,6 +258,10 @@ function start(framework: string, variant: Variant): Promise<App> {
       ? { execArgv: process.execArgv }
       : { execPath: 'taskset', execArgv: ['-c', PIN.apps, process.execPath, ...process.execArgv] }),
   });
+}
+
+function start(framework: string, variant: Variant): Promise<App> {
+  const child = forkApplication(['--serve', framework, variant]);
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`${framework} ${variant} exited with ${code}`)));
@@ -503,13 +512,7 @@ async function parts(): Promise<void> {
   if (PIN !== undefined) {
     spawnSync('taskset', ['-a', '-p', '-c', PIN.load, String(process.pid)], { stdio: 'ignore' });
   }
-  const child = fork(fileURLToPath(import.meta.url), ['--parts-app'], {
-    // stdout to /dev/null: the log lines of the `middleware` variant.
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    ...(PIN === undefined
-      ? { execArgv: process.execArgv }
-      : { execPath: 'taskset', execArgv: ['-c', PIN.apps, process.execPath, ...process.execArgv] }),
-  });
+  const child = forkApplication(['--parts-app']);
   const port = await new Promise<number>((resolve) =>
     child.once('message', (message: { port: number }) => resolve(message.port)),
   );
