@@ -334,9 +334,10 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
   }
 
   /**
-   * @internal Records a call of `name` timed by its caller from `start` (this monitor's clock) to now, on a
-   * handle with the global threshold (the HTTP instrumentation's path: one call per request). A
-   * span object is made only when something will read it: a slow call or a `span` listener.
+   * @internal Records a call of `name` timed by its caller from `start` (this monitor's clock) to
+   * now, on a handle with the global threshold (the HTTP instrumentation's path: one call per
+   * request). A span object is made only when something will read it: a slow call or a `span`
+   * listener; the series is then recorded by {@link finish}, as for every other call.
    */
   recordTimed(
     name: string,
