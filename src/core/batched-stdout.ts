@@ -60,16 +60,55 @@ export class BatchedStdout {
   /** The last batch stalled: until one is written whole, a full pipe drops a batch at once. */
   #stalled = false;
 
+  /** Writers of lines kept back elsewhere, run before the next line is written (see {@link defer}). */
+  readonly #producers = new Set<() => void>();
+  #producing = false;
+
   constructor(fd = 1) {
     this.#fd = fd;
   }
 
-  write(line: string): void {
-    if (this.#broken) return;
+  /**
+   * Registers `produce`, which writes (with {@link write}) lines its caller has kept back: it runs
+   * before any other line is written, so lines stay in order, and at the next flush, so a kept-back
+   * line waits no longer than a written one.
+   */
+  defer(produce: () => void): void {
+    this.#producers.add(produce);
+    this.#hook();
+    if (this.#timer === undefined) {
+      this.#timer = setTimeout(this.flush, BATCH_MS);
+      this.#timer.unref();
+    }
+  }
+
+  #produce(): void {
+    this.#producing = true;
+    try {
+      for (const produce of this.#producers) {
+        this.#producers.delete(produce);
+        try {
+          produce();
+        } catch {
+          // A producer that throws loses its own lines, not the others'.
+        }
+      }
+    } finally {
+      this.#producing = false;
+    }
+  }
+
+  #hook(): void {
     if (!this.#hooked) {
       this.#hooked = true;
       process.once('exit', this.flush);
     }
+  }
+
+  write(line: string): void {
+    if (this.#producers.size > 0 && !this.#producing) this.#produce();
+    if (this.#broken) return;
+    this.#hook();
     this.#pending += line;
     if (this.#pending.length >= BATCH_CHARS) {
       this.flush();
@@ -81,6 +120,7 @@ export class BatchedStdout {
 
   /** Writes the pending lines now. */
   readonly flush = (): void => {
+    if (this.#producers.size > 0 && !this.#producing) this.#produce();
     if (this.#timer !== undefined) {
       clearTimeout(this.#timer);
       this.#timer = undefined;

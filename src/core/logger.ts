@@ -104,6 +104,16 @@ export interface RawLineWriter {
    * level (which can change at runtime) are dropped.
    */
   write(level: 'info' | 'warn', fields: string, message: string): void;
+  /** {@link write} with the line's time given (epoch ms) and no level check (done by the caller). */
+  writeAt(level: 'info' | 'warn', timeMs: number, fields: string, message: string): void;
+  /** Whether lines of `level` are written now. */
+  enabled(level: 'info' | 'warn'): boolean;
+  /**
+   * Asks the destination to call `produce` (which writes lines the caller kept back) before it
+   * writes any other line and within its batching delay. False when the destination cannot: the
+   * caller writes at once.
+   */
+  defer(produce: () => void): boolean;
 }
 
 const RAW_LINE_WRITER = Symbol('@revcopy/enterprise/raw-line-writer');
@@ -130,16 +140,25 @@ function rawLineWriter(target: RawTarget, bindings: Record<string, unknown>): Ra
   // A caller writes the same message line after line: its JSON is made once, not per line.
   let lastMessage: string | undefined;
   let lastMessageJson = '';
+  const writeAt = (level: 'info' | 'warn', timeMs: number, fields: string, message: string) => {
+    if (message !== lastMessage) {
+      lastMessage = message;
+      lastMessageJson = JSON.stringify(message);
+    }
+    stream.write(
+      `${level === 'info' ? info : warn}${isoAt(timeMs)}${middle}${fields},"message":${lastMessageJson}}\n`,
+    );
+  };
   return {
     write(level, fields, message) {
-      if (!pino.isLevelEnabled(level)) return;
-      if (message !== lastMessage) {
-        lastMessage = message;
-        lastMessageJson = JSON.stringify(message);
-      }
-      stream.write(
-        `${level === 'info' ? info : warn}${isoNow()}${middle}${fields},"message":${lastMessageJson}}\n`,
-      );
+      if (pino.isLevelEnabled(level)) writeAt(level, Date.now(), fields, message);
+    },
+    writeAt,
+    enabled: (level) => pino.isLevelEnabled(level),
+    defer(produce) {
+      if (!(stream instanceof BatchedStdout)) return false;
+      stream.defer(produce);
+      return true;
     },
   };
 }
@@ -147,9 +166,8 @@ function rawLineWriter(target: RawTarget, bindings: Record<string, unknown>): Ra
 let isoMs = Number.NaN;
 let isoText = '';
 
-/** `new Date().toISOString()`, formatted once per millisecond however many lines share it. */
-function isoNow(): string {
-  const ms = Date.now();
+/** `new Date(ms).toISOString()`, formatted once per millisecond however many lines share it. */
+function isoAt(ms: number): string {
   if (ms !== isoMs) {
     isoMs = ms;
     isoText = new Date(ms).toISOString();

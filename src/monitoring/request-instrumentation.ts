@@ -12,6 +12,7 @@ import { type Enterprise, getEnterprise } from '../enterprise.js';
 import type { OperationHandle } from '../performance/call-site.js';
 import type { PerformanceMonitor } from '../performance/monitor.js';
 import { checkLabels } from '../performance/validation.js';
+import { RequestLineBatch } from './request-line-batch.js';
 import {
   BASIC_SECURITY_HEADERS,
   type SecurityHeadersOptions,
@@ -193,6 +194,8 @@ export class RequestInstrumentation {
   #logEnterprise: Enterprise | undefined;
   #logger: Logger | undefined;
   #rawWriter: RawLineWriter | undefined;
+  /** The request lines kept back for {@link #rawWriter}. */
+  #batch: RequestLineBatch | undefined;
   readonly #lines = new Map<string, RouteLine>();
 
   constructor(options: RequestInstrumentationOptions = {}) {
@@ -305,9 +308,10 @@ export class RequestInstrumentation {
     if (!failed && this.#sampleRate < 1 && Math.random() >= this.#sampleRate) return;
     const logger = this.#loggerOf(record.enterprise);
     const raw = this.#rawWriter;
-    if (raw !== undefined && this.#skip === defaultSkip) {
-      // The default logger and the default skip, the common case: the line is assembled from
-      // cached pieces, with no entry object (see RawLineWriter).
+    const batch = this.#batch;
+    if (batch !== undefined && this.#skip === defaultSkip) {
+      // The default logger and the default skip, the common case: the line's parts are kept back
+      // with no entry object, to be formatted with the rest of its batch (see RequestLineBatch).
       const line = this.#lineOf(route);
       if (status < 500 && line.probe) return;
       const methodIndex = METHOD_INDEX.get(record.method) ?? OTHER_METHOD;
@@ -315,12 +319,8 @@ export class RequestInstrumentation {
         methodIndex === OTHER_METHOD
           ? `"method":${JSON.stringify(record.method)},${line.route}`
           : (line.heads[methodIndex] ??= `"method":"${METHODS[methodIndex]}",${line.route}`);
-      raw.write(
-        failed ? 'warn' : 'info',
-        // The correlation id needs no escaping: begin() only keeps ids of `[A-Za-z0-9._:@/+=-]`.
-        `${head}"status":${jsonNumber(status)},"durationMs":${millisecondsJson(durationMs)},"correlationId":"${record.correlationId}","aborted":${aborted}`,
-        this.#message,
-      );
+      // The correlation id needs no escaping: begin() only keeps ids of `[A-Za-z0-9._:@/+=-]`.
+      batch.add(head, status, durationMs, record.correlationId, aborted, this.#message);
       return;
     }
     const entry: RequestLogEntry = {
@@ -359,7 +359,10 @@ export class RequestInstrumentation {
     if (this.#logEnterprise !== enterprise || this.#logger === undefined) {
       this.#logEnterprise = enterprise;
       this.#logger = enterprise.logger.child({ module: 'http' });
+      this.#batch?.drain();
       this.#rawWriter = rawLineWriterOf(this.#logger);
+      this.#batch =
+        this.#rawWriter === undefined ? undefined : new RequestLineBatch(this.#rawWriter);
     }
     return this.#logger;
   }
@@ -431,26 +434,6 @@ function serializeEntry(entry: RequestLogEntry): string {
 
 function jsonNumber(value: number): string {
   return Number.isFinite(value) ? String(value) : 'null';
-}
-
-/** `.001` to `.999` without trailing zeros, index = thousandths; built on first use. */
-let fractions: string[] | undefined;
-
-/**
- * `durationMs` rounded to the microsecond, as JSON: the text `jsonNumber(Math.round(ms * 1000) /
- * 1000)` gives, without converting a fractional double to text (the costliest step of the line
- * once everything else is cached). Whole milliseconds and thousandths are joined as integers.
- */
-export function millisecondsJson(durationMs: number): string {
-  const micros = Math.round(durationMs * 1000);
-  if (!(micros >= 0 && micros < 2_147_483_648)) return jsonNumber(micros / 1000);
-  const whole = (micros / 1000) | 0;
-  const thousandths = micros - whole * 1000;
-  if (thousandths === 0) return `${whole}`;
-  fractions ??= Array.from({ length: 1000 }, (_, i) =>
-    `.${String(i).padStart(3, '0')}`.replace(/0+$/, ''),
-  );
-  return `${whole}${fractions[thousandths]}`;
 }
 
 function now(clock: Clock): number {

@@ -10,10 +10,10 @@ import {
 } from '../../src/enterprise.js';
 import {
   HTTP_OPERATION,
-  millisecondsJson,
   RequestInstrumentation,
   statusClass,
 } from '../../src/monitoring/request-instrumentation.js';
+import { millisecondsJson } from '../../src/monitoring/request-line-batch.js';
 import { BASIC_SECURITY_HEADERS, securityHeaders } from '../../src/monitoring/security-headers.js';
 import { captureLines, manualClock, recordingLogger } from '../support/test-doubles.js';
 

@@ -45,6 +45,20 @@ describe('the default logger on the process stdout', () => {
     }
   });
 
+  it('keeps each request line in order with the other lines, with the time its request ended', async () => {
+    const lines = await linesOf('order');
+    expect(lines.map((line) => line.route ?? line.message)).toEqual([
+      '/first',
+      'between',
+      '/second',
+    ]);
+    expect(lines.map((line) => line.level)).toEqual(['info', 'info', 'warn']);
+    // Each line's time is its own, not that of the batch's write (which came last, at exit).
+    const times = lines.map((line) => Date.parse(line.time as string));
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(25);
+    expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(25);
+  });
+
   it('writes the pending lines when the process dies of an uncaught exception', async () => {
     expect(await linesOf('throw')).toHaveLength(5);
   });
