@@ -436,6 +436,10 @@ export class RedisTaskBackend implements TaskBackend {
       const progress = rows[at + 9];
       if (progress !== null && progress !== undefined) task.progress = progress as string;
       claimed[i] = { task, token: String(rows[at + 1]), leaseUntil };
+      // The record holds the payload now. Left in the reply too, every payload of the claim
+      // lived as long as the reply array did, and V8's traces of a loaded worker showed
+      // young-generation collections copying and promoting the payloads of whole claims.
+      if (payloads !== undefined) payloads[i] = null;
     }
     return claimed;
   }
