@@ -47,6 +47,9 @@ function isFull(error: unknown): boolean {
  * A process killed with SIGKILL, or by a signal it does not handle, loses at most the last 100 ms
  * of lines.
  *
+ * A caller may also keep lines back and have them produced on demand ({@link defer}): before
+ * the next line anyone writes, and at the next flush.
+ *
  * @internal
  */
 export class BatchedStdout {

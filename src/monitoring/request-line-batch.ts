@@ -11,7 +11,7 @@ const CAPACITY = 512;
  *
  * Why: a line formatted once per request, between the HTTP stack's own work, measured up to
  * several times what the same line costs formatted in a loop (docs/benchmarks.md). A request
- * now stores six values; the lines of a batch are formatted in one loop.
+ * now stores its line's parts in arrays; the lines of a batch are formatted in one loop.
  *
  * @internal
  */
