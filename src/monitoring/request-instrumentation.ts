@@ -12,7 +12,7 @@ import { type Enterprise, getEnterprise } from '../enterprise.js';
 import type { OperationHandle } from '../performance/call-site.js';
 import type { PerformanceMonitor } from '../performance/monitor.js';
 import { checkLabels } from '../performance/validation.js';
-import { RequestLineBatch } from './request-line-batch.js';
+import { jsonNumber, RequestLineBatch } from './request-line-batch.js';
 import {
   BASIC_SECURITY_HEADERS,
   type SecurityHeadersOptions,
@@ -430,10 +430,6 @@ function serializeEntry(entry: RequestLogEntry): string {
     `"status":${jsonNumber(entry.status)},"durationMs":${jsonNumber(entry.durationMs)},` +
     `"correlationId":${JSON.stringify(entry.correlationId)},"aborted":${entry.aborted === true}`
   );
-}
-
-function jsonNumber(value: number): string {
-  return Number.isFinite(value) ? String(value) : 'null';
 }
 
 function now(clock: Clock): number {

@@ -78,7 +78,8 @@ export class RequestLineBatch {
   }
 }
 
-function jsonNumber(value: number): string {
+/** A number as JSON: `null` when not finite, as `JSON.stringify` writes it. @internal */
+export function jsonNumber(value: number): string {
   return Number.isFinite(value) ? String(value) : 'null';
 }
 
