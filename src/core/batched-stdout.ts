@@ -79,6 +79,11 @@ export class BatchedStdout {
   defer(produce: () => void): void {
     this.#producers.add(produce);
     this.#hook();
+    this.#arm();
+  }
+
+  /** Arms the flush timer unless it is armed already. */
+  #arm(): void {
     if (this.#timer === undefined) {
       this.#timer = setTimeout(this.flush, BATCH_MS);
       this.#timer.unref();
@@ -115,9 +120,8 @@ export class BatchedStdout {
     this.#pending += line;
     if (this.#pending.length >= BATCH_CHARS) {
       this.flush();
-    } else if (this.#timer === undefined) {
-      this.#timer = setTimeout(this.flush, BATCH_MS);
-      this.#timer.unref();
+    } else {
+      this.#arm();
     }
   }
 

@@ -320,7 +320,7 @@ export class RequestInstrumentation {
           ? `"method":${JSON.stringify(record.method)},${line.route}`
           : (line.heads[methodIndex] ??= `"method":"${METHODS[methodIndex]}",${line.route}`);
       // The correlation id needs no escaping: begin() only keeps ids of `[A-Za-z0-9._:@/+=-]`.
-      batch.add(head, status, durationMs, record.correlationId, aborted, this.#message);
+      batch.add(head, status, durationMs, record.correlationId, aborted);
       return;
     }
     const entry: RequestLogEntry = {
@@ -362,7 +362,9 @@ export class RequestInstrumentation {
       this.#batch?.drain();
       this.#rawWriter = rawLineWriterOf(this.#logger);
       this.#batch =
-        this.#rawWriter === undefined ? undefined : new RequestLineBatch(this.#rawWriter);
+        this.#rawWriter === undefined
+          ? undefined
+          : new RequestLineBatch(this.#rawWriter, this.#message);
     }
     return this.#logger;
   }

@@ -17,6 +17,7 @@ const CAPACITY = 512;
  */
 export class RequestLineBatch {
   readonly #raw: RawLineWriter;
+  readonly #message: string;
   #count = 0;
   readonly #heads: string[] = new Array<string>(CAPACITY).fill('');
   readonly #ids: string[] = new Array<string>(CAPACITY).fill('');
@@ -24,11 +25,12 @@ export class RequestLineBatch {
   readonly #aborted = new Uint8Array(CAPACITY);
   readonly #durations = new Float64Array(CAPACITY);
   readonly #times = new Float64Array(CAPACITY);
-  readonly #messages: string[] = new Array<string>(CAPACITY).fill('');
   readonly #drain = (): void => this.drain();
 
-  constructor(raw: RawLineWriter) {
+  /** @param message - the message of every line. */
+  constructor(raw: RawLineWriter, message: string) {
     this.#raw = raw;
+    this.#message = message;
   }
 
   /**
@@ -42,7 +44,6 @@ export class RequestLineBatch {
     durationMs: number,
     correlationId: string,
     aborted: boolean,
-    message: string,
   ): void {
     if (!this.#raw.enabled(aborted || status >= 500 ? 'warn' : 'info')) return;
     const i = this.#count;
@@ -52,7 +53,6 @@ export class RequestLineBatch {
     this.#aborted[i] = aborted ? 1 : 0;
     this.#durations[i] = durationMs;
     this.#times[i] = Date.now();
-    this.#messages[i] = message;
     this.#count = i + 1;
     // The first line of a batch asks the destination to call back; a destination that cannot
     // (a host's stream) gets each line at once, as before.
@@ -70,7 +70,7 @@ export class RequestLineBatch {
         aborted || status >= 500 ? 'warn' : 'info',
         this.#times[i]!,
         `${this.#heads[i]}"status":${jsonNumber(status)},"durationMs":${millisecondsJson(this.#durations[i]!)},"correlationId":"${this.#ids[i]}","aborted":${aborted}`,
-        this.#messages[i]!,
+        this.#message,
       );
       // Not kept alive until the slot is reused.
       this.#ids[i] = '';

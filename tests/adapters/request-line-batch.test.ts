@@ -27,11 +27,11 @@ const HEAD = '"method":"GET","route":"/x",';
 describe('RequestLineBatch', () => {
   it('keeps lines back until the destination calls back, then writes them in order with their own time', () => {
     const { writer, written, callbacks } = recordingWriter(true);
-    const batch = new RequestLineBatch(writer);
+    const batch = new RequestLineBatch(writer, 'request completed');
     const before = Date.now();
-    batch.add(HEAD, 200, 1.5, 'id-1', false, 'request completed');
-    batch.add(HEAD, 503, 2, 'id-2', false, 'request completed');
-    batch.add(HEAD, 200, 0.0004, 'id-3', true, 'done');
+    batch.add(HEAD, 200, 1.5, 'id-1', false);
+    batch.add(HEAD, 503, 2, 'id-2', false);
+    batch.add(HEAD, 200, 0.0004, 'id-3', true);
     expect(written).toHaveLength(0);
     // One callback per batch, asked for by its first line.
     expect(callbacks).toHaveLength(1);
@@ -47,7 +47,11 @@ describe('RequestLineBatch', () => {
         `${HEAD}"status":503,"durationMs":2,"correlationId":"id-2","aborted":false`,
         'request completed',
       ],
-      ['warn', `${HEAD}"status":200,"durationMs":0,"correlationId":"id-3","aborted":true`, 'done'],
+      [
+        'warn',
+        `${HEAD}"status":200,"durationMs":0,"correlationId":"id-3","aborted":true`,
+        'request completed',
+      ],
     ]);
     for (const line of written) {
       expect(line.timeMs).toBeGreaterThanOrEqual(before);
@@ -56,25 +60,25 @@ describe('RequestLineBatch', () => {
     // Drained: a second call writes nothing; the next line starts a new batch.
     callbacks[0]!();
     expect(written).toHaveLength(3);
-    batch.add(HEAD, 200, 1, 'id-4', false, 'request completed');
+    batch.add(HEAD, 200, 1, 'id-4', false);
     expect(callbacks).toHaveLength(2);
   });
 
   it('writes each line at once to a destination that cannot call back', () => {
     const { writer, written } = recordingWriter(false);
-    const batch = new RequestLineBatch(writer);
-    batch.add(HEAD, 200, 1, 'id-1', false, 'request completed');
+    const batch = new RequestLineBatch(writer, 'request completed');
+    batch.add(HEAD, 200, 1, 'id-1', false);
     expect(written).toHaveLength(1);
-    batch.add(HEAD, 200, 1, 'id-2', false, 'request completed');
+    batch.add(HEAD, 200, 1, 'id-2', false);
     expect(written.map((line) => line.fields.includes('"id-2"'))).toEqual([false, true]);
   });
 
   it('writes a full batch without waiting for the callback', () => {
     const { writer, written, callbacks } = recordingWriter(true);
-    const batch = new RequestLineBatch(writer);
-    for (let i = 0; i < 511; i++) batch.add(HEAD, 200, 1, `id-${i}`, false, 'm');
+    const batch = new RequestLineBatch(writer, 'request completed');
+    for (let i = 0; i < 511; i++) batch.add(HEAD, 200, 1, `id-${i}`, false);
     expect(written).toHaveLength(0);
-    batch.add(HEAD, 200, 1, 'id-511', false, 'm');
+    batch.add(HEAD, 200, 1, 'id-511', false);
     expect(written).toHaveLength(512);
     expect(written.at(-1)!.fields).toContain('"id-511"');
     callbacks[0]!();
@@ -83,9 +87,9 @@ describe('RequestLineBatch', () => {
 
   it('keeps back no line whose level is off when the request ends', () => {
     const { writer, written, callbacks } = recordingWriter(true, 'warn');
-    const batch = new RequestLineBatch(writer);
-    batch.add(HEAD, 200, 1, 'ok', false, 'm');
-    batch.add(HEAD, 500, 1, 'failed', false, 'm');
+    const batch = new RequestLineBatch(writer, 'request completed');
+    batch.add(HEAD, 200, 1, 'ok', false);
+    batch.add(HEAD, 500, 1, 'failed', false);
     batch.drain();
     expect(written.map((line) => line.fields.includes('"failed"'))).toEqual([true]);
     expect(callbacks).toHaveLength(1);
