@@ -10,11 +10,13 @@
  * after round, starting with a different variant each round, each measurement after a short
  * warm-up of its own. Within a round the bare application is measured before and after every
  * variant, and the variant's ratio is taken against the mean of those two bare measurements,
- * seconds away from it. Each figure is the median round; the ratios' median is reported. The middleware's log lines go to the child's stdout, which is /dev/null: the
- * line is built, serialized by pino and written, as in production, minus the reader at the other
- * end of the pipe. Three more variants show where the cost goes: the middleware with its log line
- * off (`log: false`), an AsyncLocalStorage context alone, and the middleware's headers alone; on
- * request (`BENCH_VARIANTS`), the middleware with all of helmet's headers (`securityHeaders: 'helmet'`).
+ * seconds away from it. Each figure is the median round; the ratios' median is reported. The
+ * middleware's log lines go to the child's stdout, which is /dev/null: the line is built,
+ * serialized by pino and written, as in production, minus the reader at the other end of the pipe.
+ * More variants show where the cost goes: the middleware with its log line off (`log: false`), an
+ * AsyncLocalStorage context alone, the middleware's headers alone, and both in one bare hook (the
+ * least any middleware with a request context and those headers costs); on request
+ * (`BENCH_VARIANTS`), the middleware with all of helmet's headers (`securityHeaders: 'helmet'`).
  *
  * Many short rounds rather than a few long ones: this machine's speed drifts by tens of percent
  * within a minute, and only measurements taken seconds apart compare. On Linux with two CPUs or
@@ -23,8 +25,9 @@
  * pinning).
  *
  * `npm run bench:http:parts` (`--parts`) runs one Fastify application instead, whose hook switches
- * every 50 ms between a bare request context and the plugin's hook with parts of its work off, and
- * reports the CPU per request each part adds (BENCH_ROUNDS runs, 5, of BENCH_DURATION, 20 s).
+ * every 50 ms between a bare request context, the context with the headers, and the plugin's hook
+ * with parts of its work off, and reports the CPU per request each part adds (BENCH_ROUNDS runs,
+ * 5, of BENCH_DURATION, 20 s).
  *
  * Environment: BENCH_ROUNDS (8), BENCH_DURATION (1 second per measurement), BENCH_WARMUP (0.5 s),
  * BENCH_CONNECTIONS (10), BENCH_FRAMEWORKS (fastify,express), BENCH_VARIANTS (`|`-separated names,
@@ -71,12 +74,13 @@ const ALL_VARIANTS = [
   'bare',
   'context only',
   'headers only',
+  'context and headers',
   'middleware, log: false',
   'middleware',
   "middleware, securityHeaders: 'helmet'",
 ] as const;
 type Variant = (typeof ALL_VARIANTS)[number];
-const DEFAULT_VARIANTS: readonly Variant[] = ALL_VARIANTS.slice(0, 5);
+const DEFAULT_VARIANTS: readonly Variant[] = ALL_VARIANTS.slice(0, 6);
 const VARIANTS: readonly Variant[] = variantsFromEnv();
 
 function variantsFromEnv(): readonly Variant[] {
@@ -131,9 +135,11 @@ async function serve(framework: string, variant: Variant): Promise<void> {
 
   // The reference variants isolate two parts of the middleware's work: an AsyncLocalStorage
   // context around the chain (what any ALS-based request context costs), and the same response
-  // headers (the middleware's default set and an id) set by a bare hook.
-  const storage = variant === 'context only' ? new AsyncLocalStorage<object>() : undefined;
-  const headers = variant === 'headers only' ? BASIC_SECURITY_HEADERS : undefined;
+  // headers (the middleware's default set and an id) set by a bare hook. `context and headers`
+  // does both in one hook: the least any middleware with the issue's context and headers costs.
+  const both = variant === 'context and headers';
+  const storage = variant === 'context only' || both ? new AsyncLocalStorage<object>() : undefined;
+  const headers = variant === 'headers only' || both ? BASIC_SECURITY_HEADERS : undefined;
   let requests = 0;
   let port: number;
   if (framework === 'fastify') {
@@ -147,12 +153,18 @@ async function serve(framework: string, variant: Variant): Promise<void> {
         instrument: { enterprise, log, securityHeaders },
       });
     }
-    if (storage !== undefined) {
+    if (storage !== undefined && headers !== undefined) {
+      app.addHook('onRequest', (_request, reply, done) => {
+        const id = String(++requests);
+        reply.headers(headers);
+        reply.header('x-request-id', id);
+        storage.run({ id }, done);
+      });
+    } else if (storage !== undefined) {
       app.addHook('onRequest', (_request, _reply, done) => {
         storage.run({ id: ++requests }, done);
       });
-    }
-    if (headers !== undefined) {
+    } else if (headers !== undefined) {
       app.addHook('onRequest', (_request, reply, done) => {
         reply.headers(headers);
         reply.header('x-request-id', String(++requests));
@@ -169,10 +181,17 @@ async function serve(framework: string, variant: Variant): Promise<void> {
       const { enterpriseMiddleware } = await import('../src/adapters/express.js');
       app.use(enterpriseMiddleware({ enterprise, log, securityHeaders }));
     }
-    if (storage !== undefined) {
+    if (storage !== undefined && headers !== undefined) {
+      app.use((_req, res, next) => {
+        const id = String(++requests);
+        for (const name in headers) res.setHeader(name, headers[name]!);
+        res.setHeader('x-request-id', id);
+        res.removeHeader('x-powered-by');
+        storage.run({ id }, next);
+      });
+    } else if (storage !== undefined) {
       app.use((_req, _res, next) => storage.run({ id: ++requests }, next));
-    }
-    if (headers !== undefined) {
+    } else if (headers !== undefined) {
       app.use((_req, res, next) => {
         for (const name in headers) res.setHeader(name, headers[name]!);
         res.setHeader('x-request-id', String(++requests));
@@ -438,6 +457,7 @@ async function main(): Promise<void> {
 const PARTS_SLICE_MS = 50;
 const PARTS_VARIANTS = [
   'context only',
+  'context and headers',
   'middleware, no metrics, log: false',
   'middleware, log: false',
   'middleware',
@@ -446,7 +466,8 @@ const PARTS_VARIANTS = [
 /**
  * The application of `--parts`: one Fastify application whose `onRequest` hook switches, every
  * {@link PARTS_SLICE_MS} ms, between the plugin's own hook on instrumentation with some of its
- * work turned off and a bare request context, and counts CPU time and requests per variant.
+ * work turned off, a bare request context, and that context with the middleware's headers, and
+ * counts CPU time and requests per variant.
  * Switching within one process every few milliseconds gives every variant the same machine
  * state, which separate processes measured seconds apart do not have on this machine; the price
  * is that the request context is on for all of them (it is one store for the process), so this
@@ -457,14 +478,23 @@ async function partsApp(): Promise<void> {
   const { runInContext } = await import('../src/core/context.js');
   const { RequestInstrumentation } = await import('../src/monitoring/request-instrumentation.js');
   const { instrumentationHook } = await import('../src/adapters/fastify-hook.js');
+  const { BASIC_SECURITY_HEADERS } = await import('../src/monitoring/security-headers.js');
   const { default: Fastify } = await import('fastify');
   const enterprise = createEnterprise({ performance: { systemMetrics: false } });
   type Hook = ReturnType<typeof instrumentationHook>;
+  let requestIds = 0;
   const hook = (options: ConstructorParameters<typeof RequestInstrumentation>[0]): Hook =>
     instrumentationHook(new RequestInstrumentation({ enterprise, ...options }));
   const hooks: Record<(typeof PARTS_VARIANTS)[number], Hook> = {
     'context only': (_request, _reply, done) => {
       runInContext({ correlationId: undefined, span: undefined }, done);
+    },
+    // The reference of bench:http: the same headers and a counter for an id, no package code.
+    'context and headers': (_request, reply, done) => {
+      const id = String(++requestIds);
+      reply.headers(BASIC_SECURITY_HEADERS);
+      reply.header('x-request-id', id);
+      runInContext({ correlationId: id, span: undefined }, done);
     },
     'middleware, no metrics, log: false': hook({ metrics: false, log: false }),
     'middleware, log: false': hook({ log: false }),
