@@ -4,11 +4,14 @@ import { randomFillSync } from 'node:crypto';
 const BATCH = 256;
 const UUID_LENGTH = 36;
 const DASH = 0x2d;
-/** The character codes of each byte's two hex digits: `HEX[2 * byte]`, `HEX[2 * byte + 1]`. */
+/**
+ * The character codes of each byte's two hex digits: `HEX[2 * byte]` (its high four bits, so
+ * `(2 * byte) >> 5`) and `HEX[2 * byte + 1]` (its low four bits).
+ */
 const HEX = Uint8Array.from({ length: 512 }, (_, i) =>
   '0123456789abcdef'.charCodeAt(i % 2 === 0 ? i >> 5 : (i >> 1) & 0x0f),
 );
-/** Where the digits of each of a UUID's 16 bytes start in its text (a dash after bytes 4, 6, 8, 10). */
+/** Where the digits of each of a UUID's 16 bytes start in its text (dashes at 8, 13, 18 and 23). */
 const DIGIT_AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34] as const;
 
 let random: Uint8Array | undefined;
@@ -47,8 +50,8 @@ function refill(): Uint8Array {
  * line), and every young-generation collection copies the trees of the requests in flight: under
  * load those copies cost many times the call itself, which a loop that drops each id never shows.
  * Here each id is one flat string of its own, made by one call of a built-in from character codes
- * written for the whole batch. Not a slice of a string written for the batch, which would be
- * cheaper still but would keep the whole batch's text alive as long as any one of its ids is kept.
+ * written for the whole batch. Not a slice of one string written for the batch: a slice keeps the
+ * whole batch's text alive for as long as any one of its ids is kept.
  *
  * @example
  * ```ts
