@@ -153,22 +153,15 @@ async function serve(framework: string, variant: Variant): Promise<void> {
         instrument: { enterprise, log, securityHeaders },
       });
     }
-    if (storage !== undefined && headers !== undefined) {
+    if (storage !== undefined || headers !== undefined) {
       app.addHook('onRequest', (_request, reply, done) => {
-        const id = String(++requests);
-        reply.headers(headers);
-        reply.header('x-request-id', id);
-        storage.run({ id }, done);
-      });
-    } else if (storage !== undefined) {
-      app.addHook('onRequest', (_request, _reply, done) => {
-        storage.run({ id: ++requests }, done);
-      });
-    } else if (headers !== undefined) {
-      app.addHook('onRequest', (_request, reply, done) => {
-        reply.headers(headers);
-        reply.header('x-request-id', String(++requests));
-        done();
+        const id = ++requests;
+        if (headers !== undefined) {
+          reply.headers(headers);
+          reply.header('x-request-id', String(id));
+        }
+        if (storage !== undefined) storage.run({ id }, done);
+        else done();
       });
     }
     app.get('/', async () => ({ hello: 'world' }));
@@ -181,22 +174,16 @@ async function serve(framework: string, variant: Variant): Promise<void> {
       const { enterpriseMiddleware } = await import('../src/adapters/express.js');
       app.use(enterpriseMiddleware({ enterprise, log, securityHeaders }));
     }
-    if (storage !== undefined && headers !== undefined) {
+    if (storage !== undefined || headers !== undefined) {
       app.use((_req, res, next) => {
-        const id = String(++requests);
-        for (const name in headers) res.setHeader(name, headers[name]!);
-        res.setHeader('x-request-id', id);
-        res.removeHeader('x-powered-by');
-        storage.run({ id }, next);
-      });
-    } else if (storage !== undefined) {
-      app.use((_req, _res, next) => storage.run({ id: ++requests }, next));
-    } else if (headers !== undefined) {
-      app.use((_req, res, next) => {
-        for (const name in headers) res.setHeader(name, headers[name]!);
-        res.setHeader('x-request-id', String(++requests));
-        res.removeHeader('x-powered-by');
-        next();
+        const id = ++requests;
+        if (headers !== undefined) {
+          for (const name in headers) res.setHeader(name, headers[name]!);
+          res.setHeader('x-request-id', String(id));
+          res.removeHeader('x-powered-by');
+        }
+        if (storage !== undefined) storage.run({ id }, next);
+        else next();
       });
     }
     app.get('/', (_req, res) => {
