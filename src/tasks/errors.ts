@@ -118,3 +118,17 @@ export const DEPENDENCY_FAILED = Object.freeze({
   message: (dependencyId: string, state: string) =>
     `dependency ${dependencyId} ended ${state}, so this task will not run`,
 });
+
+/**
+ * How often a task may be handed to a worker that then lost it before its start was recorded
+ * (the worker died with the task prefetched, or its handler blocked the event loop before the
+ * start could be sent), before a backend gives up on it. Such deliveries cost no attempt; this
+ * bound keeps a task that stops every worker it reaches from circling forever.
+ */
+export const UNSTARTED_DELIVERIES = Object.freeze({
+  limit: 10,
+  name: 'TaskLeaseLostError',
+  code: 'E_TASK_LEASE_LOST',
+  message: (deliveries: number) =>
+    `the task was handed to a worker ${deliveries} times and each time the worker stopped (or its lease expired) before the start of its handler was recorded`,
+});

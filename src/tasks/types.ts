@@ -69,12 +69,22 @@ export interface NewTask {
   /** When a dependency ends dead or cancelled: `true` (default) kills this task too, `false` runs it anyway. */
   failOnDependencyFailure: boolean;
   createdAt: number;
+  /**
+   * Keeps the id taken for this many milliseconds after the task is created, even once retention
+   * removed the task: an add of the same id meanwhile creates nothing. The scheduler submits each
+   * slot this way, so a slot runs once however many processes submit it, whenever they do.
+   */
+  uniqueForMs?: number;
 }
 
 /** A task as a backend returns it. */
 export interface TaskRecord extends NewTask {
   state: TaskState;
-  /** Attempts started so far (1 while the first attempt runs). */
+  /**
+   * Attempts started so far (1 while the first attempt runs). An attempt counts once the worker
+   * recorded that its handler started: a task handed to a worker that stopped before starting it
+   * costs no attempt. In a {@link ClaimedTask} it is the number the claimed attempt has.
+   */
   attempts: number;
   /** When the current or last attempt started. */
   startedAt?: number;
@@ -188,7 +198,12 @@ export interface RetentionSpec {
  * never hold the same attempt, and an outcome reported under a lost lease is ignored.
  *
  * Delivery is at least once: a task whose lease expires (its worker died or stalled) is handed out
- * again by {@link recoverExpired}, with `attempts` counting the lost attempt.
+ * again by {@link recoverExpired}. Its `attempts` count the lost attempt only if the worker had
+ * recorded its start (see {@link finish}); a task claimed ahead of a free slot and never started
+ * costs nothing, up to `UNSTARTED_DELIVERIES.limit` such losses, after which it is dead.
+ *
+ * Calls may be repeated after a lost reply (a dropped connection): add, claim, finish, cancel and
+ * retryDead answer a repeat with the first call's answer; the other calls are idempotent.
  *
  * Every implementation passes the conformance suite in tests/conformance/task-backend.ts.
  *
@@ -212,8 +227,9 @@ export interface TaskBackend {
 
   /**
    * Hands up to `max` ready tasks of `queue` to `workerId`, most urgent first, moving delayed tasks
-   * whose time has come to ready first. Each claim increments `attempts` and sets the lease. Returns
-   * an empty array when the queue is paused or nothing is ready.
+   * whose time has come to ready first, and sets each one's lease. The attempt is not counted yet
+   * (each record's `attempts` is the number it will have once started). Returns an empty array when
+   * the queue is paused or nothing is ready.
    */
   claim(queue: string, workerId: string, max: number, leaseMs: number): Promise<ClaimedTask[]>;
 
@@ -227,16 +243,31 @@ export interface TaskBackend {
   renewLeases(queue: string, leases: readonly Lease[], leaseMs: number): Promise<string[]>;
 
   /**
-   * Records the outcomes of attempts in one atomic step per queue: completed (releases dependents
-   * whose dependencies are now all complete), retry (delayed until `runAt`), dead (dead letter
-   * queue; kills dependents with `failOnDependencyFailure`, releases the others). Applies retention.
+   * Records, in one atomic step per queue, the start of the attempts in `started` (held leases
+   * whose handler began: each counts its attempt once; a lease no longer held is ignored), then
+   * the outcomes of attempts: completed (releases dependents whose dependencies are now all
+   * complete), retry (delayed until `runAt`), dead (dead letter queue; kills dependents with
+   * `failOnDependencyFailure`, releases the others). An outcome whose start was not recorded counts
+   * its attempt too. Applies retention. Resolves one result per outcome.
    */
-  finish(queue: string, outcomes: readonly AttemptOutcome[]): Promise<FinishResult[]>;
+  finish(
+    queue: string,
+    outcomes: readonly AttemptOutcome[],
+    started?: readonly Lease[],
+  ): Promise<FinishResult[]>;
 
-  /** Gives held tasks back (graceful shutdown): ready again at once, the attempt not counted. */
+  /**
+   * Gives held tasks back (graceful shutdown, pause): ready again at once, at their old place; an
+   * attempt whose start was recorded is not counted after all.
+   */
   release(queue: string, leases: readonly Lease[]): Promise<void>;
 
-  /** Makes tasks whose lease expired before `now` ready again; resolves how many. */
+  /**
+   * Makes tasks whose lease expired ready again; resolves how many. A backend with a clock of its
+   * own (Redis: the server's) decides by it and ignores `now`, so processes whose clocks disagree
+   * never recover a live lease. A lost attempt whose start was recorded still counts; a task lost
+   * `UNSTARTED_DELIVERIES.limit` times before any start was recorded goes to the dead letter queue.
+   */
   recoverExpired(queue: string, now: number): Promise<number>;
 
   /** Stores the progress an attempt reported (JSON text); ignored under a lost lease. */
@@ -255,7 +286,12 @@ export interface TaskBackend {
 
   /** Dead tasks, most recent first. */
   listDead(queue: string, offset: number, limit: number): Promise<TaskRecord[]>;
-  /** Moves a dead task back to ready with `attempts` reset; resolves whether it was dead. */
+  /**
+   * Moves a dead task back with `attempts` reset; resolves whether it was dead. It waits for its
+   * dependencies again: completed ones (or ones no longer stored) count as done, it is `blocked`
+   * on those still to run, and a dependency that is dead or cancelled rejects the retry with
+   * `TaskDependencyError` when the task fails with its dependencies (retry the dependency first).
+   */
   retryDead(queue: string, id: string): Promise<boolean>;
   /** Removes every dead task of `queue`; resolves how many. */
   purgeDead(queue: string): Promise<number>;

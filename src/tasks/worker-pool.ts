@@ -161,6 +161,12 @@ export class WorkerPool {
   readonly #abort = new AbortController();
   /** Attempts that ended, waiting for the next `finish` (in the order they ended). */
   #pending: Running[] = [];
+  /**
+   * Attempts whose start the backend has not recorded yet: sent with the next `finish` (an
+   * attempt counts only once its start is recorded). One that ends first needs no report: its
+   * outcome records the start.
+   */
+  #unreported: Running[] = [];
   /** Reports a handler's progress (one function per pool, shared by every context). */
   readonly #report = (running: Running, value: unknown): void => this.#progress(running, value);
   #flushScheduled = false;
@@ -514,6 +520,8 @@ export class WorkerPool {
       return;
     }
     if (running.deadline !== Number.POSITIVE_INFINITY) this.#armDeadline(running.deadline);
+    this.#unreported.push(running);
+    if (!this.#flushScheduled && this.#flushing === undefined) this.#scheduleFlush();
     const context = new AttemptContext(running, this.#report);
     let result: unknown;
     try {
@@ -651,14 +659,24 @@ export class WorkerPool {
 
   #flush(): Promise<void> {
     if (this.#flushing !== undefined) return this.#flushing;
-    if (this.#pending.length === 0) return Promise.resolve();
+    if (this.#pending.length === 0 && this.#unreported.length === 0) return Promise.resolve();
     this.#flushing = (async () => {
       const batch = this.#pending;
       this.#pending = [];
+      const running: Running[] = [];
+      for (const attempt of this.#unreported) if (!attempt.done) running.push(attempt);
+      this.#unreported = [];
       try {
         const outcomes: AttemptOutcome[] = new Array(batch.length);
         for (let i = 0; i < batch.length; i++) outcomes[i] = batch[i]!.outcome!;
-        const results = await this.#backend.finish(this.queue, outcomes);
+        const started: Lease[] = new Array(running.length);
+        for (let i = 0; i < running.length; i++) {
+          started[i] = { id: running[i]!.task.id, token: running[i]!.token };
+        }
+        const results =
+          batch.length === 0 && started.length === 0
+            ? []
+            : await this.#backend.finish(this.queue, outcomes, started);
         for (let i = 0; i < batch.length; i++) {
           const result = results[i] ?? { id: outcomes[i]!.id, accepted: false };
           try {
@@ -670,6 +688,7 @@ export class WorkerPool {
       } catch (error) {
         // Keep them (in order) and try again: the leases are renewed meanwhile.
         this.#pending = batch.concat(this.#pending);
+        this.#unreported = running.concat(this.#unreported);
         this.#log.warn(
           { err: error, queue: this.queue, outcomes: batch.length },
           'recording task outcomes failed; trying again',
@@ -678,7 +697,9 @@ export class WorkerPool {
       } finally {
         this.#flushing = undefined;
       }
-      if (this.#pending.length > 0 && !this.#flushScheduled) this.#scheduleFlush();
+      if ((this.#pending.length > 0 || this.#unreported.length > 0) && !this.#flushScheduled) {
+        this.#scheduleFlush();
+      }
     })();
     return this.#flushing;
   }

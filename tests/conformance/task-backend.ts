@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { UNSTARTED_DELIVERIES } from '../../src/tasks/errors.js';
 import type {
   AttemptOutcome,
   BackoffSpec,
@@ -354,23 +355,43 @@ export function describeTaskBackend(
         });
       });
 
-      it('marks a claimed task active with its attempt, worker, start time, token and lease', async () => {
+      it('marks a claimed task active with its worker, token and lease, its attempt counted once started', async () => {
         const t = task();
         await backend.add([t]);
         const before = Date.now();
         const claimed = await claimOne('worker-7', 5_000);
         const after = Date.now();
+        // The number the attempt will have; it is not spent until its start is recorded.
         expect(claimed.task).toMatchObject({ id: t.id, state: 'active', attempts: 1 });
         expect(typeof claimed.token).toBe('string');
         expect(claimed.token.length).toBeGreaterThan(0);
         expect(claimed.leaseUntil).toBeGreaterThanOrEqual(before + 5_000 - 50);
         expect(claimed.leaseUntil).toBeLessThanOrEqual(after + 5_000 + 50);
+        expect(await backend.get(queue, t.id)).toMatchObject({
+          state: 'active',
+          attempts: 0,
+          workerId: 'worker-7',
+        });
+        expect(await backend.finish(queue, [], [lease(claimed)])).toEqual([]);
+        const started = Date.now();
         const record = await backend.get(queue, t.id);
         expect(record).toMatchObject({ state: 'active', attempts: 1, workerId: 'worker-7' });
         expect(record!.startedAt).toBeGreaterThanOrEqual(before - 50);
-        expect(record!.startedAt).toBeLessThanOrEqual(after + 50);
+        expect(record!.startedAt).toBeLessThanOrEqual(started + 50);
+        // Recorded once: a second report changes nothing.
+        await backend.finish(queue, [], [lease(claimed)]);
+        expect((await backend.get(queue, t.id))?.attempts).toBe(1);
         const counts = await backend.counts(queue);
         expect(counts).toMatchObject({ waiting: 0, active: 1 });
+      });
+
+      it('counts the attempt of an outcome whose start was never reported', async () => {
+        const t = task();
+        await backend.add([t]);
+        const claimed = await claimOne();
+        const [result] = await backend.finish(queue, [complete(claimed, '"ok"')]);
+        expect(result?.accepted).toBe(true);
+        expect(await backend.get(queue, t.id)).toMatchObject({ state: 'completed', attempts: 1 });
       });
 
       it('never hands one task to two workers claiming at the same time', async () => {
@@ -392,6 +413,7 @@ export function describeTaskBackend(
         const t = task();
         await backend.add([t]);
         const stale = await claimOne('w1', 150);
+        await backend.finish(queue, [], [lease(stale)]);
         await sleep(220);
         expect(await backend.recoverExpired(queue, Date.now())).toBe(1);
         expect((await backend.get(queue, t.id))?.state).toBe('waiting');
@@ -410,6 +432,47 @@ export function describeTaskBackend(
         const [ok] = await backend.finish(queue, [complete(fresh, '"fresh"')]);
         expect(ok?.accepted).toBe(true);
         expect((await backend.get(queue, t.id))?.result).toBe('"fresh"');
+      });
+
+      it('gives back an expired lease that never started without spending its attempt', async () => {
+        const t = task({ maxRetries: 0 });
+        await backend.add([t]);
+        await claimOne('w1', 100);
+        await sleep(180);
+        expect(await backend.recoverExpired(queue, Date.now())).toBe(1);
+        expect(await backend.get(queue, t.id)).toMatchObject({ state: 'waiting', attempts: 0 });
+        const again = await claimOne('w2', 30_000);
+        expect(again.task).toMatchObject({ id: t.id, attempts: 1 });
+      });
+
+      it('sends a task lost again and again before any start to the dead letter queue', async () => {
+        const t = task();
+        await backend.add([t]);
+        for (let loss = 1; loss <= UNSTARTED_DELIVERIES.limit; loss++) {
+          const claimed = await claimOne('w1', 30);
+          expect(claimed.task.attempts).toBe(1);
+          await sleep(60);
+          await backend.recoverExpired(queue, Date.now());
+        }
+        const record = await backend.get(queue, t.id);
+        expect(record).toMatchObject({ state: 'dead', attempts: 0 });
+        expect(record?.error).toMatchObject({
+          name: UNSTARTED_DELIVERIES.name,
+          code: UNSTARTED_DELIVERIES.code,
+        });
+        expect((await backend.counts(queue)).dead).toBe(1);
+        expect(await claimAll()).toEqual([]);
+      });
+
+      it('gives a started attempt back on release without counting it', async () => {
+        const t = task();
+        await backend.add([t]);
+        const claimed = await claimOne();
+        await backend.finish(queue, [], [lease(claimed)]);
+        expect((await backend.get(queue, t.id))?.attempts).toBe(1);
+        await backend.release(queue, [lease(claimed)]);
+        expect(await backend.get(queue, t.id)).toMatchObject({ state: 'waiting', attempts: 0 });
+        expect((await claimOne()).task.attempts).toBe(1);
       });
 
       it('leaves leases that have not expired alone', async () => {
@@ -930,7 +993,10 @@ export function describeTaskBackend(
           host: 'host-a',
           pid: 1234,
         });
-        expect(listed.find((w) => w.id === b.id)).toEqual(b);
+        // The heartbeat time is the store's, shown on the reader's clock.
+        const listedB = listed.find((w) => w.id === b.id)!;
+        expect(listedB).toEqual({ ...b, lastHeartbeatAt: listedB.lastHeartbeatAt });
+        expect(Math.abs(listedB.lastHeartbeatAt - b.lastHeartbeatAt)).toBeLessThan(1_000);
         expect(await backend.workers(`${queue}.b`)).toEqual([]);
       });
 

@@ -669,15 +669,21 @@ describe('workers', () => {
 
   it('gives back tasks of a worker whose lease expired, to run again elsewhere', async () => {
     const backend = memoryTaskBackend();
-    // A "dead" worker: claims and never reports.
+    // A "dead" worker: claims, starts the handler (recorded) and never reports.
     const id = 'orphan';
     await make({ backend }).tasks.submit('orphaned', null, { id });
     const [claimed] = await backend.claim('default', 'crashed-worker', 1, 100);
     expect(claimed?.task.id).toBe(id);
+    await backend.finish('default', [], [{ id, token: claimed!.token }]);
+    // And one that claimed (prefetched) and died before starting: that costs no attempt.
+    const unstarted = 'prefetched';
+    await make({ backend }).tasks.submit('orphaned', null, { id: unstarted });
+    expect((await backend.claim('default', 'crashed-worker', 1, 100))[0]?.task.id).toBe(unstarted);
     const e = make({ backend, leaseMs: 200 });
     e.tasks.register('orphaned', (_p, { attempt }) => attempt);
     await e.start();
     expect((await e.tasks.waitFor(id, { timeout: 5 })).result).toBe(2);
+    expect((await e.tasks.waitFor(unstarted, { timeout: 5 })).result).toBe(1);
   });
 
   it('renews the lease of a task that runs longer than the lease, so it runs once', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { LifecycleError } from '../../core/errors.js';
-import { DEPENDENCY_FAILED, TaskDependencyError } from '../errors.js';
+import { DEPENDENCY_FAILED, TaskDependencyError, UNSTARTED_DELIVERIES } from '../errors.js';
 import { type RetentionOptions, resolveRetention } from '../retention.js';
 import type {
   AddOutcome,
@@ -48,6 +48,10 @@ interface Slot {
   gen: number;
   token: string | undefined;
   leaseUntil: number;
+  /** The current lease's handler start was recorded (its attempt counts). */
+  started: boolean;
+  /** Leases lost before a start was recorded. */
+  unstarted: number;
   /** Ids of blocked tasks waiting for this one. */
   dependents: string[] | undefined;
 }
@@ -141,6 +145,8 @@ export class MemoryTaskBackend implements TaskBackend {
   readonly name = 'memory';
   readonly #queues = new Map<string, QueueState>();
   readonly #slots = new Map<string, number>();
+  /** `queue \0 id` -> until when the id stays taken (`uniqueForMs`). */
+  readonly #unique = new Map<string, number>();
   readonly #listeners = new Set<(event: TaskBackendEvent) => void>();
   readonly #retention: RetentionSpec;
   readonly #tokenPrefix = randomBytes(6).toString('hex');
@@ -188,9 +194,20 @@ export class MemoryTaskBackend implements TaskBackend {
         outcomes.push({ id: task.id, created: false, state: existing.record.state });
         continue;
       }
+      const uniqueKey = `${task.queue}\u0000${task.id}`;
+      if ((this.#unique.get(uniqueKey) ?? 0) > now) {
+        // Removed by retention, its id still taken: it ran (or ended) already.
+        outcomes.push({ id: task.id, created: false, state: 'completed' });
+        continue;
+      }
+      if (task.uniqueForMs !== undefined && task.uniqueForMs > 0) {
+        this.#unique.set(uniqueKey, now + task.uniqueForMs);
+        forgetExpired(this.#unique, now);
+      }
+      const { uniqueForMs: _unique, ...fields } = task;
       const slot: Slot = {
         record: {
-          ...task,
+          ...fields,
           dependsOn: [...task.dependsOn],
           backoff: { ...task.backoff },
           state: 'blocked',
@@ -200,6 +217,8 @@ export class MemoryTaskBackend implements TaskBackend {
         gen: 0,
         token: undefined,
         leaseUntil: 0,
+        started: false,
+        unstarted: 0,
         dependents: undefined,
       };
       state.tasks.set(task.id, slot);
@@ -268,6 +287,9 @@ export class MemoryTaskBackend implements TaskBackend {
       if (slot.record.state === 'waiting' || slot.record.state === 'delayed') woken.add(state);
     }
     for (const state of woken) this.#wake(state);
+    if (killed.length > 0) {
+      for (const { state } of created) this.#applyRetention(state, now);
+    }
     for (const slot of killed) this.#emit('dead', slot.record);
     return outcomes;
   }
@@ -293,13 +315,17 @@ export class MemoryTaskBackend implements TaskBackend {
       state.counts.waiting -= 1;
       const record = slot.record;
       record.state = 'active';
-      record.attempts += 1;
-      record.startedAt = now;
       record.workerId = workerId;
       slot.token = `${this.#tokenPrefix}${(++this.#tokens).toString(36)}`;
       slot.leaseUntil = now + leaseMs;
+      slot.started = false;
       state.active.set(record.id, slot);
-      claimed.push({ task: { ...record }, token: slot.token, leaseUntil: slot.leaseUntil });
+      // The attempt counts once its start is recorded (finish); the copy carries its number.
+      claimed.push({
+        task: { ...record, attempts: record.attempts + 1, startedAt: now },
+        token: slot.token,
+        leaseUntil: slot.leaseUntil,
+      });
     }
     this.#compact(state);
     return claimed;
@@ -344,17 +370,27 @@ export class MemoryTaskBackend implements TaskBackend {
     return lost;
   }
 
-  async finish(queue: string, outcomes: readonly AttemptOutcome[]): Promise<FinishResult[]> {
+  async finish(
+    queue: string,
+    outcomes: readonly AttemptOutcome[],
+    started: readonly Lease[] = [],
+  ): Promise<FinishResult[]> {
     const state = this.#queues.get(queue);
     const results: FinishResult[] = [];
     const events: Array<[TaskBackendEvent['type'], TaskRecord]> = [];
     let wake = false;
+    const now = Date.now();
+    for (const lease of started) {
+      const slot = state?.active.get(lease.id);
+      if (slot !== undefined && slot.token === lease.token) this.#start(slot, now);
+    }
     for (const outcome of outcomes) {
       const slot = state?.active.get(outcome.id);
       if (state === undefined || slot === undefined || slot.token !== outcome.token) {
         results.push({ id: outcome.id, accepted: false });
         continue;
       }
+      this.#start(slot, now);
       state.active.delete(outcome.id);
       slot.token = undefined;
       const record = slot.record;
@@ -403,8 +439,8 @@ export class MemoryTaskBackend implements TaskBackend {
     for (const lease of leases) {
       const slot = state.active.get(lease.id);
       if (slot === undefined || slot.token !== lease.token) continue;
+      if (slot.started) slot.record.attempts = Math.max(0, slot.record.attempts - 1);
       this.#giveBack(state, slot, now);
-      slot.record.attempts = Math.max(0, slot.record.attempts - 1);
       released = true;
     }
     if (released) this.#wake(state);
@@ -414,12 +450,35 @@ export class MemoryTaskBackend implements TaskBackend {
     const state = this.#queues.get(queue);
     if (state === undefined) return 0;
     let recovered = 0;
+    const events: Array<[TaskBackendEvent['type'], TaskRecord]> = [];
     for (const slot of [...state.active.values()]) {
       if (slot.leaseUntil >= now) continue;
+      if (!slot.started && ++slot.unstarted >= UNSTARTED_DELIVERIES.limit) {
+        // Lost before any start was recorded, again and again: it stops every worker it reaches.
+        state.active.delete(slot.record.id);
+        slot.token = undefined;
+        const record = slot.record;
+        record.workerId = undefined;
+        record.state = 'dead';
+        record.finishedAt = now;
+        record.error = {
+          name: UNSTARTED_DELIVERIES.name,
+          code: UNSTARTED_DELIVERIES.code,
+          message: UNSTARTED_DELIVERIES.message(slot.unstarted),
+        };
+        state.dead.set(record.id, now);
+        events.push(['dead', record]);
+        const { killed } = this.#settleDependents(state, slot, false);
+        for (const id of killed ?? []) events.push(['dead', state.tasks.get(id)!.record]);
+        continue;
+      }
       this.#giveBack(state, slot, now);
       recovered += 1;
     }
-    if (recovered > 0) this.#wake(state);
+    if (events.length > 0) this.#applyRetention(state, now);
+    // Dependents of a task that died here may have been released too.
+    if (recovered > 0 || events.length > 0) this.#wake(state);
+    for (const [type, record] of events) this.#emit(type, record);
     return recovered;
   }
 
@@ -504,14 +563,36 @@ export class MemoryTaskBackend implements TaskBackend {
     const state = this.#queues.get(queue);
     const slot = state?.tasks.get(id);
     if (state === undefined || slot === undefined || slot.record.state !== 'dead') return false;
-    state.dead.delete(id);
     const record = slot.record;
+    // It waits for its dependencies again; one that failed must be retried first.
+    const pending: string[] = [];
+    for (const dependencyId of record.dependsOn) {
+      const dependency = state.tasks.get(dependencyId)?.record;
+      if (dependency === undefined || dependency.state === 'completed') continue;
+      if (dependency.state === 'dead' || dependency.state === 'cancelled') {
+        if (!record.failOnDependencyFailure) continue;
+        throw new TaskDependencyError(
+          `task ${id} cannot be retried while its dependency ${dependencyId} is ${dependency.state}: retry ${dependencyId} first`,
+          { queue, id, dependency: dependencyId, state: dependency.state },
+        );
+      }
+      pending.push(dependencyId);
+    }
+    state.dead.delete(id);
     record.attempts = 0;
     record.finishedAt = undefined;
-    record.pendingDependencies = undefined;
     record.runAt = Date.now();
     record.state = 'blocked';
+    slot.unstarted = 0;
     state.counts.blocked += 1;
+    if (pending.length > 0) {
+      slot.gen += 1;
+      record.pendingDependencies = pending;
+      for (const dependencyId of pending) {
+        (state.tasks.get(dependencyId)!.dependents ??= []).push(id);
+      }
+      return true;
+    }
     this.#makeReady(state, slot, record.runAt);
     this.#wake(state);
     return true;
@@ -537,10 +618,11 @@ export class MemoryTaskBackend implements TaskBackend {
   }
 
   async heartbeat(worker: WorkerInfo, ttlMs: number): Promise<void> {
-    this.#queue(worker.queue).workers.set(worker.id, {
-      info: { ...worker },
-      expiresAt: Date.now() + ttlMs,
-    });
+    const now = Date.now();
+    const workers = this.#queue(worker.queue).workers;
+    workers.set(worker.id, { info: { ...worker }, expiresAt: now + ttlMs });
+    // Workers that stopped without saying so leave even when nobody lists them.
+    for (const [id, entry] of workers) if (entry.expiresAt <= now) workers.delete(id);
   }
 
   async removeWorker(queue: string, workerId: string): Promise<void> {
@@ -565,10 +647,7 @@ export class MemoryTaskBackend implements TaskBackend {
     const until = this.#slots.get(key);
     if (until !== undefined && until > now) return false;
     this.#slots.set(key, now + ttlMs);
-    // Forget expired claims now and then so a long run of schedules stays bounded.
-    if (this.#slots.size > 1_000 && this.#slots.size % 100 === 0) {
-      for (const [k, expiresAt] of this.#slots) if (expiresAt <= now) this.#slots.delete(k);
-    }
+    forgetExpired(this.#slots, now);
     return true;
   }
 
@@ -626,10 +705,19 @@ export class MemoryTaskBackend implements TaskBackend {
     state.oldest.push({ slot, gen: slot.gen, a: slot.record.createdAt, b: slot.seq });
   }
 
+  /** Records the start of a held lease's attempt: it counts from now on. */
+  #start(slot: Slot, now: number): void {
+    if (slot.started) return;
+    slot.started = true;
+    slot.record.attempts += 1;
+    slot.record.startedAt = now;
+  }
+
   /** An active task goes back to waiting (release, lease expiry), keeping its place in line. */
   #giveBack(state: QueueState, slot: Slot, _now: number): void {
     state.active.delete(slot.record.id);
     slot.token = undefined;
+    slot.started = false;
     slot.record.workerId = undefined;
     slot.gen += 1;
     this.#enqueue(state, slot);
@@ -771,6 +859,12 @@ function trim(state: QueueState, finished: Map<string, number>, count: number, c
     finished.delete(id);
     state.tasks.delete(id);
   }
+}
+
+/** Forgets expired entries now and then, so a long run of schedules stays bounded. */
+function forgetExpired(map: Map<string, number>, now: number): void {
+  if (map.size <= 1_000 || map.size % 100 !== 0) return;
+  for (const [key, until] of map) if (until <= now) map.delete(key);
 }
 
 function closedError(): LifecycleError {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import {
   checkPrefix,
@@ -39,6 +40,7 @@ import {
   COUNTS,
   FINISH,
   HEARTBEAT,
+  ONCE,
   PROGRESS,
   PURGE,
   RECOVER,
@@ -218,6 +220,11 @@ export class RedisTaskBackend implements TaskBackend {
   readonly #listeners = new Set<(event: TaskBackendEvent) => void>();
   /** Claims whose script has not answered yet (settled when it does, never rejected). */
   readonly #claimScripts = new Set<Promise<void>>();
+  /** Request ids: unique per call, so a re-sent call is recognised (see the scripts' memo). */
+  readonly #ridPrefix = randomBytes(8).toString('hex');
+  #ridSeq = 0;
+  /** How long a call's answer is remembered for a re-send: longer than any retry can come. */
+  readonly #memoMs: number;
   #subscriber: RedisClient | undefined;
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -229,6 +236,7 @@ export class RedisTaskBackend implements TaskBackend {
       'commandTimeoutMs',
     );
     this.retention = resolveRetention(options.retention);
+    this.#memoMs = Math.max(30_000, 4 * this.#timeoutMs);
     this.#onError = options.onError;
     this.#url = options.url;
     const onError = (error: Error) => this.#report(error);
@@ -300,19 +308,24 @@ export class RedisTaskBackend implements TaskBackend {
     dryRun: boolean,
   ): Promise<string[]> {
     const k = this.#queueKeys(queue);
-    const keys = [k.seq, k.ready, k.delayed, k.blocked, k.dead, k.marker];
+    const keys = [k.seq, k.ready, k.delayed, k.blocked, k.dead, k.marker, this.#memoKey(k)];
     const args: (string | number)[] = [
-      Date.now(),
       k.base,
       this.channel,
       queue,
       indexes.length,
       dryRun ? 1 : 0,
+      this.#memoMs,
+      this.retention.dead.count,
+      this.retention.dead.ageMs,
+      Date.now(),
     ];
     for (const i of indexes) {
       const t = tasks[i]!;
       const deps = t.dependsOn ?? [];
+      const uniqueForMs = t.uniqueForMs !== undefined && t.uniqueForMs > 0 ? t.uniqueForMs : 0;
       keys.push(k.base + 't:' + t.id, k.base + 'p:' + t.id);
+      if (uniqueForMs > 0) keys.push(k.base + 'u:' + t.id);
       args.push(
         t.id,
         t.name,
@@ -322,6 +335,7 @@ export class RedisTaskBackend implements TaskBackend {
         metaJson(t, deps),
         t.failOnDependencyFailure === false ? 0 : 1,
         t.createdAt,
+        Math.ceil(uniqueForMs),
         deps.length,
       );
       if (deps.length > 0) {
@@ -361,6 +375,7 @@ export class RedisTaskBackend implements TaskBackend {
     const now = Date.now();
     const leaseUntil = now + leaseMs;
     const inline = max <= INLINE_PAYLOADS_MAX;
+    const memo = this.#memoKey(k);
     const width = inline ? CLAIM_FIELDS + 1 : CLAIM_FIELDS;
     // The script returns what a worker needs of each hash, flat, as it was before the claim; the
     // payloads follow in one MGET. Carrying each payload into the script and out again was most
@@ -371,8 +386,8 @@ export class RedisTaskBackend implements TaskBackend {
       runScript(
         client,
         CLAIM,
-        [k.ready, k.delayed, k.active, k.paused, k.marker, k.seq],
-        [now, Math.floor(max), leaseUntil, workerId, k.base, PROMOTE_BATCH, inline ? 1 : 0],
+        [k.ready, k.delayed, k.active, k.paused, k.marker, k.seq, memo],
+        [Math.floor(max), leaseMs, workerId, k.base, PROMOTE_BATCH, inline ? 1 : 0, this.#memoMs],
       ),
     );
     // A finish called meanwhile waits for this reply (see `finish`), so that the payload read
@@ -424,7 +439,7 @@ export class RedisTaskBackend implements TaskBackend {
         dependsOn: meta.dp ?? NO_DEPENDENCIES,
         failOnDependencyFailure: rows[at + 7] !== '0',
         createdAt: Number(meta.ca ?? 0),
-        // What the claim wrote.
+        // What the claim wrote; `attempts` is the number this attempt has once it starts.
         state: 'active',
         attempts: Number(rows[at + 2]),
         startedAt: now,
@@ -480,7 +495,7 @@ export class RedisTaskBackend implements TaskBackend {
     if (leases.length === 0) return [];
     const k = this.#queueKeys(queue);
     const keys = [k.active];
-    const args: (string | number)[] = [Date.now() + leaseMs];
+    const args: (string | number)[] = [leaseMs];
     for (const lease of leases) {
       keys.push(k.base + 't:' + lease.id);
       args.push(lease.id, lease.token);
@@ -490,17 +505,29 @@ export class RedisTaskBackend implements TaskBackend {
     )) as string[];
   }
 
-  async finish(queue: string, outcomes: readonly AttemptOutcome[]): Promise<FinishResult[]> {
-    if (outcomes.length === 0) return [];
+  async finish(
+    queue: string,
+    outcomes: readonly AttemptOutcome[],
+    started: readonly Lease[] = [],
+  ): Promise<FinishResult[]> {
+    if (outcomes.length === 0 && started.length === 0) return [];
     // Claims whose script is in flight go first: their payload read is sent when the script
     // answers, and queued behind this finish (a few hundred outcomes hold Redis for milliseconds)
     // it would keep the worker waiting for its next batch while it has nothing to run.
     if (this.#claimScripts.size > 0) await Promise.all(this.#claimScripts);
     const k = this.#queueKeys(queue);
     const r = this.retention;
-    const keys = [k.active, k.ready, k.delayed, k.completed, k.dead, k.blocked, k.marker];
+    const keys = [
+      k.active,
+      k.ready,
+      k.delayed,
+      k.completed,
+      k.dead,
+      k.blocked,
+      k.marker,
+      this.#memoKey(k),
+    ];
     const args: (string | number)[] = [
-      Date.now(),
       k.base,
       this.channel,
       queue,
@@ -508,19 +535,27 @@ export class RedisTaskBackend implements TaskBackend {
       r.completed.ageMs,
       r.dead.count,
       r.dead.ageMs,
+      this.#memoMs,
+      started.length,
     ];
+    for (const lease of started) {
+      keys.push(k.base + 't:' + lease.id);
+      args.push(lease.id, lease.token);
+    }
+    // Times are the server's: a retry carries its delay, measured on this process's clock.
+    const now = Date.now();
     for (const o of outcomes) {
       keys.push(k.base + 't:' + o.id);
       switch (o.kind) {
         case 'completed':
-          if (o.result === undefined) args.push('n', o.id, o.token, '', o.finishedAt);
-          else args.push('c', o.id, o.token, o.result, o.finishedAt);
+          if (o.result === undefined) args.push('n', o.id, o.token, '', 0);
+          else args.push('c', o.id, o.token, o.result, 0);
           break;
         case 'retry':
-          args.push('r', o.id, o.token, errorJson(o.error), o.runAt);
+          args.push('r', o.id, o.token, errorJson(o.error), Math.max(0, Math.ceil(o.runAt - now)));
           break;
         default:
-          args.push('d', o.id, o.token, errorJson(o.error), o.finishedAt);
+          args.push('d', o.id, o.token, errorJson(o.error), 0);
       }
     }
     const reply = (await this.#run('finish', queue, (client) =>
@@ -553,13 +588,20 @@ export class RedisTaskBackend implements TaskBackend {
     await this.#run('release', queue, (client) => runScript(client, RELEASE, keys, args));
   }
 
-  async recoverExpired(queue: string, now: number): Promise<number> {
+  /** Leases end by the Redis server's clock: `_now` (the caller's) is not used. */
+  async recoverExpired(queue: string, _now?: number): Promise<number> {
     const k = this.#queueKeys(queue);
+    const r = this.retention;
     let recovered = 0;
     // Bounded: RECOVER_ROUNDS * RECOVER_BATCH leases per call at most; the engine calls it again.
     for (let round = 0; round < RECOVER_ROUNDS; round++) {
       const [count, scanned] = (await this.#run('recoverExpired', queue, (client) =>
-        runScript(client, RECOVER, [k.active, k.ready, k.marker], [now, k.base, RECOVER_BATCH]),
+        runScript(
+          client,
+          RECOVER,
+          [k.active, k.ready, k.marker, k.delayed, k.blocked, k.dead],
+          [k.base, RECOVER_BATCH, this.channel, queue, r.dead.count, r.dead.ageMs],
+        ),
       )) as [number, number];
       recovered += Number(count);
       if (Number(scanned) < RECOVER_BATCH) break;
@@ -602,36 +644,30 @@ export class RedisTaskBackend implements TaskBackend {
   async cancel(queue: string, id: string): Promise<boolean> {
     const k = this.#queueKeys(queue);
     const r = this.retention;
-    const done = await this.#run(
-      'cancel',
+    const keys = [
+      k.base + 't:' + id,
+      k.base + 'pending:' + id,
+      k.ready,
+      k.delayed,
+      k.blocked,
+      k.cancelled,
+      k.dead,
+      k.marker,
+      this.#memoKey(k),
+    ];
+    const args = [
+      k.base,
+      this.channel,
       queue,
-      (client) =>
-        runScript(
-          client,
-          CANCEL,
-          [
-            k.base + 't:' + id,
-            k.base + 'pending:' + id,
-            k.ready,
-            k.delayed,
-            k.blocked,
-            k.cancelled,
-            k.dead,
-            k.marker,
-          ],
-          [
-            Date.now(),
-            k.base,
-            this.channel,
-            queue,
-            id,
-            r.completed.count,
-            r.completed.ageMs,
-            r.dead.count,
-            r.dead.ageMs,
-          ],
-        ),
-      false,
+      id,
+      r.completed.count,
+      r.completed.ageMs,
+      r.dead.count,
+      r.dead.ageMs,
+      this.#memoMs,
+    ];
+    const done = await this.#run('cancel', queue, (client) =>
+      runScript(client, CANCEL, keys, args),
     );
     return Number(done) === 1;
   }
@@ -686,13 +722,20 @@ export class RedisTaskBackend implements TaskBackend {
 
   async retryDead(queue: string, id: string): Promise<boolean> {
     const k = this.#queueKeys(queue);
-    const done = await this.#run(
-      'retryDead',
-      queue,
-      (client) =>
-        runScript(client, RETRY_DEAD, [k.base + 't:' + id, k.dead, k.ready, k.marker], [id]),
-      false,
-    );
+    const keys = [
+      k.base + 't:' + id,
+      k.dead,
+      k.ready,
+      k.marker,
+      k.blocked,
+      k.base + 'pending:' + id,
+      this.#memoKey(k),
+    ];
+    const args = [id, k.base, this.#memoMs];
+    const [done, dependency, state] = (await this.#run('retryDead', queue, (client) =>
+      runScript(client, RETRY_DEAD, keys, args),
+    )) as [number, string?, string?];
+    if (Number(done) === 2) throw retryRefused(queue, id, dependency!, state!);
     return Number(done) === 1;
   }
 
@@ -733,7 +776,7 @@ export class RedisTaskBackend implements TaskBackend {
         client,
         HEARTBEAT,
         [k.workers, k.workersExp],
-        [worker.id, JSON.stringify(worker), Date.now() + ttlMs],
+        [worker.id, JSON.stringify(worker), Math.ceil(ttlMs)],
       ),
     );
   }
@@ -747,13 +790,19 @@ export class RedisTaskBackend implements TaskBackend {
 
   async workers(queue: string): Promise<WorkerInfo[]> {
     const k = this.#queueKeys(queue);
-    const values = (await this.#run('workers', queue, (client) =>
-      runScript(client, WORKERS, [k.workers, k.workersExp], [Date.now()]),
-    )) as string[];
+    const [serverNow, ...values] = (await this.#run('workers', queue, (client) =>
+      runScript(client, WORKERS, [k.workers, k.workersExp], []),
+    )) as [number, ...string[]];
     const workers: WorkerInfo[] = [];
+    // Heartbeat times are the server's; shown on this process's clock, as the age it has.
+    const now = Date.now();
     for (const value of values) {
+      const bar = value.indexOf('|');
       try {
-        workers.push(JSON.parse(value) as WorkerInfo);
+        const worker = JSON.parse(value.slice(bar + 1)) as WorkerInfo;
+        if (bar > 0)
+          worker.lastHeartbeatAt = now - (Number(serverNow) - Number(value.slice(0, bar)));
+        workers.push(worker);
       } catch {
         // Written by something else: not a worker this backend can describe.
       }
@@ -764,10 +813,12 @@ export class RedisTaskBackend implements TaskBackend {
   async claimScheduleSlot(name: string, slot: number, ttlMs: number): Promise<boolean> {
     const key = `${this.prefix}:schedule:{${redisSegment(name)}}:${slot}`;
     const px = Math.max(1, Math.ceil(ttlMs));
+    // The marker holds this call's id: a re-sent call recognises its own marker.
+    const owner = this.#rid();
     const reply = await this.#run('claimScheduleSlot', undefined, (client) =>
-      client.set(key, String(Date.now()), 'PX', px, 'NX'),
+      runScript(client, ONCE, [key], [owner, px]),
     );
-    return reply === 'OK';
+    return Number(reply) === 1;
   }
 
   async queues(): Promise<string[]> {
@@ -981,16 +1032,14 @@ export class RedisTaskBackend implements TaskBackend {
   /**
    * Runs one backend operation on the command connection: waits for the connection while it
    * reconnects (up to the command timeout), and retries once when the connection dropped under
-   * the call (`retry`). A repeated add finds its ids, a repeated finish, renew or release is
-   * refused by its token, and the tasks of a claim whose reply was lost come back when their lease
-   * expires; cancel and retryDead are not retried, as a repeat would answer `false` for what the
-   * first call did.
+   * the call. A call is built once, so a retry (or ioredis re-sending what a dropped connection
+   * left unanswered) repeats it with the same request id: add, claim, finish, cancel and
+   * retryDead answer a repeat from their memo, the other calls are idempotent.
    */
   async #run<T>(
     operation: string,
     queue: string | undefined,
     fn: (client: RedisClient) => Promise<T>,
-    retry = true,
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       if (this.#closing !== undefined) {
@@ -1007,7 +1056,7 @@ export class RedisTaskBackend implements TaskBackend {
           ? rejectAfter(pending, this.#timeoutMs, `Command timed out after ${this.#timeoutMs} ms`)
           : pending);
       } catch (error) {
-        if (retry && attempt === 0 && isConnectionError(error) && this.#closing === undefined) {
+        if (attempt === 0 && isConnectionError(error) && this.#closing === undefined) {
           continue;
         }
         throw this.#failure(operation, error, queue);
@@ -1030,6 +1079,16 @@ export class RedisTaskBackend implements TaskBackend {
     if (this.#recorded.has(queue)) return;
     await client.sadd(`${this.prefix}:queues`, queue);
     this.#recorded.add(queue);
+  }
+
+  #rid(): string {
+    this.#ridSeq += 1;
+    return this.#ridPrefix + this.#ridSeq.toString(36);
+  }
+
+  /** A fresh memo key for one call of a queue's script (same hash slot as the queue). */
+  #memoKey(k: QueueKeys): string {
+    return k.base + 'req:' + this.#rid();
   }
 
   #queueKeys(queue: string): QueueKeys {
@@ -1151,6 +1210,13 @@ const DEFAULT_BACKOFF: BackoffSpec = {
 };
 
 function noop(): void {}
+
+function retryRefused(queue: string, id: string, dependency: string, state: string): Error {
+  return new TaskDependencyError(
+    `task ${id} cannot be retried while its dependency ${dependency} is ${state}: retry ${dependency} first`,
+    { queue, id, dependency, state },
+  );
+}
 
 function parseJson(text: string): unknown {
   try {
