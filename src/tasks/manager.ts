@@ -138,7 +138,10 @@ export class TaskManager extends Emitter<TaskEvents> {
     this.#analytics = new TaskAnalytics(Date.now());
     this.scheduler = new Scheduler({
       backend: () => this.backend(),
-      submit: (name, payload, options) => this.#submitOne(name, payload, options),
+      submit: async (name, payload, options) => {
+        const [outcome] = await this.#submit([{ name, payload, options }]);
+        return outcome!;
+      },
       log: deps.logger,
     });
     this.deadLetters = {
@@ -232,8 +235,8 @@ export class TaskManager extends Emitter<TaskEvents> {
   }
 
   async #submitOne(name: string, payload: unknown, options: SubmitOptions): Promise<string> {
-    const [id] = await this.#submit([{ name, payload, options }]);
-    return id!;
+    const [outcome] = await this.#submit([{ name, payload, options }]);
+    return outcome!.id;
   }
 
   /**
@@ -258,7 +261,7 @@ export class TaskManager extends Emitter<TaskEvents> {
         }),
       );
     }
-    return this.#submit(
+    return this.#submitIds(
       submissions.map((s, i) => {
         if (s === null || typeof s !== 'object') {
           throw new InvalidArgumentError(`submissions[${i}] is not an object`, {
@@ -272,9 +275,16 @@ export class TaskManager extends Emitter<TaskEvents> {
     );
   }
 
-  async #submit(
+  async #submitIds(
     entries: readonly { name: string; payload: unknown; options: SubmitOptions }[],
   ): Promise<string[]> {
+    return (await this.#submit(entries)).map((outcome) => outcome.id);
+  }
+
+  /** Builds, checks and stores the tasks; resolves each one's id and whether this call created it. */
+  async #submit(
+    entries: readonly { name: string; payload: unknown; options: SubmitOptions }[],
+  ): Promise<{ id: string; created: boolean }[]> {
     const now = Date.now();
     const tasks = entries.map((entry, i) =>
       this.#build(
@@ -300,7 +310,7 @@ export class TaskManager extends Emitter<TaskEvents> {
         state: outcome.state,
       });
     }
-    return tasks.map((t) => t.id);
+    return tasks.map((t, i) => ({ id: t.id, created: outcomes[i]?.created === true }));
   }
 
   #build(name: string, payload: unknown, options: SubmitOptions, now: number, at: string): NewTask {
@@ -382,7 +392,9 @@ export class TaskManager extends Emitter<TaskEvents> {
       );
     }
     const id = o.id === undefined ? uuid() : checkTaskId(o.id, where('options.id'));
-    return {
+    const uniqueForMs =
+      o.uniqueFor === undefined ? 0 : parseDuration(o.uniqueFor, where('options.uniqueFor'));
+    const task: NewTask = {
       id,
       name,
       queue,
@@ -396,6 +408,8 @@ export class TaskManager extends Emitter<TaskEvents> {
       failOnDependencyFailure,
       createdAt: now,
     };
+    if (uniqueForMs > 0) task.uniqueForMs = uniqueForMs;
+    return task;
   }
 
   #strictNames(): boolean {

@@ -117,6 +117,12 @@ export interface SubmitOptions extends TaskDefinitionOptions {
   /** A caller-chosen id: submitting the same id twice creates one task. @defaultValue a random UUID */
   id?: string;
   /**
+   * Keeps `id` taken for this long after the task is submitted, even once retention removed the
+   * task: a submit of the same id meanwhile creates nothing (deduplication). Without it, an id is
+   * taken only while its task is stored. @defaultValue none
+   */
+  uniqueFor?: Duration;
+  /**
    * Accept a name no handler is registered for in this process even though some are (see
    * "Unknown task names" in docs/tasks.md). @defaultValue false
    */
