@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnterprise } from '../../../src/index.js';
 import { redisTaskBackend } from '../../../src/tasks/backends/redis.js';
+import { eventually } from '../../support/eventually.js';
 import { REDIS_URL, redis, requires } from '../../support/requirements.js';
 import { adminClient, deleteKeys, spawnWorker, testPrefix } from './helpers.js';
 
@@ -64,6 +65,10 @@ describe.runIf(requires(redis))('redis backend under the task engine', () => {
       }
       const inFlight = [...started].filter((id) => !done.has(id));
       expect(inFlight.length).toBeGreaterThan(0);
+      // Whether the child recorded the start of each in-flight attempt before it died (it sends
+      // starts in its next batch): a recorded one counts, one killed before counts nothing.
+      const recorded = new Map<string, number>();
+      for (const id of inFlight) recorded.set(id, (await backend.get(queue, id))?.attempts ?? -1);
 
       // This process takes over: its workers, and its recovery loop for expired leases.
       enterprise.tasks.register('crash_job', async (_payload: unknown, context) => {
@@ -86,7 +91,7 @@ describe.runIf(requires(redis))('redis backend under the task engine', () => {
       expect(twice.length).toBeGreaterThan(0);
       for (const run of twice) {
         expect(inFlight).toContain(run.id);
-        expect(run.attempt).toBe(2);
+        expect(run.attempt).toBe(recorded.get(run.id)! + 1);
       }
       for (const id of done) expect(parentRuns.map((run) => run.id)).not.toContain(id);
       // Every task the child never touched ran exactly once, here.
@@ -94,6 +99,94 @@ describe.runIf(requires(redis))('redis backend under the task engine', () => {
       const counts = new Map<string, number>();
       for (const run of parentRuns) counts.set(run.id, (counts.get(run.id) ?? 0) + 1);
       for (const id of untouched) expect(counts.get(id)).toBe(1);
+    } finally {
+      await enterprise.shutdown();
+      await backend.close();
+      await deleteKeys(admin, prefix);
+    }
+  }, 40_000);
+
+  it('gives the prefetched tasks of a SIGKILLed worker back without spending an attempt', async () => {
+    const prefix = testPrefix('engine-prefetch');
+    const queue = 'prefetch';
+    const leaseMs = 1_000;
+    const backend = redisTaskBackend({ url: REDIS_URL, prefix, commandTimeoutMs: 300 });
+    const enterprise = createEnterprise({
+      logLevel: 'silent',
+      performance: { systemMetrics: false },
+      tasks: { backend, queueName: queue, workerCount: 2, leaseMs },
+    });
+    try {
+      // No retry allowed: a task may only run again if its first attempt never started.
+      const ids = await enterprise.tasks.submitMany(
+        Array.from({ length: 20 }, (_, i) => ({
+          name: 'crash_job',
+          payload: { i },
+          options: { maxRetries: 0 },
+        })),
+      );
+      const child = spawnWorker('engine-worker.ts', {
+        PREFIX: prefix,
+        QUEUE: queue,
+        LEASE_MS: String(leaseMs),
+        WORK_MS: '60000',
+        CONCURRENCY: '2',
+        PREFETCH: '8',
+      });
+      const started = new Set<string>();
+      try {
+        await child.lines((line) => {
+          const [kind, id] = line.split(' ');
+          if (kind === 'start') started.add(id!);
+          return started.size === 2;
+        });
+        // Its two handlers run; their starts reach Redis with the child's next batch.
+        await sleep(500);
+      } finally {
+        child.process.kill('SIGKILL');
+        await child.exited;
+      }
+      // What Redis holds at the kill: 2 started attempts and 8 claimed ahead, never started.
+      const held = (await Promise.all(ids.map((id) => backend.get(queue, id)))).filter(
+        (record) => record?.state === 'active',
+      );
+      expect(held).toHaveLength(10);
+      const prefetched = held.filter((record) => record!.attempts === 0).map((r) => r!.id);
+      expect(prefetched).toHaveLength(8);
+      expect(
+        held
+          .filter((record) => record!.attempts === 1)
+          .map((r) => r!.id)
+          .sort(),
+      ).toEqual([...started].sort());
+
+      const runs = new Map<string, number>();
+      enterprise.tasks.register('crash_job', (_payload: unknown, context) => {
+        runs.set(context.id, context.attempt);
+      });
+      await enterprise.start();
+      await eventually(
+        async () => {
+          const c = await backend.counts(queue);
+          return c.completed + c.dead === ids.length;
+        },
+        'every task ended',
+        15_000,
+      );
+      // Prefetched and never started: they run now, as their first attempt.
+      for (const id of prefetched) {
+        expect(runs.get(id)).toBe(1);
+        expect(await backend.get(queue, id)).toMatchObject({ state: 'completed', attempts: 1 });
+      }
+      // Started and lost with the child: that was their one attempt.
+      for (const id of started) {
+        expect(runs.has(id)).toBe(false);
+        const record = await backend.get(queue, id);
+        expect(record?.state).toBe('dead');
+        expect(record?.error?.name).toBe('TaskLeaseLostError');
+      }
+      // The others ran once, as attempt 1.
+      for (const id of ids) if (!held.some((r) => r!.id === id)) expect(runs.get(id)).toBe(1);
     } finally {
       await enterprise.shutdown();
       await backend.close();
