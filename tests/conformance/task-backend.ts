@@ -923,6 +923,45 @@ export function describeTaskBackend(
         expect((await backend.get(queue, t.id))?.state).toBe('waiting');
       });
 
+      it('makes a retried task wait for its dependencies again, and refuses while one is dead', async () => {
+        const failing = task();
+        const slow = task({ priority: 99 });
+        const dependent = task({ dependsOn: [failing.id, slow.id] });
+        await backend.add([failing, slow, dependent]);
+        const result = await run(failing.id, 'dead');
+        expect(result.killed).toEqual([dependent.id]);
+        // Its dependency is dead: retrying the dependent alone would run it without it.
+        await expect(backend.retryDead(queue, dependent.id)).rejects.toMatchObject({
+          code: 'E_TASK_DEPENDENCY',
+          context: { dependency: failing.id, state: 'dead' },
+        });
+        expect((await backend.get(queue, dependent.id))?.state).toBe('dead');
+        // Retried in order, it waits for both: the retried dependency and the one still waiting.
+        expect(await backend.retryDead(queue, failing.id)).toBe(true);
+        expect(await backend.retryDead(queue, dependent.id)).toBe(true);
+        expect(await backend.get(queue, dependent.id)).toMatchObject({
+          state: 'blocked',
+          attempts: 0,
+        });
+        expect((await backend.get(queue, dependent.id))?.pendingDependencies).toEqual(
+          [failing.id, slow.id].sort(),
+        );
+        await run(failing.id, 'completed');
+        expect((await backend.get(queue, dependent.id))?.state).toBe('blocked');
+        expect((await claimAll()).map((c) => c.task.id)).toEqual([slow.id]);
+      });
+
+      it('retries a dependent whose dependencies completed or are gone straight to ready', async () => {
+        const a = task();
+        const b = task({ dependsOn: [a.id], failOnDependencyFailure: false });
+        await backend.add([a, b]);
+        await run(a.id, 'dead');
+        await run(b.id, 'dead');
+        // A dead dependency does not hold back a task that does not fail with its dependencies.
+        expect(await backend.retryDead(queue, b.id)).toBe(true);
+        expect((await backend.get(queue, b.id))?.state).toBe('waiting');
+      });
+
       it('purges every dead task of the queue and nothing else', async () => {
         const ids = await makeDead(3);
         const alive = task();
@@ -1067,6 +1106,61 @@ export function describeTaskBackend(
         expect((await backend.get(queue, c.id))?.state).toBe('completed');
         expect((await backend.get(queue, d.id))?.state).toBe('dead');
         expect(await backend.counts(queue)).toMatchObject({ completed: 1, dead: 1 });
+      });
+
+      it('keeps tasks dead at submission within the dead bound too', async () => {
+        await use({
+          retention: {
+            completed: { count: 10, ageMs: 3_600_000 },
+            dead: { count: 2, ageMs: 3_600_000 },
+          },
+        });
+        const failed = task();
+        await backend.add([failed]);
+        expect(await backend.cancel(queue, failed.id)).toBe(true);
+        // Each of these dies on arrival: its dependency was cancelled.
+        for (let i = 0; i < 6; i++) {
+          const [outcome] = await backend.add([task({ dependsOn: [failed.id] })]);
+          expect(outcome?.state).toBe('dead');
+        }
+        expect((await backend.counts(queue)).dead).toBeLessThanOrEqual(2);
+        expect((await backend.listDead(queue, 0, 100)).length).toBeLessThanOrEqual(2);
+      });
+
+      it('keeps an id taken for uniqueForMs even once its task was removed', async () => {
+        await use({
+          retention: {
+            completed: { count: 1, ageMs: 3_600_000 },
+            dead: { count: 1, ageMs: 3_600_000 },
+          },
+        });
+        const once = task({ id: `once-${randomUUID()}`, uniqueForMs: 60_000 });
+        const plain = task({ id: `plain-${randomUUID()}` });
+        await backend.add([once, plain]);
+        await run(once.id, 'completed');
+        await run(plain.id, 'completed');
+        // Both pushed out by retention.
+        const filler = task();
+        await backend.add([filler]);
+        await run(filler.id, 'completed');
+        expect(await backend.get(queue, once.id)).toBeUndefined();
+        expect(await backend.get(queue, plain.id)).toBeUndefined();
+        const [again] = await backend.add([{ ...once, createdAt: Date.now() }]);
+        expect(again?.created).toBe(false);
+        expect(await backend.get(queue, once.id)).toBeUndefined();
+        const [plainAgain] = await backend.add([{ ...plain, createdAt: Date.now() }]);
+        expect(plainAgain?.created).toBe(true);
+      });
+
+      it('frees an id kept by uniqueForMs once that time has passed', async () => {
+        const once = task({ uniqueForMs: 100 });
+        await backend.add([once]);
+        await backend.cancel(queue, once.id);
+        await sleep(150);
+        await backend.purgeDead(queue);
+        // Cancelled tasks stay stored until retention: the id is still the task's.
+        const [again] = await backend.add([{ ...once }]);
+        expect(again).toMatchObject({ created: false, state: 'cancelled' });
       });
     });
 

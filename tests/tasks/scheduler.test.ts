@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEnterprise, type Enterprise, type TaskOptions } from '../../src/index.js';
 import { memoryTaskBackend, type TaskBackend } from '../../src/tasks/index.js';
+import { eventually } from '../support/eventually.js';
 
 const instances: Enterprise[] = [];
 
@@ -175,6 +176,72 @@ describe('scheduler', () => {
     await sleep(100);
     expect([...cRuns, ...dRuns]).toEqual([]);
   });
+
+  it('refuses a schedule name whose slot ids would pass the task id limit, at registration', () => {
+    const { scheduler } = make().tasks;
+    expect(() => scheduler.scheduleEvery('1m', 'n'.repeat(180), 't')).toThrow(
+      expect.objectContaining({ code: 'E_TASK_SCHEDULE', message: expect.stringContaining('200') }),
+    );
+    expect(scheduler.list()).toEqual([]);
+    expect(scheduler.scheduleEvery('1m', 'n'.repeat(150), 't').name).toHaveLength(150);
+  });
+
+  it('tries a submit again when the store refused it, and runs the slot once', async () => {
+    const backend = memoryTaskBackend();
+    let refusals = 2;
+    const add = (tasks: Parameters<TaskBackend['add']>[0]) => {
+      if (refusals > 0) {
+        refusals -= 1;
+        return Promise.reject(new Error('the store is away'));
+      }
+      return backend.add(tasks);
+    };
+    const flaky = new Proxy(backend, {
+      get(target, property) {
+        if (property === 'add') return add;
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const e = make({ backend: flaky });
+    const runs = recorder([e], 'flaky_tick');
+    e.tasks.scheduler.scheduleEvery('5s', 'flaky', 'flaky_tick');
+    await e.start();
+    // The first slot comes within 5 s; its submit fails twice, then goes through.
+    await eventually(() => runs.length === 1, 'the slot to run after two refusals', 8_000);
+    expect(refusals).toBe(0);
+    await sleep(300);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.id).toMatch(/^schedule:flaky:\d+$/);
+  }, 15_000);
+
+  for (const catchUp of [true, false]) {
+    it(`after an event-loop stall runs ${catchUp ? 'only the latest missed slot' : 'no missed slot'}, never a burst`, async () => {
+      const e = make();
+      const runs = recorder([e], 'stalled_tick');
+      e.tasks.scheduler.scheduleEvery('100ms', `stalled-${catchUp}`, 'stalled_tick', null, {
+        catchUp,
+      });
+      await e.start();
+      await sleep(250);
+      const stalledAt = Date.now();
+      // Blocks the event loop across five slots.
+      while (Date.now() < stalledAt + 550) {
+        // busy
+      }
+      const resumedAt = Date.now();
+      await sleep(350);
+      const slotOf = (id: string) => Number(id.split(':')[2]);
+      const missed = runs
+        .map((r) => slotOf(r.id))
+        .filter((slot) => slot > stalledAt && slot <= resumedAt);
+      expect(missed).toHaveLength(catchUp ? 1 : 0);
+      if (catchUp) expect(missed[0]).toBe(Math.floor(resumedAt / 100) * 100);
+      // The schedule goes on afterwards.
+      expect(runs.some((r) => slotOf(r.id) > resumedAt)).toBe(true);
+      expect(new Set(runs.map((r) => r.id)).size).toBe(runs.length);
+    });
+  }
 
   it('stops its timers on shutdown', async () => {
     const e = make();

@@ -280,7 +280,8 @@ export class MemoryTaskBackend implements TaskBackend {
 
     for (let i = 0; i < outcomes.length; i++) {
       const outcome = outcomes[i]!;
-      outcome.state = this.#queues.get(tasks[i]!.queue)!.tasks.get(outcome.id)!.record.state;
+      const slot = this.#queues.get(tasks[i]!.queue)!.tasks.get(outcome.id);
+      if (slot !== undefined) outcome.state = slot.record.state;
     }
     const woken = new Set<QueueState>();
     for (const { slot, state } of created) {
