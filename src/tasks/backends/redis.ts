@@ -537,25 +537,24 @@ export class RedisTaskBackend implements TaskBackend {
       r.dead.ageMs,
       this.#memoMs,
       started.length,
+      Date.now(),
     ];
     for (const lease of started) {
       keys.push(k.base + 't:' + lease.id);
       args.push(lease.id, lease.token);
     }
-    // Times are the server's: a retry carries its delay, measured on this process's clock.
-    const now = Date.now();
     for (const o of outcomes) {
       keys.push(k.base + 't:' + o.id);
       switch (o.kind) {
         case 'completed':
-          if (o.result === undefined) args.push('n', o.id, o.token, '', 0);
-          else args.push('c', o.id, o.token, o.result, 0);
+          if (o.result === undefined) args.push('n', o.id, o.token, '', o.finishedAt);
+          else args.push('c', o.id, o.token, o.result, o.finishedAt);
           break;
         case 'retry':
-          args.push('r', o.id, o.token, errorJson(o.error), Math.max(0, Math.ceil(o.runAt - now)));
+          args.push('r', o.id, o.token, errorJson(o.error), o.runAt);
           break;
         default:
-          args.push('d', o.id, o.token, errorJson(o.error), 0);
+          args.push('d', o.id, o.token, errorJson(o.error), o.finishedAt);
       }
     }
     const reply = (await this.#run('finish', queue, (client) =>
