@@ -19,6 +19,7 @@ import {
 import { taskMetricFamilies } from './metrics.js';
 import { decodeJson, encodeJson } from './payload.js';
 import { TaskPriority } from './priority.js';
+import { QueuePauses } from './queue-pauses.js';
 import { handlerRegistry, type TaskDefinition } from './registry.js';
 import { Scheduler } from './scheduler.js';
 import type { TaskSettings } from './settings.js';
@@ -126,6 +127,8 @@ export class TaskManager extends Emitter<TaskEvents> {
   #counts = new Map<string, QueueCounts>();
   #registryListener: ((definition: TaskDefinition) => void) | undefined;
   #starting: Promise<void> | undefined;
+  /** Queues known to be paused, and this process's pools following them. */
+  readonly #pauses = new QueuePauses((queue) => this.#pools.get(queue));
 
   /** @internal Built by `Enterprise`; use `enterprise.tasks`. */
   constructor(deps: ManagerDeps) {
@@ -563,6 +566,10 @@ export class TaskManager extends Emitter<TaskEvents> {
     const backend = await this.backend();
     if (this.#unsubscribe !== undefined) return;
     this.#unsubscribe = backend.subscribe((event) => {
+      if (event.type === 'paused' || event.type === 'resumed') {
+        this.#pauses.heard(event);
+        return;
+      }
       const waiters = this.#waiters.get(event.id);
       if (waiters === undefined) return;
       for (const check of [...waiters]) void check();
@@ -589,6 +596,10 @@ export class TaskManager extends Emitter<TaskEvents> {
 
   /**
    * Stops every process from taking tasks of `queue` (default: the default queue) until resumed.
+   * Once it resolves, this process starts no task of the queue: its pool stopped first, then the
+   * queue was paused in the backend, then the tasks the pool had claimed ahead and not started
+   * went back to the queue (their attempt not counted). Running tasks finish normally. Other
+   * processes stop starting tasks when the backend's `paused` event reaches them.
    *
    * @example
    * ```ts
@@ -596,14 +607,24 @@ export class TaskManager extends Emitter<TaskEvents> {
    * ```
    */
   async pause(queue?: string): Promise<void> {
+    const name = checkQueue(queue ?? this.#settings.queueName);
     const backend = await this.backend();
-    await backend.pause(checkQueue(queue ?? this.#settings.queueName));
+    await this.#pauses.pause(name, () => backend.pause(name));
   }
 
-  /** Resumes a paused queue. */
+  /**
+   * Resumes a paused queue, in every process (others when the backend's `resumed` event reaches
+   * them).
+   *
+   * @example
+   * ```ts
+   * await enterprise.tasks.resume('emails');
+   * ```
+   */
   async resume(queue?: string): Promise<void> {
+    const name = checkQueue(queue ?? this.#settings.queueName);
     const backend = await this.backend();
-    await backend.resume(checkQueue(queue ?? this.#settings.queueName));
+    await this.#pauses.resume(name, () => backend.resume(name));
   }
 
   /**
@@ -737,6 +758,10 @@ export class TaskManager extends Emitter<TaskEvents> {
       for (const queue of this.#servedQueues()) this.#ensurePool(queue);
       this.#registryListener = (definition) => this.#ensurePool(definition.options.queue);
       handlerRegistry().listeners.add(this.#registryListener);
+      // Pools follow pauses made by other processes through the backend's events.
+      void this.#subscribe().catch((error: unknown) => {
+        this.#log.warn({ err: error }, 'subscribing to task events failed');
+      });
       // One loop per process gives back tasks whose worker died (lease expired).
       const recoverMs = Math.max(100, Math.floor(this.#settings.leaseMs / 2));
       this.#every(recoverMs, () => this.#recover());
@@ -771,6 +796,7 @@ export class TaskManager extends Emitter<TaskEvents> {
       this.#log,
     );
     this.#pools.set(name, pool);
+    this.#pauses.apply(pool);
     pool.start();
   }
 
@@ -796,8 +822,13 @@ export class TaskManager extends Emitter<TaskEvents> {
     const backend = this.#backendNow;
     if (backend === undefined) return;
     try {
-      for (const queue of await this.#allQueues())
-        this.#counts.set(queue, await backend.counts(queue));
+      for (const queue of await this.#allQueues()) {
+        const since = this.#pauses.changes;
+        const counts = await backend.counts(queue);
+        this.#counts.set(queue, counts);
+        // Repairs what a lost `paused` or `resumed` event left behind.
+        this.#pauses.sync(queue, counts.paused, since);
+      }
     } catch (error) {
       this.#log.debug({ err: error }, 'refreshing queue counts failed');
     }

@@ -168,9 +168,13 @@ export interface WorkerInfo {
   lastCompletedAt?: number;
 }
 
-/** A change that other processes hear about (to settle `waitFor`, drive events and dashboards). */
+/**
+ * A change that other processes hear about (to settle `waitFor`, drive events and dashboards).
+ * `paused` and `resumed` concern a whole queue: their `id` and `name` are empty, and every
+ * process's task manager stops or restarts its worker pools of that queue when it hears them.
+ */
 export interface TaskBackendEvent {
-  type: 'completed' | 'dead' | 'cancelled' | 'retry' | 'progress';
+  type: 'completed' | 'dead' | 'cancelled' | 'retry' | 'progress' | 'paused' | 'resumed';
   queue: string;
   id: string;
   name: string;
@@ -260,8 +264,12 @@ export interface TaskBackend {
   /** Removes every dead task of `queue`; resolves how many. */
   purgeDead(queue: string): Promise<number>;
 
-  /** Stops `claim` from handing out tasks of `queue` (in every process) until {@link resume}. */
+  /**
+   * Stops `claim` from handing out tasks of `queue` (in every process) until {@link resume}, and
+   * tells every subscriber with a `paused` event (sent with the change, in the same step).
+   */
   pause(queue: string): Promise<void>;
+  /** Lets `claim` hand out tasks of `queue` again, and tells every subscriber (`resumed`). */
   resume(queue: string): Promise<void>;
 
   /** Records a worker pool's heartbeat; it is listed until `ttlMs` after the last one. */

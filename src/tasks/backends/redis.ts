@@ -714,14 +714,27 @@ export class RedisTaskBackend implements TaskBackend {
 
   async pause(queue: string): Promise<void> {
     const k = this.#queueKeys(queue);
-    await this.#run('pause', queue, (client) => client.set(k.paused, '1'));
+    // The event goes out in the same MULTI as the flag, so no process hears it before claims stop.
+    const message = JSON.stringify({ q: queue, e: [['paused', '', '']] });
+    await this.#run('pause', queue, async (client) => {
+      const results =
+        (await client.multi().set(k.paused, '1').publish(this.channel, message).exec()) ?? [];
+      for (const [error] of results) if (error) throw error;
+    });
   }
 
   async resume(queue: string): Promise<void> {
     const k = this.#queueKeys(queue);
+    const message = JSON.stringify({ q: queue, e: [['resumed', '', '']] });
     await this.#run('resume', queue, async (client) => {
       // The marker wakes the workers that went back to waiting while the queue was paused.
-      const results = (await client.multi().del(k.paused).zadd(k.marker, 0, 'r').exec()) ?? [];
+      const results =
+        (await client
+          .multi()
+          .del(k.paused)
+          .zadd(k.marker, 0, 'r')
+          .publish(this.channel, message)
+          .exec()) ?? [];
       for (const [error] of results) if (error) throw error;
     });
   }
