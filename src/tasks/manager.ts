@@ -11,8 +11,8 @@ import { Span } from '../performance/span.js';
 import { type SelectedBackend, selectTaskBackend } from './backends/select.js';
 import { resolveBackoff } from './backoff.js';
 import {
-  TaskDependencyError,
   TaskFailedError,
+  TaskPayloadError,
   TaskUnknownError,
   TaskWaitTimeoutError,
 } from './errors.js';
@@ -22,7 +22,8 @@ import { TaskPriority } from './priority.js';
 import { QueuePauses } from './queue-pauses.js';
 import { handlerRegistry, type TaskDefinition } from './registry.js';
 import { Scheduler } from './scheduler.js';
-import type { TaskSettings } from './settings.js';
+import { checkLeaseMs, type TaskSettings } from './settings.js';
+import { addInBatches, checkBatchDependencies } from './submit-batches.js';
 import { FailureGroups, TaskAnalytics } from './task-analytics.js';
 import type {
   QueueStats,
@@ -181,6 +182,8 @@ export class TaskManager extends Emitter<TaskEvents> {
     if (this.#backendNow !== undefined) return this.#backendNow;
     this.#selected ??= selectTaskBackend(this.#settings);
     const { backend } = await this.#selected;
+    // A backend chosen by name is only known now (one given was checked with the settings).
+    checkLeaseMs(this.#settings.leaseMs, backend);
     this.#backendNow = backend;
     return backend;
   }
@@ -243,6 +246,11 @@ export class TaskManager extends Emitter<TaskEvents> {
    * Submits many tasks in one call to the backend; resolves their ids in order. Tasks of the call
    * may depend on each other (give them `id`s); a cycle rejects the whole call.
    *
+   * A call of more than 1,000 tasks is stored in batches of at most 1,000 (a task after the tasks
+   * of the call it depends on), each batch atomic but not the call as a whole: when a batch fails
+   * after others were stored, it rejects with `TaskSubmitIncompleteError` saying which were. An
+   * unknown dependency still rejects the call before anything is stored.
+   *
    * @example
    * ```ts
    * const [extract, report] = await enterprise.tasks.submitMany([
@@ -291,18 +299,19 @@ export class TaskManager extends Emitter<TaskEvents> {
     checkBatchDependencies(tasks);
     if (tasks.length === 0) return [];
     const backend = await this.backend();
-    const outcomes = await backend.add(tasks);
-    for (let i = 0; i < outcomes.length; i++) {
-      const outcome = outcomes[i]!;
-      if (!outcome.created) continue;
-      const task = tasks[i]!;
-      this.emit('submitted', {
-        id: task.id,
-        name: task.name,
-        queue: task.queue,
-        state: outcome.state,
-      });
-    }
+    await addInBatches(backend, tasks, (batch, outcomes) => {
+      for (let i = 0; i < outcomes.length; i++) {
+        const outcome = outcomes[i]!;
+        if (!outcome.created) continue;
+        const task = batch[i]!;
+        this.emit('submitted', {
+          id: task.id,
+          name: task.name,
+          queue: task.queue,
+          state: outcome.state,
+        });
+      }
+    });
     return tasks.map((t) => t.id);
   }
 
@@ -385,11 +394,23 @@ export class TaskManager extends Emitter<TaskEvents> {
       );
     }
     const id = o.id === undefined ? uuid() : checkTaskId(o.id, where('options.id'));
+    const text = encodeJson(payload, 'payload');
+    const limit = this.#settings.maxPayloadBytes;
+    // A UTF-8 character takes at most 3 bytes per UTF-16 unit: most payloads skip the count.
+    if (text.length * 3 > limit) {
+      const bytes = Buffer.byteLength(text, 'utf8');
+      if (bytes > limit) {
+        throw new TaskPayloadError(
+          `${where('payload')} of task "${name}" is ${bytes} bytes as JSON, over the limit of ${limit} bytes (tasks.maxPayloadBytes); pass an id or a reference the handler can load instead, or raise tasks.maxPayloadBytes`,
+          { name, bytes, limit },
+        );
+      }
+    }
     return {
       id,
       name,
       queue,
-      payload: encodeJson(payload, 'payload'),
+      payload: text,
       priority,
       runAt,
       maxRetries,
@@ -1007,40 +1028,6 @@ export class TaskManager extends Emitter<TaskEvents> {
       this.#log.debug({ err: cause }, 'task duration not recorded');
     }
   }
-}
-
-/** Rejects a cycle among the tasks of one call, and cross-queue dependencies within it. */
-function checkBatchDependencies(tasks: readonly NewTask[]): void {
-  const byId = new Map<string, NewTask>();
-  for (const task of tasks) if (!byId.has(task.id)) byId.set(task.id, task);
-  const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (task: NewTask, path: string[]) => {
-    const mark = state.get(task.id);
-    if (mark === 'done') return;
-    if (mark === 'visiting') {
-      const cycle = [...path.slice(path.indexOf(task.id)), task.id];
-      throw new TaskDependencyError(
-        `the tasks depend on each other in a cycle: ${cycle.join(' -> ')}`,
-        {
-          cycle,
-        },
-      );
-    }
-    state.set(task.id, 'visiting');
-    for (const dep of task.dependsOn) {
-      const dependency = byId.get(dep);
-      if (dependency === undefined) continue;
-      if (dependency.queue !== task.queue) {
-        throw new TaskDependencyError(
-          `task ${task.id} (queue ${task.queue}) depends on ${dep} of queue ${dependency.queue}: dependencies must share a queue`,
-          { id: task.id, dependency: dep },
-        );
-      }
-      visit(dependency, [...path, task.id]);
-    }
-    state.set(task.id, 'done');
-  };
-  for (const task of tasks) visit(task, []);
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -206,6 +206,13 @@ export interface TaskBackend {
   readonly name: string;
 
   /**
+   * The longest one call may take before it rejects, for a remote store (Redis: its
+   * `commandTimeoutMs`). The task manager refuses a `leaseMs` shorter than three times this, as
+   * a lease is renewed every third of its length and a renewal must land before it ends.
+   */
+  readonly commandTimeoutMs?: number;
+
+  /**
    * Stores new tasks in one atomic step per queue. A task whose id exists is left as it is
    * (`created: false`). Dependencies must name tasks of the same queue that exist or are in the same
    * call; a task whose dependencies are all completed is ready, one with a dead or cancelled

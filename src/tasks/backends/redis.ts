@@ -204,6 +204,8 @@ export class RedisTaskBackend implements TaskBackend {
   readonly retention: RetentionSpec;
   /** The pub/sub channel of {@link TaskBackendEvent}s. */
   readonly channel: string;
+  /** The longest wait for one command before the call rejects (the `commandTimeoutMs` option). */
+  readonly commandTimeoutMs: number;
   readonly #owned: boolean;
   readonly #url: string | undefined;
   readonly #timeoutMs: number;
@@ -228,6 +230,7 @@ export class RedisTaskBackend implements TaskBackend {
       options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
       'commandTimeoutMs',
     );
+    this.commandTimeoutMs = this.#timeoutMs;
     this.retention = resolveRetention(options.retention);
     this.#onError = options.onError;
     this.#url = options.url;
