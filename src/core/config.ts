@@ -95,6 +95,12 @@ export interface TaskOptions {
    * (`allowUnknown` submits one anyway). `false` never refuses. @defaultValue true
    */
   strictNames?: boolean;
+  /**
+   * Largest payload a task may have, as the UTF-8 length of its JSON text; a larger one is refused
+   * at submit with `TaskPayloadError`. Every worker reads a task's payload into memory, and on Redis
+   * one payload is one value moved in one reply. @defaultValue 2097152 (2 MiB)
+   */
+  maxPayloadBytes?: number;
 }
 
 /**

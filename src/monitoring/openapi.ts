@@ -496,6 +496,8 @@ const SCHEMAS: Record<string, Schema> = {
           failures: arr(failureSnapshot),
           deadLetterFailures: arr(failureSnapshot),
           deadLetters: arr(deadLetter),
+          readAt: time,
+          stale: bool,
         }),
       ],
     },

@@ -20,11 +20,11 @@ import {
 import {
   type CacheSnapshot,
   type MonitoringSnapshot,
-  type TasksSnapshot,
   toCacheSnapshot,
   toPerformanceSnapshot,
   toSystemSnapshot,
 } from './snapshot.js';
+import { TaskFigures } from './task-figures.js';
 import { TasksSource } from './tasks-source.js';
 
 /**
@@ -157,12 +157,14 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
   // The stream reads health from the checker's cache when it is recent enough: a dashboard left
   // open must not probe Redis every second.
   const snapshotHealthAgeMs = Math.max(5_000, intervalMs);
+  // One statistics read at a time, however slow the backend: a tick never piles another on.
+  const streamFigures = new TaskFigures(tasks, healthTimeoutMs);
   const errorLog = throttledLog(log);
 
   const build = async (): Promise<Omit<MonitoringSnapshot, 'seq'>> => {
     const [healthReport, taskFigures] = await Promise.all([
       health.check(snapshotHealthAgeMs),
-      tasksSnapshot(tasks, healthTimeoutMs).catch((error: unknown) => {
+      streamFigures.read().catch((error: unknown) => {
         errorLog('task figures could not be read for the snapshot', error);
         return null;
       }),
@@ -457,25 +459,6 @@ function serveAsset(c: Context, file: string): Response {
   return new Response(asset.body, {
     headers: { 'content-type': asset.contentType, ...headers },
   });
-}
-
-async function tasksSnapshot(tasks: TasksSource, timeoutMs: number): Promise<TasksSnapshot | null> {
-  if (!tasks.enabled) return null;
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`the task backend did not answer within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    timer.unref();
-  });
-  const figures = tasks.snapshot();
-  figures.catch(() => {});
-  try {
-    return await Promise.race([figures, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function cacheSnapshot(enterprise: Enterprise): CacheSnapshot | null {

@@ -190,6 +190,13 @@ export interface TasksSnapshot {
   deadLetterFailures: TaskFailureSnapshot[];
   /** The most recent dead tasks, newest first (at most 20 over all queues). */
   deadLetters: DeadLetterSnapshot[];
+  /** When these figures were read from the task backend. */
+  readAt: string;
+  /**
+   * `true` when these are the figures of an earlier read, read at `readAt`: the backend has not
+   * answered the latest read within the health timeout, and no new read starts until it does.
+   */
+  stale: boolean;
 }
 
 /** One queue in {@link TasksSnapshot.queues}. */

@@ -45,6 +45,8 @@ const DEAD_LETTERS_IN_SNAPSHOT = 20;
  */
 export class TasksSource {
   readonly #enterprise: Enterprise;
+  /** The statistics read in flight: concurrent callers (health, stream, endpoint) share it. */
+  #reading: Promise<TasksOverview> | undefined;
 
   constructor(enterprise: Enterprise) {
     this.#enterprise = enterprise;
@@ -82,8 +84,18 @@ export class TasksSource {
     return api;
   }
 
-  /** Queues, workers and failure analysis. Rejects when the backend cannot be reached. */
-  async overview(): Promise<TasksOverview> {
+  /**
+   * Queues, workers and failure analysis. Rejects when the backend cannot be reached. A call while
+   * a read is in flight shares it: a slow backend is never asked twice at once from here.
+   */
+  overview(): Promise<TasksOverview> {
+    this.#reading ??= this.#readOverview().finally(() => {
+      this.#reading = undefined;
+    });
+    return this.#reading;
+  }
+
+  async #readOverview(): Promise<TasksOverview> {
     const stats = asRecord(await this.#require().stats());
     const throughput = asRecord(stats.throughput);
     return {
@@ -120,7 +132,7 @@ export class TasksSource {
       this.overview(),
       this.deadLetters(DEAD_LETTERS_IN_SNAPSHOT),
     ]);
-    return { ...overview, deadLetters };
+    return { ...overview, deadLetters, readAt: new Date().toISOString(), stale: false };
   }
 
   /** Moves a dead task back to its queue. 404 when no dead task has that id. */

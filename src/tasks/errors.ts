@@ -3,7 +3,8 @@ import { EnterpriseError } from '../core/errors.js';
 /**
  * A payload (or a handler's result) cannot be stored as JSON: a function, a symbol, a BigInt, a
  * cycle, `undefined` at the top level, a non-finite number... The message names the path of the
- * offending value. Thrown by `submitTask` before anything is stored.
+ * offending value. Also a payload whose JSON text is longer than `tasks.maxPayloadBytes` (context
+ * `bytes` and `limit`). Thrown by `submitTask` before anything is stored.
  *
  * @example
  * ```ts
@@ -13,6 +14,31 @@ import { EnterpriseError } from '../core/errors.js';
 export class TaskPayloadError extends EnterpriseError {
   constructor(message: string, context: Record<string, unknown> = {}, cause?: unknown) {
     super('E_TASK_PAYLOAD', message, { context, cause });
+  }
+}
+
+/**
+ * A `submitMany` of more tasks than one backend call stores (1,000) was stored in part: a batch
+ * failed after earlier ones were stored. `context.stored` says how many, `context.storedIds`
+ * which, `context.total` how many the call had; `cause` is the backend's error. Submitting the
+ * same tasks again with the same ids creates only the missing ones.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await tasks.submitMany(manyTasks);
+ * } catch (error) {
+ *   if (error instanceof TaskSubmitIncompleteError) console.warn(`${error.context.stored} stored`);
+ * }
+ * ```
+ */
+export class TaskSubmitIncompleteError extends EnterpriseError {
+  constructor(
+    message: string,
+    context: { stored: number; total: number; storedIds: readonly string[] },
+    cause?: unknown,
+  ) {
+    super('E_TASK_SUBMIT_INCOMPLETE', message, { context, cause });
   }
 }
 

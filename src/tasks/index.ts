@@ -17,6 +17,7 @@ export {
   TaskFailedError,
   TaskPayloadError,
   TaskScheduleError,
+  TaskSubmitIncompleteError,
   TaskTimeoutError,
   TaskUnknownError,
   TaskWaitTimeoutError,

@@ -11,17 +11,19 @@ import { Span } from '../performance/span.js';
 import { type SelectedBackend, selectTaskBackend } from './backends/select.js';
 import { resolveBackoff } from './backoff.js';
 import {
-  TaskDependencyError,
   TaskFailedError,
+  TaskPayloadError,
   TaskUnknownError,
   TaskWaitTimeoutError,
 } from './errors.js';
 import { taskMetricFamilies } from './metrics.js';
 import { decodeJson, encodeJson } from './payload.js';
 import { TaskPriority } from './priority.js';
+import { QueuePauses } from './queue-pauses.js';
 import { handlerRegistry, type TaskDefinition } from './registry.js';
 import { Scheduler } from './scheduler.js';
-import type { TaskSettings } from './settings.js';
+import { checkLeaseMs, type TaskSettings } from './settings.js';
+import { addInBatches, checkBatchDependencies } from './submit-batches.js';
 import { FailureGroups, TaskAnalytics } from './task-analytics.js';
 import type {
   QueueStats,
@@ -126,6 +128,8 @@ export class TaskManager extends Emitter<TaskEvents> {
   #counts = new Map<string, QueueCounts>();
   #registryListener: ((definition: TaskDefinition) => void) | undefined;
   #starting: Promise<void> | undefined;
+  /** Queues known to be paused, and this process's pools following them. */
+  readonly #pauses = new QueuePauses((queue) => this.#pools.get(queue));
 
   /** @internal Built by `Enterprise`; use `enterprise.tasks`. */
   constructor(deps: ManagerDeps) {
@@ -181,6 +185,8 @@ export class TaskManager extends Emitter<TaskEvents> {
     if (this.#backendNow !== undefined) return this.#backendNow;
     this.#selected ??= selectTaskBackend(this.#settings);
     const { backend } = await this.#selected;
+    // A backend chosen by name is only known now (one given was checked with the settings).
+    checkLeaseMs(this.#settings.leaseMs, backend);
     this.#backendNow = backend;
     return backend;
   }
@@ -243,6 +249,11 @@ export class TaskManager extends Emitter<TaskEvents> {
    * Submits many tasks in one call to the backend; resolves their ids in order. Tasks of the call
    * may depend on each other (give them `id`s); a cycle rejects the whole call.
    *
+   * A call of more than 1,000 tasks is stored in batches of at most 1,000 (a task after the tasks
+   * of the call it depends on), each batch atomic but not the call as a whole: when a batch fails
+   * after others were stored, it rejects with `TaskSubmitIncompleteError` saying which were. An
+   * unknown dependency still rejects the call before anything is stored.
+   *
    * @example
    * ```ts
    * const [extract, report] = await enterprise.tasks.submitMany([
@@ -298,19 +309,22 @@ export class TaskManager extends Emitter<TaskEvents> {
     checkBatchDependencies(tasks);
     if (tasks.length === 0) return [];
     const backend = await this.backend();
-    const outcomes = await backend.add(tasks);
-    for (let i = 0; i < outcomes.length; i++) {
-      const outcome = outcomes[i]!;
-      if (!outcome.created) continue;
-      const task = tasks[i]!;
-      this.emit('submitted', {
-        id: task.id,
-        name: task.name,
-        queue: task.queue,
-        state: outcome.state,
-      });
-    }
-    return tasks.map((t, i) => ({ id: t.id, created: outcomes[i]?.created === true }));
+    const created = new Map<string, boolean>();
+    await addInBatches(backend, tasks, (batch, outcomes) => {
+      for (let i = 0; i < outcomes.length; i++) {
+        const outcome = outcomes[i]!;
+        const task = batch[i]!;
+        if (!created.has(task.id)) created.set(task.id, outcome.created);
+        if (!outcome.created) continue;
+        this.emit('submitted', {
+          id: task.id,
+          name: task.name,
+          queue: task.queue,
+          state: outcome.state,
+        });
+      }
+    });
+    return tasks.map((t) => ({ id: t.id, created: created.get(t.id) === true }));
   }
 
   #build(name: string, payload: unknown, options: SubmitOptions, now: number, at: string): NewTask {
@@ -394,11 +408,23 @@ export class TaskManager extends Emitter<TaskEvents> {
     const id = o.id === undefined ? uuid() : checkTaskId(o.id, where('options.id'));
     const uniqueForMs =
       o.uniqueFor === undefined ? 0 : parseDuration(o.uniqueFor, where('options.uniqueFor'));
+    const text = encodeJson(payload, 'payload');
+    const limit = this.#settings.maxPayloadBytes;
+    // A UTF-8 character takes at most 3 bytes per UTF-16 unit: most payloads skip the count.
+    if (text.length * 3 > limit) {
+      const bytes = Buffer.byteLength(text, 'utf8');
+      if (bytes > limit) {
+        throw new TaskPayloadError(
+          `${where('payload')} of task "${name}" is ${bytes} bytes as JSON, over the limit of ${limit} bytes (tasks.maxPayloadBytes); pass an id or a reference the handler can load instead, or raise tasks.maxPayloadBytes`,
+          { name, bytes, limit },
+        );
+      }
+    }
     const task: NewTask = {
       id,
       name,
       queue,
-      payload: encodeJson(payload, 'payload'),
+      payload: text,
       priority,
       runAt,
       maxRetries,
@@ -577,6 +603,10 @@ export class TaskManager extends Emitter<TaskEvents> {
     const backend = await this.backend();
     if (this.#unsubscribe !== undefined) return;
     this.#unsubscribe = backend.subscribe((event) => {
+      if (event.type === 'paused' || event.type === 'resumed') {
+        this.#pauses.heard(event);
+        return;
+      }
       const waiters = this.#waiters.get(event.id);
       if (waiters === undefined) return;
       for (const check of [...waiters]) void check();
@@ -603,6 +633,10 @@ export class TaskManager extends Emitter<TaskEvents> {
 
   /**
    * Stops every process from taking tasks of `queue` (default: the default queue) until resumed.
+   * Once it resolves, this process starts no task of the queue: its pool stopped first, then the
+   * queue was paused in the backend, then the tasks the pool had claimed ahead and not started
+   * went back to the queue (their attempt not counted). Running tasks finish normally. Other
+   * processes stop starting tasks when the backend's `paused` event reaches them.
    *
    * @example
    * ```ts
@@ -610,14 +644,24 @@ export class TaskManager extends Emitter<TaskEvents> {
    * ```
    */
   async pause(queue?: string): Promise<void> {
+    const name = checkQueue(queue ?? this.#settings.queueName);
     const backend = await this.backend();
-    await backend.pause(checkQueue(queue ?? this.#settings.queueName));
+    await this.#pauses.pause(name, () => backend.pause(name));
   }
 
-  /** Resumes a paused queue. */
+  /**
+   * Resumes a paused queue, in every process (others when the backend's `resumed` event reaches
+   * them).
+   *
+   * @example
+   * ```ts
+   * await enterprise.tasks.resume('emails');
+   * ```
+   */
   async resume(queue?: string): Promise<void> {
+    const name = checkQueue(queue ?? this.#settings.queueName);
     const backend = await this.backend();
-    await backend.resume(checkQueue(queue ?? this.#settings.queueName));
+    await this.#pauses.resume(name, () => backend.resume(name));
   }
 
   /**
@@ -751,6 +795,10 @@ export class TaskManager extends Emitter<TaskEvents> {
       for (const queue of this.#servedQueues()) this.#ensurePool(queue);
       this.#registryListener = (definition) => this.#ensurePool(definition.options.queue);
       handlerRegistry().listeners.add(this.#registryListener);
+      // Pools follow pauses made by other processes through the backend's events.
+      void this.#subscribe().catch((error: unknown) => {
+        this.#log.warn({ err: error }, 'subscribing to task events failed');
+      });
       // One loop per process gives back tasks whose worker died (lease expired).
       const recoverMs = Math.max(100, Math.floor(this.#settings.leaseMs / 2));
       this.#every(recoverMs, () => this.#recover());
@@ -785,6 +833,7 @@ export class TaskManager extends Emitter<TaskEvents> {
       this.#log,
     );
     this.#pools.set(name, pool);
+    this.#pauses.apply(pool);
     pool.start();
   }
 
@@ -810,8 +859,13 @@ export class TaskManager extends Emitter<TaskEvents> {
     const backend = this.#backendNow;
     if (backend === undefined) return;
     try {
-      for (const queue of await this.#allQueues())
-        this.#counts.set(queue, await backend.counts(queue));
+      for (const queue of await this.#allQueues()) {
+        const since = this.#pauses.changes;
+        const counts = await backend.counts(queue);
+        this.#counts.set(queue, counts);
+        // Repairs what a lost `paused` or `resumed` event left behind.
+        this.#pauses.sync(queue, counts.paused, since);
+      }
     } catch (error) {
       this.#log.debug({ err: error }, 'refreshing queue counts failed');
     }
@@ -990,40 +1044,6 @@ export class TaskManager extends Emitter<TaskEvents> {
       this.#log.debug({ err: cause }, 'task duration not recorded');
     }
   }
-}
-
-/** Rejects a cycle among the tasks of one call, and cross-queue dependencies within it. */
-function checkBatchDependencies(tasks: readonly NewTask[]): void {
-  const byId = new Map<string, NewTask>();
-  for (const task of tasks) if (!byId.has(task.id)) byId.set(task.id, task);
-  const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (task: NewTask, path: string[]) => {
-    const mark = state.get(task.id);
-    if (mark === 'done') return;
-    if (mark === 'visiting') {
-      const cycle = [...path.slice(path.indexOf(task.id)), task.id];
-      throw new TaskDependencyError(
-        `the tasks depend on each other in a cycle: ${cycle.join(' -> ')}`,
-        {
-          cycle,
-        },
-      );
-    }
-    state.set(task.id, 'visiting');
-    for (const dep of task.dependsOn) {
-      const dependency = byId.get(dep);
-      if (dependency === undefined) continue;
-      if (dependency.queue !== task.queue) {
-        throw new TaskDependencyError(
-          `task ${task.id} (queue ${task.queue}) depends on ${dep} of queue ${dependency.queue}: dependencies must share a queue`,
-          { id: task.id, dependency: dep },
-        );
-      }
-      visit(dependency, [...path, task.id]);
-    }
-    state.set(task.id, 'done');
-  };
-  for (const task of tasks) visit(task, []);
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

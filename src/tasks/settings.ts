@@ -25,7 +25,11 @@ export interface TaskSettings {
   shutdownTimeoutMs: number;
   retention: RetentionOptions;
   strictNames: boolean;
+  maxPayloadBytes: number;
 }
+
+/** The default of `tasks.maxPayloadBytes`: 2 MiB. */
+export const DEFAULT_MAX_PAYLOAD_BYTES = 2_097_152;
 
 function wrap<T>(source: string, expected: string, value: unknown, parse: () => T): T {
   try {
@@ -173,6 +177,21 @@ export function resolveTaskSettings(
       },
     );
   }
+  const maxPayloadBytes = o.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  if (
+    typeof maxPayloadBytes !== 'number' ||
+    !Number.isInteger(maxPayloadBytes) ||
+    maxPayloadBytes < 1 ||
+    maxPayloadBytes > 536_870_912
+  ) {
+    // Redis refuses a string value over 512 MiB: a larger limit could never be met.
+    const expected = 'a whole number of bytes from 1 to 536870912 (512 MiB)';
+    throw new ConfigError(
+      `tasks.maxPayloadBytes=${describeValue(maxPayloadBytes)} is invalid: expected ${expected}`,
+      { source: 'tasks.maxPayloadBytes', value: maxPayloadBytes, expected },
+    );
+  }
+  if (typeof backend === 'object') checkLeaseMs(leaseMs, backend);
   return {
     queueName,
     workerCount,
@@ -191,5 +210,24 @@ export function resolveTaskSettings(
     shutdownTimeoutMs,
     retention,
     strictNames: o.strictNames ?? true,
+    maxPayloadBytes,
   };
+}
+
+/**
+ * Refuses a lease too short for the backend's command timeout. A lease is renewed every third of
+ * its length, and one renewal may take a command timeout and a retry after a reconnection: with
+ * `leaseMs` under three command timeouts, a renewal that is slow but succeeds can land after the
+ * lease ended, and another worker may already run the task.
+ *
+ * @internal
+ */
+export function checkLeaseMs(leaseMs: number, backend: TaskBackend): void {
+  const commandTimeoutMs = backend.commandTimeoutMs;
+  if (typeof commandTimeoutMs !== 'number' || leaseMs >= 3 * commandTimeoutMs) return;
+  const expected = `at least 3 x the backend's commandTimeoutMs (${commandTimeoutMs}), that is ${3 * commandTimeoutMs}`;
+  throw new ConfigError(
+    `tasks.leaseMs=${leaseMs} is invalid with the ${backend.name} backend's commandTimeoutMs=${commandTimeoutMs}: expected ${expected}. A lease is renewed every third of its length and one renewal may take a command timeout plus a retry, so a shorter lease can run out while a renewal is still on its way; raise leaseMs or lower the backend's commandTimeoutMs`,
+    { source: 'tasks.leaseMs', value: leaseMs, expected },
+  );
 }

@@ -178,9 +178,13 @@ export interface WorkerInfo {
   lastCompletedAt?: number;
 }
 
-/** A change that other processes hear about (to settle `waitFor`, drive events and dashboards). */
+/**
+ * A change that other processes hear about (to settle `waitFor`, drive events and dashboards).
+ * `paused` and `resumed` concern a whole queue: their `id` and `name` are empty, and every
+ * process's task manager stops or restarts its worker pools of that queue when it hears them.
+ */
 export interface TaskBackendEvent {
-  type: 'completed' | 'dead' | 'cancelled' | 'retry' | 'progress';
+  type: 'completed' | 'dead' | 'cancelled' | 'retry' | 'progress' | 'paused' | 'resumed';
   queue: string;
   id: string;
   name: string;
@@ -215,6 +219,13 @@ export interface RetentionSpec {
 export interface TaskBackend {
   /** Short name for logs and stats: `memory`, `redis`. */
   readonly name: string;
+
+  /**
+   * The longest one call may take before it rejects, for a remote store (Redis: its
+   * `commandTimeoutMs`). The task manager refuses a `leaseMs` shorter than three times this, as
+   * a lease is renewed every third of its length and a renewal must land before it ends.
+   */
+  readonly commandTimeoutMs?: number;
 
   /**
    * Stores new tasks in one atomic step per queue. A task whose id exists is left as it is
@@ -296,8 +307,12 @@ export interface TaskBackend {
   /** Removes every dead task of `queue`; resolves how many. */
   purgeDead(queue: string): Promise<number>;
 
-  /** Stops `claim` from handing out tasks of `queue` (in every process) until {@link resume}. */
+  /**
+   * Stops `claim` from handing out tasks of `queue` (in every process) until {@link resume}, and
+   * tells every subscriber with a `paused` event (sent with the change, in the same step).
+   */
   pause(queue: string): Promise<void>;
+  /** Lets `claim` hand out tasks of `queue` again, and tells every subscriber (`resumed`). */
   resume(queue: string): Promise<void>;
 
   /** Records a worker pool's heartbeat; it is listed until `ttlMs` after the last one. */

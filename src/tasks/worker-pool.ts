@@ -189,6 +189,8 @@ export class WorkerPool {
   #errorDelay = 0;
   /** Set once stop() gave the buffer back: a claim answering later gives its tasks back itself. */
   #returnLateClaims = false;
+  /** The queue is paused: start nothing, claim nothing, give back what a claim brings. */
+  #paused = false;
   #processed = 0;
   #failed = 0;
   #lastCompletedAt: number | undefined;
@@ -300,6 +302,36 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * Stops starting tasks and claiming, at once (running tasks go on). What is already claimed stays
+   * in the buffer until {@link returnPrefetched}: the caller first makes sure no other worker can
+   * claim it (pauses the queue in the backend), then gives it back.
+   */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  /**
+   * Gives back the tasks claimed and not started (the attempt is not counted), and waits for the
+   * claims in flight, which give theirs back once they answer (see `#claim`), for up to a lease.
+   * Does nothing for tasks when the pool was resumed meanwhile.
+   */
+  async returnPrefetched(): Promise<void> {
+    if (this.#paused && this.#buffer.length > 0) {
+      const buffered: Lease[] = this.#buffer.map((c) => ({ id: c.task.id, token: c.token }));
+      this.#buffer = [];
+      await this.#giveBack(buffered);
+    }
+    await settledBy(Promise.all(this.#claims), Date.now() + this.#settings.leaseMs);
+  }
+
+  /** Starts tasks and claims again after {@link pause}. */
+  resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#wakeLoop();
+  }
+
   /** Gives tasks back to the queue; on failure they are recovered when their lease expires. */
   async #giveBack(leases: Lease[]): Promise<void> {
     try {
@@ -331,6 +363,10 @@ export class WorkerPool {
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
     while (!this.#stopping) {
+      if (this.#paused) {
+        await this.#nextWake();
+        continue;
+      }
       this.#fill();
       const free = this.#concurrency - this.#running.size;
       const coming = this.#buffer.length + this.#asked;
@@ -388,10 +424,11 @@ export class WorkerPool {
     const claim = request.then(
       (claimed) => {
         this.#errorDelay = 0;
-        if (this.#returnLateClaims) {
-          // Answered after stop() stopped waiting for it: nobody will run these here.
+        if (this.#returnLateClaims || this.#paused) {
+          // Answered after stop() stopped waiting for it, or after the queue was paused: nobody
+          // runs these here now. A pause waits for this (returnPrefetched), a stop does not.
           if (claimed.length > 0) {
-            void this.#giveBack(claimed.map((c) => ({ id: c.task.id, token: c.token })));
+            return this.#giveBack(claimed.map((c) => ({ id: c.task.id, token: c.token })));
           }
           return;
         }
@@ -425,7 +462,12 @@ export class WorkerPool {
 
   /** Starts claimed tasks in the free slots (a synchronous handler frees its slot at once). */
   #fill(): void {
-    while (this.#buffer.length > 0 && this.#running.size < this.#concurrency && !this.#stopping) {
+    while (
+      this.#buffer.length > 0 &&
+      this.#running.size < this.#concurrency &&
+      !this.#stopping &&
+      !this.#paused
+    ) {
       const claimed = this.#buffer.shift()!;
       try {
         this.#start(claimed);

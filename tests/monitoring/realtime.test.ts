@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Enterprise } from '../../src/enterprise.js';
 import { createMonitoringRouter, type MonitoringSnapshot } from '../../src/monitoring/index.js';
 import { RealtimeHub } from '../../src/monitoring/realtime.js';
+import { memoryTaskBackend, type TaskBackend } from '../../src/tasks/index.js';
 import { AUTH, closeServer, json, listen, TOKEN, testEnterprise, until } from './helpers.js';
 
 interface SseEvent {
@@ -73,8 +74,10 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-async function serve(options: Parameters<typeof createMonitoringRouter>[0] = {}) {
-  const enterprise: Enterprise = testEnterprise();
+async function serve(
+  options: Parameters<typeof createMonitoringRouter>[0] = {},
+  enterprise: Enterprise = testEnterprise(),
+) {
   const router = createMonitoringRouter({
     enterprise,
     auth: TOKEN,
@@ -303,4 +306,49 @@ describe('RealtimeHub back-pressure', () => {
       hub.close();
     }
   });
+});
+
+describe('task figures on a slow backend', () => {
+  it('never has two statistics reads in flight, sending the last figures marked stale meanwhile', async () => {
+    const inner = memoryTaskBackend();
+    let inFlight = 0;
+    let most = 0;
+    let reads = 0;
+    // Every statistics read asks for the queue counts; this store takes 700 ms to answer.
+    const slow: TaskBackend = new Proxy(inner, {
+      get(target, property, receiver) {
+        if (property === 'counts') {
+          return async (queue: string) => {
+            reads += 1;
+            inFlight += 1;
+            most = Math.max(most, inFlight);
+            try {
+              await new Promise((resolve) => setTimeout(resolve, 700));
+              return await target.counts(queue);
+            } finally {
+              inFlight -= 1;
+            }
+          };
+        }
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const enterprise = testEnterprise({ tasks: { backend: slow } });
+    const { url } = await serve(
+      { realtimeIntervalMs: 100, health: { timeoutMs: 150 } },
+      enterprise,
+    );
+    const { reader } = await connect(url);
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    expect(most).toBe(1);
+    // Reads follow each other (about one per 700 ms), not one per tick.
+    expect(reads).toBeGreaterThanOrEqual(3);
+    expect(reads).toBeLessThanOrEqual(6);
+    const withTasks = reader.snapshots().filter((snapshot) => snapshot.tasks !== null);
+    expect(withTasks.some((snapshot) => snapshot.tasks!.stale)).toBe(true);
+    for (const snapshot of withTasks) {
+      expect(Date.parse(snapshot.tasks!.readAt)).toBeLessThanOrEqual(Date.parse(snapshot.time));
+    }
+  }, 10_000);
 });

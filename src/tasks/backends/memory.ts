@@ -610,12 +610,26 @@ export class MemoryTaskBackend implements TaskBackend {
 
   async pause(queue: string): Promise<void> {
     this.#queue(queue).paused = true;
+    this.#announce('paused', queue);
   }
 
   async resume(queue: string): Promise<void> {
     const state = this.#queue(queue);
     state.paused = false;
     this.#wake(state);
+    this.#announce('resumed', queue);
+  }
+
+  /** Tells subscribers about a change of a whole queue (no task id or name). */
+  #announce(type: 'paused' | 'resumed', queue: string): void {
+    const event: TaskBackendEvent = { type, queue, id: '', name: '' };
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(event);
+      } catch {
+        // A subscriber's failure is its own; the queue's state already changed.
+      }
+    }
   }
 
   async heartbeat(worker: WorkerInfo, ttlMs: number): Promise<void> {

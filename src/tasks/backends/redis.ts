@@ -206,6 +206,8 @@ export class RedisTaskBackend implements TaskBackend {
   readonly retention: RetentionSpec;
   /** The pub/sub channel of {@link TaskBackendEvent}s. */
   readonly channel: string;
+  /** The longest wait for one command before the call rejects (the `commandTimeoutMs` option). */
+  readonly commandTimeoutMs: number;
   readonly #owned: boolean;
   readonly #url: string | undefined;
   readonly #timeoutMs: number;
@@ -235,6 +237,7 @@ export class RedisTaskBackend implements TaskBackend {
       options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
       'commandTimeoutMs',
     );
+    this.commandTimeoutMs = this.#timeoutMs;
     this.retention = resolveRetention(options.retention);
     this.#memoMs = Math.max(30_000, 4 * this.#timeoutMs);
     this.#onError = options.onError;
@@ -756,14 +759,27 @@ export class RedisTaskBackend implements TaskBackend {
 
   async pause(queue: string): Promise<void> {
     const k = this.#queueKeys(queue);
-    await this.#run('pause', queue, (client) => client.set(k.paused, '1'));
+    // The event goes out in the same MULTI as the flag, so no process hears it before claims stop.
+    const message = JSON.stringify({ q: queue, e: [['paused', '', '']] });
+    await this.#run('pause', queue, async (client) => {
+      const results =
+        (await client.multi().set(k.paused, '1').publish(this.channel, message).exec()) ?? [];
+      for (const [error] of results) if (error) throw error;
+    });
   }
 
   async resume(queue: string): Promise<void> {
     const k = this.#queueKeys(queue);
+    const message = JSON.stringify({ q: queue, e: [['resumed', '', '']] });
     await this.#run('resume', queue, async (client) => {
       // The marker wakes the workers that went back to waiting while the queue was paused.
-      const results = (await client.multi().del(k.paused).zadd(k.marker, 0, 'r').exec()) ?? [];
+      const results =
+        (await client
+          .multi()
+          .del(k.paused)
+          .zadd(k.marker, 0, 'r')
+          .publish(this.channel, message)
+          .exec()) ?? [];
       for (const [error] of results) if (error) throw error;
     });
   }

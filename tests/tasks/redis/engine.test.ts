@@ -26,7 +26,8 @@ describe.runIf(requires(redis))('redis backend under the task engine', () => {
     const prefix = testPrefix('engine-crash');
     const queue = 'crash';
     const leaseMs = 1_000;
-    const backend = redisTaskBackend({ url: REDIS_URL, prefix });
+    // A lease must cover three command timeouts (see checkLeaseMs).
+    const backend = redisTaskBackend({ url: REDIS_URL, prefix, commandTimeoutMs: 333 });
     const parentRuns: { id: string; attempt: number }[] = [];
     const enterprise = createEnterprise({
       logLevel: 'silent',
@@ -197,7 +198,7 @@ describe.runIf(requires(redis))('redis backend under the task engine', () => {
   it('keeps consuming through CLIENT KILL of its connections, without a restart, losing nothing', async () => {
     const prefix = testPrefix('engine-kill');
     const queue = 'kill';
-    const backend = redisTaskBackend({ url: REDIS_URL, prefix, commandTimeoutMs: 1_000 });
+    const backend = redisTaskBackend({ url: REDIS_URL, prefix, commandTimeoutMs: 333 });
     const producer = redisTaskBackend({ url: REDIS_URL, prefix: prefix });
     const enterprise = createEnterprise({
       logLevel: 'silent',
