@@ -171,7 +171,8 @@ function claim(next: Claim): void {
 }
 
 function conflict(first: Omit<Claim, 'owner'>, second: Claim): CacheKeyConflictError {
-  const where = (site: DecorationSite) => site.location ?? 'a site with no file (eval or REPL)';
+  const where = (site: DecorationSite) =>
+    site.location ?? 'code with no script name (eval, new Function)';
   const other =
     second.kind === 'function'
       ? 'a different function still in use'

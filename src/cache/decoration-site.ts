@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
  */
 export interface DecorationSite {
   /**
-   * `src/users.ts:12:3`: the file relative to the nearest directory above it with a package.json
-   * (prefixed with that package's name, when it has one), then line and column. `undefined` when
-   * the code has no file (eval, the REPL).
+   * `@acme/shop/src/users.ts:12:3`: the file relative to the nearest directory above it with a
+   * package.json, after that package's name when it has one, then line and column. `undefined`
+   * when the code has no script name (eval, `new Function`).
    */
   readonly location: string | undefined;
   /** 8 hex digits of the SHA-256 of `location`; `undefined` with it. */
@@ -32,9 +32,9 @@ const UNKNOWN: DecorationSite = Object.freeze({ location: undefined, hash: undef
 export function decorationSite(factory: (...args: any[]) => unknown): DecorationSite {
   const frame = callerFrame(factory);
   if (frame === undefined || frame.isEval()) return UNKNOWN;
-  const file = filePath(frame.getFileName());
-  if (file === undefined) return UNKNOWN;
-  const location = `${packagePath(file)}:${frame.getLineNumber() ?? 0}:${frame.getColumnNumber() ?? 0}`;
+  const script = scriptName(frame.getFileName());
+  if (script === undefined) return UNKNOWN;
+  const location = `${script}:${frame.getLineNumber() ?? 0}:${frame.getColumnNumber() ?? 0}`;
   return { location, hash: shortHash(location) };
 }
 
@@ -99,18 +99,20 @@ function readPackage(dir: string): PackageRoot | null {
   return { root: dir, name: typeof name === 'string' && name !== '' ? name : undefined };
 }
 
-/** An absolute path from a stack frame's file name: a `file:` URL (ESM) or a path (CJS). */
-function filePath(name: string | null | undefined): string | undefined {
+/**
+ * What names a frame's script: a package-relative path for a `file:` URL (ESM) or an absolute path
+ * (CJS); any other name as it is (`webpack-internal:///./src/users.ts` is stable within a build).
+ */
+function scriptName(name: string | null | undefined): string | undefined {
   if (typeof name !== 'string' || name === '') return undefined;
   if (name.startsWith('file:')) {
     try {
-      return fileURLToPath(name);
+      return packagePath(fileURLToPath(name));
     } catch {
-      return undefined;
+      return name;
     }
   }
-  // `[eval]`, `REPL1`, `node:internal/...`, `evalmachine.<anonymous>`: no file a build ships.
-  return isAbsolute(name) ? name : undefined;
+  return isAbsolute(name) ? packagePath(name) : name;
 }
 
 function callerFrame(factory: (...args: any[]) => unknown): NodeJS.CallSite | undefined {

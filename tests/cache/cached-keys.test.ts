@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { runInThisContext } from 'node:vm';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { packagePath, shortHash } from '../../src/cache/decoration-site.js';
 import {
@@ -95,14 +96,27 @@ describe('default keys of cached functions', () => {
     expect(await enterprise.cache.get('item:x', { namespace: 'given' })).toBe('X');
   });
 
-  it('derives keys from the name alone for code with no file, and refuses a second function there', () => {
+  it('derives keys from the name alone for code with no script name, and refuses a second function there', () => {
     const evaluate = new Function(
       'cached',
       'return cached({ namespace: "evaluated" }, async function fromEval(id) { return id; });',
     ) as (fn: typeof cached) => (id: string) => Promise<string>;
     const first = evaluate(cached);
     expect(cacheKeyOf(first, '1')).toBe(`fromEval@${shortHash('fromEval')}:["1"]`);
-    expect(() => evaluate(cached)).toThrow(/fromEval at a site with no file/);
+    expect(() => evaluate(cached)).toThrow(/fromEval at code with no script name/);
+  });
+
+  it('names a script that is not a file by its name (a bundler in development)', () => {
+    const define = (filename: string) =>
+      runInThisContext(
+        '(cached) => cached({ namespace: "bundled" }, async function load(id) { return id; })',
+        { filename },
+      )(cached) as (id: string) => Promise<string>;
+    const users = define('webpack-internal:///./src/users.ts');
+    const products = define('webpack-internal:///./src/products.ts');
+    expect(cacheKeyOf(users, '1')).toMatch(/^load@[0-9a-f]{8}:\["1"\]$/);
+    expect(cacheKeyOf(users, '1')).not.toBe(`load@${shortHash('load')}:["1"]`);
+    expect(cacheKeyOf(products, '1')).not.toBe(cacheKeyOf(users, '1'));
   });
 
   it('reads the stack when decorating, never when calling', async () => {
