@@ -152,21 +152,39 @@ interface Held extends Omit<Claim, 'owner'> {
   owner: WeakRef<object>;
 }
 
-// Process-wide: two caches may share one remote tier, so a namespace is claimed in all of them.
-const claims = new Map<string, Held>();
-const released = new FinalizationRegistry<string>((id) => {
-  if (claims.get(id)?.owner.deref() === undefined) claims.delete(id);
-});
+interface Claims {
+  readonly held: Map<string, Held>;
+  readonly released: FinalizationRegistry<string>;
+}
+
+const SLOT = Symbol.for('@revcopy/enterprise/cache-key-claims');
+
+/**
+ * Process-wide, on `globalThis` so the ESM and CommonJS builds loaded together check each other;
+ * and for every cache, since two caches may share one remote tier.
+ */
+function claims(): Claims {
+  const holder = globalThis as { [SLOT]?: Claims };
+  if (holder[SLOT] === undefined) {
+    const held = new Map<string, Held>();
+    const released = new FinalizationRegistry<string>((id) => {
+      if (held.get(id)?.owner.deref() === undefined) held.delete(id);
+    });
+    holder[SLOT] = { held, released };
+  }
+  return holder[SLOT];
+}
 
 /** Records who derives `base` in `namespace`; throws when someone else still does. */
 function claim(next: Claim): void {
+  const { held: claimed, released } = claims();
   // A namespace has no control characters; the empty one stands for the cache's default.
   const id = `${next.namespace ?? ''}\u0000${next.base}`;
-  const held = claims.get(id);
+  const held = claimed.get(id);
   const holder = held?.owner.deref();
   if (holder === next.owner) return;
   if (held !== undefined && holder !== undefined) throw conflict(held, next);
-  claims.set(id, { ...next, owner: new WeakRef(next.owner) });
+  claimed.set(id, { ...next, owner: new WeakRef(next.owner) });
   released.register(next.owner, id);
 }
 

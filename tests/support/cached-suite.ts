@@ -144,8 +144,17 @@ export function describeCacheDecorators(mode: 'standard' | 'legacy'): void {
         plain(id: string) {
           return id;
         }
+
+        @Cached({ namespace: 'stacked' })
+        static async double(n: number) {
+          return n * 2;
+        }
       }
       await new Stacked().find('1');
+      await Stacked.double(4);
+      expect(
+        await enterprise.cache.get(cacheKeyOf(Stacked, 'double', 4), { namespace: 'stacked' }),
+      ).toBe(8);
       const key = cacheKeyOf(Stacked, 'find', '1');
       expect(key).toMatch(/^Stacked\.find@[0-9a-f]{8}:\["1"\]$/);
       expect(await enterprise.cache.get(key, { namespace: 'stacked' })).toBe('found 1');
