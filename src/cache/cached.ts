@@ -8,8 +8,16 @@ import {
 import type { Duration } from '../core/duration.js';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
 import { defaultForCall } from '../enterprise.js';
-import { argumentKey } from './argument-key.js';
 import type { Cache } from './cache.js';
+import {
+  explicitKey,
+  explicitKeys,
+  functionKeys,
+  type KeyFactory,
+  methodKeys,
+  registerKeys,
+} from './cached-keys.js';
+import { decorationSite } from './decoration-site.js';
 import { checkNamespace } from './keys.js';
 
 /** Options of `@Cached` and `cached()`. */
@@ -21,9 +29,11 @@ export interface CachedOptions<A extends unknown[] = any[], R = any> {
   /** Grace period (see `getOrSet`). */
   grace?: Duration;
   /**
-   * The key: a fixed string, or a function of the arguments. By default `Class.method:` (or the
-   * function's name) followed by a stable encoding of the arguments, so objects with the same
-   * content share an entry whatever the order of their properties.
+   * The key, used exactly as given: a fixed string, or a function of the arguments. By default
+   * `Class.method@site:` (or `name@site:` for a function), where `site` is a hash of where the
+   * decorator or `cached()` was applied, followed by a stable encoding of the arguments, so
+   * objects with the same content share an entry whatever the order of their properties. Build it
+   * with `cacheKeyOf` rather than by hand.
    */
   key?: string | ((...args: A) => string);
   /** Tags of the entries: a list, or a function of the result and the arguments. */
@@ -68,21 +78,27 @@ export function Cached<A extends unknown[] = any[], R = any>(
   // biome-ignore lint/complexity/noArguments: the decorator's own arguments reveal a missing `()`.
   assertFactoryCall('Cached', arguments);
   checkCachedOptions(options, 'Cached');
+  // Once per decoration, never per call: the site only tells this decorator apart from others.
+  const site = options.key === undefined ? decorationSite(Cached) : undefined;
   return createMethodDecorator('Cached', (original, method) =>
     cachingWrapper(
       original,
       options as CachedOptions,
-      (self) => `${runtimeClass(self) ?? method.className(self)}.${method.methodName}`,
+      site === undefined ? explicitKeys(options.key!) : methodKeys(method, options.namespace, site),
     ),
   );
 }
 
 /**
- * The function twin of `@Cached`.
+ * The function twin of `@Cached`. Its default key is its name, `@` and a hash of where `cached()`
+ * was called; a second, different function that would derive the same keys in the same namespace
+ * (the same line run again by a factory) is refused with `CacheKeyConflictError`.
  *
  * @example
  * ```ts
- * export const getProduct = cached({ namespace: 'products', ttl: '10m' }, (id: string) => db.products.find(id));
+ * export const getProduct = cached({ namespace: 'products', ttl: '10m' }, async function getProduct(id: string) {
+ *   return db.products.find(id);
+ * });
  * ```
  */
 export function cached<F extends AnyFunction>(
@@ -104,18 +120,23 @@ export function cached<F extends AnyFunction>(
       expected: 'a key (string or function), or a named function',
     });
   }
-  const wrapped = cachingWrapper(fn, options as CachedOptions, () => fn.name);
+  const keys =
+    options.key === undefined
+      ? functionKeys(fn, options.namespace, decorationSite(cached))
+      : explicitKeys(options.key);
+  const wrapped = cachingWrapper(fn, options as CachedOptions, keys);
   Object.defineProperty(wrapped, 'name', { value: fn.name });
   return wrapped as (...args: Parameters<F>) => Promise<Awaited<ReturnType<F>>>;
 }
 
 /**
- * Always runs the decorated method and stores its result under its key (as `@Cached` would compute
- * it), so the next `@Cached` read gets the fresh value.
+ * Always runs the decorated method and stores its result under its key, so the next `@Cached`
+ * read gets the fresh value. Name the `@Cached` method's key with `cacheKeyOf`; without a `key`,
+ * the result goes under this method's own default key.
  *
  * @example
  * ```ts
- * @CachePut({ namespace: 'users', key: (user: User) => `UserService.getUserProfile:["${user.id}"]` })
+ * @CachePut({ namespace: 'users', key: (user: User) => cacheKeyOf(UserService, 'getUserProfile', user.id) })
  * async updateUser(user: User) { return db.users.save(user); }
  * ```
  */
@@ -125,17 +146,15 @@ export function CachePut<A extends unknown[] = any[], R = any>(
   // biome-ignore lint/complexity/noArguments: the decorator's own arguments reveal a missing `()`.
   assertFactoryCall('CachePut', arguments);
   checkCachedOptions(options, 'CachePut');
+  const site = options.key === undefined ? decorationSite(CachePut) : undefined;
   return createMethodDecorator('CachePut', (original, method) => {
-    return async function put(this: unknown, ...args: unknown[]) {
+    const keys =
+      site === undefined ? explicitKeys(options.key!) : methodKeys(method, options.namespace, site);
+    const put = async function put(this: unknown, ...args: unknown[]) {
       const result = await original.apply(this, args);
       const cache = resolveCache(options.cache);
       if (cache !== undefined && result !== undefined) {
-        const key = keyOf(
-          options.key,
-          args,
-          () => `${runtimeClass(this) ?? method.className(this)}.${method.methodName}`,
-        );
-        await cache.set(key, result, {
+        await cache.set(keys.general(this, args), result, {
           namespace: options.namespace,
           ttl: options.ttl,
           grace: options.grace,
@@ -144,6 +163,8 @@ export function CachePut<A extends unknown[] = any[], R = any>(
       }
       return result;
     };
+    registerKeys(put, keys);
+    return put;
   });
 }
 
@@ -173,8 +194,8 @@ export function CacheEvict<A extends unknown[] = any[], R = any>(
       expected: 'an object with key, tags or all',
     });
   }
-  return createMethodDecorator('CacheEvict', (original, method) => {
-    const evict = async (self: unknown, args: unknown[], result: unknown) => {
+  return createMethodDecorator('CacheEvict', (original) => {
+    const evict = async (args: unknown[], result: unknown) => {
       const cache = resolveCache(options.cache);
       if (cache === undefined) return;
       if (options.all === true) {
@@ -182,12 +203,7 @@ export function CacheEvict<A extends unknown[] = any[], R = any>(
         return;
       }
       if (options.key !== undefined) {
-        const key = keyOf(
-          options.key,
-          args,
-          () => `${runtimeClass(self) ?? method.className(self)}.${method.methodName}`,
-        );
-        await cache.delete(key, { namespace: options.namespace });
+        await cache.delete(explicitKey(options.key, args), { namespace: options.namespace });
       }
       const tags = tagsOf(options.tags, result, args);
       // Tags reach every namespace unless the decorator names one.
@@ -195,11 +211,11 @@ export function CacheEvict<A extends unknown[] = any[], R = any>(
     };
     return async function evicting(this: unknown, ...args: unknown[]) {
       if (options.beforeInvocation === true) {
-        await evict(this, args, undefined);
+        await evict(args, undefined);
         return original.apply(this, args);
       }
       const result = await original.apply(this, args);
-      await evict(this, args, result);
+      await evict(args, result);
       return result;
     };
   });
@@ -209,7 +225,7 @@ export function CacheEvict<A extends unknown[] = any[], R = any>(
 function cachingWrapper(
   original: AnyFunction,
   options: CachedOptions,
-  baseName: (self: unknown) => string,
+  keys: KeyFactory,
 ): AnyFunction {
   // Built once: only the tags, a function of each call's arguments, vary from call to call.
   const fixed = {
@@ -220,7 +236,6 @@ function cachingWrapper(
     lock: options.lock,
   };
   const tags = options.tags;
-  const keys = keyFactory(options, baseName);
   // The miss path lives in its own function: closures over `this` and the arguments created here
   // would make every call (hits included) allocate a context for them.
   const load = (cache: Cache, key: string, self: unknown, args: unknown[]) =>
@@ -231,7 +246,7 @@ function cachingWrapper(
         ? fixed
         : { ...fixed, tags: (result: unknown) => tagsOf(tags, result, args) },
     );
-  return function caching(this: unknown, first?: unknown) {
+  const caching = function caching(this: unknown, first?: unknown) {
     const cache = resolveCache(options.cache);
     // `arguments` rather than a rest parameter: a call with one id (the common case) builds its key
     // from `first` and never materializes an arguments array on a hit.
@@ -259,96 +274,12 @@ function cachingWrapper(
     if (local !== undefined) return Promise.resolve(local);
     return load(cache, key, this, args ?? [first]);
   };
-}
-
-/**
- * Computes the keys of one cached method or function. The default key starts with the class of
- * `this` at call time (a subclass gets keys of its own, since the method may read its fields),
- * then the method's name. Keys of calls with a single string or number argument (an id, most
- * often) are remembered per class: a key string built once also keeps its hash, which every
- * lookup in the memory tier would otherwise compute again. Bounded; emptied when full.
- */
-function keyFactory(
-  options: CachedOptions,
-  baseName: (self: unknown) => string,
-): {
-  single: (self: unknown, arg: string | number) => string;
-  general: (self: unknown, args: unknown[]) => string;
-} {
-  if (options.key !== undefined) {
-    const general = (_self: unknown, args: unknown[]) => keyOf(options.key, args, () => '');
-    return { single: (self, arg) => general(self, [arg]), general };
-  }
-  interface PerClass {
-    base: string;
-    memo: Map<unknown, string>;
-  }
-  const byClass = new WeakMap<object, PerClass>();
-  let detached: PerClass | undefined;
-  let lastOwner: object | undefined;
-  let lastRecord: PerClass | undefined;
-  const perClass = (self: unknown): PerClass => {
-    const owner =
-      typeof self === 'function'
-        ? self
-        : self !== null && typeof self === 'object'
-          ? (self as { constructor?: object }).constructor
-          : undefined;
-    if (owner === undefined || owner === null) {
-      detached ??= { base: baseName(self), memo: new Map() };
-      return detached;
-    }
-    // Most call sites see one class: check it before the WeakMap.
-    if (owner === lastOwner) return lastRecord!;
-    let found = byClass.get(owner);
-    if (found === undefined) {
-      found = { base: baseName(self), memo: new Map() };
-      byClass.set(owner, found);
-    }
-    lastOwner = owner;
-    lastRecord = found;
-    return found;
-  };
-  return {
-    single: (self, arg) => {
-      const { base, memo } = perClass(self);
-      let key = memo.get(arg);
-      if (key === undefined) {
-        key = `${base}:${argumentKey([arg])}`;
-        if (memo.size >= 10_000) memo.clear();
-        memo.set(arg, key);
-      }
-      return key;
-    },
-    general: (self, args) => `${perClass(self).base}:${argumentKey(args)}`,
-  };
-}
-
-/** The name of the class of `self` (or of `self` itself for a static method), if it has one. */
-function runtimeClass(self: unknown): string | undefined {
-  if (typeof self === 'function') return self.name || undefined;
-  if (self === null || typeof self !== 'object') return undefined;
-  return (self as { constructor?: { name?: string } }).constructor?.name || undefined;
+  registerKeys(caching, keys);
+  return caching;
 }
 
 function resolveCache(given: Cache | undefined): Cache | undefined {
   return given ?? defaultForCall()?.cache;
-}
-
-function keyOf(key: CachedOptions['key'], args: unknown[], base: () => string): string {
-  if (typeof key === 'string') return key;
-  if (typeof key === 'function') {
-    const computed = key(...args);
-    if (typeof computed !== 'string' || computed === '') {
-      throw new InvalidArgumentError(`the key function returned ${describeValue(computed)}`, {
-        argument: 'key',
-        value: computed,
-        expected: 'a non-empty string',
-      });
-    }
-    return computed;
-  }
-  return `${base()}:${argumentKey(args)}`;
 }
 
 function tagsOf(

@@ -45,3 +45,23 @@ export class CacheLoaderTimeoutError extends EnterpriseError {
     super('E_CACHE_LOADER_TIMEOUT', message, { context });
   }
 }
+
+/**
+ * Two different functions, or methods of two different classes of one name, would derive the same
+ * default cache key, so each would answer the other's calls. Thrown by `cached()` for the second
+ * function; for a `@Cached` method, the first call on the second class rejects with it. The
+ * message names both and how to tell them apart: a `key` option, or a distinct `namespace`.
+ *
+ * @example
+ * ```ts
+ * const loaderFor = (tenant: string) =>
+ *   cached({ namespace: 'users' }, async function load(id: string) { return find(tenant, id); });
+ * loaderFor('a');
+ * loaderFor('b'); // CacheKeyConflictError (E_CACHE_KEY_CONFLICT): give each tenant a namespace
+ * ```
+ */
+export class CacheKeyConflictError extends EnterpriseError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super('E_CACHE_KEY_CONFLICT', message, { context });
+  }
+}

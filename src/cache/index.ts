@@ -8,6 +8,7 @@ export {
   CachePut,
   cached,
 } from './cached.js';
+export { cacheKeyOf } from './cached-keys.js';
 export {
   CacheCodec,
   type CodecOptions,
@@ -17,7 +18,12 @@ export {
   type EncryptionOptions,
 } from './codec.js';
 export { cache } from './default-cache.js';
-export { CacheCodecError, CacheLoaderTimeoutError, CacheTierError } from './errors.js';
+export {
+  CacheCodecError,
+  CacheKeyConflictError,
+  CacheLoaderTimeoutError,
+  CacheTierError,
+} from './errors.js';
 export { storageKey } from './keys.js';
 export type { CacheEngineOptions, CacheSettings } from './options.js';
 export { RedisInvalidationBus, type RedisInvalidationBusOptions } from './redis-bus.js';

@@ -182,6 +182,23 @@ function wraps(candidate: unknown, target: AnyFunction): boolean {
 }
 
 /**
+ * The first non-undefined answer of `pick` for `fn` or a function it wraps through wrappers made
+ * by this package, nearest first: finds a decorator's wrapper under others stacked above it.
+ *
+ * @internal
+ */
+export function findThroughWrappers<T>(
+  fn: unknown,
+  pick: (candidate: AnyFunction) => T | undefined,
+): T | undefined {
+  for (let current = fn; typeof current === 'function'; current = (current as any)[WRAPPED]) {
+    const found = pick(current as AnyFunction);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
  * Names the class that declares the decorated method: the object in `thisArg`'s prototype chain
  * that holds our wrapper (or a wrapper of this package around it) under `key`, or else, when a
  * foreign decorator wrapped it further, the nearest object that owns `key`.

@@ -3,11 +3,14 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   Cached,
   CacheEvict,
+  CacheKeyConflictError,
   CachePut,
   cached,
+  cacheKeyOf,
   configure,
   type Enterprise,
   InvalidArgumentError,
+  MonitorPerformance,
 } from '../../src/index.js';
 
 /**
@@ -70,6 +73,18 @@ export function describeCacheDecorators(mode: 'standard' | 'legacy'): void {
       }
     }
 
+    // Outside UserService: a class that names itself in its decorators is renamed by esbuild.
+    class ProfileEditor {
+      @CachePut({
+        namespace: 'users',
+        key: (user: { id: string }) => cacheKeyOf(UserService, 'getUserProfile', user.id),
+      })
+      async saveProfile(user: { id: string; label: string }) {
+        calls.push(`save:${user.id}`);
+        return { ...user, options: {} };
+      }
+    }
+
     it('runs the method once per distinct arguments and keeps `this`', async () => {
       const service = new UserService('member');
       const first = await service.getUserProfile('1');
@@ -94,15 +109,101 @@ export function describeCacheDecorators(mode: 'standard' | 'legacy'): void {
       expect(calls).toEqual(['get:9']);
     });
 
-    it('stores under the default key Class.method:<arguments> in the namespace', async () => {
+    it('stores under the default key Class.method@site:<arguments>, which cacheKeyOf gives', async () => {
       await new UserService().getUserProfile('5');
+      const key = cacheKeyOf(UserService, 'getUserProfile', '5');
+      expect(key).toMatch(/^UserService\.getUserProfile@[0-9a-f]{8}:\["5"\]$/);
+      expect(await enterprise.cache.get(key, { namespace: 'users' })).toMatchObject({ id: '5' });
+      expect(cacheKeyOf(new UserService(), 'getUserProfile', '5')).toBe(key);
+      await new UserService().getUserProfile('5', { deep: true });
       expect(
-        await enterprise.cache.get('UserService.getUserProfile:["5"]', { namespace: 'users' }),
-      ).toMatchObject({
-        id: '5',
-      });
+        await enterprise.cache.get(cacheKeyOf(UserService, 'getUserProfile', '5', { deep: true }), {
+          namespace: 'users',
+        }),
+      ).toMatchObject({ options: { deep: true } });
+      // A `key` option is used as written.
+      expect(cacheKeyOf(UserService, 'countFor', 'abc')).toBe('count:abc');
     });
 
+    it('@CachePut with cacheKeyOf refreshes what the @Cached method reads', async () => {
+      const service = new UserService();
+      await service.getUserProfile('7');
+      await new ProfileEditor().saveProfile({ id: '7', label: 'renamed' });
+      expect(await service.getUserProfile('7')).toEqual({ id: '7', label: 'renamed', options: {} });
+      expect(calls).toEqual(['get:7', 'save:7']);
+    });
+
+    it('cacheKeyOf finds a @Cached method under other decorators, and refuses what is not cached', async () => {
+      class Stacked {
+        @MonitorPerformance()
+        @Cached({ namespace: 'stacked' })
+        async find(id: string) {
+          return `found ${id}`;
+        }
+
+        plain(id: string) {
+          return id;
+        }
+
+        @Cached({ namespace: 'stacked' })
+        static async double(n: number) {
+          return n * 2;
+        }
+      }
+      await new Stacked().find('1');
+      await Stacked.double(4);
+      expect(
+        await enterprise.cache.get(cacheKeyOf(Stacked, 'double', 4), { namespace: 'stacked' }),
+      ).toBe(8);
+      const key = cacheKeyOf(Stacked, 'find', '1');
+      expect(key).toMatch(/^Stacked\.find@[0-9a-f]{8}:\["1"\]$/);
+      expect(await enterprise.cache.get(key, { namespace: 'stacked' })).toBe('found 1');
+      expect(() => cacheKeyOf(Stacked, 'plain', '1')).toThrow(InvalidArgumentError);
+      expect(() => cacheKeyOf(Stacked, 'missing' as 'plain', '1')).toThrow(/has no @Cached/);
+      expect(() => cacheKeyOf((id: string) => id, '1')).toThrow(InvalidArgumentError);
+    });
+
+    it('refuses a second class of the same name defined by the same code, when it is first called', async () => {
+      const defineRepo = () => {
+        class Repo {
+          @Cached({ namespace: 'repeated' })
+          async find(id: string) {
+            return id;
+          }
+        }
+        return Repo;
+      };
+      const First = defineRepo();
+      const Second = defineRepo();
+      expect(await new First().find('1')).toBe('1');
+      const refused = new Second().find('1');
+      expect(refused).toBeInstanceOf(Promise);
+      const error = await refused.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CacheKeyConflictError);
+      expect(error).toMatchObject({ code: 'E_CACHE_KEY_CONFLICT' });
+      expect((error as Error).message).toMatch(
+        /Repo\.find at \S+cached-suite\.ts:\d+:\d+ would derive .*as Repo\.find at \S+cached-suite\.ts:\d+:\d+ \(in a different class of the same name\).*`key` option/,
+      );
+      // Refused on every call, and the first class keeps working.
+      await expect(new Second().find('2')).rejects.toBeInstanceOf(CacheKeyConflictError);
+      expect(await new First().find('2')).toBe('2');
+    });
+
+    it('refuses two classes of one name that inherit the same cached method', async () => {
+      class Base {
+        @Cached({ namespace: 'clones' })
+        async find(id: string) {
+          return `${id} of ${this.constructor.name}`;
+        }
+      }
+      const makeClone = () => class Clone extends Base {};
+      const First = makeClone();
+      const Second = makeClone();
+      expect(await new First().find('1')).toBe('1 of Clone');
+      await expect(new Second().find('1')).rejects.toMatchObject({
+        code: 'E_CACHE_KEY_CONFLICT',
+      });
+    });
     it('uses a key function and turns a sync method into an async one', async () => {
       const service = new UserService();
       const result = service.countFor('abc');
@@ -182,6 +283,8 @@ export function describeCacheDecorators(mode: 'standard' | 'legacy'): void {
       expect(await new UserRepo().findById(1)).toBe('users#1');
       expect(await new OrderRepo().findById(1)).toBe('orders#1');
       expect(await new UserRepo().findById(1)).toBe('users#1');
+      expect(cacheKeyOf(UserRepo, 'findById', 1)).toMatch(/^UserRepo\.findById@/);
+      expect(cacheKeyOf(OrderRepo, 'findById', 1)).toMatch(/^OrderRepo\.findById@/);
     });
 
     it('tells apart arguments that JSON would confuse, and rejects (never throws) when it cannot', async () => {
@@ -231,6 +334,10 @@ export function describeCacheDecorators(mode: 'standard' | 'legacy'): void {
       expect(await square(4)).toBe(16);
       expect(await square(4)).toBe(16);
       expect(runs).toBe(1);
+      const key = cacheKeyOf(square, 4);
+      // esbuild may rename the inner function (square2): the key follows its runtime name.
+      expect(key).toMatch(new RegExp(`^${square.name}@[0-9a-f]{8}:\\[4\\]$`));
+      expect(await enterprise.cache.get(key, { namespace: 'math' })).toBe(16);
       expect(() => cached({}, (n: number) => n)).toThrow(InvalidArgumentError);
     });
 
