@@ -9,8 +9,10 @@ import { createRequire } from 'node:module';
 import * as zlib from 'node:zlib';
 import type { Packr } from 'msgpackr';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
+import { entryBinding } from './codec-binding.js';
 import { crc32 } from './codec-crc32.js';
 import { CacheCodecError } from './errors.js';
+import type { EntryMeta } from './types.js';
 
 /** A compression algorithm of {@link CompressionOptions}. */
 export type CompressionAlgorithm = 'gzip' | 'deflate' | 'brotli';
@@ -129,7 +131,9 @@ export interface CodecStats {
  *   1      0x01                 format version
  *   2      flags                bits 0-1 compression (0 none, 1 gzip, 2 raw deflate, 3 brotli),
  *                               bit 2 encrypted, bit 3 escaped body (see NEGATIVE ZERO below),
- *                               bits 4-7 reserved (must be 0)
+ *                               bit 4 bound: the associated data is the entry binding of
+ *                               codec-binding.ts (namespace, key, times, tags), not the caller's,
+ *                               bits 5-7 reserved (must be 0)
  *   [4]    decoded length       only when compressed: the size of the serialized value, so the
  *                               decompressor can be capped at exactly that many bytes
  *   [1+n]  key id               only when encrypted: length n (1-255), then n bytes of UTF-8
@@ -150,7 +154,8 @@ const VERSION = 1;
 const FLAG_COMPRESSION = 0b0000_0011;
 const FLAG_ENCRYPTED = 0b0000_0100;
 const FLAG_ESCAPED = 0b0000_1000;
-const FLAG_RESERVED = 0b1111_0000;
+const FLAG_BOUND = 0b0001_0000;
+const FLAG_RESERVED = 0b1110_0000;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const CRC_BYTES = 4;
@@ -905,8 +910,30 @@ export class CacheCodec {
    * ```
    */
   encode(value: unknown, associatedData?: string | Uint8Array): Uint8Array {
-    const extra = toBytes(associatedData);
-    let flags = 0;
+    return this.#encode(value, toBytes(associatedData), 0);
+  }
+
+  /**
+   * Serializes the value of a cache entry, bound to its namespace, its key and the metadata the
+   * tier stores beside it: {@link CacheCodec.decodeEntry} refuses it under another key or with
+   * other times or tags. With encryption this is authenticated, so rewriting what a tier keeps
+   * outside the entry (expiry, tags) is detected; without, it is only part of the checksum.
+   *
+   * @param meta - the times and tags the tiers are given with the bytes; times must survive the
+   *   tiers exactly (the engine uses whole milliseconds), tags may come back in any order.
+   * @throws {@link CacheCodecError} as {@link CacheCodec.encode}.
+   * @example
+   * ```ts
+   * const meta = { createdAt: now, expiresAt: now + 60_000, staleUntil: now + 60_000, tags: ['user:1'] };
+   * const bytes = codec.encodeEntry(user, 'users', 'user:1', meta);
+   * ```
+   */
+  encodeEntry(value: unknown, namespace: string, key: string, meta: EntryMeta): Uint8Array {
+    return this.#encode(value, entryBinding(namespace, key, meta), FLAG_BOUND);
+  }
+
+  #encode(value: unknown, extra: Buffer | undefined, kind: number): Uint8Array {
+    let flags = kind;
     let body: Uint8Array;
     try {
       const scanner = new ValueScanner();
@@ -1024,8 +1051,41 @@ export class CacheCodec {
    */
   decode(bytes: Uint8Array, associatedData?: string | Uint8Array): unknown {
     const extra = toBytes(associatedData); // a caller's mistake, not a bad entry: not wrapped
+    return this.#decodeCounted(bytes, extra, 0);
+  }
+
+  /**
+   * Reads an entry produced by {@link CacheCodec.encodeEntry}, given the namespace, the key and
+   * the metadata the tier returned with it: any of them different from what was encoded (a
+   * rewritten expiry, a removed tag, an entry copied under another key) fails the check.
+   *
+   * @throws {@link CacheCodecError} as {@link CacheCodec.decode}; an entry written by `encode`
+   *   (not bound to its metadata) is refused with reason `unbound-entry`.
+   * @example
+   * ```ts
+   * const stored = await tier.get('users', 'user:1');
+   * const user = stored && codec.decodeEntry(stored.payload, 'users', 'user:1', stored);
+   * ```
+   */
+  decodeEntry(bytes: Uint8Array, namespace: string, key: string, meta: EntryMeta): unknown {
+    let binding: Buffer;
     try {
-      const value = this.#decode(bytes, extra);
+      binding = entryBinding(namespace, key, meta);
+    } catch (error) {
+      // Metadata a tier could not hand back well-formed (a time that is not a number, say).
+      this.#stats.decodeErrors++;
+      throw new CacheCodecError(
+        `Cannot decode cache entry: its metadata is invalid (${error instanceof Error ? error.message : String(error)})`,
+        { reason: 'invalid-metadata' },
+        error,
+      );
+    }
+    return this.#decodeCounted(bytes, binding, FLAG_BOUND);
+  }
+
+  #decodeCounted(bytes: Uint8Array, extra: Buffer | undefined, kind: number): unknown {
+    try {
+      const value = this.#decode(bytes, extra, kind);
       this.#stats.decoded++;
       return value;
     } catch (error) {
@@ -1051,7 +1111,7 @@ export class CacheCodec {
     return { ...this.#stats };
   }
 
-  #decode(bytes: Uint8Array, extra: Buffer | undefined): unknown {
+  #decode(bytes: Uint8Array, extra: Buffer | undefined, kind: number): unknown {
     if (!(bytes instanceof Uint8Array)) {
       throw new CacheCodecError(
         `Cannot decode cache entry: expected a Uint8Array, got ${describeValue(bytes)}`,
@@ -1083,6 +1143,19 @@ export class CacheCodec {
       throw decodeError(length, 'unsupported-flags', `unknown flags 0x${flags.toString(16)}`, {
         flags,
       });
+    }
+    if ((flags & FLAG_BOUND) !== kind) {
+      throw kind === FLAG_BOUND
+        ? decodeError(
+            length,
+            'unbound-entry',
+            'it is not bound to its metadata (written by encode(), or by an earlier release); read it with decode()',
+          )
+        : decodeError(
+            length,
+            'bound-entry',
+            'it is bound to its metadata (written by encodeEntry()); read it with decodeEntry()',
+          );
     }
     const algorithm = flags & FLAG_COMPRESSION;
     let offset = 3;
