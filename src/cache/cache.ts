@@ -585,11 +585,17 @@ export class Cache extends Emitter<CacheEvents> {
         return {};
       }
       if (token !== undefined) {
-        return {
-          release: async () => {
-            await raceTimeout(lock.release(resource, token), this.#remoteTimeoutMs);
-          },
+        const release = async () => {
+          await raceTimeout(lock.release(resource, token), this.#remoteTimeoutMs);
         };
+        // The previous holder may have stored its value between our last look and this lock:
+        // loading again would run the loader twice for one miss.
+        const found = await this.#lookup(namespace, key);
+        if (found?.fresh) {
+          release().catch((error) => this.#logTier('lock', 'release', error));
+          return { value: found.value as T };
+        }
+        return { release };
       }
       if (Date.now() >= deadline) return {};
       await sleep(delay);
