@@ -42,8 +42,16 @@ export function entryBinding(namespace: string, key: string, meta: EntryMeta): B
 }
 
 function writeText(out: Buffer, offset: number, text: string): number {
-  const next = out.writeUInt32BE(text.length, offset);
-  return next + out.write(text, next, 'utf16le');
+  let at = out.writeUInt32BE(text.length, offset);
+  // For the short strings of most keys and tags, the call into the native encoder costs more
+  // than copying the code units here.
+  if (text.length > 64) return at + out.write(text, at, 'utf16le');
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    out[at++] = unit & 0xff;
+    out[at++] = unit >>> 8;
+  }
+  return at;
 }
 
 /** `tags` itself when already sorted without duplicates (the usual case), else a sorted copy. */

@@ -102,6 +102,23 @@ describe('entry binding', () => {
     expect(a.equals(b)).toBe(true);
   });
 
+  it('writes short and long strings alike, lone surrogates included', () => {
+    const long = `${'k'.repeat(100)}\uD800`;
+    const other = `${'k'.repeat(100)}\uD801`;
+    expect(entryBinding('ns', long, META).equals(entryBinding('ns', other, META))).toBe(false);
+    const bytes = codecs.plain.encodeEntry(1, 'ns', long, META);
+    expect(codecs.plain.decodeEntry(bytes, 'ns', long, META)).toBe(1);
+    expect(reasonOf(() => codecs.plain.decodeEntry(bytes, 'ns', other, META))).toBe(
+      'checksum-mismatch',
+    );
+    // both paths write each code unit as two little-endian bytes after its count
+    for (const text of ['a\uD800', `${'a'.repeat(70)}\uD800`]) {
+      const binding = entryBinding(text, 'k', META);
+      expect(binding.readUInt32BE(0)).toBe(text.length);
+      expect(binding.subarray(4, 4 + 2 * text.length)).toEqual(Buffer.from(text, 'utf16le'));
+    }
+  });
+
   it('binds an entry that never goes stale', () => {
     const forever = { ...META, staleUntil: Number.POSITIVE_INFINITY };
     const bytes = codecs.encrypted.encodeEntry('x', 'ns', 'k', forever);
