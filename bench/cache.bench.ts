@@ -248,7 +248,8 @@ const getProduct = cached(
 );
 
 const rawKey = (key: string) => `${PREFIX}:raw:${key}`;
-// What the engine binds an entry to (namespace and key); the raw baseline decodes with the same.
+// The raw baseline binds its entries to namespace and key only; the engine's entries (read by the
+// tier reference with decodeEntry) are also bound to their times and tags.
 const associated = (key: string) => `${NAMESPACE}\u0000${key}`;
 
 async function prefill(): Promise<void> {
@@ -495,7 +496,10 @@ const l2Variants: Variant[] = [
       for (let i = 0; i < ops; i++) {
         const key = KEYS[i & MASK]!;
         const entry = await oursTier.get(NAMESPACE, key);
-        if (entry !== undefined && codec.decode(entry.payload, associated(key)) !== undefined)
+        if (
+          entry !== undefined &&
+          codec.decodeEntry(entry.payload, NAMESPACE, key, entry) !== undefined
+        )
           hits++;
       }
       return hits;
@@ -529,7 +533,9 @@ const l2Ops: { name: string; op: (i: number) => Promise<boolean> }[] = [
     op: async (i) => {
       const key = KEYS[i & MASK]!;
       const entry = await oursTier.get(NAMESPACE, key);
-      return entry !== undefined && codec.decode(entry.payload, associated(key)) !== undefined;
+      return (
+        entry !== undefined && codec.decodeEntry(entry.payload, NAMESPACE, key, entry) !== undefined
+      );
     },
   },
 ];

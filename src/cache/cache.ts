@@ -6,7 +6,8 @@ import { describeValue, InvalidArgumentError } from '../core/errors.js';
 import { Emitter } from '../core/events.js';
 import { createDefaultLogger, type Logger, wrapLogger } from '../core/logger.js';
 import { CacheCodec } from './codec.js';
-import { CacheCodecError, CacheLoaderTimeoutError } from './errors.js';
+import { DecodeFailures } from './decode-failure.js';
+import { CacheLoaderTimeoutError } from './errors.js';
 import { checkKey, checkNamespace, isSafeName } from './keys.js';
 import type { CacheSettings } from './options.js';
 import { RedisInvalidationBus } from './redis-bus.js';
@@ -105,6 +106,7 @@ export class Cache extends Emitter<CacheEvents> {
   readonly #namespaces = new Map<string, NamespaceAnalytics>();
   readonly #warmers = new Map<string, () => unknown>();
   readonly #lastTierLog = new Map<string, number>();
+  readonly #decodeFailures: DecodeFailures;
   readonly #busStats = { published: 0, received: 0, errors: 0 };
   #hits = 0;
   #misses = 0;
@@ -138,6 +140,7 @@ export class Cache extends Emitter<CacheEvents> {
     this.#namespace = checkNamespace(settings.namespace ?? DEFAULT_NAMESPACE);
     this.#codec =
       settings.codec instanceof CacheCodec ? settings.codec : new CacheCodec(settings.codec);
+    this.#decodeFailures = new DecodeFailures(this.#log);
     this.#owned = { tiers: [] };
 
     let tiers = settings.tiers;
@@ -321,7 +324,7 @@ export class Cache extends Emitter<CacheEvents> {
 
   async #write(namespace: string, key: string, value: unknown, meta: EntryMeta): Promise<void> {
     const remote = this.#levels.some((level) => level.kind === 'remote');
-    const bytes = remote ? this.#codec.encode(value, associated(namespace, key)) : undefined;
+    const bytes = remote ? this.#codec.encodeEntry(value, namespace, key, meta) : undefined;
     this.#bumpKey(namespace, key);
     this.#stats(namespace).sets++;
     await Promise.all(
@@ -582,11 +585,17 @@ export class Cache extends Emitter<CacheEvents> {
         return {};
       }
       if (token !== undefined) {
-        return {
-          release: async () => {
-            await raceTimeout(lock.release(resource, token), this.#remoteTimeoutMs);
-          },
+        const release = async () => {
+          await raceTimeout(lock.release(resource, token), this.#remoteTimeoutMs);
         };
+        // The previous holder may have stored its value between our last look and this lock:
+        // loading again would run the loader twice for one miss.
+        const found = await this.#lookup(namespace, key);
+        if (found?.fresh) {
+          release().catch((error) => this.#logTier('lock', 'release', error));
+          return { value: found.value as T };
+        }
+        return { release };
       }
       if (Date.now() >= deadline) return {};
       await sleep(delay);
@@ -778,6 +787,7 @@ export class Cache extends Emitter<CacheEvents> {
         encoded: codec.encoded,
         decoded: codec.decoded,
         decodeErrors: codec.decodeErrors,
+        decodeErrorsByReason: this.#decodeFailures.byReason(),
         compressed: codec.compressed,
         compressionRatio:
           codec.bytesBeforeCompression === 0
@@ -850,12 +860,14 @@ export class Cache extends Emitter<CacheEvents> {
           found = { value: entry.payload, meta: entry, fresh: entry.expiresAt > now };
       } else {
         const entry = await this.#remote(level, 'get', (tier) => tier.get(namespace, key));
-        if (entry !== undefined) {
+        // The times obeyed below are the ones decodeEntry authenticates: a tier header or column
+        // rewritten in the store fails the check instead of reviving or extending an entry.
+        if (entry !== undefined && entry.staleUntil > now) {
           try {
-            const value = this.#codec.decode(entry.payload, associated(namespace, key));
+            const value = this.#codec.decodeEntry(entry.payload, namespace, key, entry);
             found = { value, meta: entry, fresh: entry.expiresAt > now, bytes: entry.payload };
           } catch (error) {
-            this.#decodeFailed(level, namespace, key, error);
+            this.#decodeFailed(level, namespace, key, entry, error);
           }
         }
       }
@@ -900,7 +912,7 @@ export class Cache extends Emitter<CacheEvents> {
         let bytes = found.bytes;
         if (bytes === undefined) {
           try {
-            bytes = this.#codec.encode(found.value, associated(namespace, key));
+            bytes = this.#codec.encodeEntry(found.value, namespace, key, found.meta);
           } catch {
             return;
           }
@@ -926,19 +938,33 @@ export class Cache extends Emitter<CacheEvents> {
     }
   }
 
-  #decodeFailed(level: Level, namespace: string, key: string, error: unknown): void {
-    const tier = level.kind === 'remote' ? level.guard.tier.name : level.tier.name;
-    const wrapped =
-      error instanceof CacheCodecError
-        ? error
-        : new CacheCodecError(String(error), { namespace, key }, error);
-    this.emit('decode-error', { tier, namespace, key, error: wrapped });
-    this.#log.warn(
-      { err: wrapped, tier, namespace, key },
-      'cache entry could not be decoded; treated as a miss',
-    );
-    if (level.kind === 'remote') {
-      void this.#remote(level, 'delete', (t) => t.delete(namespace, key));
+  /**
+   * A miss either way. Only an entry no reader can decode is deleted, and only if the tier still
+   * holds exactly those bytes: a reader refused by its own configuration (a key it does not have
+   * yet, encryption on or off, a newer format) must not remove what the other instances read, and
+   * a value written meanwhile must survive.
+   */
+  #decodeFailed(
+    level: Extract<Level, { kind: 'remote' }>,
+    namespace: string,
+    key: string,
+    entry: StoredEntry<Uint8Array>,
+    error: unknown,
+  ): void {
+    const tier = level.guard.tier.name;
+    const failure = this.#decodeFailures.record(error, { tier, namespace, key });
+    this.emit('decode-error', {
+      tier,
+      namespace,
+      key,
+      error: failure.error,
+      reason: failure.reason,
+      corrupt: failure.corrupt,
+    });
+    if (failure.corrupt && typeof level.guard.tier.deleteIfUnchanged === 'function') {
+      void this.#remote(level, 'deleteIfUnchanged', (t) =>
+        t.deleteIfUnchanged!(namespace, key, entry),
+      );
     }
   }
 
@@ -959,8 +985,11 @@ export class Cache extends Emitter<CacheEvents> {
   ): EntryMeta {
     const ttlMs = ttl === undefined ? this.#defaultTtlMs : positiveDuration(ttl, 'ttl');
     const graceMs = grace === undefined ? this.#defaultGraceMs : parseDuration(grace, 'grace');
-    const now = this.#clock.epochNow();
-    return { createdAt: now, expiresAt: now + ttlMs, staleUntil: now + ttlMs + graceMs, tags };
+    // Whole milliseconds: the SQL tiers keep integers, and the times must come back exactly as
+    // encoded for the entry to pass its check.
+    const now = Math.round(this.#clock.epochNow());
+    const expiresAt = Math.round(now + ttlMs);
+    return { createdAt: now, expiresAt, staleUntil: Math.round(expiresAt + graceMs), tags };
   }
 
   /**
@@ -1148,10 +1177,6 @@ function bucketOf(namespace: string, key: string): number {
   hash = Math.imul(hash, 0x01000193);
   for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
   return (hash >>> 0) & (GENERATION_BUCKETS - 1);
-}
-
-function associated(namespace: string, key: string): string {
-  return namespace + SEPARATOR + key;
 }
 
 function capped(meta: EntryMeta, maxTtlMs: number | undefined, clock: Clock): EntryMeta {

@@ -56,6 +56,15 @@ export interface CacheTier<P = Uint8Array> {
   /** Removes one entry; resolves whether it existed. */
   delete(namespace: string, key: string): Promise<boolean>;
   /**
+   * Removes the entry under `key` only if it is still exactly `entry` (as `get` returned it:
+   * the same payload bytes, times and tags), in one atomic step; resolves whether it did. The
+   * engine calls it to drop an entry that no reader can decode (its integrity check failed), so
+   * that a valid value written meanwhile by another instance is never removed. Optional: the
+   * engine never deletes an undecodable entry from a tier without it (the entry stays until it
+   * expires or is replaced).
+   */
+  deleteIfUnchanged?(namespace: string, key: string, entry: StoredEntry<P>): Promise<boolean>;
+  /**
    * Removes every entry carrying any of `tags`, in `namespace` only when given, else in every
    * namespace. Resolves how many entries were removed.
    */
@@ -208,6 +217,8 @@ export interface CacheAnalytics {
     encoded: number;
     decoded: number;
     decodeErrors: number;
+    /** Decode errors of the engine's reads by `context.reason` (`unknown-key-id`, ...). */
+    decodeErrorsByReason: Record<string, number>;
     compressed: number;
     /** Bytes after compression divided by bytes before, over compressed values (1 when none). */
     compressionRatio: number;
@@ -221,8 +232,24 @@ export interface CacheEvents {
   'tier-error': [event: { tier: string; operation: string; error: Error }];
   /** A tier's circuit changed state. */
   circuit: [event: { tier: string; state: 'closed' | 'open' | 'half-open' }];
-  /** An entry could not be decoded and was treated as a miss. */
-  'decode-error': [event: { tier: string; namespace: string; key: string; error: Error }];
+  /**
+   * An entry could not be decoded and was treated as a miss. `reason` is the codec's
+   * (`context.reason` of the `CacheCodecError`). `corrupt` is true when no reader could decode it
+   * (its integrity check failed, or it is cut short or not an entry at all): the engine then
+   * deletes it from the tier if it is still unchanged. Otherwise this reader's configuration
+   * refused it (an unknown key id, encryption on or off, a newer format) and it is left in place
+   * for the readers that can decode it.
+   */
+  'decode-error': [
+    event: {
+      tier: string;
+      namespace: string;
+      key: string;
+      error: Error;
+      reason: string;
+      corrupt: boolean;
+    },
+  ];
   /** A stale value was served (grace). */
   'stale-served': [
     event: {

@@ -5,9 +5,11 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Cache, createCache } from '../../src/cache/cache.js';
+import { RedisLock } from '../../src/cache/redis-lock.js';
 import { MemoryTier } from '../../src/cache/tiers/memory.js';
 import { postgresTier } from '../../src/cache/tiers/postgres.js';
 import { redisTier } from '../../src/cache/tiers/redis.js';
+import type { DistributedLock } from '../../src/cache/types.js';
 import { createEnterprise, LifecycleError } from '../../src/index.js';
 import { POSTGRES_URL, postgres, REDIS_URL, redis, requires } from '../support/requirements.js';
 
@@ -210,6 +212,55 @@ describe.runIf(requires(redis))('cache on a real Redis: instances sharing L2', (
     );
     expect(results.every((r) => r === 'computed')).toBe(true);
     expect(calls).toBe(1);
+  });
+
+  it('looks again after taking the lock, so a value the previous holder stored is not loaded twice', async () => {
+    const lockClient = new Redis(REDIS_URL);
+    const lockPrefix = `${prefix}:lock`;
+    const shared = new RedisLock({ client: lockClient, prefix: lockPrefix });
+    let asking!: () => void;
+    const asked = new Promise<void>((resolve) => {
+      asking = resolve;
+    });
+    let letThrough!: () => void;
+    const firstDone = new Promise<void>((resolve) => {
+      letThrough = resolve;
+    });
+    // The second instance reaches the lock only once the first has loaded, stored and released:
+    // the window between its last look at the cache and its taking the lock, held open.
+    const late: DistributedLock = {
+      async acquire(resource, ttlMs) {
+        asking();
+        await firstDone;
+        return shared.acquire(resource, ttlMs);
+      },
+      release: (resource, token) => shared.release(resource, token),
+    };
+    const first = createCache({ redisUrl: REDIS_URL, prefix, logger: silent, lock: shared });
+    const second = createCache({
+      redisUrl: REDIS_URL,
+      prefix,
+      logger: silent,
+      lock: late,
+      remote: { timeoutMs: 5_000 },
+    });
+    caches.push(first, second);
+    try {
+      let calls = 0;
+      const loader = (value: string) => async () => {
+        calls++;
+        return value;
+      };
+      const waiting = second.getOrSet('once', loader('second'), { lock: true });
+      await asked; // the second instance missed and is taking the lock
+      expect(await first.getOrSet('once', loader('first'), { lock: true })).toBe('first');
+      await until(async () => (await admin.keys(`${lockPrefix}:*`)).length === 0); // released
+      letThrough();
+      expect(await waiting).toBe('first');
+      expect(calls).toBe(1);
+    } finally {
+      await lockClient.quit();
+    }
   });
 
   it('keeps answering from memory when Redis cannot be reached, within the timeout', async () => {

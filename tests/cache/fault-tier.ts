@@ -49,6 +49,19 @@ export class FaultTier implements CacheTier<Uint8Array> {
     return this.entries.delete(`${namespace}\u0000${key}`);
   }
 
+  async deleteIfUnchanged(
+    namespace: string,
+    key: string,
+    entry: StoredEntry<Uint8Array>,
+  ): Promise<boolean> {
+    await this.#enter('deleteIfUnchanged', namespace, key);
+    if (this.deleteGate) await this.deleteGate;
+    const id = `${namespace}\u0000${key}`;
+    const current = this.entries.get(id);
+    if (current === undefined || !sameEntry(current, entry)) return false;
+    return this.entries.delete(id);
+  }
+
   async deleteByTags(tags: readonly string[], namespace?: string): Promise<number> {
     await this.#enter('deleteByTags', namespace);
     let removed = 0;
@@ -72,4 +85,15 @@ export class FaultTier implements CacheTier<Uint8Array> {
   }
 
   async close(): Promise<void> {}
+}
+
+function sameEntry(a: StoredEntry<Uint8Array>, b: StoredEntry<Uint8Array>): boolean {
+  return (
+    Buffer.from(a.payload).equals(Buffer.from(b.payload)) &&
+    a.createdAt === b.createdAt &&
+    a.expiresAt === b.expiresAt &&
+    a.staleUntil === b.staleUntil &&
+    a.tags.length === b.tags.length &&
+    a.tags.every((tag, i) => tag === b.tags[i])
+  );
 }

@@ -200,6 +200,18 @@ describe.runIf(requires(redis))('redis tier', () => {
       expect(Buffer.from((await reporting.get('ns', 'k'))!.payload).toString()).toBe('ok');
     });
 
+    it('answers a miss for a value of a newer format version and leaves it for the instances that read it', async () => {
+      const onMalformed = vi.fn();
+      const reporting = track(redisTier({ client, prefix, onMalformed }));
+      const key = `${prefix}:{ns}:k:${escapeSegment(storageKey('k'))}`;
+      const newer = Buffer.from(encodeEntry(bytes('x'), meta()));
+      newer[0] = 2;
+      await admin.set(key, newer);
+      expect(await reporting.get('ns', 'k')).toBeUndefined();
+      expect(onMalformed.mock.calls[0]![0].error.context.reason).toBe('unsupported-version');
+      expect(await admin.getBuffer(key)).toEqual(newer);
+    });
+
     it('does not count a member whose entry was deleted and re-set without the tag', async () => {
       await tier.set('ns', 'k', bytes('1'), meta(['old']));
       expect(await tier.delete('ns', 'k')).toBe(true);

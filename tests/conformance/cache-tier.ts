@@ -146,6 +146,34 @@ export function describeCacheTier<P>(name: string, harness: TierHarness<P>): voi
       expect(await tier.get('ns', `${base}2`)).toBeDefined();
     });
 
+    it('deletes an entry only while it is exactly as read, when it supports deleteIfUnchanged', async () => {
+      const deleteIfUnchanged = tier.deleteIfUnchanged?.bind(tier);
+      if (deleteIfUnchanged === undefined) return;
+      await tier.set('ns', 'k', harness.payload(1), meta({ tags: ['t'] }));
+      const read = (await tier.get('ns', 'k'))!;
+      // Replaced after the read: the old entry is gone, the new value must survive.
+      await tier.set('ns', 'k', harness.payload(2), meta({ tags: ['t'] }));
+      expect(await deleteIfUnchanged('ns', 'k', read)).toBe(false);
+      const current = (await tier.get('ns', 'k'))!;
+      expect(same(current.payload, harness.payload(2))).toBe(true);
+      // The same payload with other metadata is not the same entry either.
+      for (const changed of [
+        { expiresAt: current.expiresAt + 1 },
+        { staleUntil: current.staleUntil + 1 },
+        { createdAt: current.createdAt + 1 },
+        { tags: [] },
+      ]) {
+        expect(await deleteIfUnchanged('ns', 'k', { ...current, ...changed })).toBe(false);
+      }
+      expect(await tier.get('ns', 'k')).toBeDefined();
+      expect(await deleteIfUnchanged('ns', 'k', current)).toBe(true);
+      expect(await tier.get('ns', 'k')).toBeUndefined();
+      expect(await deleteIfUnchanged('ns', 'k', current)).toBe(false);
+      // Its tag went with it: a later entry carrying the tag is counted alone.
+      await tier.set('ns', 'other', harness.payload(3), meta({ tags: ['t'] }));
+      expect(await tier.deleteByTags(['t'])).toBe(1);
+    });
+
     it('deletes by tag in every namespace, or in one when asked', async () => {
       await tier.set('n1', 'a', harness.payload(1), meta({ tags: ['users'] }));
       await tier.set('n2', 'b', harness.payload(2), meta({ tags: ['users', 'profiles'] }));

@@ -167,6 +167,9 @@ function statements(table: TableName) {
         created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
         stale_until = EXCLUDED.stale_until`,
     delete: `DELETE FROM ${t} WHERE namespace = $1 AND key = $2`,
+    // Every column get returns: the row is deleted only if none of them changed.
+    deleteIfUnchanged: `DELETE FROM ${t} WHERE namespace = $1 AND key = $2 AND value = $3
+      AND tags = $4::text[] AND created_at = $5 AND expires_at = $6 AND stale_until = $7`,
     deleteByTags: batch('tags && $1::text[]'),
     deleteByTagsIn: batch('tags && $1::text[] AND namespace = $2'),
     clear: batch('true'),
@@ -291,6 +294,24 @@ export class PostgresTier implements CacheTier<Uint8Array> {
 
   async delete(namespace: string, key: string): Promise<boolean> {
     const { rowCount } = await this.#query('delete', this.#sql.delete, [namespace, rowKey(key)]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  /** Deletes the row only if its value, tags and times are all still those of `entry`. */
+  async deleteIfUnchanged(
+    namespace: string,
+    key: string,
+    entry: StoredEntry<Uint8Array>,
+  ): Promise<boolean> {
+    const { rowCount } = await this.#query('deleteIfUnchanged', this.#sql.deleteIfUnchanged, [
+      namespace,
+      rowKey(key),
+      toBuffer(entry.payload),
+      [...entry.tags],
+      toStoredTime(entry.createdAt, 'createdAt'),
+      toStoredTime(entry.expiresAt, 'expiresAt'),
+      toStoredTime(entry.staleUntil, 'staleUntil'),
+    ]);
     return (rowCount ?? 0) > 0;
   }
 

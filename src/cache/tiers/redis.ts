@@ -51,7 +51,8 @@ export interface RedisTierOptions {
   onError?: (error: Error) => void;
   /**
    * Called when a stored value is not in the tier's format (written by something else, truncated,
-   * from an incompatible version). The entry is then treated as a miss and deleted.
+   * of a newer format version). The entry is then treated as a miss and, unless it is of a newer
+   * version (which newer instances read), deleted if it still holds the same bytes.
    */
   onMalformed?: (event: { namespace: string; key: string; error: CacheCodecError }) => void;
 }
@@ -196,6 +197,30 @@ export class RedisTier implements CacheTier<Uint8Array> {
     }
   }
 
+  /** One script: the entry is deleted (and dropped from its tag sets) only if it is still `entry`. */
+  async deleteIfUnchanged(
+    namespace: string,
+    key: string,
+    entry: StoredEntry<Uint8Array>,
+  ): Promise<boolean> {
+    // The stored form is canonical: what decodeEntry accepted, encodeEntry writes byte for byte.
+    const value = encodeEntry(entry.payload, entry);
+    const client = await this.#ready('deleteIfUnchanged', namespace);
+    const nsPrefix = this.#namespacePrefix(namespace);
+    const member = keySegment(key);
+    try {
+      const removed = await runScript(
+        client,
+        DELETE_IF_EQUAL,
+        [nsPrefix + 'k:' + member],
+        [nsPrefix, member, value],
+      );
+      return removed === 1;
+    } catch (error) {
+      throw this.#failure('deleteIfUnchanged', error, namespace);
+    }
+  }
+
   async deleteByTags(tags: readonly string[], namespace?: string): Promise<number> {
     // A tag that is not well-formed UTF-16 was refused at set, so nothing carries it; its lossy
     // UTF-8 form could match another tag, so it must not reach Redis.
@@ -335,6 +360,8 @@ export class RedisTier implements CacheTier<Uint8Array> {
     } catch {
       // A throwing hook must not turn a miss into a failure.
     }
+    // A newer release's format: the instances that wrote it still read it.
+    if (error.context.reason === 'unsupported-version') return;
     // Deleted only if unchanged, so a valid value written meanwhile survives. A failure here
     // leaves the entry to its TTL or the next set: the answer is a miss either way.
     await runScript(client, UNLINK_IF_EQUAL, [entryKey], [raw]).catch(() => undefined);
@@ -446,6 +473,14 @@ export function decodeEntry(raw: Buffer): StoredEntry<Uint8Array> {
       reason,
       bytes: raw.length,
     });
+  // Bytes 2-31 are the versions this format may take next; a value written by something else
+  // (text, JSON) starts with a printable byte and is malformed instead.
+  if (raw.length >= 1 && raw[0]! > FORMAT_VERSION && raw[0]! < 0x20) {
+    throw new CacheCodecError(
+      `redis tier: stored value has format version ${raw[0]}, newer than this release reads (${FORMAT_VERSION})`,
+      { tier: 'redis', reason: 'unsupported-version', version: raw[0], bytes: raw.length },
+    );
+  }
   if (raw.length < FIXED_HEADER) throw malformed('shorter than the header');
   if (raw[0] !== FORMAT_VERSION) throw malformed(`unknown format version ${raw[0]}`);
   const headerLength = raw.readUInt32BE(1);
@@ -636,6 +671,19 @@ const REGISTER = luaScript(`
 redis.call('SADD', KEYS[1], unpack(ARGV, 2))
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return 1
+`);
+
+/**
+ * KEYS: entry. ARGV: namespace prefix, member, the value the entry must still hold. pcall: a key
+ * of another type is not an error here, only not the value.
+ */
+const DELETE_IF_EQUAL = luaScript(`${LUA_HEADER}
+if redis.pcall('GET', KEYS[1]) ~= ARGV[3] then return 0 end
+local tags = tags_of(KEYS[1])
+if tags then
+  for _, tag in ipairs(tags) do redis.call('SREM', ARGV[1] .. 't:' .. esc(tag), ARGV[2]) end
+end
+return redis.call('DEL', KEYS[1])
 `);
 
 /** KEYS: one key. ARGV: the value it must still hold to be deleted. */

@@ -132,6 +132,11 @@ function prepare(db: SqliteDatabaseLike, table: TableName) {
     insertTag: db.prepare(`INSERT OR IGNORE INTO ${tags} (namespace, key, tag) VALUES (?, ?, ?)`),
     deleteTagsOf: db.prepare(`DELETE FROM ${tags} WHERE namespace = ? AND key = ?`),
     delete: db.prepare(`DELETE FROM ${t} WHERE namespace = ? AND key = ?`),
+    // Every column get returns: the row is deleted only if none of them changed.
+    deleteIfUnchanged: db.prepare(
+      `DELETE FROM ${t} WHERE namespace = ? AND key = ? AND value = ? AND tags = ?
+         AND created_at = ? AND expires_at = ? AND stale_until = ?`,
+    ),
     // The tags are bound as one JSON array, so one statement serves any number of them.
     deleteByTags: db.prepare(
       `DELETE FROM ${t} WHERE (namespace, key) IN (
@@ -185,6 +190,11 @@ function prepare(db: SqliteDatabaseLike, table: TableName) {
       statement.deleteTagsOf.run(namespace, key);
       return statement.delete.run(namespace, key).changes > 0;
     }) as (namespace: string, key: string) => boolean,
+    deleteIfUnchanged: db.transaction((namespace: string, key: string, row: unknown[]) => {
+      if (statement.deleteIfUnchanged.run(namespace, key, ...row).changes === 0) return false;
+      statement.deleteTagsOf.run(namespace, key);
+      return true;
+    }) as (namespace: string, key: string, row: unknown[]) => boolean,
     deleteByTags: db.transaction((tagsJson: string, namespace: string | undefined) =>
       dropTags(
         (namespace === undefined
@@ -334,6 +344,26 @@ export class SqliteTier implements CacheTier<Uint8Array> {
 
   async delete(namespace: string, key: string): Promise<boolean> {
     return this.#run('delete', (s) => s.deleteOne(namespace, rowKey(key)));
+  }
+
+  /**
+   * Deletes the row (and its tags) only if its value, tags and times are all still those of
+   * `entry`. Tags are compared as the JSON this tier writes: a row whose tags were rewritten in
+   * another form is left alone.
+   */
+  async deleteIfUnchanged(
+    namespace: string,
+    key: string,
+    entry: StoredEntry<Uint8Array>,
+  ): Promise<boolean> {
+    const row = [
+      toBuffer(entry.payload),
+      JSON.stringify(entry.tags),
+      toStoredTime(entry.createdAt, 'createdAt'),
+      toStoredTime(entry.expiresAt, 'expiresAt'),
+      toStoredTime(entry.staleUntil, 'staleUntil'),
+    ];
+    return this.#run('deleteIfUnchanged', (s) => s.deleteIfUnchanged(namespace, rowKey(key), row));
   }
 
   async deleteByTags(tags: readonly string[], namespace?: string): Promise<number> {
