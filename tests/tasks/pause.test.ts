@@ -69,7 +69,11 @@ async function pausesInThisProcess(backend: TaskBackend): Promise<void> {
   for (const id of ids) expect((await e.tasks.get(id))?.attempts).toBe(1);
 }
 
-async function pausesInAnotherInstance(one: TaskBackend, other: TaskBackend): Promise<void> {
+async function pausesInAnotherInstance(
+  one: TaskBackend,
+  other: TaskBackend,
+  subscribed: () => Promise<void> = async () => {},
+): Promise<void> {
   const started: string[] = [];
   const worker = slowPool(one, started);
   const admin = make(other, { workerCount: 1 });
@@ -78,6 +82,8 @@ async function pausesInAnotherInstance(one: TaskBackend, other: TaskBackend): Pr
   );
   await worker.start();
   await untilPrefetched(one);
+  // The worker hears events once its subscription is up (until then, the 5 s poll of the flag).
+  await subscribed();
 
   await admin.tasks.pause();
   // Within one event's delivery the other instance stops and gives its prefetched tasks back.
@@ -195,7 +201,16 @@ describe.runIf(requires(redis))('pause with the redis backend', () => {
   });
 
   it('stops the pools of an instance with its own connections (another subscriber)', async () => {
-    prefixes.push(testPrefix('pause'));
-    await pausesInAnotherInstance(backend(), backend());
+    const prefix = testPrefix('pause');
+    prefixes.push(prefix);
+    await pausesInAnotherInstance(backend(), backend(), () =>
+      eventually(async () => {
+        const [, subscribers] = (await admin.pubsub('NUMSUB', `${prefix}:events`)) as [
+          string,
+          number,
+        ];
+        return Number(subscribers) >= 1;
+      }, 'the worker subscribed to task events'),
+    );
   });
 });
