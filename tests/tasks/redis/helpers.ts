@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Cluster, Redis } from 'ioredis';
+import type { NewTask } from '../../../src/tasks/types.js';
 import { REDIS_URL } from '../../support/requirements.js';
 
 /** A fresh key prefix per test, so parallel test files never share keys. */
@@ -91,5 +92,25 @@ export function spawnWorker(
           reject(new Error(`worker child exited (${code}): ${stderr.slice(-2_000)}`));
         });
       }),
+  };
+}
+
+/** A task ready now, with a short fixed backoff, for tests that drive a backend directly. */
+export function newTask(queue: string, overrides: Partial<NewTask> = {}): NewTask {
+  const now = Date.now();
+  return {
+    id: randomUUID(),
+    name: 'job',
+    queue,
+    payload: '{}',
+    priority: 50,
+    runAt: now,
+    maxRetries: 3,
+    backoff: { type: 'fixed', delayMs: 10, factor: 1, maxDelayMs: 10, jitter: 0 },
+    timeoutMs: 0,
+    dependsOn: [],
+    failOnDependencyFailure: true,
+    createdAt: now,
+    ...overrides,
   };
 }

@@ -6,7 +6,7 @@ import { type RedisTaskBackend, redisTaskBackend } from '../../../src/tasks/back
 import type { NewTask } from '../../../src/tasks/types.js';
 import { REDIS_URL, redis, requires } from '../../support/requirements.js';
 import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
-import { adminClient, deleteKeys, testPrefix } from './helpers.js';
+import { adminClient, deleteKeys, newTask, testPrefix } from './helpers.js';
 
 /**
  * A reply lost after Redis ran the command: the proxy drops the answer and resets the connection,
@@ -42,24 +42,8 @@ describe.runIf(requires(redis))('redis task backend: replies lost after the comm
     await deleteKeys(admin, prefix);
   });
 
-  const task = (overrides: Partial<NewTask> = {}): NewTask => {
-    const now = Date.now();
-    return {
-      id: `t-${randomUUID()}`,
-      name: 'job',
-      queue,
-      payload: '{}',
-      priority: 50,
-      runAt: now,
-      maxRetries: 3,
-      backoff: { type: 'fixed', delayMs: 1_000, factor: 1, maxDelayMs: 1_000, jitter: 0 },
-      timeoutMs: 0,
-      dependsOn: [],
-      failOnDependencyFailure: true,
-      createdAt: now,
-      ...overrides,
-    };
-  };
+  const task = (overrides: Partial<NewTask> = {}): NewTask =>
+    newTask(queue, { id: `t-${randomUUID()}`, ...overrides });
 
   it('add: answers created for the task its first run stored', async () => {
     make();

@@ -12,28 +12,9 @@ import { TaskDependencyError } from '../../../src/tasks/errors.js';
 import type { NewTask, TaskBackend } from '../../../src/tasks/types.js';
 import { eventually } from '../../support/eventually.js';
 import { REDIS_URL, redis, requires } from '../../support/requirements.js';
-import { adminClient, deleteKeys, keysOf, spawnWorker, testPrefix } from './helpers.js';
+import { adminClient, deleteKeys, keysOf, newTask, spawnWorker, testPrefix } from './helpers.js';
 
-const BACKOFF = { type: 'fixed', delayMs: 10, factor: 1, maxDelayMs: 10, jitter: 0 } as const;
-
-function task(queue: string, overrides: Partial<NewTask> = {}): NewTask {
-  const now = Date.now();
-  return {
-    id: randomUUID(),
-    name: 'job',
-    queue,
-    payload: '{}',
-    priority: 50,
-    runAt: now,
-    maxRetries: 3,
-    backoff: BACKOFF,
-    timeoutMs: 0,
-    dependsOn: [],
-    failOnDependencyFailure: true,
-    createdAt: now,
-    ...overrides,
-  };
-}
+const task = newTask;
 
 /**
  * Records the commands `client` sends from now on, in order: the name, and for EVALSHA the number
