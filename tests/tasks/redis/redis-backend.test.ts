@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +8,7 @@ import {
   TaskBackendError,
 } from '../../../src/tasks/backends/redis.js';
 import { TaskDependencyError } from '../../../src/tasks/errors.js';
-import type { NewTask, TaskBackend } from '../../../src/tasks/types.js';
+import type { TaskBackend } from '../../../src/tasks/types.js';
 import { eventually } from '../../support/eventually.js';
 import { REDIS_URL, redis, requires } from '../../support/requirements.js';
 import { adminClient, deleteKeys, keysOf, newTask, spawnWorker, testPrefix } from './helpers.js';
