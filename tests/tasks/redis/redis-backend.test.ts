@@ -256,6 +256,35 @@ describe.runIf(requires(redis))('redis task backend', () => {
     });
   });
 
+  describe('worker registry', () => {
+    it('drops workers that stopped without a word on the next heartbeats, with nobody listing', async () => {
+      fresh();
+      const backend = make();
+      const queue = 'registry';
+      const worker = (id: string) => ({
+        id,
+        queue,
+        host: 'h',
+        pid: 1,
+        concurrency: 1,
+        active: 0,
+        processed: 0,
+        failed: 0,
+        startedAt: Date.now(),
+        lastHeartbeatAt: Date.now(),
+      });
+      // Thirty processes heartbeat once and die.
+      for (let i = 0; i < 30; i++) await backend.heartbeat(worker(`crashed-${i}`), 50);
+      const hash = `${prefix}:{${queue}}:workers`;
+      expect(await admin.hlen(hash)).toBe(30);
+      await sleep(120);
+      // A live one keeps heartbeating; nobody calls workers().
+      for (let beat = 0; beat < 2; beat++) await backend.heartbeat(worker('alive'), 10_000);
+      expect(await admin.hlen(hash)).toBe(1);
+      expect(await admin.zcard(`${prefix}:{${queue}}:workers:exp`)).toBe(1);
+    });
+  });
+
   describe('retention', () => {
     it('keeps Redis bounded over a long run: the key count stays flat', async () => {
       fresh();
