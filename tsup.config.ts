@@ -13,6 +13,7 @@ export default defineConfig({
     'adapters/hono': 'src/adapters/hono.ts',
     'adapters/nestjs': 'src/adapters/nestjs.ts',
     'adapters/node': 'src/adapters/node.ts',
+    'testing/index': 'src/testing/index.ts',
   },
   format: ['esm', 'cjs'],
   // Members marked @internal are the package's own plumbing: keep them out of the public types.

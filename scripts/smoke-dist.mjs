@@ -21,6 +21,16 @@ for (const specifier of subpaths) {
 }
 console.log(`${subpaths.length} entry points load in ESM and CJS with the same exports: ok`);
 
+// The conformance suites load without a test runner: the runner's functions are passed in.
+for (const testing of [
+  await import('@revcopy/enterprise/testing'),
+  require('@revcopy/enterprise/testing'),
+]) {
+  for (const name of ['describeCacheTier', 'describeTaskBackend', 'entryMeta', 'eventually']) {
+    assert.equal(typeof testing[name], 'function', `/testing export ${name}`);
+  }
+}
+
 const esm = await import('@revcopy/enterprise');
 const esmPerf = await import('@revcopy/enterprise/performance');
 const cjs = require('@revcopy/enterprise');

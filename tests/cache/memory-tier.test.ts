@@ -1,9 +1,10 @@
+import * as vitest from 'vitest';
 import { describe, expect, it } from 'vitest';
 import { MemoryTier, memoryTier } from '../../src/cache/tiers/memory.js';
 import { InvalidArgumentError } from '../../src/index.js';
-import { describeCacheTier } from '../conformance/cache-tier.js';
+import { describeCacheTier } from '../../src/testing/index.js';
 
-describeCacheTier<unknown>('memory', {
+describeCacheTier<unknown>('memory', vitest, {
   async create() {
     const tier = memoryTier({ maxSize: 1_000 });
     return { tier, cleanup: () => tier.close() };

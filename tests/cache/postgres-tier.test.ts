@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import * as vitest from 'vitest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   type PostgresPoolLike,
@@ -9,7 +10,7 @@ import {
   postgresTier,
 } from '../../src/cache/tiers/postgres.js';
 import { InvalidArgumentError, LifecycleError } from '../../src/index.js';
-import { describeCacheTier, meta } from '../conformance/cache-tier.js';
+import { describeCacheTier, entryMeta as meta } from '../../src/testing/index.js';
 import { POSTGRES_URL, postgres, requires } from '../support/requirements.js';
 
 const randomTable = () => `cache_test_${randomBytes(6).toString('hex')}`;
@@ -77,7 +78,7 @@ describe.runIf(requires(postgres))('postgres tier', () => {
     await pool.end();
   });
 
-  describeCacheTier<Uint8Array>('postgres (given pool)', {
+  describeCacheTier<Uint8Array>('postgres (given pool)', vitest, {
     async create() {
       const [main, other] = [table(), table()];
       const tier = postgresTier({ pool, table: main });
@@ -95,7 +96,7 @@ describe.runIf(requires(postgres))('postgres tier', () => {
     payload: bytes,
   });
 
-  describeCacheTier<Uint8Array>('postgres (own pool from a connection string)', {
+  describeCacheTier<Uint8Array>('postgres (own pool from a connection string)', vitest, {
     async create() {
       const name = table();
       const tier = postgresTier({ connectionString: POSTGRES_URL, table: name });

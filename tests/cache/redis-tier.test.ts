@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster, Redis } from 'ioredis';
+import * as vitest from 'vitest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CacheCodecError, CacheTierError } from '../../src/cache/errors.js';
 import { escapeSegment, storageKey } from '../../src/cache/keys.js';
@@ -12,7 +13,7 @@ import {
 } from '../../src/cache/tiers/redis.js';
 import type { EntryMeta } from '../../src/cache/types.js';
 import { InvalidArgumentError } from '../../src/index.js';
-import { describeCacheTier } from '../conformance/cache-tier.js';
+import { describeCacheTier } from '../../src/testing/index.js';
 import { REDIS_URL, redis, redisCluster, requires } from '../support/requirements.js';
 
 /** Deletes every key starting with `prefix` (the test's own keys and its sibling's). */
@@ -74,7 +75,7 @@ describe.runIf(requires(redis))('redis tier', () => {
     await admin.quit();
   });
 
-  describeCacheTier<Uint8Array>('redis', {
+  describeCacheTier<Uint8Array>('redis', vitest, {
     async create() {
       const prefix = `test:${randomUUID()}`;
       const client = new Redis(REDIS_URL);
@@ -390,7 +391,7 @@ describe.runIf(redisCluster())('redis tier on a Cluster', () => {
     for (const node of cluster.nodes('master')) await deleteKeys(node, prefix, true);
   }
 
-  describeCacheTier<Uint8Array>('redis cluster', {
+  describeCacheTier<Uint8Array>('redis cluster', vitest, {
     async create() {
       const prefix = `test:${randomUUID()}`;
       const cluster = new Cluster(clusterNodes!);

@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import * as vitest from 'vitest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadPeer } from '../../src/cache/tiers/sql-common.js';
 import { type SqliteDatabaseLike, SqliteTier, sqliteTier } from '../../src/cache/tiers/sqlite.js';
 import { InvalidArgumentError, LifecycleError, MissingDependencyError } from '../../src/index.js';
-import { describeCacheTier, meta } from '../conformance/cache-tier.js';
+import { describeCacheTier, entryMeta as meta } from '../../src/testing/index.js';
 
 const bytes = (n: number) => new TextEncoder().encode(`payload ${n}`);
 
@@ -19,7 +20,7 @@ function tempDir(): { file: string; remove(): void } {
   };
 }
 
-describeCacheTier<Uint8Array>('sqlite (given database)', {
+describeCacheTier<Uint8Array>('sqlite (given database)', vitest, {
   async create() {
     const dir = tempDir();
     const db = new Database(dir.file);
@@ -39,7 +40,7 @@ describeCacheTier<Uint8Array>('sqlite (given database)', {
   payload: bytes,
 });
 
-describeCacheTier<Uint8Array>('sqlite (own file)', {
+describeCacheTier<Uint8Array>('sqlite (own file)', vitest, {
   async create() {
     const dir = tempDir();
     const tier = sqliteTier({ filename: dir.file });

@@ -1,16 +1,1 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-
-/** Polls `check` every 10 ms until it returns something truthy; throws after `timeoutMs`. */
-export async function eventually<T>(
-  check: () => Promise<T> | T,
-  what: string,
-  timeoutMs = 3_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+export { eventually } from '../../src/testing/eventually.js';

@@ -1,11 +1,12 @@
+import * as vitest from 'vitest';
 import { describe, expect, it } from 'vitest';
 import { MemoryTaskBackend, memoryTaskBackend } from '../../src/tasks/backends/memory.js';
 import { DEFAULT_RETENTION } from '../../src/tasks/retention.js';
 import type { NewTask } from '../../src/tasks/types.js';
-import { describeTaskBackend } from '../conformance/task-backend.js';
+import { describeTaskBackend } from '../../src/testing/index.js';
 
 let n = 0;
-describeTaskBackend('memory', async (options = {}) => {
+describeTaskBackend('memory', vitest, async (options = {}) => {
   const backend = memoryTaskBackend({ retention: options.retention });
   n += 1;
   return { backend, queue: `q${n}`, cleanup: () => backend.close() };

@@ -1,7 +1,8 @@
 import { Cluster } from 'ioredis';
+import * as vitest from 'vitest';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { redisTaskBackend } from '../../../src/tasks/backends/redis.js';
-import { describeTaskBackend } from '../../conformance/task-backend.js';
+import { describeTaskBackend } from '../../../src/testing/index.js';
 import { REDIS_URL, redis, redisCluster, requires } from '../../support/requirements.js';
 import { adminClient, clusterNodes, deleteKeys, testPrefix } from './helpers.js';
 
@@ -9,7 +10,7 @@ describe.runIf(requires(redis))('redis task backend', () => {
   const admin = adminClient();
   afterAll(() => admin.quit());
 
-  describeTaskBackend('redis', async (options = {}) => {
+  describeTaskBackend('redis', vitest, async (options = {}) => {
     const prefix = testPrefix('conf');
     const backend = redisTaskBackend({ url: REDIS_URL, prefix, retention: options.retention });
     // Another process on the same Redis: its own connections, same prefix.
@@ -33,7 +34,7 @@ describe.runIf(redisCluster())('redis task backend on a Cluster', () => {
   });
   afterAll(() => cluster.quit());
 
-  describeTaskBackend('redis cluster', async (options = {}) => {
+  describeTaskBackend('redis cluster', vitest, async (options = {}) => {
     const prefix = testPrefix('conf-cluster');
     // Given clients: the backend duplicates them for its blocking and subscriber connections.
     const backend = redisTaskBackend({ client: cluster, prefix, retention: options.retention });

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CacheTier, EntryMeta } from '../../src/cache/types.js';
+import type { CacheTier, EntryMeta } from '../cache/types.js';
+import type { TestApi } from './test-api.js';
 
 /** How a conformance run builds the tier under test. */
 export interface TierHarness<P> {
@@ -23,8 +23,15 @@ function defaultSame(a: unknown, b: unknown): boolean {
   return isDeepStrictEqual(a, b);
 }
 
-/** Metadata of an entry written now: fresh for a minute, stale for another. */
-export const meta = (overrides: Partial<EntryMeta> = {}): EntryMeta => {
+/**
+ * Metadata of an entry written now: fresh for a minute, stale for another.
+ *
+ * @example
+ * ```ts
+ * await tier.set('ns', 'k', payload, entryMeta({ tags: ['a'] }));
+ * ```
+ */
+export const entryMeta = (overrides: Partial<EntryMeta> = {}): EntryMeta => {
   const now = Date.now();
   return {
     createdAt: now,
@@ -37,9 +44,26 @@ export const meta = (overrides: Partial<EntryMeta> = {}): EntryMeta => {
 
 /**
  * The contract every {@link CacheTier} implementation passes. Each implementation calls this
- * once with a harness that builds it against its real store.
+ * once with a harness that builds it against its real store; the package's memory, Redis,
+ * PostgreSQL and SQLite tiers run it.
+ *
+ * @param api - the runner's test functions (see {@link TestApi}).
+ * @example
+ * ```ts
+ * import * as vitest from 'vitest';
+ * import { describeCacheTier } from '@revcopy/enterprise/testing';
+ *
+ * describeCacheTier('my tier', vitest, {
+ *   async create() {
+ *     const tier = new MyTier({ prefix: crypto.randomUUID() });
+ *     return { tier, cleanup: () => tier.close() };
+ *   },
+ *   payload: (n) => new Uint8Array([n]),
+ * });
+ * ```
  */
-export function describeCacheTier<P>(name: string, harness: TierHarness<P>): void {
+export function describeCacheTier<P>(name: string, api: TestApi, harness: TierHarness<P>): void {
+  const { describe, it, expect, beforeEach, afterEach } = api;
   describe(`CacheTier conformance: ${name}`, () => {
     let tier: CacheTier<P>;
     let sibling: CacheTier<P> | undefined;
@@ -58,7 +82,7 @@ export function describeCacheTier<P>(name: string, harness: TierHarness<P>): voi
     });
 
     it('returns the payload and the metadata exactly as set', async () => {
-      const m = meta({ tags: ['a', 'b'] });
+      const m = entryMeta({ tags: ['a', 'b'] });
       await tier.set('ns', 'k', harness.payload(1), m);
       const entry = await tier.get('ns', 'k');
       expect(entry).toBeDefined();
@@ -72,8 +96,8 @@ export function describeCacheTier<P>(name: string, harness: TierHarness<P>): voi
     });
 
     it('replaces an entry and its tags on set', async () => {
-      await tier.set('ns', 'k', harness.payload(1), meta({ tags: ['old'] }));
-      await tier.set('ns', 'k', harness.payload(2), meta({ tags: ['new'] }));
+      await tier.set('ns', 'k', harness.payload(1), entryMeta({ tags: ['old'] }));
+      await tier.set('ns', 'k', harness.payload(2), entryMeta({ tags: ['new'] }));
       expect(same((await tier.get('ns', 'k'))?.payload, harness.payload(2))).toBe(true);
       expect(await tier.deleteByTags(['old'])).toBe(0);
       expect(await tier.get('ns', 'k')).toBeDefined();
@@ -95,7 +119,7 @@ export function describeCacheTier<P>(name: string, harness: TierHarness<P>): voi
     });
 
     it('deletes one entry and says whether it existed', async () => {
-      await tier.set('ns', 'k', harness.payload(1), meta());
+      await tier.set('ns', 'k', harness.payload(1), entryMeta());
       expect(await tier.delete('ns', 'k')).toBe(true);
       expect(await tier.get('ns', 'k')).toBeUndefined();
       expect(await tier.delete('ns', 'k')).toBe(false);
@@ -116,7 +140,7 @@ export function describeCacheTier<P>(name: string, harness: TierHarness<P>): voi
         ['=', '#'],
       ];
       for (const [i, [ns, key]] of pairs.entries()) {
-        await tier.set(ns, key, harness.payload(i), meta({ tags: [`t${i}`] }));
+        await tier.set(ns, key, harness.payload(i), entryMeta({ tags: [`t${i}`] }));
       }
       for (const [i, [ns, key]] of pairs.entries()) {
         expect(same((await tier.get(ns, key))?.payload, harness.payload(i)), `${ns} / ${key}`).toBe(
@@ -138,8 +162,8 @@ export function describeCacheTier<P>(name: string, harness: TierHarness<P>): voi
 
     it('stores very long keys, and long keys that differ only at the end stay apart', async () => {
       const base = 'k'.repeat(10_000);
-      await tier.set('ns', `${base}1`, harness.payload(1), meta());
-      await tier.set('ns', `${base}2`, harness.payload(2), meta());
+      await tier.set('ns', `${base}1`, harness.payload(1), entryMeta());
+      await tier.set('ns', `${base}2`, harness.payload(2), entryMeta());
       expect(same((await tier.get('ns', `${base}1`))?.payload, harness.payload(1))).toBe(true);
       expect(same((await tier.get('ns', `${base}2`))?.payload, harness.payload(2))).toBe(true);
       expect(await tier.delete('ns', `${base}1`)).toBe(true);
@@ -149,10 +173,10 @@ export function describeCacheTier<P>(name: string, harness: TierHarness<P>): voi
     it('deletes an entry only while it is exactly as read, when it supports deleteIfUnchanged', async () => {
       const deleteIfUnchanged = tier.deleteIfUnchanged?.bind(tier);
       if (deleteIfUnchanged === undefined) return;
-      await tier.set('ns', 'k', harness.payload(1), meta({ tags: ['t'] }));
+      await tier.set('ns', 'k', harness.payload(1), entryMeta({ tags: ['t'] }));
       const read = (await tier.get('ns', 'k'))!;
       // Replaced after the read: the old entry is gone, the new value must survive.
-      await tier.set('ns', 'k', harness.payload(2), meta({ tags: ['t'] }));
+      await tier.set('ns', 'k', harness.payload(2), entryMeta({ tags: ['t'] }));
       expect(await deleteIfUnchanged('ns', 'k', read)).toBe(false);
       const current = (await tier.get('ns', 'k'))!;
       expect(same(current.payload, harness.payload(2))).toBe(true);
@@ -170,15 +194,15 @@ export function describeCacheTier<P>(name: string, harness: TierHarness<P>): voi
       expect(await tier.get('ns', 'k')).toBeUndefined();
       expect(await deleteIfUnchanged('ns', 'k', current)).toBe(false);
       // Its tag went with it: a later entry carrying the tag is counted alone.
-      await tier.set('ns', 'other', harness.payload(3), meta({ tags: ['t'] }));
+      await tier.set('ns', 'other', harness.payload(3), entryMeta({ tags: ['t'] }));
       expect(await tier.deleteByTags(['t'])).toBe(1);
     });
 
     it('deletes by tag in every namespace, or in one when asked', async () => {
-      await tier.set('n1', 'a', harness.payload(1), meta({ tags: ['users'] }));
-      await tier.set('n2', 'b', harness.payload(2), meta({ tags: ['users', 'profiles'] }));
-      await tier.set('n2', 'c', harness.payload(3), meta({ tags: ['profiles'] }));
-      await tier.set('n2', 'd', harness.payload(4), meta());
+      await tier.set('n1', 'a', harness.payload(1), entryMeta({ tags: ['users'] }));
+      await tier.set('n2', 'b', harness.payload(2), entryMeta({ tags: ['users', 'profiles'] }));
+      await tier.set('n2', 'c', harness.payload(3), entryMeta({ tags: ['profiles'] }));
+      await tier.set('n2', 'd', harness.payload(4), entryMeta());
       expect(await tier.deleteByTags(['users'], 'n2')).toBe(1);
       expect(await tier.get('n1', 'a')).toBeDefined();
       expect(await tier.get('n2', 'b')).toBeUndefined();
@@ -190,9 +214,9 @@ export function describeCacheTier<P>(name: string, harness: TierHarness<P>): voi
     });
 
     it('clears every namespace, and nothing of another tier on the same store', async () => {
-      await tier.set('n1', 'a', harness.payload(1), meta());
-      await tier.set('n2', 'b', harness.payload(2), meta());
-      await sibling?.set('n1', 'a', harness.payload(3), meta());
+      await tier.set('n1', 'a', harness.payload(1), entryMeta());
+      await tier.set('n2', 'b', harness.payload(2), entryMeta());
+      await sibling?.set('n1', 'a', harness.payload(3), entryMeta());
       await tier.clear();
       expect(await tier.get('n1', 'a')).toBeUndefined();
       expect(await tier.get('n2', 'b')).toBeUndefined();
@@ -208,7 +232,7 @@ export function describeCacheTier<P>(name: string, harness: TierHarness<P>): voi
         staleUntil: now + 150,
         tags: ['x'],
       });
-      await tier.set('ns', 'live', harness.payload(2), meta());
+      await tier.set('ns', 'live', harness.payload(2), entryMeta());
       await sleep(300);
       const removed = await tier.removeExpired();
       expect(removed).toBeGreaterThanOrEqual(0);
@@ -217,7 +241,7 @@ export function describeCacheTier<P>(name: string, harness: TierHarness<P>): voi
     });
 
     it('answers ping without reading or writing anything', async () => {
-      await tier.set('ns', 'k', harness.payload(1), meta());
+      await tier.set('ns', 'k', harness.payload(1), entryMeta());
       await expect(tier.ping()).resolves.toBeUndefined();
       expect(await tier.get('ns', 'k')).toBeDefined();
     });

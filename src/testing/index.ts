@@ -1,0 +1,8 @@
+export { describeCacheTier, entryMeta, type TierHarness } from './cache-tier.js';
+export { eventually } from './eventually.js';
+export {
+  describeTaskBackend,
+  type TaskBackendHarness,
+  type TaskBackendHarnessOptions,
+} from './task-backend.js';
+export type { TestApi } from './test-api.js';
