@@ -14,6 +14,8 @@ export default defineConfig({
           name: 'standard',
           include: ['tests/**/*.test.ts'],
           exclude: ['tests/legacy/**'],
+          // A throw-away Redis Cluster for the Cluster suites, unless TEST_REDIS_CLUSTER_NODES is set.
+          globalSetup: ['tests/support/redis-cluster-setup.ts'],
         },
         esbuild: {
           target: 'es2022',

@@ -31,6 +31,10 @@ export interface KoaContextLike {
   /** Older routers set it here. */
   routerPath?: unknown;
   request: { body?: unknown };
+  /** The URL as received, before any mount rewrote `req.url`. */
+  originalUrl?: unknown;
+  /** Where `koa-mount` mounted the middleware (it strips this from the path it passes on). */
+  mountPath?: unknown;
 }
 
 /** A Koa middleware. */
@@ -104,12 +108,13 @@ export interface KoaMonitoringRouter extends KoaMiddleware {
  * The monitoring router as a Koa middleware answering under `prefix` (default
  * `/api/v1/monitoring`) and passing every other request on. It writes the response itself
  * (`ctx.respond = false`), so event streams are never buffered by Koa. A body parser registered
- * before it keeps working. The instance starts now; closing the server ends open event streams and
- * shuts it down.
+ * before it keeps working, and so does mounting with `koa-mount` (`prefix: ''` under the mount).
+ * The instance starts now; closing the server ends open event streams and shuts it down.
  *
  * @example
  * ```ts
  * app.use(monitoringRouter({ auth: process.env.MONITORING_TOKEN }));
+ * // or, under koa-mount: app.use(mount('/ops', monitoringRouter({ prefix: '', auth })));
  * const server = app.listen(3000);
  * ```
  */
@@ -125,8 +130,21 @@ export function monitoringRouter(options: MonitoringMountOptions = {}): KoaMonit
       return;
     }
     ctx.respond = false;
-    await mount.handleNode(ctx.req, ctx.res, relative, ctx.request.body);
+    // Under koa-mount the route label keeps the mount path, as Express's keeps `req.baseUrl`.
+    const mountedAt = mountPathOf(ctx) + mount.prefix;
+    await mount.handleNode(ctx.req, ctx.res, relative, ctx.request.body, mountedAt);
   } as KoaMonitoringRouter;
   middleware.close = () => mount.close();
   return middleware;
+}
+
+/** `ctx.mountPath` without its trailing slash; `''` when not mounted (or mounted at `/`). */
+function mountPathOf(ctx: KoaContextLike): string {
+  const path = ctx.mountPath;
+  const original = ctx.originalUrl;
+  if (typeof path !== 'string' || !path.startsWith('/') || typeof original !== 'string') return '';
+  // koa-mount leaves `mountPath` set after its app passed the request on: only a rewritten URL
+  // under it means this request is served from inside the mount.
+  if (original === ctx.req.url || !original.startsWith(path)) return '';
+  return path.endsWith('/') ? path.slice(0, -1) : path;
 }

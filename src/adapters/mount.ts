@@ -1,3 +1,5 @@
+// What every adapter shares to mount the monitoring router: the prefix, the router, the route
+// templates of its requests, and the enterprise lifecycle tied to the host's.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
 import { type Enterprise, getEnterprise } from '../enterprise.js';
@@ -13,14 +15,7 @@ import {
   toWebRequest,
 } from './node-bridge.js';
 
-/**
- * What every adapter shares to mount the monitoring router: the prefix, the router itself, the
- * route templates its requests are recorded under, and the enterprise lifecycle tied to the host's.
- *
- * @internal
- */
-
-/** The seed's mount point. */
+/** Where the monitoring router answers unless told otherwise. */
 export const DEFAULT_PREFIX = '/api/v1/monitoring';
 
 /** How the enterprise lifecycle follows the host application. */

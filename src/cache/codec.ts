@@ -36,10 +36,9 @@ export interface CompressionOptions {
   /**
    * `deflate` (raw DEFLATE, level 6), `gzip` (the same DEFLATE stream inside an 18-byte gzip
    * wrapper, kept for interoperability) or `brotli` (quality 5, not Node's slow default of 11).
-   * Measured on 0.4-9 KB JSON-like values, `deflate` compresses about 1.5x faster than `brotli` and
-   * decompresses 10-20 % faster, while `brotli` output is 10-18 % smaller. A cache reads far more
-   * than it writes and pays the fixed cost of a compressor on every call, so the default is
-   * `deflate`; choose `brotli` when memory in Redis or the database matters more than latency.
+   * `deflate` is faster both ways, `brotli` output is smaller. A cache reads far more than it
+   * writes, so the default is `deflate`; choose `brotli` when memory in Redis or the database
+   * matters more than latency.
    * @defaultValue 'deflate'
    */
   algorithm?: CompressionAlgorithm;
@@ -146,8 +145,8 @@ export interface CodecStats {
  *
  * Without the CRC a flipped bit in a MessagePack body often still decodes, to a different value:
  * the trailer is what makes "never a wrong value" hold for unencrypted entries. CRC-32 detects
- * every error confined to 32 consecutive bits, so every single-byte change, at a cost of a few
- * hundred nanoseconds per kilobyte. It protects against corruption, not against someone who can
+ * every error confined to 32 consecutive bits, so every single-byte change. It protects against
+ * corruption, not against someone who can
  * write to the store on purpose: that is what encryption (an authenticated cipher) is for.
  */
 const MAGIC = 0xc1;

@@ -9,7 +9,7 @@ import type { CacheTier, DistributedLock, InvalidationBus } from './types.js';
 /**
  * Options of `createCache()` and of `createEnterprise({ cache })`. Everything is optional: with
  * nothing set the cache is one in-process tier; with `REDIS_URL` (or `redisUrl`, or `redis`) it is
- * the seed's memory + Redis pair with an invalidation bus between instances.
+ * a memory + Redis pair with an invalidation bus between instances.
  *
  * @example
  * ```ts

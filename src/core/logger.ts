@@ -204,8 +204,7 @@ export function wrapLogger(
         if (typeof target !== 'function') return;
         const id = currentContext()?.correlationId;
         let line: Record<string, unknown> = fields;
-        // Object.assign rather than spreads: a line built by spreading two objects took pino
-        // twice as long to serialize (measured: about 10 µs against 6 µs per line).
+        // Object.assign rather than spreads: pino serializes a line built by spreads much slower.
         if (hasBindings) line = Object.assign({}, bindings, fields);
         if (id !== undefined && !('correlationId' in line)) {
           if (line === fields) line = Object.assign({}, fields);

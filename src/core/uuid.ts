@@ -44,14 +44,9 @@ function refill(): Uint8Array {
  * A random (version 4) UUID, as `crypto.randomUUID()` makes one: 122 bits from the operating
  * system's CSPRNG, drawn a batch at a time.
  *
- * The difference is the string. `crypto.randomUUID()` (Node.js 20 to 24) joins twenty pieces, so
- * each id is a tree of about twenty string objects until something flattens it. An HTTP server
- * makes one id per request and keeps it for the request's life (context, response header, log
- * line), and every young-generation collection copies the trees of the requests in flight: under
- * load those copies cost many times the call itself, which a loop that drops each id never shows.
- * Here each id is one flat string of its own, made by one call of a built-in from character codes
- * written for the whole batch. Not a slice of one string written for the batch: a slice keeps the
- * whole batch's text alive for as long as any one of its ids is kept.
+ * The difference is the string: `crypto.randomUUID()` returns a tree of about twenty joined pieces,
+ * which every young-generation collection copies while a request keeps its id. Here each id is one
+ * flat string of its own (not a slice, which would keep the whole batch's text alive).
  *
  * @example
  * ```ts

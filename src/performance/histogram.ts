@@ -6,10 +6,9 @@
  * is known to within 1 % however large it is. Counts live in a typed array that grows to the largest
  * value recorded, so a histogram of a fast operation stays small.
  *
- * Recording is a handful of integer operations. The general-purpose `hdr-histogram-js` spends about
- * 85 ns per `recordValue` on this machine (it computes indexes with `Math.log2` and `Math.pow`), more
- * than the whole per-call budget of the performance decorators, which is why this layout is
- * implemented here; tests check its percentiles against `hdr-histogram-js` on the same data.
+ * Recording is a handful of integer operations, where `hdr-histogram-js` computes indexes with
+ * `Math.log2` and `Math.pow` (too slow for the decorators' per-call budget, see docs/benchmarks.md).
+ * Tests check the percentiles against `hdr-histogram-js` on the same data.
  *
  * @internal
  */

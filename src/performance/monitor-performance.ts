@@ -69,8 +69,8 @@ export function monitorPerformance<F extends AnyFunction>(
 }
 
 /**
- * Runs `fn` as a span on the default instance and returns its result (the seed's
- * `async with performance_context(...)`). Spans opened inside record this one as their parent.
+ * Runs `fn` as a span on the default instance and returns its result. Spans opened inside record
+ * this one as their parent.
  * Takes a name and optional attributes, or the options of `@MonitorPerformance`.
  *
  * @example

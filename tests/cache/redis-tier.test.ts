@@ -378,8 +378,8 @@ describe.runIf(requires(redis))('redis tier', () => {
 });
 
 /**
- * Opt-in: the same contract on a Redis Cluster, e.g. three masters started with
- * `redis-cli --cluster create` and TEST_REDIS_CLUSTER_NODES=127.0.0.1:7201,127.0.0.1:7202.
+ * The same contract on a Redis Cluster: TEST_REDIS_CLUSTER_NODES, or the one the test run starts
+ * (tests/support/redis-cluster-setup.ts).
  */
 const clusterNodes = process.env.TEST_REDIS_CLUSTER_NODES?.split(',').map((node) => {
   const [host, port] = node.split(':');

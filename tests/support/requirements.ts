@@ -114,10 +114,10 @@ export function optIn(name: string, variable: string, hint: string): boolean {
   return requires({ name, hint, check: () => `${variable} is not set` });
 }
 
-/** The Redis Cluster of the Cluster suites (.ci/run starts one). */
+/** The Redis Cluster of the Cluster suites (redis-cluster-setup.ts starts one when it can). */
 export const redisCluster = (): boolean =>
   optIn(
     'a Redis Cluster',
     'TEST_REDIS_CLUSTER_NODES',
-    'start one (see .ci/run) and set TEST_REDIS_CLUSTER_NODES=host:port,host:port',
+    'install redis-server (the test run then starts a Cluster itself) or set TEST_REDIS_CLUSTER_NODES=host:port,host:port',
   );
