@@ -12,6 +12,12 @@ import { resolveTaskSettings, type TaskSettings } from './tasks/settings.js';
 /** Options of {@link Enterprise.start}. */
 export interface StartOptions extends TaskStartOptions {}
 
+/** The modules an instance builds on first use, by the name {@link Enterprise.peek} takes. */
+export interface BuiltOnUse {
+  cache: Cache;
+  tasks: TaskManager;
+}
+
 /**
  * One isolated set of enterprise services: its own configuration, logger and performance monitor
  * (and, in later releases, cache and task runner). Build one with {@link createEnterprise}; the
@@ -162,6 +168,25 @@ export class Enterprise {
       if (this.state === 'started' || this.state === 'starting') void this.#cache.start();
     }
     return this.#cache;
+  }
+
+  /**
+   * The module `name` if it has been built, `undefined` otherwise; never builds it. What observes
+   * an instance (the monitoring router, health checks, the real-time stream) reads modules this
+   * way, so that looking at a process never opens a connection its own code did not ask for.
+   *
+   * @example
+   * ```ts
+   * const hitRatio = enterprise.peek('cache')?.analytics().hitRatio ?? null;
+   * if (enterprise.peek('tasks') === undefined) console.log('no task was submitted here');
+   * ```
+   */
+  peek<Name extends keyof BuiltOnUse>(name: Name): BuiltOnUse[Name] | undefined {
+    const modules: { [K in keyof BuiltOnUse]: BuiltOnUse[K] | undefined } = {
+      cache: this.#cache,
+      tasks: this.#tasks,
+    };
+    return modules[name];
   }
 
   /** `created`, `starting`, `started`, `stopping` or `stopped`. */

@@ -54,6 +54,7 @@ export {
 export type { LifecycleState } from './core/lifecycle.js';
 export type { Logger, LoggerLike, LogLevel } from './core/logger.js';
 export {
+  type BuiltOnUse,
   configure,
   createEnterprise,
   Enterprise,

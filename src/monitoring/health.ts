@@ -1,34 +1,18 @@
-import type { Cache } from '../cache/cache.js';
 import type { Enterprise } from '../enterprise.js';
+import {
+  type HealthCheck,
+  type HealthComponent,
+  type HealthProbeContext,
+  HealthRegistry,
+  type HealthStatus,
+  statusRank,
+  TIMED_OUT,
+} from '../resilience/health-registry.js';
 import { MonitoringConfigError } from './errors.js';
-import type { HealthComponent, HealthSnapshot, HealthStatus } from './snapshot.js';
+import type { HealthSnapshot } from './snapshot.js';
 import type { TasksSource } from './tasks-source.js';
 
-/**
- * What a custom health check may resolve: a status, a boolean (`true` = ok), or a full answer.
- *
- * @example
- * ```ts
- * const answer: HealthCheckResult = { status: 'degraded', message: 'replica lag 12 s', details: { lagSeconds: 12 } };
- * ```
- */
-export type HealthCheckResult =
-  | HealthStatus
-  | boolean
-  | { status: HealthStatus; message?: string; details?: Record<string, unknown> };
-
-/**
- * A custom health check; it is given `timeoutMs` to settle and is `down` when it throws.
- *
- * @example
- * ```ts
- * const search: HealthCheck = async () => {
- *   const { status } = await elastic.cluster.health();
- *   return status === 'green' ? 'ok' : { status: 'degraded', message: `cluster ${status}` };
- * };
- * ```
- */
-export type HealthCheck = () => HealthCheckResult | Promise<HealthCheckResult>;
+export type { HealthCheck, HealthCheckResult } from '../resilience/health-registry.js';
 
 /**
  * Options of the `/health` checks (`createMonitoringRouter({ health })`).
@@ -74,34 +58,24 @@ export interface HealthOptions {
 const SQL_TIERS = new Set(['postgres', 'sqlite', 'mysql']);
 
 /**
- * @internal Runs the health checks of one router: reachability of the cache's remote tiers and of
- * the task backend (each under a short timeout), worker heartbeats, event-loop delay, custom checks.
- * Concurrent callers share one round of checks; a result is reused for `cacheMs`.
+ * @internal The `/health` checks of one router, on a {@link HealthRegistry}: reachability of the
+ * cache's remote tiers and of the task backend, worker heartbeats, event-loop delay, custom
+ * checks. The cache and the tasks are checked only once the instance has built them: a process
+ * that never used its cache does not depend on Redis.
  */
 export class HealthChecker {
-  readonly #enterprise: Enterprise;
-  readonly #tasks: TasksSource;
-  readonly #timeoutMs: number;
-  readonly #cacheMs: number;
-  readonly #degradedMs: number;
-  readonly #downMs: number;
-  readonly #checks: Record<string, HealthCheck>;
-  readonly #critical: ReadonlySet<string>;
-  #last: { at: number; report: HealthSnapshot } | undefined;
-  #running: Promise<HealthSnapshot> | undefined;
+  readonly #registry: HealthRegistry;
 
   constructor(enterprise: Enterprise, tasks: TasksSource, options: HealthOptions = {}) {
-    this.#enterprise = enterprise;
-    this.#tasks = tasks;
-    this.#timeoutMs = positive(options.timeoutMs ?? 1000, 'health.timeoutMs');
-    this.#cacheMs = nonNegative(options.cacheMs ?? 1000, 'health.cacheMs');
-    this.#degradedMs = positive(
+    const timeoutMs = positive(options.timeoutMs ?? 1000, 'health.timeoutMs');
+    const cacheMs = nonNegative(options.cacheMs ?? 1000, 'health.cacheMs');
+    const degradedMs = positive(
       options.eventLoop?.degradedMs ?? 200,
       'health.eventLoop.degradedMs',
     );
-    this.#downMs = positive(options.eventLoop?.downMs ?? 1000, 'health.eventLoop.downMs');
-    this.#checks = { ...options.checks };
-    for (const [name, check] of Object.entries(this.#checks)) {
+    const downMs = positive(options.eventLoop?.downMs ?? 1000, 'health.eventLoop.downMs');
+    const checks = { ...options.checks };
+    for (const [name, check] of Object.entries(checks)) {
       if (typeof check !== 'function') {
         throw new MonitoringConfigError(
           'E_MONITORING_CONFIG',
@@ -110,276 +84,172 @@ export class HealthChecker {
         );
       }
     }
-    this.#critical = new Set(options.critical ?? ['task-backend', ...Object.keys(this.#checks)]);
+    const registry = new HealthRegistry({
+      timeoutMs,
+      cacheMs,
+      ...(options.critical === undefined ? {} : { critical: options.critical }),
+    });
+    registry.addProbe('cache', (context) => cacheComponents(enterprise, context));
+    registry.addProbe('task-backend', (context) => taskComponents(tasks, context), {
+      critical: ['task-backend'],
+    });
+    registry.addProbe('event-loop', (context) => [
+      eventLoop(enterprise, context, degradedMs, downMs),
+    ]);
+    for (const [name, check] of Object.entries(checks)) registry.register(name, check);
+    this.#registry = registry;
   }
 
   /** The health report, from the cache when it is younger than `maxAgeMs`. Never rejects. */
-  check(maxAgeMs = this.#cacheMs): Promise<HealthSnapshot> {
-    const last = this.#last;
-    if (last !== undefined && performance.now() - last.at <= maxAgeMs) {
-      return Promise.resolve(last.report);
-    }
-    this.#running ??= this.#run().finally(() => {
-      this.#running = undefined;
-    });
-    return this.#running;
+  check(maxAgeMs?: number): Promise<HealthSnapshot> {
+    return this.#registry.check(maxAgeMs);
   }
 
   /** The last report computed, if any (for a snapshot that must not wait for a probe). */
   get last(): HealthSnapshot | undefined {
-    return this.#last?.report;
+    return this.#registry.last;
   }
+}
 
-  async #run(): Promise<HealthSnapshot> {
-    const components = (
-      await Promise.all([
-        this.#cacheComponents(),
-        this.#taskComponents(),
-        Promise.resolve([this.#eventLoop()]),
-        ...Object.entries(this.#checks).map(([name, check]) => this.#custom(name, check)),
-      ])
-    ).flat();
+/**
+ * The built cache's remote tiers, each asked with `cache.ping()`: one round trip per tier through
+ * the cache's own timeout and circuit breaker, reading and writing nothing. Redis tiers make the
+ * `redis` component, SQL tiers the `database` one. No component while the cache is not built.
+ */
+async function cacheComponents(
+  enterprise: Enterprise,
+  context: HealthProbeContext,
+): Promise<HealthComponent[]> {
+  if (enterprise.state === 'stopping' || enterprise.state === 'stopped') return [];
+  const cache = enterprise.peek('cache');
+  if (cache === undefined) return [];
+  const { timeoutMs } = context;
+  const outcome = await context.within(cache.ping());
+  const analytics = new Map(cache.analytics().tiers.map((tier) => [tier.name, tier]));
+  const remote = outcome === TIMED_OUT ? undefined : outcome.filter((tier) => !tier.local);
+  const names =
+    remote?.map((tier) => tier.name) ?? [...analytics.keys()].filter((name) => name !== 'memory');
+  const byComponent = new Map<string, HealthComponent[]>();
+  for (const name of names) {
+    const component = name === 'redis' ? 'redis' : SQL_TIERS.has(name) ? 'database' : name;
+    const answer = remote?.find((tier) => tier.name === name);
+    const figures = analytics.get(name);
+    const circuit = answer?.circuit ?? figures?.circuit ?? 'closed';
     let status: HealthStatus = 'ok';
-    for (const component of components) {
-      const effective =
-        component.status === 'down' && !component.critical ? 'degraded' : component.status;
-      status = worst(status, effective);
+    let message: string | undefined;
+    if (answer === undefined) {
+      status = 'down';
+      message = `no answer within ${timeoutMs} ms`;
+    } else if (!answer.ok) {
+      status = 'down';
+      message = answer.error;
+    } else if (circuit !== 'closed') {
+      status = 'degraded';
+      message = `circuit ${circuit}`;
     }
-    const report: HealthSnapshot = {
-      status,
-      checkedAt: new Date().toISOString(),
-      components,
-    };
-    this.#last = { at: performance.now(), report };
-    return report;
+    const entry = context.component(component, status, answer?.latencyMs ?? timeoutMs, message, {
+      source: 'cache',
+      tier: name,
+      circuit,
+      errors: figures?.errors ?? 0,
+      timeouts: figures?.timeouts ?? 0,
+    });
+    const list = byComponent.get(component);
+    if (list) list.push(entry);
+    else byComponent.set(component, [entry]);
   }
+  // Two tiers of one kind (two SQL tiers) are reported as one component: the worst of them.
+  return [...byComponent.values()].map((list) =>
+    list.reduce((a, b) => (statusRank(b.status) > statusRank(a.status) ? b : a)),
+  );
+}
 
-  #component(
-    name: string,
-    status: HealthStatus,
-    latencyMs: number | null,
-    message?: string,
-    details?: Record<string, unknown>,
-  ): HealthComponent {
-    const component: HealthComponent = {
-      name,
-      status,
-      critical: this.#critical.has(name),
-      latencyMs: latencyMs === null ? null : Math.round(latencyMs * 100) / 100,
-    };
-    if (message !== undefined) component.message = message;
-    if (details !== undefined) component.details = details;
-    return component;
-  }
-
-  /**
-   * The cache's remote tiers, each asked with `cache.ping()`: one round trip per tier through the
-   * cache's own timeout and circuit breaker, reading and writing nothing. Redis tiers make the
-   * `redis` component, SQL tiers the `database` one.
-   */
-  async #cacheComponents(): Promise<HealthComponent[]> {
-    let cache: Cache;
-    try {
-      if (this.#enterprise.state === 'stopping' || this.#enterprise.state === 'stopped') return [];
-      cache = this.#enterprise.cache;
-    } catch {
-      return [];
-    }
-    const outcome = await withTimeout(cache.ping(), this.#timeoutMs);
-    const analytics = new Map(cache.analytics().tiers.map((tier) => [tier.name, tier]));
-    const remote = outcome === TIMED_OUT ? undefined : outcome.filter((tier) => !tier.local);
-    const names =
-      remote?.map((tier) => tier.name) ?? [...analytics.keys()].filter((name) => name !== 'memory');
-    const byComponent = new Map<string, HealthComponent[]>();
-    for (const name of names) {
-      const component = name === 'redis' ? 'redis' : SQL_TIERS.has(name) ? 'database' : name;
-      const answer = remote?.find((tier) => tier.name === name);
-      const figures = analytics.get(name);
-      const circuit = answer?.circuit ?? figures?.circuit ?? 'closed';
-      let status: HealthStatus = 'ok';
-      let message: string | undefined;
-      if (answer === undefined) {
-        status = 'down';
-        message = `no answer within ${this.#timeoutMs} ms`;
-      } else if (!answer.ok) {
-        status = 'down';
-        message = answer.error;
-      } else if (circuit !== 'closed') {
-        status = 'degraded';
-        message = `circuit ${circuit}`;
-      }
-      const entry = this.#component(
-        component,
-        status,
-        answer?.latencyMs ?? this.#timeoutMs,
-        message,
-        {
-          source: 'cache',
-          tier: name,
-          circuit,
-          errors: figures?.errors ?? 0,
-          timeouts: figures?.timeouts ?? 0,
-        },
-      );
-      const list = byComponent.get(component);
-      if (list) list.push(entry);
-      else byComponent.set(component, [entry]);
-    }
-    // Two tiers of one kind (two SQL tiers) are reported as one component: the worst of them.
-    return [...byComponent.values()].map((list) =>
-      list.reduce((a, b) => (rank(b.status) > rank(a.status) ? b : a)),
-    );
-  }
-
-  /** The task backend's reachability and the workers' heartbeats, when the tasks module is enabled. */
-  async #taskComponents(): Promise<HealthComponent[]> {
-    if (!this.#tasks.enabled) return [];
-    const started = performance.now();
-    let stats: Awaited<ReturnType<TasksSource['overview']>>;
-    try {
-      const outcome = await withTimeout(this.#tasks.overview(), this.#timeoutMs);
-      if (outcome === TIMED_OUT) {
-        return [
-          this.#component(
-            'task-backend',
-            'down',
-            performance.now() - started,
-            `no answer within ${this.#timeoutMs} ms`,
-          ),
-        ];
-      }
-      stats = outcome;
-    } catch (error) {
+/** The task backend's reachability and the workers' heartbeats, once the tasks module is built. */
+async function taskComponents(
+  tasks: TasksSource,
+  context: HealthProbeContext,
+): Promise<HealthComponent[]> {
+  if (!tasks.enabled) return [];
+  const started = performance.now();
+  let stats: Awaited<ReturnType<TasksSource['overview']>>;
+  try {
+    const outcome = await context.within(tasks.overview());
+    if (outcome === TIMED_OUT) {
       return [
-        this.#component(
+        context.component(
           'task-backend',
           'down',
           performance.now() - started,
-          (error as Error)?.message ?? String(error),
+          `no answer within ${context.timeoutMs} ms`,
         ),
       ];
     }
-    const latencyMs = performance.now() - started;
-    const backend = this.#component('task-backend', 'ok', latencyMs, undefined, {
-      backend: stats.backend,
-      queues: stats.queues.length,
-    });
-    const total = stats.workers.length;
-    const healthy = stats.workers.filter((worker) => worker.healthy).length;
-    let status: HealthStatus = 'ok';
-    let message: string | undefined;
-    if (total > 0 && healthy === 0) {
-      status = 'down';
-      message = `all ${total} worker pools are unhealthy`;
-    } else if (healthy < total) {
-      status = 'degraded';
-      message = `${total - healthy} of ${total} worker pools are unhealthy`;
-    } else if (total === 0) {
-      message = 'no worker pool is running';
-    }
-    const workers = this.#component('task-workers', status, null, message, {
-      total,
-      healthy,
-      unhealthy: stats.workers.filter((worker) => !worker.healthy).map((worker) => worker.id),
-    });
-    return [backend, workers];
-  }
-
-  #eventLoop(): HealthComponent {
-    const sample = this.#enterprise.performance.system();
-    if (sample === null) {
-      return this.#component('event-loop', 'ok', null, 'system metrics are turned off');
-    }
-    const p99 = sample.eventLoop.delayP99Ms;
-    const details = {
-      delayP50Ms: sample.eventLoop.delayP50Ms,
-      delayP99Ms: p99,
-      delayMaxMs: sample.eventLoop.delayMaxMs,
-      utilization: sample.eventLoop.utilization,
-      degradedMs: this.#degradedMs,
-      downMs: this.#downMs,
-    };
-    if (p99 >= this.#downMs) {
-      return this.#component(
-        'event-loop',
-        'down',
-        null,
-        `delay p99 ${round(p99)} ms >= ${this.#downMs} ms`,
-        details,
-      );
-    }
-    if (p99 >= this.#degradedMs) {
-      return this.#component(
-        'event-loop',
-        'degraded',
-        null,
-        `delay p99 ${round(p99)} ms >= ${this.#degradedMs} ms`,
-        details,
-      );
-    }
-    return this.#component('event-loop', 'ok', null, undefined, details);
-  }
-
-  async #custom(name: string, check: HealthCheck): Promise<HealthComponent> {
-    const started = performance.now();
-    try {
-      const outcome = await withTimeout(
-        Promise.resolve().then(() => check()),
-        this.#timeoutMs,
-      );
-      const latencyMs = performance.now() - started;
-      if (outcome === TIMED_OUT) {
-        return this.#component(name, 'down', latencyMs, `no answer within ${this.#timeoutMs} ms`);
-      }
-      if (outcome === true || outcome === false) {
-        return this.#component(name, outcome ? 'ok' : 'down', latencyMs);
-      }
-      if (typeof outcome === 'string') {
-        return this.#component(name, isStatus(outcome) ? outcome : 'down', latencyMs);
-      }
-      if (outcome !== null && typeof outcome === 'object' && isStatus(outcome.status)) {
-        return this.#component(name, outcome.status, latencyMs, outcome.message, outcome.details);
-      }
-      return this.#component(name, 'down', latencyMs, 'the check returned an invalid result');
-    } catch (error) {
-      return this.#component(
-        name,
+    stats = outcome;
+  } catch (error) {
+    return [
+      context.component(
+        'task-backend',
         'down',
         performance.now() - started,
         (error as Error)?.message ?? String(error),
-      );
-    }
+      ),
+    ];
   }
-}
-
-const TIMED_OUT = Symbol('timed out');
-
-/** Races `promise` against an unref'd timer that is cleared as soon as either settles. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), ms);
-    timer.unref();
+  const latencyMs = performance.now() - started;
+  const backend = context.component('task-backend', 'ok', latencyMs, undefined, {
+    backend: stats.backend,
+    queues: stats.queues.length,
   });
-  // The losing promise may still reject later: that rejection is handled here, not left unhandled.
-  promise.catch(() => {});
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  const total = stats.workers.length;
+  const healthy = stats.workers.filter((worker) => worker.healthy).length;
+  let status: HealthStatus = 'ok';
+  let message: string | undefined;
+  if (total > 0 && healthy === 0) {
+    status = 'down';
+    message = `all ${total} worker pools are unhealthy`;
+  } else if (healthy < total) {
+    status = 'degraded';
+    message = `${total - healthy} of ${total} worker pools are unhealthy`;
+  } else if (total === 0) {
+    message = 'no worker pool is running';
+  }
+  const workers = context.component('task-workers', status, null, message, {
+    total,
+    healthy,
+    unhealthy: stats.workers.filter((worker) => !worker.healthy).map((worker) => worker.id),
+  });
+  return [backend, workers];
 }
 
-function rank(status: HealthStatus): number {
-  return status === 'ok' ? 0 : status === 'degraded' ? 1 : 2;
-}
-
-function worst(a: HealthStatus, b: HealthStatus): HealthStatus {
-  return rank(b) > rank(a) ? b : a;
-}
-
-function isStatus(value: unknown): value is HealthStatus {
-  return value === 'ok' || value === 'degraded' || value === 'down';
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 10) / 10;
+/** The event-loop delay of the last system sample against the thresholds. */
+function eventLoop(
+  enterprise: Enterprise,
+  context: HealthProbeContext,
+  degradedMs: number,
+  downMs: number,
+): HealthComponent {
+  const sample = enterprise.performance.system();
+  if (sample === null) {
+    return context.component('event-loop', 'ok', null, 'system metrics are turned off');
+  }
+  const p99 = sample.eventLoop.delayP99Ms;
+  const details = {
+    delayP50Ms: sample.eventLoop.delayP50Ms,
+    delayP99Ms: p99,
+    delayMaxMs: sample.eventLoop.delayMaxMs,
+    utilization: sample.eventLoop.utilization,
+    degradedMs,
+    downMs,
+  };
+  const over = p99 >= downMs ? downMs : p99 >= degradedMs ? degradedMs : undefined;
+  if (over === undefined) return context.component('event-loop', 'ok', null, undefined, details);
+  return context.component(
+    'event-loop',
+    over === downMs ? 'down' : 'degraded',
+    null,
+    `delay p99 ${Math.round(p99 * 10) / 10} ms >= ${over} ms`,
+    details,
+  );
 }
 
 function positive(value: unknown, option: string): number {

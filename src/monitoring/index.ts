@@ -1,3 +1,4 @@
+export { sqlFingerprint } from '../performance/sql-fingerprint.js';
 export type { MonitoringAuth } from './auth.js';
 export {
   MonitoringConfigError,
@@ -31,4 +32,3 @@ export {
   securityHeaders,
 } from './security-headers.js';
 export type * from './snapshot.js';
-export { sqlFingerprint } from './sql-fingerprint.js';

@@ -306,6 +306,12 @@ const windowStats = obj({
 });
 
 const labels: Schema = { type: 'object', additionalProperties: str };
+/** `enabled` of the cache and task figures. */
+const builtFlag: Schema = {
+  type: 'boolean',
+  description:
+    'false while the instance has not built the module (monitoring never builds one); the figures are then empty',
+};
 
 const healthComponent = obj(
   {
@@ -390,7 +396,12 @@ const SCHEMAS: Record<string, Schema> = {
     uptimeSeconds: num,
     state: str,
     environment: nullable('string'),
-    modules: { type: 'object', additionalProperties: bool },
+    modules: {
+      type: 'object',
+      description:
+        'Each module of the instance: true once enabled (the cache and tasks once built)',
+      additionalProperties: bool,
+    },
   }),
   OperationStats: obj({
     name: str,
@@ -457,6 +468,7 @@ const SCHEMAS: Record<string, Schema> = {
       oneOf: [
         { type: 'null' },
         obj({
+          enabled: builtFlag,
           hits: int,
           misses: int,
           hitRatio: num,
@@ -489,6 +501,7 @@ const SCHEMAS: Record<string, Schema> = {
       oneOf: [
         { type: 'null' },
         obj({
+          enabled: builtFlag,
           backend: nullable('string'),
           queues: arr(queueSnapshot),
           workers: arr(workerSnapshot),
@@ -523,6 +536,7 @@ const SCHEMAS: Record<string, Schema> = {
     overflowed: bool,
   }),
   CacheAnalytics: obj({
+    enabled: builtFlag,
     hits: int,
     misses: int,
     hitRatio: num,
@@ -533,6 +547,7 @@ const SCHEMAS: Record<string, Schema> = {
     warmers: arr(str),
   }),
   TasksMonitoring: obj({
+    enabled: builtFlag,
     backend: nullable('string'),
     queues: arr(queueSnapshot),
     workers: arr(workerSnapshot),

@@ -19,6 +19,9 @@ import {
 } from './security-headers.js';
 import {
   type CacheSnapshot,
+  disabledCacheAnalytics,
+  disabledCacheSnapshot,
+  disabledTasksSnapshot,
   type MonitoringSnapshot,
   toCacheSnapshot,
   toPerformanceSnapshot,
@@ -241,12 +244,17 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
       return json(databasePerformance(enterprise, window));
     },
     cacheAnalytics: () => {
-      const cache = enterprise.cache;
-      return json({ ...cache.analytics(), warmers: cache.warmers() });
+      const cache = enterprise.peek('cache');
+      if (cache === undefined) return json(disabledCacheAnalytics());
+      return json({ enabled: true, ...cache.analytics(), warmers: cache.warmers() });
     },
     tasksMonitoring: async () => {
+      if (!tasks.enabled) {
+        const { readAt: _readAt, stale: _stale, ...figures } = disabledTasksSnapshot();
+        return json(figures);
+      }
       const [overview, deadLetters] = await Promise.all([tasks.overview(), tasks.deadLetters(50)]);
-      return json({ ...overview, deadLetters });
+      return json({ enabled: true, ...overview, deadLetters });
     },
     metrics: () =>
       new Response(enterprise.performance.toPrometheus(), {
@@ -262,7 +270,8 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
         environment: process.env.NODE_ENV ?? null,
         modules: {
           performance: true,
-          cache: true,
+          // Built modules only: a module the process has not used yet is not observed.
+          cache: enterprise.peek('cache') !== undefined,
           tasks: tasks.enabled,
           monitoring: true,
           security: false,
@@ -319,8 +328,9 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
     },
     runCacheWarmer: async (c) => {
       const name = c.req.param('name') ?? '';
-      const cache = enterprise.cache;
-      if (!cache.warmers().includes(name)) {
+      // Warmers are registered on a built cache: an unbuilt one has none, and is not built to say so.
+      const cache = enterprise.peek('cache');
+      if (cache === undefined || !cache.warmers().includes(name)) {
         throw new MonitoringRequestError(404, 'E_NOT_FOUND', `no cache warmer is named "${name}"`);
       }
       const [result] = await cache.warm(name);
@@ -463,8 +473,10 @@ function serveAsset(c: Context, file: string): Response {
 
 function cacheSnapshot(enterprise: Enterprise): CacheSnapshot | null {
   if (enterprise.state === 'stopping' || enterprise.state === 'stopped') return null;
+  const cache = enterprise.peek('cache');
+  if (cache === undefined) return disabledCacheSnapshot();
   try {
-    return toCacheSnapshot(enterprise.cache.analytics());
+    return toCacheSnapshot(cache.analytics());
   } catch {
     return null;
   }

@@ -1,6 +1,7 @@
 import type { CacheAnalytics } from '../cache/types.js';
 import type { PerformanceMonitor } from '../performance/monitor.js';
 import type { SystemMetricsSnapshot } from '../performance/types.js';
+import type { HealthReport } from '../resilience/health-registry.js';
 
 /**
  * What the real-time stream (`GET /performance/realtime`) sends every interval, as the `data` of an
@@ -32,39 +33,22 @@ export interface MonitoringSnapshot {
   system: SystemSnapshot;
   /** Request and operation timings. */
   performance: PerformanceSnapshot;
-  /** Cache figures; `null` when the instance has no cache (or it could not be built). */
+  /**
+   * Cache figures; `enabled: false` with empty figures while the instance has not built its cache,
+   * `null` once the instance is shut down.
+   */
   cache: CacheSnapshot | null;
-  /** Task figures; `null` until the tasks module is enabled on the instance. */
+  /**
+   * Task figures; `enabled: false` with empty figures while the instance has not built its tasks
+   * module, `null` when the backend could not be read.
+   */
   tasks: TasksSnapshot | null;
 }
 
-/** `ok`: working; `degraded`: working with a problem (a fallback in use, slow); `down`: not working. */
-export type HealthStatus = 'ok' | 'degraded' | 'down';
+export type { HealthComponent, HealthStatus } from '../resilience/health-registry.js';
 
 /** The health part of a snapshot, and the body of `GET /health`. */
-export interface HealthSnapshot {
-  /** The worst status among the components, a non-critical component's `down` counting as `degraded`. */
-  status: HealthStatus;
-  /** When the checks ran (they are cached for a short time). */
-  checkedAt: string;
-  /** One entry per checked component. */
-  components: HealthComponent[];
-}
-
-/** The health of one component. */
-export interface HealthComponent {
-  /** `redis`, `database`, `task-workers`, `event-loop`, or the name of a custom check. */
-  name: string;
-  status: HealthStatus;
-  /** Whether this component being `down` makes the whole service `down` (HTTP 503). */
-  critical: boolean;
-  /** Why the status is not `ok`, or a short description of what was checked. */
-  message?: string;
-  /** How long the check took, in milliseconds (`null` for checks that read figures only). */
-  latencyMs: number | null;
-  /** Figures behind the status (tier names, circuit state, delay percentiles, worker counts...). */
-  details?: Record<string, unknown>;
-}
+export type HealthSnapshot = HealthReport;
 
 /** Process-wide figures of a snapshot. */
 export interface SystemSnapshot {
@@ -131,6 +115,11 @@ export interface OperationSnapshot {
 
 /** Cache figures of a snapshot (counters since the cache was built). */
 export interface CacheSnapshot {
+  /**
+   * Whether the instance has built its cache. Monitoring never builds it: until the application
+   * uses the cache, this is `false` and the figures are empty (no tier is listed).
+   */
+  enabled: boolean;
   hits: number;
   misses: number;
   /** `hits / (hits + misses)`, 0 before any lookup. */
@@ -170,6 +159,12 @@ export interface CacheNamespaceSnapshot {
 
 /** Task figures of a snapshot. */
 export interface TasksSnapshot {
+  /**
+   * Whether the instance has built its tasks module. Monitoring never builds it: until the
+   * application submits a task, registers a handler or reads the module, this is `false`, the
+   * backend is not asked and the figures are empty.
+   */
+  enabled: boolean;
   /** One entry per known queue. */
   queues: TaskQueueSnapshot[];
   /** Worker pools of every process whose heartbeat has not expired. */
@@ -321,6 +316,7 @@ export function toPerformanceSnapshot(monitor: PerformanceMonitor): PerformanceS
 /** @internal The cache part of a snapshot. */
 export function toCacheSnapshot(analytics: CacheAnalytics): CacheSnapshot {
   return {
+    enabled: true,
     hits: analytics.hits,
     misses: analytics.misses,
     hitRatio: analytics.hitRatio,
@@ -344,5 +340,48 @@ export function toCacheSnapshot(analytics: CacheAnalytics): CacheSnapshot {
         loaderErrors: ns.loaderErrors,
       }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+  };
+}
+
+/** @internal The cache part of a snapshot of an instance that has not built its cache. */
+export function disabledCacheSnapshot(): CacheSnapshot {
+  return { enabled: false, hits: 0, misses: 0, hitRatio: 0, tiers: [], namespaces: [] };
+}
+
+/** @internal The body of `/cache/analytics` for an instance that has not built its cache. */
+export function disabledCacheAnalytics(): CacheAnalytics & { enabled: false; warmers: string[] } {
+  return {
+    enabled: false,
+    hits: 0,
+    misses: 0,
+    hitRatio: 0,
+    tiers: [],
+    namespaces: {},
+    codec: {
+      encoded: 0,
+      decoded: 0,
+      decodeErrors: 0,
+      decodeErrorsByReason: {},
+      compressed: 0,
+      compressionRatio: 1,
+    },
+    bus: null,
+    warmers: [],
+  };
+}
+
+/** @internal The task part of a snapshot of an instance that has not built its tasks module. */
+export function disabledTasksSnapshot(): TasksSnapshot {
+  return {
+    enabled: false,
+    backend: null,
+    queues: [],
+    workers: [],
+    throughput: null,
+    failures: [],
+    deadLetterFailures: [],
+    deadLetters: [],
+    readAt: new Date().toISOString(),
+    stale: false,
   };
 }

@@ -1,4 +1,4 @@
-import type { TasksSnapshot } from './snapshot.js';
+import { disabledTasksSnapshot, type TasksSnapshot } from './snapshot.js';
 import type { TasksSource } from './tasks-source.js';
 
 /**
@@ -27,16 +27,16 @@ export class TaskFigures {
 
   /**
    * The figures: fresh when a read started now answered in time, else the last ones marked
-   * stale. `null` without a tasks module. Rejects when the read failed, or when nothing was read
+   * stale; empty figures with `enabled: false` while the tasks module is not built. Rejects when the read failed, or when nothing was read
    * yet and the backend is slow.
    */
   async read(): Promise<TasksSnapshot | null> {
-    if (!this.#source.enabled) return null;
+    if (!this.#source.enabled) return disabledTasksSnapshot();
     if (this.#reading === undefined) {
       this.#failure = undefined;
       this.#reading = this.#source.snapshot().then(
         (figures) => {
-          this.#last = figures ?? undefined;
+          this.#last = figures;
         },
         (error: unknown) => {
           // Figures of a backend that fails are not shown as if they were merely late.

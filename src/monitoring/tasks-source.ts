@@ -1,11 +1,12 @@
 import type { Enterprise } from '../enterprise.js';
 import { MonitoringRequestError } from './errors.js';
-import type {
-  DeadLetterSnapshot,
-  TaskFailureSnapshot,
-  TaskQueueSnapshot,
-  TasksSnapshot,
-  TaskWorkerSnapshot,
+import {
+  type DeadLetterSnapshot,
+  disabledTasksSnapshot,
+  type TaskFailureSnapshot,
+  type TaskQueueSnapshot,
+  type TasksSnapshot,
+  type TaskWorkerSnapshot,
 } from './snapshot.js';
 
 /**
@@ -52,13 +53,22 @@ export class TasksSource {
     this.#enterprise = enterprise;
   }
 
-  /** The tasks module of the instance, or `undefined` when it has none. */
-  #api(): TasksApi | undefined {
-    const holder = this.#enterprise as unknown as { tasks?: unknown };
-    if (!('tasks' in holder)) return undefined;
+  /**
+   * The tasks module of the instance: the one built so far (`build: false`, what every reading
+   * uses), or built now for an action a user asked for. `undefined` when there is none.
+   */
+  #api(build: boolean): TasksApi | undefined {
+    const holder = this.#enterprise as unknown as {
+      tasks?: unknown;
+      peek?: (name: 'tasks') => unknown;
+    };
     let tasks: unknown;
     try {
-      tasks = holder.tasks;
+      if (!build) {
+        tasks = typeof holder.peek === 'function' ? holder.peek('tasks') : undefined;
+      } else if ('tasks' in holder) {
+        tasks = holder.tasks;
+      }
     } catch {
       return undefined;
     }
@@ -67,13 +77,13 @@ export class TasksSource {
     return tasks as TasksApi;
   }
 
-  /** Whether the instance has a tasks module the router can read. */
+  /** Whether the instance has built a tasks module the router can read. Never builds it. */
   get enabled(): boolean {
-    return this.#api() !== undefined;
+    return this.#api(false) !== undefined;
   }
 
-  #require(): TasksApi {
-    const api = this.#api();
+  #require(build: boolean): TasksApi {
+    const api = this.#api(build);
     if (api === undefined) {
       throw new MonitoringRequestError(
         501,
@@ -96,7 +106,7 @@ export class TasksSource {
   }
 
   async #readOverview(): Promise<TasksOverview> {
-    const stats = asRecord(await this.#require().stats());
+    const stats = asRecord(await this.#require(false).stats());
     const throughput = asRecord(stats.throughput);
     return {
       backend: typeof stats.backend === 'string' ? stats.backend : null,
@@ -116,7 +126,7 @@ export class TasksSource {
 
   /** The most recent dead tasks (across queues unless `queue` is given). */
   async deadLetters(limit: number, queue?: string): Promise<DeadLetterSnapshot[]> {
-    const api = this.#require();
+    const api = this.#require(false);
     if (api.deadLetters === undefined) return [];
     const options: Record<string, unknown> = { limit };
     if (queue !== undefined) options.queue = queue;
@@ -125,14 +135,23 @@ export class TasksSource {
     return items.slice(0, limit).map(normalizeDead);
   }
 
-  /** The snapshot's task part; `null` without a tasks module. Rejects when the backend fails. */
-  async snapshot(): Promise<TasksSnapshot | null> {
-    if (!this.enabled) return null;
+  /**
+   * The snapshot's task part: empty figures with `enabled: false` while the module is not built.
+   * Rejects when the backend fails.
+   */
+  async snapshot(): Promise<TasksSnapshot> {
+    if (!this.enabled) return disabledTasksSnapshot();
     const [overview, deadLetters] = await Promise.all([
       this.overview(),
       this.deadLetters(DEAD_LETTERS_IN_SNAPSHOT),
     ]);
-    return { ...overview, deadLetters, readAt: new Date().toISOString(), stale: false };
+    return {
+      enabled: true,
+      ...overview,
+      deadLetters,
+      readAt: new Date().toISOString(),
+      stale: false,
+    };
   }
 
   /** Moves a dead task back to its queue. 404 when no dead task has that id. */
@@ -151,19 +170,19 @@ export class TasksSource {
   }
 
   async pause(queue: string): Promise<void> {
-    const api = this.#require();
+    const api = this.#require(true);
     if (typeof api.pause !== 'function') throw notSupported('pause');
     await api.pause(queue);
   }
 
   async resume(queue: string): Promise<void> {
-    const api = this.#require();
+    const api = this.#require(true);
     if (typeof api.resume !== 'function') throw notSupported('resume');
     await api.resume(queue);
   }
 
   #dlq(): NonNullable<TasksApi['deadLetters']> {
-    const dlq = this.#require().deadLetters;
+    const dlq = this.#require(true).deadLetters;
     if (dlq === undefined) throw notSupported('deadLetters');
     return dlq;
   }

@@ -7,4 +7,13 @@ export {
 } from './monitor-performance.js';
 export { type PromClientRegistryLike, registerPrometheus } from './prom-client-bridge.js';
 export type { MetricFamily } from './prometheus.js';
+export {
+  DB_QUERY_OPERATION,
+  instrumentPg,
+  monitorQuery,
+  type PgQueryable,
+  type QueryMonitorOptions,
+  type SlowQuery,
+} from './query-timings.js';
+export { sqlFingerprint } from './sql-fingerprint.js';
 export type * from './types.js';

@@ -42,6 +42,11 @@ describe('health of a cache on Redis that is down', () => {
     cleanup.push(() => tier.close());
     const enterprise = testEnterprise({ cache: { tiers: [memoryTier(), tier] } });
     const router = routerFor(enterprise, { health: { timeoutMs: 1000, cacheMs: 0 } });
+    // Not built yet: the cache's dependencies are not part of the service's health.
+    const unused = await health(router);
+    expect(unused.body.status).toBe('ok');
+    expect(unused.byName.redis).toBeUndefined();
+    enterprise.cache;
     const started = performance.now();
     const { status, body, byName } = await health(router);
     const elapsed = performance.now() - started;
@@ -73,6 +78,7 @@ describe('health of a cache on Redis that is down', () => {
     const tier = redisTier({ url: `redis://127.0.0.1:${port}`, prefix: `mon-${randomUUID()}` });
     cleanup.push(() => tier.close());
     const enterprise = testEnterprise({ cache: { tiers: [memoryTier(), tier] } });
+    enterprise.cache;
     const router = routerFor(enterprise, { health: { timeoutMs: 300, cacheMs: 0 } });
     await health(router);
     await health(router);
@@ -87,6 +93,7 @@ describe.skipIf(!requires(redis))('health of a cache on a reachable Redis', () =
     const tier = redisTier({ url: REDIS_URL, prefix: `mon-${randomUUID()}` });
     cleanup.push(() => tier.close());
     const enterprise = testEnterprise({ cache: { tiers: [memoryTier(), tier] } });
+    enterprise.cache;
     const router = routerFor(enterprise);
     const { status, body, byName } = await health(router);
     expect(status).toBe(200);
@@ -107,6 +114,7 @@ describe.skipIf(!requires(postgres))('health of a SQL cache tier', () => {
     const enterprise = testEnterprise({
       cache: { tiers: [memoryTier(), postgresTier({ pool, table })] },
     });
+    enterprise.cache;
     const router = routerFor(enterprise, { health: { timeoutMs: 3000 } });
     const { byName } = await health(router);
     expect(byName.database).toMatchObject({

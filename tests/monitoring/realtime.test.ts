@@ -110,6 +110,9 @@ async function connect(url: string, headers: Record<string, string> = {}) {
 describe('GET /performance/realtime over a real HTTP server', () => {
   it('streams snapshots with SSE headers, ids, retry and the snapshot shape', async () => {
     const { url, enterprise } = await serve();
+    // The application uses both modules: the stream then reports their figures.
+    enterprise.cache;
+    enterprise.tasks;
     enterprise.performance.record('http.request', 20, {
       labels: { route: '/x', method: 'GET', status_class: '2xx' },
     });
@@ -130,8 +133,12 @@ describe('GET /performance/realtime over a real HTTP server', () => {
     expect(first!.performance.requests.count).toBe(1);
     expect(first!.performance.requests.p50).toBeGreaterThan(0);
     expect(first!.system.memory.heapUsed).toBeGreaterThan(0);
-    expect(first!.cache).toMatchObject({ hitRatio: 0, tiers: [{ name: 'memory' }] });
-    expect(first!.tasks).toMatchObject({ backend: 'memory', deadLetters: [] });
+    expect(first!.cache).toMatchObject({
+      enabled: true,
+      hitRatio: 0,
+      tiers: [{ name: 'memory' }],
+    });
+    expect(first!.tasks).toMatchObject({ enabled: true, backend: 'memory', deadLetters: [] });
   });
 
   it('resumes the numbering after Last-Event-ID', async () => {
@@ -335,6 +342,7 @@ describe('task figures on a slow backend', () => {
       },
     });
     const enterprise = testEnterprise({ tasks: { backend: slow } });
+    enterprise.tasks;
     const { url } = await serve(
       { realtimeIntervalMs: 100, health: { timeoutMs: 150 } },
       enterprise,

@@ -358,13 +358,18 @@ describe('endpoints', () => {
       state: 'created',
       modules: {
         performance: true,
-        cache: true,
-        tasks: true,
+        cache: false,
+        tasks: false,
         monitoring: true,
         security: false,
         alerts: false,
       },
     });
+    // Modules count as enabled once the application has built them.
+    enterprise.cache;
+    enterprise.tasks;
+    const built = await json(await call(router, '/info', { headers: AUTH }));
+    expect(built.modules).toMatchObject({ cache: true, tasks: true });
     expect(info.uptimeSeconds).toBeGreaterThan(0);
     const index = await json(await call(router, '/', { headers: AUTH }));
     expect(index.endpoints).toContainEqual({ method: 'GET', path: '/health' });
@@ -415,6 +420,7 @@ describe('endpoints', () => {
       throw new Error('warmer failed');
     });
     const analytics = await json(await call(router, '/cache/analytics', { headers: AUTH }));
+    expect(analytics.enabled).toBe(true);
     expect(analytics.hits).toBe(1);
     expect(analytics.warmers).toEqual(['top-users', 'broken']);
 

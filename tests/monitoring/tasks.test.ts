@@ -41,12 +41,16 @@ describe('task backend on Redis that is down', () => {
     const router = createMonitoringRouter({
       enterprise,
       auth: TOKEN,
-      health: { timeoutMs: 500 },
+      health: { timeoutMs: 500, cacheMs: 0 },
     });
     cleanup.push(async () => {
       await router.close();
       await enterprise.shutdown();
     });
+    // Monitoring observes a tasks module only once the application has built it.
+    const before = await json(await call(router, '/health', { headers: AUTH }));
+    expect(before.components.map((c: { name: string }) => c.name)).not.toContain('task-backend');
+    enterprise.tasks;
     const started = performance.now();
     const response = await call(router, '/health', { headers: AUTH });
     expect(performance.now() - started).toBeLessThan(1_500);
@@ -77,6 +81,7 @@ describe('task endpoints with the backend down', () => {
       await router.close();
       await enterprise.shutdown();
     });
+    enterprise.tasks;
     const response = await call(router, '/tasks/monitoring', { headers: AUTH });
     expect(response.status).toBe(503);
     const body = await json(response);

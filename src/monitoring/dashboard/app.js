@@ -594,8 +594,13 @@
     );
   }
 
+  /** A module's figures, or null when the instance has none or has not built it yet. */
+  function builtOrNull(figures) {
+    return figures && figures.enabled !== false ? figures : null;
+  }
+
   function renderCache(snapshot) {
-    const cache = snapshot.cache;
+    const cache = builtOrNull(snapshot.cache);
     $('cache-disabled').hidden = Boolean(cache);
     $('cache-content').hidden = !cache;
     if (!cache) return;
@@ -671,7 +676,7 @@
   }
 
   function renderTasks(snapshot) {
-    const tasks = snapshot.tasks;
+    const tasks = builtOrNull(snapshot.tasks);
     $('tasks-disabled').hidden = Boolean(tasks);
     $('tasks-content').hidden = !tasks;
     if (!tasks) return;
