@@ -1,5 +1,6 @@
 import type { RedisOptions } from 'ioredis';
 import type { RedisClient } from '../../../cache/tiers/redis.js';
+import { rejectAfter } from '../../../core/timeout.js';
 import { asError, type BackendConnection, dropClient } from './connection.js';
 
 /** Longest single BZPOPMIN; a longer `waitForWork` is allowed to wake up spuriously. */
@@ -152,21 +153,7 @@ export class WorkWaits {
 
 /** Bounds a blocking command; on a hung connection drops it so that ioredis reconnects. */
 function guardBlocking<T>(client: RedisClient, command: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new Error(`no answer to BZPOPMIN in ${ms} ms: reconnecting`));
-      client.disconnect(true);
-    }, ms);
-    timer.unref();
-    command.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+  return rejectAfter(command, ms, `no answer to BZPOPMIN in ${ms} ms: reconnecting`, () =>
+    client.disconnect(true),
+  );
 }
