@@ -5,6 +5,7 @@ import { type Duration, parseDuration } from '../core/duration.js';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
 import { Emitter } from '../core/events.js';
 import { createDefaultLogger, type Logger, wrapLogger } from '../core/logger.js';
+import { createClient, quitClient, type RedisClient } from '../redis/client.js';
 import { CacheCodec } from './codec.js';
 import { DecodeFailures } from './decode-failure.js';
 import { CacheLoaderTimeoutError } from './errors.js';
@@ -14,7 +15,7 @@ import { RedisInvalidationBus } from './redis-bus.js';
 import { RedisLock } from './redis-lock.js';
 import { TierGuard } from './tier-guard.js';
 import { MemoryTier } from './tiers/memory.js';
-import { createClient, quitClient, type RedisClient, RedisTier } from './tiers/redis.js';
+import { RedisTier } from './tiers/redis.js';
 import type {
   CacheAnalytics,
   CacheEvents,

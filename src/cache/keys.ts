@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
 
+// Moved to the shared Redis plumbing; still exported here for the modules and tests that use it.
+export { escapeSegment } from '../redis/keys.js';
+
 /** Keys longer than this many characters are stored under a hash in the remote tiers. */
 export const MAX_PLAIN_KEY_LENGTH = 200;
 
@@ -78,14 +81,4 @@ const LONE_SURROGATE = /\p{Cs}/u;
 export function isSafeName(text: string): boolean {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   return !/[\u0000-\u001f\u007f]/.test(text) && !LONE_SURROGATE.test(text);
-}
-
-/**
- * Escapes a namespace or a key for use inside a Redis key: `%`, `:`, `{` and `}` become `%25`,
- * `%3A`, `%7B`, `%7D`, so no namespace can reach into another one's keys or change its hash slot.
- *
- * @internal
- */
-export function escapeSegment(segment: string): string {
-  return segment.replace(/[%:{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }

@@ -1,20 +1,17 @@
-import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
-import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { describeValue, InvalidArgumentError } from '../../core/errors.js';
+import {
+  checkTimeout,
+  masters,
+  quitClient,
+  type RedisClient,
+  resolveClient,
+  whenReady,
+} from '../../redis/client.js';
+import { checkPrefix, escapeSegment, globEscape, hashTag, redisSegment } from '../../redis/keys.js';
+import { luaScript, runScript } from '../../redis/scripts.js';
 import { CacheCodecError, CacheTierError } from '../errors.js';
-import { escapeSegment, MAX_PLAIN_KEY_LENGTH, storageKey } from '../keys.js';
+import { MAX_PLAIN_KEY_LENGTH, storageKey } from '../keys.js';
 import type { CacheTier, EntryMeta, StoredEntry } from '../types.js';
-
-/**
- * A standalone ioredis client or a Cluster: the Redis tier, bus and lock work on both.
- *
- * @example
- * ```ts
- * const client: RedisClient = new Cluster([{ host: 'redis-1', port: 6379 }]);
- * ```
- */
-export type RedisClient = Redis | Cluster;
 
 /**
  * Options of {@link redisTier}.
@@ -56,6 +53,8 @@ export interface RedisTierOptions {
    */
   onMalformed?: (event: { namespace: string; key: string; error: CacheCodecError }) => void;
 }
+
+export type { RedisClient } from '../../redis/client.js';
 
 const DEFAULT_PREFIX = 'enterprise:cache';
 const DEFAULT_COMMAND_TIMEOUT_MS = 1_000;
@@ -381,7 +380,7 @@ export class RedisTier implements CacheTier<Uint8Array> {
     // Namespaces are few and repeat on every call: escape each one once.
     let prefix = this.#prefixes.get(namespace);
     if (prefix === undefined) {
-      prefix = `${this.prefix}:{${redisSegment(namespace)}}:`;
+      prefix = `${this.prefix}:${hashTag(namespace)}:`;
       if (this.#prefixes.size >= 10_000) this.#prefixes.clear();
       this.#prefixes.set(namespace, prefix);
     }
@@ -515,35 +514,6 @@ export function decodeEntry(raw: Buffer): StoredEntry<Uint8Array> {
 // ---------------------------------------------------------------------------------------------
 // Lua scripts
 // ---------------------------------------------------------------------------------------------
-
-/** @internal A Lua script with its SHA1, run by {@link runScript}. */
-export interface LuaScript {
-  readonly source: string;
-  readonly sha: string;
-}
-
-/** @internal */
-export function luaScript(source: string): LuaScript {
-  return { source, sha: createHash('sha1').update(source).digest('hex') };
-}
-
-/**
- * @internal EVALSHA, then EVAL when Redis does not know the script yet (restart, failover,
- * SCRIPT FLUSH). Unlike `defineCommand` it adds nothing to a client the application owns.
- */
-export async function runScript(
-  client: RedisClient,
-  script: LuaScript,
-  keys: readonly string[],
-  args: readonly (string | number | Buffer)[],
-): Promise<unknown> {
-  try {
-    return await client.evalsha(script.sha, keys.length, ...keys, ...args);
-  } catch (error) {
-    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-    return client.eval(script.source, keys.length, ...keys, ...args);
-  }
-}
 
 /**
  * Shared by the scripts that need an entry's tags: Lua cannot call back into JavaScript, so it
@@ -758,197 +728,6 @@ async function scanAndUnlink(client: RedisClient, pattern: string, mine: RegExp)
   }
 }
 
-function masters(client: RedisClient): Redis[] {
-  return client.isCluster ? (client as Cluster).nodes('master') : [client as Redis];
-}
-
-// ---------------------------------------------------------------------------------------------
-// Connections and keys, shared with the invalidation bus and the lock
-// ---------------------------------------------------------------------------------------------
-
-/**
- * @internal The client a tier, bus or lock builds from a URL: calls fail fast instead of waiting
- * in ioredis' offline queue while Redis is away, each command has a timeout, reconnection goes on
- * forever with a capped backoff, and connection errors go to `onError` instead of being emitted
- * unhandled.
- */
-export function createClient(
-  url: string,
-  commandTimeoutMs: number,
-  onError: ((error: Error) => void) | undefined,
-  overrides: Partial<RedisOptions> = {},
-): Redis {
-  // Loaded on first use: importing ioredis touches process.stderr (its debug output), and importing
-  // this package must have no side effects for the services that never use Redis.
-  const { Redis: RedisClass } = createRequire(import.meta.url)(
-    'ioredis',
-  ) as typeof import('ioredis');
-  const client = new RedisClass(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: commandTimeoutMs,
-    lazyConnect: false,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), 2_000),
-    ...overrides,
-  });
-  client.on('error', (error: Error) => {
-    try {
-      onError?.(error);
-    } catch {
-      // The listener exists so that ioredis never emits an unhandled 'error'; a throwing hook
-      // must not defeat it.
-    }
-  });
-  return client;
-}
-
-/** @internal Validates `client` / `url` and returns the client to use and whether it is ours. */
-export function resolveClient(
-  options: { client?: RedisClient; url?: string; onError?: (error: Error) => void },
-  commandTimeoutMs: number,
-  owner: string,
-): { client: RedisClient; owned: boolean } {
-  if (options.client !== undefined && options.url !== undefined) {
-    throw new InvalidArgumentError(`${owner}: give either client or url, not both`, {
-      argument: 'client',
-      value: 'client and url',
-      expected: 'either client or url',
-    });
-  }
-  if (options.client !== undefined) return { client: options.client, owned: false };
-  if (typeof options.url !== 'string' || options.url.length === 0) {
-    throw new InvalidArgumentError(
-      `${owner}: url=${describeValue(options.url)} is invalid: expected a Redis URL or a client`,
-      { argument: 'url', value: options.url, expected: 'a redis:// or rediss:// URL' },
-    );
-  }
-  return { client: createClient(options.url, commandTimeoutMs, options.onError), owned: true };
-}
-
-/**
- * @internal Quits a client we created and resolves once its socket is closed, so that nothing of
- * it outlives `close()`. When QUIT cannot be sent (Redis away) it disconnects instead, which also
- * cancels a pending reconnection.
- */
-export async function quitClient(client: RedisClient): Promise<void> {
-  const status = client.status;
-  if (status === 'end') return;
-  // While `reconnecting` there is no socket left to close, only the retry timer that
-  // disconnect() clears; ioredis emits no 'end' then.
-  const ended =
-    status === 'reconnecting'
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 1_000);
-          timer.unref();
-          client.once('end', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-  if (status === 'ready') {
-    try {
-      await client.quit();
-    } catch {
-      client.disconnect();
-    }
-  } else {
-    client.disconnect();
-  }
-  await ended;
-}
-
-const readiness = new WeakMap<RedisClient, Promise<void>>();
-
-/**
- * @internal Resolves when `client` can take commands; rejects after `timeoutMs` or when the client
- * ends. Every caller waiting on one client shares one pair of listeners, so a burst of calls
- * during a reconnection adds no listener per call.
- */
-export function whenReady(client: RedisClient, timeoutMs: number): Promise<void> {
-  const status = client.status;
-  // `wait` is a lazyConnect client that the application gave us: its first command connects it.
-  if (status === 'ready' || status === 'wait') return Promise.resolve();
-  if (status === 'end') return Promise.reject(new Error('the Redis connection is closed'));
-  let shared = readiness.get(client);
-  if (shared === undefined) {
-    shared = new Promise<void>((resolve, reject) => {
-      const onReady = () => {
-        done();
-        resolve();
-      };
-      const onEnd = () => {
-        done();
-        reject(new Error('the Redis connection is closed'));
-      };
-      const done = () => {
-        client.off('ready', onReady);
-        client.off('end', onEnd);
-        readiness.delete(client);
-      };
-      client.once('ready', onReady);
-      client.once('end', onEnd);
-    });
-    // Callers race it against their timeout; without a listener left an ending client would
-    // leave an unhandled rejection.
-    shared.catch(() => undefined);
-    readiness.set(client, shared);
-  }
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`not connected to Redis after ${timeoutMs} ms (${client.status})`)),
-      timeoutMs,
-    );
-    timer.unref();
-    shared.then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
-
-/** @internal */
-export function checkPrefix(prefix: unknown): string {
-  if (typeof prefix !== 'string' || prefix.length === 0 || /[{}]/.test(prefix)) {
-    throw new InvalidArgumentError(
-      `prefix=${describeValue(prefix)} is invalid: expected a non-empty string without { or }`,
-      { argument: 'prefix', value: prefix, expected: 'a non-empty string without { or }' },
-    );
-  }
-  return prefix;
-}
-
-/** @internal */
-export function checkTimeout(value: unknown, argument: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidArgumentError(
-      `${argument}=${describeValue(value)} is invalid: expected a positive number of milliseconds`,
-      { argument, value, expected: 'a positive number of milliseconds' },
-    );
-  }
-  return value;
-}
-
-const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
-
-/**
- * @internal `escapeSegment`, plus lone surrogates written as `%uD800`: ioredis sends key names as
- * UTF-8, which would turn every lone surrogate into U+FFFD and make distinct keys collide. `%u`
- * cannot come out of `escapeSegment` (it writes `%` as `%25`), so the result stays injective.
- */
-export function redisSegment(segment: string): string {
-  return escapeSegment(segment).replace(
-    LONE_SURROGATES,
-    (c) => `%u${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-}
-
 function keySegment(key: string): string {
   // Most keys are short and hold nothing to escape or hash: one test instead of four passes.
   if (key.length <= MAX_PLAIN_KEY_LENGTH && PLAIN_KEY.test(key)) return `=${key}`;
@@ -958,11 +737,6 @@ function keySegment(key: string): string {
 /** Keys whose storage form is `=key` unchanged: no `%`, `:`, `{`, `}`, NUL or surrogate. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is one of the characters excluded
 const PLAIN_KEY = /^[^%:{}\u0000\uD800-\uDFFF]*$/;
-
-/** Escapes Redis glob characters so SCAN MATCH sees them literally. */
-function globEscape(text: string): string {
-  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
-}
 
 function regExpEscape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
