@@ -11,7 +11,9 @@ import { checkPrefix, escapeSegment, globEscape, hashTag, redisSegment } from '.
 import { luaScript, runScript } from '../../redis/scripts.js';
 import { CacheCodecError, CacheTierError } from '../errors.js';
 import { MAX_PLAIN_KEY_LENGTH, storageKey } from '../keys.js';
-import type { CacheTier, EntryMeta, StoredEntry } from '../types.js';
+import { RedisInvalidationBus } from '../redis-bus.js';
+import { RedisLock } from '../redis-lock.js';
+import type { CacheTier, EntryMeta, InvalidationBusHooks, StoredEntry } from '../types.js';
 
 /**
  * Options of {@link redisTier}.
@@ -280,11 +282,6 @@ export class RedisTier implements CacheTier<Uint8Array> {
     }
   }
 
-  /**
-   * Redis expires entries by itself, so no entry is left to remove. This prunes the tag indexes
-   * instead: members of `P:{ns}:t:<tag>` whose entry expired, was deleted or no longer carries the
-   * tag. Resolves how many such index members were removed (not entries).
-   */
   /** A `PING` on the tier's connection. */
   async ping(): Promise<void> {
     const client = await this.#ready('ping');
@@ -295,6 +292,11 @@ export class RedisTier implements CacheTier<Uint8Array> {
     }
   }
 
+  /**
+   * Redis expires entries by itself, so no entry is left to remove. This prunes the tag indexes
+   * instead: members of `P:{ns}:t:<tag>` whose entry expired, was deleted or no longer carries the
+   * tag. Resolves how many such index members were removed (not entries).
+   */
   async removeExpired(): Promise<number> {
     const client = await this.#ready('removeExpired');
     const tagSet = new RegExp(`^${regExpEscape(this.prefix)}:\\{([^{}:]*)\\}:t:([^{}:]*)$`);
@@ -322,6 +324,32 @@ export class RedisTier implements CacheTier<Uint8Array> {
       throw this.#failure('removeExpired', error);
     }
     return cleaned;
+  }
+
+  /**
+   * The pub/sub bus between the instances sharing this tier, on its connection and prefix: the
+   * cache calls it when it has a local tier and no `bus` option (see {@link CacheTier.invalidationBus}).
+   *
+   * @example
+   * ```ts
+   * const bus = tier.invalidationBus({ onReconnect: () => l1.clear(), onError: console.warn });
+   * ```
+   */
+  invalidationBus(hooks: InvalidationBusHooks): RedisInvalidationBus {
+    return new RedisInvalidationBus({ client: this.client, prefix: this.prefix, ...hooks });
+  }
+
+  /**
+   * A lock on this tier's connection, its keys under the tier's prefix: the cache calls it when it
+   * has no `lock` option (see {@link CacheTier.distributedLock}).
+   *
+   * @example
+   * ```ts
+   * const token = await tier.distributedLock().acquire('report:42', 30_000);
+   * ```
+   */
+  distributedLock(): RedisLock {
+    return new RedisLock({ client: this.client, prefix: this.prefix });
   }
 
   /** Quits the client the tier created (a given client stays open). Idempotent. */
