@@ -1,9 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
 
-// Moved to the shared Redis plumbing; still exported here for the modules and tests that use it.
-export { escapeSegment } from '../redis/keys.js';
-
 /** Keys longer than this many characters are stored under a hash in the remote tiers. */
 export const MAX_PLAIN_KEY_LENGTH = 200;
 

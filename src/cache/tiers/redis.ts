@@ -8,12 +8,23 @@ import {
   whenReady,
 } from '../../redis/client.js';
 import { checkPrefix, escapeSegment, globEscape, hashTag, redisSegment } from '../../redis/keys.js';
-import { luaScript, runScript } from '../../redis/scripts.js';
-import { CacheCodecError, CacheTierError } from '../errors.js';
+import { runScript } from '../../redis/scripts.js';
+import type { CacheCodecError } from '../errors.js';
+import { CacheTierError } from '../errors.js';
 import { MAX_PLAIN_KEY_LENGTH, storageKey } from '../keys.js';
 import { RedisInvalidationBus } from '../redis-bus.js';
 import { RedisLock } from '../redis-lock.js';
 import type { CacheTier, EntryMeta, InvalidationBusHooks, StoredEntry } from '../types.js';
+import { decodeEntry, encodeEntry, LONE_SURROGATE } from './redis-entry.js';
+import {
+  DELETE,
+  DELETE_BY_TAGS,
+  DELETE_IF_EQUAL,
+  PRUNE,
+  REGISTER,
+  SET,
+  UNLINK_IF_EQUAL,
+} from './redis-scripts.js';
 
 /**
  * Options of {@link redisTier}.
@@ -423,272 +434,6 @@ export class RedisTier implements CacheTier<Uint8Array> {
     return `${this.prefix}:tag-ns:${escapeSegment(tag)}`;
   }
 }
-
-// ---------------------------------------------------------------------------------------------
-// Value format
-// ---------------------------------------------------------------------------------------------
-
-/**
- * Bytes 0: format version; 1-4: header length (u32 BE, so Lua can GETRANGE exactly the header);
- * 5-28: createdAt, expiresAt, staleUntil (float64 BE, exact for any epoch-ms value);
- * 29-30: tag count (u16 BE); then per tag a u16 BE byte length and its UTF-8; then the payload.
- */
-const FORMAT_VERSION = 1;
-const FIXED_HEADER = 31;
-const MAX_U16 = 0xffff;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** @internal Exported for tests: the stored form of an entry. */
-export function encodeEntry(payload: Uint8Array, meta: EntryMeta): Buffer {
-  for (const field of ['createdAt', 'expiresAt', 'staleUntil'] as const) {
-    if (typeof meta[field] !== 'number' || !Number.isFinite(meta[field])) {
-      throw new InvalidArgumentError(
-        `${field}=${describeValue(meta[field])} is invalid: expected a finite number of epoch milliseconds`,
-        { argument: field, value: meta[field], expected: 'a finite number' },
-      );
-    }
-  }
-  if (meta.tags.length > MAX_U16) {
-    throw new InvalidArgumentError(
-      `tags has ${meta.tags.length} tags: the Redis tier stores at most ${MAX_U16} per entry`,
-      { argument: 'tags', value: meta.tags.length, expected: `at most ${MAX_U16} tags` },
-    );
-  }
-  const tagBytes = meta.tags.map((tag) => {
-    // Lossy UTF-8 would return another tag than was set, and the Lua side would index it under
-    // another name than the JavaScript side.
-    if (typeof tag !== 'string' || LONE_SURROGATE.test(tag)) {
-      throw new InvalidArgumentError(
-        `tag ${describeValue(tag)} is invalid: expected a well-formed string`,
-        { argument: 'tags', value: tag, expected: 'a well-formed string' },
-      );
-    }
-    const bytes = Buffer.from(tag, 'utf8');
-    if (bytes.length > MAX_U16) {
-      throw new InvalidArgumentError(
-        `tag ${describeValue(tag)} is ${bytes.length} bytes long: expected at most ${MAX_U16}`,
-        { argument: 'tags', value: tag, expected: `at most ${MAX_U16} bytes of UTF-8` },
-      );
-    }
-    return bytes;
-  });
-  let headerLength = FIXED_HEADER;
-  for (const bytes of tagBytes) headerLength += 2 + bytes.length;
-  const out = Buffer.allocUnsafe(headerLength + payload.byteLength);
-  out[0] = FORMAT_VERSION;
-  out.writeUInt32BE(headerLength, 1);
-  out.writeDoubleBE(meta.createdAt, 5);
-  out.writeDoubleBE(meta.expiresAt, 13);
-  out.writeDoubleBE(meta.staleUntil, 21);
-  out.writeUInt16BE(tagBytes.length, 29);
-  let offset = FIXED_HEADER;
-  for (const bytes of tagBytes) {
-    out.writeUInt16BE(bytes.length, offset);
-    bytes.copy(out, offset + 2);
-    offset += 2 + bytes.length;
-  }
-  out.set(payload, headerLength);
-  return out;
-}
-
-/** @internal Exported for tests: reads what {@link encodeEntry} wrote; throws on anything else. */
-export function decodeEntry(raw: Buffer): StoredEntry<Uint8Array> {
-  const malformed = (reason: string) =>
-    new CacheCodecError(`redis tier: stored value is malformed: ${reason}`, {
-      tier: 'redis',
-      reason,
-      bytes: raw.length,
-    });
-  // Bytes 2-31 are the versions this format may take next; a value written by something else
-  // (text, JSON) starts with a printable byte and is malformed instead.
-  if (raw.length >= 1 && raw[0]! > FORMAT_VERSION && raw[0]! < 0x20) {
-    throw new CacheCodecError(
-      `redis tier: stored value has format version ${raw[0]}, newer than this release reads (${FORMAT_VERSION})`,
-      { tier: 'redis', reason: 'unsupported-version', version: raw[0], bytes: raw.length },
-    );
-  }
-  if (raw.length < FIXED_HEADER) throw malformed('shorter than the header');
-  if (raw[0] !== FORMAT_VERSION) throw malformed(`unknown format version ${raw[0]}`);
-  const headerLength = raw.readUInt32BE(1);
-  if (headerLength < FIXED_HEADER || headerLength > raw.length) {
-    throw malformed('header length out of range');
-  }
-  const createdAt = raw.readDoubleBE(5);
-  const expiresAt = raw.readDoubleBE(13);
-  const staleUntil = raw.readDoubleBE(21);
-  if (!Number.isFinite(createdAt) || !Number.isFinite(expiresAt) || !Number.isFinite(staleUntil)) {
-    throw malformed('times are not finite');
-  }
-  const count = raw.readUInt16BE(29);
-  const tags: string[] = [];
-  let offset = FIXED_HEADER;
-  for (let i = 0; i < count; i++) {
-    if (offset + 2 > headerLength) throw malformed('truncated tag list');
-    const length = raw.readUInt16BE(offset);
-    offset += 2;
-    if (offset + length > headerLength) throw malformed('truncated tag');
-    try {
-      tags.push(utf8.decode(raw.subarray(offset, offset + length)));
-    } catch {
-      throw malformed('tag is not UTF-8');
-    }
-    offset += length;
-  }
-  if (offset !== headerLength) throw malformed('header length does not match its tags');
-  return { payload: raw.subarray(headerLength), createdAt, expiresAt, staleUntil, tags };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Lua scripts
-// ---------------------------------------------------------------------------------------------
-
-/**
- * Shared by the scripts that need an entry's tags: Lua cannot call back into JavaScript, so it
- * reads them from the binary header. `esc` must stay byte-for-byte equal to `escapeSegment` (tags
- * are well-formed, so their UTF-8 bytes never contain `%`, `:`, `{` or `}` other than as those).
- * The entry keys a script builds from `ARGV` share the hash tag of its declared keys, so every key
- * it touches is in the same Cluster slot.
- */
-const LUA_HEADER = `
-local function esc(s)
-  return (string.gsub(s, '[%%:{}]', function(c) return string.format('%%%02X', string.byte(c)) end))
-end
-local function tags_of(key)
-  local head = redis.pcall('GETRANGE', key, 0, 4)
-  if type(head) ~= 'string' or #head < 5 or string.byte(head, 1) ~= ${FORMAT_VERSION} then return nil end
-  local a, b, c, d = string.byte(head, 2, 5)
-  local hlen = ((a * 256 + b) * 256 + c) * 256 + d
-  if hlen < ${FIXED_HEADER} then return nil end
-  head = redis.call('GETRANGE', key, 0, hlen - 1)
-  if #head < hlen then return nil end
-  local count = string.byte(head, 30) * 256 + string.byte(head, 31)
-  local pos = ${FIXED_HEADER + 1}
-  local tags = {}
-  for i = 1, count do
-    if pos + 1 > hlen then return nil end
-    local len = string.byte(head, pos) * 256 + string.byte(head, pos + 1)
-    pos = pos + 2
-    if pos + len - 1 > hlen then return nil end
-    tags[i] = string.sub(head, pos, pos + len - 1)
-    pos = pos + len
-  end
-  if pos ~= hlen + 1 then return nil end
-  return tags
-end
-`;
-
-/**
- * KEYS: entry, then the tag sets of the new tags. ARGV: value, px, namespace prefix, member, then
- * the new tags. Removes the key from the sets of its previous tags (read from the old header), so
- * a replaced entry is never found under a tag it no longer has.
- */
-const SET = luaScript(`${LUA_HEADER}
-local entry, px, prefix, member = KEYS[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
-local keep = {}
-for i = 5, #ARGV do keep[ARGV[i]] = true end
-local old = tags_of(entry)
-if old then
-  for _, tag in ipairs(old) do
-    if not keep[tag] then redis.call('SREM', prefix .. 't:' .. esc(tag), member) end
-  end
-end
-if px <= 0 then
-  redis.call('DEL', entry)
-  for i = 2, #KEYS do redis.call('SREM', KEYS[i], member) end
-  return 0
-end
-redis.call('SET', entry, ARGV[1], 'PX', px)
-for i = 2, #KEYS do
-  redis.call('SADD', KEYS[i], member)
-  if redis.call('PTTL', KEYS[i]) < px then redis.call('PEXPIRE', KEYS[i], px) end
-end
-return 1
-`);
-
-/** KEYS: entry. ARGV: namespace prefix, member. */
-const DELETE = luaScript(`${LUA_HEADER}
-local tags = tags_of(KEYS[1])
-if tags then
-  for _, tag in ipairs(tags) do redis.call('SREM', ARGV[1] .. 't:' .. esc(tag), ARGV[2]) end
-end
-return redis.call('DEL', KEYS[1])
-`);
-
-/**
- * KEYS: tag sets of one namespace. ARGV: namespace prefix, batch size, then the tags. Pops up to a
- * batch of members per set and deletes those whose current header still carries the tag; a member
- * left behind by an expiry or a replaced entry is dropped without counting. Returns
- * {removed, members left}: the caller repeats until nothing is left, so one call never blocks
- * Redis for long on a huge tag.
- */
-const DELETE_BY_TAGS = luaScript(`${LUA_HEADER}
-local prefix, batch = ARGV[1], tonumber(ARGV[2])
-local removed, left = 0, 0
-for i = 1, #KEYS do
-  local wanted = ARGV[i + 2]
-  local members = redis.call('SPOP', KEYS[i], batch)
-  for _, member in ipairs(members) do
-    local entry = prefix .. 'k:' .. member
-    local tags = tags_of(entry)
-    local has = false
-    if tags then
-      for _, tag in ipairs(tags) do if tag == wanted then has = true end end
-    end
-    if has then
-      for _, tag in ipairs(tags) do
-        if tag ~= wanted then redis.call('SREM', prefix .. 't:' .. esc(tag), member) end
-      end
-      removed = removed + redis.call('DEL', entry)
-    end
-  end
-  left = left + redis.call('SCARD', KEYS[i])
-end
-return {removed, left}
-`);
-
-/** KEYS: one tag set. ARGV: namespace prefix, escaped tag, members to check. */
-const PRUNE = luaScript(`${LUA_HEADER}
-local cleaned = 0
-for i = 3, #ARGV do
-  local tags = tags_of(ARGV[1] .. 'k:' .. ARGV[i])
-  local has = false
-  if tags then
-    for _, tag in ipairs(tags) do if esc(tag) == ARGV[2] then has = true end end
-  end
-  if not has then cleaned = cleaned + redis.call('SREM', KEYS[1], ARGV[i]) end
-end
-return cleaned
-`);
-
-/**
- * KEYS: a registry set. ARGV: px, members. The set lives at least as long as the longest entry
- * registered in it, and then expires: nothing else prunes the registries.
- */
-const REGISTER = luaScript(`
-redis.call('SADD', KEYS[1], unpack(ARGV, 2))
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return 1
-`);
-
-/**
- * KEYS: entry. ARGV: namespace prefix, member, the value the entry must still hold. pcall: a key
- * of another type is not an error here, only not the value.
- */
-const DELETE_IF_EQUAL = luaScript(`${LUA_HEADER}
-if redis.pcall('GET', KEYS[1]) ~= ARGV[3] then return 0 end
-local tags = tags_of(KEYS[1])
-if tags then
-  for _, tag in ipairs(tags) do redis.call('SREM', ARGV[1] .. 't:' .. esc(tag), ARGV[2]) end
-end
-return redis.call('DEL', KEYS[1])
-`);
-
-/** KEYS: one key. ARGV: the value it must still hold to be deleted. */
-const UNLINK_IF_EQUAL = luaScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`);
 
 const TAG_BATCH = 500;
 const SCAN_COUNT = 1_000;
