@@ -101,7 +101,7 @@ export interface CacheTier<P = Uint8Array> {
    * engine shortens `expiresAt` and `staleUntil` to it when writing here (the memory tier's
    * `maxTtlMs` option: a short L1 lifetime over a long L2 one bounds how stale an instance gets).
    */
-  readonly maxTtlMs?: number;
+  readonly maxTtlMs?: number | undefined;
   /**
    * Optional, for a remote tier shared by several instances: a bus that carries invalidations
    * between them through the same store. A cache with a local tier and no `bus` option calls it
