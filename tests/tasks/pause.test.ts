@@ -203,14 +203,14 @@ describe.runIf(requires(redis))('pause with the redis backend', () => {
   it('stops the pools of an instance with its own connections (another subscriber)', async () => {
     const prefix = testPrefix('pause');
     prefixes.push(prefix);
-    await pausesInAnotherInstance(backend(), backend(), () =>
-      eventually(async () => {
+    await pausesInAnotherInstance(backend(), backend(), async () => {
+      await eventually(async () => {
         const [, subscribers] = (await admin.pubsub('NUMSUB', `${prefix}:events`)) as [
           string,
           number,
         ];
         return Number(subscribers) >= 1;
-      }, 'the worker subscribed to task events'),
-    );
+      }, 'the worker subscribed to task events');
+    });
   });
 });
