@@ -1,9 +1,9 @@
 import type { Clock } from '../core/clock.js';
 import type { Duration } from '../core/duration.js';
 import type { LoggerLike } from '../core/logger.js';
+import type { RedisClient } from '../redis/client.js';
 import type { CacheCodec, CodecOptions } from './codec.js';
 import type { TierGuardOptions } from './tier-guard.js';
-import type { RedisClient } from './tiers/redis.js';
 import type { CacheTier, DistributedLock, InvalidationBus } from './types.js';
 
 /**

@@ -1,18 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { describeValue, EnterpriseError, InvalidArgumentError } from '../../core/errors.js';
+import { rejectAfter } from '../../core/timeout.js';
 import {
-  checkPrefix,
   checkTimeout,
   createClient,
   quitClient,
   type RedisClient,
-  redisSegment,
   resolveClient,
-  runScript,
   whenReady,
-} from '../../cache/tiers/redis.js';
-import { describeValue, EnterpriseError, InvalidArgumentError } from '../../core/errors.js';
-import { rejectAfter } from '../../core/timeout.js';
+} from '../../redis/client.js';
+import { checkPrefix, hashTag } from '../../redis/keys.js';
+import { runScript } from '../../redis/scripts.js';
 import { TaskDependencyError } from '../errors.js';
 import { type RetentionOptions, resolveRetention } from '../retention.js';
 import type {
@@ -51,7 +50,7 @@ import {
   WORKERS,
 } from './redis/scripts.js';
 
-export type { RedisClient } from '../../cache/tiers/redis.js';
+export type { RedisClient } from '../../redis/client.js';
 
 /**
  * Options of {@link redisTaskBackend}.
@@ -826,7 +825,7 @@ export class RedisTaskBackend implements TaskBackend {
   }
 
   async claimScheduleSlot(name: string, slot: number, ttlMs: number): Promise<boolean> {
-    const key = `${this.prefix}:schedule:{${redisSegment(name)}}:${slot}`;
+    const key = `${this.prefix}:schedule:${hashTag(name)}:${slot}`;
     const px = Math.max(1, Math.ceil(ttlMs));
     // The marker holds this call's id: a re-sent call recognises its own marker.
     const owner = this.#rid();
@@ -1109,7 +1108,7 @@ export class RedisTaskBackend implements TaskBackend {
   #queueKeys(queue: string): QueueKeys {
     let keys = this.#keys.get(queue);
     if (keys === undefined) {
-      const base = `${this.prefix}:{${redisSegment(queue)}}:`;
+      const base = `${this.prefix}:${hashTag(queue)}:`;
       keys = {
         base,
         ready: base + 'ready',
