@@ -69,3 +69,6 @@ export interface CacheSettings extends CacheEngineOptions {
   /** Time source, for tests. @defaultValue the system clock */
   clock?: Clock;
 }
+
+/** Options of the cache module, as `createEnterprise({ cache })` takes them; see docs/cache.md. */
+export type CacheOptions = CacheEngineOptions;
