@@ -100,6 +100,18 @@ const deadLetter = obj({
   finishedAt: nullable('string'),
 });
 
+/** The task figures of `/tasks/monitoring`, also those of the real-time snapshot. */
+const taskFigures: Record<string, Schema> = {
+  enabled: builtFlag,
+  backend: nullable('string'),
+  queues: arr(queueSnapshot),
+  workers: arr(workerSnapshot),
+  throughput: taskThroughput,
+  failures: arr(failureSnapshot),
+  deadLetterFailures: arr(failureSnapshot),
+  deadLetters: arr(deadLetter),
+};
+
 /** @internal The schemas of the document's components, by name. */
 export const SCHEMAS: Record<string, Schema> = {
   Error: obj({ error: obj({ code: str, message: str }) }),
@@ -225,14 +237,7 @@ export const SCHEMAS: Record<string, Schema> = {
       oneOf: [
         { type: 'null' },
         obj({
-          enabled: builtFlag,
-          backend: nullable('string'),
-          queues: arr(queueSnapshot),
-          workers: arr(workerSnapshot),
-          throughput: taskThroughput,
-          failures: arr(failureSnapshot),
-          deadLetterFailures: arr(failureSnapshot),
-          deadLetters: arr(deadLetter),
+          ...taskFigures,
           readAt: time,
           stale: bool,
         }),
@@ -270,15 +275,6 @@ export const SCHEMAS: Record<string, Schema> = {
     bus: nullable('object'),
     warmers: arr(str),
   }),
-  TasksMonitoring: obj({
-    enabled: builtFlag,
-    backend: nullable('string'),
-    queues: arr(queueSnapshot),
-    workers: arr(workerSnapshot),
-    throughput: taskThroughput,
-    failures: arr(failureSnapshot),
-    deadLetterFailures: arr(failureSnapshot),
-    deadLetters: arr(deadLetter),
-  }),
+  TasksMonitoring: obj(taskFigures),
   ActionResult: obj({ ok: bool }, ['ok']),
 };
