@@ -1,13 +1,32 @@
 import { Cache } from './cache/cache.js';
 import { cacheMetricFamilies } from './cache/metrics.js';
-import { type EnterpriseOptions, type ResolvedConfig, resolveConfig } from './core/config.js';
+import type { CacheOptions } from './cache/options.js';
+import { type ConfigOptions, type ResolvedConfig, resolveConfig } from './core/config.js';
 import { LifecycleError } from './core/errors.js';
 import { Lifecycle, type LifecycleState } from './core/lifecycle.js';
 import { createDefaultLogger, type Logger, type LoggerLike, wrapLogger } from './core/logger.js';
 import { PerformanceMonitor } from './performance/monitor.js';
 import { TaskManager, type TaskStartOptions } from './tasks/manager.js';
+import type { TaskOptions } from './tasks/options.js';
 import { handlerRegistry } from './tasks/registry.js';
 import { resolveTaskSettings, type TaskSettings } from './tasks/settings.js';
+
+/**
+ * Everything `createEnterprise()` and `configure()` accept: the common options and each module's
+ * own. Options given here win over environment variables, which win over the defaults.
+ *
+ * @example
+ * ```ts
+ * const enterprise = createEnterprise({
+ *   performance: { alertThresholdMs: 250 },
+ *   logger: pino({ level: 'debug' }),
+ * });
+ * ```
+ */
+export interface EnterpriseOptions extends ConfigOptions {
+  cache?: CacheOptions;
+  tasks?: TaskOptions;
+}
 
 /** Options of {@link Enterprise.start}. */
 export interface StartOptions extends TaskStartOptions {}

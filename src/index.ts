@@ -18,14 +18,9 @@ export {
   redisTier,
   sqliteTier,
 } from './cache/index.js';
+export type { CacheOptions } from './cache/options.js';
 export type { Clock } from './core/clock.js';
-export type {
-  CacheOptions,
-  EnterpriseOptions,
-  PerformanceOptions,
-  ResolvedConfig,
-  TaskOptions,
-} from './core/config.js';
+export type { ConfigOptions, PerformanceOptions, ResolvedConfig } from './core/config.js';
 export { DEFAULT_BUCKETS, resolveConfig } from './core/config.js';
 export {
   type ActiveSpan,
@@ -58,6 +53,7 @@ export {
   configure,
   createEnterprise,
   Enterprise,
+  type EnterpriseOptions,
   getEnterprise,
   type StartOptions,
 } from './enterprise.js';
@@ -73,3 +69,4 @@ export {
   registerPrometheus,
 } from './performance/index.js';
 export type * from './performance/types.js';
+export type { TaskOptions } from './tasks/options.js';

@@ -5,16 +5,15 @@ import { type Duration, parseDuration } from '../core/duration.js';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
 import { Emitter } from '../core/events.js';
 import { createDefaultLogger, type Logger, wrapLogger } from '../core/logger.js';
+import { quitClient, type RedisClient } from '../redis/client.js';
 import { CacheCodec } from './codec.js';
 import { DecodeFailures } from './decode-failure.js';
+import { defaultTiers } from './default-tiers.js';
 import { CacheLoaderTimeoutError } from './errors.js';
 import { checkKey, checkNamespace, isSafeName } from './keys.js';
+import { LocalLevel } from './local-level.js';
 import type { CacheSettings } from './options.js';
-import { RedisInvalidationBus } from './redis-bus.js';
-import { RedisLock } from './redis-lock.js';
 import { TierGuard } from './tier-guard.js';
-import { MemoryTier } from './tiers/memory.js';
-import { createClient, quitClient, type RedisClient, RedisTier } from './tiers/redis.js';
 import type {
   CacheAnalytics,
   CacheEvents,
@@ -48,16 +47,10 @@ interface Found {
 }
 
 /** One tier as the engine drives it. */
-type Level =
-  | { kind: 'local'; tier: MemoryTier; counters: LocalCounters }
-  | { kind: 'remote'; guard: TierGuard<Uint8Array> };
+type Level = LocalLevel | { kind: 'remote'; guard: TierGuard<Uint8Array> };
 
-interface LocalCounters {
-  hits: number;
-  misses: number;
-  sets: number;
-  deletes: number;
-}
+/** A local tier that answers synchronously: the one the hot path reads. */
+type PeekableTier = CacheTier<unknown> & Required<Pick<CacheTier<unknown>, 'peek'>>;
 
 const DEFAULT_NAMESPACE = 'default';
 const GENERATION_BUCKETS = 4096;
@@ -84,8 +77,9 @@ const SEPARATOR = '\u0000';
  */
 export class Cache extends Emitter<CacheEvents> {
   readonly #levels: Level[];
-  readonly #local: MemoryTier | undefined;
-  readonly #localLevel: Level | undefined;
+  /** The first local tier, when it can `peek`. */
+  readonly #local: PeekableTier | undefined;
+  readonly #localLevel: LocalLevel | undefined;
   readonly #codec: CacheCodec;
   readonly #bus: InvalidationBus | undefined;
   readonly #lock: DistributedLock | undefined;
@@ -143,25 +137,9 @@ export class Cache extends Emitter<CacheEvents> {
     this.#decodeFailures = new DecodeFailures(this.#log);
     this.#owned = { tiers: [] };
 
-    let tiers = settings.tiers;
-    let redis = settings.redis;
-    if (tiers === undefined) {
-      if (redis === undefined && settings.redisUrl !== undefined) {
-        // ioredis' own command timeout is left a little longer than the tier guard's, so a stalled
-        // call is reported as the guard's timeout; it still frees the client's command queue.
-        redis = createClient(
-          settings.redisUrl,
-          (settings.remote?.timeoutMs ?? 500) + 250,
-          (error) => this.#logTier('redis', 'connection', error),
-        );
-        this.#owned.client = redis;
-      }
-      const built: CacheTier<any>[] = [new MemoryTier({ maxSize: settings.maxSize ?? 10_000 })];
-      if (redis !== undefined)
-        built.push(new RedisTier({ client: redis, prefix: settings.prefix }));
-      this.#owned.tiers = built;
-      tiers = built;
-    }
+    const setup = defaultTiers(settings, (error) => this.#logTier('redis', 'connection', error));
+    if (setup.client !== undefined) this.#owned.client = setup.client;
+    const tiers = setup.tiers;
     if (!Array.isArray(tiers) || tiers.length === 0) {
       throw new InvalidArgumentError('tiers must be a non-empty list of cache tiers', {
         argument: 'tiers',
@@ -176,28 +154,28 @@ export class Cache extends Emitter<CacheEvents> {
     this.#owned.tiers = [...tiers];
     const first = this.#levels.find((level) => level.kind === 'local');
     this.#localLevel = first;
-    this.#local = first?.kind === 'local' ? first.tier : undefined;
+    this.#local =
+      first !== undefined && typeof first.tier.peek === 'function'
+        ? (first.tier as PeekableTier)
+        : undefined;
 
-    // With tiers given, the bus and the lock go through the first Redis tier's connection.
-    const redisLevel = tiers.find((tier): tier is RedisTier => tier instanceof RedisTier);
-    const coordination = redis ?? redisLevel?.client;
-    const coordinationPrefix = redis === undefined ? redisLevel?.prefix : settings.prefix;
+    // Unless given, the bus and the lock come from the `redis` option, else from the first tier
+    // that offers them (the Redis tier does, on its own connection and prefix).
+    const busSource =
+      setup.coordination ?? tiers.find((tier) => typeof tier.invalidationBus === 'function');
+    const lockSource =
+      setup.coordination ?? tiers.find((tier) => typeof tier.distributedLock === 'function');
     if (settings.bus !== undefined) {
       this.#bus = settings.bus === false ? undefined : settings.bus;
-    } else if (coordination !== undefined && this.#local !== undefined) {
-      this.#bus = new RedisInvalidationBus({
-        client: coordination,
-        prefix: coordinationPrefix,
+    } else if (busSource?.invalidationBus !== undefined && this.#localLevel !== undefined) {
+      // Without a local tier there is nothing another instance's change could leave stale here.
+      this.#bus = busSource.invalidationBus({
         onReconnect: () => this.#dropLocal('bus reconnected: messages may have been missed'),
-        onError: (error) => this.#logTier('bus', 'message', error),
+        onError: (error: Error) => this.#logTier('bus', 'message', error),
       });
       this.#owned.bus = this.#bus;
     }
-    this.#lock =
-      settings.lock ??
-      (coordination === undefined
-        ? undefined
-        : new RedisLock({ client: coordination, prefix: coordinationPrefix }));
+    this.#lock = settings.lock ?? lockSource?.distributedLock?.();
     // Listening starts with the cache, not only with start(): a cache used without start() must
     // still hear other instances' invalidations.
     if (this.#bus !== undefined) void this.#subscribe();
@@ -212,13 +190,10 @@ export class Cache extends Emitter<CacheEvents> {
       });
     }
     if (tier.local) {
-      if (!(tier instanceof MemoryTier)) {
-        throw new InvalidArgumentError(
-          `tiers[${index}] is a local tier other than memoryTier(); local tiers must be memoryTier() instances`,
-          { argument: `tiers[${index}]`, value: tier.name, expected: 'memoryTier()' },
-        );
-      }
-      return { kind: 'local', tier, counters: { hits: 0, misses: 0, sets: 0, deletes: 0 } };
+      return new LocalLevel(tier, (operation, error) => {
+        this.emit('tier-error', { tier: tier.name, operation, error: error as Error });
+        this.#logTier(tier.name, operation, error);
+      });
     }
     return {
       kind: 'remote',
@@ -267,7 +242,7 @@ export class Cache extends Emitter<CacheEvents> {
     const local = this.#local;
     if (local !== undefined) {
       const now = this.#hitClock();
-      const entry = local.read(namespace, key, now);
+      const entry = local.peek(namespace, key, now);
       if (entry !== undefined && entry.expiresAt > now) {
         this.#hit(namespace, this.#localLevel!);
         return Promise.resolve(entry.payload as T);
@@ -330,8 +305,8 @@ export class Cache extends Emitter<CacheEvents> {
     await Promise.all(
       this.#levels.map(async (level) => {
         if (level.kind === 'local') {
-          level.tier.write(namespace, key, value, capped(meta, level.tier.maxTtlMs, this.#clock));
           level.counters.sets++;
+          await level.write(namespace, key, value, capped(meta, level.tier.maxTtlMs, this.#clock));
           return;
         }
         level.guard.sets++;
@@ -356,7 +331,7 @@ export class Cache extends Emitter<CacheEvents> {
       this.#levels.map(async (level) => {
         if (level.kind === 'local') {
           level.counters.deletes++;
-          return level.tier.remove(namespace, key);
+          return level.remove(namespace, key);
         }
         level.guard.deletes++;
         return (
@@ -532,12 +507,12 @@ export class Cache extends Emitter<CacheEvents> {
    * while, so that a source that is down is not called by every request in the meantime.
    */
   #throttleFailSafe(namespace: string, key: string, stale: Found, generation: number): void {
-    const local = this.#local;
+    const local = this.#localLevel;
     if (local === undefined || this.#failSafeThrottleMs === 0) return;
     if (this.#generationOf(namespace, key) !== generation) return;
     const now = this.#clock.epochNow();
     const expiresAt = Math.min(now + this.#failSafeThrottleMs, stale.meta.staleUntil);
-    local.write(namespace, key, stale.value, { ...stale.meta, expiresAt });
+    void local.write(namespace, key, stale.value, { ...stale.meta, expiresAt });
   }
 
   /**
@@ -626,7 +601,7 @@ export class Cache extends Emitter<CacheEvents> {
     await Promise.all(
       this.#levels.map(async (level) => {
         if (level.kind === 'local') {
-          level.tier.removeByTags(list, namespace);
+          await level.removeByTags(list, namespace);
           return;
         }
         await this.#remote(level, 'deleteByTags', (tier) => tier.deleteByTags(list, namespace));
@@ -643,7 +618,7 @@ export class Cache extends Emitter<CacheEvents> {
     await Promise.all(
       this.#levels.map(async (level) => {
         if (level.kind === 'local') {
-          level.tier.removeAll(namespace);
+          await level.removeAll(namespace);
           return;
         }
         await this.#remote(level, 'clear', (tier) => tier.clear(namespace));
@@ -840,7 +815,7 @@ export class Cache extends Emitter<CacheEvents> {
     const local = this.#local;
     if (local === undefined) return undefined;
     const now = this.#hitClock();
-    const entry = local.read(namespace, key, now);
+    const entry = local.peek(namespace, key, now);
     if (entry === undefined || entry.expiresAt <= now) return undefined;
     this.#hit(namespace, this.#localLevel!);
     return entry;
@@ -855,7 +830,8 @@ export class Cache extends Emitter<CacheEvents> {
       const level = this.#levels[i]!;
       let found: (Found & { bytes?: Uint8Array }) | undefined;
       if (level.kind === 'local') {
-        const entry = level.tier.read(namespace, key, now);
+        const read = level.read(namespace, key, now);
+        const entry = read instanceof Promise ? await read : read;
         if (entry !== undefined)
           found = { value: entry.payload, meta: entry, fresh: entry.expiresAt > now };
       } else {
@@ -901,7 +877,7 @@ export class Cache extends Emitter<CacheEvents> {
     await Promise.all(
       this.#levels.slice(0, index).map(async (level) => {
         if (level.kind === 'local') {
-          level.tier.write(
+          await level.write(
             namespace,
             key,
             found.value,
@@ -1104,18 +1080,18 @@ export class Cache extends Emitter<CacheEvents> {
 
   /** Applies an invalidation from another instance to the local tier. */
   #apply(message: InvalidationMessage): void {
-    const local = this.#local;
+    const local = this.#localLevel;
     if (message.type === 'delete') {
       for (const key of message.keys) {
         this.#bumpKey(message.namespace, key);
-        local?.remove(message.namespace, key);
+        void local?.remove(message.namespace, key);
       }
     } else if (message.type === 'tags') {
       this.#globalGeneration++;
-      local?.removeByTags(message.tags, message.namespace);
+      void local?.removeByTags(message.tags, message.namespace);
     } else {
       this.#globalGeneration++;
-      local?.removeAll(message.namespace);
+      void local?.removeAll(message.namespace);
     }
   }
 
@@ -1145,7 +1121,7 @@ export class Cache extends Emitter<CacheEvents> {
 
   #dropLocal(reason: string): void {
     this.#globalGeneration++;
-    this.#local?.removeAll();
+    void this.#localLevel?.removeAll();
     this.#log.warn({ reason }, 'local cache tier dropped');
   }
 

@@ -25,7 +25,7 @@ export {
   CacheTierError,
 } from './errors.js';
 export { storageKey } from './keys.js';
-export type { CacheEngineOptions, CacheSettings } from './options.js';
+export type { CacheEngineOptions, CacheOptions, CacheSettings } from './options.js';
 export { RedisInvalidationBus, type RedisInvalidationBusOptions } from './redis-bus.js';
 export { RedisLock, type RedisLockOptions } from './redis-lock.js';
 export type { TierGuardOptions } from './tier-guard.js';

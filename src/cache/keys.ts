@@ -79,13 +79,3 @@ export function isSafeName(text: string): boolean {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
   return !/[\u0000-\u001f\u007f]/.test(text) && !LONE_SURROGATE.test(text);
 }
-
-/**
- * Escapes a namespace or a key for use inside a Redis key: `%`, `:`, `{` and `}` become `%25`,
- * `%3A`, `%7B`, `%7D`, so no namespace can reach into another one's keys or change its hash slot.
- *
- * @internal
- */
-export function escapeSegment(segment: string): string {
-  return segment.replace(/[%:{}]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}

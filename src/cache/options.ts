@@ -1,9 +1,9 @@
 import type { Clock } from '../core/clock.js';
 import type { Duration } from '../core/duration.js';
 import type { LoggerLike } from '../core/logger.js';
+import type { RedisClient } from '../redis/client.js';
 import type { CacheCodec, CodecOptions } from './codec.js';
 import type { TierGuardOptions } from './tier-guard.js';
-import type { RedisClient } from './tiers/redis.js';
 import type { CacheTier, DistributedLock, InvalidationBus } from './types.js';
 
 /**
@@ -69,3 +69,6 @@ export interface CacheSettings extends CacheEngineOptions {
   /** Time source, for tests. @defaultValue the system clock */
   clock?: Clock;
 }
+
+/** Options of the cache module, as `createEnterprise({ cache })` takes them; see docs/cache.md. */
+export type CacheOptions = CacheEngineOptions;

@@ -1,14 +1,14 @@
 import { rejectAfter } from '../core/timeout.js';
-import { CacheTierError } from './errors.js';
 import {
-  checkPrefix,
   checkTimeout,
   createClient,
   quitClient,
   type RedisClient,
   resolveClient,
   whenReady,
-} from './tiers/redis.js';
+} from '../redis/client.js';
+import { checkPrefix } from '../redis/keys.js';
+import { CacheTierError } from './errors.js';
 import type { InvalidationBus, InvalidationMessage } from './types.js';
 
 /**

@@ -1,18 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
-import { CacheTierError } from './errors.js';
-import { checkKey, storageKey } from './keys.js';
 import {
-  checkPrefix,
   checkTimeout,
-  luaScript,
   quitClient,
   type RedisClient,
-  redisSegment,
   resolveClient,
-  runScript,
   whenReady,
-} from './tiers/redis.js';
+} from '../redis/client.js';
+import { checkPrefix, redisSegment } from '../redis/keys.js';
+import { luaScript, runScript } from '../redis/scripts.js';
+import { CacheTierError } from './errors.js';
+import { checkKey, storageKey } from './keys.js';
 import type { DistributedLock } from './types.js';
 
 /**

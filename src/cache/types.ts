@@ -33,7 +33,14 @@ export interface StoredEntry<P> extends EntryMeta {
  * Remote tiers (`local: false`) store the bytes the engine's codec produced; local tiers store the
  * value itself, without serializing it. Both keep the metadata and return it with the payload.
  *
- * Every implementation passes the conformance suite in tests/conformance/cache-tier.ts.
+ * The engine depends on this interface only: any tier, yours included, may take any place in the
+ * list. Optional members let a tier do more: a local tier that can answer synchronously
+ * ({@link CacheTier.peek}) makes a hit cost no promise; a shared remote tier may offer the
+ * invalidation bus and the lock that go with it ({@link CacheTier.invalidationBus},
+ * {@link CacheTier.distributedLock}), as the Redis tier does.
+ *
+ * Every implementation passes the conformance suite `describeCacheTier` of
+ * `@revcopy/enterprise/testing`.
  *
  * @typeParam P - `Uint8Array` for remote tiers, `unknown` for local ones.
  * @example
@@ -83,6 +90,52 @@ export interface CacheTier<P = Uint8Array> {
   ping(): Promise<void>;
   /** Releases what the tier opened (never a client or pool it was given). Idempotent. */
   close(): Promise<void>;
+  /**
+   * Optional, for local tiers: what `get` would resolve, returned synchronously, judged against
+   * `now` (epoch milliseconds, possibly up to a millisecond old) instead of reading the clock. The
+   * engine answers a hit of the first local tier from it without a promise or a microtask; without
+   * it, the engine awaits `get`. Must not throw.
+   */
+  peek?(namespace: string, key: string, now: number): StoredEntry<P> | undefined;
+  /**
+   * Optional: the longest time in milliseconds an entry stays in this tier, whatever its TTL. The
+   * engine shortens `expiresAt` and `staleUntil` to it when writing here (the memory tier's
+   * `maxTtlMs` option: a short L1 lifetime over a long L2 one bounds how stale an instance gets).
+   */
+  readonly maxTtlMs?: number | undefined;
+  /**
+   * Optional, for a remote tier shared by several instances: a bus that carries invalidations
+   * between them through the same store. A cache with a local tier and no `bus` option calls it
+   * on the first tier that has it, once, and closes the bus on `close()`.
+   */
+  invalidationBus?(hooks: InvalidationBusHooks): InvalidationBus;
+  /**
+   * Optional, for a remote tier shared by several processes: a lock in the same store, for
+   * `getOrSet({ lock: true })`. A cache with no `lock` option calls it on the first tier that has
+   * it, once.
+   */
+  distributedLock?(): DistributedLock;
+}
+
+/**
+ * What the cache hands {@link CacheTier.invalidationBus}: the bus reports to it instead of throwing
+ * or emitting.
+ *
+ * @example
+ * ```ts
+ * invalidationBus(hooks: InvalidationBusHooks): InvalidationBus {
+ *   return new RedisInvalidationBus({ client: this.client, prefix: this.prefix, ...hooks });
+ * }
+ * ```
+ */
+export interface InvalidationBusHooks {
+  /**
+   * Call after the connection came back and the bus is subscribed again: messages sent meanwhile
+   * are lost, so the cache drops its local tier.
+   */
+  onReconnect: () => void;
+  /** Call with connection errors, malformed messages and failing handlers; the cache logs them. */
+  onError: (error: Error) => void;
 }
 
 /** A message that tells other instances to drop entries from their local tier. */
@@ -94,6 +147,14 @@ export type InvalidationMessage =
 /**
  * Carries invalidations between instances that share remote tiers, so that their local tiers do
  * not keep serving values that were changed elsewhere. The Redis implementation uses pub/sub.
+ * Pass one as the `bus` option of `createCache`, or offer it from a tier
+ * ({@link CacheTier.invalidationBus}). Every method settles; the cache logs a rejection.
+ *
+ * @example
+ * ```ts
+ * const bus: InvalidationBus = new RedisInvalidationBus({ url, prefix: 'shop:cache' });
+ * const cache = createCache({ tiers: [memoryTier(), postgresTier({ pool })], bus });
+ * ```
  */
 export interface InvalidationBus {
   /** Sends `message` to every other subscribed instance. */
@@ -106,12 +167,22 @@ export interface InvalidationBus {
 
 /**
  * A lock shared by every process, for stampede protection across processes: only the holder
- * runs the loader, the others wait for its value.
+ * runs the loader, the others wait for its value. Pass one as the `lock` option of `createCache`,
+ * or offer it from a tier ({@link CacheTier.distributedLock}).
+ *
+ * @example
+ * ```ts
+ * const lock: DistributedLock = new RedisLock({ url, prefix: 'shop:lock' });
+ * const cache = createCache({ tiers: [memoryTier(), postgresTier({ pool })], lock });
+ * ```
  */
 export interface DistributedLock {
-  /** Tries to take the lock on `resource` for `ttlMs`; resolves a release token, or `undefined` if held. */
+  /**
+   * Tries to take the lock on `resource` for `ttlMs`; resolves a release token, or `undefined` if
+   * another holder has it. The lock expires by itself after `ttlMs`, so a crashed holder frees it.
+   */
   acquire(resource: string, ttlMs: number): Promise<string | undefined>;
-  /** Releases the lock if `token` still holds it. */
+  /** Releases the lock if `token` still holds it (never another holder's lock taken since). */
   release(resource: string, token: string): Promise<void>;
 }
 

@@ -1,7 +1,3 @@
-import type { CacheEngineOptions } from '../cache/options.js';
-import type { RetentionOptions } from '../tasks/retention.js';
-import type { BackoffOptions } from '../tasks/task-types.js';
-import type { BackoffSpec, TaskBackend } from '../tasks/types.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { type Duration, parseDuration } from './duration.js';
@@ -43,79 +39,17 @@ export interface PerformanceOptions {
   slowLogIntervalMs?: number;
 }
 
-/** Options of the cache module; see docs/cache.md. */
-export type CacheOptions = CacheEngineOptions;
-
-/** Options of the task module; see docs/tasks.md. */
-export interface TaskOptions {
-  /** Default queue. Env: `TASK_QUEUE_NAME`. @defaultValue 'default' */
-  queueName?: string;
-  /** Worker slots per process and queue. Env: `TASK_WORKER_COUNT`. @defaultValue 2 */
-  workerCount?: number;
-  /** Retries before a task goes to the dead letter queue. Env: `TASK_MAX_RETRIES`. @defaultValue 3 */
-  maxRetries?: number;
-  /**
-   * Where tasks are stored: a backend (`memoryTaskBackend()`, `redisTaskBackend({ ... })`), or
-   * `'memory'` / `'redis'`. @defaultValue Redis when `REDIS_URL` (or `redisUrl`) is set, else memory
-   */
-  backend?: TaskBackend | 'memory' | 'redis';
-  /** Further queues this process consumes, besides `queueName` and those its handlers name. */
-  queues?: readonly string[];
-  /**
-   * Auto-scaling of each worker pool between `min` and `max` slots, from the backlog and how long
-   * tasks wait. @defaultValue both `workerCount` (no scaling)
-   */
-  concurrency?: { min?: number; max?: number };
-  /**
-   * Tasks each pool claims ahead of its free slots, so the next claim's round trip overlaps the
-   * running tasks. Higher favours throughput; 0 hands a task to a process only when a slot is free
-   * (fairer across processes for long tasks, and a critical task submitted later never waits
-   * behind prefetched ones). @defaultValue `workerCount`, at least 8 and at most 100
-   */
-  prefetch?: number;
-  /** How long a worker holds a task before another may take it over, unless renewed. @defaultValue 30000 */
-  leaseMs?: number;
-  /** How often a worker pool reports itself (and `stats()` may call it unhealthy after 3 misses). @defaultValue 5000 */
-  heartbeatMs?: number;
-  /**
-   * A pool holding tasks that has completed none for this long is reported unhealthy.
-   * @defaultValue 300000 (five minutes)
-   */
-  stalledAfterMs?: number;
-  /** Default per-attempt timeout of every task; 0 for none. @defaultValue 0 */
-  timeout?: Duration;
-  /** Default backoff between retries. @defaultValue exponential from 1 s, factor 2, up to 5 min, 20% jitter */
-  backoff?: BackoffOptions | BackoffSpec['type'];
-  /** How long `shutdown()` waits for running tasks before giving the rest back. @defaultValue 10 (seconds) */
-  shutdownTimeout?: Duration;
-  /** Finished tasks kept by the default backends. */
-  retention?: RetentionOptions;
-  /**
-   * Refuse to submit a task name no handler is registered for in this process, when some are
-   * (`allowUnknown` submits one anyway). `false` never refuses. @defaultValue true
-   */
-  strictNames?: boolean;
-  /**
-   * Largest payload a task may have, as the UTF-8 length of its JSON text; a larger one is refused
-   * at submit with `TaskPayloadError`. Every worker reads a task's payload into memory, and on Redis
-   * one payload is one value moved in one reply. @defaultValue 2097152 (2 MiB)
-   */
-  maxPayloadBytes?: number;
-}
-
 /**
- * Everything `createEnterprise()` and `configure()` accept. Options given here win over environment
- * variables, which win over the defaults.
+ * The options the configuration reads, environment variables included: the common ones and the
+ * few of each module that have a variable. `EnterpriseOptions` (src/enterprise.ts) is this with
+ * each module's full options.
  *
  * @example
  * ```ts
- * const enterprise = createEnterprise({
- *   performance: { alertThresholdMs: 250 },
- *   logger: pino({ level: 'debug' }),
- * });
+ * const config = resolveConfig({ logLevel: 'debug', tasks: { workerCount: 4 } });
  * ```
  */
-export interface EnterpriseOptions {
+export interface ConfigOptions {
   /** A pino-compatible logger. @defaultValue a pino logger writing JSON to stdout */
   logger?: LoggerLike;
   /** Level of the default logger. Env: `LOG_LEVEL`. @defaultValue 'info' */
@@ -123,8 +57,10 @@ export interface EnterpriseOptions {
   /** Redis connection string for the distributed tiers. Env: `REDIS_URL`. */
   redisUrl?: string;
   performance?: PerformanceOptions;
-  cache?: CacheOptions;
-  tasks?: TaskOptions;
+  /** Env: `CACHE_DEFAULT_TTL`, `CACHE_MAX_SIZE`. */
+  cache?: { defaultTtl?: Duration; maxSize?: number };
+  /** Env: `TASK_QUEUE_NAME`, `TASK_WORKER_COUNT`, `TASK_MAX_RETRIES`. */
+  tasks?: { queueName?: string; workerCount?: number; maxRetries?: number };
   /** Where environment variables are read from. @defaultValue `process.env` */
   env?: Readonly<Record<string, string | undefined>>;
   /** Time source, for tests. @defaultValue the system clock */
@@ -323,7 +259,7 @@ const SETTINGS = {
  * config.cache.defaultTtlMs; // 300000
  * ```
  */
-export function resolveConfig(options: EnterpriseOptions = {}, env?: Env): ResolvedConfig {
+export function resolveConfig(options: ConfigOptions = {}, env?: Env): ResolvedConfig {
   if (options === null || typeof options !== 'object') {
     throw new ConfigError(`options=${describeValue(options)} is invalid: expected an object`, {
       source: 'options',

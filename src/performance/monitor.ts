@@ -366,6 +366,41 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
     handle.series.lastCallAt = now;
   }
 
+  /**
+   * @internal For the package's own modules (the task engine): records a call at `site` that its
+   * caller timed, ending now, with the site's labels, attributes and threshold and the current
+   * request context as parent. Counted, raised as `slow` and emitted as a `span` exactly like a
+   * monitored call; a span object is made only when something will read it.
+   *
+   * @example
+   * ```ts
+   * const site = new CallSite('task', { labels: { task: 'resize', queue: 'default' } });
+   * monitor.recordDuration(site, 12.5, false);
+   * ```
+   */
+  recordDuration(site: CallSite, durationMs: number, failed: boolean): void {
+    const handle = site.resolve(this);
+    const now = this.#now();
+    const duration = Math.max(0, durationMs);
+    const thresholdMs = site.thresholdMs ?? this.#settings.alertThresholdMs;
+    if (duration > thresholdMs || this.listenerCount('span') > 0) {
+      const parent = currentContext();
+      const span = new Span(
+        site.name,
+        parent?.span,
+        handle.series,
+        site.attributes,
+        thresholdMs,
+        parent?.correlationId,
+        now - duration,
+      );
+      this.finish(span, failed, undefined);
+      return;
+    }
+    handle.series.record(duration, failed, false, now);
+    handle.series.lastCallAt = now;
+  }
+
   /** @internal Records a finished span. Never throws. */
   finish(span: Span, failed: boolean, error: unknown): void {
     const now = this.#now();

@@ -29,6 +29,7 @@ export {
   type TaskStartOptions,
   type WaitForOptions,
 } from './manager.js';
+export type { TaskOptions } from './options.js';
 export { TaskPriority, type TaskPriorityValue } from './priority.js';
 export {
   BackgroundTask,

@@ -1,5 +1,4 @@
 import type { Clock } from '../core/clock.js';
-import { currentContext } from '../core/context.js';
 import { type Duration, parseDuration } from '../core/duration.js';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
 import { Emitter } from '../core/events.js';
@@ -7,7 +6,6 @@ import type { Logger } from '../core/logger.js';
 import { uuid } from '../core/uuid.js';
 import { CallSite } from '../performance/call-site.js';
 import type { PerformanceMonitor } from '../performance/monitor.js';
-import { Span } from '../performance/span.js';
 import { type SelectedBackend, selectTaskBackend } from './backends/select.js';
 import { resolveBackoff } from './backoff.js';
 import {
@@ -83,6 +81,7 @@ interface ManagerDeps {
   settings: TaskSettings;
   logger: Logger;
   performance: PerformanceMonitor;
+  /** Unused since attempt durations are stamped on the monitor's own clock; kept for callers. */
   clock: Clock;
   prefix: string;
 }
@@ -118,7 +117,6 @@ export class TaskManager extends Emitter<TaskEvents> {
   readonly #waiters = new Map<string, Set<() => void>>();
   /** Where attempt durations are recorded, per queue and task name (see `#record`). */
   readonly #sites = new Map<string, Map<string, CallSite>>();
-  readonly #clock: Clock;
   #selected: Promise<SelectedBackend> | undefined;
   #backendNow: TaskBackend | undefined;
   #unsubscribe: (() => void) | undefined;
@@ -138,7 +136,6 @@ export class TaskManager extends Emitter<TaskEvents> {
     this.#log = deps.logger;
     this.#performance = deps.performance;
     this.#prefix = deps.prefix;
-    this.#clock = deps.clock;
     this.#analytics = new TaskAnalytics(Date.now());
     this.scheduler = new Scheduler({
       backend: () => this.backend(),
@@ -1027,19 +1024,7 @@ export class TaskManager extends Emitter<TaskEvents> {
         });
         byName.set(task.name, site);
       }
-      const monitor = this.#performance;
-      const handle = site.resolve(monitor);
-      const parent = currentContext();
-      const span = new Span(
-        site.name,
-        parent?.span,
-        handle.series,
-        site.attributes,
-        Number.POSITIVE_INFINITY,
-        parent?.correlationId,
-        this.#clock.now() - durationMs,
-      );
-      monitor.finish(span, error, undefined);
+      this.#performance.recordDuration(site, durationMs, error);
     } catch (cause) {
       this.#log.debug({ err: cause }, 'task duration not recorded');
     }

@@ -1,7 +1,8 @@
-import type { ResolvedConfig, TaskOptions } from '../core/config.js';
+import type { ResolvedConfig } from '../core/config.js';
 import { parseDuration } from '../core/duration.js';
 import { ConfigError, describeValue } from '../core/errors.js';
 import { resolveBackoff } from './backoff.js';
+import type { TaskOptions } from './options.js';
 import { type RetentionOptions, resolveRetention } from './retention.js';
 import type { BackoffSpec, TaskBackend } from './types.js';
 import { checkQueue } from './validate.js';

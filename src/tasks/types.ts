@@ -209,7 +209,8 @@ export interface RetentionSpec {
  * Calls may be repeated after a lost reply (a dropped connection): add, claim, finish, cancel and
  * retryDead answer a repeat with the first call's answer; the other calls are idempotent.
  *
- * Every implementation passes the conformance suite in tests/conformance/task-backend.ts.
+ * Every implementation passes the conformance suite `describeTaskBackend` of
+ * `@revcopy/enterprise/testing`.
  *
  * @example
  * ```ts

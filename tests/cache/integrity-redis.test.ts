@@ -4,7 +4,8 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type Cache, createCache } from '../../src/cache/cache.js';
 import type { CodecOptions } from '../../src/cache/codec.js';
-import { decodeEntry, encodeEntry, redisTier } from '../../src/cache/tiers/redis.js';
+import { redisTier } from '../../src/cache/tiers/redis.js';
+import { decodeEntry, encodeEntry } from '../../src/cache/tiers/redis-entry.js';
 import type { EntryMeta } from '../../src/cache/types.js';
 import { REDIS_URL, redis, requires } from '../support/requirements.js';
 

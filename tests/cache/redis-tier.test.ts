@@ -4,15 +4,12 @@ import { Cluster, Redis } from 'ioredis';
 import * as vitest from 'vitest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CacheCodecError, CacheTierError } from '../../src/cache/errors.js';
-import { escapeSegment, storageKey } from '../../src/cache/keys.js';
-import {
-  decodeEntry,
-  encodeEntry,
-  type RedisTier,
-  redisTier,
-} from '../../src/cache/tiers/redis.js';
+import { storageKey } from '../../src/cache/keys.js';
+import { type RedisTier, redisTier } from '../../src/cache/tiers/redis.js';
+import { decodeEntry, encodeEntry } from '../../src/cache/tiers/redis-entry.js';
 import type { EntryMeta } from '../../src/cache/types.js';
 import { InvalidArgumentError } from '../../src/index.js';
+import { escapeSegment } from '../../src/redis/keys.js';
 import { describeCacheTier } from '../../src/testing/index.js';
 import { REDIS_URL, redis, redisCluster, requires } from '../support/requirements.js';
 

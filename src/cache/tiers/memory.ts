@@ -106,10 +106,15 @@ export class MemoryTier implements CacheTier<unknown> {
   }
 
   /**
-   * @internal The synchronous read the engine uses on its hot path. Returns the entry when present
-   * and not past `staleUntil`.
+   * The synchronous read the engine uses on its hot path ({@link CacheTier.peek}): the entry when
+   * present and not past `staleUntil`.
+   *
+   * @example
+   * ```ts
+   * const entry = tier.peek('users', 'user:1', Date.now());
+   * ```
    */
-  read(namespace: string, key: string, now = Date.now()): StoredEntry<unknown> | undefined {
+  peek(namespace: string, key: string, now = Date.now()): StoredEntry<unknown> | undefined {
     const id = this.#ids.get(namespace)?.get(key);
     if (id === undefined) return undefined;
     const slot = this.#lru.get(id);
@@ -122,7 +127,12 @@ export class MemoryTier implements CacheTier<unknown> {
     return this.#clone ? { ...entry, payload: structuredClone(entry.payload) } : entry;
   }
 
-  /** @internal The synchronous write the engine uses. */
+  /** @internal @deprecated Use {@link MemoryTier.peek}, of which this is another name. */
+  read(namespace: string, key: string, now = Date.now()): StoredEntry<unknown> | undefined {
+    return this.peek(namespace, key, now);
+  }
+
+  /** @internal Synchronous write (`set` runs it). */
   write(namespace: string, key: string, payload: unknown, meta: EntryMeta): void {
     let id = this.#ids.get(namespace)?.get(key);
     // Replacing an entry must drop it from the tag index of its old tags.
@@ -154,7 +164,7 @@ export class MemoryTier implements CacheTier<unknown> {
   async ping(): Promise<void> {}
 
   async get(namespace: string, key: string): Promise<StoredEntry<unknown> | undefined> {
-    return this.read(namespace, key);
+    return this.peek(namespace, key);
   }
 
   async set(namespace: string, key: string, payload: unknown, meta: EntryMeta): Promise<void> {
@@ -165,7 +175,7 @@ export class MemoryTier implements CacheTier<unknown> {
     return this.remove(namespace, key);
   }
 
-  /** @internal Synchronous tag deletion, also used for invalidations from other instances. */
+  /** @internal Synchronous tag deletion (`deleteByTags` runs it). */
   removeByTags(tags: readonly string[], namespace?: string): number {
     let removed = 0;
     for (const tag of tags) {

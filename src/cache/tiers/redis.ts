@@ -1,20 +1,30 @@
-import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
-import type { Cluster, Redis, RedisOptions } from 'ioredis';
 import { describeValue, InvalidArgumentError } from '../../core/errors.js';
-import { CacheCodecError, CacheTierError } from '../errors.js';
-import { escapeSegment, MAX_PLAIN_KEY_LENGTH, storageKey } from '../keys.js';
-import type { CacheTier, EntryMeta, StoredEntry } from '../types.js';
-
-/**
- * A standalone ioredis client or a Cluster: the Redis tier, bus and lock work on both.
- *
- * @example
- * ```ts
- * const client: RedisClient = new Cluster([{ host: 'redis-1', port: 6379 }]);
- * ```
- */
-export type RedisClient = Redis | Cluster;
+import {
+  checkTimeout,
+  masters,
+  quitClient,
+  type RedisClient,
+  resolveClient,
+  whenReady,
+} from '../../redis/client.js';
+import { checkPrefix, escapeSegment, globEscape, hashTag, redisSegment } from '../../redis/keys.js';
+import { runScript } from '../../redis/scripts.js';
+import type { CacheCodecError } from '../errors.js';
+import { CacheTierError } from '../errors.js';
+import { MAX_PLAIN_KEY_LENGTH, storageKey } from '../keys.js';
+import { RedisInvalidationBus } from '../redis-bus.js';
+import { RedisLock } from '../redis-lock.js';
+import type { CacheTier, EntryMeta, InvalidationBusHooks, StoredEntry } from '../types.js';
+import { decodeEntry, encodeEntry, LONE_SURROGATE } from './redis-entry.js';
+import {
+  DELETE,
+  DELETE_BY_TAGS,
+  DELETE_IF_EQUAL,
+  PRUNE,
+  REGISTER,
+  SET,
+  UNLINK_IF_EQUAL,
+} from './redis-scripts.js';
 
 /**
  * Options of {@link redisTier}.
@@ -56,6 +66,8 @@ export interface RedisTierOptions {
    */
   onMalformed?: (event: { namespace: string; key: string; error: CacheCodecError }) => void;
 }
+
+export type { RedisClient } from '../../redis/client.js';
 
 const DEFAULT_PREFIX = 'enterprise:cache';
 const DEFAULT_COMMAND_TIMEOUT_MS = 1_000;
@@ -281,11 +293,6 @@ export class RedisTier implements CacheTier<Uint8Array> {
     }
   }
 
-  /**
-   * Redis expires entries by itself, so no entry is left to remove. This prunes the tag indexes
-   * instead: members of `P:{ns}:t:<tag>` whose entry expired, was deleted or no longer carries the
-   * tag. Resolves how many such index members were removed (not entries).
-   */
   /** A `PING` on the tier's connection. */
   async ping(): Promise<void> {
     const client = await this.#ready('ping');
@@ -296,6 +303,11 @@ export class RedisTier implements CacheTier<Uint8Array> {
     }
   }
 
+  /**
+   * Redis expires entries by itself, so no entry is left to remove. This prunes the tag indexes
+   * instead: members of `P:{ns}:t:<tag>` whose entry expired, was deleted or no longer carries the
+   * tag. Resolves how many such index members were removed (not entries).
+   */
   async removeExpired(): Promise<number> {
     const client = await this.#ready('removeExpired');
     const tagSet = new RegExp(`^${regExpEscape(this.prefix)}:\\{([^{}:]*)\\}:t:([^{}:]*)$`);
@@ -323,6 +335,32 @@ export class RedisTier implements CacheTier<Uint8Array> {
       throw this.#failure('removeExpired', error);
     }
     return cleaned;
+  }
+
+  /**
+   * The pub/sub bus between the instances sharing this tier, on its connection and prefix: the
+   * cache calls it when it has a local tier and no `bus` option (see {@link CacheTier.invalidationBus}).
+   *
+   * @example
+   * ```ts
+   * const bus = tier.invalidationBus({ onReconnect: () => l1.clear(), onError: console.warn });
+   * ```
+   */
+  invalidationBus(hooks: InvalidationBusHooks): RedisInvalidationBus {
+    return new RedisInvalidationBus({ client: this.client, prefix: this.prefix, ...hooks });
+  }
+
+  /**
+   * A lock on this tier's connection, its keys under the tier's prefix: the cache calls it when it
+   * has no `lock` option (see {@link CacheTier.distributedLock}).
+   *
+   * @example
+   * ```ts
+   * const token = await tier.distributedLock().acquire('report:42', 30_000);
+   * ```
+   */
+  distributedLock(): RedisLock {
+    return new RedisLock({ client: this.client, prefix: this.prefix });
   }
 
   /** Quits the client the tier created (a given client stays open). Idempotent. */
@@ -381,7 +419,7 @@ export class RedisTier implements CacheTier<Uint8Array> {
     // Namespaces are few and repeat on every call: escape each one once.
     let prefix = this.#prefixes.get(namespace);
     if (prefix === undefined) {
-      prefix = `${this.prefix}:{${redisSegment(namespace)}}:`;
+      prefix = `${this.prefix}:${hashTag(namespace)}:`;
       if (this.#prefixes.size >= 10_000) this.#prefixes.clear();
       this.#prefixes.set(namespace, prefix);
     }
@@ -396,301 +434,6 @@ export class RedisTier implements CacheTier<Uint8Array> {
     return `${this.prefix}:tag-ns:${escapeSegment(tag)}`;
   }
 }
-
-// ---------------------------------------------------------------------------------------------
-// Value format
-// ---------------------------------------------------------------------------------------------
-
-/**
- * Bytes 0: format version; 1-4: header length (u32 BE, so Lua can GETRANGE exactly the header);
- * 5-28: createdAt, expiresAt, staleUntil (float64 BE, exact for any epoch-ms value);
- * 29-30: tag count (u16 BE); then per tag a u16 BE byte length and its UTF-8; then the payload.
- */
-const FORMAT_VERSION = 1;
-const FIXED_HEADER = 31;
-const MAX_U16 = 0xffff;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** @internal Exported for tests: the stored form of an entry. */
-export function encodeEntry(payload: Uint8Array, meta: EntryMeta): Buffer {
-  for (const field of ['createdAt', 'expiresAt', 'staleUntil'] as const) {
-    if (typeof meta[field] !== 'number' || !Number.isFinite(meta[field])) {
-      throw new InvalidArgumentError(
-        `${field}=${describeValue(meta[field])} is invalid: expected a finite number of epoch milliseconds`,
-        { argument: field, value: meta[field], expected: 'a finite number' },
-      );
-    }
-  }
-  if (meta.tags.length > MAX_U16) {
-    throw new InvalidArgumentError(
-      `tags has ${meta.tags.length} tags: the Redis tier stores at most ${MAX_U16} per entry`,
-      { argument: 'tags', value: meta.tags.length, expected: `at most ${MAX_U16} tags` },
-    );
-  }
-  const tagBytes = meta.tags.map((tag) => {
-    // Lossy UTF-8 would return another tag than was set, and the Lua side would index it under
-    // another name than the JavaScript side.
-    if (typeof tag !== 'string' || LONE_SURROGATE.test(tag)) {
-      throw new InvalidArgumentError(
-        `tag ${describeValue(tag)} is invalid: expected a well-formed string`,
-        { argument: 'tags', value: tag, expected: 'a well-formed string' },
-      );
-    }
-    const bytes = Buffer.from(tag, 'utf8');
-    if (bytes.length > MAX_U16) {
-      throw new InvalidArgumentError(
-        `tag ${describeValue(tag)} is ${bytes.length} bytes long: expected at most ${MAX_U16}`,
-        { argument: 'tags', value: tag, expected: `at most ${MAX_U16} bytes of UTF-8` },
-      );
-    }
-    return bytes;
-  });
-  let headerLength = FIXED_HEADER;
-  for (const bytes of tagBytes) headerLength += 2 + bytes.length;
-  const out = Buffer.allocUnsafe(headerLength + payload.byteLength);
-  out[0] = FORMAT_VERSION;
-  out.writeUInt32BE(headerLength, 1);
-  out.writeDoubleBE(meta.createdAt, 5);
-  out.writeDoubleBE(meta.expiresAt, 13);
-  out.writeDoubleBE(meta.staleUntil, 21);
-  out.writeUInt16BE(tagBytes.length, 29);
-  let offset = FIXED_HEADER;
-  for (const bytes of tagBytes) {
-    out.writeUInt16BE(bytes.length, offset);
-    bytes.copy(out, offset + 2);
-    offset += 2 + bytes.length;
-  }
-  out.set(payload, headerLength);
-  return out;
-}
-
-/** @internal Exported for tests: reads what {@link encodeEntry} wrote; throws on anything else. */
-export function decodeEntry(raw: Buffer): StoredEntry<Uint8Array> {
-  const malformed = (reason: string) =>
-    new CacheCodecError(`redis tier: stored value is malformed: ${reason}`, {
-      tier: 'redis',
-      reason,
-      bytes: raw.length,
-    });
-  // Bytes 2-31 are the versions this format may take next; a value written by something else
-  // (text, JSON) starts with a printable byte and is malformed instead.
-  if (raw.length >= 1 && raw[0]! > FORMAT_VERSION && raw[0]! < 0x20) {
-    throw new CacheCodecError(
-      `redis tier: stored value has format version ${raw[0]}, newer than this release reads (${FORMAT_VERSION})`,
-      { tier: 'redis', reason: 'unsupported-version', version: raw[0], bytes: raw.length },
-    );
-  }
-  if (raw.length < FIXED_HEADER) throw malformed('shorter than the header');
-  if (raw[0] !== FORMAT_VERSION) throw malformed(`unknown format version ${raw[0]}`);
-  const headerLength = raw.readUInt32BE(1);
-  if (headerLength < FIXED_HEADER || headerLength > raw.length) {
-    throw malformed('header length out of range');
-  }
-  const createdAt = raw.readDoubleBE(5);
-  const expiresAt = raw.readDoubleBE(13);
-  const staleUntil = raw.readDoubleBE(21);
-  if (!Number.isFinite(createdAt) || !Number.isFinite(expiresAt) || !Number.isFinite(staleUntil)) {
-    throw malformed('times are not finite');
-  }
-  const count = raw.readUInt16BE(29);
-  const tags: string[] = [];
-  let offset = FIXED_HEADER;
-  for (let i = 0; i < count; i++) {
-    if (offset + 2 > headerLength) throw malformed('truncated tag list');
-    const length = raw.readUInt16BE(offset);
-    offset += 2;
-    if (offset + length > headerLength) throw malformed('truncated tag');
-    try {
-      tags.push(utf8.decode(raw.subarray(offset, offset + length)));
-    } catch {
-      throw malformed('tag is not UTF-8');
-    }
-    offset += length;
-  }
-  if (offset !== headerLength) throw malformed('header length does not match its tags');
-  return { payload: raw.subarray(headerLength), createdAt, expiresAt, staleUntil, tags };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Lua scripts
-// ---------------------------------------------------------------------------------------------
-
-/** @internal A Lua script with its SHA1, run by {@link runScript}. */
-export interface LuaScript {
-  readonly source: string;
-  readonly sha: string;
-}
-
-/** @internal */
-export function luaScript(source: string): LuaScript {
-  return { source, sha: createHash('sha1').update(source).digest('hex') };
-}
-
-/**
- * @internal EVALSHA, then EVAL when Redis does not know the script yet (restart, failover,
- * SCRIPT FLUSH). Unlike `defineCommand` it adds nothing to a client the application owns.
- */
-export async function runScript(
-  client: RedisClient,
-  script: LuaScript,
-  keys: readonly string[],
-  args: readonly (string | number | Buffer)[],
-): Promise<unknown> {
-  try {
-    return await client.evalsha(script.sha, keys.length, ...keys, ...args);
-  } catch (error) {
-    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-    return client.eval(script.source, keys.length, ...keys, ...args);
-  }
-}
-
-/**
- * Shared by the scripts that need an entry's tags: Lua cannot call back into JavaScript, so it
- * reads them from the binary header. `esc` must stay byte-for-byte equal to `escapeSegment` (tags
- * are well-formed, so their UTF-8 bytes never contain `%`, `:`, `{` or `}` other than as those).
- * The entry keys a script builds from `ARGV` share the hash tag of its declared keys, so every key
- * it touches is in the same Cluster slot.
- */
-const LUA_HEADER = `
-local function esc(s)
-  return (string.gsub(s, '[%%:{}]', function(c) return string.format('%%%02X', string.byte(c)) end))
-end
-local function tags_of(key)
-  local head = redis.pcall('GETRANGE', key, 0, 4)
-  if type(head) ~= 'string' or #head < 5 or string.byte(head, 1) ~= ${FORMAT_VERSION} then return nil end
-  local a, b, c, d = string.byte(head, 2, 5)
-  local hlen = ((a * 256 + b) * 256 + c) * 256 + d
-  if hlen < ${FIXED_HEADER} then return nil end
-  head = redis.call('GETRANGE', key, 0, hlen - 1)
-  if #head < hlen then return nil end
-  local count = string.byte(head, 30) * 256 + string.byte(head, 31)
-  local pos = ${FIXED_HEADER + 1}
-  local tags = {}
-  for i = 1, count do
-    if pos + 1 > hlen then return nil end
-    local len = string.byte(head, pos) * 256 + string.byte(head, pos + 1)
-    pos = pos + 2
-    if pos + len - 1 > hlen then return nil end
-    tags[i] = string.sub(head, pos, pos + len - 1)
-    pos = pos + len
-  end
-  if pos ~= hlen + 1 then return nil end
-  return tags
-end
-`;
-
-/**
- * KEYS: entry, then the tag sets of the new tags. ARGV: value, px, namespace prefix, member, then
- * the new tags. Removes the key from the sets of its previous tags (read from the old header), so
- * a replaced entry is never found under a tag it no longer has.
- */
-const SET = luaScript(`${LUA_HEADER}
-local entry, px, prefix, member = KEYS[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
-local keep = {}
-for i = 5, #ARGV do keep[ARGV[i]] = true end
-local old = tags_of(entry)
-if old then
-  for _, tag in ipairs(old) do
-    if not keep[tag] then redis.call('SREM', prefix .. 't:' .. esc(tag), member) end
-  end
-end
-if px <= 0 then
-  redis.call('DEL', entry)
-  for i = 2, #KEYS do redis.call('SREM', KEYS[i], member) end
-  return 0
-end
-redis.call('SET', entry, ARGV[1], 'PX', px)
-for i = 2, #KEYS do
-  redis.call('SADD', KEYS[i], member)
-  if redis.call('PTTL', KEYS[i]) < px then redis.call('PEXPIRE', KEYS[i], px) end
-end
-return 1
-`);
-
-/** KEYS: entry. ARGV: namespace prefix, member. */
-const DELETE = luaScript(`${LUA_HEADER}
-local tags = tags_of(KEYS[1])
-if tags then
-  for _, tag in ipairs(tags) do redis.call('SREM', ARGV[1] .. 't:' .. esc(tag), ARGV[2]) end
-end
-return redis.call('DEL', KEYS[1])
-`);
-
-/**
- * KEYS: tag sets of one namespace. ARGV: namespace prefix, batch size, then the tags. Pops up to a
- * batch of members per set and deletes those whose current header still carries the tag; a member
- * left behind by an expiry or a replaced entry is dropped without counting. Returns
- * {removed, members left}: the caller repeats until nothing is left, so one call never blocks
- * Redis for long on a huge tag.
- */
-const DELETE_BY_TAGS = luaScript(`${LUA_HEADER}
-local prefix, batch = ARGV[1], tonumber(ARGV[2])
-local removed, left = 0, 0
-for i = 1, #KEYS do
-  local wanted = ARGV[i + 2]
-  local members = redis.call('SPOP', KEYS[i], batch)
-  for _, member in ipairs(members) do
-    local entry = prefix .. 'k:' .. member
-    local tags = tags_of(entry)
-    local has = false
-    if tags then
-      for _, tag in ipairs(tags) do if tag == wanted then has = true end end
-    end
-    if has then
-      for _, tag in ipairs(tags) do
-        if tag ~= wanted then redis.call('SREM', prefix .. 't:' .. esc(tag), member) end
-      end
-      removed = removed + redis.call('DEL', entry)
-    end
-  end
-  left = left + redis.call('SCARD', KEYS[i])
-end
-return {removed, left}
-`);
-
-/** KEYS: one tag set. ARGV: namespace prefix, escaped tag, members to check. */
-const PRUNE = luaScript(`${LUA_HEADER}
-local cleaned = 0
-for i = 3, #ARGV do
-  local tags = tags_of(ARGV[1] .. 'k:' .. ARGV[i])
-  local has = false
-  if tags then
-    for _, tag in ipairs(tags) do if esc(tag) == ARGV[2] then has = true end end
-  end
-  if not has then cleaned = cleaned + redis.call('SREM', KEYS[1], ARGV[i]) end
-end
-return cleaned
-`);
-
-/**
- * KEYS: a registry set. ARGV: px, members. The set lives at least as long as the longest entry
- * registered in it, and then expires: nothing else prunes the registries.
- */
-const REGISTER = luaScript(`
-redis.call('SADD', KEYS[1], unpack(ARGV, 2))
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return 1
-`);
-
-/**
- * KEYS: entry. ARGV: namespace prefix, member, the value the entry must still hold. pcall: a key
- * of another type is not an error here, only not the value.
- */
-const DELETE_IF_EQUAL = luaScript(`${LUA_HEADER}
-if redis.pcall('GET', KEYS[1]) ~= ARGV[3] then return 0 end
-local tags = tags_of(KEYS[1])
-if tags then
-  for _, tag in ipairs(tags) do redis.call('SREM', ARGV[1] .. 't:' .. esc(tag), ARGV[2]) end
-end
-return redis.call('DEL', KEYS[1])
-`);
-
-/** KEYS: one key. ARGV: the value it must still hold to be deleted. */
-const UNLINK_IF_EQUAL = luaScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`);
 
 const TAG_BATCH = 500;
 const SCAN_COUNT = 1_000;
@@ -758,197 +501,6 @@ async function scanAndUnlink(client: RedisClient, pattern: string, mine: RegExp)
   }
 }
 
-function masters(client: RedisClient): Redis[] {
-  return client.isCluster ? (client as Cluster).nodes('master') : [client as Redis];
-}
-
-// ---------------------------------------------------------------------------------------------
-// Connections and keys, shared with the invalidation bus and the lock
-// ---------------------------------------------------------------------------------------------
-
-/**
- * @internal The client a tier, bus or lock builds from a URL: calls fail fast instead of waiting
- * in ioredis' offline queue while Redis is away, each command has a timeout, reconnection goes on
- * forever with a capped backoff, and connection errors go to `onError` instead of being emitted
- * unhandled.
- */
-export function createClient(
-  url: string,
-  commandTimeoutMs: number,
-  onError: ((error: Error) => void) | undefined,
-  overrides: Partial<RedisOptions> = {},
-): Redis {
-  // Loaded on first use: importing ioredis touches process.stderr (its debug output), and importing
-  // this package must have no side effects for the services that never use Redis.
-  const { Redis: RedisClass } = createRequire(import.meta.url)(
-    'ioredis',
-  ) as typeof import('ioredis');
-  const client = new RedisClass(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: commandTimeoutMs,
-    lazyConnect: false,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), 2_000),
-    ...overrides,
-  });
-  client.on('error', (error: Error) => {
-    try {
-      onError?.(error);
-    } catch {
-      // The listener exists so that ioredis never emits an unhandled 'error'; a throwing hook
-      // must not defeat it.
-    }
-  });
-  return client;
-}
-
-/** @internal Validates `client` / `url` and returns the client to use and whether it is ours. */
-export function resolveClient(
-  options: { client?: RedisClient; url?: string; onError?: (error: Error) => void },
-  commandTimeoutMs: number,
-  owner: string,
-): { client: RedisClient; owned: boolean } {
-  if (options.client !== undefined && options.url !== undefined) {
-    throw new InvalidArgumentError(`${owner}: give either client or url, not both`, {
-      argument: 'client',
-      value: 'client and url',
-      expected: 'either client or url',
-    });
-  }
-  if (options.client !== undefined) return { client: options.client, owned: false };
-  if (typeof options.url !== 'string' || options.url.length === 0) {
-    throw new InvalidArgumentError(
-      `${owner}: url=${describeValue(options.url)} is invalid: expected a Redis URL or a client`,
-      { argument: 'url', value: options.url, expected: 'a redis:// or rediss:// URL' },
-    );
-  }
-  return { client: createClient(options.url, commandTimeoutMs, options.onError), owned: true };
-}
-
-/**
- * @internal Quits a client we created and resolves once its socket is closed, so that nothing of
- * it outlives `close()`. When QUIT cannot be sent (Redis away) it disconnects instead, which also
- * cancels a pending reconnection.
- */
-export async function quitClient(client: RedisClient): Promise<void> {
-  const status = client.status;
-  if (status === 'end') return;
-  // While `reconnecting` there is no socket left to close, only the retry timer that
-  // disconnect() clears; ioredis emits no 'end' then.
-  const ended =
-    status === 'reconnecting'
-      ? Promise.resolve()
-      : new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 1_000);
-          timer.unref();
-          client.once('end', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-  if (status === 'ready') {
-    try {
-      await client.quit();
-    } catch {
-      client.disconnect();
-    }
-  } else {
-    client.disconnect();
-  }
-  await ended;
-}
-
-const readiness = new WeakMap<RedisClient, Promise<void>>();
-
-/**
- * @internal Resolves when `client` can take commands; rejects after `timeoutMs` or when the client
- * ends. Every caller waiting on one client shares one pair of listeners, so a burst of calls
- * during a reconnection adds no listener per call.
- */
-export function whenReady(client: RedisClient, timeoutMs: number): Promise<void> {
-  const status = client.status;
-  // `wait` is a lazyConnect client that the application gave us: its first command connects it.
-  if (status === 'ready' || status === 'wait') return Promise.resolve();
-  if (status === 'end') return Promise.reject(new Error('the Redis connection is closed'));
-  let shared = readiness.get(client);
-  if (shared === undefined) {
-    shared = new Promise<void>((resolve, reject) => {
-      const onReady = () => {
-        done();
-        resolve();
-      };
-      const onEnd = () => {
-        done();
-        reject(new Error('the Redis connection is closed'));
-      };
-      const done = () => {
-        client.off('ready', onReady);
-        client.off('end', onEnd);
-        readiness.delete(client);
-      };
-      client.once('ready', onReady);
-      client.once('end', onEnd);
-    });
-    // Callers race it against their timeout; without a listener left an ending client would
-    // leave an unhandled rejection.
-    shared.catch(() => undefined);
-    readiness.set(client, shared);
-  }
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`not connected to Redis after ${timeoutMs} ms (${client.status})`)),
-      timeoutMs,
-    );
-    timer.unref();
-    shared.then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
-
-/** @internal */
-export function checkPrefix(prefix: unknown): string {
-  if (typeof prefix !== 'string' || prefix.length === 0 || /[{}]/.test(prefix)) {
-    throw new InvalidArgumentError(
-      `prefix=${describeValue(prefix)} is invalid: expected a non-empty string without { or }`,
-      { argument: 'prefix', value: prefix, expected: 'a non-empty string without { or }' },
-    );
-  }
-  return prefix;
-}
-
-/** @internal */
-export function checkTimeout(value: unknown, argument: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidArgumentError(
-      `${argument}=${describeValue(value)} is invalid: expected a positive number of milliseconds`,
-      { argument, value, expected: 'a positive number of milliseconds' },
-    );
-  }
-  return value;
-}
-
-const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
-
-/**
- * @internal `escapeSegment`, plus lone surrogates written as `%uD800`: ioredis sends key names as
- * UTF-8, which would turn every lone surrogate into U+FFFD and make distinct keys collide. `%u`
- * cannot come out of `escapeSegment` (it writes `%` as `%25`), so the result stays injective.
- */
-export function redisSegment(segment: string): string {
-  return escapeSegment(segment).replace(
-    LONE_SURROGATES,
-    (c) => `%u${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-}
-
 function keySegment(key: string): string {
   // Most keys are short and hold nothing to escape or hash: one test instead of four passes.
   if (key.length <= MAX_PLAIN_KEY_LENGTH && PLAIN_KEY.test(key)) return `=${key}`;
@@ -958,11 +510,6 @@ function keySegment(key: string): string {
 /** Keys whose storage form is `=key` unchanged: no `%`, `:`, `{`, `}`, NUL or surrogate. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is one of the characters excluded
 const PLAIN_KEY = /^[^%:{}\u0000\uD800-\uDFFF]*$/;
-
-/** Escapes Redis glob characters so SCAN MATCH sees them literally. */
-function globEscape(text: string): string {
-  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
-}
 
 function regExpEscape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

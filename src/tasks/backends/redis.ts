@@ -1,10 +1,6 @@
-import {
-  checkPrefix,
-  checkTimeout,
-  quitClient,
-  type RedisClient,
-  runScript,
-} from '../../cache/tiers/redis.js';
+import { checkTimeout, quitClient, type RedisClient } from '../../redis/client.js';
+import { checkPrefix } from '../../redis/keys.js';
+import { runScript } from '../../redis/scripts.js';
 import { type RetentionOptions, resolveRetention } from '../retention.js';
 import type {
   AddOutcome,
@@ -43,7 +39,7 @@ import { CLAIM, CLAIM_FIELDS, FINISH } from './redis/scripts.js';
 import { WorkWaits } from './redis/waiting.js';
 import { heartbeat, listWorkers, removeWorker } from './redis/workers.js';
 
-export type { RedisClient } from '../../cache/tiers/redis.js';
+export type { RedisClient } from '../../redis/client.js';
 export { TaskBackendError } from './redis/connection.js';
 
 /**

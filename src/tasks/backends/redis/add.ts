@@ -1,5 +1,6 @@
-import { type RedisClient, runScript } from '../../../cache/tiers/redis.js';
 import { describeValue } from '../../../core/errors.js';
+import type { RedisClient } from '../../../redis/client.js';
+import { runScript } from '../../../redis/scripts.js';
 import { TaskDependencyError } from '../../errors.js';
 import type { AddOutcome, NewTask, TaskState } from '../../types.js';
 import type { BackendContext } from './context.js';

@@ -1,4 +1,5 @@
-import { redisSegment, runScript } from '../../../cache/tiers/redis.js';
+import { hashTag } from '../../../redis/keys.js';
+import { runScript } from '../../../redis/scripts.js';
 import { TaskDependencyError } from '../../errors.js';
 import type { QueueCounts, TaskRecord } from '../../types.js';
 import type { BackendContext } from './context.js';
@@ -191,7 +192,7 @@ export async function claimScheduleSlot(
   slot: number,
   ttlMs: number,
 ): Promise<boolean> {
-  const key = `${ctx.prefix}:schedule:{${redisSegment(name)}}:${slot}`;
+  const key = `${ctx.prefix}:schedule:${hashTag(name)}:${slot}`;
   const px = Math.max(1, Math.ceil(ttlMs));
   // The marker holds this call's id: a re-sent call recognises its own marker.
   const owner = ctx.keys.rid();

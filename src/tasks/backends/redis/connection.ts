@@ -1,12 +1,7 @@
 import type { Cluster, Redis, RedisOptions } from 'ioredis';
-import {
-  createClient,
-  type RedisClient,
-  resolveClient,
-  whenReady,
-} from '../../../cache/tiers/redis.js';
 import { describeValue, EnterpriseError, InvalidArgumentError } from '../../../core/errors.js';
 import { rejectAfter } from '../../../core/timeout.js';
+import { createClient, type RedisClient, resolveClient, whenReady } from '../../../redis/client.js';
 
 /**
  * A Redis command of the task backend failed (Redis unreachable, a timeout, a script error). The

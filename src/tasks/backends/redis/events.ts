@@ -1,4 +1,4 @@
-import { quitClient, type RedisClient } from '../../../cache/tiers/redis.js';
+import { quitClient, type RedisClient } from '../../../redis/client.js';
 import type { TaskBackendEvent } from '../../types.js';
 import { asError, type BackendConnection, TaskBackendError } from './connection.js';
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { redisSegment } from '../../../cache/tiers/redis.js';
+import { hashTag } from '../../../redis/keys.js';
 
 /** The keys of one queue; built once per queue. */
 export interface QueueKeys {
@@ -46,7 +46,7 @@ export class BackendKeys {
   queue(queue: string): QueueKeys {
     let keys = this.#keys.get(queue);
     if (keys === undefined) {
-      const base = `${this.#prefix}:{${redisSegment(queue)}}:`;
+      const base = `${this.#prefix}:${hashTag(queue)}:`;
       keys = {
         base,
         ready: base + 'ready',

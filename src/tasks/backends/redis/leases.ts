@@ -1,4 +1,4 @@
-import { runScript } from '../../../cache/tiers/redis.js';
+import { runScript } from '../../../redis/scripts.js';
 import type { Lease } from '../../types.js';
 import type { BackendContext } from './context.js';
 import { PROGRESS, RECOVER, RELEASE, RENEW } from './scripts.js';

@@ -1,6 +1,6 @@
 import type { RedisOptions } from 'ioredis';
-import type { RedisClient } from '../../../cache/tiers/redis.js';
 import { rejectAfter } from '../../../core/timeout.js';
+import type { RedisClient } from '../../../redis/client.js';
 import { asError, type BackendConnection, dropClient } from './connection.js';
 
 /** Longest single BZPOPMIN; a longer `waitForWork` is allowed to wake up spuriously. */

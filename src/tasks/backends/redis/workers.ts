@@ -1,4 +1,4 @@
-import { runScript } from '../../../cache/tiers/redis.js';
+import { runScript } from '../../../redis/scripts.js';
 import type { WorkerInfo } from '../../types.js';
 import type { BackendContext } from './context.js';
 import { HEARTBEAT, REMOVE_WORKER, WORKERS } from './scripts.js';

@@ -1,4 +1,4 @@
-import { luaScript } from '../../../../cache/tiers/redis.js';
+import { luaScript } from '../../../../redis/scripts.js';
 
 /**
  * ONCE. KEYS: a marker key. ARGV: owner (unique per call), ttl ms. Sets the marker for `owner`

@@ -1,4 +1,4 @@
-import { luaScript } from '../../../../cache/tiers/redis.js';
+import { luaScript } from '../../../../redis/scripts.js';
 import { COMMON } from './common.js';
 
 /**

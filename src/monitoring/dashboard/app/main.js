@@ -1,0 +1,41 @@
+/*
+ * The monitoring dashboard's client: a plain browser script, served as a file so the page runs
+ * under a strict Content-Security-Policy (no inline script, no eval, no inline style markup).
+ * This is its entry: scripts/build-dashboard.mjs bundles it with the modules it imports into the
+ * one served `app.js`.
+ *
+ * - Live data comes from the Server-Sent Events stream (stream.js).
+ * - A data call answering 401 opens the token dialog (api.js).
+ * - Every value reaches the DOM through textContent: snapshot data is never parsed as HTML.
+ * - Every section of a snapshot may be missing or null (a module not in use): views say so.
+ */
+import { initAuth } from './api.js';
+import { initCharts, pushHistory, renderCharts } from './charts.js';
+import { stream } from './stream.js';
+import { initTabs, showInitialTab } from './tabs.js';
+import { renderCache } from './views/cache.js';
+import { renderHeader } from './views/header.js';
+import { renderHealth } from './views/health.js';
+import { renderPerformance } from './views/performance.js';
+import { initSecurityView } from './views/security.js';
+import { renderTasks } from './views/tasks.js';
+
+function renderSnapshot(snapshot) {
+  // Each view is independent: a section the client does not understand must not blank the rest.
+  for (const render of [renderHeader, renderHealth, renderPerformance, renderCache, renderTasks]) {
+    try {
+      render(snapshot);
+    } catch (error) {
+      console.error(`dashboard: ${render.name} failed`, error);
+    }
+  }
+  pushHistory(snapshot);
+  renderCharts();
+}
+
+initAuth();
+initTabs();
+initCharts();
+initSecurityView();
+showInitialTab();
+void stream(renderSnapshot);

@@ -1,0 +1,69 @@
+import { MonitoringRequestError } from '../errors.js';
+import { packageInfo } from '../info.js';
+import { openApiDocument } from '../openapi.js';
+import { jsonResponse as json, PROMETHEUS_TYPE } from '../responses.js';
+import { ROUTES } from '../routes.js';
+import type { HandlerContext, Handlers } from './types.js';
+
+/**
+ * @internal The endpoints about the router and the instance (index, info, metrics, OpenAPI), and
+ * those of modules this instance does not have yet (security, alerts).
+ */
+export function metaHandlers({
+  enterprise,
+  tasks,
+  basePath,
+  secured,
+}: HandlerContext): Handlers<
+  'index' | 'metrics' | 'info' | 'openapi' | 'securityMonitoring' | 'alerts'
+> {
+  return {
+    index: () =>
+      json({
+        ...packageInfo(),
+        endpoints: ROUTES.map((route) => ({
+          method: route.method.toUpperCase(),
+          path: route.path,
+        })),
+      }),
+    metrics: () =>
+      new Response(enterprise.performance.toPrometheus(), {
+        headers: { 'content-type': PROMETHEUS_TYPE, 'cache-control': 'no-store' },
+      }),
+    info: () =>
+      json({
+        ...packageInfo(),
+        node: process.version,
+        pid: process.pid,
+        uptimeSeconds: process.uptime(),
+        state: enterprise.state,
+        environment: process.env.NODE_ENV ?? null,
+        modules: {
+          performance: true,
+          // Built modules only: a module the process has not used yet is not observed.
+          cache: enterprise.peek('cache') !== undefined,
+          tasks: tasks.enabled,
+          monitoring: true,
+          security: false,
+          alerts: false,
+        },
+      }),
+    openapi: () =>
+      // Without a basePath the router does not know where the host mounted it: '.' is the
+      // document's own directory, so clients call `<mount>/health`, not `/health` at the root.
+      json(openApiDocument(packageInfo(), basePath || '.', secured)),
+    securityMonitoring: notEnabled('security'),
+    alerts: notEnabled('alerts'),
+  };
+}
+
+/** A module's endpoint on an instance without the module: 501 until it is enabled. */
+function notEnabled(module: string): () => never {
+  return () => {
+    throw new MonitoringRequestError(
+      501,
+      'E_MODULE_NOT_ENABLED',
+      `the ${module} module is not enabled on this instance`,
+    );
+  };
+}

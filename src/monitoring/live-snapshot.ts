@@ -1,0 +1,61 @@
+import type { Enterprise } from '../enterprise.js';
+import type { HealthChecker } from './health.js';
+import {
+  type CacheSnapshot,
+  disabledCacheSnapshot,
+  type MonitoringSnapshot,
+  toCacheSnapshot,
+  toPerformanceSnapshot,
+  toSystemSnapshot,
+} from './snapshot.js';
+import type { TaskFigures } from './task-figures.js';
+
+/** @internal What {@link snapshotBuilder} reads. */
+export interface SnapshotSources {
+  enterprise: Enterprise;
+  health: HealthChecker;
+  /** Health results younger than this are reused rather than probed again. */
+  healthAgeMs: number;
+  taskFigures: TaskFigures;
+  /** Where failures to read a section go (throttled by the caller). */
+  onError: (message: string, error: unknown) => void;
+}
+
+/**
+ * @internal Builds the snapshots of the real-time stream; a section that cannot be read is `null`
+ * rather than failing the whole snapshot.
+ */
+export function snapshotBuilder(
+  sources: SnapshotSources,
+): () => Promise<Omit<MonitoringSnapshot, 'seq'>> {
+  const { enterprise, health, healthAgeMs, taskFigures, onError } = sources;
+  return async () => {
+    const [healthReport, tasks] = await Promise.all([
+      health.check(healthAgeMs),
+      taskFigures.read().catch((error: unknown) => {
+        onError('task figures could not be read for the snapshot', error);
+        return null;
+      }),
+    ]);
+    return {
+      time: new Date().toISOString(),
+      uptimeSeconds: process.uptime(),
+      health: healthReport,
+      system: toSystemSnapshot(enterprise.performance.system()),
+      performance: toPerformanceSnapshot(enterprise.performance),
+      cache: cacheSnapshot(enterprise),
+      tasks,
+    };
+  };
+}
+
+function cacheSnapshot(enterprise: Enterprise): CacheSnapshot | null {
+  if (enterprise.state === 'stopping' || enterprise.state === 'stopped') return null;
+  const cache = enterprise.peek('cache');
+  if (cache === undefined) return disabledCacheSnapshot();
+  try {
+    return toCacheSnapshot(cache.analytics());
+  } catch {
+    return null;
+  }
+}

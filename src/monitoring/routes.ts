@@ -1,0 +1,297 @@
+import { json, ref, type Schema, str } from './openapi-builders.js';
+
+/** @internal The name of each endpoint: the router's handler key and the document's operationId. */
+export type OperationId =
+  | 'index'
+  | 'health'
+  | 'healthLive'
+  | 'healthReady'
+  | 'performanceSummary'
+  | 'performanceRealtime'
+  | 'databasePerformance'
+  | 'cacheAnalytics'
+  | 'tasksMonitoring'
+  | 'metrics'
+  | 'info'
+  | 'openapi'
+  | 'dashboard'
+  | 'dashboardAsset'
+  | 'securityMonitoring'
+  | 'alerts'
+  | 'retryDeadTask'
+  | 'purgeDeadTasks'
+  | 'pauseQueue'
+  | 'resumeQueue'
+  | 'runCacheWarmer'
+  | 'invalidateCacheTag';
+
+/** @internal One endpoint of the router: what the router registers and the document describes. */
+export interface RouteSpec {
+  method: 'get' | 'post';
+  /** Hono syntax (`/tasks/dead/:id/retry`). */
+  path: string;
+  operationId: OperationId;
+  summary: string;
+  tag: string;
+  /** `false` for the endpoints served without auth (dashboard shell, liveness, readiness). */
+  auth: boolean;
+  /** Query parameters. */
+  query?: { name: string; description: string; schema: Schema; required?: boolean }[];
+  /** Responses other than the common errors: status -> [description, media type, schema]. */
+  responses: Record<string, [string, string, Schema]>;
+}
+
+const queue = {
+  name: 'queue',
+  description: 'The queue (defaults to the tasks module default queue).',
+  schema: str,
+};
+
+/** @internal Every endpoint, in the order of the document. */
+export const ROUTES: readonly RouteSpec[] = [
+  {
+    method: 'get',
+    path: '/',
+    operationId: 'index',
+    summary: 'Package, version and the list of endpoints.',
+    tag: 'meta',
+    auth: true,
+    responses: { '200': ['The endpoints.', json, ref('Index')] },
+  },
+  {
+    method: 'get',
+    path: '/health',
+    operationId: 'health',
+    summary: 'Status of each component (Redis, database, task backend and workers, event loop).',
+    tag: 'health',
+    auth: true,
+    responses: {
+      '200': ['ok or degraded.', json, ref('Health')],
+      '503': ['down: a critical component is down.', json, ref('Health')],
+    },
+  },
+  {
+    method: 'get',
+    path: '/health/live',
+    operationId: 'healthLive',
+    summary: 'Liveness: the process answers.',
+    tag: 'health',
+    auth: false,
+    responses: { '200': ['Alive.', json, ref('Probe')] },
+  },
+  {
+    method: 'get',
+    path: '/health/ready',
+    operationId: 'healthReady',
+    summary: 'Readiness: the instance is started and no critical dependency is down.',
+    tag: 'health',
+    auth: false,
+    responses: {
+      '200': ['Ready.', json, ref('Probe')],
+      '503': ['Not ready.', json, ref('Probe')],
+    },
+  },
+  {
+    method: 'get',
+    path: '/performance/summary',
+    operationId: 'performanceSummary',
+    summary: 'Every operation over every window, bottlenecks and system metrics.',
+    tag: 'performance',
+    auth: true,
+    responses: { '200': ['The summary.', json, ref('PerformanceSummary')] },
+  },
+  {
+    method: 'get',
+    path: '/performance/realtime',
+    operationId: 'performanceRealtime',
+    summary:
+      'Server-Sent Events: `event: snapshot` with `id: <seq>` and a MonitoringSnapshot as data every interval, `: heartbeat` comments in between. `Last-Event-ID` resumes the numbering.',
+    tag: 'performance',
+    auth: true,
+    responses: {
+      '200': [
+        'The event stream; each `data:` line is a MonitoringSnapshot.',
+        'text/event-stream',
+        { type: 'string', contentSchema: ref('MonitoringSnapshot') },
+      ],
+      '503': ['Too many streams are open; see Retry-After.', json, ref('Error')],
+    },
+  },
+  {
+    method: 'get',
+    path: '/database/performance',
+    operationId: 'databasePerformance',
+    summary: 'Query timings by statement fingerprint and the slowest recent queries.',
+    tag: 'database',
+    auth: true,
+    query: [
+      {
+        name: 'window',
+        description: 'The statistics window.',
+        schema: { type: 'string', enum: ['1m', '5m', '15m', 'all'], default: '5m' },
+      },
+    ],
+    responses: { '200': ['The statements.', json, ref('DatabasePerformance')] },
+  },
+  {
+    method: 'get',
+    path: '/cache/analytics',
+    operationId: 'cacheAnalytics',
+    summary: 'Hits, misses and latency per tier and namespace, codec and bus figures, warmers.',
+    tag: 'cache',
+    auth: true,
+    responses: { '200': ['The analytics.', json, ref('CacheAnalytics')] },
+  },
+  {
+    method: 'get',
+    path: '/tasks/monitoring',
+    operationId: 'tasksMonitoring',
+    summary: 'Queues, workers, throughput, failure analysis and dead letters.',
+    tag: 'tasks',
+    auth: true,
+    responses: {
+      '200': ['The task figures.', json, ref('TasksMonitoring')],
+      '501': ['The tasks module is not enabled.', json, ref('Error')],
+    },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'metrics',
+    summary: 'Every metric in the Prometheus text exposition format 0.0.4.',
+    tag: 'meta',
+    auth: true,
+    responses: { '200': ['The metrics.', 'text/plain; version=0.0.4', str] },
+  },
+  {
+    method: 'get',
+    path: '/info',
+    operationId: 'info',
+    summary: 'Package, version, enabled modules, uptime and Node.js version.',
+    tag: 'meta',
+    auth: true,
+    responses: { '200': ['The information.', json, ref('Info')] },
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'openapi',
+    summary: 'This document.',
+    tag: 'meta',
+    auth: true,
+    responses: { '200': ['An OpenAPI 3.1 document.', json, { type: 'object' }] },
+  },
+  {
+    method: 'get',
+    path: '/dashboard',
+    operationId: 'dashboard',
+    summary: 'The dashboard page (it carries no data: it asks for a token on its first 401).',
+    tag: 'dashboard',
+    auth: false,
+    responses: { '200': ['The page.', 'text/html', str] },
+  },
+  {
+    method: 'get',
+    path: '/dashboard/assets/:file',
+    operationId: 'dashboardAsset',
+    summary: 'A script, style sheet or font of the dashboard.',
+    tag: 'dashboard',
+    auth: false,
+    responses: {
+      '200': ['The file.', 'application/octet-stream', str],
+      '304': ['Not modified (If-None-Match).', 'application/octet-stream', str],
+    },
+  },
+  {
+    method: 'get',
+    path: '/security/monitoring',
+    operationId: 'securityMonitoring',
+    summary: 'Security events (501 until the security module is enabled).',
+    tag: 'security',
+    auth: true,
+    responses: { '501': ['The security module is not enabled.', json, ref('Error')] },
+  },
+  {
+    method: 'get',
+    path: '/alerts',
+    operationId: 'alerts',
+    summary: 'Alerts (501 until the alerts module is enabled).',
+    tag: 'alerts',
+    auth: true,
+    responses: { '501': ['The alerts module is not enabled.', json, ref('Error')] },
+  },
+  {
+    method: 'post',
+    path: '/tasks/dead/:id/retry',
+    operationId: 'retryDeadTask',
+    summary: 'Moves a dead task back to its queue.',
+    tag: 'tasks',
+    auth: true,
+    query: [queue],
+    responses: {
+      '200': ['Retried.', json, ref('ActionResult')],
+      '404': ['No dead task has this id.', json, ref('Error')],
+      '501': ['The tasks module is not enabled.', json, ref('Error')],
+    },
+  },
+  {
+    method: 'post',
+    path: '/tasks/dead/purge',
+    operationId: 'purgeDeadTasks',
+    summary: 'Removes the dead tasks of a queue (of every queue without `queue`).',
+    tag: 'tasks',
+    auth: true,
+    query: [queue],
+    responses: {
+      '200': ['Purged.', json, ref('ActionResult')],
+      '501': ['The tasks module is not enabled.', json, ref('Error')],
+    },
+  },
+  {
+    method: 'post',
+    path: '/tasks/queues/:queue/pause',
+    operationId: 'pauseQueue',
+    summary: 'Stops workers of every process from taking tasks of the queue.',
+    tag: 'tasks',
+    auth: true,
+    responses: {
+      '200': ['Paused.', json, ref('ActionResult')],
+      '501': ['The tasks module is not enabled.', json, ref('Error')],
+    },
+  },
+  {
+    method: 'post',
+    path: '/tasks/queues/:queue/resume',
+    operationId: 'resumeQueue',
+    summary: 'Lets workers take tasks of the queue again.',
+    tag: 'tasks',
+    auth: true,
+    responses: {
+      '200': ['Resumed.', json, ref('ActionResult')],
+      '501': ['The tasks module is not enabled.', json, ref('Error')],
+    },
+  },
+  {
+    method: 'post',
+    path: '/cache/warmers/:name/run',
+    operationId: 'runCacheWarmer',
+    summary: 'Runs a registered cache warmer now.',
+    tag: 'cache',
+    auth: true,
+    responses: {
+      '200': ['The warmer ran.', json, ref('ActionResult')],
+      '404': ['No warmer has this name.', json, ref('Error')],
+      '500': ['The warmer failed (see the logs).', json, ref('Error')],
+    },
+  },
+  {
+    method: 'post',
+    path: '/cache/tags/:tag/invalidate',
+    operationId: 'invalidateCacheTag',
+    summary: 'Removes every entry carrying the tag from every tier and every instance.',
+    tag: 'cache',
+    auth: true,
+    query: [{ name: 'namespace', description: 'Only in this namespace.', schema: str }],
+    responses: { '200': ['Invalidated.', json, ref('ActionResult')] },
+  },
+];
