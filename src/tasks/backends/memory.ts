@@ -25,12 +25,12 @@ import {
   nextDue,
   promoteDue,
   QueueState,
-  type Slot,
   startAttempt,
   type Waiter,
   wakeWaiters,
 } from './memory/queue-state.js';
 import { applyRetention } from './memory/retention.js';
+import type { Slot } from './memory/slot.js';
 
 /** Options of {@link memoryTaskBackend}. */
 export interface MemoryTaskBackendOptions {

@@ -1,5 +1,6 @@
 import { DEPENDENCY_FAILED } from '../../errors.js';
-import { leave, makeReady, type QueueState, type Slot } from './queue-state.js';
+import { leave, makeReady, type QueueState } from './queue-state.js';
+import type { Slot } from './slot.js';
 
 /**
  * Settles the dependencies of tasks just added, each dependency before its dependents (so a

@@ -1,4 +1,4 @@
-import type { Slot } from './queue-state.js';
+import type { Slot } from './slot.js';
 
 /** A heap entry: a slot as it was when pushed (`gen`), and its order keys. */
 export interface Entry {
