@@ -1,145 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { AnyFunction } from '../core/decorators.js';
 import type { Logger } from '../core/logger.js';
-import { backoffDelay } from './backoff.js';
 import { TaskPayloadError, TaskTimeoutError, TaskUnknownError } from './errors.js';
-import { decodeJson, encodeJson, toErrorInfo } from './payload.js';
-import type { TaskContext } from './task-types.js';
-import type {
-  AttemptOutcome,
-  ClaimedTask,
-  FinishResult,
-  Lease,
-  TaskBackend,
-  TaskErrorInfo,
-  TaskRecord,
-  WorkerInfo,
-} from './types.js';
+import { decodeJson, encodeJson } from './payload.js';
+import type { ClaimedTask, Lease, QueueCounts, TaskBackend, WorkerInfo } from './types.js';
+import {
+  AttemptContext,
+  abort,
+  type Running,
+  TaskLeaseLostError,
+  TaskShutdownError,
+} from './worker-pool/attempt.js';
+import { scaleStep } from './worker-pool/autoscale.js';
+import { OutcomeBatches } from './worker-pool/outcomes.js';
+import type { PoolHooks, PoolSettings } from './worker-pool/types.js';
+import { pause, settledBy } from './worker-pool/waits.js';
 
-/** A handler as the pool calls it, or why there is none. @internal */
-export type ResolvedHandler = { fn: AnyFunction; thisArg: unknown } | { missing: string };
-
-/** What a pool reports to its manager. @internal */
-export interface PoolHooks {
-  resolve(name: string): ResolvedHandler | undefined;
-  started(task: TaskRecord, workerId: string): void;
-  progress(task: TaskRecord, progress: unknown): void;
-  completed(task: TaskRecord, durationMs: number, result: unknown): void;
-  failed(task: TaskRecord, durationMs: number, error: TaskErrorInfo, willRetry: boolean): void;
-  retried(task: TaskRecord, runAt: number, delayMs: number): void;
-  dead(task: TaskRecord, error: TaskErrorInfo): void;
-  /** Dependents the backend killed because a task of this pool died. */
-  killed(queue: string, ids: readonly string[]): void;
-}
-
-/** @internal */
-export interface PoolSettings {
-  queue: string;
-  minConcurrency: number;
-  maxConcurrency: number;
-  initialConcurrency: number;
-  leaseMs: number;
-  heartbeatMs: number;
-  /** Tasks claimed ahead of a free slot, so a claim round trip overlaps running tasks. */
-  prefetch: number;
-  /** Longest single `waitForWork`. */
-  idleWaitMs: number;
-  /** How often auto-scaling looks at the backlog (only when min < max). */
-  scaleIntervalMs: number;
-  /** Scale up when the oldest ready task has waited this long. */
-  targetWaitMs: number;
-}
-
-interface Running {
-  task: TaskRecord;
-  token: string;
-  /** Created when the handler first reads `signal`: most handlers never do, and it costs. */
-  controller: AbortController | undefined;
-  /** Why the attempt was aborted, for a `signal` first read afterwards. */
-  abortReason: unknown;
-  /** performance.now() at start. */
-  started: number;
-  /** Epoch ms after which the attempt times out; Infinity for none. */
-  deadline: number;
-  done: boolean;
-  /** Set when the attempt ends: what `finish` records (the attempt then waits in `#pending`). */
-  outcome: AttemptOutcome | undefined;
-  /** What the hooks get once the outcome is recorded: the handler's result, and the timings. */
-  value: unknown;
-  durationMs: number;
-  delayMs: number;
-}
-
-/**
- * The context a handler gets. A class, so that `signal` and `progress` are getters on the
- * prototype rather than a getter and a closure built for every attempt; `progress` is still a
- * bound function, as handlers destructure it (`(payload, { progress }) => ...`).
- */
-class AttemptContext implements TaskContext {
-  readonly id: string;
-  readonly name: string;
-  readonly queue: string;
-  readonly attempt: number;
-  readonly #running: Running;
-  readonly #report: (running: Running, value: unknown) => void;
-  #progress: ((value: unknown) => void) | undefined;
-
-  constructor(running: Running, report: (running: Running, value: unknown) => void) {
-    const task = running.task;
-    this.id = task.id;
-    this.name = task.name;
-    this.queue = task.queue;
-    this.attempt = task.attempts;
-    this.#running = running;
-    this.#report = report;
-  }
-
-  get signal(): AbortSignal {
-    const running = this.#running;
-    if (running.controller === undefined) {
-      running.controller = new AbortController();
-      if (running.abortReason !== undefined) running.controller.abort(running.abortReason);
-    }
-    return running.controller.signal;
-  }
-
-  get progress(): (value: unknown) => void {
-    this.#progress ??= (value: unknown) => this.#report(this.#running, value);
-    return this.#progress;
-  }
-}
+export type { PoolHooks, PoolSettings, ResolvedHandler } from './worker-pool/types.js';
 
 const MAX_TIMER = 2_147_483_647;
 
 /** Claims a pool keeps in flight at once (see `#run`). */
 const MAX_CLAIMS_IN_FLIGHT = 2;
-
-/** Waits for `promise` to settle, but not past `deadline` (epoch ms). Never rejects. */
-async function settledBy(promise: Promise<unknown>, deadline: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-    timer.unref?.();
-  });
-  try {
-    await Promise.race([promise.then(noop, noop), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function noop(): void {}
-
-/** A lease the pool lost (expired and taken over); the attempt is abandoned. */
-class TaskLeaseLostError extends Error {
-  override name = 'TaskLeaseLostError';
-}
-
-/** The reason running handlers are aborted with when shutdown stops waiting for them. */
-class TaskShutdownError extends Error {
-  override name = 'TaskShutdownError';
-}
 
 /**
  * Runs tasks of one queue in up to `concurrency` slots: claims for every free slot in one call,
@@ -159,18 +41,10 @@ export class WorkerPool {
   /** Claimed ahead of a free slot (prefetch), in claim order; their leases are renewed too. */
   #buffer: ClaimedTask[] = [];
   readonly #abort = new AbortController();
-  /** Attempts that ended, waiting for the next `finish` (in the order they ended). */
-  #pending: Running[] = [];
-  /**
-   * Attempts whose start the backend has not recorded yet: sent with the next `finish` (an
-   * attempt counts only once its start is recorded). One that ends first needs no report: its
-   * outcome records the start.
-   */
-  #unreported: Running[] = [];
+  /** Starts and outcomes waiting for the next `finish`. */
+  readonly #outcomes: OutcomeBatches;
   /** Reports a handler's progress (one function per pool, shared by every context). */
   readonly #report = (running: Running, value: unknown): void => this.#progress(running, value);
-  #flushScheduled = false;
-  #flushing: Promise<void> | undefined;
   #concurrency: number;
   #stopping = false;
   #loop: Promise<void> | undefined;
@@ -191,9 +65,6 @@ export class WorkerPool {
   #returnLateClaims = false;
   /** The queue is paused: start nothing, claim nothing, give back what a claim brings. */
   #paused = false;
-  #processed = 0;
-  #failed = 0;
-  #lastCompletedAt: number | undefined;
   readonly #startedAt = Date.now();
 
   constructor(backend: TaskBackend, settings: PoolSettings, hooks: PoolHooks, log: Logger) {
@@ -202,6 +73,7 @@ export class WorkerPool {
     this.#hooks = hooks;
     this.#log = log;
     this.queue = settings.queue;
+    this.#outcomes = new OutcomeBatches(backend, settings.queue, hooks, log);
     this.#concurrency = Math.min(
       settings.maxConcurrency,
       Math.max(settings.minConcurrency, settings.initialConcurrency),
@@ -228,12 +100,13 @@ export class WorkerPool {
       pid: process.pid,
       concurrency: this.#concurrency,
       active: this.#running.size,
-      processed: this.#processed,
-      failed: this.#failed,
+      processed: this.#outcomes.processed,
+      failed: this.#outcomes.failed,
       startedAt: this.#startedAt,
       lastHeartbeatAt: Date.now(),
     };
-    if (this.#lastCompletedAt !== undefined) info.lastCompletedAt = this.#lastCompletedAt;
+    const lastCompletedAt = this.#outcomes.lastCompletedAt;
+    if (lastCompletedAt !== undefined) info.lastCompletedAt = lastCompletedAt;
     return info;
   }
 
@@ -292,7 +165,7 @@ export class WorkerPool {
       leftovers.push({ id: running.task.id, token: running.token });
     }
     this.#running.clear();
-    await this.#drain(deadline + 5_000);
+    await this.#outcomes.drain(deadline + 5_000);
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
     if (this.#deadlineTimer !== undefined) clearTimeout(this.#deadlineTimer);
@@ -562,8 +435,7 @@ export class WorkerPool {
       return;
     }
     if (running.deadline !== Number.POSITIVE_INFINITY) this.#armDeadline(running.deadline);
-    this.#unreported.push(running);
-    if (!this.#flushScheduled && this.#flushing === undefined) this.#scheduleFlush();
+    this.#outcomes.started(running);
     const context = new AttemptContext(running, this.#report);
     let result: unknown;
     try {
@@ -603,154 +475,10 @@ export class WorkerPool {
   #settle(running: Running, ok: boolean, value: unknown, retryable: boolean): void {
     if (running.done) return;
     running.done = true;
-    const task = running.task;
-    this.#running.delete(task.id);
+    this.#running.delete(running.task.id);
     running.durationMs = performance.now() - running.started;
-    const now = Date.now();
-    if (ok) {
-      let result: string | undefined;
-      try {
-        result = encodeJson(value, 'result');
-      } catch (error) {
-        // The work is done; running it again for an unstorable result would repeat its effects.
-        this.#log.warn(
-          { err: error, task: task.id, name: task.name },
-          'the task completed but its result cannot be stored as JSON; it is dropped',
-        );
-        result = undefined;
-      }
-      running.value = value;
-      running.outcome = {
-        kind: 'completed',
-        id: task.id,
-        token: running.token,
-        result,
-        finishedAt: now,
-      };
-    } else {
-      const error = toErrorInfo(value);
-      if (retryable && task.attempts <= task.maxRetries) {
-        running.delayMs = backoffDelay(task.backoff, task.attempts);
-        running.outcome = {
-          kind: 'retry',
-          id: task.id,
-          token: running.token,
-          error,
-          runAt: now + running.delayMs,
-        };
-      } else {
-        running.outcome = {
-          kind: 'dead',
-          id: task.id,
-          token: running.token,
-          error,
-          finishedAt: now,
-        };
-      }
-    }
-    this.#pending.push(running);
-    if (!this.#flushScheduled && this.#flushing === undefined) this.#scheduleFlush();
+    this.#outcomes.ended(running, ok, value, retryable);
     this.#wakeLoop();
-  }
-
-  /** Every attempt that settles in this turn of the event loop goes into one `finish` call. */
-  #scheduleFlush(): void {
-    this.#flushScheduled = true;
-    setImmediate(() => {
-      this.#flushScheduled = false;
-      void this.#flush();
-    });
-  }
-
-  /** What follows a recorded outcome: counters and hooks (events, analytics, metrics). */
-  #recorded(running: Running, result: FinishResult): void {
-    const task = running.task;
-    const outcome = running.outcome!;
-    const value = running.value;
-    running.value = undefined;
-    if (!result.accepted) {
-      this.#lost(task);
-      return;
-    }
-    switch (outcome.kind) {
-      case 'completed':
-        this.#processed += 1;
-        this.#lastCompletedAt = outcome.finishedAt;
-        this.#hooks.completed(task, running.durationMs, value);
-        return;
-      case 'retry':
-        this.#failed += 1;
-        this.#hooks.failed(task, running.durationMs, outcome.error, true);
-        this.#hooks.retried(task, outcome.runAt, running.delayMs);
-        return;
-      default:
-        this.#failed += 1;
-        this.#hooks.failed(task, running.durationMs, outcome.error, false);
-        this.#hooks.dead({ ...task, error: outcome.error, state: 'dead' }, outcome.error);
-        if (result.killed !== undefined && result.killed.length > 0)
-          this.#hooks.killed(this.queue, result.killed);
-    }
-  }
-
-  #lost(task: TaskRecord): void {
-    this.#log.warn(
-      { task: task.id, name: task.name, queue: this.queue },
-      'the outcome of a task was refused: its lease had expired and another worker took it over',
-    );
-  }
-
-  #flush(): Promise<void> {
-    if (this.#flushing !== undefined) return this.#flushing;
-    if (this.#pending.length === 0 && this.#unreported.length === 0) return Promise.resolve();
-    this.#flushing = (async () => {
-      const batch = this.#pending;
-      this.#pending = [];
-      const running: Running[] = [];
-      for (const attempt of this.#unreported) if (!attempt.done) running.push(attempt);
-      this.#unreported = [];
-      try {
-        const outcomes: AttemptOutcome[] = new Array(batch.length);
-        for (let i = 0; i < batch.length; i++) outcomes[i] = batch[i]!.outcome!;
-        const started: Lease[] = new Array(running.length);
-        for (let i = 0; i < running.length; i++) {
-          started[i] = { id: running[i]!.task.id, token: running[i]!.token };
-        }
-        const results =
-          batch.length === 0 && started.length === 0
-            ? []
-            : await this.#backend.finish(this.queue, outcomes, started);
-        for (let i = 0; i < batch.length; i++) {
-          const result = results[i] ?? { id: outcomes[i]!.id, accepted: false };
-          try {
-            this.#recorded(batch[i]!, result);
-          } catch (error) {
-            this.#log.error({ err: error }, 'a task outcome listener failed');
-          }
-        }
-      } catch (error) {
-        // Keep them (in order) and try again: the leases are renewed meanwhile.
-        this.#pending = batch.concat(this.#pending);
-        this.#unreported = running.concat(this.#unreported);
-        this.#log.warn(
-          { err: error, queue: this.queue, outcomes: batch.length },
-          'recording task outcomes failed; trying again',
-        );
-        await pause(500, undefined);
-      } finally {
-        this.#flushing = undefined;
-      }
-      if ((this.#pending.length > 0 || this.#unreported.length > 0) && !this.#flushScheduled) {
-        this.#scheduleFlush();
-      }
-    })();
-    return this.#flushing;
-  }
-
-  /** Records every pending outcome, trying until `deadline`. */
-  async #drain(deadline: number): Promise<void> {
-    while ((this.#pending.length > 0 || this.#flushing !== undefined) && Date.now() < deadline) {
-      await this.#flush();
-    }
   }
 
   async #renew(): Promise<void> {
@@ -758,7 +486,7 @@ export class WorkerPool {
     for (const running of this.#running.values()) {
       leases.push({ id: running.task.id, token: running.token });
     }
-    for (const pending of this.#pending) leases.push({ id: pending.task.id, token: pending.token });
+    this.#outcomes.pendingLeases(leases);
     for (const claimed of this.#buffer) leases.push({ id: claimed.task.id, token: claimed.token });
     if (leases.length === 0) return;
     try {
@@ -776,7 +504,7 @@ export class WorkerPool {
           running,
           new TaskLeaseLostError(`the lease on task ${id} expired and another worker may run it`),
         );
-        this.#lost(running.task);
+        this.#outcomes.lost(running.task);
       }
       if (lost.length > 0) this.#wakeLoop();
     } catch (error) {
@@ -792,42 +520,21 @@ export class WorkerPool {
     }
   }
 
-  /**
-   * Auto-scaling: grows by half when every slot is busy and the oldest ready task has waited longer
-   * than `targetWaitMs`; shrinks by one after three looks in a row with nothing waiting and fewer
-   * than half the slots busy.
-   */
+  /** One look of auto-scaling (see {@link scaleStep}). */
   async #scale(): Promise<void> {
-    const { minConcurrency, maxConcurrency, targetWaitMs } = this.#settings;
-    let counts: Awaited<ReturnType<TaskBackend['counts']>>;
+    let counts: QueueCounts;
     try {
       counts = await this.#backend.counts(this.queue);
     } catch {
       return;
     }
-    const waitedMs = counts.oldestWaitingAt === undefined ? 0 : Date.now() - counts.oldestWaitingAt;
-    const busy = this.#running.size >= this.#concurrency;
-    if (
-      counts.waiting > 0 &&
-      busy &&
-      waitedMs >= targetWaitMs &&
-      this.#concurrency < maxConcurrency
-    ) {
-      const next = Math.min(maxConcurrency, this.#concurrency + Math.ceil(this.#concurrency / 2));
-      this.#log.debug({ queue: this.queue, from: this.#concurrency, to: next }, 'scaling up');
-      this.#concurrency = next;
-      this.#idleTicks = 0;
+    const from = this.#concurrency;
+    const step = scaleStep(counts, this.#running.size, from, this.#idleTicks, this.#settings);
+    this.#concurrency = step.concurrency;
+    this.#idleTicks = step.idleTicks;
+    if (step.grew) {
+      this.#log.debug({ queue: this.queue, from, to: step.concurrency }, 'scaling up');
       this.#wakeLoop();
-      return;
-    }
-    if (counts.waiting === 0 && this.#running.size < this.#concurrency / 2) {
-      this.#idleTicks += 1;
-      if (this.#idleTicks >= 3 && this.#concurrency > minConcurrency) {
-        this.#concurrency -= 1;
-        this.#idleTicks = 0;
-      }
-    } else {
-      this.#idleTicks = 0;
     }
   }
 
@@ -862,26 +569,4 @@ export class WorkerPool {
     }
     if (next !== Number.POSITIVE_INFINITY) this.#armDeadline(next);
   }
-}
-
-/** Aborts the attempt's signal (now, or when the handler first reads it). */
-function abort(running: Running, reason: unknown): void {
-  if (running.abortReason !== undefined) return;
-  running.abortReason = reason;
-  running.controller?.abort(reason);
-}
-
-/** Sleeps `ms`, or less when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    timer.unref?.();
-    signal?.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { LifecycleError } from '../../core/errors.js';
-import { DEPENDENCY_FAILED, TaskDependencyError, UNSTARTED_DELIVERIES } from '../errors.js';
+import { TaskDependencyError, UNSTARTED_DELIVERIES } from '../errors.js';
 import { type RetentionOptions, resolveRetention } from '../retention.js';
 import type {
   AddOutcome,
@@ -16,6 +16,21 @@ import type {
   TaskRecord,
   WorkerInfo,
 } from '../types.js';
+import { settleDependents, settleNewTasks } from './memory/dependencies.js';
+import {
+  compact,
+  giveBack,
+  leave,
+  makeReady,
+  nextDue,
+  promoteDue,
+  QueueState,
+  startAttempt,
+  type Waiter,
+  wakeWaiters,
+} from './memory/queue-state.js';
+import { applyRetention } from './memory/retention.js';
+import type { Slot } from './memory/slot.js';
 
 /** Options of {@link memoryTaskBackend}. */
 export interface MemoryTaskBackendOptions {
@@ -37,107 +52,6 @@ export interface MemoryTaskBackendOptions {
  */
 export function memoryTaskBackend(options: MemoryTaskBackendOptions = {}): MemoryTaskBackend {
   return new MemoryTaskBackend(options);
-}
-
-/** One task as held here: the public record plus the bookkeeping around it. */
-interface Slot {
-  record: TaskRecord;
-  /** Submission order, for FIFO within a priority. */
-  seq: number;
-  /** Bumped whenever the task leaves a heap, so stale heap entries are recognised and skipped. */
-  gen: number;
-  token: string | undefined;
-  leaseUntil: number;
-  /** The current lease's handler start was recorded (its attempt counts). */
-  started: boolean;
-  /** Leases lost before a start was recorded. */
-  unstarted: number;
-  /** Ids of blocked tasks waiting for this one. */
-  dependents: string[] | undefined;
-}
-
-interface Entry {
-  slot: Slot;
-  gen: number;
-  /** Ready heap: priority; delayed heap: runAt; oldest heap: createdAt. */
-  a: number;
-  b: number;
-}
-
-/** A binary min-heap of entries ordered by `a`, then `b`. */
-class Heap {
-  items: Entry[] = [];
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  push(entry: Entry): void {
-    const items = this.items;
-    items.push(entry);
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!less(entry, items[parent]!)) break;
-      items[i] = items[parent]!;
-      i = parent;
-    }
-    items[i] = entry;
-  }
-
-  peek(): Entry | undefined {
-    return this.items[0];
-  }
-
-  pop(): Entry | undefined {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (top === undefined || last === undefined || items.length === 0) return top;
-    let i = 0;
-    const n = items.length;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= n) break;
-      const right = left + 1;
-      const child = right < n && less(items[right]!, items[left]!) ? right : left;
-      if (!less(items[child]!, last)) break;
-      items[i] = items[child]!;
-      i = child;
-    }
-    items[i] = last;
-    return top;
-  }
-
-  /** Drops entries `live` rejects and restores heap order (used when stale entries pile up). */
-  compact(live: (entry: Entry) => boolean): void {
-    const kept = this.items.filter(live);
-    this.items = [];
-    for (const entry of kept) this.push(entry);
-  }
-}
-
-const less = (x: Entry, y: Entry) => x.a < y.a || (x.a === y.a && x.b < y.b);
-
-interface Waiter {
-  resolve: () => void;
-}
-
-class QueueState {
-  readonly tasks = new Map<string, Slot>();
-  readonly ready = new Heap();
-  readonly delayed = new Heap();
-  /** Ready tasks by `createdAt`, for the oldest waiting age. */
-  readonly oldest = new Heap();
-  readonly active = new Map<string, Slot>();
-  /** Finished tasks in the order they finished (Map keeps insertion order): id -> finishedAt. */
-  readonly completed = new Map<string, number>();
-  readonly dead = new Map<string, number>();
-  readonly cancelled = new Map<string, number>();
-  readonly counts = { waiting: 0, delayed: 0, blocked: 0 };
-  readonly workers = new Map<string, { info: WorkerInfo; expiresAt: number }>();
-  readonly waiters = new Set<Waiter>();
-  paused = false;
 }
 
 /** @see {@link memoryTaskBackend} */
@@ -186,7 +100,6 @@ export class MemoryTaskBackend implements TaskBackend {
     const now = Date.now();
     const outcomes: AddOutcome[] = [];
     const created: Array<{ slot: Slot; state: QueueState }> = [];
-    const fresh = new Set<Slot>();
     for (const task of tasks) {
       const state = this.#queue(task.queue);
       const existing = state.tasks.get(task.id);
@@ -224,59 +137,11 @@ export class MemoryTaskBackend implements TaskBackend {
       state.tasks.set(task.id, slot);
       state.counts.blocked += 1;
       created.push({ slot, state });
-      fresh.add(slot);
       outcomes.push({ id: task.id, created: true, state: 'blocked' });
     }
 
     // Settle the new tasks dependencies first, so a dependent sees its dependency's final state.
-    const settled = new Set<Slot>();
-    const killed: Slot[] = [];
-    const settle = (slot: Slot, state: QueueState, visiting: Set<Slot>) => {
-      if (settled.has(slot) || visiting.has(slot)) return;
-      visiting.add(slot);
-      for (const id of slot.record.dependsOn) {
-        const dependency = state.tasks.get(id);
-        if (dependency !== undefined && fresh.has(dependency)) {
-          settle(dependency, state, visiting);
-        }
-      }
-      visiting.delete(slot);
-      settled.add(slot);
-      const pending: string[] = [];
-      let failed: Slot | undefined;
-      for (const id of slot.record.dependsOn) {
-        const dependency = state.tasks.get(id)!;
-        const dependencyState = dependency.record.state;
-        if (dependencyState === 'completed') continue;
-        if (dependencyState === 'dead' || dependencyState === 'cancelled') {
-          if (slot.record.failOnDependencyFailure) failed ??= dependency;
-          continue;
-        }
-        if (!pending.includes(id)) pending.push(id);
-      }
-      if (failed !== undefined) {
-        this.#kill(state, slot, failed, now);
-        killed.push(slot);
-        return;
-      }
-      if (pending.length > 0) {
-        slot.record.pendingDependencies = pending;
-        for (const id of pending) {
-          const dependency = state.tasks.get(id)!;
-          (dependency.dependents ??= []).push(slot.record.id);
-        }
-        return;
-      }
-      this.#makeReady(state, slot, now);
-    };
-    if (created.length === 1 && created[0]!.slot.record.dependsOn.length === 0) {
-      // The common case, without the bookkeeping above.
-      const { slot, state } = created[0]!;
-      settled.add(slot);
-      this.#makeReady(state, slot, now);
-    } else {
-      for (const { slot, state } of created) settle(slot, state, new Set());
-    }
+    const killed = settleNewTasks(created, now);
 
     for (let i = 0; i < outcomes.length; i++) {
       const outcome = outcomes[i]!;
@@ -287,9 +152,9 @@ export class MemoryTaskBackend implements TaskBackend {
     for (const { slot, state } of created) {
       if (slot.record.state === 'waiting' || slot.record.state === 'delayed') woken.add(state);
     }
-    for (const state of woken) this.#wake(state);
+    for (const state of woken) wakeWaiters(state);
     if (killed.length > 0) {
-      for (const { state } of created) this.#applyRetention(state, now);
+      for (const { state } of created) applyRetention(state, this.#retention, now);
     }
     for (const slot of killed) this.#emit('dead', slot.record);
     return outcomes;
@@ -305,7 +170,7 @@ export class MemoryTaskBackend implements TaskBackend {
     const state = this.#queues.get(queue);
     if (state === undefined || state.paused || max <= 0) return [];
     const now = Date.now();
-    this.#promoteDue(state, now);
+    promoteDue(state, now);
     const claimed: ClaimedTask[] = [];
     while (claimed.length < max) {
       const entry = state.ready.pop();
@@ -328,7 +193,7 @@ export class MemoryTaskBackend implements TaskBackend {
         leaseUntil: slot.leaseUntil,
       });
     }
-    this.#compact(state);
+    compact(state);
     return claimed;
   }
 
@@ -337,11 +202,11 @@ export class MemoryTaskBackend implements TaskBackend {
     if (signal.aborted) return Promise.resolve();
     const state = this.#queue(queue);
     const now = Date.now();
-    if (!state.paused && (state.counts.waiting > 0 || this.#nextDue(state) <= now)) {
+    if (!state.paused && (state.counts.waiting > 0 || nextDue(state) <= now)) {
       return Promise.resolve();
     }
     let wait = timeoutMs;
-    const due = this.#nextDue(state);
+    const due = nextDue(state);
     if (!state.paused && due !== Number.POSITIVE_INFINITY) wait = Math.min(wait, due - now);
     return new Promise<void>((resolve) => {
       const waiter: Waiter = {
@@ -383,7 +248,7 @@ export class MemoryTaskBackend implements TaskBackend {
     const now = Date.now();
     for (const lease of started) {
       const slot = state?.active.get(lease.id);
-      if (slot !== undefined && slot.token === lease.token) this.#start(slot, now);
+      if (slot !== undefined && slot.token === lease.token) startAttempt(slot, now);
     }
     for (const outcome of outcomes) {
       const slot = state?.active.get(outcome.id);
@@ -391,7 +256,7 @@ export class MemoryTaskBackend implements TaskBackend {
         results.push({ id: outcome.id, accepted: false });
         continue;
       }
-      this.#start(slot, now);
+      startAttempt(slot, now);
       state.active.delete(outcome.id);
       slot.token = undefined;
       const record = slot.record;
@@ -399,7 +264,7 @@ export class MemoryTaskBackend implements TaskBackend {
       if (outcome.kind === 'retry') {
         record.error = outcome.error;
         record.runAt = outcome.runAt;
-        this.#makeReady(state, slot, Date.now());
+        makeReady(state, slot, Date.now());
         wake = true;
         events.push(['retry', record]);
         results.push({ id: outcome.id, accepted: true });
@@ -412,21 +277,21 @@ export class MemoryTaskBackend implements TaskBackend {
         record.result = outcome.result;
         state.completed.set(record.id, outcome.finishedAt);
         events.push(['completed', record]);
-        result = { id: outcome.id, accepted: true, ...this.#settleDependents(state, slot, true) };
+        result = { id: outcome.id, accepted: true, ...settleDependents(state, slot, true) };
       } else {
         record.state = 'dead';
         record.error = outcome.error;
         state.dead.set(record.id, outcome.finishedAt);
         events.push(['dead', record]);
-        result = { id: outcome.id, accepted: true, ...this.#settleDependents(state, slot, false) };
+        result = { id: outcome.id, accepted: true, ...settleDependents(state, slot, false) };
       }
       if (result.released !== undefined && result.released.length > 0) wake = true;
       for (const id of result.killed ?? []) events.push(['dead', state.tasks.get(id)!.record]);
       results.push(result);
     }
     if (state !== undefined) {
-      this.#applyRetention(state, Date.now());
-      if (wake) this.#wake(state);
+      applyRetention(state, this.#retention, Date.now());
+      if (wake) wakeWaiters(state);
     }
     for (const [type, record] of events) this.#emit(type, record);
     return results;
@@ -441,10 +306,10 @@ export class MemoryTaskBackend implements TaskBackend {
       const slot = state.active.get(lease.id);
       if (slot === undefined || slot.token !== lease.token) continue;
       if (slot.started) slot.record.attempts = Math.max(0, slot.record.attempts - 1);
-      this.#giveBack(state, slot, now);
+      giveBack(state, slot, now);
       released = true;
     }
-    if (released) this.#wake(state);
+    if (released) wakeWaiters(state);
   }
 
   async recoverExpired(queue: string, now: number): Promise<number> {
@@ -469,16 +334,16 @@ export class MemoryTaskBackend implements TaskBackend {
         };
         state.dead.set(record.id, now);
         events.push(['dead', record]);
-        const { killed } = this.#settleDependents(state, slot, false);
+        const { killed } = settleDependents(state, slot, false);
         for (const id of killed ?? []) events.push(['dead', state.tasks.get(id)!.record]);
         continue;
       }
-      this.#giveBack(state, slot, now);
+      giveBack(state, slot, now);
       recovered += 1;
     }
-    if (events.length > 0) this.#applyRetention(state, now);
+    if (events.length > 0) applyRetention(state, this.#retention, now);
     // Dependents of a task that died here may have been released too.
-    if (recovered > 0 || events.length > 0) this.#wake(state);
+    if (recovered > 0 || events.length > 0) wakeWaiters(state);
     for (const [type, record] of events) this.#emit(type, record);
     return recovered;
   }
@@ -503,13 +368,13 @@ export class MemoryTaskBackend implements TaskBackend {
     const current = slot.record.state;
     if (current !== 'waiting' && current !== 'delayed' && current !== 'blocked') return false;
     const now = Date.now();
-    this.#leave(state, slot);
+    leave(state, slot);
     slot.record.state = 'cancelled';
     slot.record.finishedAt = now;
     state.cancelled.set(id, now);
-    const { killed, released } = this.#settleDependents(state, slot, false);
-    this.#applyRetention(state, now);
-    if (released !== undefined && released.length > 0) this.#wake(state);
+    const { killed, released } = settleDependents(state, slot, false);
+    applyRetention(state, this.#retention, now);
+    if (released !== undefined && released.length > 0) wakeWaiters(state);
     this.#emit('cancelled', slot.record);
     for (const killedId of killed ?? []) this.#emit('dead', state.tasks.get(killedId)!.record);
     return true;
@@ -594,8 +459,8 @@ export class MemoryTaskBackend implements TaskBackend {
       }
       return true;
     }
-    this.#makeReady(state, slot, record.runAt);
-    this.#wake(state);
+    makeReady(state, slot, record.runAt);
+    wakeWaiters(state);
     return true;
   }
 
@@ -616,7 +481,7 @@ export class MemoryTaskBackend implements TaskBackend {
   async resume(queue: string): Promise<void> {
     const state = this.#queue(queue);
     state.paused = false;
-    this.#wake(state);
+    wakeWaiters(state);
     this.#announce('resumed', queue);
   }
 
@@ -680,7 +545,7 @@ export class MemoryTaskBackend implements TaskBackend {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const state of this.#queues.values()) this.#wake(state);
+    for (const state of this.#queues.values()) wakeWaiters(state);
     this.#listeners.clear();
   }
 
@@ -698,163 +563,6 @@ export class MemoryTaskBackend implements TaskBackend {
     return state;
   }
 
-  /** Moves a `blocked` (new or released) or retried task to waiting or delayed. */
-  #makeReady(state: QueueState, slot: Slot, now: number): void {
-    const record = slot.record;
-    if (record.state === 'blocked') state.counts.blocked -= 1;
-    record.pendingDependencies = undefined;
-    slot.gen += 1;
-    if (record.runAt > now) {
-      record.state = 'delayed';
-      state.counts.delayed += 1;
-      state.delayed.push({ slot, gen: slot.gen, a: record.runAt, b: slot.seq });
-    } else {
-      this.#enqueue(state, slot);
-    }
-  }
-
-  #enqueue(state: QueueState, slot: Slot): void {
-    slot.record.state = 'waiting';
-    state.counts.waiting += 1;
-    state.ready.push({ slot, gen: slot.gen, a: slot.record.priority, b: slot.seq });
-    state.oldest.push({ slot, gen: slot.gen, a: slot.record.createdAt, b: slot.seq });
-  }
-
-  /** Records the start of a held lease's attempt: it counts from now on. */
-  #start(slot: Slot, now: number): void {
-    if (slot.started) return;
-    slot.started = true;
-    slot.record.attempts += 1;
-    slot.record.startedAt = now;
-  }
-
-  /** An active task goes back to waiting (release, lease expiry), keeping its place in line. */
-  #giveBack(state: QueueState, slot: Slot, _now: number): void {
-    state.active.delete(slot.record.id);
-    slot.token = undefined;
-    slot.started = false;
-    slot.record.workerId = undefined;
-    slot.gen += 1;
-    this.#enqueue(state, slot);
-  }
-
-  /** Takes a waiting, delayed or blocked task out of the counts (its heap entries go stale). */
-  #leave(state: QueueState, slot: Slot): void {
-    const current = slot.record.state;
-    if (current === 'waiting') state.counts.waiting -= 1;
-    else if (current === 'delayed') state.counts.delayed -= 1;
-    else if (current === 'blocked') state.counts.blocked -= 1;
-    slot.gen += 1;
-  }
-
-  #promoteDue(state: QueueState, now: number): void {
-    for (;;) {
-      const top = state.delayed.peek();
-      if (top === undefined || top.a > now) return;
-      state.delayed.pop();
-      const slot = top.slot;
-      if (top.gen !== slot.gen || slot.record.state !== 'delayed') continue;
-      state.counts.delayed -= 1;
-      slot.gen += 1;
-      this.#enqueue(state, slot);
-    }
-  }
-
-  #nextDue(state: QueueState): number {
-    for (;;) {
-      const top = state.delayed.peek();
-      if (top === undefined) return Number.POSITIVE_INFINITY;
-      if (top.gen === top.slot.gen && top.slot.record.state === 'delayed') return top.a;
-      state.delayed.pop();
-    }
-  }
-
-  /**
-   * Applies a finished dependency to its blocked dependents: removes it from their pending list
-   * and releases those with none left; a failed one (dead, cancelled) kills the dependents that
-   * fail on dependency failure, and theirs in turn.
-   */
-  #settleDependents(
-    state: QueueState,
-    slot: Slot,
-    succeeded: boolean,
-  ): { released?: string[]; killed?: string[] } {
-    const released: string[] = [];
-    const killed: string[] = [];
-    const now = Date.now();
-    const stack: Array<{ slot: Slot; succeeded: boolean }> = [{ slot, succeeded }];
-    while (stack.length > 0) {
-      const current = stack.pop()!;
-      const dependents = current.slot.dependents;
-      current.slot.dependents = undefined;
-      if (dependents === undefined) continue;
-      for (const id of dependents) {
-        const dependent = state.tasks.get(id);
-        if (dependent === undefined || dependent.record.state !== 'blocked') continue;
-        if (!current.succeeded && dependent.record.failOnDependencyFailure) {
-          this.#kill(state, dependent, current.slot, now);
-          killed.push(id);
-          stack.push({ slot: dependent, succeeded: false });
-          continue;
-        }
-        const pending = (dependent.record.pendingDependencies ?? []).filter(
-          (dependency) => dependency !== current.slot.record.id,
-        );
-        if (pending.length > 0) {
-          dependent.record.pendingDependencies = pending;
-          continue;
-        }
-        this.#makeReady(state, dependent, now);
-        released.push(id);
-      }
-    }
-    return {
-      ...(released.length > 0 ? { released } : {}),
-      ...(killed.length > 0 ? { killed } : {}),
-    };
-  }
-
-  /** A blocked task dies because `dependency` ended dead or cancelled. */
-  #kill(state: QueueState, slot: Slot, dependency: Slot, now: number): void {
-    this.#leave(state, slot);
-    const record = slot.record;
-    record.state = 'dead';
-    record.finishedAt = now;
-    record.pendingDependencies = undefined;
-    record.error = {
-      name: DEPENDENCY_FAILED.name,
-      code: DEPENDENCY_FAILED.code,
-      message: DEPENDENCY_FAILED.message(dependency.record.id, dependency.record.state),
-    };
-    state.dead.set(record.id, now);
-  }
-
-  #applyRetention(state: QueueState, now: number): void {
-    const { completed, dead } = this.#retention;
-    trim(state, state.completed, completed.count, now - completed.ageMs);
-    trim(state, state.cancelled, completed.count, now - completed.ageMs);
-    trim(state, state.dead, dead.count, now - dead.ageMs);
-  }
-
-  /** Rebuilds a heap once stale entries outnumber the live ones, so memory stays proportional. */
-  #compact(state: QueueState): void {
-    const live = (entry: Entry) => entry.gen === entry.slot.gen;
-    if (state.ready.size > 1_024 && state.ready.size > 2 * state.counts.waiting) {
-      state.ready.compact(live);
-    }
-    if (state.oldest.size > 1_024 && state.oldest.size > 2 * state.counts.waiting) {
-      state.oldest.compact(live);
-    }
-    if (state.delayed.size > 1_024 && state.delayed.size > 2 * state.counts.delayed) {
-      state.delayed.compact(live);
-    }
-  }
-
-  #wake(state: QueueState): void {
-    if (state.waiters.size === 0) return;
-    for (const waiter of [...state.waiters]) waiter.resolve();
-  }
-
   #emit(type: TaskBackendEvent['type'], record: TaskRecord): void {
     if (this.#listeners.size === 0) return;
     const event: TaskBackendEvent = { type, queue: record.queue, id: record.id, name: record.name };
@@ -865,14 +573,6 @@ export class MemoryTaskBackend implements TaskBackend {
         // A subscriber's failure is its own; the state change already happened.
       }
     }
-  }
-}
-
-function trim(state: QueueState, finished: Map<string, number>, count: number, cutoff: number) {
-  for (const [id, finishedAt] of finished) {
-    if (finished.size <= count && finishedAt >= cutoff) break;
-    finished.delete(id);
-    state.tasks.delete(id);
   }
 }
 

@@ -1,0 +1,91 @@
+import { quitClient, type RedisClient } from '../../../redis/client.js';
+import type { TaskBackendEvent } from '../../types.js';
+import { asError, type BackendConnection, TaskBackendError } from './connection.js';
+
+/**
+ * The Redis task backend's events: one subscriber connection on the event channel, opened by the
+ * first `subscribe`, whose messages (`{ q: queue, e: [[type, id, name], ...] }`) are delivered to
+ * every listener.
+ */
+export class BackendEvents {
+  readonly #conn: BackendConnection;
+  readonly #channel: string;
+  readonly #listeners = new Set<(event: TaskBackendEvent) => void>();
+  #subscriber: RedisClient | undefined;
+
+  constructor(conn: BackendConnection, channel: string) {
+    this.#conn = conn;
+    this.#channel = channel;
+  }
+
+  /** Adds a listener (opening the subscriber on first use); returns its removal. */
+  subscribe(listener: (event: TaskBackendEvent) => void): () => void {
+    if (this.#conn.closing !== undefined) return () => undefined;
+    this.#listeners.add(listener);
+    this.#ensureSubscriber();
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** Forgets the listeners and closes the subscriber, if any. */
+  close(): Promise<void>[] {
+    this.#listeners.clear();
+    return this.#subscriber === undefined ? [] : [quitClient(this.#subscriber)];
+  }
+
+  #ensureSubscriber(): void {
+    if (this.#subscriber !== undefined) return;
+    const subscriber = this.#conn.duplicate({
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      connectionName: this.#conn.connectionName('events'),
+    });
+    this.#subscriber = subscriber;
+    subscriber.on('message', (channel: string, text: string) => {
+      if (channel === this.#channel) this.#deliver(text);
+    });
+    // ioredis re-subscribes after a reconnection by itself; subscribing on every 'ready' also
+    // covers a first subscription that was lost with the connection before it was confirmed.
+    subscriber.on('ready', () => {
+      if (this.#conn.closing !== undefined) return;
+      subscriber
+        .subscribe(this.#channel)
+        .catch((error: unknown) => this.#conn.report(asError(error)));
+    });
+    subscriber
+      .subscribe(this.#channel)
+      .catch((error: unknown) => this.#conn.report(asError(error)));
+  }
+
+  #deliver(text: string): void {
+    let message: { q?: unknown; e?: unknown };
+    try {
+      message = JSON.parse(text) as { q?: unknown; e?: unknown };
+    } catch {
+      this.#conn.report(
+        new TaskBackendError('redis task backend: ignored a malformed event message'),
+      );
+      return;
+    }
+    if (typeof message.q !== 'string' || !Array.isArray(message.e)) return;
+    for (const entry of message.e) {
+      if (!Array.isArray(entry)) continue;
+      const [type, id, name] = entry as unknown[];
+      if (typeof type !== 'string' || typeof id !== 'string') continue;
+      const event = {
+        type,
+        queue: message.q,
+        id,
+        name: typeof name === 'string' ? name : '',
+      } as TaskBackendEvent;
+      for (const listener of this.#listeners) {
+        try {
+          listener(event);
+        } catch (error) {
+          this.#conn.report(asError(error));
+        }
+      }
+    }
+  }
+}
