@@ -1,326 +1,51 @@
-import {
-  createCipheriv,
-  createDecipheriv,
-  createSecretKey,
-  type KeyObject,
-  randomFillSync,
-} from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { createRequire } from 'node:module';
-import * as zlib from 'node:zlib';
 import type { Packr } from 'msgpackr';
-import { describeValue, InvalidArgumentError } from '../core/errors.js';
+import { describeValue } from '../core/errors.js';
 import { entryBinding } from './codec-binding.js';
 import { crc32 } from './codec-crc32.js';
+import {
+  ALGORITHM_NAMES,
+  CRC_BYTES,
+  compress,
+  decodeError,
+  decompress,
+  FLAG_BOUND,
+  FLAG_COMPRESSION,
+  FLAG_ENCRYPTED,
+  FLAG_ESCAPED,
+  FLAG_RESERVED,
+  IV_BYTES,
+  MAGIC,
+  TAG_BYTES,
+  VERSION,
+  writeRandomIv,
+} from './codec-frame.js';
+import {
+  type CodecOptions,
+  type CodecStats,
+  DEFAULT_MAX_DECODED_BYTES,
+  invalid,
+  MAX_DECODED_BYTES_LIMIT,
+  type ResolvedEncryption,
+  resolveCompression,
+  resolveEncryption,
+  toBytes,
+} from './codec-options.js';
 import { escapeNegativeZero, restoreNegativeZero, ValueScanner } from './codec-values.js';
 import { CacheCodecError } from './errors.js';
 import type { EntryMeta } from './types.js';
 
-/** A compression algorithm of {@link CompressionOptions}. */
-export type CompressionAlgorithm = 'gzip' | 'deflate' | 'brotli';
+export type {
+  CodecOptions,
+  CodecStats,
+  CompressionAlgorithm,
+  CompressionOptions,
+  EncryptionOptions,
+} from './codec-options.js';
 
-/**
- * When and how the codec compresses encoded values.
- *
- * @example
- * ```ts
- * new CacheCodec({ compression: { thresholdBytes: 4096, algorithm: 'brotli' } });
- * ```
- */
-export interface CompressionOptions {
-  /**
-   * Values whose serialized form is larger than this many bytes are compressed; smaller ones are
-   * stored as they are (compressing a few hundred bytes costs more time than it saves space).
-   * @defaultValue 1024
-   */
-  thresholdBytes?: number;
-  /**
-   * `deflate` (raw DEFLATE, level 6), `gzip` (the same DEFLATE stream inside an 18-byte gzip
-   * wrapper, kept for interoperability) or `brotli` (quality 5, not Node's slow default of 11).
-   * `deflate` is faster both ways, `brotli` output is smaller. A cache reads far more than it
-   * writes, so the default is `deflate`; choose `brotli` when memory in Redis or the database
-   * matters more than latency.
-   * @defaultValue 'deflate'
-   */
-  algorithm?: CompressionAlgorithm;
-}
-
-/**
- * AES-256-GCM encryption of encoded values, with key ids so keys can be rotated.
- *
- * @example
- * ```ts
- * const encryption = {
- *   keys: { '2024-01': process.env.CACHE_KEY_OLD!, '2024-06': process.env.CACHE_KEY! },
- *   currentKeyId: '2024-06',
- * };
- * ```
- */
-export interface EncryptionOptions {
-  /**
-   * Key ids (1 to 255 bytes of UTF-8; a number such as `1` works too) mapped to 32-byte keys: a
-   * `Uint8Array`/`Buffer`, or a string holding 64 hex digits or the base64 / base64url form of the
-   * 32 bytes (`openssl rand -base64 32`). Keep old keys here for as long as entries written with
-   * them may still be read.
-   */
-  keys: Record<string, Uint8Array | string>;
-  /** The key id new values are encrypted with; it must be one of `keys`. */
-  currentKeyId: string | number;
-}
-
-/**
- * Options of {@link CacheCodec}.
- *
- * @example
- * ```ts
- * const codec = new CacheCodec({
- *   compression: { thresholdBytes: 2048 },
- *   encryption: { keys: { k1: process.env.CACHE_KEY! }, currentKeyId: 'k1' },
- *   maxDecodedBytes: 16 * 1024 * 1024,
- * });
- * ```
- */
-export interface CodecOptions {
-  /**
-   * Compression of values larger than a threshold with node:zlib. `false` disables it; `true` or
-   * an object enables it (an object may override the threshold and the algorithm).
-   * @defaultValue `{ thresholdBytes: 1024, algorithm: 'deflate' }`
-   */
-  compression?: boolean | CompressionOptions;
-  /**
-   * AES-256-GCM encryption. When set, every value is encrypted and entries that are not encrypted
-   * are refused at decode (otherwise anyone able to write to the store could plant a value).
-   */
-  encryption?: EncryptionOptions;
-  /**
-   * The largest serialized value, in bytes, that `encode` produces and `decode` accepts after
-   * decompression. It guards the process against decompression bombs and runaway entries.
-   * @defaultValue 67108864 (64 MiB)
-   */
-  maxDecodedBytes?: number;
-}
-
-/**
- * Counters of a {@link CacheCodec} since it was created.
- *
- * @example
- * ```ts
- * const { bytesAfterCompression, bytesBeforeCompression } = codec.stats();
- * const ratio = bytesBeforeCompression ? bytesAfterCompression / bytesBeforeCompression : 1;
- * ```
- */
-export interface CodecStats {
-  /** Values encoded successfully. */
-  encoded: number;
-  /** Entries decoded successfully. */
-  decoded: number;
-  /** Entries `decode` refused (each one threw a {@link CacheCodecError}). */
-  decodeErrors: number;
-  /** Encoded values stored compressed (compression is skipped when it would not save bytes). */
-  compressed: number;
-  /** Serialized size of the values stored compressed, before compression. */
-  bytesBeforeCompression: number;
-  /** Compressed size of the same values. */
-  bytesAfterCompression: number;
-}
-
-/*
- * Entry layout (all integers big-endian):
- *
- *   0      0xC1                 magic: a byte MessagePack never uses, so raw MessagePack, JSON or
- *                               text written by something else is never mistaken for an entry
- *   1      0x01                 format version
- *   2      flags                bits 0-1 compression (0 none, 1 gzip, 2 raw deflate, 3 brotli),
- *                               bit 2 encrypted, bit 3 escaped body (see NEGATIVE ZERO below),
- *                               bit 4 bound: the associated data is the entry binding of
- *                               codec-binding.ts (namespace, key, times, tags), not the caller's,
- *                               bits 5-7 reserved (must be 0)
- *   [4]    decoded length       only when compressed: the size of the serialized value, so the
- *                               decompressor can be capped at exactly that many bytes
- *   [1+n]  key id               only when encrypted: length n (1-255), then n bytes of UTF-8
- *   [12]   IV                   only when encrypted: random, one per entry
- *   ...    body                 the MessagePack bytes, compressed and/or encrypted
- *   4|16   trailer              unencrypted: CRC-32 of every byte before it (and of the associated
- *                               data); encrypted: the 16-byte GCM tag, the header bytes (0 to the
- *                               end of the IV) and the associated data being GCM's AAD
- *
- * Without the CRC a flipped bit in a MessagePack body often still decodes, to a different value:
- * the trailer is what makes "never a wrong value" hold for unencrypted entries. CRC-32 detects
- * every error confined to 32 consecutive bits, so every single-byte change. It protects against
- * corruption, not against someone who can
- * write to the store on purpose: that is what encryption (an authenticated cipher) is for.
- */
-const MAGIC = 0xc1;
-const VERSION = 1;
-const FLAG_COMPRESSION = 0b0000_0011;
-const FLAG_ENCRYPTED = 0b0000_0100;
-const FLAG_ESCAPED = 0b0000_1000;
-const FLAG_BOUND = 0b0001_0000;
-const FLAG_RESERVED = 0b1110_0000;
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
-const CRC_BYTES = 4;
-const KEY_BYTES = 32;
-const DEFAULT_THRESHOLD_BYTES = 1024;
-const DEFAULT_MAX_DECODED_BYTES = 64 * 1024 * 1024;
-const MAX_DECODED_BYTES_LIMIT = 0xffff_ffff;
 /** After serializing a value this large, the serializer is replaced so it does not keep the buffer. */
 const LARGE_VALUE_BYTES = 1024 * 1024;
-
-const ALGORITHM_CODES: Record<CompressionAlgorithm, number> = { gzip: 1, deflate: 2, brotli: 3 };
-const ALGORITHM_NAMES = ['none', 'gzip', 'deflate', 'brotli'] as const;
-
-const BROTLI_PARAMS = (sizeHint: number) => ({
-  params: {
-    [zlib.constants.BROTLI_PARAM_QUALITY]: 5,
-    [zlib.constants.BROTLI_PARAM_SIZE_HINT]: sizeHint,
-  },
-});
-
-function compress(code: number, input: Uint8Array): Buffer {
-  if (code === 1) return zlib.gzipSync(input);
-  if (code === 2) return zlib.deflateRawSync(input);
-  return zlib.brotliCompressSync(input, BROTLI_PARAMS(input.length));
-}
-
-function decompress(code: number, input: Uint8Array, maxOutputLength: number): Buffer {
-  const options = { maxOutputLength };
-  if (code === 1) return zlib.gunzipSync(input, options);
-  if (code === 2) return zlib.inflateRawSync(input, options);
-  return zlib.brotliDecompressSync(input, options);
-}
-
-// Random IVs come from a pool refilled a few kilobytes at a time: one randomFillSync per value
-// would cost more than the encryption of a small value itself. Bytes are never handed out twice.
-const ivPool = Buffer.alloc(IV_BYTES * 512);
-let ivOffset = ivPool.length;
-
-function writeRandomIv(target: Buffer, offset: number): void {
-  if (ivOffset + IV_BYTES > ivPool.length) {
-    randomFillSync(ivPool);
-    ivOffset = 0;
-  }
-  ivPool.copy(target, offset, ivOffset, ivOffset + IV_BYTES);
-  ivOffset += IV_BYTES;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Options
-// ---------------------------------------------------------------------------------------------
-
-interface ResolvedEncryption {
-  /** Key ids as the bytes of their UTF-8 form read as latin1, so lookups compare exact bytes. */
-  keys: Map<string, KeyObject>;
-  currentKey: KeyObject;
-  currentKeyId: Buffer;
-}
-
-function invalid(argument: string, value: unknown, expected: string): InvalidArgumentError {
-  return new InvalidArgumentError(
-    `${argument}=${describeValue(value)} is invalid: expected ${expected}`,
-    { argument, value, expected },
-  );
-}
-
-/**
- * Key material never reaches an error message or context: only its type and length do.
- */
-function parseKey(argument: string, raw: unknown): KeyObject {
-  const expected =
-    'a 32-byte key: a Uint8Array of 32 bytes, 64 hex digits, or the base64/base64url form of 32 bytes';
-  let bytes: Buffer | undefined;
-  let described: string;
-  if (raw instanceof Uint8Array) {
-    described = `a ${raw.length}-byte key`;
-    if (raw.length === KEY_BYTES) bytes = Buffer.from(raw);
-  } else if (typeof raw === 'string') {
-    described = `a ${raw.length}-character string`;
-    if (/^[0-9a-fA-F]{64}$/.test(raw)) bytes = Buffer.from(raw, 'hex');
-    else if (/^(?:[A-Za-z0-9+/]{43}=?|[A-Za-z0-9_-]{43}=?)$/.test(raw)) {
-      bytes = Buffer.from(raw, 'base64');
-    }
-  } else {
-    described = raw === null ? 'null' : typeof raw;
-  }
-  if (bytes?.length !== KEY_BYTES) {
-    throw new InvalidArgumentError(`${argument} is invalid (${described}): expected ${expected}`, {
-      argument,
-      value: `<${described}, redacted>`,
-      expected,
-    });
-  }
-  const key = createSecretKey(bytes);
-  bytes.fill(0);
-  return key;
-}
-
-function resolveEncryption(options: EncryptionOptions): ResolvedEncryption {
-  if (typeof options !== 'object' || options === null) {
-    throw invalid('encryption', options, 'an object { keys, currentKeyId }');
-  }
-  const { keys, currentKeyId } = options;
-  if (typeof keys !== 'object' || keys === null || Object.keys(keys).length === 0) {
-    throw new InvalidArgumentError(
-      'encryption.keys is invalid: expected an object mapping key ids to 32-byte keys, with at least one key',
-      {
-        argument: 'encryption.keys',
-        value: keys === null ? null : typeof keys,
-        expected: 'an object mapping key ids to 32-byte keys',
-      },
-    );
-  }
-  const resolved = new Map<string, KeyObject>();
-  for (const [id, raw] of Object.entries(keys)) {
-    const idBytes = Buffer.from(id, 'utf8');
-    if (idBytes.length < 1 || idBytes.length > 255) {
-      throw invalid('encryption.keys', id, 'key ids of 1 to 255 bytes of UTF-8');
-    }
-    resolved.set(
-      idBytes.toString('latin1'),
-      parseKey(`encryption.keys[${JSON.stringify(id)}]`, raw),
-    );
-  }
-  const current =
-    typeof currentKeyId === 'number' || typeof currentKeyId === 'string'
-      ? String(currentKeyId)
-      : undefined;
-  const currentIdBytes = current === undefined ? undefined : Buffer.from(current, 'utf8');
-  const currentKey = currentIdBytes && resolved.get(currentIdBytes.toString('latin1'));
-  if (!currentIdBytes || !currentKey) {
-    throw invalid(
-      'encryption.currentKeyId',
-      currentKeyId,
-      `one of the ids in encryption.keys (${Object.keys(keys)
-        .map((id) => JSON.stringify(id))
-        .join(', ')})`,
-    );
-  }
-  return { keys: resolved, currentKey, currentKeyId: currentIdBytes };
-}
-
-function resolveCompression(
-  option: CodecOptions['compression'],
-): { threshold: number; code: number } | null {
-  if (option === false) return null;
-  if (option === undefined || option === true) {
-    return { threshold: DEFAULT_THRESHOLD_BYTES, code: ALGORITHM_CODES.deflate };
-  }
-  if (typeof option !== 'object' || option === null) {
-    throw invalid('compression', option, 'false, true or { thresholdBytes?, algorithm? }');
-  }
-  const threshold = option.thresholdBytes ?? DEFAULT_THRESHOLD_BYTES;
-  if (!Number.isSafeInteger(threshold) || threshold < 0) {
-    throw invalid(
-      'compression.thresholdBytes',
-      threshold,
-      'a non-negative integer number of bytes',
-    );
-  }
-  const algorithm = option.algorithm ?? 'deflate';
-  if (!Object.hasOwn(ALGORITHM_CODES, algorithm)) {
-    throw invalid('compression.algorithm', algorithm, "'deflate', 'gzip' or 'brotli'");
-  }
-  return { threshold, code: ALGORITHM_CODES[algorithm] };
-}
 
 function refuseFunctions(): never {
   // The scanner refuses functions first, with their path; this is the second line of defence.
@@ -347,28 +72,6 @@ function createPackr(structuredClone: boolean): Packr {
     useToJSON: false,
     writeFunction: refuseFunctions,
   });
-}
-
-function toBytes(data: string | Uint8Array | undefined): Buffer | undefined {
-  if (data === undefined) return undefined;
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  throw invalid('associatedData', data, 'a string or a Uint8Array');
-}
-
-/** A decode failure: the reason is for code, the detail for people; both say what was found. */
-function decodeError(
-  length: number,
-  reason: string,
-  detail: string,
-  context: Record<string, unknown> = {},
-  cause?: unknown,
-): CacheCodecError {
-  return new CacheCodecError(
-    `Cannot decode cache entry (${length} bytes): ${detail}`,
-    { reason, byteLength: length, ...context },
-    cause,
-  );
 }
 
 // ---------------------------------------------------------------------------------------------

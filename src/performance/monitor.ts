@@ -1,18 +1,18 @@
 import { systemClock } from '../core/clock.js';
 import { currentContext, runInSpan } from '../core/context.js';
 import type { AnyFunction } from '../core/decorators.js';
-import { describeValue, InvalidArgumentError } from '../core/errors.js';
 import { Emitter } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { CallSite, OperationHandle } from './call-site.js';
-import { mergeCollected, OperationSeries, toWindowStats } from './operation-series.js';
+import { MonitorReports } from './monitor-reports.js';
+import { MonitorWarnings, OVERFLOW_OPERATION } from './monitor-warnings.js';
+import { OperationSeries, seriesKey } from './operation-series.js';
 import { type BridgedSpan, OtelBridge } from './otel-bridge.js';
 import { type MetricFamily, type PrometheusInput, renderPrometheus } from './prometheus.js';
 import { Span } from './span.js';
 import { SystemMetrics } from './system-metrics.js';
 import type {
   Attributes,
-  Bottleneck,
   BottleneckOptions,
   BottleneckReport,
   MonitorOptions,
@@ -21,14 +21,13 @@ import type {
   PerformanceEvents,
   PerformanceSummary,
   SystemMetricsSnapshot,
-  WindowName,
-  WindowStats,
 } from './types.js';
 import {
   checkAttributes,
   checkLabels,
   checkName,
   checkOptions,
+  invalidArgument,
   normalizeMonitorOptions,
 } from './validation.js';
 import { wrapFunction } from './wrap-function.js';
@@ -36,9 +35,7 @@ import { wrapFunction } from './wrap-function.js';
 /** The attributes of a call recorded without any. */
 const EMPTY_ATTRIBUTES: Attributes = Object.freeze({});
 
-const WINDOWS: readonly WindowName[] = ['1m', '5m', '15m', 'all'];
-/** Name of the series that collects calls to operations beyond the cap. */
-export const OVERFLOW_OPERATION = '_overflow';
+export { OVERFLOW_OPERATION };
 
 /**
  * Collects the duration of monitored calls into per-operation statistics over rolling windows,
@@ -65,10 +62,9 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
   readonly #otel: OtelBridge;
   readonly #system: SystemMetrics | undefined;
   readonly #startedAt: number;
-  readonly #lastSlowLog = new Map<OperationSeries, number>();
+  readonly #warnings: MonitorWarnings;
   readonly #boundsMs: readonly number[];
-  readonly #collectors = new Set<() => MetricFamily[]>();
-  #overflowWarned = false;
+  readonly #reports: MonitorReports;
   #generation = 0;
 
   /** @internal Instances come from `createEnterprise()`; the monitor is its `performance`. */
@@ -77,6 +73,7 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
     this.#settings = settings;
     this.#clock = settings.clock;
     this.#log = logger;
+    this.#warnings = new MonitorWarnings(this, settings, logger);
     this.#otel = new OtelBridge(settings.openTelemetry);
     this.#startedAt = settings.clock.now();
     this.#boundsMs = settings.prometheusBuckets.map((seconds) => seconds * 1000);
@@ -86,6 +83,14 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
         : new SystemMetrics(settings.systemMetricsIntervalMs, (error) =>
             this.#log.warn({ err: error }, 'system metrics sample failed'),
           );
+    this.#reports = new MonitorReports({
+      series: this.#series,
+      byName: this.#byName,
+      settings,
+      system: this.#system,
+      startedAt: this.#startedAt,
+      log: logger,
+    });
   }
 
   /**
@@ -198,7 +203,7 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
     let series = this.#series.get(key);
     if (series === undefined) {
       if (this.#series.size >= this.#settings.maxMetrics && name !== OVERFLOW_OPERATION) {
-        this.#overflow(name, checkedLabels);
+        this.#warnings.overflow(name, checkedLabels);
         return this.handle(OVERFLOW_OPERATION, {}, undefined);
       }
       series = new OperationSeries(
@@ -415,7 +420,7 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
         this.#log.warn({ err: otelError }, 'OpenTelemetry span could not be ended');
       }
     }
-    if (slow) this.#slow(span, duration, failed);
+    if (slow) this.#warnings.slow(span, duration, failed);
     if (this.listenerCount('span') > 0) {
       this.emit('span', {
         name: span.name,
@@ -427,49 +432,6 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
         parents: span.parentNames(),
       });
     }
-  }
-
-  #slow(span: Span, durationMs: number, failed: boolean): void {
-    const event = {
-      name: span.name,
-      labels: span.series.labels,
-      durationMs,
-      thresholdMs: span.thresholdMs,
-      attributes: span.attributes,
-      correlationId: span.correlationId,
-      parent: span.parent?.name,
-      error: failed,
-      timestamp: new Date(this.#clock.epochNow()).toISOString(),
-    };
-    this.emit('slow', event);
-    const now = this.#clock.now();
-    const last = this.#lastSlowLog.get(span.series);
-    if (last === undefined || now - last >= this.#settings.slowLogIntervalMs) {
-      this.#lastSlowLog.set(span.series, now);
-      this.#log.warn(
-        {
-          operation: span.name,
-          labels: span.series.labels,
-          durationMs: Math.round(durationMs * 1000) / 1000,
-          thresholdMs: span.thresholdMs,
-          attributes: span.attributes,
-          parent: span.parent?.name,
-          correlationId: span.correlationId,
-        },
-        'slow operation',
-      );
-    }
-  }
-
-  #overflow(name: string, labels: Record<string, string>): void {
-    if (this.#overflowWarned) return;
-    this.#overflowWarned = true;
-    const maxMetrics = this.#settings.maxMetrics;
-    this.#log.warn(
-      { operation: name, labels, maxMetrics },
-      `PERFORMANCE_MAX_METRICS (${maxMetrics}) operations are tracked; further operations are counted under "${OVERFLOW_OPERATION}"`,
-    );
-    this.emit('overflow', { name, labels, maxMetrics });
   }
 
   /** A listener that throws is logged; the monitored call and the other listeners go on. */
@@ -490,41 +452,12 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
     name: string,
     labels?: Record<string, string | number | boolean>,
   ): OperationStats | undefined {
-    checkName(name);
-    const now = this.#clock.now();
-    if (labels !== undefined) {
-      const series = this.#series.get(seriesKey(name, checkLabels(labels)));
-      return series && this.#statsOf([series], now);
-    }
-    const all = this.#byName.get(name);
-    return all && this.#statsOf(all, now);
-  }
-
-  #statsOf(series: OperationSeries[], now: number): OperationStats {
-    const first = series[0]!;
-    const windows = {} as Record<WindowName, ReturnType<typeof toWindowStats>>;
-    for (const window of WINDOWS) {
-      const covered = Math.max(...series.map((s) => s.coveredSeconds(window, now)));
-      windows[window] =
-        series.length === 1
-          ? first.stats(window, now)
-          : toWindowStats(mergeCollected(series.map((s) => s.collect(window, now))), covered);
-    }
-    const lastCall = Math.max(...series.map((s) => s.lastCallAt));
-    const epoch = this.#clock.epochNow() - (now - lastCall);
-    return {
-      name: first.name,
-      labels: series.length === 1 ? { ...first.labels } : {},
-      thresholdMs: Number.isFinite(first.thresholdMs) ? first.thresholdMs : null,
-      lastCallAt: Number.isFinite(lastCall) ? new Date(epoch).toISOString() : null,
-      windows,
-    };
+    return this.#reports.getStats(name, labels);
   }
 
   /** Statistics of every operation and label set. */
   operations(): OperationStats[] {
-    const now = this.#clock.now();
-    return [...this.#series.values()].map((s) => this.#statsOf([s], now));
+    return this.#reports.operations();
   }
 
   /**
@@ -537,19 +470,7 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
    * ```
    */
   bottlenecks(options: BottleneckOptions = {}): BottleneckReport {
-    const window = options.window ?? '5m';
-    if (!WINDOWS.includes(window)) {
-      throw invalidArgument('window', window, "one of '1m', '5m', '15m', 'all'");
-    }
-    const limit = options.limit ?? 10;
-    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) {
-      throw invalidArgument('limit', limit, 'a non-negative whole number');
-    }
-    const now = this.#clock.now();
-    const stats = [...this.#series.values()].map(
-      (series) => [series, series.stats(window, now)] as const,
-    );
-    return rankBottlenecks(stats, window, limit);
+    return this.#reports.bottlenecks(options);
   }
 
   /** The latest system metrics sample, or `null` when system metrics are turned off. */
@@ -567,35 +488,14 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
    * ```
    */
   summary(): PerformanceSummary {
-    const overflow = this.#series.get(OVERFLOW_OPERATION);
-    const now = this.#clock.now();
-    const series = [...this.#series.values()];
-    const operations = series.map((s) => this.#statsOf([s], now));
-    return {
-      generatedAt: new Date(this.#clock.epochNow()).toISOString(),
-      uptimeSeconds: (now - this.#startedAt) / 1000,
-      thresholdMs: this.#settings.alertThresholdMs,
-      operations,
-      overflow: {
-        calls: overflow?.totals(now).count ?? 0,
-        maxMetrics: this.#settings.maxMetrics,
-      },
-      // Ranked from the windows just computed rather than computing them a second time.
-      bottlenecks: rankBottlenecks(
-        operations.map((op, i) => [series[i]!, op.windows['5m']] as const),
-        '5m',
-        10,
-      ),
-      system: this.system(),
-    };
+    return this.#reports.summary();
   }
 
   /** Forgets every operation and its statistics. Cached call-site handles renew themselves. */
   reset(): void {
     this.#series.clear();
     this.#byName.clear();
-    this.#lastSlowLog.clear();
-    this.#overflowWarned = false;
+    this.#warnings.reset();
     this.#generation++;
   }
 
@@ -615,21 +515,7 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
 
   /** @internal What the Prometheus renderers (text and the prom-client bridge) read. */
   prometheusInput(): PrometheusInput {
-    const now = this.#clock.now();
-    return {
-      prefix: this.#settings.prometheusPrefix,
-      bucketsSeconds: this.#settings.prometheusBuckets,
-      series: [...this.#series.values()].map((s) => ({
-        name: s.name,
-        labels: s.labels,
-        bucketCounts: s.bucketCounts,
-        ...s.totals(now),
-      })),
-      maxMetrics: this.#settings.maxMetrics,
-      overflowName: OVERFLOW_OPERATION,
-      system: this.#system?.snapshot(),
-      extra: this.#collected(),
-    };
+    return this.#reports.prometheusInput();
   }
 
   /**
@@ -646,23 +532,7 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
    * ```
    */
   addCollector(collector: () => MetricFamily[]): () => void {
-    if (typeof collector !== 'function') throw invalidArgument('collector', collector);
-    this.#collectors.add(collector);
-    return () => {
-      this.#collectors.delete(collector);
-    };
-  }
-
-  #collected(): MetricFamily[] {
-    const families: MetricFamily[] = [];
-    for (const collector of this.#collectors) {
-      try {
-        families.push(...collector());
-      } catch (error) {
-        this.#log.warn({ err: error }, 'a metrics collector threw; its metrics are left out');
-      }
-    }
-    return families;
+    return this.#reports.addCollector(collector);
   }
 }
 
@@ -670,50 +540,4 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
 export interface RecordOptions extends Omit<MonitorOptions, 'name'> {
   /** Whether the call failed. @defaultValue false */
   error?: boolean;
-}
-
-/** Ranks operations by share of total time and by p95 over already computed window statistics. */
-function rankBottlenecks(
-  stats: readonly (readonly [OperationSeries, WindowStats])[],
-  window: WindowName,
-  limit: number,
-): BottleneckReport {
-  const rows: Bottleneck[] = [];
-  let total = 0;
-  for (const [series, window] of stats) {
-    if (window.count === 0) continue;
-    total += window.totalMs;
-    rows.push({
-      name: series.name,
-      labels: { ...series.labels },
-      share: 0,
-      totalMs: window.totalMs,
-      count: window.count,
-      mean: window.mean,
-      p95: window.p95,
-    });
-  }
-  for (const row of rows) row.share = total > 0 ? row.totalMs / total : 0;
-  return {
-    window,
-    byTotalTime: [...rows].sort((a, b) => b.totalMs - a.totalMs).slice(0, limit),
-    byLatency: [...rows].sort((a, b) => (b.p95 ?? 0) - (a.p95 ?? 0)).slice(0, limit),
-  };
-}
-
-function seriesKey(name: string, labels: Record<string, string>): string {
-  let key = name;
-  for (const label in labels) key += `\u0000${label}\u0001${labels[label]}`;
-  return key;
-}
-
-function invalidArgument(argument: string, value: unknown, expected = 'a function') {
-  return new InvalidArgumentError(
-    `${argument}=${describeValue(value)} is invalid: expected ${expected}`,
-    {
-      argument,
-      value,
-      expected,
-    },
-  );
 }

@@ -262,3 +262,10 @@ export function mergeCollected(parts: { tally: Tally; histogram: DurationHistogr
   }
   return { tally, histogram };
 }
+
+/** @internal The key of the series of operation `name` with `labels` (checked, in order). */
+export function seriesKey(name: string, labels: Record<string, string>): string {
+  let key = name;
+  for (const label in labels) key += `\u0000${label}\u0001${labels[label]}`;
+  return key;
+}

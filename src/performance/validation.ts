@@ -122,3 +122,15 @@ export function normalizeMonitorOptions(nameOrOptions: unknown, extra: unknown):
   }
   return checkOptions({ ...(nameOrOptions as MonitorOptions), ...checkOptions(extra) });
 }
+
+/** @internal The error of an argument of the monitor that is not what it should be. */
+export function invalidArgument(argument: string, value: unknown, expected = 'a function') {
+  return new InvalidArgumentError(
+    `${argument}=${describeValue(value)} is invalid: expected ${expected}`,
+    {
+      argument,
+      value,
+      expected,
+    },
+  );
+}

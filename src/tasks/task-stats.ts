@@ -1,0 +1,78 @@
+import type { TaskSettings } from './settings.js';
+import { FailureGroups, type TaskAnalytics } from './task-analytics.js';
+import type { TaskQueues } from './task-queues.js';
+import type { QueueStats, TaskStats, WorkerStats } from './task-types.js';
+import type { QueueCounts, TaskBackend, WorkerInfo } from './types.js';
+
+/**
+ * @internal What `tasks.stats()` reports: every known queue's counts and workers (the counts are
+ * also kept in `known` for the Prometheus exposition), and this process's throughput and failures.
+ */
+export async function taskStats(
+  backend: TaskBackend,
+  queues: TaskQueues,
+  known: Map<string, QueueCounts>,
+  analytics: TaskAnalytics,
+  settings: Pick<TaskSettings, 'heartbeatMs' | 'stalledAfterMs'>,
+): Promise<TaskStats> {
+  const now = Date.now();
+  const list: QueueStats[] = [];
+  const deadGroups = new FailureGroups();
+  for (const name of await queues.all()) {
+    const [counts, workers, dead] = await Promise.all([
+      backend.counts(name),
+      backend.workers(name),
+      backend.listDead(name, 0, 100),
+    ]);
+    known.set(name, counts);
+    for (const task of dead) {
+      if (task.error !== undefined)
+        deadGroups.add(task.name, task.error, task.id, task.finishedAt ?? now);
+    }
+    list.push({
+      name,
+      paused: counts.paused,
+      waiting: counts.waiting,
+      delayed: counts.delayed,
+      blocked: counts.blocked,
+      active: counts.active,
+      completed: counts.completed,
+      dead: counts.dead,
+      oldestWaitingMs:
+        counts.oldestWaitingAt === undefined ? 0 : Math.max(0, now - counts.oldestWaitingAt),
+      throughput: analytics.rate(now, name).completed,
+      workers: workers.map((w) => workerHealth(w, now, settings)),
+    });
+  }
+  const rate = analytics.rate(now);
+  return {
+    backend: backend.name,
+    queues: list,
+    workers: list.flatMap((q) => q.workers),
+    throughput: { completedPerSecond: rate.completed, failedPerSecond: rate.failed },
+    totals: { ...analytics.totals },
+    failures: analytics.failures.list(),
+    deadLetterFailures: deadGroups.list(),
+  };
+}
+
+/** A worker with whether it looks healthy: heartbeating, and completing what it holds. */
+function workerHealth(
+  worker: WorkerInfo,
+  now: number,
+  settings: Pick<TaskSettings, 'heartbeatMs' | 'stalledAfterMs'>,
+): WorkerStats {
+  const { heartbeatMs, stalledAfterMs } = settings;
+  const stats: WorkerStats = { ...worker, healthy: true };
+  if (now - worker.lastHeartbeatAt > 2 * heartbeatMs) {
+    stats.healthy = false;
+    stats.reason = `no heartbeat for ${Math.round((now - worker.lastHeartbeatAt) / 1000)} s`;
+  } else if (
+    worker.active > 0 &&
+    now - (worker.lastCompletedAt ?? worker.startedAt) > stalledAfterMs
+  ) {
+    stats.healthy = false;
+    stats.reason = `holds ${worker.active} task(s) but completed none for ${Math.round((now - (worker.lastCompletedAt ?? worker.startedAt)) / 1000)} s`;
+  }
+  return stats;
+}
