@@ -1,6 +1,6 @@
+import type { Level } from './cache-levels.js';
 import type { CacheCodec } from './codec.js';
 import type { DecodeFailures } from './decode-failure.js';
-import type { Level } from './tier-stack.js';
 import type { CacheAnalytics, NamespaceAnalytics, TierAnalytics } from './types.js';
 
 /** @internal The cache's hit and miss counts, overall and per namespace. */

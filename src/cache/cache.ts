@@ -5,6 +5,7 @@ import { quitClient } from '../redis/client.js';
 import { type CacheCounters, cacheAnalytics } from './cache-analytics.js';
 import { assembleCache, type OwnedResources } from './cache-assembly.js';
 import { checkTags, notAList, raceTimeout } from './cache-checks.js';
+import type { PeekableTier } from './cache-levels.js';
 import type { CacheCodec } from './codec.js';
 import type { DecodeFailures } from './decode-failure.js';
 import {
@@ -18,7 +19,7 @@ import type { Invalidation } from './invalidation.js';
 import { checkKey, checkNamespace } from './keys.js';
 import type { LocalLevel } from './local-level.js';
 import type { CacheSettings } from './options.js';
-import type { PeekableTier, TierStack } from './tier-stack.js';
+import type { TierStack } from './tier-stack.js';
 import type {
   CacheAnalytics,
   CacheEvents,

@@ -1,7 +1,9 @@
 import { randomFillSync } from 'node:crypto';
 import * as zlib from 'node:zlib';
-import type { CompressionAlgorithm } from './codec-options.js';
 import { CacheCodecError } from './errors.js';
+
+/** A compression algorithm of {@link CompressionOptions}. */
+export type CompressionAlgorithm = 'gzip' | 'deflate' | 'brotli';
 
 /*
  * Entry layout (all integers big-endian):

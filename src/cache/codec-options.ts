@@ -1,9 +1,8 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
-import { ALGORITHM_CODES } from './codec-frame.js';
+import { ALGORITHM_CODES, type CompressionAlgorithm } from './codec-frame.js';
 
-/** A compression algorithm of {@link CompressionOptions}. */
-export type CompressionAlgorithm = 'gzip' | 'deflate' | 'brotli';
+export type { CompressionAlgorithm } from './codec-frame.js';
 
 /**
  * When and how the codec compresses encoded values.

@@ -5,6 +5,7 @@ import type { Emitter } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { CacheCounters } from './cache-analytics.js';
 import { capped, positiveDuration } from './cache-checks.js';
+import type { Level, PeekableTier, RemoteLevel } from './cache-levels.js';
 import type { CacheCodec } from './codec.js';
 import type { DecodeFailures } from './decode-failure.js';
 import type { Generations } from './generations.js';
@@ -12,15 +13,6 @@ import { LocalLevel } from './local-level.js';
 import { TierGuard, type TierGuardOptions } from './tier-guard.js';
 import type { TierLog } from './tier-log.js';
 import type { CacheEvents, CacheTier, EntryMeta, StoredEntry, TierHealth } from './types.js';
-
-/** @internal One tier as the engine drives it. */
-export type Level = LocalLevel | RemoteLevel;
-
-/** @internal A remote tier, behind its timeout and circuit breaker. */
-export type RemoteLevel = { kind: 'remote'; guard: TierGuard<Uint8Array> };
-
-/** @internal A local tier that answers synchronously: the one the hot path reads. */
-export type PeekableTier = CacheTier<unknown> & Required<Pick<CacheTier<unknown>, 'peek'>>;
 
 /** @internal A value found in a tier, with where it came from. */
 export interface Found {
