@@ -57,7 +57,7 @@ const KNOWN_ROOT_IMPORTS = [
   'src/monitoring/router.ts',
   'src/monitoring/tasks-source.ts',
   'src/performance/default-monitor.ts',
-  'src/performance/monitor-performance.ts',
+  'src/performance/decorator.ts',
   'src/performance/query-timings.ts',
   'src/tasks/default-tasks.ts',
   'src/tasks/registry.ts',
@@ -71,7 +71,7 @@ const exact = (path) => path.replace(/[.]/g, '\\.');
 const KNOWN_CYCLES = [
   'src/enterprise.ts',
   'src/performance/call-site.ts',
-  'src/performance/monitor.ts',
+  'src/performance/performance-monitor.ts',
   'src/performance/wrap-function.ts',
   'src/tasks/dead-letters.ts',
   'src/tasks/manager.ts',

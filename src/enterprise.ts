@@ -5,7 +5,7 @@ import { type ConfigOptions, type ResolvedConfig, resolveConfig } from './core/c
 import { LifecycleError } from './core/errors.js';
 import { Lifecycle, type LifecycleState } from './core/lifecycle.js';
 import { createDefaultLogger, type Logger, type LoggerLike, wrapLogger } from './core/logger.js';
-import { PerformanceMonitor } from './performance/monitor.js';
+import { PerformanceMonitor } from './performance/performance-monitor.js';
 import { TaskManager, type TaskStartOptions } from './tasks/manager.js';
 import type { TaskOptions } from './tasks/options.js';
 import { handlerRegistry } from './tasks/registry.js';

@@ -28,6 +28,7 @@ export {
   BASIC_SECURITY_HEADERS,
   DASHBOARD_CONTENT_SECURITY_POLICY,
   DEFAULT_CONTENT_SECURITY_POLICY,
+  HELMET_SECURITY_HEADERS,
   type SecurityHeadersOptions,
   securityHeaders,
 } from './security-headers.js';

@@ -1,5 +1,5 @@
 import type { Enterprise } from '../enterprise.js';
-import { OVERFLOW_OPERATION } from '../performance/monitor.js';
+import { OVERFLOW_OPERATION } from '../performance/performance-monitor.js';
 import {
   DB_QUERY_OPERATION,
   type SlowQuery,

@@ -10,7 +10,7 @@ import { type Logger, type RawLineWriter, rawLineWriterOf } from '../core/logger
 import { uuid } from '../core/uuid.js';
 import { type Enterprise, getEnterprise } from '../enterprise.js';
 import type { OperationHandle } from '../performance/call-site.js';
-import type { PerformanceMonitor } from '../performance/monitor.js';
+import type { PerformanceMonitor } from '../performance/performance-monitor.js';
 import { checkLabels } from '../performance/validation.js';
 import { jsonNumber, RequestLineBatch } from './request-line-batch.js';
 import {

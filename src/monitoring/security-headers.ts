@@ -43,15 +43,16 @@ export const DASHBOARD_CONTENT_SECURITY_POLICY =
   "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /**
- * Helmet's default headers other than the Content-Security-Policy, by lower-case name. Frozen.
+ * Helmet's default headers other than the Content-Security-Policy, by lower-case name: what
+ * `securityHeaders: 'helmet'` and the monitoring router's own responses set. Frozen.
  * `X-Powered-By` is not in the list: it is a header to remove, not to set.
  *
  * @example
  * ```ts
- * BASE_SECURITY_HEADERS['x-content-type-options']; // 'nosniff'
+ * HELMET_SECURITY_HEADERS['x-frame-options']; // 'SAMEORIGIN'
  * ```
  */
-export const BASE_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+export const HELMET_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',
   'origin-agent-cluster': '?1',
@@ -67,24 +68,16 @@ export const BASE_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.fr
 });
 
 /**
- * The headers the adapters' middleware sets on every response of the host by default:
- * `X-Content-Type-Options: nosniff`, the one header of helmet's defaults that protects today's
- * browsers on any kind of response (a JSON or text body is never sniffed into HTML or script) and
- * changes nothing a page, an embedded resource or an API client relies on.
- *
- * Left out, with `securityHeaders: 'helmet'` to get them:
- * - helmet's page-changing headers (a Content-Security-Policy, `Cross-Origin-Resource-Policy:
- *   same-origin`, `Cross-Origin-Opener-Policy`, `X-Frame-Options`, `Referrer-Policy: no-referrer`,
- *   a year of HSTS), which block inline scripts, cross-origin images and scripts, OAuth pop-ups,
- *   framing and referrers: the most reported breakages of helmet's own users. A monitoring
- *   middleware must not bring them to a host that did not ask.
- * - helmet's legacy headers, which no supported browser reads: `X-Download-Options` (Internet
- *   Explorer 8), `X-XSS-Protection: 0` (turns off the XSS filter that browsers removed in 2019 and
- *   2020) and `X-Permitted-Cross-Domain-Policies` (read by Adobe's clients only: Flash, retired,
- *   and Acrobat, which it forbids to honour cross-domain policy files served by the host). Each
- *   costs every response of the host its bytes and its header parsing.
- *
- * Frozen.
+ * @deprecated Renamed {@link HELMET_SECURITY_HEADERS} (it is helmet's set, not a base of
+ * {@link BASIC_SECURITY_HEADERS}).
+ */
+export const BASE_SECURITY_HEADERS: Readonly<Record<string, string>> = HELMET_SECURITY_HEADERS;
+
+/**
+ * What the adapters' middleware sets on every response of the host by default: only
+ * `X-Content-Type-Options: nosniff`, which protects today's browsers on any response and changes
+ * nothing a page relies on. Helmet's page-changing and legacy headers break hosts that did not ask
+ * for them (`securityHeaders: 'helmet'` sets {@link HELMET_SECURITY_HEADERS}). Frozen.
  *
  * @example
  * ```ts
@@ -131,7 +124,7 @@ export interface SecurityHeadersOptions {
  * ```
  */
 export function securityHeaders(options: SecurityHeadersOptions = {}): Record<string, string> {
-  const headers: Record<string, string> = { ...BASE_SECURITY_HEADERS };
+  const headers: Record<string, string> = { ...HELMET_SECURITY_HEADERS };
   const csp = options.contentSecurityPolicy ?? DEFAULT_CONTENT_SECURITY_POLICY;
   if (csp !== false) headers['content-security-policy'] = csp;
   const hsts = options.strictTransportSecurity;

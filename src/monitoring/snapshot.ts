@@ -1,5 +1,5 @@
 import type { CacheAnalytics } from '../cache/types.js';
-import type { PerformanceMonitor } from '../performance/monitor.js';
+import type { PerformanceMonitor } from '../performance/performance-monitor.js';
 import type { SystemMetricsSnapshot } from '../performance/types.js';
 import type { HealthReport } from '../resilience/health-registry.js';
 

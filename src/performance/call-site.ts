@@ -1,5 +1,5 @@
-import type { PerformanceMonitor } from './monitor.js';
 import type { OperationSeries } from './operation-series.js';
+import type { PerformanceMonitor } from './performance-monitor.js';
 import type { Attributes, MonitorOptions } from './types.js';
 import { checkAttributes, checkLabels, checkName, checkOptions } from './validation.js';
 

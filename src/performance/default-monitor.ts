@@ -1,5 +1,5 @@
 import { getEnterprise, onDefaultChange } from '../enterprise.js';
-import type { PerformanceMonitor } from './monitor.js';
+import type { PerformanceMonitor } from './performance-monitor.js';
 import type { PerformanceEvents } from './types.js';
 
 type Listener = (...args: any[]) => void;

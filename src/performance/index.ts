@@ -1,10 +1,14 @@
-export { performanceMonitor } from './default-monitor.js';
-export { OVERFLOW_OPERATION, PerformanceMonitor, type RecordOptions } from './monitor.js';
 export {
   MonitorPerformance,
   monitorPerformance,
   performanceContext,
-} from './monitor-performance.js';
+} from './decorator.js';
+export { performanceMonitor } from './default-monitor.js';
+export {
+  OVERFLOW_OPERATION,
+  PerformanceMonitor,
+  type RecordOptions,
+} from './performance-monitor.js';
 export { type PromClientRegistryLike, registerPrometheus } from './prom-client-bridge.js';
 export type { MetricFamily } from './prometheus.js';
 export {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../core/errors.js';
-import type { PerformanceMonitor } from './monitor.js';
+import type { PerformanceMonitor } from './performance-monitor.js';
 import { metricFamilies } from './prometheus.js';
 
 /** The part of a prom-client `Registry` the bridge uses (prom-client 15). */

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../core/errors.js';
 import { defaultForCall } from '../enterprise.js';
-import type { PerformanceMonitor } from './monitor.js';
+import type { PerformanceMonitor } from './performance-monitor.js';
 import { sqlFingerprint } from './sql-fingerprint.js';
 
 /**

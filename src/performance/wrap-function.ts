@@ -1,7 +1,7 @@
 import type { AnyFunction } from '../core/decorators.js';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
 import { CallSite } from './call-site.js';
-import type { PerformanceMonitor } from './monitor.js';
+import type { PerformanceMonitor } from './performance-monitor.js';
 import { checkName, normalizeMonitorOptions } from './validation.js';
 
 /**

@@ -1,6 +1,6 @@
 import { parseDuration } from '../core/duration.js';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
-import type { BackoffOptions } from './task-types.js';
+import type { BackoffOptions } from './api-types.js';
 import type { BackoffSpec } from './types.js';
 
 /** The backoff used when none is given: 1 s, 2 s, 4 s, ... up to 5 minutes, 20% jitter. */

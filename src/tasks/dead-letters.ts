@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from '../core/errors.js';
+import type { TaskInfo } from './api-types.js';
 import { toInfo } from './task-info.js';
 import type { TaskQueues } from './task-queues.js';
-import type { TaskInfo } from './task-types.js';
 import type { TaskLookupOptions } from './task-waiters.js';
 import type { TaskBackend, TaskRecord } from './types.js';
 import { checkQueue, checkTaskId } from './validate.js';

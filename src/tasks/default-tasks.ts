@@ -1,7 +1,7 @@
 import { getEnterprise } from '../enterprise.js';
+import type { SubmitArgs, SubmitTaskFunction, TaskName, TaskSubmission } from './api-types.js';
 import type { TaskManager } from './manager.js';
 import type { Scheduler } from './scheduler.js';
-import type { SubmitArgs, SubmitTaskFunction, TaskName, TaskSubmission } from './task-types.js';
 
 function facade<T extends object>(resolve: () => T): T {
   return new Proxy({} as T, {

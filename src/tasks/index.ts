@@ -1,3 +1,4 @@
+export type * from './api-types.js';
 export {
   MemoryTaskBackend,
   type MemoryTaskBackendOptions,
@@ -40,5 +41,4 @@ export {
 } from './registry.js';
 export { DEFAULT_RETENTION, type RetentionOptions } from './retention.js';
 export { type ScheduleInfo, type ScheduleOptions, Scheduler } from './scheduler.js';
-export type * from './task-types.js';
 export type * from './types.js';

@@ -2,7 +2,18 @@ import type { Clock } from '../core/clock.js';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
 import { Emitter } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
-import type { PerformanceMonitor } from '../performance/monitor.js';
+import type { PerformanceMonitor } from '../performance/performance-monitor.js';
+import type {
+  SubmitArgs,
+  SubmitOptions,
+  TaskDefinitionOptions,
+  TaskEvents,
+  TaskHandler,
+  TaskInfo,
+  TaskName,
+  TaskStats,
+  TaskSubmission,
+} from './api-types.js';
 import { type SelectedBackend, selectTaskBackend } from './backends/select.js';
 import { type DeadLetters, deadLetters } from './dead-letters.js';
 import { taskMetricFamilies } from './metrics.js';
@@ -16,17 +27,6 @@ import { TaskPools } from './task-pools.js';
 import { TaskQueues } from './task-queues.js';
 import { taskStats } from './task-stats.js';
 import { type Submission, submissionEntries, submitTasks } from './task-submit.js';
-import type {
-  SubmitArgs,
-  SubmitOptions,
-  TaskDefinitionOptions,
-  TaskEvents,
-  TaskHandler,
-  TaskInfo,
-  TaskName,
-  TaskStats,
-  TaskSubmission,
-} from './task-types.js';
 import { type TaskLookupOptions, TaskWaiters, type WaitForOptions } from './task-waiters.js';
 import type { TaskBackend } from './types.js';
 import { checkDefinitionOptions, checkQueue, checkTaskId, checkTaskName } from './validate.js';

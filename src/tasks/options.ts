@@ -1,6 +1,6 @@
 import type { Duration } from '../core/duration.js';
+import type { BackoffOptions } from './api-types.js';
 import type { RetentionOptions } from './retention.js';
-import type { BackoffOptions } from './task-types.js';
 import type { BackoffSpec, TaskBackend } from './types.js';
 
 /** Options of the task module; see docs/tasks.md. */

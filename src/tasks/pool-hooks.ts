@@ -1,11 +1,11 @@
 import type { Emitter } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { CallSite } from '../performance/call-site.js';
-import type { PerformanceMonitor } from '../performance/monitor.js';
+import type { PerformanceMonitor } from '../performance/performance-monitor.js';
+import type { TaskEvents } from './api-types.js';
 import type { TaskDefinition } from './registry.js';
 import type { TaskAnalytics } from './task-analytics.js';
 import { definitionOf } from './task-build.js';
-import type { TaskEvents } from './task-types.js';
 import type { TaskBackend, TaskRecord } from './types.js';
 import type { PoolHooks, ResolvedHandler } from './worker-pool.js';
 

@@ -13,7 +13,7 @@ import type {
   TaskHandler,
   TaskName,
   TaskPayload,
-} from './task-types.js';
+} from './api-types.js';
 import { checkDefinitionOptions, checkTaskName } from './validate.js';
 
 /** A registered task kind: its name, defaults and how to reach its handler. */

@@ -3,9 +3,9 @@ import type * as CronParser from 'cron-parser';
 import { type Duration, parseDuration } from '../core/duration.js';
 import { describeValue } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import type { SubmitOptions, TaskDefinitionOptions } from './api-types.js';
 import { TaskScheduleError } from './errors.js';
 import { encodeJson } from './payload.js';
-import type { SubmitOptions, TaskDefinitionOptions } from './task-types.js';
 import type { TaskBackend } from './types.js';
 import { checkDefinitionOptions, checkTaskId, checkTaskName } from './validate.js';
 

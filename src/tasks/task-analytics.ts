@@ -1,4 +1,4 @@
-import type { FailureGroup } from './task-types.js';
+import type { FailureGroup } from './api-types.js';
 import type { TaskErrorInfo } from './types.js';
 
 const WINDOW_SECONDS = 60;

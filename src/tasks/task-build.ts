@@ -1,13 +1,13 @@
 import { parseDuration } from '../core/duration.js';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
 import { uuid } from '../core/uuid.js';
+import type { SubmitOptions } from './api-types.js';
 import { resolveBackoff } from './backoff.js';
 import { TaskPayloadError, TaskUnknownError } from './errors.js';
 import { encodeJson } from './payload.js';
 import { TaskPriority } from './priority.js';
 import { handlerRegistry, type TaskDefinition } from './registry.js';
 import type { TaskSettings } from './settings.js';
-import type { SubmitOptions } from './task-types.js';
 import type { NewTask } from './types.js';
 import { checkPriority, checkQueue, checkRetries, checkTaskId, checkTaskName } from './validate.js';
 

@@ -1,5 +1,5 @@
+import type { TaskInfo } from './api-types.js';
 import { decodeJson } from './payload.js';
-import type { TaskInfo } from './task-types.js';
 import type { TaskRecord } from './types.js';
 
 /** A stored text parsed as JSON, or the text itself when it is not JSON. */

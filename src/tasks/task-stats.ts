@@ -1,7 +1,7 @@
+import type { QueueStats, TaskStats, WorkerStats } from './api-types.js';
 import type { TaskSettings } from './settings.js';
 import { FailureGroups, type TaskAnalytics } from './task-analytics.js';
 import type { TaskQueues } from './task-queues.js';
-import type { QueueStats, TaskStats, WorkerStats } from './task-types.js';
 import type { QueueCounts, TaskBackend, WorkerInfo } from './types.js';
 
 /**

@@ -1,10 +1,10 @@
 import { InvalidArgumentError } from '../core/errors.js';
 import type { Emitter } from '../core/events.js';
+import type { SubmitOptions, TaskEvents, TaskSubmission } from './api-types.js';
 import type { TaskDefinition } from './registry.js';
 import type { TaskSettings } from './settings.js';
 import { addInBatches, checkBatchDependencies } from './submit-batches.js';
 import { buildTask } from './task-build.js';
-import type { SubmitOptions, TaskEvents, TaskSubmission } from './task-types.js';
 import type { TaskBackend } from './types.js';
 
 /** @internal One task of a submission, its options defaulted. */

@@ -1,7 +1,7 @@
 import { type Duration, parseDuration } from '../core/duration.js';
+import type { TaskInfo } from './api-types.js';
 import { TaskFailedError, TaskWaitTimeoutError } from './errors.js';
 import { rebuildError, toInfo } from './task-info.js';
-import type { TaskInfo } from './task-types.js';
 import type { TaskRecord } from './types.js';
 import { checkTaskId } from './validate.js';
 

@@ -1,7 +1,7 @@
 import { parseDuration } from '../core/duration.js';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
+import type { TaskDefinitionOptions } from './api-types.js';
 import { resolveBackoff } from './backoff.js';
-import type { TaskDefinitionOptions } from './task-types.js';
 
 const QUEUE = /^[A-Za-z0-9_.:-]{1,100}$/;
 

@@ -1,4 +1,4 @@
-import type { TaskContext } from '../task-types.js';
+import type { TaskContext } from '../api-types.js';
 import type { AttemptOutcome, TaskRecord } from '../types.js';
 
 /** One attempt a pool runs, from its start until its outcome is recorded. */
