@@ -34,7 +34,7 @@ import type { Warmers } from './warmers.js';
 export type { LoaderContext };
 
 /**
- * The multi-tier cache: the seed's "Advanced Caching System".
+ * The multi-tier cache.
  *
  * Reads go through the tiers in order and fill the faster tiers on the way back with the remaining
  * TTL; writes go to every tier; invalidations (delete, tags, clear) reach every tier and, through

@@ -23,7 +23,7 @@ export interface TierSetup {
 }
 
 /**
- * @internal The one place that knows the concrete tiers: the seed's default pair (memory, then
+ * @internal The one place that knows the concrete tiers: the default pair (memory, then
  * Redis on `redis` or `redisUrl`) when no `tiers` are given, and the coordination of an explicit
  * Redis client. The engine itself sees only {@link CacheTier}s.
  */

@@ -461,8 +461,7 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
   }
 
   /**
-   * Ranks operations by their share of the total time spent and by p95 latency over `window`:
-   * the seed's "automatic bottleneck detection".
+   * Ranks operations by their share of the total time spent and by p95 latency over `window`.
    *
    * @example
    * ```ts
