@@ -32,7 +32,11 @@ export class AlertRuleError extends EnterpriseError {
  * ```
  */
 export class AlertChannelError extends EnterpriseError {
-  constructor(message: string, context: { channel: string; [key: string]: unknown }, cause?: unknown) {
+  constructor(
+    message: string,
+    context: { channel: string; [key: string]: unknown },
+    cause?: unknown,
+  ) {
     super('E_ALERT_CHANNEL', message, { context, cause });
   }
 }

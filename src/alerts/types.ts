@@ -247,7 +247,10 @@ export interface AlertStore {
   episode(fingerprint: string, at: number): Promise<number>;
   /** Ends the episode of `fingerprint` (resolved), so the next firing starts a new one. */
   endEpisode(fingerprint: string): Promise<void>;
-  acknowledge(fingerprint: string, ack: { by: string; at: string; comment?: string }): Promise<void>;
+  acknowledge(
+    fingerprint: string,
+    ack: { by: string; at: string; comment?: string },
+  ): Promise<void>;
   acknowledgements(): Promise<ReadonlyMap<string, { by: string; at: string; comment?: string }>>;
   clearAcknowledgement(fingerprint: string): Promise<void>;
   putSilence(silence: Silence): Promise<void>;
