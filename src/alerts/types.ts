@@ -273,3 +273,46 @@ export interface AlertTransition {
   labels: AlertLabels;
   value: number | null;
 }
+
+/**
+ * A rule: what to watch, the condition, and how the alerts it produces behave. Given to
+ * `alerts.rule()` or in `createEnterprise({ alerts: { rules } })`.
+ *
+ * @example
+ * ```ts
+ * alerts.rule({
+ *   name: 'CheckoutSlow',
+ *   watch: 'operation.p95',
+ *   where: { operation: 'POST /checkout' },
+ *   condition: { above: 800 },
+ *   for: '2m',
+ *   severity: 'critical',
+ *   summary: '{{labels.operation}} p95 is {{value}} ms',
+ * });
+ * ```
+ */
+export interface AlertRuleDefinition {
+  /** Unique per instance; becomes the `alertname` label. */
+  name: string;
+  /** A value source's name, or a function read at each evaluation (one series, no labels). */
+  watch: string | (() => number | Promise<number>);
+  /** Keeps only the source's series whose labels equal these (exact match on each key). */
+  where?: Readonly<Record<string, string>>;
+  condition: AlertCondition;
+  /** How long the condition must hold before the alert fires (pending period). Default 0. */
+  for?: Duration;
+  /** How long a firing alert keeps firing after the condition stopped holding. Default 0. */
+  keepFiringFor?: Duration;
+  /** Default `warning`. */
+  severity?: AlertSeverity;
+  /** Added to every alert of the rule; routing, grouping, silences and inhibition match on them. */
+  labels?: Readonly<Record<string, string>>;
+  /** A template: `{{value}}`, `{{labels.<name>}}`, `{{rule}}`, `{{severity}}`, `{{reason}}`. */
+  summary?: string;
+  /** Further annotations (runbook URL...), templated like `summary`. */
+  annotations?: Readonly<Record<string, string>>;
+  /** How often this rule is evaluated. Default: the module's `evaluationInterval` (15 s). */
+  interval?: Duration;
+  /** What no data means: its own `nodata` state (the default), `ok` (inactive), or `alerting` (fires). */
+  noData?: 'nodata' | 'ok' | 'alerting';
+}
