@@ -3,10 +3,10 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
-    'performance/index': 'src/performance/index.ts',
-    'cache/index': 'src/cache/index.ts',
-    'tasks/index': 'src/tasks/index.ts',
-    'monitoring/index': 'src/monitoring/index.ts',
+    'performance/index': 'src/entries/performance.ts',
+    'cache/index': 'src/entries/cache.ts',
+    'tasks/index': 'src/entries/tasks.ts',
+    'monitoring/index': 'src/entries/monitoring.ts',
     'adapters/express': 'src/adapters/express.ts',
     'adapters/fastify': 'src/adapters/fastify.ts',
     'adapters/koa': 'src/adapters/koa.ts',

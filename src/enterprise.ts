@@ -1,15 +1,18 @@
-import { Cache } from './cache/cache.js';
-import { cacheMetricFamilies } from './cache/metrics.js';
+import type { Cache } from './cache/cache.js';
 import type { CacheOptions } from './cache/options.js';
 import { type ConfigOptions, type ResolvedConfig, resolveConfig } from './core/config.js';
+import {
+  defaultInstance,
+  provideDefaultFactory,
+  replaceDefaultInstance,
+} from './core/default-instance.js';
 import { LifecycleError } from './core/errors.js';
 import { Lifecycle, type LifecycleState } from './core/lifecycle.js';
-import { createDefaultLogger, type Logger, type LoggerLike, wrapLogger } from './core/logger.js';
+import { createDefaultLogger, type Logger, wrapLogger } from './core/logger.js';
 import { PerformanceMonitor } from './performance/performance-monitor.js';
-import { TaskManager, type TaskStartOptions } from './tasks/manager.js';
+import type { MetricFamily } from './performance/prometheus.js';
+import type { TaskManager, TaskStartOptions } from './tasks/manager.js';
 import type { TaskOptions } from './tasks/options.js';
-import { handlerRegistry } from './tasks/registry.js';
-import { resolveTaskSettings, type TaskSettings } from './tasks/settings.js';
 
 /**
  * Everything `createEnterprise()` and `configure()` accept: the common options and each module's
@@ -38,9 +41,54 @@ export interface BuiltOnUse {
 }
 
 /**
- * One isolated set of enterprise services: its own configuration, logger and performance monitor
- * (and, in later releases, cache and task runner). Build one with {@link createEnterprise}; the
- * process default is managed by {@link configure} and {@link getEnterprise}.
+ * @internal How the composition builds, starts and stops one built-on-use module. Each module's
+ * builder is registered by the entries that include the module (`src/compose/*.ts`), so an entry
+ * that leaves a module out never loads its code.
+ */
+export interface ModuleBuilder<T> {
+  /** Checks the module's options when an instance is created, so bad ones fail at creation. */
+  validate?(enterprise: Enterprise, options: EnterpriseOptions): void;
+  build(enterprise: Enterprise, options: EnterpriseOptions): T;
+  /** Starts a built module (at `start()`, or when first built on a started instance). */
+  start(module: T, enterprise: Enterprise, options: StartOptions): Promise<void> | undefined;
+  /** At `start()` when the module was not built yet: whether to build and start it now. */
+  buildAtStart?(): boolean;
+  /**
+   * At `start()` when the module is neither built nor built then: may watch for a reason to
+   * build it later (a task handler registered after start); returns what stops watching.
+   */
+  waitForUse?(enterprise: Enterprise): () => void;
+  stop(module: T): Promise<void> | undefined;
+  /** Prometheus families, also declared (empty) before the module is built. */
+  metrics?(prefix: string, module: T | undefined): MetricFamily[];
+}
+
+type Builders = { [Name in keyof BuiltOnUse]?: ModuleBuilder<BuiltOnUse[Name]> };
+
+// Shared by the ESM and CommonJS builds, like the default instance, so a module registered by
+// either build can be built by an instance of the other.
+const BUILDERS = Symbol.for('@revcopy/enterprise/module-builders');
+
+function builders(): Builders {
+  const holder = globalThis as { [BUILDERS]?: Builders };
+  holder[BUILDERS] ??= {};
+  return holder[BUILDERS];
+}
+
+/** @internal Registers how `name` is built; the first registration stays. */
+export function registerModule<Name extends keyof BuiltOnUse>(
+  name: Name,
+  builder: ModuleBuilder<BuiltOnUse[Name]>,
+): void {
+  builders()[name] ??= builder as Builders[Name];
+}
+
+const MODULES: readonly (keyof BuiltOnUse)[] = ['cache', 'tasks'];
+
+/**
+ * One isolated set of enterprise services: its own configuration, logger and performance monitor,
+ * and the cache and task manager it builds on first use. Build one with {@link createEnterprise};
+ * the process default is managed by {@link configure} and {@link getEnterprise}.
  *
  * @example
  * ```ts
@@ -58,11 +106,9 @@ export class Enterprise {
   readonly performance: PerformanceMonitor;
   readonly #lifecycle: Lifecycle;
   readonly #options: EnterpriseOptions;
-  #cache: Cache | undefined;
-  readonly #taskSettings: TaskSettings;
-  #tasks: TaskManager | undefined;
+  readonly #built: { [Name in keyof BuiltOnUse]?: BuiltOnUse[Name] } = {};
+  readonly #waits: (() => void)[] = [];
   #startOptions: StartOptions = {};
-  #stopListening: (() => void) | undefined;
 
   constructor(options: EnterpriseOptions = {}) {
     this.config = resolveConfig(options);
@@ -72,6 +118,7 @@ export class Enterprise {
         : wrapLogger(options.logger);
     this.logger = root.child({ module: 'enterprise' });
     this.#lifecycle = new Lifecycle(root.child({ module: 'lifecycle' }));
+    this.#options = options;
     this.performance = new PerformanceMonitor(
       { clock: this.config.clock, ...this.config.performance },
       root.child({ module: 'performance' }),
@@ -82,42 +129,71 @@ export class Enterprise {
       start: () => performance.start(),
       stop: () => performance.stop(),
     });
-    this.#options = options;
+    for (const name of MODULES) this.#compose(name);
+  }
+
+  #compose<Name extends keyof BuiltOnUse>(name: Name): void {
+    const builder = builders()[name] as ModuleBuilder<BuiltOnUse[Name]> | undefined;
+    builder?.validate?.(this, this.#options);
     const prefix = this.config.performance.prometheusPrefix;
-    performance.addCollector(() => cacheMetricFamilies(prefix, this.#cache?.analytics()));
-    this.#lifecycle.add({
-      name: 'cache',
-      // Started only when used: an instance that never touches its cache opens no connection.
-      start: () => this.#cache?.start(),
-      stop: () => this.#cache?.close(),
+    // Looked up when called: a module whose entry is imported after this instance was created
+    // still gets its families and its lifecycle.
+    this.performance.addCollector(() => {
+      const current = builders()[name] as ModuleBuilder<BuiltOnUse[Name]> | undefined;
+      return current?.metrics?.(prefix, this.#built[name]) ?? [];
     });
-    // Validated now, so a bad task option fails at creation like every other option.
-    this.#taskSettings = resolveTaskSettings(options.tasks, this.config);
-    // Declared once the task module is in use, so an instance without tasks exposes none of them.
-    performance.addCollector(() => this.#tasks?.metricFamilies() ?? []);
     this.#lifecycle.add({
-      name: 'tasks',
-      // Started when used or when handlers are registered: otherwise no backend is opened. A
-      // handler registered after start() (a module imported later) builds and starts it then.
+      name,
       start: () => {
-        if (this.#tasks !== undefined || handlerRegistry().definitions.size > 0) {
-          return this.tasks.start(this.#startOptions);
-        }
-        const listeners = handlerRegistry().listeners;
-        const onFirstHandler = () => {
-          listeners.delete(onFirstHandler);
-          this.#stopListening = undefined;
-          if (this.state === 'started' || this.state === 'starting') this.tasks;
-        };
-        listeners.add(onFirstHandler);
-        this.#stopListening = () => listeners.delete(onFirstHandler);
+        const current = builders()[name] as ModuleBuilder<BuiltOnUse[Name]> | undefined;
+        if (current === undefined) return undefined;
+        let module = this.#built[name];
+        if (module === undefined && current.buildAtStart?.() === true) module = this.#build(name);
+        if (module !== undefined) return current.start(module, this, this.#startOptions);
+        const undo = current.waitForUse?.(this);
+        if (undo !== undefined) this.#waits.push(undo);
         return undefined;
       },
       stop: () => {
-        this.#stopListening?.();
-        return this.#tasks?.stop();
+        for (const undo of this.#waits.splice(0)) undo();
+        const module = this.#built[name];
+        const current = builders()[name] as ModuleBuilder<BuiltOnUse[Name]> | undefined;
+        return module === undefined ? undefined : current?.stop(module);
       },
     });
+  }
+
+  #module<Name extends keyof BuiltOnUse>(name: Name): BuiltOnUse[Name] {
+    const existing = this.#built[name];
+    if (existing !== undefined) return existing;
+    const module = this.#build(name);
+    // A module first used after start() still gets started (subscriptions, workers, scheduler).
+    if (this.state === 'started' || this.state === 'starting') {
+      const builder = builders()[name] as ModuleBuilder<BuiltOnUse[Name]>;
+      void builder.start(module, this, this.#startOptions)?.catch((error) => {
+        this.logger.error({ err: error }, `${name} failed to start`);
+      });
+    }
+    return module;
+  }
+
+  #build<Name extends keyof BuiltOnUse>(name: Name): BuiltOnUse[Name] {
+    const builder = builders()[name] as ModuleBuilder<BuiltOnUse[Name]> | undefined;
+    if (builder === undefined) {
+      throw new LifecycleError(
+        `the ${name} module is not loaded: import it from "@revcopy/enterprise/${name}" (or "@revcopy/enterprise")`,
+        { module: name },
+      );
+    }
+    if (this.state === 'stopping' || this.state === 'stopped') {
+      throw new LifecycleError(
+        `the ${name} of an instance that has been shut down cannot be built; use the current instance (getEnterprise())`,
+        { state: this.state },
+      );
+    }
+    const module = builder.build(this, this.#options);
+    this.#built[name] = module;
+    return module;
   }
 
   /**
@@ -132,28 +208,7 @@ export class Enterprise {
    * ```
    */
   get tasks(): TaskManager {
-    if (this.#tasks === undefined) {
-      if (this.state === 'stopping' || this.state === 'stopped') {
-        throw new LifecycleError(
-          'the tasks of an instance that has been shut down cannot be built; use the current instance (getEnterprise())',
-          { state: this.state },
-        );
-      }
-      this.#tasks = new TaskManager({
-        settings: this.#taskSettings,
-        logger: this.logger.child({ module: 'tasks' }),
-        performance: this.performance,
-        clock: this.config.clock,
-        prefix: this.config.performance.prometheusPrefix,
-      });
-      // Tasks first used after start() still get their workers and scheduler.
-      if (this.state === 'started' || this.state === 'starting') {
-        void this.#tasks.start(this.#startOptions).catch((error) => {
-          this.logger.error({ err: error }, 'tasks failed to start');
-        });
-      }
-    }
-    return this.#tasks;
+    return this.#module('tasks');
   }
 
   /**
@@ -166,27 +221,7 @@ export class Enterprise {
    * ```
    */
   get cache(): Cache {
-    if (this.#cache === undefined) {
-      if (this.state === 'stopping' || this.state === 'stopped') {
-        throw new LifecycleError(
-          'the cache of an instance that has been shut down cannot be built; use the current instance (getEnterprise())',
-          { state: this.state },
-        );
-      }
-      const options = this.#options.cache ?? {};
-      this.#cache = new Cache({
-        ...options,
-        defaultTtl: this.config.cache.defaultTtlMs / 1000,
-        maxSize: this.config.cache.maxSize,
-        redisUrl:
-          options.redisUrl ?? (options.redis === undefined ? this.config.redisUrl : undefined),
-        logger: this.logger as unknown as LoggerLike,
-        clock: this.config.clock,
-      });
-      // A cache first used after start() still needs its bus subscription and warmers.
-      if (this.state === 'started' || this.state === 'starting') void this.#cache.start();
-    }
-    return this.#cache;
+    return this.#module('cache');
   }
 
   /**
@@ -201,11 +236,7 @@ export class Enterprise {
    * ```
    */
   peek<Name extends keyof BuiltOnUse>(name: Name): BuiltOnUse[Name] | undefined {
-    const modules: { [K in keyof BuiltOnUse]: BuiltOnUse[K] | undefined } = {
-      cache: this.#cache,
-      tasks: this.#tasks,
-    };
-    return modules[name];
+    return this.#built[name];
   }
 
   /** `created`, `starting`, `started`, `stopping` or `stopped`. */
@@ -252,32 +283,12 @@ export function createEnterprise(options: EnterpriseOptions = {}): Enterprise {
   return new Enterprise(options);
 }
 
-/**
- * The process default lives on `globalThis`, so the ESM and the CommonJS builds of this package,
- * when both are loaded in one process (an ESM app with a CommonJS dependency), share one default
- * instance instead of each recording into its own.
- */
-interface DefaultSlot {
-  instance: Enterprise | undefined;
-  /** Why the default could not be built from the environment, until `configure()` is called. */
-  failure: unknown;
-  warned: boolean;
-  /** Notified when `configure()` replaces the default. */
-  readonly listeners: Set<(next: Enterprise, previous: Enterprise | undefined) => void>;
-}
-
-const SLOT = Symbol.for('@revcopy/enterprise/default-instance');
-
-function slot(): DefaultSlot {
-  const holder = globalThis as { [SLOT]?: DefaultSlot };
-  holder[SLOT] ??= { instance: undefined, failure: undefined, warned: false, listeners: new Set() };
-  return holder[SLOT];
-}
+provideDefaultFactory(() => new Enterprise());
 
 /**
- * Sets the process default instance, which the exported decorators, `performanceMonitor` and
- * `performanceContext` use. They look it up at call time, so classes may be declared before
- * `configure()` runs. A previous default is shut down; listeners added through
+ * Sets the process default instance, which the exported decorators, `cache`, `submitTask`,
+ * `performanceMonitor` and `performanceContext` use. They look it up at call time, so classes may
+ * be declared before `configure()` runs. A previous default is shut down; listeners added through
  * `performanceMonitor.on()` move to the new instance.
  *
  * @example
@@ -288,12 +299,7 @@ function slot(): DefaultSlot {
  */
 export function configure(options: EnterpriseOptions = {}): Enterprise {
   const next = new Enterprise(options);
-  const state = slot();
-  const previous = state.instance;
-  state.instance = next;
-  state.failure = undefined;
-  state.warned = false;
-  for (const listener of state.listeners) listener(next, previous);
+  const previous = replaceDefaultInstance(next);
   previous?.shutdown().catch((error) => {
     next.logger.error({ err: error }, 'the previous default instance failed to shut down');
   });
@@ -310,42 +316,5 @@ export function configure(options: EnterpriseOptions = {}): Enterprise {
  * ```
  */
 export function getEnterprise(): Enterprise {
-  const state = slot();
-  if (state.instance === undefined) state.instance = new Enterprise();
-  return state.instance;
-}
-
-/**
- * @internal The default instance for a monitored call, or `undefined` when it cannot be built
- * from the environment. A typo in one variable must not make every decorated business method
- * throw: the call then runs unmonitored, and a process warning says why, once, until
- * `configure()` is called.
- */
-export function defaultForCall(): Enterprise | undefined {
-  const state = slot();
-  if (state.instance !== undefined) return state.instance;
-  if (state.failure !== undefined) return undefined;
-  try {
-    state.instance = new Enterprise();
-    return state.instance;
-  } catch (error) {
-    state.failure = error;
-    if (!state.warned) {
-      state.warned = true;
-      process.emitWarning(
-        `the default instance could not be created, so monitored calls run unmonitored until configure() is called: ${(error as Error)?.message ?? String(error)}`,
-        { type: 'EnterpriseWarning', code: (error as { code?: string })?.code },
-      );
-    }
-    return undefined;
-  }
-}
-
-/** @internal Subscribes to replacements of the default instance; returns the unsubscribe function. */
-export function onDefaultChange(
-  listener: (next: Enterprise, previous: Enterprise | undefined) => void,
-): () => void {
-  const { listeners } = slot();
-  listeners.add(listener);
-  return () => listeners.delete(listener);
+  return defaultInstance() as Enterprise;
 }

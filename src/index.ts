@@ -1,3 +1,7 @@
+// The root entry: every module, composed.
+import './compose/cache.js';
+import './compose/tasks.js';
+
 export {
   Cache,
   CacheCodecError,

@@ -4,6 +4,8 @@
  *
  * @packageDocumentation
  */
+// The default instance needs the composition root, which adapter entries load (modules may not).
+import '../enterprise.js';
 import type { Server } from 'node:http';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { getCorrelationId } from '../core/context.js';

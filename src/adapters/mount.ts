@@ -2,7 +2,10 @@
 // templates of its requests, and the enterprise lifecycle tied to the host's.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
-import { type Enterprise, getEnterprise } from '../enterprise.js';
+import {
+  defaultMonitoredInstance,
+  type MonitoredInstance,
+} from '../monitoring/monitored-instance.js';
 import {
   createMonitoringRouter,
   type MonitoringRouter,
@@ -116,7 +119,7 @@ export function normalizePrefix(prefix: unknown, fallback: string): string {
 export class MonitoringMount {
   readonly prefix: string;
   readonly router: MonitoringRouter;
-  readonly enterprise: Enterprise;
+  readonly enterprise: MonitoredInstance;
   readonly #shutdownOnClose: boolean;
   #closing: Promise<void> | undefined;
   #removeSignals: (() => void) | undefined;
@@ -133,7 +136,7 @@ export class MonitoringMount {
     }
     const { prefix, start, shutdownOnClose, shutdownOnSignals, ...routerOptions } = options;
     this.prefix = normalizePrefix(prefix, defaultPrefix);
-    this.enterprise = options.enterprise ?? getEnterprise();
+    this.enterprise = options.enterprise ?? defaultMonitoredInstance();
     this.router = createMonitoringRouter({ ...routerOptions, enterprise: this.enterprise });
     this.#shutdownOnClose = shutdownOnClose ?? true;
     if (start ?? true) this.start();

@@ -4,6 +4,8 @@
  *
  * @packageDocumentation
  */
+// The default instance needs the composition root, which adapter entries load (modules may not).
+import '../enterprise.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   RequestInstrumentation,

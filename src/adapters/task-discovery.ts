@@ -1,4 +1,4 @@
-import type { Enterprise } from '../enterprise.js';
+import type { MonitoredInstance } from '../monitoring/monitored-instance.js';
 import { registerTaskHandlers } from '../tasks/registry.js';
 
 /**
@@ -8,7 +8,7 @@ import { registerTaskHandlers } from '../tasks/registry.js';
  *
  * @internal
  */
-export function findTaskHandlers(instance: object, enterprise: Enterprise): string[] {
+export function findTaskHandlers(instance: object, enterprise: MonitoredInstance): string[] {
   try {
     const bound = registerTaskHandlers(instance);
     if (bound.length > 0) {

@@ -7,7 +7,6 @@ import {
 } from '../core/decorators.js';
 import type { Duration } from '../core/duration.js';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
-import { defaultForCall } from '../enterprise.js';
 import type { Cache } from './cache.js';
 import {
   explicitKey,
@@ -18,6 +17,7 @@ import {
   registerKeys,
 } from './cached-keys.js';
 import { decorationSite } from './decoration-site.js';
+import { defaultCacheForCall } from './default-cache.js';
 import { checkNamespace } from './keys.js';
 
 /** Options of `@Cached` and `cached()`. */
@@ -279,7 +279,7 @@ function cachingWrapper(
 }
 
 function resolveCache(given: Cache | undefined): Cache | undefined {
-  return given ?? defaultForCall()?.cache;
+  return given ?? defaultCacheForCall();
 }
 
 function tagsOf(

@@ -1,4 +1,3 @@
-import type { Enterprise } from '../enterprise.js';
 import {
   type HealthCheck,
   type HealthComponent,
@@ -9,6 +8,7 @@ import {
   TIMED_OUT,
 } from '../resilience/health-registry.js';
 import { MonitoringConfigError } from './errors.js';
+import type { MonitoredInstance } from './monitored-instance.js';
 import type { HealthSnapshot } from './snapshot.js';
 import type { TasksSource } from './tasks-source.js';
 
@@ -66,7 +66,7 @@ const SQL_TIERS = new Set(['postgres', 'sqlite', 'mysql']);
 export class HealthChecker {
   readonly #registry: HealthRegistry;
 
-  constructor(enterprise: Enterprise, tasks: TasksSource, options: HealthOptions = {}) {
+  constructor(enterprise: MonitoredInstance, tasks: TasksSource, options: HealthOptions = {}) {
     const timeoutMs = positive(options.timeoutMs ?? 1000, 'health.timeoutMs');
     const cacheMs = nonNegative(options.cacheMs ?? 1000, 'health.cacheMs');
     const degradedMs = positive(
@@ -117,7 +117,7 @@ export class HealthChecker {
  * `redis` component, SQL tiers the `database` one. No component while the cache is not built.
  */
 async function cacheComponents(
-  enterprise: Enterprise,
+  enterprise: MonitoredInstance,
   context: HealthProbeContext,
 ): Promise<HealthComponent[]> {
   if (enterprise.state === 'stopping' || enterprise.state === 'stopped') return [];
@@ -223,7 +223,7 @@ async function taskComponents(
 
 /** The event-loop delay of the last system sample against the thresholds. */
 function eventLoop(
-  enterprise: Enterprise,
+  enterprise: MonitoredInstance,
   context: HealthProbeContext,
   degradedMs: number,
   downMs: number,

@@ -6,6 +6,7 @@ export {
   MonitoringRequestError,
 } from './errors.js';
 export type { HealthCheck, HealthCheckResult, HealthOptions } from './health.js';
+export type { MonitoredInstance, MonitoredModules } from './monitored-instance.js';
 export {
   type DatabasePerformance,
   DB_QUERY_OPERATION,

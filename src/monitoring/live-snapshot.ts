@@ -1,5 +1,5 @@
-import type { Enterprise } from '../enterprise.js';
 import type { HealthChecker } from './health.js';
+import type { MonitoredInstance } from './monitored-instance.js';
 import {
   type CacheSnapshot,
   disabledCacheSnapshot,
@@ -12,7 +12,7 @@ import type { TaskFigures } from './task-figures.js';
 
 /** @internal What {@link snapshotBuilder} reads. */
 export interface SnapshotSources {
-  enterprise: Enterprise;
+  enterprise: MonitoredInstance;
   health: HealthChecker;
   /** Health results younger than this are reused rather than probed again. */
   healthAgeMs: number;
@@ -49,7 +49,7 @@ export function snapshotBuilder(
   };
 }
 
-function cacheSnapshot(enterprise: Enterprise): CacheSnapshot | null {
+function cacheSnapshot(enterprise: MonitoredInstance): CacheSnapshot | null {
   if (enterprise.state === 'stopping' || enterprise.state === 'stopped') return null;
   const cache = enterprise.peek('cache');
   if (cache === undefined) return disabledCacheSnapshot();

@@ -1,4 +1,3 @@
-import type { Enterprise } from '../enterprise.js';
 import { OVERFLOW_OPERATION } from '../performance/performance-monitor.js';
 import {
   DB_QUERY_OPERATION,
@@ -6,6 +5,7 @@ import {
   slowestQueries,
 } from '../performance/query-timings.js';
 import type { WindowName } from '../performance/types.js';
+import type { MonitoredInstance } from './monitored-instance.js';
 
 export {
   DB_QUERY_OPERATION,
@@ -48,7 +48,7 @@ export interface DatabasePerformance {
  * over `window`, by total time, and its slowest recent queries.
  */
 export function databasePerformance(
-  enterprise: Enterprise,
+  enterprise: MonitoredInstance,
   window: WindowName,
 ): DatabasePerformance {
   const monitor = enterprise.performance;

@@ -8,10 +8,10 @@ import {
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
 import { type Logger, type RawLineWriter, rawLineWriterOf } from '../core/logger.js';
 import { uuid } from '../core/uuid.js';
-import { type Enterprise, getEnterprise } from '../enterprise.js';
 import type { OperationHandle } from '../performance/call-site.js';
 import type { PerformanceMonitor } from '../performance/performance-monitor.js';
 import { checkLabels } from '../performance/validation.js';
+import { defaultMonitoredInstance, type MonitoredInstance } from './monitored-instance.js';
 import { jsonNumber, RequestLineBatch } from './request-line-batch.js';
 import {
   BASIC_SECURITY_HEADERS,
@@ -71,7 +71,7 @@ export interface RequestLogOptions {
  */
 export interface RequestInstrumentationOptions {
   /** The instance to record into. @defaultValue the default instance (`getEnterprise()`), resolved per request */
-  enterprise?: Enterprise;
+  enterprise?: MonitoredInstance;
   /**
    * Security headers set on every response before the host's handler runs (so a header the host
    * sets itself wins):
@@ -126,7 +126,7 @@ export class RequestRecord implements RequestContext {
   readonly correlationId: string;
   /** Spans opened while the request runs name `http.request` as their parent. */
   readonly span: ActiveSpan = REQUEST_SPAN;
-  readonly enterprise: Enterprise;
+  readonly enterprise: MonitoredInstance;
   readonly start: number;
   readonly method: string;
   /** The route template, when the adapter learns it before the end. */
@@ -134,7 +134,7 @@ export class RequestRecord implements RequestContext {
   /** Set once the request is recorded, so a second end (error then close) is ignored. */
   done = false;
 
-  constructor(correlationId: string, enterprise: Enterprise, start: number, method: string) {
+  constructor(correlationId: string, enterprise: MonitoredInstance, start: number, method: string) {
     this.correlationId = correlationId;
     this.enterprise = enterprise;
     this.start = start;
@@ -183,7 +183,7 @@ export class RequestInstrumentation {
   readonly headerObject: Readonly<Record<string, string>>;
   /** Whether `X-Powered-By` is to be removed. */
   readonly hidePoweredBy: boolean;
-  readonly #fixed: Enterprise | undefined;
+  readonly #fixed: MonitoredInstance | undefined;
   readonly #trustId: boolean;
   readonly #metrics: boolean;
   readonly #log: boolean;
@@ -191,7 +191,7 @@ export class RequestInstrumentation {
   readonly #skip: (entry: RequestLogEntry) => boolean;
   readonly #message: string;
   #cache: HandleCache | undefined;
-  #logEnterprise: Enterprise | undefined;
+  #logEnterprise: MonitoredInstance | undefined;
   #logger: Logger | undefined;
   #rawWriter: RawLineWriter | undefined;
   /** The request lines kept back for {@link #rawWriter}. */
@@ -240,8 +240,8 @@ export class RequestInstrumentation {
   }
 
   /** The instance requests are recorded into now: the fixed one, else the current default. */
-  enterprise(): Enterprise {
-    return this.#fixed ?? getEnterprise();
+  enterprise(): MonitoredInstance {
+    return this.#fixed ?? defaultMonitoredInstance();
   }
 
   /**
@@ -249,7 +249,7 @@ export class RequestInstrumentation {
    * new UUID) and notes the start time. The adapter echoes `record.correlationId` in `x-request-id`.
    */
   begin(method: string, inboundId: unknown): RequestRecord {
-    const enterprise = this.#fixed ?? getEnterprise();
+    const enterprise = this.#fixed ?? defaultMonitoredInstance();
     const id =
       this.#trustId && typeof inboundId === 'string' && isValidCorrelationId(inboundId)
         ? inboundId
@@ -355,7 +355,7 @@ export class RequestInstrumentation {
     return line;
   }
 
-  #loggerOf(enterprise: Enterprise): Logger {
+  #loggerOf(enterprise: MonitoredInstance): Logger {
     if (this.#logEnterprise !== enterprise || this.#logger === undefined) {
       this.#logEnterprise = enterprise;
       this.#logger = enterprise.logger.child({ module: 'http' });

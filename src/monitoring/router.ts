@@ -1,7 +1,6 @@
 import { Hono } from 'hono';
 import { getCorrelationId, isValidCorrelationId, withContext } from '../core/context.js';
 import { uuid } from '../core/uuid.js';
-import { type Enterprise, getEnterprise } from '../enterprise.js';
 import { createAuthenticator, type MonitoringAuth } from './auth.js';
 import { errorResponse } from './error-response.js';
 import { cacheHandlers } from './handlers/cache.js';
@@ -13,6 +12,7 @@ import { taskHandlers } from './handlers/tasks.js';
 import type { Handler, HandlerContext } from './handlers/types.js';
 import { HealthChecker, type HealthOptions } from './health.js';
 import { snapshotBuilder } from './live-snapshot.js';
+import { defaultMonitoredInstance, type MonitoredInstance } from './monitored-instance.js';
 import { RealtimeHub } from './realtime.js';
 import { safePath, stripBase, unmatchedRequest } from './route-matching.js';
 import {
@@ -47,7 +47,7 @@ import { throttledLog } from './throttled-log.js';
  */
 export interface MonitoringRouterOptions {
   /** The instance to monitor. @defaultValue the default instance (`getEnterprise()`) */
-  enterprise?: Enterprise;
+  enterprise?: MonitoredInstance;
   /**
    * Protects every data endpoint and action: a bearer token (`Authorization: Bearer <token>`,
    * compared in constant time) or a hook `(request) => boolean | Promise<boolean>`. Required when
@@ -129,7 +129,7 @@ const DASHBOARD_PATHS = /^\/dashboard(\/|$)/;
  */
 export function createMonitoringRouter(options: MonitoringRouterOptions = {}): MonitoringRouter {
   checkRouterOptions(options);
-  const enterprise = options.enterprise ?? getEnterprise();
+  const enterprise = options.enterprise ?? defaultMonitoredInstance();
   // `auth` always applies when given, `public: true` or not: a router told both fails closed rather
   // than serving everything to anyone because of a stray flag.
   const authenticate = createAuthenticator(options.auth);

@@ -1,5 +1,5 @@
-import type { Enterprise } from '../enterprise.js';
 import { MonitoringRequestError } from './errors.js';
+import type { MonitoredInstance } from './monitored-instance.js';
 import {
   type DeadLetterSnapshot,
   disabledTasksSnapshot,
@@ -45,11 +45,11 @@ const DEAD_LETTERS_IN_SNAPSHOT = 20;
  * runs its actions, translating the module's answers into the snapshot's shapes.
  */
 export class TasksSource {
-  readonly #enterprise: Enterprise;
+  readonly #enterprise: MonitoredInstance;
   /** The statistics read in flight: concurrent callers (health, stream, endpoint) share it. */
   #reading: Promise<TasksOverview> | undefined;
 
-  constructor(enterprise: Enterprise) {
+  constructor(enterprise: MonitoredInstance) {
     this.#enterprise = enterprise;
   }
 

@@ -1,5 +1,4 @@
 import type { OperationSeries } from './operation-series.js';
-import type { PerformanceMonitor } from './performance-monitor.js';
 import type { Attributes, MonitorOptions } from './types.js';
 import { checkAttributes, checkLabels, checkName, checkOptions } from './validation.js';
 
@@ -15,6 +14,26 @@ export interface OperationHandle {
 }
 
 /**
+ * @internal What a call site resolves its handle from: the performance monitor. An interface, so
+ * call sites and the monitor that runs them do not depend on each other.
+ */
+export interface OperationSource {
+  readonly generation: number;
+  handle(
+    name: string,
+    checkedLabels: Record<string, string>,
+    thresholdMs: number | undefined,
+  ): OperationHandle;
+}
+
+/**
+ * @internal What a wrapped function is run by: the performance monitor, timing the call at `site`.
+ */
+export interface CallRunner {
+  call<T>(site: CallSite, fn: (...args: any[]) => T, thisArg: unknown, args: readonly unknown[]): T;
+}
+
+/**
  * @internal A place that records an operation (a decorated method, a wrapped function): its options
  * are validated once, and the series handle is cached until the monitor changes or is reset.
  */
@@ -22,7 +41,7 @@ export class CallSite {
   readonly attributes: Attributes;
   readonly labels: Record<string, string>;
   readonly thresholdMs: number | undefined;
-  #monitor: PerformanceMonitor | undefined;
+  #monitor: OperationSource | undefined;
   #handle: OperationHandle | undefined;
 
   constructor(
@@ -36,7 +55,7 @@ export class CallSite {
     this.thresholdMs = options.thresholdMs;
   }
 
-  resolve(monitor: PerformanceMonitor): OperationHandle {
+  resolve(monitor: OperationSource): OperationHandle {
     const handle = this.#handle;
     if (
       handle !== undefined &&

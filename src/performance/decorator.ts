@@ -4,8 +4,8 @@ import {
   createMethodDecorator,
   type DualMethodDecorator,
 } from '../core/decorators.js';
-import { defaultForCall, getEnterprise } from '../enterprise.js';
 import { CallSite } from './call-site.js';
+import { defaultMonitor, defaultMonitorForCall } from './default-monitor.js';
 import type { Attributes, MonitorOptions } from './types.js';
 import { normalizeMonitorOptions } from './validation.js';
 import { wrapFunction } from './wrap-function.js';
@@ -40,10 +40,10 @@ export function MonitorPerformance(
       merged.name === undefined ? undefined : new CallSite(merged.name, merged);
     return function monitored(this: unknown, ...args: unknown[]) {
       site ??= new CallSite(`${method.className(this)}.${method.methodName}`, merged);
-      const enterprise = defaultForCall();
-      return enterprise === undefined
+      const monitor = defaultMonitorForCall();
+      return monitor === undefined
         ? original.apply(this, args)
-        : enterprise.performance.call(site, original, this, args);
+        : monitor.call(site, original, this, args);
     };
   });
 }
@@ -65,7 +65,7 @@ export function monitorPerformance<F extends AnyFunction>(
   fn: F,
   options?: Omit<MonitorOptions, 'name'>,
 ): F {
-  return wrapFunction(nameOrOptions, fn, options, () => defaultForCall()?.performance);
+  return wrapFunction(nameOrOptions, fn, options, defaultMonitorForCall);
 }
 
 /**
@@ -93,7 +93,7 @@ export function performanceContext<T>(
   attributesOrFn: Attributes | undefined | (() => T),
   fn?: () => T,
 ): T {
-  const performance = getEnterprise().performance;
+  const performance = defaultMonitor();
   return typeof attributesOrFn === 'function'
     ? performance.context(nameOrOptions, attributesOrFn)
     : performance.context(nameOrOptions as string, attributesOrFn, fn as () => T);

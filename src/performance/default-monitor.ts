@@ -1,6 +1,20 @@
-import { getEnterprise, onDefaultChange } from '../enterprise.js';
+import {
+  defaultPart,
+  defaultPartForCall,
+  onDefaultInstanceChange,
+} from '../core/default-instance.js';
 import type { PerformanceMonitor } from './performance-monitor.js';
 import type { PerformanceEvents } from './types.js';
+
+/** @internal The default instance's monitor, built from the environment on first use. */
+export function defaultMonitor(): PerformanceMonitor {
+  return defaultPart<PerformanceMonitor>('performance');
+}
+
+/** @internal The default monitor for a monitored call, `undefined` when it cannot be built. */
+export function defaultMonitorForCall(): PerformanceMonitor | undefined {
+  return defaultPartForCall<PerformanceMonitor>('performance');
+}
 
 type Listener = (...args: any[]) => void;
 interface Registration {
@@ -16,7 +30,9 @@ let following = false;
 function follow(): void {
   if (following) return;
   following = true;
-  onDefaultChange((next, previous) => {
+  onDefaultInstanceChange((nextInstance, previousInstance) => {
+    const next = nextInstance as unknown as { performance: PerformanceMonitor };
+    const previous = previousInstance as unknown as { performance: PerformanceMonitor } | undefined;
     for (const { event, listener, once } of registrations) {
       const monitor = previous?.performance;
       // A `once` listener that already fired is not carried over.
@@ -85,16 +101,16 @@ eventMethods.removeListener = eventMethods.off!;
  */
 export const performanceMonitor: PerformanceMonitor = new Proxy({} as PerformanceMonitor, {
   get(_target, property, proxy) {
-    const monitor = getEnterprise().performance;
+    const monitor = defaultMonitor();
     const events = typeof property === 'string' ? eventMethods[property] : undefined;
     if (events !== undefined) return events(monitor, proxy);
     const value = Reflect.get(monitor, property, monitor);
     return typeof value === 'function' ? value.bind(monitor) : value;
   },
   has(_target, property) {
-    return Reflect.has(getEnterprise().performance, property);
+    return Reflect.has(defaultMonitor(), property);
   },
   getPrototypeOf() {
-    return Reflect.getPrototypeOf(getEnterprise().performance);
+    return Reflect.getPrototypeOf(defaultMonitor());
   },
 });

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../core/errors.js';
-import { defaultForCall } from '../enterprise.js';
+import { defaultMonitorForCall } from './default-monitor.js';
 import type { PerformanceMonitor } from './performance-monitor.js';
 import { sqlFingerprint } from './sql-fingerprint.js';
 
@@ -105,7 +105,7 @@ export function slowestQueries(monitor: PerformanceMonitor): SlowQuery[] {
 }
 
 function resolve(options: QueryMonitorOptions | undefined): PerformanceMonitor | undefined {
-  return (options?.enterprise ?? defaultForCall())?.performance;
+  return options?.enterprise?.performance ?? defaultMonitorForCall();
 }
 
 /** Records one finished query. Never throws: monitoring must not fail the query. */

@@ -1,7 +1,6 @@
 import type { AnyFunction } from '../core/decorators.js';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
-import { CallSite } from './call-site.js';
-import type { PerformanceMonitor } from './performance-monitor.js';
+import { type CallRunner, CallSite } from './call-site.js';
 import { checkName, normalizeMonitorOptions } from './validation.js';
 
 /**
@@ -13,7 +12,7 @@ export function wrapFunction<F extends AnyFunction>(
   nameOrOptions: unknown,
   fn: F,
   extra: unknown,
-  monitorOf: () => PerformanceMonitor | undefined,
+  monitorOf: () => CallRunner | undefined,
 ): F {
   const options = normalizeMonitorOptions(nameOrOptions, extra);
   const name = checkName(options.name);

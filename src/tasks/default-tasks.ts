@@ -1,7 +1,12 @@
-import { getEnterprise } from '../enterprise.js';
+import { defaultPart } from '../core/default-instance.js';
 import type { SubmitArgs, SubmitTaskFunction, TaskName, TaskSubmission } from './api-types.js';
 import type { TaskManager } from './manager.js';
 import type { Scheduler } from './scheduler.js';
+
+/** @internal The default instance's task manager, built on first use. */
+export function defaultTasks(): TaskManager {
+  return defaultPart<TaskManager>('tasks');
+}
 
 function facade<T extends object>(resolve: () => T): T {
   return new Proxy({} as T, {
@@ -30,7 +35,7 @@ function facade<T extends object>(resolve: () => T): T {
  * const { queues, workers } = await tasks.stats();
  * ```
  */
-export const tasks: TaskManager = facade(() => getEnterprise().tasks);
+export const tasks: TaskManager = facade(() => defaultTasks());
 
 /**
  * The default instance's scheduler (`getEnterprise().tasks.scheduler`).
@@ -41,7 +46,7 @@ export const tasks: TaskManager = facade(() => getEnterprise().tasks);
  * scheduler.schedulePeriodic('0 2 * * *', 'database_optimization', 'optimize_database');
  * ```
  */
-export const scheduler: Scheduler = facade(() => getEnterprise().tasks.scheduler);
+export const scheduler: Scheduler = facade(() => defaultTasks().scheduler);
 
 /**
  * Submits a task to the default instance; resolves its id. Names and payloads are checked at
@@ -57,7 +62,7 @@ export const submitTask: SubmitTaskFunction = <N extends TaskName>(
   ...args: SubmitArgs<N>
 ): Promise<string> => {
   try {
-    return getEnterprise().tasks.submit(name, ...args);
+    return defaultTasks().submit(name, ...args);
   } catch (error) {
     return Promise.reject(error);
   }
@@ -73,7 +78,7 @@ export const submitTask: SubmitTaskFunction = <N extends TaskName>(
  */
 export function submitTasks(submissions: readonly TaskSubmission[]): Promise<string[]> {
   try {
-    return getEnterprise().tasks.submitMany(submissions);
+    return defaultTasks().submitMany(submissions);
   } catch (error) {
     return Promise.reject(error);
   }

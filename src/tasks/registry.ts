@@ -4,8 +4,8 @@ import {
   createMethodDecorator,
   type DualMethodDecorator,
 } from '../core/decorators.js';
+import { defaultInstance } from '../core/default-instance.js';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
-import { getEnterprise } from '../enterprise.js';
 import type {
   SubmitArgs,
   SubmitOptions,
@@ -15,6 +15,16 @@ import type {
   TaskPayload,
 } from './api-types.js';
 import { checkDefinitionOptions, checkTaskName } from './validate.js';
+
+/**
+ * The default instance as `fn.submit()` uses it. Structural, so the registry does not depend on the
+ * task manager, which depends on the registry.
+ */
+interface DefaultSubmitter {
+  readonly tasks: {
+    submit(name: TaskName, payload: unknown, options?: SubmitOptions): Promise<string>;
+  };
+}
 
 /** A registered task kind: its name, defaults and how to reach its handler. */
 export interface TaskDefinition {
@@ -281,7 +291,11 @@ export function backgroundTask<N extends TaskName, H extends TaskHandler<TaskPay
       value: (payload?: unknown, submitOptions?: SubmitOptions) => {
         try {
           // Looked up at call time, so it follows configure().
-          return getEnterprise().tasks.submit(name as TaskName, payload, submitOptions);
+          return (defaultInstance() as unknown as DefaultSubmitter).tasks.submit(
+            name as TaskName,
+            payload,
+            submitOptions,
+          );
         } catch (error) {
           return Promise.reject(error);
         }

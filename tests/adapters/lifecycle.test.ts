@@ -4,7 +4,7 @@ import express from 'express';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { monitoringRouter } from '../../src/adapters/express.js';
 import { createMonitoringListener } from '../../src/adapters/node.js';
-import type { Enterprise } from '../../src/enterprise.js';
+import type { Enterprise } from '../../src/index.js';
 import { closeServer, listen } from './helpers.js';
 import { TOKEN, testEnterprise } from './suite.js';
 

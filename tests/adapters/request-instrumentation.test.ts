@@ -2,12 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { getContext, getCorrelationId } from '../../src/core/context.js';
 import { InvalidArgumentError } from '../../src/core/errors.js';
 import { createDefaultLogger } from '../../src/core/logger.js';
-import {
-  configure,
-  createEnterprise,
-  type Enterprise,
-  getEnterprise,
-} from '../../src/enterprise.js';
+import { configure, createEnterprise, type Enterprise, getEnterprise } from '../../src/index.js';
 import {
   HTTP_OPERATION,
   RequestInstrumentation,

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGzip, type Gzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createEnterprise, type Enterprise } from '../../src/enterprise.js';
+import { createEnterprise, type Enterprise } from '../../src/index.js';
 import { type RecordingLogger, recordingLogger } from '../support/test-doubles.js';
 
 /**

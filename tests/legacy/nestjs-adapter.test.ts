@@ -16,8 +16,8 @@ import { NestFactory } from '@nestjs/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ENTERPRISE, EnterpriseModule } from '../../src/adapters/nestjs.js';
 import { getCorrelationId } from '../../src/core/context.js';
-import type { Enterprise } from '../../src/enterprise.js';
-import { getEnterprise } from '../../src/enterprise.js';
+import type { Enterprise } from '../../src/index.js';
+import { getEnterprise } from '../../src/index.js';
 import { MonitorPerformance } from '../../src/performance/index.js';
 import { BackgroundTask } from '../../src/tasks/registry.js';
 import {

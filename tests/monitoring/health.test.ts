@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { memoryTier } from '../../src/cache/tiers/memory.js';
 import { postgresTier } from '../../src/cache/tiers/postgres.js';
 import { redisTier } from '../../src/cache/tiers/redis.js';
-import type { Enterprise } from '../../src/enterprise.js';
+import type { Enterprise } from '../../src/index.js';
 import { createMonitoringRouter, type MonitoringRouter } from '../../src/monitoring/index.js';
 import { POSTGRES_URL, postgres, REDIS_URL, redis, requires } from '../support/requirements.js';
 import { AUTH, call, closedPort, json, TOKEN, testEnterprise } from './helpers.js';

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import { createEnterprise, type Enterprise } from '../../src/enterprise.js';
+import { createEnterprise, type Enterprise } from '../../src/index.js';
 import type { MonitoringRouter } from '../../src/monitoring/index.js';
 
 export const silent = {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Enterprise } from '../../src/enterprise.js';
+import type { Enterprise } from '../../src/index.js';
 import { createMonitoringRouter, type MonitoringSnapshot } from '../../src/monitoring/index.js';
 import { REDIS_URL, redis, requires } from '../support/requirements.js';
 import {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { configure } from '../../src/enterprise.js';
+import { configure } from '../../src/index.js';
 import {
   createMonitoringRouter,
   instrumentPg,

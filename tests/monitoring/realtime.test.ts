@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Enterprise } from '../../src/enterprise.js';
+import type { Enterprise } from '../../src/index.js';
 import { createMonitoringRouter, type MonitoringSnapshot } from '../../src/monitoring/index.js';
 import { RealtimeHub } from '../../src/monitoring/realtime.js';
 import { memoryTaskBackend, type TaskBackend } from '../../src/tasks/index.js';

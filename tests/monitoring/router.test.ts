@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Enterprise } from '../../src/enterprise.js';
+import type { Enterprise } from '../../src/index.js';
 import {
   createMonitoringRouter,
   DASHBOARD_CONTENT_SECURITY_POLICY,
@@ -13,7 +13,7 @@ import { AUTH, call, json, silent, TOKEN, testEnterprise } from './helpers.js';
 const open: { router: MonitoringRouter; enterprise: Enterprise }[] = [];
 
 function setup(options: Parameters<typeof createMonitoringRouter>[0] = {}) {
-  const enterprise = options.enterprise ?? testEnterprise();
+  const enterprise = (options.enterprise as Enterprise | undefined) ?? testEnterprise();
   const router = createMonitoringRouter({ auth: TOKEN, ...options, enterprise });
   open.push({ router, enterprise });
   return { router, enterprise };

@@ -1,14 +1,14 @@
 import type { Context } from 'hono';
 import type { Logger } from '../../core/logger.js';
-import type { Enterprise } from '../../enterprise.js';
 import type { HealthChecker } from '../health.js';
+import type { MonitoredInstance } from '../monitored-instance.js';
 import type { RealtimeHub } from '../realtime.js';
 import type { OperationId } from '../routes.js';
 import type { TasksSource } from '../tasks-source.js';
 
 /** @internal What the handlers of every area read and act on. */
 export interface HandlerContext {
-  enterprise: Enterprise;
+  enterprise: MonitoredInstance;
   tasks: TasksSource;
   health: HealthChecker;
   hub: RealtimeHub;

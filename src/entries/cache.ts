@@ -1,0 +1,6 @@
+// The `@revcopy/enterprise/cache` entry: the cache module, and the composition it needs to build the
+// default instance without loading the modules it leaves out.
+import '../enterprise.js';
+import '../compose/cache.js';
+
+export * from '../cache/index.js';

@@ -1,0 +1,43 @@
+// What monitoring needs of an instance, declared here so the monitoring module never imports the
+// composition root: an `Enterprise` is one, and so is any object of the same shape.
+import type { Cache } from '../cache/cache.js';
+import type { ResolvedConfig } from '../core/config.js';
+import { defaultInstance } from '../core/default-instance.js';
+import type { LifecycleState } from '../core/lifecycle.js';
+import type { Logger } from '../core/logger.js';
+import type { PerformanceMonitor } from '../performance/performance-monitor.js';
+import type { TaskManager } from '../tasks/manager.js';
+
+/** The modules an instance builds on first use, as `peek()` names them. */
+export interface MonitoredModules {
+  cache: Cache;
+  tasks: TaskManager;
+}
+
+/**
+ * The instance a monitoring router, an adapter or request instrumentation works with.
+ * `createEnterprise()` returns one.
+ *
+ * @example
+ * ```ts
+ * const instance: MonitoredInstance = createEnterprise();
+ * app.use('/monitoring', enterpriseRouter({ enterprise: instance }));
+ * ```
+ */
+export interface MonitoredInstance {
+  readonly config: ResolvedConfig;
+  readonly logger: Logger;
+  readonly performance: PerformanceMonitor;
+  readonly state: LifecycleState;
+  /** Used only by explicit actions (invalidating a tag across the deployment); reads use `peek`. */
+  readonly cache: Cache;
+  /** The module if built, never building it: what monitoring observes. */
+  peek<Name extends keyof MonitoredModules>(name: Name): MonitoredModules[Name] | undefined;
+  start(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** @internal The process default instance, as monitoring sees it. */
+export function defaultMonitoredInstance(): MonitoredInstance {
+  return defaultInstance() as unknown as MonitoredInstance;
+}

@@ -1,0 +1,97 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { build } from 'tsup';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import config from '../../tsup.config.js';
+
+/**
+ * Each subpath entry loads only its module and what lies below it (ARCHITECTURE.md): every built
+ * entry is loaded in a fresh process, in both module systems, and the package's own source files
+ * (read from the chunks' source maps) and the third-party packages it loaded are checked.
+ */
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const probe = fileURLToPath(new URL('./load-probe.mjs', import.meta.url));
+let dir = '';
+
+beforeAll(async () => {
+  const cache = join(root, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  dir = mkdtempSync(join(cache, 'enterprise-entries-'));
+  const options = Array.isArray(config) ? config[0] : config;
+  await build({ ...options, dts: false, outDir: dir, silent: true, config: false });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
+}, 120_000);
+
+afterAll(() => {
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+});
+
+interface Loaded {
+  sources: string[];
+  packages: string[];
+}
+
+async function load(entry: string, mode: 'esm' | 'cjs'): Promise<Loaded> {
+  const file = join(dir, `${entry}.${mode === 'esm' ? 'js' : 'cjs'}`);
+  const { stdout } = await run(process.execPath, [probe, file, mode], { timeout: 30_000 });
+  const loaded = JSON.parse(stdout) as Loaded;
+  // The CommonJS build's `import.meta.url` shim is the bundler's, not a module of ours.
+  return { ...loaded, sources: loaded.sources.filter((s) => s.startsWith('src/')) };
+}
+
+/** Which of our folders an entry may load, and which packages it must not. */
+const EXPECTED: Record<string, { modules: string[]; forbiddenPackages: string[] }> = {
+  'performance/index': {
+    modules: ['core', 'performance'],
+    forbiddenPackages: ['ioredis', 'lru-cache', 'hono', 'msgpackr', 'cockatiel'],
+  },
+  'cache/index': {
+    modules: ['core', 'performance', 'redis', 'cache', 'compose'],
+    forbiddenPackages: ['hono', 'ioredis', 'pg', 'better-sqlite3'],
+  },
+  'tasks/index': {
+    modules: ['core', 'performance', 'redis', 'tasks', 'compose'],
+    forbiddenPackages: ['hono', 'lru-cache', 'ioredis'],
+  },
+  'monitoring/index': {
+    modules: ['core', 'performance', 'resilience', 'monitoring'],
+    forbiddenPackages: ['ioredis', 'lru-cache', 'msgpackr'],
+  },
+  'adapters/express': {
+    modules: ['core', 'performance', 'resilience', 'monitoring', 'adapters'],
+    forbiddenPackages: ['ioredis', 'lru-cache', 'msgpackr', 'express'],
+  },
+};
+
+function folders(sources: readonly string[]): string[] {
+  const names = sources.map((source) => {
+    const [, folder] = source.split('/');
+    return folder?.endsWith('.ts') ? folder.slice(0, -3) : (folder ?? '');
+  });
+  return [...new Set(names)].sort();
+}
+
+describe.each(['esm', 'cjs'] as const)('built entries load only what they need (%s)', (mode) => {
+  it.each(Object.entries(EXPECTED))('%s', async (entry, expected) => {
+    const loaded = await load(entry, mode);
+    // The composition root is the only file above the modules an entry may load.
+    const allowed = [...expected.modules, 'enterprise'].sort();
+    expect(folders(loaded.sources).filter((folder) => !allowed.includes(folder))).toEqual([]);
+    expect(loaded.packages.filter((name) => expected.forbiddenPackages.includes(name))).toEqual([]);
+    // The entry's own module is there: the probe sees what it should.
+    expect(folders(loaded.sources)).toContain(expected.modules.at(-1));
+  });
+
+  it('the root entry composes every module (the probe can see them all)', async () => {
+    const loaded = await load('index', mode);
+    expect(folders(loaded.sources)).toEqual(
+      expect.arrayContaining(['cache', 'compose', 'core', 'enterprise', 'performance', 'tasks']),
+    );
+    expect(loaded.packages).toContain('lru-cache');
+  });
+});
