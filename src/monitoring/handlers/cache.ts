@@ -1,4 +1,6 @@
+import { LifecycleError } from '../../core/errors.js';
 import { MonitoringRequestError } from '../errors.js';
+import type { MonitoredInstance } from '../monitored-instance.js';
 import { jsonResponse as json } from '../responses.js';
 import { disabledCacheAnalytics } from '../snapshot.js';
 import type { HandlerContext, Handlers } from './types.js';
@@ -35,9 +37,26 @@ export function cacheHandlers({
     invalidateCacheTag: async (c) => {
       const tag = c.req.param('tag') ?? '';
       const namespace = c.req.query('namespace');
-      await enterprise.cache.invalidateTags([tag], namespace === undefined ? {} : { namespace });
+      await cacheForAction(enterprise).invalidateTags(
+        [tag],
+        namespace === undefined ? {} : { namespace },
+      );
       log.info({ action: 'invalidate-cache-tag', tag, namespace }, 'cache tag invalidated');
       return json({ ok: true, tag, namespace: namespace ?? null });
     },
   };
+}
+
+/**
+ * The cache an action acts on, built if needed: invalidating a tag reaches every instance through
+ * the shared tiers even where this process never used its cache. A process whose entries leave the
+ * cache module out answers 501.
+ */
+function cacheForAction(enterprise: MonitoredInstance) {
+  try {
+    return enterprise.cache;
+  } catch (error) {
+    if (!(error instanceof LifecycleError)) throw error;
+    throw new MonitoringRequestError(501, 'E_MODULE_NOT_ENABLED', error.message);
+  }
 }
