@@ -26,7 +26,15 @@ for (const testing of [
   await import('@revcopy/enterprise/testing'),
   require('@revcopy/enterprise/testing'),
 ]) {
-  for (const name of ['describeCacheTier', 'describeTaskBackend', 'entryMeta', 'eventually']) {
+  for (const name of [
+    'describeCacheTier',
+    'describeTaskBackend',
+    'describeAlertChannel',
+    'sampleNotification',
+    'sampleAlert',
+    'entryMeta',
+    'eventually',
+  ]) {
     assert.equal(typeof testing[name], 'function', `/testing export ${name}`);
   }
 }

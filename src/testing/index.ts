@@ -1,3 +1,10 @@
+export {
+  type AlertChannelHarness,
+  type AlertChannelUnderTest,
+  describeAlertChannel,
+  sampleAlert,
+  sampleNotification,
+} from './alert-channel.js';
 export { describeCacheTier, entryMeta, type TierHarness } from './cache-tier.js';
 export { eventually } from './eventually.js';
 export {

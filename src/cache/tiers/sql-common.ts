@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { describeValue, InvalidArgumentError, MissingDependencyError } from '../../core/errors.js';
+import { describeValue, InvalidArgumentError } from '../../core/errors.js';
 import { storageKey } from '../keys.js';
 
 // Helpers shared by the SQL tiers (postgres.ts, sqlite.ts); none of them is part of the public API.
@@ -129,19 +128,8 @@ export function toBuffer(payload: Uint8Array): Buffer {
   return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
 }
 
-/**
- * Loads an optional peer dependency relative to this package (`import.meta.url`; tsup shims it in
- * the CommonJS build), or throws a {@link MissingDependencyError} naming the package to install.
- *
- * @internal
- */
-export function loadPeer<T>(packageName: string, feature: string): T {
-  try {
-    return createRequire(import.meta.url)(packageName) as T;
-  } catch (error) {
-    throw new MissingDependencyError(packageName, feature, error);
-  }
-}
+// The SQL tiers and their tests import it from here.
+export { loadPeer } from '../../core/optional-peer.js';
 
 /**
  * Validates a `timeoutMs` option: a positive, finite number of milliseconds.
