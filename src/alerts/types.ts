@@ -77,6 +77,12 @@ export interface AnomalyOptions {
   direction?: 'up' | 'down' | 'both';
   /** Learn one baseline per hour of the week once a week of history exists. Default true. */
   seasonal?: boolean;
+  /**
+   * With `direction: 'up'`, a value at or below the floor is never anomalous (with `'down'`, a
+   * value at or above it; ignored with `'both'`): an error rate that jumps from 0.1 % to 0.4 % is far from its baseline
+   * but not worth a page. Learning goes on below the floor. Default: none.
+   */
+  floor?: number;
 }
 
 /** The value's robust slope (Theil–Sen) over a window, per minute, passes a bound. */

@@ -25,6 +25,7 @@ export class CacheCounters {
         staleServed: 0,
         loaderCalls: 0,
         loaderErrors: 0,
+        loaderMs: 0,
         dedupedCalls: 0,
         hitRatio: 0,
       };

@@ -154,10 +154,14 @@ export class GetOrSet {
     }
     try {
       stats.loaderCalls++;
+      const { clock } = this.#parts;
+      const started = clock.now();
       let value: T;
       try {
         value = await loader({ key, namespace, stale: stale?.value });
+        stats.loaderMs += clock.now() - started;
       } catch (error) {
+        stats.loaderMs += clock.now() - started;
         stats.loaderErrors++;
         if (stale !== undefined) {
           // A background refresh serves nobody: the callers already got the stale value.

@@ -272,6 +272,12 @@ export interface NamespaceAnalytics {
   staleServed: number;
   loaderCalls: number;
   loaderErrors: number;
+  /**
+   * Milliseconds spent in this namespace's loaders, failed calls included, on the cache's clock:
+   * `loaderMs / loaderCalls` is the mean load time (calls still running count in `loaderCalls`
+   * only once they finish here).
+   */
+  loaderMs: number;
   /** `getOrSet` calls that waited for a loader already running instead of running their own. */
   dedupedCalls: number;
   hitRatio: number;

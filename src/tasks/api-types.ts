@@ -232,6 +232,12 @@ export interface QueueStats {
   oldestWaitingMs: number;
   /** Tasks of this queue completed per second by this process over the last minute. */
   throughput: number;
+  /**
+   * Attempts of this queue that failed per second in this process over the last minute (retried
+   * ones included), the failure twin of `throughput`: `failedPerSecond / (throughput +
+   * failedPerSecond)` is the queue's failure rate.
+   */
+  failedPerSecond: number;
   /** Worker pools of every process consuming this queue. */
   workers: WorkerStats[];
 }

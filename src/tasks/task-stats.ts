@@ -25,6 +25,7 @@ export async function taskStats(
       backend.listDead(name, 0, 100),
     ]);
     known.set(name, counts);
+    const queueRate = analytics.rate(now, name);
     for (const task of dead) {
       if (task.error !== undefined)
         deadGroups.add(task.name, task.error, task.id, task.finishedAt ?? now);
@@ -40,7 +41,8 @@ export async function taskStats(
       dead: counts.dead,
       oldestWaitingMs:
         counts.oldestWaitingAt === undefined ? 0 : Math.max(0, now - counts.oldestWaitingAt),
-      throughput: analytics.rate(now, name).completed,
+      throughput: queueRate.completed,
+      failedPerSecond: queueRate.failed,
       workers: workers.map((w) => workerHealth(w, now, settings)),
     });
   }

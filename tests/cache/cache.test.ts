@@ -4,6 +4,7 @@ import { type Cache, createCache } from '../../src/cache/cache.js';
 import { CacheCodecError, CacheLoaderTimeoutError } from '../../src/cache/errors.js';
 import { MemoryTier } from '../../src/cache/tiers/memory.js';
 import { InvalidArgumentError } from '../../src/index.js';
+import { fakeClock } from '../support/test-doubles.js';
 import { FaultTier } from './fault-tier.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
@@ -216,6 +217,25 @@ describe('cache: getOrSet', () => {
     const stats = cache.analytics().namespaces.default!;
     expect(stats.loaderCalls).toBe(1);
     expect(stats.dedupedCalls).toBe(999);
+  });
+
+  it('adds up the time its loaders take per namespace, failed loads included', async () => {
+    const clock = fakeClock();
+    const cache = createCache({ tiers: [new MemoryTier()], logger: silent, bus: false, clock });
+    const takes =
+      (ms: number, fail = false) =>
+      async () => {
+        clock.advance(ms);
+        if (fail) throw new Error('db down');
+        return ms;
+      };
+    await cache.getOrSet('a', takes(120), { namespace: 'slow' });
+    await expect(cache.getOrSet('b', takes(80, true), { namespace: 'slow' })).rejects.toThrow();
+    await cache.getOrSet('c', takes(3), { namespace: 'fast' });
+    const { slow, fast } = cache.analytics().namespaces;
+    expect(slow).toMatchObject({ loaderCalls: 2, loaderErrors: 1, loaderMs: 200 });
+    expect(fast).toMatchObject({ loaderCalls: 1, loaderMs: 3 });
+    await cache.close();
   });
 
   it('passes the loader its key and namespace, and applies ttl and tags (a function of the value)', async () => {

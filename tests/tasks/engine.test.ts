@@ -543,6 +543,35 @@ describe('inspecting and controlling', () => {
     expect(stats.deadLetterFailures[0]).toMatchObject({ task: 'bad', count: 2 });
   });
 
+  it('reports per queue the attempts that failed per second, beside the completed ones', async () => {
+    const e = make();
+    e.tasks.register('ok', () => {}, { queue: 'mixed' });
+    e.tasks.register(
+      'bad',
+      () => {
+        throw new Error('no');
+      },
+      { queue: 'mixed' },
+    );
+    e.tasks.register('fine', () => {}, { queue: 'clean' });
+    await e.start();
+    const ids = await e.tasks.submitMany([
+      { name: 'ok' },
+      { name: 'bad', options: { maxRetries: 0 } },
+      { name: 'bad', options: { maxRetries: 0 } },
+      { name: 'fine' },
+    ]);
+    await Promise.allSettled(ids.map((id) => e.tasks.waitFor(id, { timeout: 5 })));
+    const queues = (await e.tasks.stats()).queues;
+    const mixed = queues.find((q) => q.name === 'mixed')!;
+    const clean = queues.find((q) => q.name === 'clean')!;
+    expect(mixed.failedPerSecond).toBeGreaterThan(0);
+    // One attempt completed for two that failed, whatever the minute's length so far.
+    expect(mixed.failedPerSecond).toBeCloseTo(2 * mixed.throughput, 10);
+    expect(clean.failedPerSecond).toBe(0);
+    expect(clean.throughput).toBeGreaterThan(0);
+  });
+
   it('reports a worker that stopped heartbeating, or holds tasks without completing, as unhealthy', async () => {
     const backend = memoryTaskBackend();
     const e = make({ backend, heartbeatMs: 100, stalledAfterMs: 200 });
