@@ -1,6 +1,7 @@
 // Snapshots for `recommend()` read from the modules through their public APIs.
 import type { Cache } from '../cache/cache.js';
 import type { PerformanceMonitor } from '../performance/performance-monitor.js';
+import { DB_QUERY_OPERATION } from '../performance/query-timings.js';
 import type { WindowName } from '../performance/types.js';
 import type {
   BottleneckFigures,
@@ -12,13 +13,6 @@ import type {
   RecommendationInputs,
 } from './recommendation-types.js';
 import type { TaskStatsReader } from './sources/tasks.js';
-
-/**
- * The operation database queries are recorded under, with the statement's fingerprint as label
- * (`DB_QUERY_OPERATION` of the performance module, whose file is not imported here: it reaches the
- * default instance).
- */
-const DB_QUERY_OPERATION = 'db.query';
 
 /** What the performance figures read of a monitor (a `PerformanceMonitor` is one). */
 export type PerformanceFiguresReader = Pick<
