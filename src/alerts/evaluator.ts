@@ -80,7 +80,9 @@ export async function evaluateRule(
   const step = (series: SeriesRuntime, input: LifecycleInput) => {
     const next = advance(series.state, input, rule, at);
     series.lastEvaluatedAt = at;
-    if (next.state !== series.state.state) changes.push({ series, from: series.state });
+    // A resolved alert going back to inactive is housekeeping, not news: no event, no history.
+    const quiet = series.state.state === 'resolved' && next.state === 'inactive';
+    if (next.state !== series.state.state && !quiet) changes.push({ series, from: series.state });
     series.state = next;
   };
   const noData = (): LifecycleInput =>

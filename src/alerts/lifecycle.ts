@@ -29,6 +29,9 @@ export interface LifecycleTiming {
   keepFiringForMs: number;
 }
 
+/** How long a resolved alert stays listed as resolved (as in Prometheus) before it is inactive again. */
+export const RESOLVED_RETENTION_MS = 15 * 60_000;
+
 /** @internal The state of a series never seen breaching. */
 export const INACTIVE: SeriesState = Object.freeze({ state: 'inactive' });
 
@@ -46,7 +49,7 @@ export function isFiringEpisode(series: SeriesState): boolean {
 /**
  * @internal One step of the lifecycle, pure: `inactive` → `pending` while the condition holds
  * for less than `for` → `firing` → `resolved` once it has stopped holding for `keepFiringFor`,
- * back to `pending` when it holds again. `nodata` and `error` are states of their own; a firing
+ * back to `pending` when it holds again, or to `inactive` after {@link RESOLVED_RETENTION_MS}. `nodata` and `error` are states of their own; a firing
  * episode they interrupt resumes (or resolves) when values come back, while a pending one starts
  * over. Returns the same object when nothing changed.
  *
@@ -106,7 +109,11 @@ export function advance(
           lastBreachAt: since,
         };
       }
-      if (previous.state === 'inactive' || previous.state === 'resolved') return previous;
+      if (previous.state === 'resolved') {
+        const since = previous.resolvedAt ?? at;
+        return at - since >= RESOLVED_RETENTION_MS ? INACTIVE : previous;
+      }
+      if (previous.state === 'inactive') return previous;
       return INACTIVE;
     }
     case 'nodata':

@@ -21,6 +21,13 @@ describe('lifecycle (pure)', () => {
     expect(s).toEqual({ state: 'pending', activeAt: 80_000, lastBreachAt: 80_000 });
   });
 
+  it('lists a resolved alert for 15 minutes, then makes it inactive again', () => {
+    let s = advance(INACTIVE, { kind: 'breach' }, { forMs: 0, keepFiringForMs: 0 }, 0);
+    s = advance(s, { kind: 'clear' }, timing, 1_000);
+    expect(advance(s, { kind: 'clear' }, timing, 1_000 + 15 * 60_000 - 1).state).toBe('resolved');
+    expect(advance(s, { kind: 'clear' }, timing, 1_000 + 15 * 60_000)).toBe(INACTIVE);
+  });
+
   it('drops back to inactive when the condition stops holding while pending', () => {
     let s = advance(INACTIVE, { kind: 'breach' }, timing, 0);
     s = advance(s, { kind: 'clear' }, timing, 30_000);
@@ -131,6 +138,12 @@ describe('alert states through the engine', () => {
       'firing',
       'pending',
     ]);
+
+    // Listed as resolved for 15 minutes, then quietly inactive (no transition recorded).
+    await t.step(15 * MINUTE);
+    expect(alerts.list()).toEqual([]);
+    expect(alerts.get(fired.fingerprint)!.state).toBe('inactive');
+    expect(transitions).toHaveLength(3);
 
     g.value = 90;
     await t.step(SECOND);
