@@ -70,20 +70,21 @@ export class Notifier {
     const active = alerts.filter(inFiringEpisode);
     const activeSet = new Set(active.map((a) => a.fingerprint));
 
-    for (const alert of active) {
-      if (this.#episodes.has(alert.fingerprint)) continue;
-      const at = Date.parse(alert.firingAt ?? '') || now;
-      const key = `a:${alert.fingerprint}`;
-      this.#episodes.set(
-        alert.fingerprint,
-        await guard.call('episode', () => guard.store.episode(key, at, ttl), at),
-      );
-    }
-    for (const fingerprint of [...this.#episodes.keys()]) {
-      if (activeSet.has(fingerprint)) continue;
-      this.#episodes.delete(fingerprint);
-      await guard.call('endEpisode', () => guard.store.endEpisode(`a:${fingerprint}`), undefined);
-    }
+    // One round trip for all the alerts that started or ended an episode (ioredis pipelines them).
+    const started = active.filter((a) => !this.#episodes.has(a.fingerprint));
+    const starts = await Promise.all(
+      started.map((alert) => {
+        const at = Date.parse(alert.firingAt ?? '') || now;
+        const key = `a:${alert.fingerprint}`;
+        return guard.call('episode', () => guard.store.episode(key, at, ttl), at);
+      }),
+    );
+    for (const [i, alert] of started.entries()) this.#episodes.set(alert.fingerprint, starts[i]!);
+    const ended = [...this.#episodes.keys()].filter((f) => !activeSet.has(f));
+    for (const fingerprint of ended) this.#episodes.delete(fingerprint);
+    await Promise.all(
+      ended.map((f) => guard.call('endEpisode', () => guard.store.endEpisode(`a:${f}`), undefined)),
+    );
 
     const members = new Map<
       string,
