@@ -171,6 +171,21 @@ export interface Alert {
   silencedBy?: readonly string[];
   /** Fingerprints of the firing alerts that inhibit this one. */
   inhibitedBy?: readonly string[];
+  /** The outcome of the latest notification carrying this alert, per channel name. */
+  deliveries?: Readonly<Record<string, AlertDelivery>>;
+}
+
+/** How the latest notification of an alert went on one channel. */
+export interface AlertDelivery {
+  /** The notification's id. */
+  notification: string;
+  kind: NotificationKind;
+  /** `pending` until the channel answers (or the delivery is handed to a task queue). */
+  outcome: 'pending' | 'success' | 'failure';
+  /** When the notification was handed over, ISO 8601. */
+  at: string;
+  /** The error message of a failure. */
+  error?: string;
 }
 
 /** Why a notification is sent. */
@@ -237,8 +252,14 @@ export interface LabelMatcher {
 
 /**
  * Where alert state shared by the instances of a deployment lives: silences, acknowledgements,
- * notification claims (one notification per step for the whole deployment) and recent history.
- * Memory for one process, Redis for many.
+ * notification claims (one notification per step for the whole deployment), episode starts and
+ * recent history. Memory for one process, Redis for many. The engine bounds every call with a
+ * timeout and carries on with what it knows locally when the store fails.
+ *
+ * @example
+ * ```ts
+ * const alerts = new Alerts({ store: new RedisAlertStore({ url: process.env.REDIS_URL, prefix: 'shop:alerts' }) });
+ * ```
  */
 export interface AlertStore {
   /**
@@ -247,23 +268,34 @@ export interface AlertStore {
    */
   claim(key: string, ttlMs: number): Promise<boolean>;
   /**
-   * The shared start of a firing episode for `fingerprint`: the first caller's `at` wins and every
-   * instance gets it back, so escalation steps are timed from one moment everywhere.
+   * The shared start of episode `key` (an alert's or a group's firing episode): the first caller's
+   * `at` wins and every instance gets it back, so escalation steps are timed from one moment
+   * everywhere and notification claims are named alike. With `ttlMs` the episode is forgotten
+   * that long after its last {@link episode} or {@link touchEpisodes} call, so one left behind by a
+   * crashed deployment does not date a later episode.
    */
-  episode(fingerprint: string, at: number): Promise<number>;
-  /** Ends the episode of `fingerprint` (resolved), so the next firing starts a new one. */
-  endEpisode(fingerprint: string): Promise<void>;
+  episode(key: string, at: number, ttlMs?: number): Promise<number>;
+  /** Keeps the episodes `keys` (still firing) for another `ttlMs`. */
+  touchEpisodes(keys: readonly string[], ttlMs: number): Promise<void>;
+  /** Ends episode `key` (resolved), so the next firing starts a new one. */
+  endEpisode(key: string): Promise<void>;
   acknowledge(
     fingerprint: string,
     ack: { by: string; at: string; comment?: string },
   ): Promise<void>;
   acknowledgements(): Promise<ReadonlyMap<string, { by: string; at: string; comment?: string }>>;
   clearAcknowledgement(fingerprint: string): Promise<void>;
+  /** Adds or replaces (same `id`) a silence. */
   putSilence(silence: Silence): Promise<void>;
   deleteSilence(id: string): Promise<boolean>;
   silences(): Promise<readonly Silence[]>;
-  /** Appends a state transition; the store keeps the latest `limit`. */
-  record(transition: AlertTransition, limit: number): Promise<void>;
+  /**
+   * Appends a state transition; the store keeps the latest `limit`. With `dedupeMs`, a transition
+   * of the same alert between the same states recorded within `dedupeMs` (by another instance
+   * evaluating the same rule) is dropped: history holds each change once per deployment.
+   */
+  record(transition: AlertTransition, limit: number, dedupeMs?: number): Promise<void>;
+  /** The latest `limit` transitions, newest first. */
   history(limit: number): Promise<readonly AlertTransition[]>;
   close?(): Promise<void>;
 }
@@ -321,4 +353,23 @@ export interface AlertRuleDefinition {
   interval?: Duration;
   /** What no data means: its own `nodata` state (the default), `ok` (inactive), or `alerting` (fires). */
   noData?: 'nodata' | 'ok' | 'alerting';
+}
+
+/**
+ * The events of the alerts engine (`alerts.on(...)`). Listeners that throw are logged and never
+ * reach evaluation.
+ *
+ * @example
+ * ```ts
+ * alerts.on('firing', (alert) => console.warn(alert.annotations.summary));
+ * alerts.on('transition', (t) => sse.send({ event: 'alert', data: t }));
+ * ```
+ */
+export interface AlertsEvents {
+  /** An alert started firing (a new firing episode). */
+  firing: [alert: Alert];
+  resolved: [alert: Alert];
+  acknowledged: [alert: Alert];
+  /** Any state change of any alert, as recorded in history, with the alert as it is now. */
+  transition: [transition: AlertTransition, alert: Alert];
 }

@@ -1,0 +1,12 @@
+export type { AlertFilter } from './alert-view.js';
+export { type AlertRuleHandle, Alerts } from './alerts.js';
+export type { AlertChannelStatus, AlertDeliver, DeliveryOutcome } from './delivery.js';
+export { AlertChannelError, AlertRuleError, AlertSilenceError } from './errors.js';
+export type { EscalationPolicy, EscalationStep } from './escalation.js';
+export type { InhibitionRule } from './inhibit.js';
+export { MemoryAlertStore } from './memory-store.js';
+export type { AlertRouteOptions, AlertsOptions } from './options.js';
+export { RedisAlertStore, type RedisAlertStoreOptions } from './redis-store.js';
+export type { AlertRuleSummary } from './rule-summary.js';
+export { type SilenceInput, type SilenceStatus, silenceStatus } from './silence.js';
+export type * from './types.js';

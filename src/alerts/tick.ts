@@ -1,0 +1,159 @@
+import { alertView } from './alert-view.js';
+import { evaluateRule, type RuleRuntime, type SeriesChange, sourceReader } from './evaluator.js';
+import { inhibitedBy } from './inhibit.js';
+import { isFiringEpisode } from './lifecycle.js';
+import type { TickState } from './state.js';
+import type { AlertTransition } from './types.js';
+
+/** Expired silences are kept this long (as in Alertmanager), then deleted. */
+const SILENCE_RETENTION_MS = 5 * 86_400_000;
+/** A rule due within this much is evaluated now: timers fire a little early or late. */
+const DUE_SLACK_MS = 2;
+
+/**
+ * @internal One evaluation: refreshes the shared state (silences, acknowledgements), evaluates
+ * the due rules (each source read once), rebuilds the alert views with their silences and
+ * inhibitions, records and emits transitions, then lets the notifier send what is due. Never
+ * throws: whatever fails is logged and the next tick tries again.
+ */
+export async function runTick(state: TickState): Promise<void> {
+  if (state.closed) return;
+  const { clock, guard, log } = state;
+  const started = clock.now();
+  try {
+    await guard.beginTick();
+    const [silences, acks] = await Promise.all([
+      guard.call('silences', () => guard.store.silences(), undefined),
+      guard.call('acknowledgements', () => guard.store.acknowledgements(), undefined),
+    ]);
+    if (silences !== undefined) state.silences.update(silences);
+    if (acks !== undefined) state.acks = new Map(acks);
+
+    const now = clock.now();
+    const at = clock.epochNow();
+    const read = sourceReader(state.sources, state.options.sourceTimeoutMs);
+    const due = [...state.rules.values()].filter((r) => r.nextDueAt - now <= DUE_SLACK_MS);
+    const changes = await Promise.all(
+      due.map(async (runtime) => {
+        const t0 = clock.now();
+        const list = await evaluateRule(runtime, read, at, state.options.sourceTimeoutMs);
+        runtime.lastEvaluatedAt = at;
+        runtime.lastDurationMs = clock.now() - t0;
+        // Keep the rule's cadence when on time; start it again from now after a late tick.
+        const next = runtime.nextDueAt + runtime.rule.intervalMs;
+        runtime.nextDueAt = next > now ? next : now + runtime.rule.intervalMs;
+        return { runtime, list };
+      }),
+    );
+    rebuildViews(state, at);
+    // The store writes of one tick go out together (ioredis pipelines them), not one by one.
+    const writes: Promise<unknown>[] = [];
+    for (const { runtime, list } of changes) {
+      for (const change of list) writes.push(...transition(state, runtime, change, at));
+    }
+    await Promise.all(writes);
+    await state.notifier.tick([...state.views.values()], (f) => state.acks.has(f), at);
+    for (const [fingerprint, view] of state.views) {
+      const deliveries = state.ledger.deliveriesOf(fingerprint);
+      if (deliveries !== undefined) view.deliveries = { ...deliveries };
+    }
+    state.ledger.prune((f) => state.views.has(f) || state.notifier.holds(f));
+    await purgeSilences(state, at);
+  } catch (error) {
+    log.error({ err: (error as Error)?.message ?? String(error) }, 'alerts: evaluation failed');
+  } finally {
+    state.evaluations++;
+    state.lastEvaluationMs = clock.now() - started;
+  }
+}
+
+/** Rebuilds every alert's view: state, evidence, acknowledgement, silences, inhibitions. */
+function rebuildViews(state: TickState, at: number): void {
+  const all: {
+    rule: RuleRuntime;
+    series: RuleRuntime['series'] extends Map<string, infer S> ? S : never;
+  }[] = [];
+  for (const rule of state.rules.values())
+    for (const series of rule.series.values()) all.push({ rule, series });
+  const inhibited = inhibitedBy(
+    all.map(({ series }) => ({
+      fingerprint: series.fingerprint,
+      labels: series.labels,
+      firing: isFiringEpisode(series.state),
+    })),
+    state.options.inhibitions,
+  );
+  state.views.clear();
+  for (const { rule, series } of all) {
+    const active = series.state.state !== 'inactive';
+    state.views.set(
+      series.fingerprint,
+      alertView(rule.rule, series, {
+        acknowledged: state.acks.get(series.fingerprint),
+        silencedBy: active ? state.silences.silencing(series.labels, at) : undefined,
+        inhibitedBy: active ? inhibited.get(series.fingerprint) : undefined,
+      }),
+    );
+  }
+}
+
+/** Records, announces and acts on one state change; returns the store writes it started. */
+function transition(
+  state: TickState,
+  runtime: RuleRuntime,
+  change: SeriesChange,
+  at: number,
+): Promise<unknown>[] {
+  const { series } = change;
+  const writes: Promise<unknown>[] = [];
+  const to = series.state.state;
+  // A series that ended this tick (gone from its source) has no view left: make one for the events.
+  const alert =
+    state.views.get(series.fingerprint) ??
+    alertView(runtime.rule, series, { deliveries: state.ledger.deliveriesOf(series.fingerprint) });
+  const record: AlertTransition = {
+    fingerprint: series.fingerprint,
+    rule: runtime.rule.name,
+    from: change.from.state,
+    to,
+    at: new Date(at).toISOString(),
+    severity: runtime.rule.severity,
+    labels: series.labels,
+    value: series.value,
+  };
+  const limit = state.options.historyLimit;
+  state.history.unshift(record);
+  if (state.history.length > limit) state.history.length = limit;
+  const { guard } = state;
+  // Another instance evaluating the same rule records the same change within about one interval.
+  const dedupe = state.dedupeHistory ? Math.ceil(runtime.rule.intervalMs * 1.5) : undefined;
+  writes.push(guard.call('record', () => guard.store.record(record, limit, dedupe), undefined));
+  if ((to === 'resolved' || to === 'inactive') && state.acks.has(series.fingerprint)) {
+    // The acknowledgement ends with the episode: the next one escalates again.
+    state.acks.delete(series.fingerprint);
+    delete alert.acknowledged;
+    writes.push(
+      guard.write('clearAcknowledgement', () =>
+        guard.store.clearAcknowledgement(series.fingerprint),
+      ),
+    );
+  }
+  if (to === 'error' && change.from.state !== 'error') {
+    state.log.warn(
+      { rule: runtime.rule.name, fingerprint: series.fingerprint, err: series.state.error },
+      'alert rule evaluation failed',
+    );
+  }
+  state.emitter.emit('transition', record, alert);
+  if (to === 'firing' && !isFiringEpisode(change.from)) state.emitter.emit('firing', alert);
+  if (to === 'resolved') state.emitter.emit('resolved', alert);
+  return writes;
+}
+
+async function purgeSilences(state: TickState, at: number): Promise<void> {
+  const { guard } = state;
+  for (const silence of state.silences.list()) {
+    if (Date.parse(silence.endsAt) + SILENCE_RETENTION_MS > at) continue;
+    await guard.call('deleteSilence', () => guard.store.deleteSilence(silence.id), false);
+  }
+}
