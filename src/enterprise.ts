@@ -1,3 +1,6 @@
+import type { Alerts } from './alerts/alerts.js';
+import type { BuiltinRulesOptions } from './alerts/builtin-rules.js';
+import type { AlertsOptions } from './alerts/options.js';
 import type { Cache } from './cache/cache.js';
 import type { CacheOptions } from './cache/options.js';
 import { type ConfigOptions, type ResolvedConfig, resolveConfig } from './core/config.js';
@@ -29,6 +32,11 @@ import type { TaskOptions } from './tasks/options.js';
 export interface EnterpriseOptions extends ConfigOptions {
   cache?: CacheOptions;
   tasks?: TaskOptions;
+  /**
+   * The alerts module, evaluated once the instance is started; `false` turns it off. `builtin`
+   * tunes or switches off the built-in rules (`builtin: false` for none).
+   */
+  alerts?: (AlertsOptions & { builtin?: BuiltinRulesOptions | false }) | false;
 }
 
 /** Options of {@link Enterprise.start}. */
@@ -38,6 +46,7 @@ export interface StartOptions extends TaskStartOptions {}
 export interface BuiltOnUse {
   cache: Cache;
   tasks: TaskManager;
+  alerts: Alerts;
 }
 
 /**
@@ -61,6 +70,12 @@ export interface ModuleBuilder<T> {
   stop(module: T): Promise<void> | undefined;
   /** Prometheus families, also declared (empty) before the module is built. */
   metrics?(prefix: string, module: T | undefined): MetricFamily[];
+  /** Told when another module of the instance is built, to connect to it (alerts to tasks). */
+  sibling?<Name extends keyof BuiltOnUse>(
+    enterprise: Enterprise,
+    name: Name,
+    module: BuiltOnUse[Name],
+  ): void;
 }
 
 type Builders = { [Name in keyof BuiltOnUse]?: ModuleBuilder<BuiltOnUse[Name]> };
@@ -83,7 +98,7 @@ export function registerModule<Name extends keyof BuiltOnUse>(
   builders()[name] ??= builder as Builders[Name];
 }
 
-const MODULES: readonly (keyof BuiltOnUse)[] = ['cache', 'tasks'];
+const MODULES: readonly (keyof BuiltOnUse)[] = ['cache', 'tasks', 'alerts'];
 
 /**
  * One isolated set of enterprise services: its own configuration, logger and performance monitor,
@@ -193,6 +208,8 @@ export class Enterprise {
     }
     const module = builder.build(this, this.#options);
     this.#built[name] = module;
+    for (const other of MODULES)
+      if (other !== name) builders()[other]?.sibling?.(this, name, module);
     return module;
   }
 
@@ -222,6 +239,21 @@ export class Enterprise {
    */
   get cache(): Cache {
     return this.#module('cache');
+  }
+
+  /**
+   * Alerts: rules over the modules' figures, their lifecycle, silences, acknowledgements,
+   * escalation and notification channels. Built and started by `start()` (unless `alerts: false`),
+   * or on first use.
+   *
+   * @example
+   * ```ts
+   * enterprise.alerts.rule({ name: 'CheckoutSlow', watch: 'operation.p95', condition: { above: 800 } });
+   * const firing = enterprise.alerts.list({ state: 'firing' });
+   * ```
+   */
+  get alerts(): Alerts {
+    return this.#module('alerts');
   }
 
   /**

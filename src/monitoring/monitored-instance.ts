@@ -1,5 +1,6 @@
 // What monitoring needs of an instance, declared here so the monitoring module never imports the
 // composition root: an `Enterprise` is one, and so is any object of the same shape.
+import type { Alerts } from '../alerts/alerts.js';
 import type { Cache } from '../cache/cache.js';
 import type { ResolvedConfig } from '../core/config.js';
 import { defaultInstance } from '../core/default-instance.js';
@@ -12,6 +13,7 @@ import type { TaskManager } from '../tasks/manager.js';
 export interface MonitoredModules {
   cache: Cache;
   tasks: TaskManager;
+  alerts: Alerts;
 }
 
 /**
