@@ -6,6 +6,7 @@ export default defineConfig({
     'performance/index': 'src/entries/performance.ts',
     'cache/index': 'src/entries/cache.ts',
     'tasks/index': 'src/entries/tasks.ts',
+    'alerts/index': 'src/entries/alerts.ts',
     'monitoring/index': 'src/entries/monitoring.ts',
     'adapters/express': 'src/adapters/express.ts',
     'adapters/fastify': 'src/adapters/fastify.ts',

@@ -14,6 +14,7 @@ import { Lifecycle, type LifecycleState } from './core/lifecycle.js';
 import { createDefaultLogger, type Logger, wrapLogger } from './core/logger.js';
 import { PerformanceMonitor } from './performance/performance-monitor.js';
 import type { MetricFamily } from './performance/prometheus.js';
+import type { TaskDefinitionOptions } from './tasks/api-types.js';
 import type { TaskManager, TaskStartOptions } from './tasks/manager.js';
 import type { TaskOptions } from './tasks/options.js';
 
@@ -36,7 +37,13 @@ export interface EnterpriseOptions extends ConfigOptions {
    * The alerts module, evaluated once the instance is started; `false` turns it off. `builtin`
    * tunes or switches off the built-in rules (`builtin: false` for none).
    */
-  alerts?: (AlertsOptions & { builtin?: BuiltinRulesOptions | false }) | false;
+  alerts?:
+    | (AlertsOptions & {
+        builtin?: BuiltinRulesOptions | false;
+        /** How notifications are delivered as tasks: retries, backoff, queue. @defaultValue 5 retries, exponential backoff */
+        delivery?: Pick<TaskDefinitionOptions, 'maxRetries' | 'backoff' | 'timeout' | 'queue'>;
+      })
+    | false;
 }
 
 /** Options of {@link Enterprise.start}. */
@@ -61,7 +68,7 @@ export interface ModuleBuilder<T> {
   /** Starts a built module (at `start()`, or when first built on a started instance). */
   start(module: T, enterprise: Enterprise, options: StartOptions): Promise<void> | undefined;
   /** At `start()` when the module was not built yet: whether to build and start it now. */
-  buildAtStart?(): boolean;
+  buildAtStart?(options: EnterpriseOptions): boolean;
   /**
    * At `start()` when the module is neither built nor built then: may watch for a reason to
    * build it later (a task handler registered after start); returns what stops watching.
@@ -71,11 +78,7 @@ export interface ModuleBuilder<T> {
   /** Prometheus families, also declared (empty) before the module is built. */
   metrics?(prefix: string, module: T | undefined): MetricFamily[];
   /** Told when another module of the instance is built, to connect to it (alerts to tasks). */
-  sibling?<Name extends keyof BuiltOnUse>(
-    enterprise: Enterprise,
-    name: Name,
-    module: BuiltOnUse[Name],
-  ): void;
+  sibling?(enterprise: Enterprise, name: keyof BuiltOnUse, options: EnterpriseOptions): void;
 }
 
 type Builders = { [Name in keyof BuiltOnUse]?: ModuleBuilder<BuiltOnUse[Name]> };
@@ -163,7 +166,8 @@ export class Enterprise {
         const current = builders()[name] as ModuleBuilder<BuiltOnUse[Name]> | undefined;
         if (current === undefined) return undefined;
         let module = this.#built[name];
-        if (module === undefined && current.buildAtStart?.() === true) module = this.#build(name);
+        if (module === undefined && current.buildAtStart?.(this.#options) === true)
+          module = this.#build(name);
         if (module !== undefined) return current.start(module, this, this.#startOptions);
         const undo = current.waitForUse?.(this);
         if (undo !== undefined) this.#waits.push(undo);
@@ -209,7 +213,7 @@ export class Enterprise {
     const module = builder.build(this, this.#options);
     this.#built[name] = module;
     for (const other of MODULES)
-      if (other !== name) builders()[other]?.sibling?.(this, name, module);
+      if (other !== name) builders()[other]?.sibling?.(this, name, this.#options);
     return module;
   }
 

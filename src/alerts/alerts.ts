@@ -2,12 +2,14 @@ import { describeValue, InvalidArgumentError } from '../core/errors.js';
 import { Emitter } from '../core/events.js';
 import type { MetricFamily } from '../performance/prometheus.js';
 import { acknowledgeAlert, addSilence, expireSilence, listSilences } from './actions.js';
+import { Advisor } from './advisor.js';
 import { type AlertFilter, filterAlerts } from './alert-view.js';
 import { type AlertChannelStatus, sendNow } from './delivery.js';
 import { AlertRuleError } from './errors.js';
 import type { RuleRuntime } from './evaluator.js';
 import { alertsMetricFamilies } from './metrics.js';
 import { type AlertsOptions, checkChannel, resolveAlertsOptions } from './options.js';
+import type { Recommendation } from './recommendation-types.js';
 import { compileRule } from './rule.js';
 import { type AlertRuleSummary, ruleSummary } from './rule-summary.js';
 import type { SilenceInput, SilenceStatus } from './silence.js';
@@ -52,12 +54,17 @@ export class Alerts extends Emitter<AlertsEvents> {
   /** Bumped by each start(): a tick that ends after a stop() and start() must not chain on. */
   #generation = 0;
   #closed = false;
+  readonly #advisor: Advisor | undefined;
 
   constructor(options: AlertsOptions = {}) {
     super();
     this.#state = createState(options, resolveAlertsOptions(options), this, (channel, n) =>
       this.send(channel, n),
     );
+    this.#advisor =
+      options.recommendationInputs === undefined
+        ? undefined
+        : new Advisor(options.recommendationInputs, this.#state.log, options.recommend);
     for (const source of options.sources ?? []) this.source(source);
     for (const definition of options.rules ?? []) this.rule(definition);
   }
@@ -148,9 +155,25 @@ export class Alerts extends Emitter<AlertsEvents> {
    * never overlap (a call during a tick runs after it).
    */
   evaluate(): Promise<void> {
+    void this.#advisor?.sample(this.#state.clock.now());
     const run = this.#queue.then(() => runTick(this.#state));
     this.#queue = run;
     return run;
+  }
+
+  /**
+   * Concrete advice derived from what the modules measure, each with its evidence: a query that
+   * dominates database time, a namespace with a low hit ratio and a slow loader, a queue whose
+   * oldest task keeps ageing, an operation that blocks the event loop, a lasting bottleneck.
+   * Empty without `recommendationInputs` (an instance's alerts always have them).
+   *
+   * @example
+   * ```ts
+   * for (const advice of await enterprise.alerts.recommendations()) console.log(advice.title, advice.evidence);
+   * ```
+   */
+  recommendations(): Promise<Recommendation[]> {
+    return this.#advisor?.sample(this.#state.clock.now()) ?? Promise.resolve([]);
   }
 
   /** Evaluates on an unref'd timer from now on, each rule at its own interval. */

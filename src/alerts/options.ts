@@ -4,6 +4,7 @@ import { parseDuration } from '../core/duration.js';
 import { describeValue } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { RedisClient } from '../redis/client.js';
+import type { RecommendationReader } from './advisor.js';
 import type { AlertDeliver } from './delivery.js';
 import { AlertChannelError, AlertRuleError } from './errors.js';
 import {
@@ -13,6 +14,7 @@ import {
   resolvePolicies,
 } from './escalation.js';
 import { type CompiledInhibition, compileInhibitions, type InhibitionRule } from './inhibit.js';
+import type { RecommendOptions } from './recommendation-types.js';
 import type { AlertChannel, AlertRuleDefinition, AlertStore, ValueSource } from './types.js';
 
 /**
@@ -79,6 +81,13 @@ export interface AlertsOptions {
   deliver?: AlertDeliver;
   /** Longest wait for a channel's `send` (by the default delivery). @defaultValue '10s' */
   deliveryTimeout?: Duration;
+  /**
+   * Reads the modules' figures for `recommendations()`, sampled at each evaluation so advice that
+   * needs history has it (the composition root gives one reading the instance's modules).
+   */
+  recommendationInputs?: RecommendationReader;
+  /** Thresholds of the recommendations. */
+  recommend?: RecommendOptions;
   logger?: Logger;
   clock?: Clock;
 }
