@@ -1,7 +1,8 @@
 import { AlertRuleError } from '../errors.js';
-import type { AlertCondition, AnomalyOptions, Detector } from '../types.js';
+import type { AlertCondition, AnomalyOptions, Detector, TrendOptions } from '../types.js';
 import { anomalyDetector, anomalySettings } from './anomaly.js';
 import { thresholdDetector } from './threshold.js';
+import { trendDetector, trendSettings } from './trend.js';
 import { numberOption } from './validate.js';
 
 const KINDS = ['above', 'below', 'anomaly', 'trend', 'forecast'] as const;
@@ -34,6 +35,8 @@ export function createDetector(condition: AlertCondition, rule = 'rule'): Detect
       return thresholdDetector(kind, numberOption(c[kind], site, kind));
     case 'anomaly':
       return anomalyDetector(anomalySettings(c.anomaly as AnomalyOptions, rule));
+    case 'trend':
+      return trendDetector(trendSettings(c.trend as TrendOptions, rule));
     default:
       throw new AlertRuleError(`rule "${rule}": condition.${kind} is not available yet`, {
         rule,
