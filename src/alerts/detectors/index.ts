@@ -1,6 +1,13 @@
 import { AlertRuleError } from '../errors.js';
-import type { AlertCondition, AnomalyOptions, Detector, TrendOptions } from '../types.js';
+import type {
+  AlertCondition,
+  AnomalyOptions,
+  Detector,
+  ForecastOptions,
+  TrendOptions,
+} from '../types.js';
 import { anomalyDetector, anomalySettings } from './anomaly.js';
+import { forecastDetector, forecastSettings } from './forecast.js';
 import { thresholdDetector } from './threshold.js';
 import { trendDetector, trendSettings } from './trend.js';
 import { numberOption } from './validate.js';
@@ -37,10 +44,7 @@ export function createDetector(condition: AlertCondition, rule = 'rule'): Detect
       return anomalyDetector(anomalySettings(c.anomaly as AnomalyOptions, rule));
     case 'trend':
       return trendDetector(trendSettings(c.trend as TrendOptions, rule));
-    default:
-      throw new AlertRuleError(`rule "${rule}": condition.${kind} is not available yet`, {
-        rule,
-        field: `condition.${kind}`,
-      });
+    case 'forecast':
+      return forecastDetector(forecastSettings(c.forecast as ForecastOptions, rule));
   }
 }
