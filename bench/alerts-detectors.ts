@@ -12,7 +12,10 @@
  *    then the same with every anomaly detector's seasonal cells allocated (fed 2 hours instead),
  *    the worst case of a long-lived deployment;
  * 4. one pass that observes a new sample into each of the 10,000 and evaluates it, as the
- *    alerts engine does on each tick.
+ *    alerts engine does on each tick;
+ * 5. false alarms of the anomaly detector on noise alone, at the default sensitivity: 40 series
+ *    of 5,000 one-minute samples of each of Gaussian, Laplace and Student t (5 and 3 degrees of
+ *    freedom) noise, seeded.
  *
  * Each timing is the median of BENCH_ROUNDS rounds (default 15). BENCH_SAMPLES (default 200,000)
  * sets the samples per round of (1).
@@ -195,6 +198,67 @@ function onePass(): { all: number; byKind: Map<string, number> } {
   return { all: median(all), byKind: new Map([...byKind].map(([k, xs]) => [k, median(xs)])) };
 }
 
+/** mulberry32, seeded. */
+function prng(seed: number): () => number {
+  let a = seed | 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+function gaussian(random: () => number): number {
+  let u = 0;
+  while (u === 0) u = random();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+function studentT(random: () => number, nu: number): number {
+  let chi = 0;
+  for (let i = 0; i < nu; i++) chi += gaussian(random) ** 2;
+  return gaussian(random) / Math.sqrt(chi / nu);
+}
+const NOISES: [string, (random: () => number) => number][] = [
+  ['Gaussian', gaussian],
+  [
+    'Laplace',
+    (random) => {
+      const u = random() - 0.5;
+      return -Math.sign(u) * Math.log(1 - 2 * Math.abs(u));
+    },
+  ],
+  ['Student t, 5 degrees of freedom', (random) => studentT(random, 5)],
+  ['Student t, 3 degrees of freedom', (random) => studentT(random, 3)],
+];
+
+/** Per noise: false alarms, series with at least one, and the median bar at the end. */
+function falseAlarms(): { name: string; alarms: number; series: number; bar: number }[] {
+  const SERIES = 40;
+  const LENGTH = 5_000;
+  return NOISES.map(([name, noise]) => {
+    let alarms = 0;
+    let series = 0;
+    const bars: number[] = [];
+    for (let seed = 1; seed <= SERIES; seed++) {
+      const random = prng(seed);
+      const detector = createDetector({ anomaly: {} });
+      let own = 0;
+      let reason = '';
+      for (let i = 0; i < LENGTH; i++) {
+        const at = START + i * MINUTE;
+        detector.observe(at, 100 + 10 * noise(random));
+        const verdict = detector.evaluate(at);
+        if (verdict?.breached) own++;
+        reason = verdict?.reason ?? reason;
+      }
+      alarms += own;
+      if (own > 0) series++;
+      bars.push(Number(/bar ([\d.]+)/.exec(reason)?.[1]));
+    }
+    return { name, alarms, series, bar: median(bars) };
+  });
+}
+
 function kindCount(kind: string): number {
   let n = 0;
   for (let i = 0; i < DETECTORS; i++) if (kindOf(i) === kind) n++;
@@ -206,6 +270,7 @@ const evaluations = perEvaluation();
 const memoryPlain = memory(60);
 const memorySeasonal = memory(120);
 const pass = onePass();
+const noise = falseAlarms();
 
 console.log(`node ${process.version}, ${ROUNDS} rounds, median round\n`);
 console.log('## per sample');
@@ -226,6 +291,16 @@ console.log(
 console.log(`| one pass: observe + evaluate each | ${pass.all.toFixed(2)} ms |`);
 for (const [kind, ms] of pass.byKind) {
   console.log(`| of which ${kind} (${kindCount(kind)} detectors) | ${ms.toFixed(2)} ms |`);
+}
+console.log(
+  '\n## anomaly detector on noise alone, default sensitivity (40 series x 5,000 samples)',
+);
+console.log(
+  '| noise | false alarms | series with one or more | bar at the end, spreads (median) |',
+);
+console.log('| --- | ---: | ---: | ---: |');
+for (const row of noise) {
+  console.log(`| ${row.name} | ${row.alarms} | ${row.series} of 40 | ${row.bar.toFixed(1)} |`);
 }
 const anomalyNs = samples.get('anomaly, observe + evaluate')!;
 const seasonalNs = samples.get('anomaly, hour-of-week cells judging')!;
