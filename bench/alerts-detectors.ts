@@ -17,8 +17,8 @@
  *    of 5,000 one-minute samples of each of Gaussian, Laplace and Student t (5 and 3 degrees of
  *    freedom) noise, seeded.
  *
- * Each timing is the median of BENCH_ROUNDS rounds (default 15). BENCH_SAMPLES (default 200,000)
- * sets the samples per round of (1).
+ * Each timing is the median of BENCH_ROUNDS rounds (default 15; 5 passes a round for (4)).
+ * BENCH_SAMPLES (default 200,000) sets the samples per round of (1).
  */
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
@@ -186,7 +186,8 @@ function onePass(): { all: number; byKind: Map<string, number> } {
   };
   const all: number[] = [];
   const byKind = new Map<string, number[]>(KINDS.map((k) => [k, []]));
-  for (let round = 0; round < ROUNDS + 3; round++) {
+  // Passes are short: five per round, so that a busy machine's pauses fall outside the median.
+  for (let round = 0; round < 5 * ROUNDS + 3; round++) {
     const ms = pass();
     for (const kind of KINDS) {
       const kindMs = pass(kind);
