@@ -134,14 +134,13 @@ class AnomalyDetector implements Detector {
       }
       const season = this.#season;
       if (season !== undefined) {
-        const hour = SeasonalBaseline.hourOf(at);
         const perHour = span > 0 ? (n * HOUR_MS) / span : 1;
-        if (span >= WEEK_MS && season.count(hour) >= readyAfter(this.#minSamples, perHour)) {
+        if (span >= WEEK_MS && season.judge(at, value, readyAfter(this.#minSamples, perHour))) {
           byHour = true;
-          expected = season.level(hour);
-          score = season.score(hour, value);
+          expected = season.expected;
+          score = season.judged;
         }
-        season.learn(hour, value, bar, Math.max(this.#minSamples, Math.round(2 * perHour)));
+        season.learn(at, value, bar, Math.max(this.#minSamples, Math.round(2 * perHour)));
       }
     }
     if (!learning) {
@@ -163,7 +162,7 @@ class AnomalyDetector implements Detector {
     const d = this.#direction;
     const breached = d === 0 ? Math.abs(score) > bar : d > 0 ? score > bar : score < -bar;
     const side = score >= 0 ? 'above' : 'below';
-    const baseline = this.#byHour ? 'the baseline of this hour' : 'baseline';
+    const baseline = this.#byHour ? 'the seasonal baseline' : 'baseline';
     if (bar !== this.#barShown) {
       this.#barShown = bar;
       this.#barText = formatValue(bar);

@@ -150,11 +150,38 @@ describe('anomaly detector', () => {
         i >= missing && i < missing + 30 ? 100 + 5 * gaussian(random) : value(i, at),
       );
       expect(verdicts[missing]).toMatchObject({ breached: true });
-      expect(verdicts[missing]!.reason).toContain('below the baseline of this hour');
+      expect(verdicts[missing]!.reason).toContain('below the seasonal baseline');
       expect(Math.abs(verdicts[missing]!.expected! - 300)).toBeLessThan(10);
       expect(
         fired(verdicts).filter((i) => i >= 7 * DAY && (i < missing || i >= missing + 30)),
       ).toEqual([]);
+    });
+
+    it('takes a pattern that moves by an hour (daylight saving time) in its stride', () => {
+      const random = prng(10);
+      const value = daily(random);
+      // From day 21 on, everything happens an hour earlier in UTC.
+      const verdicts = feed(anomaly(), 35 * DAY, (i, at) =>
+        value(i, i >= 21 * DAY ? at + 3_600_000 : at),
+      );
+      expect(fired(verdicts).filter((i) => i >= 7 * DAY)).toEqual([]);
+    });
+
+    it('fires on the first day of a new daily job only, and leaves no echo of an outage', () => {
+      const random = prng(11);
+      const value = daily(random);
+      const outage = 15 * DAY + 15 * 60; // day 15, 15:00 to 16:00: down to zero
+      const verdicts = feed(anomaly(), 28 * DAY, (i, at) => {
+        if (i >= outage && i < outage + 60) return 0;
+        // From day 14 on, a job doubles the value every day from 03:00 to 04:00.
+        return i >= 14 * DAY && new Date(at).getUTCHours() === 3 ? 2 * value(i, at) : value(i, at);
+      });
+      const late = fired(verdicts).filter((i) => i >= 7 * DAY);
+      const job = late.filter((i) => i < 14 * DAY + 4 * 60);
+      expect(job[0]).toBe(14 * DAY + 3 * 60);
+      expect(late.filter((i) => i >= outage && i < outage + 60)).toHaveLength(60);
+      // Nothing else: not the job on later days, not the outage's hour a week later.
+      expect(late.length).toBe(job.length + 60);
     });
   });
 });
