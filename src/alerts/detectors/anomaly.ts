@@ -30,7 +30,15 @@ export interface AnomalySettings {
   seasonal: boolean;
 }
 
-/** Checks `{ anomaly: options }` and fills the defaults; throws AlertRuleError naming the field. */
+/**
+ * Checks `{ anomaly: options }` and fills the defaults; throws AlertRuleError naming the field.
+ *
+ * @example
+ * ```ts
+ * anomalySettings({ direction: 'down' }); // { sensitivity: 4, minSamples: 30, direction: 'down', seasonal: true }
+ * anomalySettings({ sensitivity: -1 }, 'drop'); // AlertRuleError, field condition.anomaly.sensitivity
+ * ```
+ */
 export function anomalySettings(
   options: AnomalyOptions | undefined,
   rule = 'rule',

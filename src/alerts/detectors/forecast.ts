@@ -20,7 +20,15 @@ export interface ForecastSettings {
   direction: 'up' | 'down';
 }
 
-/** Checks `{ forecast: options }` and fills the defaults; throws AlertRuleError naming the field. */
+/**
+ * Checks `{ forecast: options }` and fills the defaults; throws AlertRuleError naming the field.
+ *
+ * @example
+ * ```ts
+ * forecastSettings({ threshold: 1.5e9, within: '40m' }); // window 30m, direction 'up'
+ * forecastSettings({ threshold: 1.5e9 } as ForecastOptions); // AlertRuleError, field condition.forecast.within
+ * ```
+ */
 export function forecastSettings(options: ForecastOptions, rule = 'rule'): ForecastSettings {
   const site: OptionSite = { rule, path: 'condition.forecast' };
   const o = checkKeys(options, site, ['threshold', 'within', 'window', 'direction']);

@@ -54,7 +54,14 @@ export function theilSenIntercept(
   return median(residuals, n);
 }
 
-/** The median of `a[0..m)`, reordering that range (quickselect, Hoare partition). */
+/**
+ * The median of `a[0..m)`, reordering that range (quickselect, Hoare partition).
+ *
+ * @example
+ * ```ts
+ * median(Float64Array.of(5, 1, 4, 2), 4); // 3
+ * ```
+ */
 export function median(a: Float64Array, m: number): number {
   const k = m >> 1;
   select(a, m, k);
@@ -93,7 +100,14 @@ function select(a: Float64Array, m: number, k: number): void {
   }
 }
 
-/** How many pairs `theilSenSlope` uses for `n` points. */
+/**
+ * How many pairs `theilSenSlope` uses for `n` points.
+ *
+ * @example
+ * ```ts
+ * pairCount(60); // 465
+ * ```
+ */
 export function pairCount(n: number): number {
   const lag = Math.max(1, n >> 1);
   return ((n - lag) * (n - lag + 1)) / 2;

@@ -12,7 +12,15 @@ export interface TrendSettings {
   slopeBelow?: number;
 }
 
-/** Checks `{ trend: options }` and fills the defaults; throws AlertRuleError naming the field. */
+/**
+ * Checks `{ trend: options }` and fills the defaults; throws AlertRuleError naming the field.
+ *
+ * @example
+ * ```ts
+ * trendSettings({ slopeAbove: 5 }); // { windowMs: 1_800_000, slopeAbove: 5, slopeBelow: undefined }
+ * trendSettings({ window: 0, slopeAbove: 5 }); // AlertRuleError, field condition.trend.window
+ * ```
+ */
 export function trendSettings(options: TrendOptions, rule = 'rule'): TrendSettings {
   const site: OptionSite = { rule, path: 'condition.trend' };
   const o = checkKeys(options, site, ['window', 'slopeAbove', 'slopeBelow']);
