@@ -132,6 +132,10 @@ registerModule('alerts', {
     (alerts?.metricFamilies() ?? []).map((family) => ({
       ...family,
       name: family.name.replace(/^enterprise_/, prefix),
+      samples: family.samples.map((sample) => ({
+        ...sample,
+        name: sample.name.replace(/^enterprise_/, prefix),
+      })),
     })),
   sibling(enterprise, name, options) {
     const alerts = enterprise.peek('alerts');

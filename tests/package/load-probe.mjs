@@ -1,13 +1,13 @@
 // Loads one built entry in this fresh process and prints, as JSON, the source files of the
 // package (through the chunks' source maps) and the third-party packages that got loaded.
-// Usage: node load-probe.mjs <entry file> <esm|cjs>
+// Usage: node load-probe.mjs <entry file> <esm|cjs> <the build's directory>
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire, register } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const [entry, mode] = process.argv.slice(2);
+const [entry, mode, build] = process.argv.slice(2);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'load-probe-'));
 const log = join(scratch, 'loaded.txt');
@@ -27,12 +27,7 @@ if (mode === 'esm') {
 for (const file of Object.keys(require.cache)) files.add(file);
 rmSync(scratch, { recursive: true, force: true });
 
-const distDir = dirname(
-  resolve(entry).replace(
-    /[/\\](adapters|performance|cache|tasks|monitoring|testing)[/\\][^/\\]+$/,
-    '/x',
-  ),
-);
+const distDir = resolve(build);
 const sources = new Set();
 const packages = new Set();
 for (const file of files) {

@@ -28,6 +28,8 @@ export interface AnomalySettings {
   minSamples: number;
   direction: 'up' | 'down' | 'both';
   seasonal: boolean;
+  /** Values on the quiet side of it never fire (see `AnomalyOptions.floor`); none when undefined. */
+  floor: number | undefined;
 }
 
 /**
@@ -44,7 +46,13 @@ export function anomalySettings(
   rule = 'rule',
 ): AnomalySettings {
   const site: OptionSite = { rule, path: 'condition.anomaly' };
-  const o = checkKeys(options ?? {}, site, ['sensitivity', 'minSamples', 'direction', 'seasonal']);
+  const o = checkKeys(options ?? {}, site, [
+    'sensitivity',
+    'minSamples',
+    'direction',
+    'seasonal',
+    'floor',
+  ]);
   const sensitivity =
     o.sensitivity === undefined
       ? 4
@@ -58,7 +66,8 @@ export function anomalySettings(
       ? 'both'
       : choiceOption(o.direction, site, 'direction', ['up', 'down', 'both'] as const);
   const seasonal = o.seasonal === undefined ? true : booleanOption(o.seasonal, site, 'seasonal');
-  return { sensitivity, minSamples, direction, seasonal };
+  const floor = o.floor === undefined ? undefined : numberOption(o.floor, site, 'floor');
+  return { sensitivity, minSamples, direction, seasonal, floor };
 }
 
 /**
@@ -92,6 +101,7 @@ class AnomalyDetector implements Detector {
   /** +1 up, -1 down, 0 both. */
   readonly #direction: number;
   readonly #seasonal: boolean;
+  readonly #floor: number | undefined;
   readonly #tail = new TailBound();
   #season: SeasonalBaseline | undefined;
   /** Samples after an anomaly during which the tail does not learn: the baseline is settling. */
@@ -118,6 +128,7 @@ class AnomalyDetector implements Detector {
     this.#settle = Math.ceil(4 / this.#alpha);
     this.#direction = settings.direction === 'up' ? 1 : settings.direction === 'down' ? -1 : 0;
     this.#seasonal = settings.seasonal;
+    this.#floor = settings.floor;
   }
 
   observe(at: number, value: number): void {
@@ -168,7 +179,12 @@ class AnomalyDetector implements Detector {
     const score = this.#score;
     const bar = this.#bar;
     const d = this.#direction;
-    const breached = d === 0 ? Math.abs(score) > bar : d > 0 ? score > bar : score < -bar;
+    const floor = this.#floor;
+    // Learning goes on whatever the floor; only the verdict ignores the quiet side of it.
+    const quiet =
+      floor !== undefined && d !== 0 && (d > 0 ? this.#value <= floor : this.#value >= floor);
+    const breached =
+      !quiet && (d === 0 ? Math.abs(score) > bar : d > 0 ? score > bar : score < -bar);
     const side = score >= 0 ? 'above' : 'below';
     const baseline = this.#byHour ? 'the seasonal baseline' : 'baseline';
     if (bar !== this.#barShown) {

@@ -56,6 +56,28 @@ describe('anomaly detector', () => {
     expect(fired(feed(anomaly({ direction: 'down' }), 1_100, (i) => step(i, r3)))).toEqual([]);
   });
 
+  it('never fires on the quiet side of a floor, and fires past it', () => {
+    // An error rate around 0.1 % that jumps to 0.4 %: far from its baseline, under a 5 % floor.
+    const small = (i: number, random: () => number) =>
+      (i < 1_000 ? 0.001 : 0.004) + 0.0001 * gaussian(random);
+    const r1 = prng(7);
+    expect(fired(feed(anomaly({ direction: 'up' }), 1_050, (i) => small(i, r1)))[0]).toBe(1_000);
+    const r2 = prng(7);
+    expect(
+      fired(feed(anomaly({ direction: 'up', floor: 0.05 }), 1_050, (i) => small(i, r2))),
+    ).toEqual([]);
+    // Past the floor it fires as before.
+    const large = (i: number, random: () => number) =>
+      (i < 1_000 ? 0.001 : 0.2) + 0.0001 * gaussian(random);
+    const r3 = prng(7);
+    expect(
+      fired(feed(anomaly({ direction: 'up', floor: 0.05 }), 1_050, (i) => large(i, r3)))[0],
+    ).toBe(1_000);
+    expect(() => createDetector({ anomaly: { floor: Number.NaN } })).toThrow(
+      /condition\.anomaly\.floor/,
+    );
+  });
+
   it('fires on a single spike without letting it corrupt the baseline', () => {
     const random = prng(4);
     const spikes = new Set([1_000, 1_300]);
