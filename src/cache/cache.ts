@@ -380,10 +380,9 @@ export class Cache extends Emitter<CacheEvents> {
 
   /**
    * The time an L1 hit checks freshness against. Reading the system clock costs about as much as
-   * the rest of a hit (60 ns on a virtual machine), so, as lru-cache does with its `ttlResolution`,
-   * a reading is reused for up to 1 ms (an unref'd timer drops it) and at most 64 hits. An entry
-   * may thus be served up to a millisecond after it expired; writes and the other tiers read the
-   * clock every time. An injected clock is always read.
+   * the rest of a hit, so, as lru-cache does with its `ttlResolution`, a reading is reused for up
+   * to 1 ms (an unref'd timer drops it) and at most 64 hits: an entry may be served up to a
+   * millisecond after it expired. Writes, the other tiers and an injected clock read it every time.
    */
   #hitClock(): number {
     if (this.#clock !== systemClock) return this.#clock.epochNow();

@@ -12,7 +12,7 @@ export type CompressionAlgorithm = 'gzip' | 'deflate' | 'brotli';
  *                               text written by something else is never mistaken for an entry
  *   1      0x01                 format version
  *   2      flags                bits 0-1 compression (0 none, 1 gzip, 2 raw deflate, 3 brotli),
- *                               bit 2 encrypted, bit 3 escaped body (see NEGATIVE ZERO below),
+ *                               bit 2 encrypted, bit 3 escaped body (see codec-negative-zero.ts),
  *                               bit 4 bound: the associated data is the entry binding of
  *                               codec-binding.ts (namespace, key, times, tags), not the caller's,
  *                               bits 5-7 reserved (must be 0)

@@ -6,12 +6,8 @@ const CAPACITY = 512;
 /**
  * The request log lines of one logger, kept back as their parts and formatted together when the
  * destination writes its next batch (see {@link RawLineWriter.defer}), or when {@link CAPACITY}
- * lines wait. Each line keeps the time its request ended, and lines stay in order with every
- * other line written to the destination in the meantime.
- *
- * Why: a line formatted once per request, between the HTTP stack's own work, measured up to
- * several times what the same line costs formatted in a loop (docs/benchmarks.md). A request
- * now stores its line's parts in arrays; the lines of a batch are formatted in one loop.
+ * lines wait: formatting lines in one loop costs less than one at a time between requests. Each
+ * line keeps the time its request ended and its place among the destination's other lines.
  *
  * @internal
  */
@@ -87,10 +83,8 @@ export function jsonNumber(value: number): string {
 let fractions: string[] | undefined;
 
 /**
- * `durationMs` rounded to the microsecond, as JSON: the text `JSON.stringify(Math.round(ms *
- * 1000) / 1000)` gives (`null` when not finite), without converting a fractional double to text
- * (the costliest step of the line once everything else is cached). Whole milliseconds and
- * thousandths are joined as integers.
+ * `durationMs` rounded to the microsecond, as `JSON.stringify(Math.round(ms * 1000) / 1000)` writes
+ * it (`null` when not finite), but joined from integers: a fractional double's text costs most.
  */
 export function millisecondsJson(durationMs: number): string {
   const micros = Math.round(durationMs * 1000);

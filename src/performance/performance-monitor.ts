@@ -1,13 +1,12 @@
-import { systemClock } from '../core/clock.js';
-import { currentContext, runInSpan } from '../core/context.js';
+import { currentContext } from '../core/context.js';
 import type { AnyFunction } from '../core/decorators.js';
 import { Emitter } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
+import { CallRecorder } from './call-recorder.js';
 import type { CallSite, OperationHandle } from './call-site.js';
 import { MonitorReports } from './monitor-reports.js';
-import { MonitorWarnings, OVERFLOW_OPERATION } from './monitor-warnings.js';
-import { OperationSeries, seriesKey } from './operation-series.js';
-import { type BridgedSpan, OtelBridge } from './otel-bridge.js';
+import { OVERFLOW_OPERATION } from './monitor-warnings.js';
+import { OperationRegistry } from './operation-registry.js';
 import { type MetricFamily, type PrometheusInput, renderPrometheus } from './prometheus.js';
 import { Span } from './span.js';
 import { SystemMetrics } from './system-metrics.js';
@@ -32,9 +31,6 @@ import {
 } from './validation.js';
 import { wrapFunction } from './wrap-function.js';
 
-/** The attributes of a call recorded without any. */
-const EMPTY_ATTRIBUTES: Attributes = Object.freeze({});
-
 export { OVERFLOW_OPERATION };
 
 /**
@@ -57,15 +53,13 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
   readonly #settings: MonitorSettings;
   readonly #clock: MonitorSettings['clock'];
   readonly #log: Logger;
-  readonly #series = new Map<string, OperationSeries>();
-  readonly #byName = new Map<string, OperationSeries[]>();
-  readonly #otel: OtelBridge;
   readonly #system: SystemMetrics | undefined;
   readonly #startedAt: number;
-  readonly #warnings: MonitorWarnings;
-  readonly #boundsMs: readonly number[];
+  /** The series, one per operation and label set. */
+  readonly #registry: OperationRegistry;
+  /** The hot path: times calls and records them in their series. */
+  readonly #recorder: CallRecorder;
   readonly #reports: MonitorReports;
-  #generation = 0;
 
   /** @internal Instances come from `createEnterprise()`; the monitor is its `performance`. */
   constructor(settings: MonitorSettings, logger: Logger) {
@@ -73,10 +67,9 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
     this.#settings = settings;
     this.#clock = settings.clock;
     this.#log = logger;
-    this.#warnings = new MonitorWarnings(this, settings, logger);
-    this.#otel = new OtelBridge(settings.openTelemetry);
     this.#startedAt = settings.clock.now();
-    this.#boundsMs = settings.prometheusBuckets.map((seconds) => seconds * 1000);
+    this.#recorder = new CallRecorder(this, settings, logger);
+    this.#registry = new OperationRegistry(settings, this.#recorder.warnings);
     this.#system =
       settings.systemMetricsIntervalMs === false
         ? undefined
@@ -84,21 +77,13 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
             this.#log.warn({ err: error }, 'system metrics sample failed'),
           );
     this.#reports = new MonitorReports({
-      series: this.#series,
-      byName: this.#byName,
+      series: this.#registry.series,
+      byName: this.#registry.byName,
       settings,
       system: this.#system,
       startedAt: this.#startedAt,
       log: logger,
     });
-  }
-
-  /**
-   * The hot path's clock read: `performance.now()` called directly for the system clock, one
-   * indirection fewer than going through the clock object; the injected clock otherwise.
-   */
-  #now(): number {
-    return this.#clock === systemClock ? performance.now() : this.#clock.now();
   }
 
   /** The global slow-call threshold, in milliseconds. */
@@ -108,7 +93,7 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
 
   /** Starts the system metrics sampler (called by `enterprise.start()`). */
   start(): void {
-    this.#otel.recheck();
+    this.#recorder.otel.recheck();
     this.#system?.start();
   }
 
@@ -199,31 +184,15 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
     checkedLabels: Record<string, string>,
     thresholdMs: number | undefined,
   ): OperationHandle {
-    const key = seriesKey(name, checkedLabels);
-    let series = this.#series.get(key);
-    if (series === undefined) {
-      if (this.#series.size >= this.#settings.maxMetrics && name !== OVERFLOW_OPERATION) {
-        this.#warnings.overflow(name, checkedLabels);
-        return this.handle(OVERFLOW_OPERATION, {}, undefined);
-      }
-      series = new OperationSeries(
-        name,
-        checkedLabels,
-        thresholdMs ?? this.#settings.alertThresholdMs,
-        this.#boundsMs,
-        this.#clock.now(),
-      );
-      this.#series.set(key, series);
-      const siblings = this.#byName.get(name);
-      if (siblings) siblings.push(series);
-      else this.#byName.set(name, [series]);
-    }
-    return { series, generation: this.#generation };
+    return {
+      series: this.#registry.resolve(name, checkedLabels, thresholdMs),
+      generation: this.#registry.generation,
+    };
   }
 
   /** @internal Incremented by {@link reset}; cached handles from older generations are stale. */
   get generation(): number {
-    return this.#generation;
+    return this.#registry.generation;
   }
 
   /** @internal The hot path shared by every decorator, wrapper and context. */
@@ -237,54 +206,15 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
     args: readonly unknown[],
   ): T {
     const parent = currentContext();
-    const span = new Span(
+    const span = Span.in(
+      parent,
       name,
-      parent?.span,
       handle.series,
       attributes,
       thresholdMs,
-      parent?.correlationId,
-      this.#now(),
+      this.#recorder.now(),
     );
-    if (this.#otel.active) span.otel = this.#startOtel(name, attributes);
-    let result: T;
-    try {
-      result =
-        span.otel === undefined
-          ? runInSpan(span, parent, fn, thisArg, args)
-          : this.#otel.run(span.otel, () => runInSpan(span, parent, fn, thisArg, args));
-    } catch (error) {
-      this.finish(span, true, error);
-      throw error;
-    }
-    // Only native promises are timed to their settlement. Other thenables (query builders, lazy
-    // tasks) may start work when `then` is called, so they are returned untouched and the call is
-    // timed like a synchronous one.
-    if (result instanceof Promise) {
-      if (result.constructor === Promise) {
-        // The caller gets a promise that settles as `result` does. Returning `result` itself with
-        // our handlers attached would mark its rejection as handled: a rejection nobody awaited
-        // would no longer be reported as unhandled.
-        return result.then(
-          (value) => {
-            this.finish(span, false, undefined);
-            return value;
-          },
-          (error: unknown) => {
-            this.finish(span, true, error);
-            throw error;
-          },
-        ) as T;
-      }
-      // A promise subclass (with methods of its own, such as `cancel()`) is returned as it is.
-      result.then(
-        () => this.finish(span, false, undefined),
-        (error: unknown) => this.finish(span, true, error),
-      );
-      return result;
-    }
-    this.finish(span, false, undefined);
-    return result;
+    return this.#recorder.run(span, parent, fn, thisArg, args);
   }
 
   /**
@@ -315,27 +245,15 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
     }
     const { error = false, ...rest } = checkOptions(options) as RecordOptions;
     const handle = this.handle(name, checkLabels(rest.labels), rest.thresholdMs);
-    const parent = currentContext();
-    const span = new Span(
+    const span = Span.in(
+      currentContext(),
       name,
-      parent?.span,
       handle.series,
       checkAttributes(rest.attributes),
       rest.thresholdMs ?? this.#settings.alertThresholdMs,
-      parent?.correlationId,
       this.#clock.now() - durationMs,
     );
     this.finish(span, error === true, undefined);
-  }
-
-  /** Opens the OpenTelemetry span; a tracer that throws costs the span, never the call. */
-  #startOtel(name: string, attributes: Attributes): BridgedSpan | undefined {
-    try {
-      return this.#otel.start(name, attributes);
-    } catch (error) {
-      this.#log.warn({ err: error, operation: name }, 'OpenTelemetry span could not be started');
-      return undefined;
-    }
   }
 
   /**
@@ -351,24 +269,7 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
     failed: boolean,
     correlationId: string | undefined,
   ): void {
-    const now = this.#now();
-    const duration = Math.max(0, now - start);
-    const thresholdMs = this.#settings.alertThresholdMs;
-    if (duration > thresholdMs || this.listenerCount('span') > 0) {
-      const span = new Span(
-        name,
-        undefined,
-        handle.series,
-        EMPTY_ATTRIBUTES,
-        thresholdMs,
-        correlationId,
-        start,
-      );
-      this.finish(span, failed, undefined);
-      return;
-    }
-    handle.series.record(duration, failed, false, now);
-    handle.series.lastCallAt = now;
+    this.#recorder.recordTimed(name, handle.series, start, failed, correlationId);
   }
 
   /**
@@ -385,53 +286,19 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
    */
   recordDuration(site: CallSite, durationMs: number, failed: boolean): void {
     const handle = site.resolve(this);
-    const now = this.#now();
-    const duration = Math.max(0, durationMs);
-    const thresholdMs = site.thresholdMs ?? this.#settings.alertThresholdMs;
-    if (duration > thresholdMs || this.listenerCount('span') > 0) {
-      const parent = currentContext();
-      const span = new Span(
-        site.name,
-        parent?.span,
-        handle.series,
-        site.attributes,
-        thresholdMs,
-        parent?.correlationId,
-        now - duration,
-      );
-      this.finish(span, failed, undefined);
-      return;
-    }
-    handle.series.record(duration, failed, false, now);
-    handle.series.lastCallAt = now;
+    this.#recorder.recordDuration(
+      site.name,
+      handle.series,
+      site.attributes,
+      site.thresholdMs,
+      durationMs,
+      failed,
+    );
   }
 
   /** @internal Records a finished span. Never throws. */
   finish(span: Span, failed: boolean, error: unknown): void {
-    const now = this.#now();
-    const duration = Math.max(0, now - span.start);
-    const slow = duration > span.thresholdMs;
-    span.series.record(duration, failed, slow, now);
-    span.series.lastCallAt = now;
-    if (span.otel !== undefined) {
-      try {
-        this.#otel.end(span.otel, error, failed);
-      } catch (otelError) {
-        this.#log.warn({ err: otelError }, 'OpenTelemetry span could not be ended');
-      }
-    }
-    if (slow) this.#warnings.slow(span, duration, failed);
-    if (this.listenerCount('span') > 0) {
-      this.emit('span', {
-        name: span.name,
-        labels: span.series.labels,
-        attributes: span.attributes,
-        durationMs: duration,
-        error: failed,
-        correlationId: span.correlationId,
-        parents: span.parentNames(),
-      });
-    }
+    this.#recorder.finish(span, failed, error);
   }
 
   /** A listener that throws is logged; the monitored call and the other listeners go on. */
@@ -492,10 +359,8 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
 
   /** Forgets every operation and its statistics. Cached call-site handles renew themselves. */
   reset(): void {
-    this.#series.clear();
-    this.#byName.clear();
-    this.#warnings.reset();
-    this.#generation++;
+    this.#registry.reset();
+    this.#recorder.warnings.reset();
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { ActiveSpan } from '../core/context.js';
+import type { ActiveSpan, RequestContext } from '../core/context.js';
 import type { OperationSeries } from './operation-series.js';
 import type { BridgedSpan } from './otel-bridge.js';
 import type { Attributes } from './types.js';
@@ -21,6 +21,26 @@ export class Span implements ActiveSpan {
     readonly correlationId: string | undefined,
     readonly start: number,
   ) {}
+
+  /** A span opened in the request context `context`: its span is the parent, its id is kept. */
+  static in(
+    context: RequestContext | undefined,
+    name: string,
+    series: OperationSeries,
+    attributes: Attributes,
+    thresholdMs: number,
+    start: number,
+  ): Span {
+    return new Span(
+      name,
+      context?.span,
+      series,
+      attributes,
+      thresholdMs,
+      context?.correlationId,
+      start,
+    );
+  }
 
   /** Names of the enclosing spans, innermost first. */
   parentNames(): string[] {

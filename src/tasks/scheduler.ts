@@ -1,11 +1,10 @@
-import { createRequire } from 'node:module';
-import type * as CronParser from 'cron-parser';
-import { type Duration, parseDuration } from '../core/duration.js';
+import type { Duration } from '../core/duration.js';
 import { describeValue } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { SubmitOptions, TaskDefinitionOptions } from './api-types.js';
 import { TaskScheduleError } from './errors.js';
 import { encodeJson } from './payload.js';
+import { checkTimezone, cronSlots, intervalSlots, type ScheduleSlots } from './schedule-slots.js';
 import type { TaskBackend } from './types.js';
 import { checkDefinitionOptions, checkTaskId, checkTaskName } from './validate.js';
 
@@ -41,7 +40,7 @@ export interface ScheduleInfo {
   lastTaskId?: string;
 }
 
-interface Schedule {
+interface Schedule extends ScheduleSlots {
   name: string;
   taskName: string;
   payload: unknown;
@@ -50,10 +49,6 @@ interface Schedule {
   cron?: string;
   everyMs?: number;
   timezone?: string;
-  /** The first slot strictly after `after`. */
-  next(after: number): number;
-  /** The latest slot at or before `at`. */
-  latest(at: number): number | undefined;
   timer: NodeJS.Timeout | undefined;
   nextAt: number | undefined;
   lastRunAt?: number;
@@ -132,24 +127,6 @@ export class Scheduler {
     options: ScheduleOptions = {},
   ): ScheduleInfo {
     const timezone = checkTimezone(options.timezone);
-    if (typeof cron !== 'string' || cron.trim() === '') {
-      throw new TaskScheduleError(`cron=${describeValue(cron)} is not a cron expression`, { cron });
-    }
-    const { CronExpressionParser } = cronParser();
-    const parse = (currentDate: number) =>
-      CronExpressionParser.parse(cron, {
-        currentDate: new Date(currentDate),
-        tz: timezone ?? 'UTC',
-      });
-    try {
-      parse(Date.now()).next();
-    } catch (error) {
-      throw new TaskScheduleError(
-        `cron expression ${JSON.stringify(cron)} does not parse: ${(error as Error).message}`,
-        { cron, timezone },
-        error,
-      );
-    }
     return this.#add({
       name: scheduleName,
       taskName,
@@ -158,16 +135,7 @@ export class Scheduler {
       kind: 'cron',
       cron,
       timezone,
-      next: (after) => parse(after).next().getTime(),
-      latest: (at) => {
-        try {
-          return parse(at + 1)
-            .prev()
-            .getTime();
-        } catch {
-          return undefined;
-        }
-      },
+      ...cronSlots(cron, timezone),
       timer: undefined,
       nextAt: undefined,
     });
@@ -189,30 +157,13 @@ export class Scheduler {
     payload?: unknown,
     options: ScheduleOptions = {},
   ): ScheduleInfo {
-    let everyMs: number;
-    try {
-      everyMs = parseDuration(interval, 'interval');
-    } catch (error) {
-      throw new TaskScheduleError(
-        `interval=${describeValue(interval)} is not a duration`,
-        { interval },
-        error,
-      );
-    }
-    if (!(everyMs >= 1)) {
-      throw new TaskScheduleError(`interval=${describeValue(interval)} must be at least 1 ms`, {
-        interval,
-      });
-    }
     return this.#add({
       name: scheduleName,
       taskName,
       payload,
       options,
       kind: 'every',
-      everyMs,
-      next: (after) => (Math.floor(after / everyMs) + 1) * everyMs,
-      latest: (at) => Math.floor(at / everyMs) * everyMs,
+      ...intervalSlots(interval),
       timer: undefined,
       nextAt: undefined,
     });
@@ -441,30 +392,4 @@ export class Scheduler {
       },
     );
   }
-}
-
-function checkTimezone(timezone: unknown): string | undefined {
-  if (timezone === undefined) return undefined;
-  try {
-    if (typeof timezone !== 'string' || timezone === '') throw new RangeError('not a string');
-    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
-    return timezone;
-  } catch (error) {
-    throw new TaskScheduleError(
-      `timezone=${describeValue(timezone)} is not an IANA time zone such as 'Europe/Paris'`,
-      { timezone },
-      error,
-    );
-  }
-}
-
-let loadedCronParser: typeof CronParser | undefined;
-
-/**
- * cron-parser (and luxon under it) loaded on the first periodic schedule rather than at import: the
- * root entry builds the task engine, and most processes never parse a cron expression.
- */
-function cronParser(): typeof CronParser {
-  loadedCronParser ??= createRequire(import.meta.url)('cron-parser') as typeof CronParser;
-  return loadedCronParser;
 }

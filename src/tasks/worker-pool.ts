@@ -1,24 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../core/logger.js';
-import { TaskPayloadError, TaskTimeoutError, TaskUnknownError } from './errors.js';
-import { decodeJson, encodeJson } from './payload.js';
-import type { ClaimedTask, Lease, QueueCounts, TaskBackend, WorkerInfo } from './types.js';
+import { encodeJson } from './payload.js';
+import type { ClaimedTask, Lease, TaskBackend, WorkerInfo } from './types.js';
 import {
   AttemptContext,
   abort,
+  newAttempt,
+  prepareAttempt,
   type Running,
-  TaskLeaseLostError,
   TaskShutdownError,
 } from './worker-pool/attempt.js';
-import { scaleStep } from './worker-pool/autoscale.js';
+import { Autoscaler } from './worker-pool/autoscale.js';
+import { AttemptDeadlines } from './worker-pool/deadlines.js';
+import { type LeaseHolder, renewPoolLeases } from './worker-pool/lease-renewal.js';
 import { OutcomeBatches } from './worker-pool/outcomes.js';
+import { Prefetch } from './worker-pool/prefetch.js';
 import type { PoolHooks, PoolSettings } from './worker-pool/types.js';
 import { pause, settledBy } from './worker-pool/waits.js';
 
 export type { PoolHooks, PoolSettings, ResolvedHandler } from './worker-pool/types.js';
-
-const MAX_TIMER = 2_147_483_647;
 
 /** Claims a pool keeps in flight at once (see `#run`). */
 const MAX_CLAIMS_IN_FLIGHT = 2;
@@ -38,11 +39,15 @@ export class WorkerPool {
   readonly #log: Logger;
   readonly #settings: PoolSettings;
   readonly #running = new Map<string, Running>();
-  /** Claimed ahead of a free slot (prefetch), in claim order; their leases are renewed too. */
-  #buffer: ClaimedTask[] = [];
+  /** Claimed ahead of a free slot, and the claims in flight. */
+  readonly #prefetch: Prefetch;
   readonly #abort = new AbortController();
   /** Starts and outcomes waiting for the next `finish`. */
   readonly #outcomes: OutcomeBatches;
+  /** What lease renewal works on. */
+  readonly #leases: LeaseHolder;
+  readonly #deadlines: AttemptDeadlines;
+  readonly #autoscaler: Autoscaler;
   /** Reports a handler's progress (one function per pool, shared by every context). */
   readonly #report = (running: Running, value: unknown): void => this.#progress(running, value);
   #concurrency: number;
@@ -50,19 +55,6 @@ export class WorkerPool {
   #loop: Promise<void> | undefined;
   #slotWaiter: (() => void) | undefined;
   #timers: NodeJS.Timeout[] = [];
-  #deadlineTimer: NodeJS.Timeout | undefined;
-  #deadlineAt = Number.POSITIVE_INFINITY;
-  #idleTicks = 0;
-  /** Claims in flight, and how many tasks they asked for. */
-  readonly #claims = new Set<Promise<void>>();
-  #asked = 0;
-  /** The last claim returned fewer tasks than it asked for: the queue had no more ready. */
-  #drained = false;
-  /** After a failed claim: no claim before this time (epoch ms); 0 when none failed. */
-  #retryAt = 0;
-  #errorDelay = 0;
-  /** Set once stop() gave the buffer back: a claim answering later gives its tasks back itself. */
-  #returnLateClaims = false;
   /** The queue is paused: start nothing, claim nothing, give back what a claim brings. */
   #paused = false;
   readonly #startedAt = Date.now();
@@ -79,6 +71,25 @@ export class WorkerPool {
       Math.max(settings.minConcurrency, settings.initialConcurrency),
     );
     this.id = `${hostname()}:${process.pid}:${settings.queue}:${randomBytes(4).toString('hex')}`;
+    this.#prefetch = new Prefetch(backend, settings.queue, this.id, settings.leaseMs, log, {
+      paused: () => this.#paused,
+      giveBack: (leases) => this.#giveBack(leases),
+      settled: () => this.#wakeLoop(),
+    });
+    this.#leases = {
+      backend,
+      queue: settings.queue,
+      leaseMs: settings.leaseMs,
+      running: this.#running,
+      outcomes: this.#outcomes,
+      prefetch: this.#prefetch,
+      log,
+      wake: () => this.#wakeLoop(),
+    };
+    this.#autoscaler = new Autoscaler(backend, settings, log);
+    this.#deadlines = new AttemptDeadlines(this.#running, (running, error) =>
+      this.#settle(running, false, error, true),
+    );
   }
 
   /** Current number of slots. */
@@ -116,7 +127,7 @@ export class WorkerPool {
       this.#settings;
     // Renewal goes on during shutdown: the tasks it waits for (and those not yet given back) must
     // keep their leases, or another worker would recover and run them while they still run here.
-    this.#every(Math.max(50, Math.floor(leaseMs / 3)), () => this.#renew(), true);
+    this.#every(Math.max(50, Math.floor(leaseMs / 3)), () => renewPoolLeases(this.#leases), true);
     this.#every(heartbeatMs, () => this.#heartbeat());
     if (minConcurrency < maxConcurrency) this.#every(scaleIntervalMs, () => this.#scale());
     void this.#heartbeat();
@@ -138,13 +149,10 @@ export class WorkerPool {
     // goes back now rather than after the running tasks end: other workers can run it meanwhile.
     // A claim that has not answered by the deadline is not waited for (a custom backend's call
     // may hang): its tasks go back whenever it answers (see #claim).
-    await settledBy(Promise.all(this.#claims), deadline);
-    this.#returnLateClaims = true;
-    if (this.#buffer.length > 0) {
-      const buffered: Lease[] = this.#buffer.map((c) => ({ id: c.task.id, token: c.token }));
-      this.#buffer = [];
-      await this.#giveBack(buffered);
-    }
+    const prefetch = this.#prefetch;
+    await settledBy(Promise.all(prefetch.claims), deadline);
+    prefetch.returnLateClaims = true;
+    if (prefetch.buffer.length > 0) await this.#giveBack(prefetch.takeBuffered());
     while (this.#running.size > 0 && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
@@ -168,7 +176,7 @@ export class WorkerPool {
     await this.#outcomes.drain(deadline + 5_000);
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers = [];
-    if (this.#deadlineTimer !== undefined) clearTimeout(this.#deadlineTimer);
+    this.#deadlines.stop();
     if (leftovers.length > 0) await this.#giveBack(leftovers);
     await this.#backend.removeWorker(this.queue, this.id).catch((error) => {
       this.#log.debug({ err: error, queue: this.queue }, 'could not remove the worker entry');
@@ -190,12 +198,9 @@ export class WorkerPool {
    * Does nothing for tasks when the pool was resumed meanwhile.
    */
   async returnPrefetched(): Promise<void> {
-    if (this.#paused && this.#buffer.length > 0) {
-      const buffered: Lease[] = this.#buffer.map((c) => ({ id: c.task.id, token: c.token }));
-      this.#buffer = [];
-      await this.#giveBack(buffered);
-    }
-    await settledBy(Promise.all(this.#claims), Date.now() + this.#settings.leaseMs);
+    const prefetch = this.#prefetch;
+    if (this.#paused && prefetch.buffer.length > 0) await this.#giveBack(prefetch.takeBuffered());
+    await settledBy(Promise.all(prefetch.claims), Date.now() + this.#settings.leaseMs);
   }
 
   /** Starts tasks and claims again after {@link pause}. */
@@ -235,6 +240,7 @@ export class WorkerPool {
    */
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
+    const prefetch = this.#prefetch;
     while (!this.#stopping) {
       if (this.#paused) {
         await this.#nextWake();
@@ -242,18 +248,18 @@ export class WorkerPool {
       }
       this.#fill();
       const free = this.#concurrency - this.#running.size;
-      const coming = this.#buffer.length + this.#asked;
+      const coming = prefetch.buffer.length + prefetch.asked;
       const want = free + this.#settings.prefetch - coming;
-      if (this.#claims.size === 0) {
-        if (this.#retryAt > 0) {
-          const wait = this.#retryAt - Date.now();
-          this.#retryAt = 0;
+      if (prefetch.claims.size === 0) {
+        if (prefetch.retryAt > 0) {
+          const wait = prefetch.retryAt - Date.now();
+          prefetch.retryAt = 0;
           if (wait > 0) await pause(wait, signal);
           continue;
         }
-        if (this.#drained) {
-          this.#drained = false;
-          if (this.#buffer.length === 0 && free > 0) {
+        if (prefetch.drained) {
+          prefetch.drained = false;
+          if (prefetch.buffer.length === 0 && free > 0) {
             // The queue had nothing more and a slot is idle: block until work is added.
             try {
               await this.#backend.waitForWork(this.queue, this.#settings.idleWaitMs, signal);
@@ -271,59 +277,16 @@ export class WorkerPool {
       // Ask when a slot would otherwise stay idle, or once half the reserve is used.
       if (
         want > 0 &&
-        !this.#drained &&
-        this.#retryAt === 0 &&
-        this.#claims.size < MAX_CLAIMS_IN_FLIGHT &&
+        !prefetch.drained &&
+        prefetch.retryAt === 0 &&
+        prefetch.claims.size < MAX_CLAIMS_IN_FLIGHT &&
         (free > coming || want * 2 >= this.#settings.prefetch)
       ) {
-        this.#claim(want);
+        prefetch.claim(want);
         continue;
       }
       await this.#nextWake();
     }
-  }
-
-  /** Sends one claim for `max` tasks; its tasks join the buffer and wake the loop. */
-  #claim(max: number): void {
-    this.#asked += max;
-    let request: Promise<ClaimedTask[]>;
-    try {
-      request = this.#backend.claim(this.queue, this.id, max, this.#settings.leaseMs);
-    } catch (error) {
-      // A backend that throws rather than rejecting (a hand-written one that checks its state
-      // first) is a failed claim like any other: thrown here, it would end the claim loop.
-      request = Promise.reject(error);
-    }
-    const claim = request.then(
-      (claimed) => {
-        this.#errorDelay = 0;
-        if (this.#returnLateClaims || this.#paused) {
-          // Answered after stop() stopped waiting for it, or after the queue was paused: nobody
-          // runs these here now. A pause waits for this (returnPrefetched), a stop does not.
-          if (claimed.length > 0) {
-            return this.#giveBack(claimed.map((c) => ({ id: c.task.id, token: c.token })));
-          }
-          return;
-        }
-        // Even when stopping: buffered tasks are given back by stop().
-        for (let i = 0; i < claimed.length; i++) this.#buffer.push(claimed[i]!);
-        this.#drained = claimed.length < max;
-      },
-      (error: unknown) => {
-        this.#errorDelay = Math.min(5_000, Math.max(100, this.#errorDelay * 2));
-        this.#retryAt = Date.now() + this.#errorDelay;
-        this.#log.warn(
-          { err: error, queue: this.queue, retryInMs: this.#errorDelay },
-          'claiming tasks failed; trying again',
-        );
-      },
-    );
-    const settled = claim.then(() => {
-      this.#asked -= max;
-      this.#claims.delete(settled);
-      this.#wakeLoop();
-    });
-    this.#claims.add(settled);
   }
 
   /** Resolves at the next {@link #wakeLoop} (a slot freed, a claim came back, stop, scaling). */
@@ -335,13 +298,14 @@ export class WorkerPool {
 
   /** Starts claimed tasks in the free slots (a synchronous handler frees its slot at once). */
   #fill(): void {
+    const prefetch = this.#prefetch;
     while (
-      this.#buffer.length > 0 &&
+      prefetch.buffer.length > 0 &&
       this.#running.size < this.#concurrency &&
       !this.#stopping &&
       !this.#paused
     ) {
-      const claimed = this.#buffer.shift()!;
+      const claimed = prefetch.buffer.shift()!;
       try {
         this.#start(claimed);
       } catch (error) {
@@ -361,20 +325,7 @@ export class WorkerPool {
 
   #start(claimed: ClaimedTask): void {
     const task = claimed.task;
-    const now = Date.now();
-    const running: Running = {
-      task,
-      token: claimed.token,
-      controller: undefined,
-      abortReason: undefined,
-      started: performance.now(),
-      deadline: task.timeoutMs > 0 ? now + task.timeoutMs : Number.POSITIVE_INFINITY,
-      done: false,
-      outcome: undefined,
-      value: undefined,
-      durationMs: 0,
-      delayMs: 0,
-    };
+    const running = newAttempt(claimed);
     this.#running.set(task.id, running);
     this.#hooks.started(task, this.id);
 
@@ -387,54 +338,13 @@ export class WorkerPool {
         .catch(() => {});
       return;
     }
-    if (task.attempts > task.maxRetries + 1) {
-      // Its earlier attempts were lost with their workers (leases expired): a task that brings its
-      // worker down every time must end, not circle forever.
-      this.#settle(
-        running,
-        false,
-        new TaskLeaseLostError(
-          `task ${task.id} was started ${task.attempts - 1} times without finishing (its worker stopped or lost the lease), more than maxRetries=${task.maxRetries} allows`,
-        ),
-        false,
-      );
+    const prepared = prepareAttempt(task, this.#hooks, this.id);
+    if ('error' in prepared) {
+      this.#settle(running, false, prepared.error, prepared.retryable);
       return;
     }
-    const handler = this.#hooks.resolve(task.name);
-    if (handler === undefined || 'missing' in handler) {
-      const message =
-        handler === undefined
-          ? `no handler is registered for task "${task.name}" in the worker process ${this.id}; register it with @BackgroundTask or backgroundTask() there`
-          : handler.missing;
-      this.#settle(
-        running,
-        false,
-        new TaskUnknownError(message, { name: task.name, id: task.id }),
-        true,
-      );
-      return;
-    }
-    let payload: unknown;
-    try {
-      payload = decodeJson(task.payload);
-      // The claimed record is the pool's own (a fresh one per claim). Its payload text is most
-      // of the memory an attempt holds until its outcome is recorded, and it is not read again:
-      // dropping it keeps the garbage collector from copying it from young generation to old.
-      task.payload = '';
-    } catch (error) {
-      this.#settle(
-        running,
-        false,
-        new TaskPayloadError(
-          `the stored payload of task ${task.id} is not valid JSON`,
-          { id: task.id },
-          error,
-        ),
-        false,
-      );
-      return;
-    }
-    if (running.deadline !== Number.POSITIVE_INFINITY) this.#armDeadline(running.deadline);
+    const { handler, payload } = prepared;
+    if (running.deadline !== Number.POSITIVE_INFINITY) this.#deadlines.arm(running.deadline);
     this.#outcomes.started(running);
     const context = new AttemptContext(running, this.#report);
     let result: unknown;
@@ -481,37 +391,6 @@ export class WorkerPool {
     this.#wakeLoop();
   }
 
-  async #renew(): Promise<void> {
-    const leases: Lease[] = [];
-    for (const running of this.#running.values()) {
-      leases.push({ id: running.task.id, token: running.token });
-    }
-    this.#outcomes.pendingLeases(leases);
-    for (const claimed of this.#buffer) leases.push({ id: claimed.task.id, token: claimed.token });
-    if (leases.length === 0) return;
-    try {
-      const lost = await this.#backend.renewLeases(this.queue, leases, this.#settings.leaseMs);
-      if (lost.length > 0) {
-        const gone = new Set(lost);
-        this.#buffer = this.#buffer.filter((c) => !gone.has(c.task.id));
-      }
-      for (const id of lost) {
-        const running = this.#running.get(id);
-        if (running === undefined) continue;
-        running.done = true;
-        this.#running.delete(id);
-        abort(
-          running,
-          new TaskLeaseLostError(`the lease on task ${id} expired and another worker may run it`),
-        );
-        this.#outcomes.lost(running.task);
-      }
-      if (lost.length > 0) this.#wakeLoop();
-    } catch (error) {
-      this.#log.warn({ err: error, queue: this.queue }, 'renewing task leases failed');
-    }
-  }
-
   async #heartbeat(): Promise<void> {
     try {
       await this.#backend.heartbeat(this.info(), this.#settings.heartbeatMs * 3);
@@ -520,53 +399,11 @@ export class WorkerPool {
     }
   }
 
-  /** One look of auto-scaling (see {@link scaleStep}). */
+  /** One look of auto-scaling; after growing, the pool claims for the new slots at once. */
   async #scale(): Promise<void> {
-    let counts: QueueCounts;
-    try {
-      counts = await this.#backend.counts(this.queue);
-    } catch {
-      return;
-    }
-    const from = this.#concurrency;
-    const step = scaleStep(counts, this.#running.size, from, this.#idleTicks, this.#settings);
+    const step = await this.#autoscaler.look(this);
+    if (step === undefined) return;
     this.#concurrency = step.concurrency;
-    this.#idleTicks = step.idleTicks;
-    if (step.grew) {
-      this.#log.debug({ queue: this.queue, from, to: step.concurrency }, 'scaling up');
-      this.#wakeLoop();
-    }
-  }
-
-  /** One timer for every timeout: set for the earliest deadline, moved when an earlier one comes. */
-  #armDeadline(at: number): void {
-    if (at >= this.#deadlineAt) return;
-    if (this.#deadlineTimer !== undefined) clearTimeout(this.#deadlineTimer);
-    this.#deadlineAt = at;
-    this.#deadlineTimer = setTimeout(
-      () => this.#expire(),
-      Math.min(MAX_TIMER, Math.max(0, at - Date.now())),
-    );
-    this.#deadlineTimer.unref?.();
-  }
-
-  #expire(): void {
-    this.#deadlineTimer = undefined;
-    this.#deadlineAt = Number.POSITIVE_INFINITY;
-    const now = Date.now();
-    let next = Number.POSITIVE_INFINITY;
-    for (const running of [...this.#running.values()]) {
-      if (running.deadline <= now) {
-        const error = new TaskTimeoutError(
-          `task ${running.task.id} (${running.task.name}) timed out after ${running.task.timeoutMs} ms`,
-          { id: running.task.id, name: running.task.name, timeoutMs: running.task.timeoutMs },
-        );
-        abort(running, error);
-        this.#settle(running, false, error, true);
-      } else if (running.deadline < next) {
-        next = running.deadline;
-      }
-    }
-    if (next !== Number.POSITIVE_INFINITY) this.#armDeadline(next);
+    if (step.grew) this.#wakeLoop();
   }
 }

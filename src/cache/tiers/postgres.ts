@@ -1,16 +1,14 @@
-import { createHash } from 'node:crypto';
 import { describeValue, InvalidArgumentError, LifecycleError } from '../../core/errors.js';
 import { CacheTierError } from '../errors.js';
 import type { CacheTier, EntryMeta, StoredEntry } from '../types.js';
+import { type PostgresStatements, postgresStatements } from './postgres-statements.js';
 import {
   checkBoolean,
   checkTimeoutMs,
   DELETE_BATCH_SIZE,
-  derivedName,
   fromStoredTime,
   loadPeer,
   parseTableName,
-  quote,
   rowKey,
   type TableName,
   toBuffer,
@@ -118,67 +116,6 @@ interface PgModule {
 /** SQLSTATE of "relation does not exist". */
 const UNDEFINED_TABLE = '42P01';
 
-/** The SQL of one table, built once: the table name is validated, the values are parameters. */
-function statements(table: TableName) {
-  const t = table.qualified;
-  const columns = 'value, tags, created_at, expires_at, stale_until';
-  // A transaction-scoped advisory lock serializes the creation across processes: two instances
-  // starting at once could otherwise both run CREATE TABLE IF NOT EXISTS and one would fail on the
-  // catalog's unique index. Its key is derived from the table name; it is a literal because a
-  // multi-statement query (one round trip) cannot take parameters.
-  const lockKey = createHash('sha256')
-    .update(`@revcopy/enterprise:${t}`)
-    .digest()
-    .readBigInt64BE(0);
-  // Deletes that may match many rows run in bounded batches, each its own statement and
-  // transaction, so that none holds many row locks, bloats one transaction or runs into the
-  // statement timeout. The batch picks physical row ids (the DELETE is a TID scan, no join) and
-  // reports how many it picked, so the caller knows whether more may remain even when a row was
-  // changed meanwhile and not deleted: the condition is checked again on the current version, so
-  // an entry a concurrent set refreshed is left alone.
-  const batch = (condition: string, lock = '') => `WITH batch AS MATERIALIZED (
-      SELECT ctid FROM ${t} WHERE ${condition} LIMIT ${DELETE_BATCH_SIZE} ${lock}
-    ), gone AS (
-      DELETE FROM ${t} WHERE ctid = ANY(ARRAY(SELECT ctid FROM batch)) AND ${condition} RETURNING 1
-    )
-    SELECT (SELECT count(*) FROM batch)::int AS picked, (SELECT count(*) FROM gone)::int AS deleted`;
-  return {
-    exists: 'SELECT to_regclass($1) IS NOT NULL AS present',
-    create: [
-      'BEGIN',
-      `SELECT pg_advisory_xact_lock(${lockKey})`,
-      `CREATE TABLE IF NOT EXISTS ${t} (
-        namespace text NOT NULL,
-        key text NOT NULL,
-        value bytea NOT NULL,
-        tags text[] NOT NULL DEFAULT '{}',
-        created_at bigint NOT NULL,
-        expires_at bigint NOT NULL,
-        stale_until bigint NOT NULL,
-        PRIMARY KEY (namespace, key)
-      )`,
-      `CREATE INDEX IF NOT EXISTS ${quote(derivedName(table.name, 'stale_until_idx'))} ON ${t} (stale_until)`,
-      `CREATE INDEX IF NOT EXISTS ${quote(derivedName(table.name, 'tags_idx'))} ON ${t} USING gin (tags)`,
-      'COMMIT',
-    ].join(';\n'),
-    get: `SELECT ${columns} FROM ${t} WHERE namespace = $1 AND key = $2 AND stale_until > $3`,
-    set: `INSERT INTO ${t} (namespace, key, ${columns}) VALUES ($1, $2, $3, $4, $5, $6, $7)
-      ON CONFLICT (namespace, key) DO UPDATE SET value = EXCLUDED.value, tags = EXCLUDED.tags,
-        created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
-        stale_until = EXCLUDED.stale_until`,
-    delete: `DELETE FROM ${t} WHERE namespace = $1 AND key = $2`,
-    // Every column get returns: the row is deleted only if none of them changed.
-    deleteIfUnchanged: `DELETE FROM ${t} WHERE namespace = $1 AND key = $2 AND value = $3
-      AND tags = $4::text[] AND created_at = $5 AND expires_at = $6 AND stale_until = $7`,
-    deleteByTags: batch('tags && $1::text[]'),
-    deleteByTagsIn: batch('tags && $1::text[] AND namespace = $2'),
-    clear: batch('true'),
-    clearIn: batch('namespace = $1'),
-    // SKIP LOCKED lets several instances clean at once without queueing behind each other.
-    removeExpired: batch('stale_until <= $1', 'FOR UPDATE SKIP LOCKED'),
-  };
-}
-
 /** @see {@link postgresTier} */
 export class PostgresTier implements CacheTier<Uint8Array> {
   readonly name = 'postgres';
@@ -192,7 +129,7 @@ export class PostgresTier implements CacheTier<Uint8Array> {
   readonly #queryTimeoutMs: number;
   readonly #createTable: boolean;
   readonly #tableName: TableName;
-  readonly #sql: ReturnType<typeof statements>;
+  readonly #sql: PostgresStatements;
   #ready: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -235,7 +172,7 @@ export class PostgresTier implements CacheTier<Uint8Array> {
         ? this.#timeoutMs + Math.min(1_000, this.#timeoutMs / 2)
         : this.#timeoutMs;
     this.#createTable = checkBoolean(options.createTable, 'createTable', true);
-    this.#sql = statements(this.#tableName);
+    this.#sql = postgresStatements(this.#tableName);
     if (options.pool !== undefined) {
       this.#pool = options.pool;
       this.#ownsPool = false;
@@ -328,16 +265,16 @@ export class PostgresTier implements CacheTier<Uint8Array> {
     else await this.#deleteInBatches('clear', this.#sql.clearIn, [namespace]);
   }
 
-  /**
-   * Deletes the rows past their `staleUntil`, 10,000 per statement (each its own transaction), so
-   * a large backlog never locks many rows at once nor runs into the statement timeout. Rows that
-   * go stale while it runs are left for the next call.
-   */
   /** A `SELECT 1` through the pool, under the tier's query timeout. */
   async ping(): Promise<void> {
     await this.#query('ping', 'SELECT 1', []);
   }
 
+  /**
+   * Deletes the rows past their `staleUntil`, 10,000 per statement (each its own transaction), so
+   * a large backlog never locks many rows at once nor runs into the statement timeout. Rows that
+   * go stale while it runs are left for the next call.
+   */
   async removeExpired(): Promise<number> {
     return this.#deleteInBatches('removeExpired', this.#sql.removeExpired, [Date.now()]);
   }

@@ -1,13 +1,12 @@
 import { describeValue, InvalidArgumentError } from '../../core/errors.js';
 import {
   checkTimeout,
-  masters,
   quitClient,
   type RedisClient,
   resolveClient,
   whenReady,
 } from '../../redis/client.js';
-import { checkPrefix, escapeSegment, globEscape, hashTag, redisSegment } from '../../redis/keys.js';
+import { checkPrefix, escapeSegment, hashTag, redisSegment } from '../../redis/keys.js';
 import { runScript } from '../../redis/scripts.js';
 import type { CacheCodecError } from '../errors.js';
 import { CacheTierError } from '../errors.js';
@@ -16,15 +15,14 @@ import { RedisInvalidationBus } from '../redis-bus.js';
 import { RedisLock } from '../redis-lock.js';
 import type { CacheTier, EntryMeta, InvalidationBusHooks, StoredEntry } from '../types.js';
 import { decodeEntry, encodeEntry, LONE_SURROGATE } from './redis-entry.js';
+import { unlinkTierKeys } from './redis-scan.js';
+import { DELETE, DELETE_IF_EQUAL, REGISTER, SET, UNLINK_IF_EQUAL } from './redis-scripts.js';
 import {
-  DELETE,
-  DELETE_BY_TAGS,
-  DELETE_IF_EQUAL,
-  PRUNE,
-  REGISTER,
-  SET,
-  UNLINK_IF_EQUAL,
-} from './redis-scripts.js';
+  deleteTagsEverywhere,
+  deleteTagsInNamespace,
+  pruneTagIndexes,
+  tagNamespacesKey,
+} from './redis-tag-index.js';
 
 /**
  * Options of {@link redisTier}.
@@ -178,7 +176,9 @@ export class RedisTier implements CacheTier<Uint8Array> {
         // registration failed after the entry was written, a global deleteByTags would miss it.
         const ns = redisSegment(namespace);
         await Promise.all(
-          tags.map((tag) => runScript(client, REGISTER, [this.#tagNamespacesKey(tag)], [px, ns])),
+          tags.map((tag) =>
+            runScript(client, REGISTER, [tagNamespacesKey(this.prefix, tag)], [px, ns]),
+          ),
         );
       }
       await runScript(
@@ -243,25 +243,7 @@ export class RedisTier implements CacheTier<Uint8Array> {
       if (namespace !== undefined) {
         return await deleteTagsInNamespace(client, this.#namespacePrefix(namespace), wanted);
       }
-      const lists = await Promise.all(
-        wanted.map((tag) => client.smembers(this.#tagNamespacesKey(tag))),
-      );
-      const byNamespace = new Map<string, string[]>();
-      lists.forEach((namespaces, i) => {
-        for (const ns of namespaces) {
-          const list = byNamespace.get(ns) ?? [];
-          list.push(wanted[i]!);
-          byNamespace.set(ns, list);
-        }
-      });
-      const counts = await Promise.all(
-        [...byNamespace].map(([ns, nsTags]) =>
-          deleteTagsInNamespace(client, `${this.prefix}:{${ns}}:`, nsTags),
-        ),
-      );
-      // The registries are not pruned here: removing a namespace from `tag-ns` cannot be made
-      // atomic with a concurrent set in that namespace (other hash slot); they expire instead.
-      return counts.reduce((a, b) => a + b, 0);
+      return await deleteTagsEverywhere(client, this.prefix, wanted);
     } catch (error) {
       throw this.#failure('deleteByTags', error, namespace);
     }
@@ -273,21 +255,8 @@ export class RedisTier implements CacheTier<Uint8Array> {
    */
   async clear(namespace?: string): Promise<void> {
     const client = await this.#ready('clear', namespace);
-    const p = this.prefix;
-    let pattern: string;
-    let mine: RegExp;
-    if (namespace === undefined) {
-      pattern = `${globEscape(p)}:*`;
-      // SCAN also returns the keys of a tier whose prefix extends ours (`P:x`): keep only our
-      // layout. Escaped segments hold no `{`, `}` or `:`, which is what makes this exact.
-      mine = new RegExp(`^${regExpEscape(p)}:(?:\\{[^{}:]*\\}:[kt]:[^{}:]*|tag-ns:[^{}:]*)$`);
-    } else {
-      const ns = redisSegment(namespace);
-      pattern = `${globEscape(p)}:{${globEscape(ns)}}:*`;
-      mine = new RegExp(`^${regExpEscape(`${p}:{${ns}}:`)}[kt]:[^{}:]*$`);
-    }
     try {
-      await scanAndUnlink(client, pattern, mine);
+      await unlinkTierKeys(client, this.prefix, namespace);
     } catch (error) {
       throw this.#failure('clear', error, namespace);
     }
@@ -310,31 +279,11 @@ export class RedisTier implements CacheTier<Uint8Array> {
    */
   async removeExpired(): Promise<number> {
     const client = await this.#ready('removeExpired');
-    const tagSet = new RegExp(`^${regExpEscape(this.prefix)}:\\{([^{}:]*)\\}:t:([^{}:]*)$`);
-    let cleaned = 0;
     try {
-      for (const node of masters(client)) {
-        let cursor = '0';
-        do {
-          const [next, keys] = await node.scan(
-            cursor,
-            'MATCH',
-            `${globEscape(this.prefix)}:{*}:t:*`,
-            'COUNT',
-            SCAN_COUNT,
-          );
-          cursor = next;
-          for (const key of keys) {
-            const match = tagSet.exec(key);
-            if (match === null) continue;
-            cleaned += await pruneTagSet(client, key, `${this.prefix}:{${match[1]}}:`, match[2]!);
-          }
-        } while (cursor !== '0');
-      }
+      return await pruneTagIndexes(client, this.prefix);
     } catch (error) {
       throw this.#failure('removeExpired', error);
     }
-    return cleaned;
   }
 
   /**
@@ -429,76 +378,6 @@ export class RedisTier implements CacheTier<Uint8Array> {
   #entryKey(namespace: string, key: string): string {
     return `${this.#namespacePrefix(namespace)}k:${keySegment(key)}`;
   }
-
-  #tagNamespacesKey(tag: string): string {
-    return `${this.prefix}:tag-ns:${escapeSegment(tag)}`;
-  }
-}
-
-const TAG_BATCH = 500;
-const SCAN_COUNT = 1_000;
-const UNLINK_BATCH = 500;
-
-async function deleteTagsInNamespace(
-  client: RedisClient,
-  nsPrefix: string,
-  tags: readonly string[],
-): Promise<number> {
-  const keys = tags.map((tag) => nsPrefix + 't:' + escapeSegment(tag));
-  let removed = 0;
-  for (;;) {
-    const [count, left] = (await runScript(client, DELETE_BY_TAGS, keys, [
-      nsPrefix,
-      TAG_BATCH,
-      ...tags,
-    ])) as [number, number];
-    removed += count;
-    if (left === 0) return removed;
-  }
-}
-
-async function pruneTagSet(
-  client: RedisClient,
-  setKey: string,
-  nsPrefix: string,
-  escapedTag: string,
-): Promise<number> {
-  let cleaned = 0;
-  let cursor = '0';
-  do {
-    const [next, members] = await client.sscan(setKey, cursor, 'COUNT', TAG_BATCH);
-    cursor = next;
-    if (members.length > 0) {
-      cleaned += Number(
-        await runScript(client, PRUNE, [setKey], [nsPrefix, escapedTag, ...members]),
-      );
-    }
-  } while (cursor !== '0');
-  return cleaned;
-}
-
-/** SCAN every master for `pattern`, then UNLINK the keys `mine` accepts, batch by batch. */
-async function scanAndUnlink(client: RedisClient, pattern: string, mine: RegExp): Promise<void> {
-  for (const node of masters(client)) {
-    let cursor = '0';
-    do {
-      const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
-      cursor = next;
-      const keys = found.filter((key) => mine.test(key));
-      for (let i = 0; i < keys.length; i += UNLINK_BATCH) {
-        const batch = keys.slice(i, i + UNLINK_BATCH);
-        if (!client.isCluster) {
-          await node.unlink(...batch);
-          continue;
-        }
-        // A multi-key UNLINK must stay in one slot; these keys only share the node, so each goes
-        // alone, pipelined on the node that returned it.
-        const results = (await node.pipeline(batch.map((key) => ['unlink', key])).exec()) ?? [];
-        const failed = results.find(([error]) => error !== null);
-        if (failed) throw failed[0];
-      }
-    } while (cursor !== '0');
-  }
 }
 
 function keySegment(key: string): string {
@@ -510,7 +389,3 @@ function keySegment(key: string): string {
 /** Keys whose storage form is `=key` unchanged: no `%`, `:`, `{`, `}`, NUL or surrogate. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is one of the characters excluded
 const PLAIN_KEY = /^[^%:{}\u0000\uD800-\uDFFF]*$/;
-
-function regExpEscape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}

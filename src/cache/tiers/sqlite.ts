@@ -5,43 +5,23 @@ import {
   checkBoolean,
   checkTimeoutMs,
   DELETE_BATCH_SIZE,
-  derivedName,
   fromStoredTime,
   loadPeer,
   parseTableName,
-  quote,
   rowKey,
   type TableName,
   toBuffer,
   toStoredTime,
 } from './sql-common.js';
+import {
+  createTables,
+  type EntryRow,
+  prepareStatements,
+  type SqliteDatabaseLike,
+  type SqliteStatements,
+} from './sqlite-statements.js';
 
-/** The part of a better-sqlite3 `Statement` the tier uses. */
-export interface SqliteStatementLike {
-  run(...params: any[]): { changes: number };
-  get(...params: any[]): unknown;
-  all(...params: any[]): unknown[];
-}
-
-/**
- * The part of a better-sqlite3 `Database` the tier uses (better-sqlite3 12). Pass your
- * `new Database(...)`; the tier's types do not depend on `@types/better-sqlite3`.
- *
- * @example
- * ```ts
- * import Database from 'better-sqlite3';
- * const database: SqliteDatabaseLike = new Database('app.db');
- * ```
- */
-export interface SqliteDatabaseLike {
-  prepare(source: string): SqliteStatementLike;
-  exec(source: string): unknown;
-  transaction(fn: (...args: any[]) => any): (...args: any[]) => any;
-  pragma(source: string, options?: { simple?: boolean }): unknown;
-  close(): unknown;
-  readonly open: boolean;
-  readonly memory: boolean;
-}
+export type { SqliteDatabaseLike, SqliteStatementLike } from './sqlite-statements.js';
 
 /** Options of {@link sqliteTier}. */
 export interface SqliteTierOptions {
@@ -101,159 +81,6 @@ type DatabaseConstructor = new (
   options: { timeout: number },
 ) => SqliteDatabaseLike;
 
-interface EntryRow {
-  value: Buffer;
-  tags: string;
-  created_at: number;
-  expires_at: number;
-  stale_until: number;
-}
-
-interface KeyRow {
-  namespace: string;
-  key: string;
-}
-
-/** The tier's prepared statements and transactions, made once per open database. */
-function prepare(db: SqliteDatabaseLike, table: TableName) {
-  const t = table.qualified;
-  const tags = sideTable(table);
-  const columns = 'value, tags, created_at, expires_at, stale_until';
-  const statement = {
-    get: db.prepare(
-      `SELECT ${columns} FROM ${t} WHERE namespace = ? AND key = ? AND stale_until > ?`,
-    ),
-    upsert: db.prepare(
-      `INSERT INTO ${t} (namespace, key, ${columns}) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, tags = excluded.tags,
-         created_at = excluded.created_at, expires_at = excluded.expires_at,
-         stale_until = excluded.stale_until`,
-    ),
-    insertTag: db.prepare(`INSERT OR IGNORE INTO ${tags} (namespace, key, tag) VALUES (?, ?, ?)`),
-    deleteTagsOf: db.prepare(`DELETE FROM ${tags} WHERE namespace = ? AND key = ?`),
-    delete: db.prepare(`DELETE FROM ${t} WHERE namespace = ? AND key = ?`),
-    // Every column get returns: the row is deleted only if none of them changed.
-    deleteIfUnchanged: db.prepare(
-      `DELETE FROM ${t} WHERE namespace = ? AND key = ? AND value = ? AND tags = ?
-         AND created_at = ? AND expires_at = ? AND stale_until = ?`,
-    ),
-    // The tags are bound as one JSON array, so one statement serves any number of them.
-    deleteByTags: db.prepare(
-      `DELETE FROM ${t} WHERE (namespace, key) IN (
-         SELECT namespace, key FROM ${tags} WHERE tag IN (SELECT value FROM json_each(?))
-       ) RETURNING namespace, key`,
-    ),
-    deleteByTagsIn: db.prepare(
-      `DELETE FROM ${t} WHERE namespace = @namespace AND key IN (
-         SELECT key FROM ${tags}
-         WHERE namespace = @namespace AND tag IN (SELECT value FROM json_each(@tags))
-       ) RETURNING namespace, key`,
-    ),
-    clearTags: db.prepare(`DELETE FROM ${tags}`),
-    clear: db.prepare(`DELETE FROM ${t}`),
-    clearTagsIn: db.prepare(`DELETE FROM ${tags} WHERE namespace = ?`),
-    clearIn: db.prepare(`DELETE FROM ${t} WHERE namespace = ?`),
-    removeExpired: db.prepare(
-      `DELETE FROM ${t} WHERE rowid IN (
-         SELECT rowid FROM ${t} WHERE stale_until <= ? LIMIT ${DELETE_BATCH_SIZE}
-       ) RETURNING namespace, key`,
-    ),
-  };
-  const dropTags = (rows: KeyRow[]) => {
-    for (const row of rows) statement.deleteTagsOf.run(row.namespace, row.key);
-    return rows.length;
-  };
-  // Each write that touches both tables is one transaction, so the tag index never disagrees with
-  // the entries, even when the process dies between two statements.
-  return {
-    get: statement.get,
-    set: db.transaction(
-      (
-        namespace: string,
-        key: string,
-        value: Buffer,
-        tagList: readonly string[],
-        times: number[],
-      ) => {
-        statement.deleteTagsOf.run(namespace, key);
-        statement.upsert.run(namespace, key, value, JSON.stringify(tagList), ...times);
-        for (const tag of tagList) statement.insertTag.run(namespace, key, tag);
-      },
-    ) as (
-      namespace: string,
-      key: string,
-      value: Buffer,
-      tags: readonly string[],
-      times: number[],
-    ) => void,
-    deleteOne: db.transaction((namespace: string, key: string) => {
-      statement.deleteTagsOf.run(namespace, key);
-      return statement.delete.run(namespace, key).changes > 0;
-    }) as (namespace: string, key: string) => boolean,
-    deleteIfUnchanged: db.transaction((namespace: string, key: string, row: unknown[]) => {
-      if (statement.deleteIfUnchanged.run(namespace, key, ...row).changes === 0) return false;
-      statement.deleteTagsOf.run(namespace, key);
-      return true;
-    }) as (namespace: string, key: string, row: unknown[]) => boolean,
-    deleteByTags: db.transaction((tagsJson: string, namespace: string | undefined) =>
-      dropTags(
-        (namespace === undefined
-          ? statement.deleteByTags.all(tagsJson)
-          : statement.deleteByTagsIn.all({ tags: tagsJson, namespace })) as KeyRow[],
-      ),
-    ) as (tagsJson: string, namespace: string | undefined) => number,
-    clear: db.transaction((namespace: string | undefined) => {
-      if (namespace === undefined) {
-        statement.clearTags.run();
-        statement.clear.run();
-      } else {
-        statement.clearTagsIn.run(namespace);
-        statement.clearIn.run(namespace);
-      }
-    }) as (namespace: string | undefined) => void,
-    removeExpiredBatch: db.transaction((now: number) =>
-      dropTags(statement.removeExpired.all(now) as KeyRow[]),
-    ) as (now: number) => number,
-  };
-}
-
-function sideTable(table: TableName): string {
-  const name = quote(derivedName(table.name, 'tags'));
-  return table.schema === undefined ? name : `${quote(table.schema)}.${name}`;
-}
-
-function createTables(db: SqliteDatabaseLike, table: TableName): void {
-  const t = table.qualified;
-  // SQLite qualifies an index's name with the schema and leaves its table unqualified.
-  const schema = table.schema === undefined ? '' : `${quote(table.schema)}.`;
-  const tagsName = derivedName(table.name, 'tags');
-  // No FOREIGN KEY ... ON DELETE CASCADE for the tags: SQLite enforces it only with the
-  // per-connection foreign_keys pragma, which the tier must not change on a database it was given.
-  // The tags are deleted explicitly, in the same transaction as their entry.
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS ${t} (
-      namespace TEXT NOT NULL,
-      key TEXT NOT NULL,
-      value BLOB NOT NULL,
-      tags TEXT NOT NULL DEFAULT '[]',
-      created_at INTEGER NOT NULL,
-      expires_at INTEGER NOT NULL,
-      stale_until INTEGER NOT NULL,
-      PRIMARY KEY (namespace, key)
-    );
-    CREATE INDEX IF NOT EXISTS ${schema}${quote(derivedName(table.name, 'stale_until_idx'))}
-      ON ${quote(table.name)} (stale_until);
-    CREATE TABLE IF NOT EXISTS ${sideTable(table)} (
-      namespace TEXT NOT NULL,
-      key TEXT NOT NULL,
-      tag TEXT NOT NULL,
-      PRIMARY KEY (namespace, key, tag)
-    ) WITHOUT ROWID;
-    CREATE INDEX IF NOT EXISTS ${schema}${quote(derivedName(tagsName, 'tag_idx'))}
-      ON ${quote(tagsName)} (tag);
-  `);
-}
-
 /** @see {@link sqliteTier} */
 export class SqliteTier implements CacheTier<Uint8Array> {
   readonly name = 'sqlite';
@@ -267,7 +94,7 @@ export class SqliteTier implements CacheTier<Uint8Array> {
   readonly #createTable: boolean;
   readonly #timeoutMs: number;
   #db: SqliteDatabaseLike | undefined;
-  #statements: ReturnType<typeof prepare> | undefined;
+  #statements: SqliteStatements | undefined;
   #closed = false;
 
   constructor(options: SqliteTierOptions = {}) {
@@ -376,17 +203,17 @@ export class SqliteTier implements CacheTier<Uint8Array> {
     this.#run('clear', (s) => s.clear(namespace));
   }
 
+  /** Opens the database (and creates the table) if not done yet; rejects once closed. */
+  async ping(): Promise<void> {
+    this.#run('ping', () => undefined);
+  }
+
   /**
    * Deletes the rows past their `staleUntil`, 10,000 per transaction, yielding to the event loop
    * between batches: better-sqlite3 is synchronous, and one huge delete would both stall the
    * process and hold the database's write lock against other processes. Rows that go stale while
    * it runs are left for the next call.
    */
-  /** Opens the database (and creates the table) if not done yet; rejects once closed. */
-  async ping(): Promise<void> {
-    this.#run('ping', () => undefined);
-  }
-
   async removeExpired(): Promise<number> {
     const now = Date.now();
     let removed = 0;
@@ -412,7 +239,7 @@ export class SqliteTier implements CacheTier<Uint8Array> {
    * (someone dropped them to empty the cache), they are created again and `work` runs once more:
    * nothing was done, as SQLite checks the tables before it changes anything.
    */
-  #run<T>(operation: string, work: (statements: ReturnType<typeof prepare>) => T): T {
+  #run<T>(operation: string, work: (statements: SqliteStatements) => T): T {
     try {
       return work(this.#ready(operation));
     } catch (error) {
@@ -428,7 +255,7 @@ export class SqliteTier implements CacheTier<Uint8Array> {
    * The statements, after opening the database and creating the tables at the first call. A
    * failure leaves nothing half-done behind, so the next call tries again.
    */
-  #ready(operation: string): ReturnType<typeof prepare> {
+  #ready(operation: string): SqliteStatements {
     if (this.#closed) {
       throw new LifecycleError(`the sqlite cache tier is closed (${operation})`, {
         tier: this.name,
@@ -438,7 +265,7 @@ export class SqliteTier implements CacheTier<Uint8Array> {
     if (this.#statements !== undefined) return this.#statements;
     const db = (this.#db ??= this.#openDatabase());
     if (this.#createTable) createTables(db, this.#tableName);
-    this.#statements = prepare(db, this.#tableName);
+    this.#statements = prepareStatements(db, this.#tableName);
     return this.#statements;
   }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { LifecycleError } from '../../core/errors.js';
-import { TaskDependencyError, UNSTARTED_DELIVERIES } from '../errors.js';
+import { TaskDependencyError } from '../errors.js';
 import { type RetentionOptions, resolveRetention } from '../retention.js';
 import type {
   AddOutcome,
@@ -16,21 +16,22 @@ import type {
   TaskRecord,
   WorkerInfo,
 } from '../types.js';
-import { settleDependents, settleNewTasks } from './memory/dependencies.js';
+import { cancelTask, listDead, purgeDead, queueCounts, retryDead } from './memory/admin.js';
+import { settleNewTasks } from './memory/dependencies.js';
+import { BackendListeners } from './memory/events.js';
+import { recoverExpired, release, renewLeases } from './memory/leases.js';
+import { recordOutcomes } from './memory/outcomes.js';
 import {
   compact,
-  giveBack,
-  leave,
-  makeReady,
   nextDue,
   promoteDue,
   QueueState,
-  startAttempt,
   type Waiter,
   wakeWaiters,
 } from './memory/queue-state.js';
 import { applyRetention } from './memory/retention.js';
 import type { Slot } from './memory/slot.js';
+import { heartbeat, listWorkers } from './memory/workers.js';
 
 /** Options of {@link memoryTaskBackend}. */
 export interface MemoryTaskBackendOptions {
@@ -61,7 +62,7 @@ export class MemoryTaskBackend implements TaskBackend {
   readonly #slots = new Map<string, number>();
   /** `queue \0 id` -> until when the id stays taken (`uniqueForMs`). */
   readonly #unique = new Map<string, number>();
-  readonly #listeners = new Set<(event: TaskBackendEvent) => void>();
+  readonly #listeners = new BackendListeners();
   readonly #retention: RetentionSpec;
   readonly #tokenPrefix = randomBytes(6).toString('hex');
   #seq = 0;
@@ -156,7 +157,7 @@ export class MemoryTaskBackend implements TaskBackend {
     if (killed.length > 0) {
       for (const { state } of created) applyRetention(state, this.#retention, now);
     }
-    for (const slot of killed) this.#emit('dead', slot.record);
+    for (const slot of killed) this.#listeners.emit('dead', slot.record);
     return outcomes;
   }
 
@@ -225,15 +226,7 @@ export class MemoryTaskBackend implements TaskBackend {
   }
 
   async renewLeases(queue: string, leases: readonly Lease[], leaseMs: number): Promise<string[]> {
-    const state = this.#queues.get(queue);
-    const lost: string[] = [];
-    const until = Date.now() + leaseMs;
-    for (const lease of leases) {
-      const slot = state?.active.get(lease.id);
-      if (slot === undefined || slot.token !== lease.token) lost.push(lease.id);
-      else slot.leaseUntil = until;
-    }
-    return lost;
+    return renewLeases(this.#queues.get(queue), leases, leaseMs);
   }
 
   async finish(
@@ -242,109 +235,21 @@ export class MemoryTaskBackend implements TaskBackend {
     started: readonly Lease[] = [],
   ): Promise<FinishResult[]> {
     const state = this.#queues.get(queue);
-    const results: FinishResult[] = [];
-    const events: Array<[TaskBackendEvent['type'], TaskRecord]> = [];
-    let wake = false;
-    const now = Date.now();
-    for (const lease of started) {
-      const slot = state?.active.get(lease.id);
-      if (slot !== undefined && slot.token === lease.token) startAttempt(slot, now);
-    }
-    for (const outcome of outcomes) {
-      const slot = state?.active.get(outcome.id);
-      if (state === undefined || slot === undefined || slot.token !== outcome.token) {
-        results.push({ id: outcome.id, accepted: false });
-        continue;
-      }
-      startAttempt(slot, now);
-      state.active.delete(outcome.id);
-      slot.token = undefined;
-      const record = slot.record;
-      record.workerId = undefined;
-      if (outcome.kind === 'retry') {
-        record.error = outcome.error;
-        record.runAt = outcome.runAt;
-        makeReady(state, slot, Date.now());
-        wake = true;
-        events.push(['retry', record]);
-        results.push({ id: outcome.id, accepted: true });
-        continue;
-      }
-      record.finishedAt = outcome.finishedAt;
-      let result: FinishResult;
-      if (outcome.kind === 'completed') {
-        record.state = 'completed';
-        record.result = outcome.result;
-        state.completed.set(record.id, outcome.finishedAt);
-        events.push(['completed', record]);
-        result = { id: outcome.id, accepted: true, ...settleDependents(state, slot, true) };
-      } else {
-        record.state = 'dead';
-        record.error = outcome.error;
-        state.dead.set(record.id, outcome.finishedAt);
-        events.push(['dead', record]);
-        result = { id: outcome.id, accepted: true, ...settleDependents(state, slot, false) };
-      }
-      if (result.released !== undefined && result.released.length > 0) wake = true;
-      for (const id of result.killed ?? []) events.push(['dead', state.tasks.get(id)!.record]);
-      results.push(result);
-    }
-    if (state !== undefined) {
-      applyRetention(state, this.#retention, Date.now());
-      if (wake) wakeWaiters(state);
-    }
-    for (const [type, record] of events) this.#emit(type, record);
+    const { results, events } = recordOutcomes(state, outcomes, started, this.#retention);
+    this.#listeners.emitAll(events);
     return results;
   }
 
   async release(queue: string, leases: readonly Lease[]): Promise<void> {
     const state = this.#queues.get(queue);
-    if (state === undefined) return;
-    const now = Date.now();
-    let released = false;
-    for (const lease of leases) {
-      const slot = state.active.get(lease.id);
-      if (slot === undefined || slot.token !== lease.token) continue;
-      if (slot.started) slot.record.attempts = Math.max(0, slot.record.attempts - 1);
-      giveBack(state, slot, now);
-      released = true;
-    }
-    if (released) wakeWaiters(state);
+    if (state !== undefined) release(state, leases);
   }
 
   async recoverExpired(queue: string, now: number): Promise<number> {
     const state = this.#queues.get(queue);
     if (state === undefined) return 0;
-    let recovered = 0;
-    const events: Array<[TaskBackendEvent['type'], TaskRecord]> = [];
-    for (const slot of [...state.active.values()]) {
-      if (slot.leaseUntil >= now) continue;
-      if (!slot.started && ++slot.unstarted >= UNSTARTED_DELIVERIES.limit) {
-        // Lost before any start was recorded, again and again: it stops every worker it reaches.
-        state.active.delete(slot.record.id);
-        slot.token = undefined;
-        const record = slot.record;
-        record.workerId = undefined;
-        record.state = 'dead';
-        record.finishedAt = now;
-        record.error = {
-          name: UNSTARTED_DELIVERIES.name,
-          code: UNSTARTED_DELIVERIES.code,
-          message: UNSTARTED_DELIVERIES.message(slot.unstarted),
-        };
-        state.dead.set(record.id, now);
-        events.push(['dead', record]);
-        const { killed } = settleDependents(state, slot, false);
-        for (const id of killed ?? []) events.push(['dead', state.tasks.get(id)!.record]);
-        continue;
-      }
-      giveBack(state, slot, now);
-      recovered += 1;
-    }
-    if (events.length > 0) applyRetention(state, this.#retention, now);
-    // Dependents of a task that died here may have been released too.
-    if (recovered > 0 || events.length > 0) wakeWaiters(state);
-    for (const [type, record] of events) this.#emit(type, record);
+    const { recovered, events } = recoverExpired(state, this.#retention, now);
+    this.#listeners.emitAll(events);
     return recovered;
   }
 
@@ -352,7 +257,7 @@ export class MemoryTaskBackend implements TaskBackend {
     const slot = this.#queues.get(queue)?.active.get(lease.id);
     if (slot === undefined || slot.token !== lease.token) return false;
     slot.record.progress = progress;
-    this.#emit('progress', slot.record);
+    this.#listeners.emit('progress', slot.record);
     return true;
   }
 
@@ -363,146 +268,49 @@ export class MemoryTaskBackend implements TaskBackend {
 
   async cancel(queue: string, id: string): Promise<boolean> {
     const state = this.#queues.get(queue);
-    const slot = state?.tasks.get(id);
-    if (state === undefined || slot === undefined) return false;
-    const current = slot.record.state;
-    if (current !== 'waiting' && current !== 'delayed' && current !== 'blocked') return false;
-    const now = Date.now();
-    leave(state, slot);
-    slot.record.state = 'cancelled';
-    slot.record.finishedAt = now;
-    state.cancelled.set(id, now);
-    const { killed, released } = settleDependents(state, slot, false);
-    applyRetention(state, this.#retention, now);
-    if (released !== undefined && released.length > 0) wakeWaiters(state);
-    this.#emit('cancelled', slot.record);
-    for (const killedId of killed ?? []) this.#emit('dead', state.tasks.get(killedId)!.record);
+    const cancelled = state === undefined ? undefined : cancelTask(state, id, this.#retention);
+    if (cancelled === undefined) return false;
+    this.#listeners.emit('cancelled', cancelled.record);
+    for (const killedId of cancelled.killed) {
+      this.#listeners.emit('dead', state!.tasks.get(killedId)!.record);
+    }
     return true;
   }
 
   async counts(queue: string): Promise<QueueCounts> {
-    const state = this.#queues.get(queue);
-    if (state === undefined) {
-      return {
-        waiting: 0,
-        delayed: 0,
-        blocked: 0,
-        active: 0,
-        completed: 0,
-        dead: 0,
-        paused: false,
-      };
-    }
-    const counts: QueueCounts = {
-      waiting: state.counts.waiting,
-      delayed: state.counts.delayed,
-      blocked: state.counts.blocked,
-      active: state.active.size,
-      completed: state.completed.size,
-      dead: state.dead.size,
-      paused: state.paused,
-    };
-    for (;;) {
-      const top = state.oldest.peek();
-      if (top === undefined) break;
-      if (top.gen === top.slot.gen && top.slot.record.state === 'waiting') {
-        counts.oldestWaitingAt = top.slot.record.createdAt;
-        break;
-      }
-      state.oldest.pop();
-    }
-    return counts;
+    return queueCounts(this.#queues.get(queue));
   }
 
   async listDead(queue: string, offset: number, limit: number): Promise<TaskRecord[]> {
     const state = this.#queues.get(queue);
     if (state === undefined || limit <= 0) return [];
-    const ids = [...state.dead.keys()];
-    const out: TaskRecord[] = [];
-    for (let i = ids.length - 1 - Math.max(0, offset); i >= 0 && out.length < limit; i--) {
-      out.push(snapshot(state.tasks.get(ids[i]!)!.record));
-    }
-    return out;
+    return listDead(state, offset, limit);
   }
 
   async retryDead(queue: string, id: string): Promise<boolean> {
     const state = this.#queues.get(queue);
-    const slot = state?.tasks.get(id);
-    if (state === undefined || slot === undefined || slot.record.state !== 'dead') return false;
-    const record = slot.record;
-    // It waits for its dependencies again; one that failed must be retried first.
-    const pending: string[] = [];
-    for (const dependencyId of record.dependsOn) {
-      const dependency = state.tasks.get(dependencyId)?.record;
-      if (dependency === undefined || dependency.state === 'completed') continue;
-      if (dependency.state === 'dead' || dependency.state === 'cancelled') {
-        if (!record.failOnDependencyFailure) continue;
-        throw new TaskDependencyError(
-          `task ${id} cannot be retried while its dependency ${dependencyId} is ${dependency.state}: retry ${dependencyId} first`,
-          { queue, id, dependency: dependencyId, state: dependency.state },
-        );
-      }
-      pending.push(dependencyId);
-    }
-    state.dead.delete(id);
-    record.attempts = 0;
-    record.finishedAt = undefined;
-    record.runAt = Date.now();
-    record.state = 'blocked';
-    slot.unstarted = 0;
-    state.counts.blocked += 1;
-    if (pending.length > 0) {
-      slot.gen += 1;
-      record.pendingDependencies = pending;
-      for (const dependencyId of pending) {
-        (state.tasks.get(dependencyId)!.dependents ??= []).push(id);
-      }
-      return true;
-    }
-    makeReady(state, slot, record.runAt);
-    wakeWaiters(state);
-    return true;
+    return state === undefined ? false : retryDead(state, queue, id);
   }
 
   async purgeDead(queue: string): Promise<number> {
     const state = this.#queues.get(queue);
-    if (state === undefined) return 0;
-    const purged = state.dead.size;
-    for (const id of state.dead.keys()) state.tasks.delete(id);
-    state.dead.clear();
-    return purged;
+    return state === undefined ? 0 : purgeDead(state);
   }
 
   async pause(queue: string): Promise<void> {
     this.#queue(queue).paused = true;
-    this.#announce('paused', queue);
+    this.#listeners.announce('paused', queue);
   }
 
   async resume(queue: string): Promise<void> {
     const state = this.#queue(queue);
     state.paused = false;
     wakeWaiters(state);
-    this.#announce('resumed', queue);
-  }
-
-  /** Tells subscribers about a change of a whole queue (no task id or name). */
-  #announce(type: 'paused' | 'resumed', queue: string): void {
-    const event: TaskBackendEvent = { type, queue, id: '', name: '' };
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(event);
-      } catch {
-        // A subscriber's failure is its own; the queue's state already changed.
-      }
-    }
+    this.#listeners.announce('resumed', queue);
   }
 
   async heartbeat(worker: WorkerInfo, ttlMs: number): Promise<void> {
-    const now = Date.now();
-    const workers = this.#queue(worker.queue).workers;
-    workers.set(worker.id, { info: { ...worker }, expiresAt: now + ttlMs });
-    // Workers that stopped without saying so leave even when nobody lists them.
-    for (const [id, entry] of workers) if (entry.expiresAt <= now) workers.delete(id);
+    heartbeat(this.#queue(worker.queue), worker, ttlMs);
   }
 
   async removeWorker(queue: string, workerId: string): Promise<void> {
@@ -511,14 +319,7 @@ export class MemoryTaskBackend implements TaskBackend {
 
   async workers(queue: string): Promise<WorkerInfo[]> {
     const state = this.#queues.get(queue);
-    if (state === undefined) return [];
-    const now = Date.now();
-    const out: WorkerInfo[] = [];
-    for (const [id, entry] of state.workers) {
-      if (entry.expiresAt <= now) state.workers.delete(id);
-      else out.push({ ...entry.info });
-    }
-    return out;
+    return state === undefined ? [] : listWorkers(state);
   }
 
   async claimScheduleSlot(name: string, slot: number, ttlMs: number): Promise<boolean> {
@@ -536,10 +337,7 @@ export class MemoryTaskBackend implements TaskBackend {
   }
 
   subscribe(listener: (event: TaskBackendEvent) => void): () => void {
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    return this.#listeners.subscribe(listener);
   }
 
   async close(): Promise<void> {
@@ -561,18 +359,6 @@ export class MemoryTaskBackend implements TaskBackend {
       this.#queues.set(queue, state);
     }
     return state;
-  }
-
-  #emit(type: TaskBackendEvent['type'], record: TaskRecord): void {
-    if (this.#listeners.size === 0) return;
-    const event: TaskBackendEvent = { type, queue: record.queue, id: record.id, name: record.name };
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(event);
-      } catch {
-        // A subscriber's failure is its own; the state change already happened.
-      }
-    }
   }
 }
 

@@ -86,10 +86,8 @@ export interface RedisTaskBackendOptions {
 const DEFAULT_PREFIX = 'enterprise:tasks';
 const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
 /**
- * Claims of at most this many tasks get their payloads from the claim script itself; larger ones
- * read them with one MGET after it. Carrying a payload through Lua costs Redis more than reading
- * it natively, but the MGET is a second round trip and command: for a worker with few slots, whose
- * claims are small and frequent, the round trip costs more than it saves.
+ * Claims of at most this many tasks get their payloads from the claim script; larger ones read
+ * them with one MGET after it, which costs Redis less but adds a round trip small claims feel most.
  */
 const INLINE_PAYLOADS_MAX = 32;
 /** Delayed tasks moved to ready per claim: bounds the work of one claim after a long pause. */
@@ -201,11 +199,8 @@ export class RedisTaskBackend implements TaskBackend {
     const inline = max <= INLINE_PAYLOADS_MAX;
     const memo = this.#keys.memo(k);
     const width = inline ? CLAIM_FIELDS + 1 : CLAIM_FIELDS;
-    // The script returns what a worker needs of each hash, flat, as it was before the claim; the
-    // payloads follow in one MGET. Carrying each payload into the script and out again was most
-    // of a claim's cost in Redis; a native read of the same texts costs it a fraction of that.
-    // (Reading the hashes natively too, one HMGET per task, was measured before: it saved Redis
-    // about 5 µs per task and cost this process about 15 µs in commands and replies.)
+    // The script returns what a worker needs of each hash, flat; unless inline, the payloads
+    // follow in one MGET, as a native read costs Redis less than carrying them through Lua.
     const script = this.#conn.run('claim', queue, (client) =>
       runScript(
         client,
@@ -251,9 +246,8 @@ export class RedisTaskBackend implements TaskBackend {
     started: readonly Lease[] = [],
   ): Promise<FinishResult[]> {
     if (outcomes.length === 0 && started.length === 0) return [];
-    // Claims whose script is in flight go first: their payload read is sent when the script
-    // answers, and queued behind this finish (a few hundred outcomes hold Redis for milliseconds)
-    // it would keep the worker waiting for its next batch while it has nothing to run.
+    // Claims whose script is in flight go first: queued behind a large finish, their payload read
+    // would keep the worker waiting for its next batch while it has nothing to run.
     if (this.#claimScripts.size > 0) await Promise.all(this.#claimScripts);
     const k = this.#keys.queue(queue);
     const r = this.retention;

@@ -1,5 +1,9 @@
+import type { AnyFunction } from '../../core/decorators.js';
 import type { TaskContext } from '../api-types.js';
-import type { AttemptOutcome, TaskRecord } from '../types.js';
+import { TaskPayloadError, TaskUnknownError } from '../errors.js';
+import { decodeJson } from '../payload.js';
+import type { AttemptOutcome, ClaimedTask, TaskRecord } from '../types.js';
+import type { PoolHooks } from './types.js';
 
 /** One attempt a pool runs, from its start until its outcome is recorded. */
 export interface Running {
@@ -20,6 +24,24 @@ export interface Running {
   value: unknown;
   durationMs: number;
   delayMs: number;
+}
+
+/** The attempt of a claimed task, starting now. */
+export function newAttempt(claimed: ClaimedTask): Running {
+  const task = claimed.task;
+  return {
+    task,
+    token: claimed.token,
+    controller: undefined,
+    abortReason: undefined,
+    started: performance.now(),
+    deadline: task.timeoutMs > 0 ? Date.now() + task.timeoutMs : Number.POSITIVE_INFINITY,
+    done: false,
+    outcome: undefined,
+    value: undefined,
+    durationMs: 0,
+    delayMs: 0,
+  };
 }
 
 /**
@@ -76,4 +98,59 @@ export function abort(running: Running, reason: unknown): void {
   if (running.abortReason !== undefined) return;
   running.abortReason = reason;
   running.controller?.abort(reason);
+}
+
+/** What an attempt runs: its handler and payload, or why it cannot run here. */
+export type PreparedAttempt =
+  | { handler: { fn: AnyFunction; thisArg: unknown }; payload: unknown }
+  | { error: Error; retryable: boolean };
+
+/**
+ * Checks a claimed task before its handler runs: that it has attempts left, a handler in this
+ * process, and a payload that parses. The failure says whether a retry may succeed.
+ */
+export function prepareAttempt(
+  task: TaskRecord,
+  hooks: PoolHooks,
+  workerId: string,
+): PreparedAttempt {
+  if (task.attempts > task.maxRetries + 1) {
+    // Its earlier attempts were lost with their workers (leases expired): a task that brings its
+    // worker down every time must end, not circle forever.
+    return {
+      error: new TaskLeaseLostError(
+        `task ${task.id} was started ${task.attempts - 1} times without finishing (its worker stopped or lost the lease), more than maxRetries=${task.maxRetries} allows`,
+      ),
+      retryable: false,
+    };
+  }
+  const handler = hooks.resolve(task.name);
+  if (handler === undefined || 'missing' in handler) {
+    const message =
+      handler === undefined
+        ? `no handler is registered for task "${task.name}" in the worker process ${workerId}; register it with @BackgroundTask or backgroundTask() there`
+        : handler.missing;
+    return {
+      error: new TaskUnknownError(message, { name: task.name, id: task.id }),
+      retryable: true,
+    };
+  }
+  let payload: unknown;
+  try {
+    payload = decodeJson(task.payload);
+    // The claimed record is the pool's own (a fresh one per claim). Its payload text is most
+    // of the memory an attempt holds until its outcome is recorded, and it is not read again:
+    // dropping it keeps the garbage collector from copying it from young generation to old.
+    task.payload = '';
+  } catch (error) {
+    return {
+      error: new TaskPayloadError(
+        `the stored payload of task ${task.id} is not valid JSON`,
+        { id: task.id },
+        error,
+      ),
+      retryable: false,
+    };
+  }
+  return { handler, payload };
 }

@@ -1,4 +1,5 @@
-import type { QueueCounts } from '../types.js';
+import type { Logger } from '../../core/logger.js';
+import type { QueueCounts, TaskBackend } from '../types.js';
 import type { PoolSettings } from './types.js';
 
 /** What one look of auto-scaling decides. */
@@ -38,4 +39,42 @@ export function scaleStep(
     return { concurrency, idleTicks: idle, grew: false };
   }
   return { concurrency, idleTicks: 0, grew: false };
+}
+
+/** What auto-scaling reads of a pool. */
+export interface ScaledPool {
+  readonly queue: string;
+  /** Attempts running now. */
+  readonly active: number;
+  /** Slots now. */
+  readonly concurrency: number;
+}
+
+/** A pool's auto-scaling: each look reads the queue's backlog and decides (see {@link scaleStep}). */
+export class Autoscaler {
+  readonly #backend: TaskBackend;
+  readonly #settings: PoolSettings;
+  readonly #log: Logger;
+  #idleTicks = 0;
+
+  constructor(backend: TaskBackend, settings: PoolSettings, log: Logger) {
+    this.#backend = backend;
+    this.#settings = settings;
+    this.#log = log;
+  }
+
+  /** One look: the pool's slots from now on, or `undefined` when the backlog could not be read. */
+  async look(pool: ScaledPool): Promise<ScaleStep | undefined> {
+    let counts: QueueCounts;
+    try {
+      counts = await this.#backend.counts(pool.queue);
+    } catch {
+      return undefined;
+    }
+    const from = pool.concurrency;
+    const step = scaleStep(counts, pool.active, from, this.#idleTicks, this.#settings);
+    this.#idleTicks = step.idleTicks;
+    if (step.grew) this.#log.debug({ queue: pool.queue, from, to: step.concurrency }, 'scaling up');
+    return step;
+  }
 }

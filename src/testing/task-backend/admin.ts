@@ -1,25 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TaskBackend, WorkerInfo } from '../../tasks/types.js';
+import type { WorkerInfo } from '../../tasks/types.js';
 import { type BackendSuite, ERROR } from './context.js';
 
 /** The dead letter queue, pause, worker heartbeats and schedule markers. */
 export function adminTests(s: BackendSuite): void {
   const { describe, it, expect } = s.api;
-  let backend!: TaskBackend;
-  let second: TaskBackend | undefined;
-  let queue!: string;
-  // Each test gets a fresh harness (see BackendSuite.use): read it before the test runs.
-  const sync = () => {
-    ({ backend, second, queue } = s.state);
-  };
-  s.api.beforeEach(sync);
   const { task, claimAll, claimOne, complete, run } = s;
 
   describe('dead letter queue', () => {
     const makeDead = async (n: number) => {
       const batch = Array.from({ length: n }, () => task());
-      await backend.add(batch);
+      await s.backend.add(batch);
       for (const t of batch) {
         await run(t.id, 'dead');
         await sleep(5);
@@ -29,118 +21,118 @@ export function adminTests(s: BackendSuite): void {
 
     it('lists dead tasks most recent first, with offset and limit', async () => {
       const ids = await makeDead(3);
-      const all = await backend.listDead(queue, 0, 10);
+      const all = await s.backend.listDead(s.queue, 0, 10);
       expect(all.map((r) => r.id)).toEqual([...ids].reverse());
       expect(all[0]).toMatchObject({ state: 'dead', error: ERROR });
-      expect((await backend.listDead(queue, 1, 1)).map((r) => r.id)).toEqual([ids[1]]);
-      expect(await backend.listDead(queue, 5, 10)).toEqual([]);
+      expect((await s.backend.listDead(s.queue, 1, 1)).map((r) => r.id)).toEqual([ids[1]]);
+      expect(await s.backend.listDead(s.queue, 5, 10)).toEqual([]);
     });
 
     it('retries a dead task from the start', async () => {
       const [id] = await makeDead(1);
-      expect(await backend.retryDead(queue, id!)).toBe(true);
-      const record = await backend.get(queue, id!);
+      expect(await s.backend.retryDead(s.queue, id!)).toBe(true);
+      const record = await s.backend.get(s.queue, id!);
       expect(record).toMatchObject({ state: 'waiting', attempts: 0 });
-      expect(await backend.listDead(queue, 0, 10)).toEqual([]);
-      expect((await backend.counts(queue)).dead).toBe(0);
+      expect(await s.backend.listDead(s.queue, 0, 10)).toEqual([]);
+      expect((await s.backend.counts(s.queue)).dead).toBe(0);
       const claimed = await claimOne();
       expect(claimed.task).toMatchObject({ id, attempts: 1 });
-      await backend.finish(queue, [complete(claimed)]);
-      expect((await backend.get(queue, id!))?.state).toBe('completed');
+      await s.backend.finish(s.queue, [complete(claimed)]);
+      expect((await s.backend.get(s.queue, id!))?.state).toBe('completed');
     });
 
     it('retries only dead tasks', async () => {
       const t = task();
-      await backend.add([t]);
-      expect(await backend.retryDead(queue, t.id)).toBe(false);
-      expect(await backend.retryDead(queue, 'unknown')).toBe(false);
-      expect((await backend.get(queue, t.id))?.state).toBe('waiting');
+      await s.backend.add([t]);
+      expect(await s.backend.retryDead(s.queue, t.id)).toBe(false);
+      expect(await s.backend.retryDead(s.queue, 'unknown')).toBe(false);
+      expect((await s.backend.get(s.queue, t.id))?.state).toBe('waiting');
     });
 
     it('makes a retried task wait for its dependencies again, and refuses while one is dead', async () => {
       const failing = task();
       const slow = task({ priority: 99 });
       const dependent = task({ dependsOn: [failing.id, slow.id] });
-      await backend.add([failing, slow, dependent]);
+      await s.backend.add([failing, slow, dependent]);
       const result = await run(failing.id, 'dead');
       expect(result.killed).toEqual([dependent.id]);
       // Its dependency is dead: retrying the dependent alone would run it without it.
-      await expect(backend.retryDead(queue, dependent.id)).rejects.toMatchObject({
+      await expect(s.backend.retryDead(s.queue, dependent.id)).rejects.toMatchObject({
         code: 'E_TASK_DEPENDENCY',
         context: { dependency: failing.id, state: 'dead' },
       });
-      expect((await backend.get(queue, dependent.id))?.state).toBe('dead');
+      expect((await s.backend.get(s.queue, dependent.id))?.state).toBe('dead');
       // Retried in order, it waits for both: the retried dependency and the one still waiting.
-      expect(await backend.retryDead(queue, failing.id)).toBe(true);
-      expect(await backend.retryDead(queue, dependent.id)).toBe(true);
-      expect(await backend.get(queue, dependent.id)).toMatchObject({
+      expect(await s.backend.retryDead(s.queue, failing.id)).toBe(true);
+      expect(await s.backend.retryDead(s.queue, dependent.id)).toBe(true);
+      expect(await s.backend.get(s.queue, dependent.id)).toMatchObject({
         state: 'blocked',
         attempts: 0,
       });
-      expect((await backend.get(queue, dependent.id))?.pendingDependencies).toEqual(
+      expect((await s.backend.get(s.queue, dependent.id))?.pendingDependencies).toEqual(
         [failing.id, slow.id].sort(),
       );
       await run(failing.id, 'completed');
-      expect((await backend.get(queue, dependent.id))?.state).toBe('blocked');
+      expect((await s.backend.get(s.queue, dependent.id))?.state).toBe('blocked');
       expect((await claimAll()).map((c) => c.task.id)).toEqual([slow.id]);
     });
 
     it('retries a dependent whose dependencies completed or are gone straight to ready', async () => {
       const a = task();
       const b = task({ dependsOn: [a.id], failOnDependencyFailure: false });
-      await backend.add([a, b]);
+      await s.backend.add([a, b]);
       await run(a.id, 'dead');
       await run(b.id, 'dead');
       // A dead dependency does not hold back a task that does not fail with its dependencies.
-      expect(await backend.retryDead(queue, b.id)).toBe(true);
-      expect((await backend.get(queue, b.id))?.state).toBe('waiting');
+      expect(await s.backend.retryDead(s.queue, b.id)).toBe(true);
+      expect((await s.backend.get(s.queue, b.id))?.state).toBe('waiting');
     });
 
     it('purges every dead task of the queue and nothing else', async () => {
       const ids = await makeDead(3);
       const alive = task();
-      await backend.add([alive]);
-      expect(await backend.purgeDead(queue)).toBe(3);
-      expect(await backend.listDead(queue, 0, 10)).toEqual([]);
-      expect((await backend.counts(queue)).dead).toBe(0);
-      expect(await backend.get(queue, ids[0]!)).toBeUndefined();
-      expect((await backend.get(queue, alive.id))?.state).toBe('waiting');
-      expect(await backend.purgeDead(queue)).toBe(0);
+      await s.backend.add([alive]);
+      expect(await s.backend.purgeDead(s.queue)).toBe(3);
+      expect(await s.backend.listDead(s.queue, 0, 10)).toEqual([]);
+      expect((await s.backend.counts(s.queue)).dead).toBe(0);
+      expect(await s.backend.get(s.queue, ids[0]!)).toBeUndefined();
+      expect((await s.backend.get(s.queue, alive.id))?.state).toBe('waiting');
+      expect(await s.backend.purgeDead(s.queue)).toBe(0);
     });
   });
 
   describe('pause and resume', () => {
     it('stops handing out tasks of a paused queue only, for every process', async () => {
-      await backend.add([task(), task({ queue: `${queue}.b` })]);
-      await backend.pause(queue);
-      expect((await backend.counts(queue)).paused).toBe(true);
+      await s.backend.add([task(), task({ queue: `${s.queue}.b` })]);
+      await s.backend.pause(s.queue);
+      expect((await s.backend.counts(s.queue)).paused).toBe(true);
       expect(await claimAll()).toEqual([]);
-      if (second !== undefined) {
-        expect(await second.claim(queue, 'w2', 10, 30_000)).toEqual([]);
-        expect((await second.counts(queue)).paused).toBe(true);
+      if (s.second !== undefined) {
+        expect(await s.second.claim(s.queue, 'w2', 10, 30_000)).toEqual([]);
+        expect((await s.second.counts(s.queue)).paused).toBe(true);
       }
-      expect(await backend.claim(`${queue}.b`, 'w1', 10, 30_000)).toHaveLength(1);
-      await backend.resume(queue);
-      expect((await backend.counts(queue)).paused).toBe(false);
+      expect(await s.backend.claim(`${s.queue}.b`, 'w1', 10, 30_000)).toHaveLength(1);
+      await s.backend.resume(s.queue);
+      expect((await s.backend.counts(s.queue)).paused).toBe(false);
       expect(await claimAll()).toHaveLength(1);
     });
 
     it('still accepts tasks and outcomes while paused', async () => {
       const t = task();
-      await backend.add([t]);
+      await s.backend.add([t]);
       const claimed = await claimOne();
-      await backend.pause(queue);
-      await backend.add([task()]);
-      expect((await backend.finish(queue, [complete(claimed)]))[0]?.accepted).toBe(true);
-      expect((await backend.counts(queue)).waiting).toBe(1);
-      await backend.resume(queue);
+      await s.backend.pause(s.queue);
+      await s.backend.add([task()]);
+      expect((await s.backend.finish(s.queue, [complete(claimed)]))[0]?.accepted).toBe(true);
+      expect((await s.backend.counts(s.queue)).waiting).toBe(1);
+      await s.backend.resume(s.queue);
     });
   });
 
   describe('workers', () => {
     const worker = (overrides: Partial<WorkerInfo> = {}): WorkerInfo => ({
       id: `worker-${randomUUID().slice(0, 8)}`,
-      queue,
+      queue: s.queue,
       host: 'host-a',
       pid: 1234,
       concurrency: 4,
@@ -155,10 +147,10 @@ export function adminTests(s: BackendSuite): void {
     it('lists workers from their heartbeats, with the latest values', async () => {
       const a = worker();
       const b = worker({ host: 'host-b', lastCompletedAt: Date.now() - 10 });
-      await backend.heartbeat(a, 10_000);
-      await (second ?? backend).heartbeat(b, 10_000);
-      await backend.heartbeat({ ...a, active: 3, processed: 11 }, 10_000);
-      const listed = await backend.workers(queue);
+      await s.backend.heartbeat(a, 10_000);
+      await (s.second ?? s.backend).heartbeat(b, 10_000);
+      await s.backend.heartbeat({ ...a, active: 3, processed: 11 }, 10_000);
+      const listed = await s.backend.workers(s.queue);
       expect(listed.map((w) => w.id).sort()).toEqual([a.id, b.id].sort());
       expect(listed.find((w) => w.id === a.id)).toMatchObject({
         active: 3,
@@ -170,18 +162,18 @@ export function adminTests(s: BackendSuite): void {
       const listedB = listed.find((w) => w.id === b.id)!;
       expect(listedB).toEqual({ ...b, lastHeartbeatAt: listedB.lastHeartbeatAt });
       expect(Math.abs(listedB.lastHeartbeatAt - b.lastHeartbeatAt)).toBeLessThan(1_000);
-      expect(await backend.workers(`${queue}.b`)).toEqual([]);
+      expect(await s.backend.workers(`${s.queue}.b`)).toEqual([]);
     });
 
     it('drops a worker whose heartbeat expired, or that was removed', async () => {
       const a = worker();
       const b = worker();
-      await backend.heartbeat(a, 200);
-      await backend.heartbeat(b, 10_000);
-      await backend.removeWorker(queue, b.id);
-      expect((await backend.workers(queue)).map((w) => w.id)).toEqual([a.id]);
+      await s.backend.heartbeat(a, 200);
+      await s.backend.heartbeat(b, 10_000);
+      await s.backend.removeWorker(s.queue, b.id);
+      expect((await s.backend.workers(s.queue)).map((w) => w.id)).toEqual([a.id]);
       await sleep(300);
-      expect(await backend.workers(queue)).toEqual([]);
+      expect(await s.backend.workers(s.queue)).toEqual([]);
     });
   });
 
@@ -190,13 +182,13 @@ export function adminTests(s: BackendSuite): void {
       const slot = Date.now() - (Date.now() % 60_000);
       const name = `sched-${randomUUID().slice(0, 8)}`;
       const callers = Array.from({ length: 20 }, (_, i) =>
-        (i % 2 === 0 ? backend : (second ?? backend)).claimScheduleSlot(name, slot, 60_000),
+        (i % 2 === 0 ? s.backend : (s.second ?? s.backend)).claimScheduleSlot(name, slot, 60_000),
       );
       const granted = await Promise.all(callers);
       expect(granted.filter(Boolean)).toHaveLength(1);
-      expect(await backend.claimScheduleSlot(name, slot, 60_000)).toBe(false);
-      expect(await backend.claimScheduleSlot(name, slot + 60_000, 60_000)).toBe(true);
-      expect(await backend.claimScheduleSlot(`${name}-other`, slot, 60_000)).toBe(true);
+      expect(await s.backend.claimScheduleSlot(name, slot, 60_000)).toBe(false);
+      expect(await s.backend.claimScheduleSlot(name, slot + 60_000, 60_000)).toBe(true);
+      expect(await s.backend.claimScheduleSlot(`${name}-other`, slot, 60_000)).toBe(true);
     });
   });
 }

@@ -1,18 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TaskBackend } from '../../tasks/types.js';
 import { BACKOFF, type BackendSuite, ERROR } from './context.js';
 
 /** Adding tasks, the order of claims and what a claim hands out. */
 export function claimsTests(s: BackendSuite): void {
   const { describe, it, expect } = s.api;
-  let backend!: TaskBackend;
-  let second: TaskBackend | undefined;
-  let queue!: string;
-  // Each test gets a fresh harness (see BackendSuite.use): read it before the test runs.
-  const sync = () => {
-    ({ backend, second, queue } = s.state);
-  };
-  s.api.beforeEach(sync);
   const { task, claimAll, claimOne, lease, complete, retry } = s;
 
   describe('add and get', () => {
@@ -24,13 +15,13 @@ export function claimsTests(s: BackendSuite): void {
         timeoutMs: 1_500,
         name: 'send_email',
       });
-      const [outcome] = await backend.add([t]);
+      const [outcome] = await s.backend.add([t]);
       expect(outcome).toEqual({ id: t.id, created: true, state: 'waiting' });
-      const record = await backend.get(queue, t.id);
+      const record = await s.backend.get(s.queue, t.id);
       expect(record).toMatchObject({
         id: t.id,
         name: 'send_email',
-        queue,
+        queue: s.queue,
         payload: '{"a":[1,2],"b":"x"}',
         priority: 7,
         runAt: t.runAt,
@@ -49,43 +40,43 @@ export function claimsTests(s: BackendSuite): void {
     });
 
     it('answers undefined for an unknown id', async () => {
-      expect(await backend.get(queue, 'no-such-task')).toBeUndefined();
+      expect(await s.backend.get(s.queue, 'no-such-task')).toBeUndefined();
     });
 
     it('keeps the first task when an id is submitted again, in a later call or the same one', async () => {
       const t = task({ payload: '"first"' });
-      await backend.add([t]);
-      const again = await backend.add([{ ...t, payload: '"second"', priority: 0 }]);
+      await s.backend.add([t]);
+      const again = await s.backend.add([{ ...t, payload: '"second"', priority: 0 }]);
       expect(again).toEqual([{ id: t.id, created: false, state: 'waiting' }]);
       const u = task({ payload: '"u1"' });
-      const both = await backend.add([u, { ...u, payload: '"u2"' }]);
+      const both = await s.backend.add([u, { ...u, payload: '"u2"' }]);
       expect(both.map((o) => o.created)).toEqual([true, false]);
-      expect((await backend.get(queue, t.id))?.payload).toBe('"first"');
-      expect((await backend.get(queue, u.id))?.payload).toBe('"u1"');
-      expect((await backend.counts(queue)).waiting).toBe(2);
+      expect((await s.backend.get(s.queue, t.id))?.payload).toBe('"first"');
+      expect((await s.backend.get(s.queue, u.id))?.payload).toBe('"u1"');
+      expect((await s.backend.counts(s.queue)).waiting).toBe(2);
       expect(await claimAll()).toHaveLength(2);
     });
 
     it('reports the current state of an existing task when it is added again', async () => {
       const t = task();
-      await backend.add([t]);
+      await s.backend.add([t]);
       await claimOne();
-      expect(await backend.add([t])).toEqual([{ id: t.id, created: false, state: 'active' }]);
+      expect(await s.backend.add([t])).toEqual([{ id: t.id, created: false, state: 'active' }]);
     });
 
     it('lists the queues tasks were added to', async () => {
-      await backend.add([task(), task({ queue: `${queue}.b` })]);
-      const queues = await backend.queues();
-      expect(queues).toContain(queue);
-      expect(queues).toContain(`${queue}.b`);
+      await s.backend.add([task(), task({ queue: `${s.queue}.b` })]);
+      const queues = await s.backend.queues();
+      expect(queues).toContain(s.queue);
+      expect(queues).toContain(`${s.queue}.b`);
     });
 
     it('keeps queues apart', async () => {
-      const other = task({ queue: `${queue}.b` });
-      await backend.add([other]);
-      expect(await backend.get(queue, other.id)).toBeUndefined();
+      const other = task({ queue: `${s.queue}.b` });
+      await s.backend.add([other]);
+      expect(await s.backend.get(s.queue, other.id)).toBeUndefined();
       expect(await claimAll()).toEqual([]);
-      const [claimed] = await backend.claim(`${queue}.b`, 'w1', 5, 30_000);
+      const [claimed] = await s.backend.claim(`${s.queue}.b`, 'w1', 5, 30_000);
       expect(claimed?.task.id).toBe(other.id);
     });
   });
@@ -98,9 +89,9 @@ export function claimsTests(s: BackendSuite): void {
       const c = task({ priority: 75, createdAt: now });
       const d = task({ priority: 50, createdAt: now });
       const e = task({ priority: 25, createdAt: now });
-      await backend.add([a, b]);
-      await backend.add([c]);
-      await backend.add([d, e]);
+      await s.backend.add([a, b]);
+      await s.backend.add([c]);
+      await s.backend.add([d, e]);
       const claimed = await claimAll(10);
       expect(claimed.map((x) => x.task.id)).toEqual([b.id, e.id, a.id, d.id, c.id]);
     });
@@ -110,7 +101,7 @@ export function claimsTests(s: BackendSuite): void {
       for (const priority of [100, 0, 50, 0, 100, 50]) {
         const t = task({ priority });
         ids.push(t.id);
-        await backend.add([t]);
+        await s.backend.add([t]);
       }
       const order: string[] = [];
       for (let i = 0; i < 6; i++) order.push((await claimOne()).task.id);
@@ -120,7 +111,7 @@ export function claimsTests(s: BackendSuite): void {
 
     it('keeps FIFO among many tasks of one priority', async () => {
       const batch = Array.from({ length: 50 }, () => task());
-      await backend.add(batch);
+      await s.backend.add(batch);
       const claimed = [...(await claimAll(20)), ...(await claimAll(40))];
       expect(claimed.map((c) => c.task.id)).toEqual(batch.map((t) => t.id));
     });
@@ -129,23 +120,23 @@ export function claimsTests(s: BackendSuite): void {
       const now = Date.now();
       const later = task({ runAt: now + 300, priority: 0 });
       const ready = task({ priority: 90 });
-      const [outcome] = await backend.add([later]);
+      const [outcome] = await s.backend.add([later]);
       expect(outcome?.state).toBe('delayed');
-      expect((await backend.get(queue, later.id))?.state).toBe('delayed');
-      await backend.add([ready]);
-      expect((await backend.counts(queue)).delayed).toBe(1);
+      expect((await s.backend.get(s.queue, later.id))?.state).toBe('delayed');
+      await s.backend.add([ready]);
+      expect((await s.backend.counts(s.queue)).delayed).toBe(1);
       const first = await claimAll(10);
       expect(first.map((c) => c.task.id)).toEqual([ready.id]);
       await sleep(350);
       const second = await claimAll(10);
       expect(second.map((c) => c.task.id)).toEqual([later.id]);
-      expect((await backend.counts(queue)).delayed).toBe(0);
+      expect((await s.backend.counts(s.queue)).delayed).toBe(0);
     });
 
     it('treats runAt at or before createdAt as ready now', async () => {
       const now = Date.now();
       const t = task({ runAt: now - 5_000, createdAt: now });
-      const [outcome] = await backend.add([t]);
+      const [outcome] = await s.backend.add([t]);
       expect(outcome?.state).toBe('waiting');
       expect((await claimOne()).task.id).toBe(t.id);
     });
@@ -153,7 +144,7 @@ export function claimsTests(s: BackendSuite): void {
 
   describe('claim', () => {
     it('hands out at most max tasks per call, and nothing when empty', async () => {
-      await backend.add(Array.from({ length: 5 }, () => task()));
+      await s.backend.add(Array.from({ length: 5 }, () => task()));
       expect(await claimAll(3)).toHaveLength(3);
       expect(await claimAll(10)).toHaveLength(2);
       expect(await claimAll(10)).toEqual([]);
@@ -180,7 +171,7 @@ export function claimsTests(s: BackendSuite): void {
         priority: 10,
         dependsOn: [],
       });
-      await backend.add([a, b, c]);
+      await s.backend.add([a, b, c]);
       const claimed = await claimAll(10);
       expect(claimed.map((x) => x.task.id)).toEqual([a.id, b.id, c.id]);
       for (const [i, submitted] of [a, b, c].entries()) {
@@ -194,8 +185,8 @@ export function claimsTests(s: BackendSuite): void {
         expect(startedAt).toBeGreaterThanOrEqual(now - 50);
       }
       // Progress and a retry: the next attempt sees both.
-      expect(await backend.setProgress(queue, lease(claimed[0]!), '{"step":3}')).toBe(true);
-      await backend.finish(queue, [retry(claimed[0]!, Date.now() - 1)]);
+      expect(await s.backend.setProgress(s.queue, lease(claimed[0]!), '{"step":3}')).toBe(true);
+      await s.backend.finish(s.queue, [retry(claimed[0]!, Date.now() - 1)]);
       const [again] = await claimAll(1);
       expect(again!.task).toMatchObject({
         id: a.id,
@@ -209,7 +200,7 @@ export function claimsTests(s: BackendSuite): void {
 
     it('marks a claimed task active with its worker, token and lease, its attempt counted once started', async () => {
       const t = task();
-      await backend.add([t]);
+      await s.backend.add([t]);
       const before = Date.now();
       const claimed = await claimOne('worker-7', 5_000);
       const after = Date.now();
@@ -219,38 +210,38 @@ export function claimsTests(s: BackendSuite): void {
       expect(claimed.token.length).toBeGreaterThan(0);
       expect(claimed.leaseUntil).toBeGreaterThanOrEqual(before + 5_000 - 50);
       expect(claimed.leaseUntil).toBeLessThanOrEqual(after + 5_000 + 50);
-      expect(await backend.get(queue, t.id)).toMatchObject({
+      expect(await s.backend.get(s.queue, t.id)).toMatchObject({
         state: 'active',
         attempts: 0,
         workerId: 'worker-7',
       });
-      expect(await backend.finish(queue, [], [lease(claimed)])).toEqual([]);
+      expect(await s.backend.finish(s.queue, [], [lease(claimed)])).toEqual([]);
       const started = Date.now();
-      const record = await backend.get(queue, t.id);
+      const record = await s.backend.get(s.queue, t.id);
       expect(record).toMatchObject({ state: 'active', attempts: 1, workerId: 'worker-7' });
       expect(record!.startedAt).toBeGreaterThanOrEqual(before - 50);
       expect(record!.startedAt).toBeLessThanOrEqual(started + 50);
       // Recorded once: a second report changes nothing.
-      await backend.finish(queue, [], [lease(claimed)]);
-      expect((await backend.get(queue, t.id))?.attempts).toBe(1);
-      const counts = await backend.counts(queue);
+      await s.backend.finish(s.queue, [], [lease(claimed)]);
+      expect((await s.backend.get(s.queue, t.id))?.attempts).toBe(1);
+      const counts = await s.backend.counts(s.queue);
       expect(counts).toMatchObject({ waiting: 0, active: 1 });
     });
 
     it('counts the attempt of an outcome whose start was never reported', async () => {
       const t = task();
-      await backend.add([t]);
+      await s.backend.add([t]);
       const claimed = await claimOne();
-      const [result] = await backend.finish(queue, [complete(claimed, '"ok"')]);
+      const [result] = await s.backend.finish(s.queue, [complete(claimed, '"ok"')]);
       expect(result?.accepted).toBe(true);
-      expect(await backend.get(queue, t.id)).toMatchObject({ state: 'completed', attempts: 1 });
+      expect(await s.backend.get(s.queue, t.id)).toMatchObject({ state: 'completed', attempts: 1 });
     });
 
     it('never hands one task to two workers claiming at the same time', async () => {
-      await backend.add(Array.from({ length: 40 }, () => task()));
-      const claimers = [backend, second ?? backend, backend, second ?? backend];
+      await s.backend.add(Array.from({ length: 40 }, () => task()));
+      const claimers = [s.backend, s.second ?? s.backend, s.backend, s.second ?? s.backend];
       const results = await Promise.all(
-        claimers.map((b, i) => b.claim(queue, `w${i}`, 15, 30_000)),
+        claimers.map((b, i) => b.claim(s.queue, `w${i}`, 15, 30_000)),
       );
       const ids = results.flat().map((c) => c.task.id);
       expect(ids).toHaveLength(40);

@@ -74,18 +74,32 @@ export class BackendSuite {
     this.#create = create;
   }
 
-  /** The backends and queue of the running test. */
-  get state(): { backend: TaskBackend; second: TaskBackend | undefined; queue: string } {
-    const harness = this.#harness;
-    if (harness === undefined) throw new Error('no harness: the suite is not running a test');
-    return { backend: harness.backend, second: harness.second, queue: harness.queue };
+  /** The backend of the running test. */
+  get backend(): TaskBackend {
+    return this.#current().backend;
+  }
+
+  /** The second backend on the same store of the running test, if the harness has one. */
+  get second(): TaskBackend | undefined {
+    return this.#current().second;
+  }
+
+  /** The queue of the running test. */
+  get queue(): string {
+    return this.#current().queue;
   }
 
   /** Replaces the harness (the previous one cleaned up) with one built with `options`. */
-  async use(options?: TaskBackendHarnessOptions): Promise<void> {
+  readonly use = async (options?: TaskBackendHarnessOptions): Promise<void> => {
     await this.cleanup();
     this.#seq = 0;
     this.#harness = await this.#create(options);
+  };
+
+  #current(): TaskBackendHarness {
+    const harness = this.#harness;
+    if (harness === undefined) throw new Error('no harness: the suite is not running a test');
+    return harness;
   }
 
   async cleanup(): Promise<void> {
@@ -101,7 +115,7 @@ export class BackendSuite {
     return {
       id: `t${this.#seq}-${randomUUID().slice(0, 8)}`,
       name: 'job',
-      queue: this.state.queue,
+      queue: this.queue,
       payload: JSON.stringify({ n: this.#seq }),
       priority: 50,
       runAt: now,
@@ -116,10 +130,10 @@ export class BackendSuite {
   };
 
   readonly claimAll = (max = 100, worker = 'w1', leaseMs = 30_000): Promise<ClaimedTask[]> =>
-    this.state.backend.claim(this.state.queue, worker, max, leaseMs);
+    this.backend.claim(this.queue, worker, max, leaseMs);
 
   readonly claimOne = async (worker = 'w1', leaseMs = 30_000): Promise<ClaimedTask> => {
-    const [claimed] = await this.state.backend.claim(this.state.queue, worker, 1, leaseMs);
+    const [claimed] = await this.backend.claim(this.queue, worker, 1, leaseMs);
     if (claimed === undefined) throw new Error('expected a task to claim');
     return claimed;
   };
@@ -155,7 +169,7 @@ export class BackendSuite {
     const { expect } = this.api;
     const claimed = await this.claimOne();
     expect(claimed.task.id).toBe(id);
-    const [result] = await this.state.backend.finish(this.state.queue, [
+    const [result] = await this.backend.finish(this.queue, [
       outcome === 'completed' ? this.complete(claimed, '"ok"') : this.dead(claimed),
     ]);
     expect(result?.accepted).toBe(true);

@@ -1,34 +1,26 @@
-import type { TaskBackend } from '../../tasks/types.js';
 import { eventually } from '../eventually.js';
 import type { BackendSuite } from './context.js';
 
 /** Dependencies, cancellation and queue counts. */
 export function dependenciesTests(s: BackendSuite): void {
   const { describe, it, expect } = s.api;
-  let backend!: TaskBackend;
-  let queue!: string;
-  // Each test gets a fresh harness (see BackendSuite.use): read it before the test runs.
-  const sync = () => {
-    ({ backend, queue } = s.state);
-  };
-  s.api.beforeEach(sync);
   const { task, claimAll, claimOne, complete, retry, run } = s;
 
   describe('dependencies', () => {
     it('blocks a dependent until its dependency completes, then releases it', async () => {
       const a = task();
       const b = task({ dependsOn: [a.id], priority: 0 });
-      const outcomes = await backend.add([a, b]);
+      const outcomes = await s.backend.add([a, b]);
       expect(outcomes.map((o) => o.state)).toEqual(['waiting', 'blocked']);
-      const blocked = await backend.get(queue, b.id);
+      const blocked = await s.backend.get(s.queue, b.id);
       expect(blocked?.state).toBe('blocked');
       expect([...(blocked?.pendingDependencies ?? [])]).toEqual([a.id]);
-      expect((await backend.counts(queue)).blocked).toBe(1);
+      expect((await s.backend.counts(s.queue)).blocked).toBe(1);
       const first = await claimAll();
       expect(first.map((c) => c.task.id)).toEqual([a.id]);
-      const [result] = await backend.finish(queue, [complete(first[0]!)]);
+      const [result] = await s.backend.finish(s.queue, [complete(first[0]!)]);
       expect(result?.released).toEqual([b.id]);
-      expect((await backend.get(queue, b.id))?.state).toBe('waiting');
+      expect((await s.backend.get(s.queue, b.id))?.state).toBe('waiting');
       expect((await claimOne()).task.id).toBe(b.id);
     });
 
@@ -36,9 +28,9 @@ export function dependenciesTests(s: BackendSuite): void {
       const a = task();
       const b = task();
       const c = task({ dependsOn: [a.id, b.id] });
-      await backend.add([a, b, c]);
+      await s.backend.add([a, b, c]);
       await run(a.id, 'completed');
-      const half = await backend.get(queue, c.id);
+      const half = await s.backend.get(s.queue, c.id);
       expect(half?.state).toBe('blocked');
       expect([...(half?.pendingDependencies ?? [])]).toEqual([b.id]);
       const result = await run(b.id, 'completed');
@@ -48,19 +40,19 @@ export function dependenciesTests(s: BackendSuite): void {
 
     it('accepts dependencies added in an earlier call', async () => {
       const a = task();
-      await backend.add([a]);
+      await s.backend.add([a]);
       const b = task({ dependsOn: [a.id] });
-      expect((await backend.add([b]))[0]?.state).toBe('blocked');
+      expect((await s.backend.add([b]))[0]?.state).toBe('blocked');
       await run(a.id, 'completed');
-      expect((await backend.get(queue, b.id))?.state).toBe('waiting');
+      expect((await s.backend.get(s.queue, b.id))?.state).toBe('waiting');
     });
 
     it('counts dependencies already complete at submit time as complete', async () => {
       const a = task();
-      await backend.add([a]);
+      await s.backend.add([a]);
       await run(a.id, 'completed');
       const b = task({ dependsOn: [a.id] });
-      expect(await backend.add([b])).toEqual([{ id: b.id, created: true, state: 'waiting' }]);
+      expect(await s.backend.add([b])).toEqual([{ id: b.id, created: true, state: 'waiting' }]);
       expect((await claimOne()).task.id).toBe(b.id);
     });
 
@@ -68,10 +60,10 @@ export function dependenciesTests(s: BackendSuite): void {
       const a = task();
       const b = task({ dependsOn: [a.id] });
       const c = task({ dependsOn: [b.id] });
-      await backend.add([a, b, c]);
+      await s.backend.add([a, b, c]);
       const result = await run(a.id, 'dead');
       expect(result.killed).toContain(b.id);
-      const rb = await backend.get(queue, b.id);
+      const rb = await s.backend.get(s.queue, b.id);
       expect(rb?.state).toBe('dead');
       expect(rb?.error?.name).toBe('TaskDependencyError');
       expect(rb?.error?.code).toBe('E_TASK_DEPENDENCY');
@@ -79,19 +71,19 @@ export function dependenciesTests(s: BackendSuite): void {
       expect(rb?.attempts).toBe(0);
       expect(rb?.finishedAt).toBeGreaterThan(0);
       await eventually(
-        async () => (await backend.get(queue, c.id))?.state === 'dead',
+        async () => (await s.backend.get(s.queue, c.id))?.state === 'dead',
         'the grandchild to die',
       );
-      expect((await backend.get(queue, c.id))?.error?.message).toContain(b.id);
-      expect(await backend.counts(queue)).toMatchObject({ blocked: 0, dead: 3 });
-      const deadIds = (await backend.listDead(queue, 0, 10)).map((r) => r.id);
+      expect((await s.backend.get(s.queue, c.id))?.error?.message).toContain(b.id);
+      expect(await s.backend.counts(s.queue)).toMatchObject({ blocked: 0, dead: 3 });
+      const deadIds = (await s.backend.listDead(s.queue, 0, 10)).map((r) => r.id);
       expect(deadIds.sort()).toEqual([a.id, b.id, c.id].sort());
     });
 
     it('runs a dependent anyway after a dead dependency when failOnDependencyFailure is false', async () => {
       const a = task();
       const b = task({ dependsOn: [a.id], failOnDependencyFailure: false });
-      await backend.add([a, b]);
+      await s.backend.add([a, b]);
       const result = await run(a.id, 'dead');
       expect(result.released).toEqual([b.id]);
       expect(result.killed ?? []).toEqual([]);
@@ -100,54 +92,54 @@ export function dependenciesTests(s: BackendSuite): void {
 
     it('kills a dependent added after its dependency died, unless told otherwise', async () => {
       const a = task();
-      await backend.add([a]);
+      await s.backend.add([a]);
       await run(a.id, 'dead');
       const b = task({ dependsOn: [a.id] });
       const c = task({ dependsOn: [a.id], failOnDependencyFailure: false });
-      const outcomes = await backend.add([b, c]);
+      const outcomes = await s.backend.add([b, c]);
       expect(outcomes.map((o) => o.state)).toEqual(['dead', 'waiting']);
-      expect((await backend.get(queue, b.id))?.error?.message).toContain(a.id);
+      expect((await s.backend.get(s.queue, b.id))?.error?.message).toContain(a.id);
     });
 
     it('treats a cancelled dependency like a dead one', async () => {
       const a = task();
       const b = task({ dependsOn: [a.id] });
       const c = task({ dependsOn: [a.id], failOnDependencyFailure: false });
-      await backend.add([a, b, c]);
-      expect(await backend.cancel(queue, a.id)).toBe(true);
-      expect((await backend.get(queue, b.id))?.state).toBe('dead');
-      expect((await backend.get(queue, b.id))?.error?.code).toBe('E_TASK_DEPENDENCY');
-      expect((await backend.get(queue, c.id))?.state).toBe('waiting');
+      await s.backend.add([a, b, c]);
+      expect(await s.backend.cancel(s.queue, a.id)).toBe(true);
+      expect((await s.backend.get(s.queue, b.id))?.state).toBe('dead');
+      expect((await s.backend.get(s.queue, b.id))?.error?.code).toBe('E_TASK_DEPENDENCY');
+      expect((await s.backend.get(s.queue, c.id))?.state).toBe('waiting');
     });
 
     it('rejects an unknown dependency without storing anything of the call', async () => {
       const a = task();
       const b = task({ dependsOn: ['no-such-task'] });
-      await expect(backend.add([a, b])).rejects.toMatchObject({ code: 'E_TASK_DEPENDENCY' });
-      expect(await backend.get(queue, a.id)).toBeUndefined();
-      expect(await backend.get(queue, b.id)).toBeUndefined();
-      expect(await backend.counts(queue)).toMatchObject({ waiting: 0, blocked: 0 });
+      await expect(s.backend.add([a, b])).rejects.toMatchObject({ code: 'E_TASK_DEPENDENCY' });
+      expect(await s.backend.get(s.queue, a.id)).toBeUndefined();
+      expect(await s.backend.get(s.queue, b.id)).toBeUndefined();
+      expect(await s.backend.counts(s.queue)).toMatchObject({ waiting: 0, blocked: 0 });
       expect(await claimAll()).toEqual([]);
     });
 
     it('forgets a cancelled dependent when its dependency completes', async () => {
       const a = task();
       const b = task({ dependsOn: [a.id] });
-      await backend.add([a, b]);
-      expect(await backend.cancel(queue, b.id)).toBe(true);
+      await s.backend.add([a, b]);
+      expect(await s.backend.cancel(s.queue, b.id)).toBe(true);
       const result = await run(a.id, 'completed');
       expect(result.released ?? []).toEqual([]);
-      expect((await backend.get(queue, b.id))?.state).toBe('cancelled');
+      expect((await s.backend.get(s.queue, b.id))?.state).toBe('cancelled');
     });
 
     it('releases a dependent on completion even after a retry of the dependency', async () => {
       const a = task();
       const b = task({ dependsOn: [a.id] });
-      await backend.add([a, b]);
-      await backend.finish(queue, [retry(await claimOne(), Date.now() - 1)]);
-      expect((await backend.get(queue, b.id))?.state).toBe('blocked');
+      await s.backend.add([a, b]);
+      await s.backend.finish(s.queue, [retry(await claimOne(), Date.now() - 1)]);
+      expect((await s.backend.get(s.queue, b.id))?.state).toBe('blocked');
       await run(a.id, 'completed');
-      expect((await backend.get(queue, b.id))?.state).toBe('waiting');
+      expect((await s.backend.get(s.queue, b.id))?.state).toBe('waiting');
     });
   });
 
@@ -156,17 +148,17 @@ export function dependenciesTests(s: BackendSuite): void {
       const w = task();
       const d = task({ runAt: Date.now() + 60_000 });
       const b = task({ dependsOn: [w.id], failOnDependencyFailure: false });
-      await backend.add([w, d, b]);
-      expect(await backend.cancel(queue, d.id)).toBe(true);
-      expect(await backend.cancel(queue, b.id)).toBe(true);
-      expect(await backend.cancel(queue, w.id)).toBe(true);
+      await s.backend.add([w, d, b]);
+      expect(await s.backend.cancel(s.queue, d.id)).toBe(true);
+      expect(await s.backend.cancel(s.queue, b.id)).toBe(true);
+      expect(await s.backend.cancel(s.queue, w.id)).toBe(true);
       for (const id of [w.id, d.id, b.id]) {
-        const record = await backend.get(queue, id);
+        const record = await s.backend.get(s.queue, id);
         expect(record?.state).toBe('cancelled');
         expect(record?.finishedAt).toBeGreaterThan(0);
       }
       expect(await claimAll()).toEqual([]);
-      expect(await backend.counts(queue)).toMatchObject({
+      expect(await s.backend.counts(s.queue)).toMatchObject({
         waiting: 0,
         delayed: 0,
         blocked: 0,
@@ -176,27 +168,27 @@ export function dependenciesTests(s: BackendSuite): void {
 
     it('does not cancel active, finished or unknown tasks', async () => {
       const [a, b] = [task(), task()];
-      await backend.add([a, b]);
+      await s.backend.add([a, b]);
       const claimed = await claimAll(2);
-      await backend.finish(queue, [complete(claimed[1]!)]);
-      expect(await backend.cancel(queue, a.id)).toBe(false);
-      expect(await backend.cancel(queue, b.id)).toBe(false);
-      expect(await backend.cancel(queue, 'unknown')).toBe(false);
-      expect((await backend.get(queue, a.id))?.state).toBe('active');
-      expect(await backend.cancel(queue, a.id)).toBe(false);
+      await s.backend.finish(s.queue, [complete(claimed[1]!)]);
+      expect(await s.backend.cancel(s.queue, a.id)).toBe(false);
+      expect(await s.backend.cancel(s.queue, b.id)).toBe(false);
+      expect(await s.backend.cancel(s.queue, 'unknown')).toBe(false);
+      expect((await s.backend.get(s.queue, a.id))?.state).toBe('active');
+      expect(await s.backend.cancel(s.queue, a.id)).toBe(false);
     });
 
     it('does not cancel twice', async () => {
       const t = task();
-      await backend.add([t]);
-      expect(await backend.cancel(queue, t.id)).toBe(true);
-      expect(await backend.cancel(queue, t.id)).toBe(false);
+      await s.backend.add([t]);
+      expect(await s.backend.cancel(s.queue, t.id)).toBe(true);
+      expect(await s.backend.cancel(s.queue, t.id)).toBe(false);
     });
   });
 
   describe('counts', () => {
     it('counts an unknown queue as empty and not paused', async () => {
-      expect(await backend.counts(`${queue}.b`)).toEqual({
+      expect(await s.backend.counts(`${s.queue}.b`)).toEqual({
         waiting: 0,
         delayed: 0,
         blocked: 0,
@@ -212,12 +204,12 @@ export function dependenciesTests(s: BackendSuite): void {
       const a = task({ createdAt: now - 5_000, runAt: now - 5_000 });
       const b = task({ createdAt: now - 1_000, runAt: now - 1_000 });
       const late = task({ createdAt: now - 9_000, runAt: now + 60_000 });
-      await backend.add([a, b, late]);
-      expect((await backend.counts(queue)).oldestWaitingAt).toBe(now - 5_000);
+      await s.backend.add([a, b, late]);
+      expect((await s.backend.counts(s.queue)).oldestWaitingAt).toBe(now - 5_000);
       await claimOne();
-      expect((await backend.counts(queue)).oldestWaitingAt).toBe(now - 1_000);
+      expect((await s.backend.counts(s.queue)).oldestWaitingAt).toBe(now - 1_000);
       await claimOne();
-      expect((await backend.counts(queue)).oldestWaitingAt).toBeUndefined();
+      expect((await s.backend.counts(s.queue)).oldestWaitingAt).toBeUndefined();
     });
 
     it('counts every state', async () => {
@@ -225,9 +217,9 @@ export function dependenciesTests(s: BackendSuite): void {
       const delayed = task({ runAt: Date.now() + 60_000 });
       const blocked = task({ dependsOn: [ready.id] });
       const active = task({ priority: 0 });
-      await backend.add([ready, delayed, blocked, active]);
+      await s.backend.add([ready, delayed, blocked, active]);
       await claimOne();
-      expect(await backend.counts(queue)).toMatchObject({
+      expect(await s.backend.counts(s.queue)).toMatchObject({
         waiting: 1,
         delayed: 1,
         blocked: 1,

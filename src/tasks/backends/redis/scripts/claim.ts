@@ -15,9 +15,8 @@ import { COMMON } from './common.js';
  * this attempt will have, then name, meta, priority, runAt, failOnDependencyFailure, last error
  * and last progress as stored (nil when absent), and with payloads inline the payload. Flat and
  * without field names: every element costs Redis and the client a conversion. Without payloads
- * inline the caller reads them natively (`MGET` of their `p:<id>` keys), which costs Redis a
- * fraction of carrying 4 KB texts into Lua and out again, but costs a second round trip: a small
- * claim (a worker with few slots) is worth the round trip saved more than the Redis time.
+ * inline the caller reads them natively (`MGET` of their `p:<id>` keys): less work for Redis than
+ * carrying them through Lua, one more round trip.
  *
  * The memo holds the lease end and the token range of the claim: a re-sent claim finds its tasks
  * again in `active` (same score, tokens in range, still unstarted) and returns them rather than
