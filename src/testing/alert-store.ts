@@ -145,18 +145,18 @@ export function describeAlertStore(name: string, api: TestApi, harness: AlertSto
     });
 
     it('forgets an episode its TTL after the last episode() or touchEpisodes() call', async () => {
-      expect(await store.episode('e', 1_000, 400)).toBe(1_000);
-      await sleep(200);
-      // Each call keeps it another TTL: without them it would have gone at 400 ms.
-      expect(await second.episode('e', 2_000, 400)).toBe(1_000);
-      await sleep(200);
-      await store.touchEpisodes(['e', 'missing'], 400);
-      await sleep(200);
-      expect(await second.episode('e', 3_000, 400)).toBe(1_000);
-      // Untouched for more than its TTL: the next caller starts a new one.
-      await sleep(900);
-      expect(await store.episode('e', 4_000, 400)).toBe(4_000);
-      expect(await second.episode('e', 5_000, 400)).toBe(4_000);
+      // Calls 300 ms apart with a TTL of 450 ms: each call is what keeps it.
+      expect(await store.episode('e', 1_000, 450)).toBe(1_000);
+      await sleep(300);
+      expect(await second.episode('e', 2_000, 450)).toBe(1_000);
+      await sleep(300);
+      await store.touchEpisodes(['e', 'missing'], 450);
+      await sleep(300);
+      expect(await second.episode('e', 3_000, 450)).toBe(1_000);
+      // Untouched for longer than its TTL: the next caller starts a new one.
+      await sleep(750);
+      expect(await store.episode('e', 4_000, 450)).toBe(4_000);
+      expect(await second.episode('e', 5_000, 450)).toBe(4_000);
     }, 10_000);
 
     it('touches only episodes that exist: a missing or ended one is not brought back', async () => {
