@@ -30,6 +30,7 @@ for (const testing of [
     'describeCacheTier',
     'describeTaskBackend',
     'describeAlertChannel',
+    'describeAlertStore',
     'sampleNotification',
     'sampleAlert',
     'entryMeta',

@@ -63,7 +63,7 @@ export class MemoryAlertStore implements AlertStore {
   }
 
   async acknowledgements(): Promise<ReadonlyMap<string, Ack>> {
-    return new Map(this.#acks);
+    return new Map([...this.#acks].map(([fingerprint, ack]) => [fingerprint, { ...ack }]));
   }
 
   async clearAcknowledgement(fingerprint: string): Promise<void> {

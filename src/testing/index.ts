@@ -5,6 +5,11 @@ export {
   sampleAlert,
   sampleNotification,
 } from './alert-channel.js';
+export {
+  type AlertStoreHarness,
+  type AlertStoreUnderTest,
+  describeAlertStore,
+} from './alert-store.js';
 export { describeCacheTier, entryMeta, type TierHarness } from './cache-tier.js';
 export { eventually } from './eventually.js';
 export {

@@ -1,0 +1,272 @@
+// The AlertStore conformance suite against the package's stores (memory, Redis, Redis Cluster),
+// and against broken stores: each fails the tests about what it breaks, so the suite would catch
+// a store that lets two instances send one notification.
+import { randomUUID } from 'node:crypto';
+import { Cluster, Redis } from 'ioredis';
+import * as vitest from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryAlertStore } from '../../src/alerts/memory-store.js';
+import { RedisAlertStore } from '../../src/alerts/redis-store.js';
+import type { AlertTransition } from '../../src/alerts/types.js';
+import {
+  type AlertStoreHarness,
+  describeAlertStore,
+  type TestApi,
+} from '../../src/testing/index.js';
+import { REDIS_URL, redis, redisCluster, requires } from '../support/requirements.js';
+
+const clusterNodes = process.env.TEST_REDIS_CLUSTER_NODES?.split(',').map((node) => {
+  const [host, port] = node.split(':');
+  return { host: host!, port: Number(port) };
+});
+
+/** Deletes the keys of a store's prefix (all under its hash tag) on each node given. */
+async function deleteKeys(nodes: Redis[], prefix: string): Promise<void> {
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `{${prefix}}:*`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) await node.del(key);
+    } while (cursor !== '0');
+  }
+}
+
+describeAlertStore('memory', vitest, {
+  create: () => ({ store: new MemoryAlertStore(), cleanup: () => undefined }),
+});
+
+describe.runIf(requires(redis))('redis alert store', () => {
+  let admin: Redis;
+  beforeAll(() => {
+    admin = new Redis(REDIS_URL);
+  });
+  afterAll(() => admin.quit());
+
+  describeAlertStore('redis', vitest, {
+    create() {
+      const prefix = `test:alert-store:${randomUUID()}`;
+      // Two connections on one prefix, as two processes of a deployment have.
+      const store = new RedisAlertStore({ url: REDIS_URL, prefix });
+      const second = new RedisAlertStore({ url: REDIS_URL, prefix });
+      return {
+        store,
+        second,
+        async cleanup() {
+          await Promise.all([store.close(), second.close()]);
+          await deleteKeys([admin], prefix);
+        },
+      };
+    },
+  });
+});
+
+/**
+ * The same contract on a Redis Cluster: TEST_REDIS_CLUSTER_NODES, or the one the test run starts
+ * (tests/support/redis-cluster-setup.ts). The scripts touch several keys at once, which a Cluster
+ * only allows within one hash slot.
+ */
+describe.runIf(redisCluster())('redis alert store on a Cluster', () => {
+  let cluster: Cluster;
+  let other: Cluster;
+  beforeAll(async () => {
+    cluster = new Cluster(clusterNodes!);
+    other = new Cluster(clusterNodes!);
+    await Promise.all([cluster, other].map((c) => new Promise((ok) => c.once('ready', ok))));
+  });
+  afterAll(async () => {
+    await Promise.all([cluster.quit(), other.quit()]);
+  });
+
+  describeAlertStore('redis cluster', vitest, {
+    create() {
+      const prefix = `test:alert-store:${randomUUID()}`;
+      // Given clients: the stores never close them.
+      const store = new RedisAlertStore({ client: cluster, prefix });
+      const second = new RedisAlertStore({ client: other, prefix });
+      return {
+        store,
+        second,
+        async cleanup() {
+          await deleteKeys(cluster.nodes('master'), prefix);
+        },
+      };
+    },
+  });
+});
+
+interface Collected {
+  name: string;
+  run(): Promise<void>;
+}
+
+/** Registers the suite's tests with a stand-in runner and hands them back, to run one by one. */
+function collect(harness: AlertStoreHarness): Collected[] {
+  const tests: Collected[] = [];
+  const beforeEach: (() => unknown)[] = [];
+  const afterEach: (() => unknown)[] = [];
+  const api: TestApi = {
+    describe: (_name, body) => body(),
+    it: (name, body) => {
+      tests.push({
+        name,
+        async run() {
+          for (const hook of beforeEach) await hook();
+          try {
+            await body();
+          } finally {
+            for (const hook of afterEach) await hook();
+          }
+        },
+      });
+    },
+    expect,
+    beforeEach: (body) => beforeEach.push(body),
+    afterEach: (body) => afterEach.push(body),
+  };
+  describeAlertStore('under test', api, harness);
+  return tests;
+}
+
+/** The names of the suite's tests that fail against stores built by `make`. */
+async function failures(make: () => MemoryAlertStore): Promise<string[]> {
+  const failed: string[] = [];
+  const tests = collect({ create: () => ({ store: make(), cleanup: () => undefined }) });
+  for (const test of tests) await test.run().catch(() => failed.push(test.name));
+  return failed;
+}
+
+const NAMES = {
+  claim: 'grants a claim to exactly one caller until its TTL has passed',
+  claimRace: 'grants a claim to one of many concurrent callers',
+  claimTtl: 'grants a claim again once its TTL has passed, not before',
+  episode: 'keeps the first start of an episode and gives it to every caller',
+  episodeRace: 'gives concurrent first callers of an episode one start, one of theirs',
+  episodeTtl: 'forgets an episode its TTL after the last episode() or touchEpisodes() call',
+  touch: 'touches only episodes that exist: a missing or ended one is not brought back',
+  end: 'ends an episode for every instance, so the next firing starts a new one',
+  acks: 'keeps acknowledgements by fingerprint for every instance, and clears them',
+  silences: 'adds, replaces and deletes silences for every instance',
+  copies: 'hands out copies: changing what it returned or was given changes nothing stored',
+  history: 'keeps the latest transitions up to the limit, newest first, for every instance',
+  dedupe: 'records a change several instances saw within dedupeMs once',
+  dedupeTtl: 'records the same change again once dedupeMs has passed',
+  close: 'closes idempotently, when it has anything to close',
+};
+
+/** Stores that each break one promise of the contract. */
+const BROKEN: Record<string, { make: () => MemoryAlertStore; fails: string[] }> = {
+  'claims granted to everyone': {
+    make: () =>
+      new (class extends MemoryAlertStore {
+        override async claim(): Promise<boolean> {
+          return true;
+        }
+      })(),
+    fails: [NAMES.claim, NAMES.claimRace, NAMES.claimTtl],
+  },
+  'claims that never expire': {
+    make: () =>
+      new (class extends MemoryAlertStore {
+        override claim(key: string): Promise<boolean> {
+          return super.claim(key, Number.MAX_SAFE_INTEGER);
+        }
+      })(),
+    fails: [NAMES.claimTtl],
+  },
+  'episodes where the last writer wins': {
+    make: () =>
+      new (class extends MemoryAlertStore {
+        override async episode(key: string, at: number, ttlMs?: number): Promise<number> {
+          await this.endEpisode(key);
+          return super.episode(key, at, ttlMs);
+        }
+      })(),
+    fails: [NAMES.episode, NAMES.episodeTtl, NAMES.end],
+  },
+  'episodes that ignore their TTL': {
+    make: () =>
+      new (class extends MemoryAlertStore {
+        override episode(key: string, at: number): Promise<number> {
+          return super.episode(key, at);
+        }
+      })(),
+    fails: [NAMES.episodeTtl],
+  },
+  'episodes that a touch does not keep': {
+    make: () =>
+      new (class extends MemoryAlertStore {
+        override async touchEpisodes(): Promise<void> {}
+      })(),
+    fails: [NAMES.episodeTtl],
+  },
+  'episodes that are never ended': {
+    make: () =>
+      new (class extends MemoryAlertStore {
+        override async endEpisode(): Promise<void> {}
+      })(),
+    fails: [NAMES.touch, NAMES.end],
+  },
+  'acknowledgements that are never cleared': {
+    make: () =>
+      new (class extends MemoryAlertStore {
+        override async clearAcknowledgement(): Promise<void> {}
+      })(),
+    fails: [NAMES.acks],
+  },
+  'silences deleted twice': {
+    make: () =>
+      new (class extends MemoryAlertStore {
+        override async deleteSilence(id: string): Promise<boolean> {
+          await super.deleteSilence(id);
+          return true;
+        }
+      })(),
+    fails: [NAMES.silences],
+  },
+  'history oldest first': {
+    make: () =>
+      new (class extends MemoryAlertStore {
+        override async history(limit: number): Promise<readonly AlertTransition[]> {
+          return [...(await super.history(Number.MAX_SAFE_INTEGER))].reverse().slice(0, limit);
+        }
+      })(),
+    fails: [NAMES.history, NAMES.dedupe, NAMES.dedupeTtl],
+  },
+  'history never capped': {
+    make: () =>
+      new (class extends MemoryAlertStore {
+        override record(t: AlertTransition, _limit: number, dedupeMs?: number): Promise<void> {
+          return super.record(t, Number.MAX_SAFE_INTEGER, dedupeMs);
+        }
+      })(),
+    fails: [NAMES.history],
+  },
+  'history without deduplication': {
+    make: () =>
+      new (class extends MemoryAlertStore {
+        override record(t: AlertTransition, limit: number): Promise<void> {
+          return super.record(t, limit);
+        }
+      })(),
+    fails: [NAMES.dedupe],
+  },
+};
+
+describe('describeAlertStore', () => {
+  it('registers its tests without importing a runner', () => {
+    expect(collect({ create: () => ({ store: new MemoryAlertStore(), cleanup() {} }) })).toEqual(
+      Object.values(NAMES).map((name) => expect.objectContaining({ name })),
+    );
+  });
+
+  it('fails each broken store on the tests about what it breaks, and only on those', async () => {
+    // Each run sleeps through the TTL tests: the stores run side by side.
+    const results = await Promise.all(
+      Object.entries(BROKEN).map(async ([label, { make }]) => [label, await failures(make)]),
+    );
+    expect(Object.fromEntries(results)).toEqual(
+      Object.fromEntries(Object.entries(BROKEN).map(([label, { fails }]) => [label, fails])),
+    );
+  }, 20_000);
+});
