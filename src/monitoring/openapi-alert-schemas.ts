@@ -169,4 +169,17 @@ export const ALERT_SCHEMAS: Record<string, Schema> = {
     recommendations: arr(ref('Recommendation')),
     figures: obj({ performance: bool, cache: bool, tasks: bool }),
   }),
+  AlertsSnapshot: obj({
+    enabled: {
+      type: 'boolean',
+      description:
+        'false while the instance has not built its alerts module; the counts are then 0',
+    },
+    total: int,
+    byState: counts(['pending', 'firing', 'resolved', 'nodata', 'error']),
+    firingBySeverity: counts(['critical', 'warning', 'info']),
+    silenced: int,
+    acknowledged: int,
+  }),
+  AlertStreamEvent: obj({ transition: ref('AlertTransition'), alert: ref('Alert') }),
 };

@@ -253,6 +253,7 @@ export const SCHEMAS: Record<string, Schema> = {
         }),
       ],
     },
+    alerts: { oneOf: [{ type: 'null' }, ref('AlertsSnapshot')] },
   }),
   DatabasePerformance: obj({
     window: { type: 'string', enum: ['1m', '5m', '15m', 'all'] },

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { getCorrelationId, isValidCorrelationId, withContext } from '../core/context.js';
 import { uuid } from '../core/uuid.js';
+import { AlertFeed } from './alert-stream.js';
 import { createAuthenticator, type MonitoringAuth } from './auth.js';
 import { errorResponse } from './error-response.js';
 import { alertHandlers } from './handlers/alerts.js';
@@ -158,6 +159,7 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
       onError: errorLog,
     }),
     onError: (error) => errorLog('a real-time snapshot could not be built', error),
+    feed: new AlertFeed(enterprise),
   });
 
   const context: HandlerContext = {

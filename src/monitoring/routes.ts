@@ -68,14 +68,17 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/performance/realtime',
     operationId: 'performanceRealtime',
     summary:
-      'Server-Sent Events: `event: snapshot` with `id: <seq>` and a MonitoringSnapshot as data every interval, `: heartbeat` comments in between. `Last-Event-ID` resumes the numbering.',
+      'Server-Sent Events: `event: snapshot` with `id: <seq>` and a MonitoringSnapshot as data every interval, `event: alert` with an AlertStreamEvent (no id) whenever an alert changes state, `: heartbeat` comments in between. `Last-Event-ID` resumes the numbering.',
     tag: 'performance',
     auth: true,
     responses: {
       '200': [
-        'The event stream; each `data:` line is a MonitoringSnapshot.',
+        'The event stream; the `data:` line of a snapshot is a MonitoringSnapshot, that of an alert event an AlertStreamEvent.',
         'text/event-stream',
-        { type: 'string', contentSchema: ref('MonitoringSnapshot') },
+        {
+          type: 'string',
+          contentSchema: { oneOf: [ref('MonitoringSnapshot'), ref('AlertStreamEvent')] },
+        },
       ],
       '503': ['Too many streams are open; see Retry-After.', json, ref('Error')],
     },
