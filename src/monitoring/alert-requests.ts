@@ -19,8 +19,9 @@ const STATES: readonly AlertState[] = [
   'error',
 ];
 const SEVERITIES: readonly AlertSeverity[] = ['info', 'warning', 'critical'];
-/** Transitions `GET /alerts` returns unless `limit` says otherwise, and at most (@internal). */
+/** Transitions `GET /alerts` returns unless `limit` says otherwise. */
 const HISTORY_DEFAULT = 50;
+/** @internal The most transitions `GET /alerts` returns (and reads, to filter them). */
 export const HISTORY_MAX = 1000;
 /** A JSON body larger than this is refused: an acknowledgement or a silence is a few hundred bytes. */
 const MAX_BODY_BYTES = 64 * 1024;
