@@ -98,8 +98,9 @@ export async function enterprisePlugin(
 
   await fastify.register(
     async (child: FastifyInstanceLike) => {
-      // The router reads what it needs itself: accept any body (its actions take none) rather
-      // than answer 415 before it sees the request. Encapsulated, so the host's parsers stay.
+      // The router reads what it needs itself (a JSON body for the alert actions, none for the
+      // others): accept any body rather than answer 415 before it sees the request. Encapsulated,
+      // so the host's parsers stay.
       child.removeAllContentTypeParsers?.();
       child.addContentTypeParser(
         '*',

@@ -140,14 +140,18 @@ export function monitoringApp(options: MonitoringMountOptions = {}): MonitoringA
       url.pathname,
       template === '/' ? '' : template,
     );
+    const body =
+      raw.method === 'GET' || raw.method === 'HEAD'
+        ? null
+        : raw.bodyUsed
+          ? await bodyReadBefore(c)
+          : raw.body;
     const request = new Request(url, {
       method: raw.method,
       headers,
-      // A host middleware may have read the body already (`c.req.json()`); the router's actions
-      // take none, so a used body is simply left out.
-      body: raw.bodyUsed || raw.method === 'GET' || raw.method === 'HEAD' ? null : raw.body,
+      body,
       signal: raw.signal,
-      ...(raw.bodyUsed || raw.body === null ? {} : { duplex: 'half' }),
+      ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
     } as RequestInit);
     return mount.router.fetch(request);
   };
@@ -155,4 +159,18 @@ export function monitoringApp(options: MonitoringMountOptions = {}): MonitoringA
   app.all(base === '' ? '/' : base, handler);
   app.all(`${base}/*`, handler);
   return Object.assign(app, { close: () => mount.close() });
+}
+
+/**
+ * The body a host middleware has read already (a validator's `c.req.json()`): Hono keeps what it
+ * read, so the router's actions that take a body (acknowledge an alert, create a silence) still
+ * get it. `null` when it was read around Hono (`c.req.raw.json()`), which leaves nothing to give.
+ */
+async function bodyReadBefore(c: Context): Promise<ArrayBuffer | null> {
+  if (Object.keys(c.req.bodyCache).length === 0) return null;
+  try {
+    return await c.req.arrayBuffer();
+  } catch {
+    return null;
+  }
 }

@@ -73,7 +73,7 @@ function endNodeRequest(
   instrumentation.end(record, route, res.statusCode, !res.writableFinished);
 }
 
-/** Largest body the monitoring router is handed (its actions take no body; this bounds memory). */
+/** Largest body the monitoring router is handed (its actions take a small JSON body at most). */
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /**

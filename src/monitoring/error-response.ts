@@ -8,9 +8,11 @@ import { jsonResponse as json } from './responses.js';
  */
 export function errorResponse(error: unknown, log: Logger, requestId: string): Response {
   if (error instanceof MonitoringRequestError) {
-    return json({ error: { code: error.code, message: error.message } }, error.status, {
-      ...error.headers,
-    });
+    const body =
+      error.field === undefined
+        ? { code: error.code, message: error.message }
+        : { code: error.code, message: error.message, field: error.field };
+    return json({ error: body }, error.status, { ...error.headers });
   }
   const code = (error as { code?: unknown } | null)?.code;
   const message = (error as { message?: unknown } | null)?.message;

@@ -41,6 +41,7 @@ export type MonitoringErrorCode =
   | 'E_FORBIDDEN'
   | 'E_NOT_FOUND'
   | 'E_METHOD_NOT_ALLOWED'
+  | 'E_CONFLICT'
   | 'E_TOO_MANY_STREAMS'
   | 'E_NOT_IMPLEMENTED'
   | 'E_MODULE_NOT_ENABLED'
@@ -68,15 +69,21 @@ export class MonitoringRequestError extends EnterpriseError {
   readonly status: number;
   /** Extra response headers (`Allow`, `Retry-After`, `WWW-Authenticate`). */
   readonly headers: Readonly<Record<string, string>>;
+  /** The field of the request that is wrong (`matchers[0].value`, `label`), sent as `error.field`. */
+  readonly field: string | undefined;
 
   constructor(
     status: number,
     code: MonitoringErrorCode,
     message: string,
     headers: Record<string, string> = {},
+    details: { field?: string } = {},
   ) {
-    super(code, message, { context: { status } });
+    super(code, message, {
+      context: details.field === undefined ? { status } : { status, field: details.field },
+    });
     this.status = status;
     this.headers = Object.freeze({ ...headers });
+    this.field = details.field;
   }
 }

@@ -1,3 +1,4 @@
+import { type AlertsSnapshot, toAlertsSnapshot } from './alert-stream.js';
 import type { HealthChecker } from './health.js';
 import type { MonitoredInstance } from './monitored-instance.js';
 import {
@@ -45,8 +46,21 @@ export function snapshotBuilder(
       performance: toPerformanceSnapshot(enterprise.performance),
       cache: cacheSnapshot(enterprise),
       tasks,
+      alerts: alertsSnapshot(enterprise, onError),
     };
   };
+}
+
+function alertsSnapshot(
+  enterprise: MonitoredInstance,
+  onError: SnapshotSources['onError'],
+): AlertsSnapshot | null {
+  try {
+    return toAlertsSnapshot(enterprise.peek('alerts'));
+  } catch (error) {
+    onError('the alerts could not be read for the snapshot', error);
+    return null;
+  }
 }
 
 function cacheSnapshot(enterprise: MonitoredInstance): CacheSnapshot | null {

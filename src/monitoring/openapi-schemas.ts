@@ -1,3 +1,4 @@
+import { ALERT_SCHEMAS } from './openapi-alert-schemas.js';
 import {
   arr,
   bool,
@@ -114,7 +115,16 @@ const taskFigures: Record<string, Schema> = {
 
 /** @internal The schemas of the document's components, by name. */
 export const SCHEMAS: Record<string, Schema> = {
-  Error: obj({ error: obj({ code: str, message: str }) }),
+  Error: obj({
+    error: obj(
+      {
+        code: str,
+        message: str,
+        field: { type: 'string', description: 'The request field that is wrong, when one is' },
+      },
+      ['code', 'message'],
+    ),
+  }),
   HealthStatus: { type: 'string', enum: ['ok', 'degraded', 'down'] },
   HealthComponent: healthComponent,
   Health: obj({
@@ -243,6 +253,7 @@ export const SCHEMAS: Record<string, Schema> = {
         }),
       ],
     },
+    alerts: { oneOf: [{ type: 'null' }, ref('AlertsSnapshot')] },
   }),
   DatabasePerformance: obj({
     window: { type: 'string', enum: ['1m', '5m', '15m', 'all'] },
@@ -277,4 +288,5 @@ export const SCHEMAS: Record<string, Schema> = {
   }),
   TasksMonitoring: obj(taskFigures),
   ActionResult: obj({ ok: bool }, ['ok']),
+  ...ALERT_SCHEMAS,
 };

@@ -49,6 +49,13 @@ export function openApiDocument(
       responses,
     };
     if (parameters.length > 0) operation.parameters = parameters;
+    if (route.body !== undefined) {
+      operation.requestBody = {
+        description: route.body.description,
+        required: route.body.required,
+        content: { [json]: { schema: route.body.schema } },
+      };
+    }
     // Endpoints without auth opt out of the global requirement.
     if (!route.auth && secured) operation.security = [];
     paths[path] ??= {};

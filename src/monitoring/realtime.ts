@@ -1,4 +1,5 @@
 import { MonitoringRequestError } from './errors.js';
+import type { RealtimeFeed } from './realtime-feed.js';
 import type { MonitoringSnapshot } from './snapshot.js';
 
 /** Settings of the real-time stream (`GET /performance/realtime`). */
@@ -13,6 +14,8 @@ export interface RealtimeSettings {
   build: () => Promise<Omit<MonitoringSnapshot, 'seq'>>;
   /** Reports a snapshot that could not be built (the stream goes on). */
   onError: (error: unknown) => void;
+  /** Events sent between snapshots as they happen (alert transitions). */
+  feed?: RealtimeFeed;
 }
 
 /** One connected client. */
@@ -97,6 +100,7 @@ export class RealtimeHub {
           );
           if (this.#latest !== undefined) this.#send(subscriber, this.#latest);
           this.#ensureTimers();
+          this.#attachFeed();
           if (this.#latest === undefined) void this.#tick();
           if (signal.aborted) onAbort();
         },
@@ -133,7 +137,37 @@ export class RealtimeHub {
     }
   }
 
+  /**
+   * Sends one event (not a snapshot) to every client, serialized once. It carries no `id`: events
+   * are not replayed on reconnection, and the snapshot numbering stays that of the snapshots. A
+   * client that is behind skips it, as it skips snapshots.
+   */
+  publish(event: string, data: unknown): void {
+    if (this.#subscribers.size === 0) return;
+    let text: string;
+    try {
+      text = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    } catch (error) {
+      this.#settings.onError(error);
+      return;
+    }
+    for (const subscriber of this.#subscribers) {
+      if ((subscriber.controller.desiredSize ?? 0) > 0) this.#enqueue(subscriber, text);
+    }
+  }
+
+  #attachFeed(): void {
+    try {
+      this.#settings.feed?.attach(this.#publish);
+    } catch (error) {
+      this.#settings.onError(error);
+    }
+  }
+
+  readonly #publish = (event: string, data: unknown): void => this.publish(event, data);
+
   #stopTimers(): void {
+    this.#settings.feed?.detach();
     clearInterval(this.#tickTimer);
     clearInterval(this.#heartbeatTimer);
     this.#tickTimer = undefined;
@@ -159,6 +193,8 @@ export class RealtimeHub {
   /** Builds one snapshot and sends it to every client; a tick while one is building is skipped. */
   async #tick(): Promise<void> {
     if (this.#building || this.#subscribers.size === 0) return;
+    // A module built since the first client connected starts feeding its events now.
+    this.#attachFeed();
     this.#building = true;
     try {
       const snapshot = await this.#settings.build();

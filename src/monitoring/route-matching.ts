@@ -1,5 +1,5 @@
 import { MonitoringRequestError } from './errors.js';
-import type { RouteSpec } from './routes.js';
+import type { RouteSpec } from './route-spec.js';
 
 /**
  * @internal The error for a request no route took: 405 with `Allow` when the path is a route's

@@ -1,8 +1,10 @@
 import { Hono } from 'hono';
 import { getCorrelationId, isValidCorrelationId, withContext } from '../core/context.js';
 import { uuid } from '../core/uuid.js';
+import { AlertFeed } from './alert-stream.js';
 import { createAuthenticator, type MonitoringAuth } from './auth.js';
 import { errorResponse } from './error-response.js';
+import { alertHandlers } from './handlers/alerts.js';
 import { cacheHandlers } from './handlers/cache.js';
 import { dashboardHandlers } from './handlers/dashboard.js';
 import { healthHandlers } from './handlers/health.js';
@@ -111,9 +113,9 @@ const DASHBOARD_PATHS = /^\/dashboard(\/|$)/;
 
 /**
  * Builds the monitoring router: health, performance (with a Server-Sent Events stream), database,
- * cache and task figures, Prometheus metrics, an OpenAPI 3.1 document, the dashboard and the
- * actions (retry a dead task, purge the dead letter queue, pause or resume a queue, run a cache
- * warmer, invalidate a cache tag). Throws `MonitoringConfigError` (`E_MONITORING_AUTH_REQUIRED`)
+ * cache and task figures, alerts, Prometheus metrics, an OpenAPI 3.1 document, the dashboard and
+ * the actions (retry a dead task, purge the dead letter queue, pause or resume a queue, run a cache
+ * warmer, invalidate a cache tag, acknowledge an alert, create or expire a silence). Throws `MonitoringConfigError` (`E_MONITORING_AUTH_REQUIRED`)
  * when `NODE_ENV=production` and neither `auth` nor `public: true` is given.
  *
  * @example
@@ -157,6 +159,7 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
       onError: errorLog,
     }),
     onError: (error) => errorLog('a real-time snapshot could not be built', error),
+    feed: new AlertFeed(enterprise),
   });
 
   const context: HandlerContext = {
@@ -167,6 +170,8 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
     log,
     basePath,
     secured: authenticate !== undefined,
+    readTimeoutMs: healthTimeoutMs,
+    onReadError: errorLog,
   };
   const handlers: Record<OperationId, Handler> = {
     ...metaHandlers(context),
@@ -174,6 +179,7 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
     ...performanceHandlers(context),
     ...cacheHandlers(context),
     ...taskHandlers(context),
+    ...alertHandlers(context),
     ...dashboardHandlers(),
   };
 
@@ -184,7 +190,7 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
     if (handler === undefined) throw new Error(`no handler for ${route.operationId}`);
     app.on(route.method.toUpperCase(), route.path, async (c) => {
       if (route.auth && authenticate !== undefined) await authenticate(c.req.raw);
-      if (route.method === 'post') checkSameOrigin(c.req.raw);
+      if (route.method !== 'get') checkSameOrigin(c.req.raw);
       return handler(c);
     });
   }

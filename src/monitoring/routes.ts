@@ -1,45 +1,8 @@
-import { json, ref, type Schema, str } from './openapi-builders.js';
+import { ALERT_ACTION_ROUTES, ALERT_READ_ROUTES } from './alert-routes.js';
+import { json, ref, str } from './openapi-builders.js';
+import type { RouteSpec } from './route-spec.js';
 
-/** @internal The name of each endpoint: the router's handler key and the document's operationId. */
-export type OperationId =
-  | 'index'
-  | 'health'
-  | 'healthLive'
-  | 'healthReady'
-  | 'performanceSummary'
-  | 'performanceRealtime'
-  | 'databasePerformance'
-  | 'cacheAnalytics'
-  | 'tasksMonitoring'
-  | 'metrics'
-  | 'info'
-  | 'openapi'
-  | 'dashboard'
-  | 'dashboardAsset'
-  | 'securityMonitoring'
-  | 'alerts'
-  | 'retryDeadTask'
-  | 'purgeDeadTasks'
-  | 'pauseQueue'
-  | 'resumeQueue'
-  | 'runCacheWarmer'
-  | 'invalidateCacheTag';
-
-/** @internal One endpoint of the router: what the router registers and the document describes. */
-export interface RouteSpec {
-  method: 'get' | 'post';
-  /** Hono syntax (`/tasks/dead/:id/retry`). */
-  path: string;
-  operationId: OperationId;
-  summary: string;
-  tag: string;
-  /** `false` for the endpoints served without auth (dashboard shell, liveness, readiness). */
-  auth: boolean;
-  /** Query parameters. */
-  query?: { name: string; description: string; schema: Schema; required?: boolean }[];
-  /** Responses other than the common errors: status -> [description, media type, schema]. */
-  responses: Record<string, [string, string, Schema]>;
-}
+export type { OperationId, RouteSpec } from './route-spec.js';
 
 const queue = {
   name: 'queue',
@@ -105,14 +68,17 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/performance/realtime',
     operationId: 'performanceRealtime',
     summary:
-      'Server-Sent Events: `event: snapshot` with `id: <seq>` and a MonitoringSnapshot as data every interval, `: heartbeat` comments in between. `Last-Event-ID` resumes the numbering.',
+      'Server-Sent Events: `event: snapshot` with `id: <seq>` and a MonitoringSnapshot as data every interval, `event: alert` with an AlertStreamEvent (no id) whenever an alert changes state, `: heartbeat` comments in between. `Last-Event-ID` resumes the numbering.',
     tag: 'performance',
     auth: true,
     responses: {
       '200': [
-        'The event stream; each `data:` line is a MonitoringSnapshot.',
+        'The event stream; the `data:` line of a snapshot is a MonitoringSnapshot, that of an alert event an AlertStreamEvent.',
         'text/event-stream',
-        { type: 'string', contentSchema: ref('MonitoringSnapshot') },
+        {
+          type: 'string',
+          contentSchema: { oneOf: [ref('MonitoringSnapshot'), ref('AlertStreamEvent')] },
+        },
       ],
       '503': ['Too many streams are open; see Retry-After.', json, ref('Error')],
     },
@@ -211,15 +177,7 @@ export const ROUTES: readonly RouteSpec[] = [
     auth: true,
     responses: { '501': ['The security module is not enabled.', json, ref('Error')] },
   },
-  {
-    method: 'get',
-    path: '/alerts',
-    operationId: 'alerts',
-    summary: 'Alerts (501 until the alerts module is enabled).',
-    tag: 'alerts',
-    auth: true,
-    responses: { '501': ['The alerts module is not enabled.', json, ref('Error')] },
-  },
+  ...ALERT_READ_ROUTES,
   {
     method: 'post',
     path: '/tasks/dead/:id/retry',
@@ -294,4 +252,5 @@ export const ROUTES: readonly RouteSpec[] = [
     query: [{ name: 'namespace', description: 'Only in this namespace.', schema: str }],
     responses: { '200': ['Invalidated.', json, ref('ActionResult')] },
   },
+  ...ALERT_ACTION_ROUTES,
 ];

@@ -2,6 +2,7 @@ import type { CacheAnalytics } from '../cache/types.js';
 import type { PerformanceMonitor } from '../performance/performance-monitor.js';
 import type { SystemMetricsSnapshot } from '../performance/types.js';
 import type { HealthReport } from '../resilience/health-registry.js';
+import type { AlertsSnapshot } from './alert-stream.js';
 
 /**
  * What the real-time stream (`GET /performance/realtime`) sends every interval, as the `data` of an
@@ -43,9 +44,16 @@ export interface MonitoringSnapshot {
    * module, `null` when the backend could not be read.
    */
   tasks: TasksSnapshot | null;
+  /**
+   * How many alerts are in each state; `enabled: false` with every count 0 while the instance has
+   * not built its alerts module, `null` when they could not be read. Each transition is also sent
+   * as it happens, as an `event: alert` (see {@link AlertStreamEvent}).
+   */
+  alerts: AlertsSnapshot | null;
 }
 
 export type { HealthComponent, HealthStatus } from '../resilience/health-registry.js';
+export type { AlertStreamEvent, AlertsSnapshot } from './alert-stream.js';
 
 /** The health part of a snapshot, and the body of `GET /health`. */
 export type HealthSnapshot = HealthReport;

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createGzip, type Gzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Alerts } from '../../src/alerts/alerts.js';
 import { createEnterprise, type Enterprise } from '../../src/index.js';
+import { withAlerts } from '../monitoring/helpers.js';
 import { type RecordingLogger, recordingLogger } from '../support/test-doubles.js';
 
 /**
@@ -159,11 +161,18 @@ export function describeAdapter(name: string, harness: AdapterHarness): void {
     let app: HostApp;
     let enterprise: Enterprise;
     let logger: RecordingLogger;
+    let alerts: Alerts;
     const requestBefore = globalThis.Request;
     const responseBefore = globalThis.Response;
 
     beforeAll(async () => {
-      ({ enterprise, logger } = testEnterprise());
+      const built = testEnterprise();
+      logger = built.logger;
+      // An instance with an alerts module (see withAlerts), with one alert firing.
+      alerts = new Alerts({ logger: built.enterprise.logger, deliver: () => {} });
+      alerts.rule({ name: 'AdapterCheck', watch: () => 1, condition: { above: 0 } });
+      await alerts.evaluate();
+      enterprise = withAlerts(built.enterprise, alerts);
       app = await harness.start({
         enterprise,
         prefix,
@@ -337,7 +346,7 @@ export function describeAdapter(name: string, harness: AdapterHarness): void {
         }
       });
 
-      it('serves the dashboard page and answers 501 for modules not enabled', async () => {
+      it('serves the dashboard page and answers 501 for a module not enabled', async () => {
         const pageUrl = `${app.url}${prefix}/dashboard`;
         const page = await fetch(pageUrl);
         expect(page.status).toBe(200);
@@ -358,11 +367,9 @@ export function describeAdapter(name: string, harness: AdapterHarness): void {
         await slash.arrayBuffer();
         expect(slash.status).toBe(308);
         expect(new URL(slash.headers.get('location')!, `${pageUrl}/`).href).toBe(pageUrl);
-        for (const path of ['/security/monitoring', '/alerts']) {
-          const response = await fetch(`${app.url}${prefix}${path}`, { headers: AUTH });
-          expect(response.status).toBe(501);
-          await response.arrayBuffer();
-        }
+        const security = await fetch(`${app.url}${prefix}/security/monitoring`, { headers: AUTH });
+        expect(security.status).toBe(501);
+        await security.arrayBuffer();
       });
 
       it('refuses data endpoints without the token, and with a wrong one', async () => {
@@ -400,6 +407,43 @@ export function describeAdapter(name: string, harness: AdapterHarness): void {
           expect(() => JSON.parse(text), path).not.toThrow();
           expect(response.status, path).not.toBe(415);
         }
+      });
+
+      it('acts on alerts with a JSON body, whether the host parser read it or not', async () => {
+        const listed = await fetch(`${app.url}${prefix}/alerts`, { headers: AUTH });
+        expect(listed.status).toBe(200);
+        const [alert] = ((await listed.json()) as { firing: { fingerprint: string }[] }).firing;
+        const send = (method: string, path: string, body?: unknown) =>
+          fetch(`${app.url}${prefix}${path}`, {
+            method,
+            headers: { ...AUTH, 'content-type': 'application/json' },
+            ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          });
+        const ack = await send('POST', `/alerts/${alert!.fingerprint}/ack`, {
+          by: 'carol',
+          comment: 'on it',
+        });
+        expect(ack.status).toBe(200);
+        await ack.arrayBuffer();
+        expect(alerts.get(alert!.fingerprint)?.acknowledged).toMatchObject({
+          by: 'carol',
+          comment: 'on it',
+        });
+        const created = await send('POST', '/alerts/silences', {
+          matchers: [{ name: 'alertname', value: 'AdapterCheck' }],
+          duration: '1h',
+          comment: 'maintenance',
+        });
+        expect(created.status).toBe(201);
+        const { silence } = (await created.json()) as { silence: { id: string; comment: string } };
+        expect(silence.comment).toBe('maintenance');
+        const expired = await fetch(`${app.url}${prefix}/alerts/silences/${silence.id}`, {
+          method: 'DELETE',
+          headers: AUTH,
+        });
+        expect(expired.status).toBe(200);
+        await expired.arrayBuffer();
+        expect((await alerts.silences()).map((s) => s.status)).toEqual(['expired']);
       });
 
       it('records monitoring requests under low-cardinality templates', async () => {

@@ -7,8 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMonitoringListener } from '../../src/adapters/node.js';
+import { Alerts } from '../../src/alerts/alerts.js';
 import { createEnterprise, type Enterprise } from '../../src/index.js';
 import { memoryTaskBackend } from '../../src/tasks/index.js';
+import { withAlerts } from '../monitoring/helpers.js';
 import { requires, tool } from '../support/requirements.js';
 
 /**
@@ -46,14 +48,19 @@ let appSeq = 0;
 /**
  * A running application: a plain node:http server built with the `/node` adapter (the monitoring
  * router under MOUNT, every other request instrumented), an application route that reads through
- * the cache, real HTTP traffic against it, and a task that died.
+ * the cache, real HTTP traffic against it, and a task that died. With `alerts`, the instance has
+ * that alerts module (the composition does not build one yet: see withAlerts).
  */
-async function startApp(auth?: string): Promise<App> {
-  const enterprise = createEnterprise({
+async function startApp(
+  auth?: string,
+  alerts?: (logger: Enterprise['logger']) => Alerts,
+): Promise<App> {
+  const base = createEnterprise({
     logLevel: 'silent',
     env: {},
     tasks: { backend: memoryTaskBackend() },
   });
+  const enterprise = alerts === undefined ? base : withAlerts(base, alerts(base.logger));
   let attempts = 0;
   const taskName = `send-report-${process.pid}-${++appSeq}`;
   // A task that always fails and has no retry: it lands in the dead letter queue at once.
@@ -267,7 +274,12 @@ describe.runIf(chromiumAvailable)('dashboard in headless Chromium', () => {
       await page.keyboard.press('End');
       expect(await page.getAttribute('#tab-security', 'aria-selected')).toBe('true');
       await expect.poll(() => page.textContent('#security'), POLL).toContain('module not enabled');
-      await expect.poll(() => page.textContent('#alerts'), POLL).toContain('module not enabled');
+      // Without an alerts module the Alerts view says so, and the tab counts nothing.
+      await page.keyboard.press('ArrowLeft');
+      expect(await page.getAttribute('#tab-alerts', 'aria-selected')).toBe('true');
+      await expect.poll(() => page.isVisible('#alerts-disabled'), POLL).toBe(true);
+      expect(await page.isVisible('#alerts-content')).toBe(false);
+      expect(await page.isVisible('#alerts-tab-count')).toBe(false);
 
       // Health view: components with a status.
       await page.keyboard.press('Home');
@@ -308,6 +320,134 @@ describe.runIf(chromiumAvailable)('dashboard in headless Chromium', () => {
       expect(await cspViolations(page)).toEqual([]);
       expect(problems).toEqual([]);
       expect(external).toEqual([]);
+    } finally {
+      await context.close();
+      await app.close();
+    }
+  }, 45_000);
+
+  it('shows firing alerts in the Alerts view; Ack and Silence act on them through the API', async () => {
+    let alerts!: Alerts;
+    const app = await startApp(TOKEN, (logger) => {
+      alerts = new Alerts({ logger, deliver: () => {} });
+      alerts.rule({
+        name: 'CheckoutSlow',
+        watch: () => 1250,
+        condition: { above: 800 },
+        severity: 'critical',
+        labels: { service: 'checkout' },
+        summary: 'checkout p95 is {{value}} ms',
+      });
+      alerts.rule({
+        name: 'QueueBacklog',
+        watch: () => 40,
+        condition: { above: 10 },
+        for: '10m',
+        labels: { queue: 'emails' },
+        summary: '{{value}} tasks waiting',
+      });
+      return alerts;
+    });
+    await alerts.evaluate();
+    const slowFingerprint = alerts.list().find((a) => a.rule === 'CheckoutSlow')!.fingerprint;
+    // One statement takes all of the database time: a recommendation.
+    for (let i = 0; i < 4; i++) {
+      app.enterprise.performance.record('db.query', 400, {
+        labels: { statement: 'SELECT * FROM orders WHERE customer_id = ?' },
+      });
+    }
+    const api = async (path: string) => {
+      const response = await fetch(`${app.url}${path}`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      expect(response.status, path).toBe(200);
+      return (await response.json()) as any;
+    };
+    const context = await newContext(browser);
+    try {
+      const page = await context.newPage();
+      const problems = watch(page, [{ status: 401, path: /\/performance\/realtime$/ }]);
+      await page.goto(`${app.url}/dashboard`);
+      // The alerts calls use the token the rest of the page uses.
+      await page.getByRole('dialog', { name: 'Access token' }).waitFor({ state: 'visible' });
+      await page.fill('#auth-token', TOKEN);
+      await page.click('#auth-submit');
+      await seqAtLeast(page, 1);
+      // The tab counts the firing alerts from the live snapshots.
+      await expect.poll(() => page.textContent('#alerts-tab-count'), POLL).toBe('1 firing');
+
+      await page.click('#tab-alerts');
+      const row = (rule: string) => page.locator('#alerts-active tbody tr', { hasText: rule });
+      await expect
+        .poll(() => row('CheckoutSlow').textContent(), POLL)
+        .toContain('checkout p95 is 1250 ms');
+      expect(await row('CheckoutSlow').textContent()).toMatch(/critical.*firing/);
+      expect(await row('QueueBacklog').textContent()).toMatch(/warning.*pending.*40 tasks waiting/);
+      expect(await page.textContent('#alerts-firing')).toBe('1');
+      expect(await page.textContent('#alerts-firing-hint')).toBe('1 critical');
+      await expect
+        .poll(() => page.textContent('#alerts-history'), POLL)
+        .toContain('inactive → firing');
+      await expect
+        .poll(() => page.textContent('#recommendations'), POLL)
+        .toContain('One statement takes 100 % of the database time');
+
+      // Ack: the alert is acknowledged on the server, by the router's default actor.
+      await row('CheckoutSlow')
+        .getByRole('button', { name: /^Acknowledge CheckoutSlow/ })
+        .click();
+      await expect
+        .poll(() => page.textContent('#alerts-status'), POLL)
+        .toContain('CheckoutSlow {service=checkout} was acknowledged');
+      const listed = await api('/alerts');
+      expect(listed.firing).toEqual([
+        expect.objectContaining({
+          fingerprint: slowFingerprint,
+          acknowledged: expect.objectContaining({ by: 'monitoring' }),
+        }),
+      ]);
+      expect(alerts.get(slowFingerprint)?.acknowledged?.by).toBe('monitoring');
+      const acked = row('CheckoutSlow').getByRole('button', { name: /acknowledged by monitoring/ });
+      await expect.poll(() => acked.isDisabled(), POLL).toBe(true);
+      await expect.poll(() => page.textContent('#alerts-acknowledged'), POLL).toBe('1');
+
+      // Silence: one hour on the alert's labels, with the comment typed in the form.
+      await row('QueueBacklog')
+        .getByRole('button', { name: /^Silence QueueBacklog/ })
+        .click();
+      const form = page.getByRole('dialog', { name: 'Silence for one hour' });
+      await form.waitFor({ state: 'visible' });
+      expect(await page.textContent('#silence-matchers')).toContain('queue="emails"');
+      await page.fill('#silence-comment', 'the mail provider is down, known');
+      await page.click('#silence-submit');
+      await form.waitFor({ state: 'hidden' });
+      const { silences } = await api('/alerts/silences');
+      expect(silences).toEqual([
+        expect.objectContaining({
+          status: 'active',
+          createdBy: 'monitoring',
+          comment: 'the mail provider is down, known',
+          matchers: expect.arrayContaining([
+            { name: 'alertname', value: 'QueueBacklog', op: '=' },
+            { name: 'queue', value: 'emails', op: '=' },
+          ]),
+        }),
+      ]);
+      expect(Date.parse(silences[0].endsAt) - Date.parse(silences[0].startsAt)).toBe(3_600_000);
+      await expect
+        .poll(() => page.textContent('#alerts-silenced-list'), POLL)
+        .toContain('QueueBacklog');
+      await expect.poll(() => page.locator('#alerts-active tbody tr').count(), POLL).toBe(1);
+      expect(await page.textContent('#silences')).toContain('the mail provider is down, known');
+
+      // A rule that starts firing shows up without a reload of the page.
+      alerts.rule({ name: 'ErrorBurst', watch: () => 9, condition: { above: 5 } });
+      await alerts.evaluate();
+      await expect.poll(() => row('ErrorBurst').count(), POLL).toBe(1);
+      await expect.poll(() => page.textContent('#alerts-tab-count'), POLL).toBe('2 firing');
+
+      expect(await cspViolations(page)).toEqual([]);
+      expect(problems).toEqual([]);
     } finally {
       await context.close();
       await app.close();

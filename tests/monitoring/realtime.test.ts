@@ -4,70 +4,16 @@ import type { Enterprise } from '../../src/index.js';
 import { createMonitoringRouter, type MonitoringSnapshot } from '../../src/monitoring/index.js';
 import { RealtimeHub } from '../../src/monitoring/realtime.js';
 import { memoryTaskBackend, type TaskBackend } from '../../src/tasks/index.js';
-import { AUTH, closeServer, json, listen, TOKEN, testEnterprise, until } from './helpers.js';
-
-interface SseEvent {
-  id?: string;
-  event?: string;
-  data?: string;
-  comment?: string;
-  retry?: string;
-}
-
-/** Reads a text/event-stream body into events as they arrive. */
-class SseReader {
-  readonly events: SseEvent[] = [];
-  #buffer = '';
-  #done = false;
-  readonly finished: Promise<void>;
-
-  constructor(body: ReadableStream<Uint8Array>) {
-    const reader = body.getReader();
-    const decoder = new TextDecoder();
-    this.finished = (async () => {
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          this.#buffer += decoder.decode(value, { stream: true });
-          let end = this.#buffer.indexOf('\n\n');
-          while (end !== -1) {
-            this.#parse(this.#buffer.slice(0, end));
-            this.#buffer = this.#buffer.slice(end + 2);
-            end = this.#buffer.indexOf('\n\n');
-          }
-        }
-      } catch {
-        // Aborted by the test.
-      } finally {
-        this.#done = true;
-      }
-    })();
-  }
-
-  get done(): boolean {
-    return this.#done;
-  }
-
-  #parse(block: string): void {
-    const event: SseEvent = {};
-    for (const line of block.split('\n')) {
-      if (line.startsWith(':')) event.comment = line.slice(1).trim();
-      else {
-        const colon = line.indexOf(':');
-        const field = line.slice(0, colon) as keyof SseEvent;
-        event[field] = line.slice(colon + 1).trimStart();
-      }
-    }
-    this.events.push(event);
-  }
-
-  snapshots(): MonitoringSnapshot[] {
-    return this.events
-      .filter((event) => event.event === 'snapshot')
-      .map((event) => JSON.parse(event.data!) as MonitoringSnapshot);
-  }
-}
+import {
+  AUTH,
+  closeServer,
+  json,
+  listen,
+  SseReader,
+  TOKEN,
+  testEnterprise,
+  until,
+} from './helpers.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -7,16 +7,14 @@ import type { HandlerContext, Handlers } from './types.js';
 
 /**
  * @internal The endpoints about the router and the instance (index, info, metrics, OpenAPI), and
- * those of modules this instance does not have yet (security, alerts).
+ * that of the module the package does not have yet (security).
  */
 export function metaHandlers({
   enterprise,
   tasks,
   basePath,
   secured,
-}: HandlerContext): Handlers<
-  'index' | 'metrics' | 'info' | 'openapi' | 'securityMonitoring' | 'alerts'
-> {
+}: HandlerContext): Handlers<'index' | 'metrics' | 'info' | 'openapi' | 'securityMonitoring'> {
   return {
     index: () =>
       json({
@@ -45,25 +43,19 @@ export function metaHandlers({
           tasks: tasks.enabled,
           monitoring: true,
           security: false,
-          alerts: false,
+          alerts: enterprise.peek('alerts') !== undefined,
         },
       }),
     openapi: () =>
       // Without a basePath the router does not know where the host mounted it: '.' is the
       // document's own directory, so clients call `<mount>/health`, not `/health` at the root.
       json(openApiDocument(packageInfo(), basePath || '.', secured)),
-    securityMonitoring: notEnabled('security'),
-    alerts: notEnabled('alerts'),
-  };
-}
-
-/** A module's endpoint on an instance without the module: 501 until it is enabled. */
-function notEnabled(module: string): () => never {
-  return () => {
-    throw new MonitoringRequestError(
-      501,
-      'E_MODULE_NOT_ENABLED',
-      `the ${module} module is not enabled on this instance`,
-    );
+    securityMonitoring: () => {
+      throw new MonitoringRequestError(
+        501,
+        'E_MODULE_NOT_ENABLED',
+        'the security module is not enabled on this instance',
+      );
+    },
   };
 }

@@ -3,7 +3,7 @@ import type { Logger } from '../../core/logger.js';
 import type { HealthChecker } from '../health.js';
 import type { MonitoredInstance } from '../monitored-instance.js';
 import type { RealtimeHub } from '../realtime.js';
-import type { OperationId } from '../routes.js';
+import type { OperationId } from '../route-spec.js';
 import type { TasksSource } from '../tasks-source.js';
 
 /** @internal What the handlers of every area read and act on. */
@@ -18,6 +18,10 @@ export interface HandlerContext {
   basePath: string;
   /** Whether the router checks credentials (the document then declares its security scheme). */
   secured: boolean;
+  /** Longest wait for a module's figures read for an answer (the health timeout). */
+  readTimeoutMs: number;
+  /** Where failures to read a module's figures go (logged, throttled); the answer goes on without them. */
+  onReadError: (message: string, error: unknown) => void;
 }
 
 /** @internal Answers one matched request; a thrown error becomes the JSON error answer. */

@@ -4,7 +4,8 @@
  * This is its entry: scripts/build-dashboard.mjs bundles it with the modules it imports into the
  * one served `app.js`.
  *
- * - Live data comes from the Server-Sent Events stream (stream.js).
+ * - Live data comes from the Server-Sent Events stream (stream.js): a snapshot every interval, and
+ *   an `alert` event whenever an alert changes state.
  * - A data call answering 401 opens the token dialog (api.js).
  * - Every value reaches the DOM through textContent: snapshot data is never parsed as HTML.
  * - Every section of a snapshot may be missing or null (a module not in use): views say so.
@@ -13,6 +14,7 @@ import { initAuth } from './api.js';
 import { initCharts, pushHistory, renderCharts } from './charts.js';
 import { stream } from './stream.js';
 import { initTabs, showInitialTab } from './tabs.js';
+import { initAlertsView, onAlertEvent, renderAlertsSummary } from './views/alerts.js';
 import { renderCache } from './views/cache.js';
 import { renderHeader } from './views/header.js';
 import { renderHealth } from './views/health.js';
@@ -22,7 +24,14 @@ import { renderTasks } from './views/tasks.js';
 
 function renderSnapshot(snapshot) {
   // Each view is independent: a section the client does not understand must not blank the rest.
-  for (const render of [renderHeader, renderHealth, renderPerformance, renderCache, renderTasks]) {
+  for (const render of [
+    renderHeader,
+    renderHealth,
+    renderPerformance,
+    renderCache,
+    renderTasks,
+    renderAlertsSummary,
+  ]) {
     try {
       render(snapshot);
     } catch (error) {
@@ -37,5 +46,6 @@ initAuth();
 initTabs();
 initCharts();
 initSecurityView();
+initAlertsView();
 showInitialTab();
-void stream(renderSnapshot);
+void stream(renderSnapshot, onAlertEvent);

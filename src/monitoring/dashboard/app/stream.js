@@ -55,8 +55,11 @@ async function readEvents(response, onEvent, onActivity) {
   }
 }
 
-/** Keeps the stream open for the page's lifetime, passing each snapshot to `onSnapshot`. */
-export async function stream(onSnapshot) {
+/**
+ * Keeps the stream open for the page's lifetime, passing each snapshot to `onSnapshot` and each
+ * alert transition (`event: alert`) to `onAlert`.
+ */
+export async function stream(onSnapshot, onAlert) {
   let lastEventId = null;
   let baseDelay = BACKOFF_MIN_MS;
   let delay = baseDelay;
@@ -87,6 +90,10 @@ export async function stream(onSnapshot) {
             return;
           }
           if (event.id !== null) lastEventId = event.id;
+          if (event.type === 'alert') {
+            onAlert?.(JSON.parse(event.data));
+            return;
+          }
           if (event.type !== 'snapshot') return;
           delay = baseDelay;
           setConnection('live', 'Live');

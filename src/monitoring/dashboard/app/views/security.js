@@ -1,5 +1,4 @@
-// The security view: the security and alerts modules, each shown as its module answers (or that
-// it is not enabled).
+// The security view: the security module as it answers (or that it is not enabled).
 import { api, errorMessage } from '../api.js';
 import { $ } from '../dom.js';
 import { tabListeners } from '../tabs.js';
@@ -39,10 +38,9 @@ async function loadModule(elementId, path, title) {
 
 function loadModules() {
   void loadModule('security', '/security/monitoring', 'Security monitoring');
-  void loadModule('alerts', '/alerts', 'Alerts');
 }
 
-/** Loads the security and alerts panels when their view is shown, and refreshes them while it is. */
+/** Loads the security panel when its view is shown, and refreshes it while it is. */
 export function initSecurityView() {
   tabListeners.add((view) => {
     if (view === 'security') loadModules();
