@@ -168,7 +168,7 @@ export function describeAdapter(name: string, harness: AdapterHarness): void {
     beforeAll(async () => {
       const built = testEnterprise();
       logger = built.logger;
-      // An instance with an alerts module (see withAlerts), with one alert firing.
+      // An instance with an alerts module of the test's own (see withAlerts), with one alert firing.
       alerts = new Alerts({ logger: built.enterprise.logger, deliver: () => {} });
       alerts.rule({ name: 'AdapterCheck', watch: () => 1, condition: { above: 0 } });
       await alerts.evaluate();

@@ -49,7 +49,7 @@ let appSeq = 0;
  * A running application: a plain node:http server built with the `/node` adapter (the monitoring
  * router under MOUNT, every other request instrumented), an application route that reads through
  * the cache, real HTTP traffic against it, and a task that died. With `alerts`, the instance has
- * that alerts module (the composition does not build one yet: see withAlerts).
+ * that alerts module (handed in through withAlerts, so the test controls its rules).
  */
 async function startApp(
   auth?: string,

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import { Alerts } from '../../src/alerts/alerts.js';
+import type { Alerts } from '../../src/alerts/alerts.js';
 import type { AlertsOptions } from '../../src/alerts/options.js';
 import type { Clock } from '../../src/core/clock.js';
 import { createEnterprise, type Enterprise } from '../../src/index.js';
@@ -76,9 +76,8 @@ export function json(response: Response): Promise<any> {
  * `enterprise` with an alerts module: `peek('alerts')` and `alerts` answer `alerts` (or what the
  * function returns at each call, `undefined` for "not built yet"), and `shutdown()` closes it.
  *
- * It stands in for the composition, which does not build the alerts module on this branch yet:
- * once `createEnterprise({ alerts })` does, `testEnterprise({ alerts: ... })` and
- * `enterprise.alerts` replace this wrapper.
+ * For tests that decide when the module appears (a module built while a stream is open) or hand
+ * in an engine of their own; `alertsEnterprise()` builds one through the composition.
  */
 export function withAlerts(
   enterprise: Enterprise,
@@ -118,16 +117,18 @@ export function manualClock(): Clock & { advance(ms: number): void } {
 }
 
 /**
- * An isolated instance with an alerts module of its own (memory store, deliveries dropped, the
- * given clock): evaluate it with `alerts.evaluate()`.
+ * An isolated instance whose alerts module is built by the composition (no built-in rules, memory
+ * store, deliveries dropped, the given clock): evaluate it with `alerts.evaluate()`.
  */
 export function alertsEnterprise(
   options: AlertsOptions = {},
   enterpriseOptions: Parameters<typeof createEnterprise>[0] = {},
 ): { enterprise: Enterprise; alerts: Alerts } {
-  const enterprise = testEnterprise(enterpriseOptions);
-  const alerts = new Alerts({ logger: enterprise.logger, deliver: () => {}, ...options });
-  return { enterprise: withAlerts(enterprise, alerts), alerts };
+  const enterprise = testEnterprise({
+    ...enterpriseOptions,
+    alerts: { builtin: false, store: 'memory', deliver: () => {}, ...options },
+  });
+  return { enterprise, alerts: enterprise.alerts };
 }
 
 /** One event of a text/event-stream, as its fields. */
