@@ -52,6 +52,7 @@ redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
 local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
 local keep = math.floor(tonumber(last[2]) - tonumber(ARGV[1])) + 60000
+if keep < 60000 then keep = 60000 end
 redis.call('PEXPIRE', KEYS[1], keep)
 redis.call('PEXPIRE', KEYS[2], keep)
 return redis.call('INCR', KEYS[3])

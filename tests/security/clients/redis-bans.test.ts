@@ -148,6 +148,22 @@ describe.runIf(requires(redis))('bans shared through Redis', () => {
     () => [admin],
   );
 
+  it('a ban that already ended leaves the others alone', async () => {
+    const prefix = `test:bans:${randomUUID()}`;
+    const store = new RedisBanStore({ url: REDIS_URL, prefix });
+    try {
+      const now = Date.now();
+      const ban = { reason: 'test', source: 'manual', createdAt: now };
+      await store.put({ ...ban, client: '203.0.113.7', until: now + 60_000 });
+      await store.put({ ...ban, client: '203.0.113.8', until: now - 3_600_000 });
+      expect((await store.list()).map((b) => b.client)).toEqual(['203.0.113.7']);
+      expect(await admin.pttl(`{${prefix}}:bans`)).toBeGreaterThan(60_000);
+    } finally {
+      await store.close();
+      await deleteKeys([admin], prefix);
+    }
+  });
+
   it('a given client is left open by close()', async () => {
     const client = new Redis(REDIS_URL);
     const prefix = `test:bans:${randomUUID()}`;
