@@ -92,7 +92,12 @@ export class Alerts extends Emitter<AlertsEvents> {
         value: rule.name,
       });
     }
-    const runtime: RuleRuntime = { rule, series: new Map(), nextDueAt: Number.NEGATIVE_INFINITY };
+    const runtime: RuleRuntime = {
+      rule,
+      series: new Map(),
+      lastRead: [],
+      nextDueAt: Number.NEGATIVE_INFINITY,
+    };
     this.#state.rules.set(rule.name, runtime);
     return {
       name: rule.name,

@@ -34,22 +34,23 @@ export async function runTick(state: TickState): Promise<void> {
     const read = sourceReader(state.sources, state.options.sourceTimeoutMs);
     const due = [...state.rules.values()].filter((r) => r.nextDueAt - now <= DUE_SLACK_MS);
     const changes = await Promise.all(
-      due.map(async (runtime) => {
+      due.map((runtime) => {
         const t0 = clock.now();
-        const list = await evaluateRule(runtime, read, at, state.options.sourceTimeoutMs);
-        runtime.lastEvaluatedAt = at;
-        runtime.lastDurationMs = clock.now() - t0;
-        // Keep the rule's cadence when on time; start it again from now after a late tick.
-        const next = runtime.nextDueAt + runtime.rule.intervalMs;
-        runtime.nextDueAt = next > now ? next : now + runtime.rule.intervalMs;
-        return { runtime, list };
+        return evaluateRule(runtime, read, at, state.options.sourceTimeoutMs).then((list) => {
+          runtime.lastEvaluatedAt = at;
+          runtime.lastDurationMs = clock.now() - t0;
+          // Keep the rule's cadence when on time; start it again from now after a late tick.
+          const next = runtime.nextDueAt + runtime.rule.intervalMs;
+          runtime.nextDueAt = next > now ? next : now + runtime.rule.intervalMs;
+          return list;
+        });
       }),
     );
     rebuildViews(state, at);
     // The store writes of one tick go out together (ioredis pipelines them), not one by one.
     const writes: Promise<unknown>[] = [];
-    for (const { runtime, list } of changes) {
-      for (const change of list) writes.push(...transition(state, runtime, change, at));
+    for (let i = 0; i < due.length; i++) {
+      for (const change of changes[i]!) writes.push(...transition(state, due[i]!, change, at));
     }
     await Promise.all(writes);
     await state.notifier.tick([...state.views.values()], (f) => state.acks.has(f), at);
