@@ -4,6 +4,7 @@ import { alertFingerprint } from './fingerprint.js';
 import { advance, INACTIVE, type LifecycleInput, type SeriesState } from './lifecycle.js';
 import type { CompiledRule } from './rule.js';
 import type { AlertLabels, Detector, DetectorVerdict, SeriesValue, ValueSource } from './types.js';
+import type { ViewEntry } from './views.js';
 
 /** @internal One series of one rule: its detector and where it stands. */
 export interface SeriesRuntime {
@@ -25,6 +26,8 @@ export interface SeriesRuntime {
   named: readonly string[];
   /** The evaluation that last read this series, to skip a duplicate in one read. */
   seenIn: number;
+  /** Where it stood at the last tick, for its public view (see `AlertViews`). */
+  view?: ViewEntry | undefined;
 }
 
 /** @internal A rule with its series and its schedule. */
@@ -295,6 +298,7 @@ function ensure(
       placeholder,
       named: [],
       seenIn: 0,
+      view: undefined,
     };
     runtime.series.set(fingerprint, series);
   }
