@@ -135,19 +135,23 @@ const STATE_ORDER: Record<AlertState, number> = {
   inactive: 5,
 };
 
+/** @internal Whether `filter` lists alerts in a state: by default every state but `inactive`. */
+export function listedState(filter: AlertFilter = {}): (state: AlertState) => boolean {
+  if (filter.state === undefined) return (state) => state !== 'inactive';
+  const states = new Set<AlertState>([filter.state].flat() as AlertState[]);
+  return (state) => states.has(state);
+}
+
 /** @internal Applies `filter` and sorts: most severe first, then firing first, then by rule and labels. */
 export function filterAlerts(alerts: Iterable<Alert>, filter: AlertFilter = {}): Alert[] {
-  const states =
-    filter.state === undefined
-      ? undefined
-      : new Set<AlertState>([filter.state].flat() as AlertState[]);
+  const listed = listedState(filter);
   const severities =
     filter.severity === undefined
       ? undefined
       : new Set<AlertSeverity>([filter.severity].flat() as AlertSeverity[]);
   const out: Alert[] = [];
   for (const alert of alerts) {
-    if (states === undefined ? alert.state === 'inactive' : !states.has(alert.state)) continue;
+    if (!listed(alert.state)) continue;
     if (severities !== undefined && !severities.has(alert.severity)) continue;
     if (
       filter.labels !== undefined &&

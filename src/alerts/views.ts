@@ -6,7 +6,7 @@ import {
 } from './alert-view.js';
 import type { SeriesState } from './lifecycle.js';
 import type { CompiledRule } from './rule.js';
-import type { Alert, AlertDelivery, AlertLabels, DetectorVerdict } from './types.js';
+import type { Alert, AlertDelivery, AlertLabels, AlertState, DetectorVerdict } from './types.js';
 
 /**
  * @internal What one series looked like at the last tick, and its view once built. Kept on the
@@ -90,8 +90,12 @@ export class AlertViews {
     return this.#entries.delete(fingerprint);
   }
 
-  *values(): IterableIterator<Alert> {
-    for (const entry of this.#entries.values()) yield build(entry);
+  /** The views, or those in a state `listed` keeps (the others are not built). */
+  *values(listed?: (state: AlertState) => boolean): IterableIterator<Alert> {
+    for (const entry of this.#entries.values()) {
+      if (listed !== undefined && !listed(entry.alert?.state ?? entry.state.state)) continue;
+      yield build(entry);
+    }
   }
 
   *[Symbol.iterator](): IterableIterator<[string, Alert]> {
