@@ -1,6 +1,13 @@
-import type { SeriesRuntime } from './evaluator.js';
+import type { SeriesState } from './lifecycle.js';
 import type { CompiledRule } from './rule.js';
-import type { Alert, AlertDelivery, AlertLabels, AlertSeverity, AlertState } from './types.js';
+import type {
+  Alert,
+  AlertDelivery,
+  AlertLabels,
+  AlertSeverity,
+  AlertState,
+  DetectorVerdict,
+} from './types.js';
 
 /** @internal What the engine knows of an alert besides its series. */
 export interface AlertExtras {
@@ -10,25 +17,56 @@ export interface AlertExtras {
   deliveries?: Readonly<Record<string, AlertDelivery>> | undefined;
 }
 
+/** @internal Where one series stood when its view is built. */
+export interface SeriesSnapshot {
+  readonly fingerprint: string;
+  readonly labels: AlertLabels;
+  readonly state: SeriesState;
+  readonly value: number | null;
+  readonly verdict: DetectorVerdict | undefined;
+  readonly lastEvaluatedAt: number;
+}
+
+/**
+ * @internal The summary and annotations of one series as last rendered, with the value and
+ * reason they were rendered for: the rest of what a template may name (labels, rule, severity)
+ * does not change for a series.
+ */
+export interface RenderedAnnotations {
+  value: number | null;
+  reason: string | undefined;
+  annotations: Readonly<Record<string, string>> | undefined;
+}
+
 /**
  * @internal The public view of one series: labels, state, evidence and the rendered summary and
- * annotations (`{{reason}}` is the detector's reason, the error, or `no data`).
+ * annotations (`{{reason}}` is the detector's reason, the error, or `no data`). Given `rendered`,
+ * the templates run only when the value or the reason differs from the last rendering.
  */
-export function alertView(rule: CompiledRule, series: SeriesRuntime, extras: AlertExtras): Alert {
+export function alertView(
+  rule: CompiledRule,
+  series: SeriesSnapshot,
+  extras: AlertExtras,
+  rendered?: RenderedAnnotations,
+): Alert {
   const s = series.state;
   const reason =
     s.state === 'error' ? s.error : s.state === 'nodata' ? 'no data' : series.verdict?.reason;
-  const context = {
-    value: series.value,
-    labels: series.labels,
-    rule: rule.name,
-    severity: rule.severity,
-    reason,
-  };
-  const annotations: Record<string, string> = {};
-  for (const [name, render] of Object.entries(rule.annotations))
-    annotations[name] = render(context);
-  if (rule.summary !== undefined) annotations.summary = rule.summary(context);
+  let annotations: Record<string, string>;
+  if (
+    rendered?.annotations !== undefined &&
+    Object.is(rendered.value, series.value) &&
+    rendered.reason === reason
+  ) {
+    annotations = { ...rendered.annotations };
+  } else {
+    annotations = renderAnnotations(rule, series, reason);
+    if (rendered !== undefined) {
+      rendered.value = series.value;
+      rendered.reason = reason;
+      rendered.annotations = { ...annotations };
+    }
+  }
   const alert: Alert = {
     fingerprint: series.fingerprint,
     rule: rule.name,
@@ -51,6 +89,25 @@ export function alertView(rule: CompiledRule, series: SeriesRuntime, extras: Ale
     alert.inhibitedBy = extras.inhibitedBy;
   if (extras.deliveries !== undefined) alert.deliveries = extras.deliveries;
   return alert;
+}
+
+function renderAnnotations(
+  rule: CompiledRule,
+  series: SeriesSnapshot,
+  reason: string | undefined,
+): Record<string, string> {
+  const context = {
+    value: series.value,
+    labels: series.labels,
+    rule: rule.name,
+    severity: rule.severity,
+    reason,
+  };
+  const annotations: Record<string, string> = {};
+  for (const [name, render] of Object.entries(rule.annotations))
+    annotations[name] = render(context);
+  if (rule.summary !== undefined) annotations.summary = rule.summary(context);
+  return annotations;
 }
 
 /**
@@ -78,19 +135,23 @@ const STATE_ORDER: Record<AlertState, number> = {
   inactive: 5,
 };
 
+/** @internal Whether `filter` lists alerts in a state: by default every state but `inactive`. */
+export function listedState(filter: AlertFilter = {}): (state: AlertState) => boolean {
+  if (filter.state === undefined) return (state) => state !== 'inactive';
+  const states = new Set<AlertState>([filter.state].flat() as AlertState[]);
+  return (state) => states.has(state);
+}
+
 /** @internal Applies `filter` and sorts: most severe first, then firing first, then by rule and labels. */
 export function filterAlerts(alerts: Iterable<Alert>, filter: AlertFilter = {}): Alert[] {
-  const states =
-    filter.state === undefined
-      ? undefined
-      : new Set<AlertState>([filter.state].flat() as AlertState[]);
+  const listed = listedState(filter);
   const severities =
     filter.severity === undefined
       ? undefined
       : new Set<AlertSeverity>([filter.severity].flat() as AlertSeverity[]);
   const out: Alert[] = [];
   for (const alert of alerts) {
-    if (states === undefined ? alert.state === 'inactive' : !states.has(alert.state)) continue;
+    if (!listed(alert.state)) continue;
     if (severities !== undefined && !severities.has(alert.severity)) continue;
     if (
       filter.labels !== undefined &&
@@ -109,6 +170,14 @@ export function filterAlerts(alerts: Iterable<Alert>, filter: AlertFilter = {}):
   );
 }
 
+/** The last time formatted: the series of one tick share their evaluation time. */
+let isoMs = Number.NaN;
+let isoText = '';
+
 function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  if (ms !== isoMs) {
+    isoText = new Date(ms).toISOString();
+    isoMs = ms;
+  }
+  return isoText;
 }

@@ -3,7 +3,7 @@ import { Emitter } from '../core/events.js';
 import type { MetricFamily } from '../performance/prometheus.js';
 import { acknowledgeAlert, addSilence, expireSilence, listSilences } from './actions.js';
 import { Advisor } from './advisor.js';
-import { type AlertFilter, filterAlerts } from './alert-view.js';
+import { type AlertFilter, filterAlerts, listedState } from './alert-view.js';
 import { type AlertChannelStatus, sendNow } from './delivery.js';
 import { AlertRuleError } from './errors.js';
 import type { RuleRuntime } from './evaluator.js';
@@ -92,7 +92,12 @@ export class Alerts extends Emitter<AlertsEvents> {
         value: rule.name,
       });
     }
-    const runtime: RuleRuntime = { rule, series: new Map(), nextDueAt: Number.NEGATIVE_INFINITY };
+    const runtime: RuleRuntime = {
+      rule,
+      series: new Map(),
+      lastRead: [],
+      nextDueAt: Number.NEGATIVE_INFINITY,
+    };
     this.#state.rules.set(rule.name, runtime);
     return {
       name: rule.name,
@@ -192,7 +197,8 @@ export class Alerts extends Emitter<AlertsEvents> {
 
   /** The alerts (every state but `inactive` unless `filter.state` says otherwise), most severe first. */
   list(filter: AlertFilter = {}): Alert[] {
-    return filterAlerts(this.#state.views.values(), filter);
+    // Views of the alerts the filter leaves out by state are not built.
+    return filterAlerts(this.#state.views.values(listedState(filter)), filter);
   }
 
   /** One alert by fingerprint, whatever its state. */

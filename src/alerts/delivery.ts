@@ -117,6 +117,11 @@ export class DeliveryLedger {
     return this.#byAlert.get(fingerprint);
   }
 
+  /** Every alert with a delivery recorded, and its deliveries by channel. */
+  byAlert(): IterableIterator<[string, Readonly<Record<string, AlertDelivery>>]> {
+    return this.#byAlert.entries();
+  }
+
   /** Forgets the alerts not in `keep` (gone from every rule and group). */
   prune(keep: (fingerprint: string) => boolean): void {
     for (const fingerprint of this.#byAlert.keys())

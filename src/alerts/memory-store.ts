@@ -3,6 +3,9 @@ import type { AlertStore, AlertTransition, Silence } from './types.js';
 
 type Ack = { by: string; at: string; comment?: string };
 
+/** Maps of claims and dedupe marks are not swept below this size. */
+const SWEEP_FROM = 1_024;
+
 /**
  * The {@link AlertStore} of one process: maps and a ring of history. Expiry follows the given
  * clock's `epochNow()`, so tests that step a fake clock step claims and episodes too.
@@ -20,6 +23,8 @@ export class MemoryAlertStore implements AlertStore {
   readonly #silences = new Map<string, Silence>();
   readonly #dedupe = new Map<string, number>();
   #history: AlertTransition[] = [];
+  /** The size at which each map of claims or dedupe marks is next swept. */
+  readonly #sweepAt = new Map<Map<string, number>, number>();
 
   constructor(options: { clock?: Clock } = {}) {
     this.#clock = options.clock ?? systemClock;
@@ -90,17 +95,32 @@ export class MemoryAlertStore implements AlertStore {
       if ((this.#dedupe.get(key) ?? 0) > now) return;
       this.#dedupe.set(key, now + dedupeMs);
     }
-    this.#history.unshift(structuredClone(transition));
-    if (this.#history.length > limit) this.#history = this.#history.slice(0, Math.max(0, limit));
+    this.#history.unshift(copyTransition(transition));
+    if (this.#history.length > limit) this.#history.length = Math.max(0, limit);
   }
 
   async history(limit: number): Promise<readonly AlertTransition[]> {
     return this.#history.slice(0, Math.max(0, limit)).map((t) => structuredClone(t));
   }
 
-  /** Drops expired entries once the map has grown, so a long run does not keep every claim. */
+  /**
+   * Drops expired entries once the map has grown to twice what the last sweep left (and at
+   * least {@link SWEEP_FROM}), so a long run does not keep every claim and a busy one does not
+   * walk the whole map at every claim. Expired entries count as absent until then.
+   */
   #sweep(map: Map<string, number>, now: number): void {
-    if (map.size < 1_024) return;
+    if (map.size < (this.#sweepAt.get(map) ?? SWEEP_FROM)) return;
     for (const [key, until] of map) if (until <= now) map.delete(key);
+    this.#sweepAt.set(map, Math.max(SWEEP_FROM, 2 * map.size));
   }
+}
+
+/**
+ * A copy of a transition the caller cannot reach (the engine hands the same record to listeners):
+ * its only nested field, the labels, holds strings, so copying it is cloning the whole record.
+ */
+function copyTransition(transition: AlertTransition): AlertTransition {
+  const { labels } = transition;
+  if (typeof labels !== 'object' || labels === null) return structuredClone(transition);
+  return { ...transition, labels: { ...labels } };
 }

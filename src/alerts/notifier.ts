@@ -58,16 +58,19 @@ export class Notifier {
     return false;
   }
 
-  /** One pass over every alert of the instance, after an evaluation. */
+  /**
+   * One pass after an evaluation, over the alerts in a firing episode (`firing`, in the order of
+   * their rules); `current` gives the view of any alert of the instance.
+   */
   async tick(
-    alerts: readonly Alert[],
+    firing: readonly Alert[],
+    current: (fingerprint: string) => Alert | undefined,
     acknowledged: (fingerprint: string) => boolean,
     now: number,
   ): Promise<void> {
     const { guard } = this.#context;
     const ttl = this.#context.episodeTtlMs();
-    const byFingerprint = new Map(alerts.map((a) => [a.fingerprint, a]));
-    const active = alerts.filter(inFiringEpisode);
+    const active = firing.filter(inFiringEpisode);
     const activeSet = new Set(active.map((a) => a.fingerprint));
 
     // One round trip for all the alerts that started or ended an episode (ioredis pipelines them).
@@ -131,13 +134,8 @@ export class Notifier {
         };
         this.#groups.set(id, group);
       }
-      const plans = planGroup(
-        group,
-        list,
-        activeSet,
-        (f) => byFingerprint.get(f),
-        now,
-        () => this.#context.allChannels(),
+      const plans = planGroup(group, list, activeSet, current, now, () =>
+        this.#context.allChannels(),
       );
       for (const plan of plans) await this.#send(group, plan, now);
       if (groupDone(group, list)) {

@@ -10,13 +10,13 @@ import type { AlertsOptions, ResolvedAlertsOptions } from './options.js';
 import { SilenceIndex } from './silence.js';
 import { StoreGuard } from './store-guard.js';
 import type {
-  Alert,
   AlertChannel,
   AlertNotification,
   AlertsEvents,
   AlertTransition,
   ValueSource,
 } from './types.js';
+import { AlertViews } from './views.js';
 
 type Ack = { by: string; at: string; comment?: string };
 
@@ -33,8 +33,8 @@ export interface TickState {
   readonly channels: Map<string, AlertChannel>;
   readonly silences: SilenceIndex;
   acks: Map<string, Ack>;
-  /** The public view of every alert, rebuilt at each tick. */
-  readonly views: Map<string, Alert>;
+  /** The public view of every alert, refreshed at each tick and built when read. */
+  readonly views: AlertViews;
   /** Local history, newest first: what `history()` answers while the store is down. */
   history: AlertTransition[];
   /** Drop a transition another instance recorded already (a shared store). */
@@ -79,7 +79,7 @@ export function createState(
     channels: new Map(resolved.channels.map((c) => [c.name, c])),
     silences: new SilenceIndex(),
     acks: new Map(),
-    views: new Map<string, Alert>(),
+    views: new AlertViews(),
     history: [] as AlertTransition[],
     dedupeHistory: !(store instanceof MemoryAlertStore),
     evaluations: 0,

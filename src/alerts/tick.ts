@@ -1,9 +1,15 @@
 import { alertView } from './alert-view.js';
-import { evaluateRule, type RuleRuntime, type SeriesChange, sourceReader } from './evaluator.js';
+import {
+  evaluateRule,
+  type RuleRuntime,
+  type SeriesChange,
+  type SeriesRuntime,
+  sourceReader,
+} from './evaluator.js';
 import { inhibitedBy } from './inhibit.js';
 import { isFiringEpisode } from './lifecycle.js';
 import type { TickState } from './state.js';
-import type { AlertTransition } from './types.js';
+import type { Alert, AlertTransition } from './types.js';
 
 /** Expired silences are kept this long (as in Alertmanager), then deleted. */
 const SILENCE_RETENTION_MS = 5 * 86_400_000;
@@ -34,28 +40,33 @@ export async function runTick(state: TickState): Promise<void> {
     const read = sourceReader(state.sources, state.options.sourceTimeoutMs);
     const due = [...state.rules.values()].filter((r) => r.nextDueAt - now <= DUE_SLACK_MS);
     const changes = await Promise.all(
-      due.map(async (runtime) => {
+      due.map((runtime) => {
         const t0 = clock.now();
-        const list = await evaluateRule(runtime, read, at, state.options.sourceTimeoutMs);
-        runtime.lastEvaluatedAt = at;
-        runtime.lastDurationMs = clock.now() - t0;
-        // Keep the rule's cadence when on time; start it again from now after a late tick.
-        const next = runtime.nextDueAt + runtime.rule.intervalMs;
-        runtime.nextDueAt = next > now ? next : now + runtime.rule.intervalMs;
-        return { runtime, list };
+        return evaluateRule(runtime, read, at, state.options.sourceTimeoutMs).then((list) => {
+          runtime.lastEvaluatedAt = at;
+          runtime.lastDurationMs = clock.now() - t0;
+          // Keep the rule's cadence when on time; start it again from now after a late tick.
+          const next = runtime.nextDueAt + runtime.rule.intervalMs;
+          runtime.nextDueAt = next > now ? next : now + runtime.rule.intervalMs;
+          return list;
+        });
       }),
     );
     rebuildViews(state, at);
     // The store writes of one tick go out together (ioredis pipelines them), not one by one.
     const writes: Promise<unknown>[] = [];
-    for (const { runtime, list } of changes) {
-      for (const change of list) writes.push(...transition(state, runtime, change, at));
+    for (let i = 0; i < due.length; i++) {
+      for (const change of changes[i]!) writes.push(...transition(state, due[i]!, change, at));
     }
     await Promise.all(writes);
-    await state.notifier.tick([...state.views.values()], (f) => state.acks.has(f), at);
-    for (const [fingerprint, view] of state.views) {
-      const deliveries = state.ledger.deliveriesOf(fingerprint);
-      if (deliveries !== undefined) view.deliveries = { ...deliveries };
+    await state.notifier.tick(
+      firingViews(state),
+      (f) => state.views.get(f),
+      (f) => state.acks.has(f),
+      at,
+    );
+    for (const [fingerprint, deliveries] of state.ledger.byAlert()) {
+      state.views.setDeliveries(fingerprint, { ...deliveries });
     }
     state.ledger.prune((f) => state.views.has(f) || state.notifier.holds(f));
     await purgeSilences(state, at);
@@ -67,34 +78,46 @@ export async function runTick(state: TickState): Promise<void> {
   }
 }
 
-/** Rebuilds every alert's view: state, evidence, acknowledgement, silences, inhibitions. */
+/**
+ * Records every alert's state, evidence, acknowledgement, silences and inhibitions for its view
+ * (built when read).
+ */
 function rebuildViews(state: TickState, at: number): void {
-  const all: {
-    rule: RuleRuntime;
-    series: RuleRuntime['series'] extends Map<string, infer S> ? S : never;
-  }[] = [];
-  for (const rule of state.rules.values())
-    for (const series of rule.series.values()) all.push({ rule, series });
-  const inhibited = inhibitedBy(
-    all.map(({ series }) => ({
-      fingerprint: series.fingerprint,
-      labels: series.labels,
-      firing: isFiringEpisode(series.state),
-    })),
-    state.options.inhibitions,
-  );
-  state.views.clear();
-  for (const { rule, series } of all) {
-    const active = series.state.state !== 'inactive';
-    state.views.set(
-      series.fingerprint,
-      alertView(rule.rule, series, {
-        acknowledged: state.acks.get(series.fingerprint),
-        silencedBy: active ? state.silences.silencing(series.labels, at) : undefined,
-        inhibitedBy: active ? inhibited.get(series.fingerprint) : undefined,
-      }),
-    );
+  const { inhibitions } = state.options;
+  const inhibited =
+    inhibitions.length === 0 ? undefined : inhibitedBy(inhibitionCandidates(state), inhibitions);
+  const { acks, silences } = state;
+  state.views.refresh(state.rules.values(), {
+    acknowledged: (fingerprint) => acks.get(fingerprint),
+    silencedBy: (labels) => silences.silencing(labels, at),
+    inhibitedBy: (fingerprint) => inhibited?.get(fingerprint),
+  });
+}
+
+function inhibitionCandidates(state: TickState) {
+  const all: { fingerprint: string; labels: Alert['labels']; firing: boolean }[] = [];
+  for (const rule of state.rules.values()) {
+    rule.series.forEach((series) => {
+      all.push({
+        fingerprint: series.fingerprint,
+        labels: series.labels,
+        firing: isFiringEpisode(series.state),
+      });
+    });
   }
+  return all;
+}
+
+/** The views of the alerts in a firing episode, in the order of their rules and series. */
+function firingViews(state: TickState): Alert[] {
+  const out: Alert[] = [];
+  const add = (series: SeriesRuntime) => {
+    if (!isFiringEpisode(series.state)) return;
+    const view = state.views.get(series.fingerprint);
+    if (view !== undefined) out.push(view);
+  };
+  for (const rule of state.rules.values()) rule.series.forEach(add);
+  return out;
 }
 
 /** Records, announces and acts on one state change; returns the store writes it started. */
