@@ -191,12 +191,17 @@ class AnomalyDetector implements Detector {
       this.#barShown = bar;
       this.#barText = formatValue(bar);
     }
+    const expected = this.#expected;
+    const barText = this.#barText;
     return {
       breached,
       value: this.#value,
-      expected: this.#expected,
+      expected,
       score,
-      reason: `${formatValue(Math.abs(score))} spreads ${side} ${baseline} ${formatValue(this.#expected)} (bar ${this.#barText})`,
+      // Rendered when read (a view, a notification): most verdicts are never shown.
+      get reason() {
+        return `${formatValue(Math.abs(score))} spreads ${side} ${baseline} ${formatValue(expected)} (bar ${barText})`;
+      },
     };
   }
 

@@ -19,12 +19,16 @@ export function thresholdDetector(direction: 'above' | 'below', bound: number): 
     },
     evaluate(): DetectorVerdict | undefined {
       if (latest === undefined) return undefined;
-      const breached = direction === 'above' ? latest > bound : latest < bound;
+      const value = latest;
+      const breached = direction === 'above' ? value > bound : value < bound;
       return {
         breached,
-        value: latest,
+        value,
         expected: bound,
-        reason: `${latest} ${breached ? 'is' : 'is not'} ${direction} ${bound}`,
+        // Rendered when read (a view, a notification): most verdicts are never shown.
+        get reason() {
+          return `${value} ${breached ? 'is' : 'is not'} ${direction} ${bound}`;
+        },
       };
     },
   };
