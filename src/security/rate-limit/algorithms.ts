@@ -51,8 +51,11 @@ export function gcra(
     cell.until = last + resetMs;
     return { decision, cell };
   }
+  // EPSILON off the excess: float noise must not round the wait up past the moment the call fits.
   const retryAfterMs =
-    cost > limit ? Math.ceil(windowMs) : Math.max(1, Math.ceil((usage + cost - limit) * perUnit));
+    cost > limit
+      ? Math.ceil(windowMs)
+      : Math.max(1, Math.ceil((usage + cost - limit - EPSILON) * perUnit));
   const decision = new Decision(
     false,
     limit,

@@ -69,7 +69,7 @@ if cost <= limit and usage + cost <= limit + 1e-9 then
   return {1, math.max(0, math.floor(limit - usage + 1e-9)), ttl, 0}
 end
 local retry = math.ceil(window / 1000)
-if cost <= limit then retry = math.max(1, math.ceil((usage + cost - limit) * per_unit / 1000)) end
+if cost <= limit then retry = math.max(1, math.ceil((usage + cost - limit - 1e-9) * per_unit / 1000)) end
 return {0, math.max(0, math.floor(limit - usage + 1e-9)), math.ceil(usage * per_unit / 1000), retry}
 `);
 
