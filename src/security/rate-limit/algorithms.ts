@@ -19,44 +19,39 @@ export class GcraCell {
 }
 
 /**
- * @internal One GCRA decision at `now` on `cell` (undefined for a key without usage). Admits when
- * the drained usage plus `cost` fits in `limit`, and then writes the new usage into the cell it
- * returns (the same one, or a new one); a refused call changes nothing.
+ * @internal One GCRA decision at `now` on `cell` (a fresh cell, usage 0, for a key without one).
+ * Admits when the drained usage plus `cost` fits in `limit`, and then writes the new usage into
+ * the cell; a refused call changes nothing.
  */
 export function gcra(
-  cell: GcraCell | undefined,
+  cell: GcraCell,
   now: number,
   limit: number,
   windowMs: number,
   cost: number,
-): { decision: Decision; cell: GcraCell | undefined } {
-  let usage = 0;
-  if (cell !== undefined) {
-    usage = cell.usage;
-    const elapsed = now - cell.last;
-    if (elapsed > 0) {
-      usage -= (elapsed * limit) / windowMs;
-      if (usage < EPSILON) usage = 0;
-    }
+): Decision {
+  let usage = cell.usage;
+  const elapsed = now - cell.last;
+  if (elapsed > 0 && usage > 0) {
+    usage -= (elapsed * limit) / windowMs;
+    if (usage < EPSILON) usage = 0;
   }
   const perUnit = windowMs / limit;
   if (cost <= limit && usage + cost <= limit + EPSILON) {
     usage += cost;
     const resetMs = Math.ceil(usage * perUnit);
-    const last = cell !== undefined && cell.last > now ? cell.last : now;
-    const decision = new Decision(true, limit, remainingOf(limit, usage), resetMs, 0, windowMs);
-    if (cell === undefined) return { decision, cell: new GcraCell(usage, last, last + resetMs) };
+    // A clock that went back must not move the last update back with it.
+    if (elapsed > 0) cell.last = now;
     cell.usage = usage;
-    cell.last = last;
-    cell.until = last + resetMs;
-    return { decision, cell };
+    cell.until = cell.last + resetMs;
+    return new Decision(true, limit, remainingOf(limit, usage), resetMs, 0, windowMs);
   }
   // EPSILON off the excess: float noise must not round the wait up past the moment the call fits.
   const retryAfterMs =
     cost > limit
       ? Math.ceil(windowMs)
       : Math.max(1, Math.ceil((usage + cost - limit - EPSILON) * perUnit));
-  const decision = new Decision(
+  return new Decision(
     false,
     limit,
     remainingOf(limit, usage),
@@ -64,7 +59,6 @@ export function gcra(
     retryAfterMs,
     windowMs,
   );
-  return { decision, cell };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '../../core/clock.js';
 import type { RateLimitDecision, RateLimitStore } from '../types.js';
-import { type GcraCell, gcra, LogCell, slidingWindow } from './algorithms.js';
+import { GcraCell, gcra, LogCell, slidingWindow } from './algorithms.js';
 import type { Decision } from './decision.js';
 import type { RateLimitAlgorithm } from './types.js';
 
@@ -19,15 +19,14 @@ export interface MemoryRateLimitStoreOptions {
   clock?: Clock;
 }
 
-/** Calls between two looks at the oldest keys, and how many expired ones a look may drop. */
-const SWEEP_EVERY = 16;
-const SWEEP_BUDGET = 64;
+type Cell = GcraCell | LogCell;
 
 /**
  * The {@link RateLimitStore} of one process: exact (JavaScript runs one decision at a time), O(1)
- * per call, and bounded: a key whose usage is back to zero is forgotten. Keys are kept in the
- * order of their last admitted call, and every few calls the oldest expired ones are dropped, so
- * the store holds at most the keys admitted within the last window (no timer per key).
+ * per call, and bounded without a timer per key. Keys live in two generations: every window (the
+ * longest seen) the current map becomes the previous one and the previous one is dropped; a key
+ * found in the previous map moves back to the current one. A key unused for a whole window has
+ * nothing left to count, so the store holds the keys used within the last two windows.
  *
  * @example
  * ```ts
@@ -38,9 +37,11 @@ const SWEEP_BUDGET = 64;
 export class MemoryRateLimitStore implements RateLimitStore {
   readonly algorithm: RateLimitAlgorithm;
   readonly #clock: Clock;
-  readonly #gcra = new Map<string, GcraCell>();
-  readonly #logs = new Map<string, LogCell>();
-  #calls = 0;
+  #current = new Map<string, Cell>();
+  #previous = new Map<string, Cell>();
+  /** The longest window seen: a generation lasts that long. */
+  #period = 0;
+  #rotateAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: MemoryRateLimitStoreOptions = {}) {
     this.algorithm = options.algorithm ?? 'gcra';
@@ -57,45 +58,43 @@ export class MemoryRateLimitStore implements RateLimitStore {
   /** @internal The decision, synchronously (the limiter's path for its memory stores). */
   decide(key: string, limit: number, windowMs: number, cost: number): Decision {
     const now = this.#clock.now();
-    if ((++this.#calls & (SWEEP_EVERY - 1)) === 0) this.#sweep(now);
-    if (this.algorithm === 'gcra') {
-      const cells = this.#gcra;
-      const before = cells.get(key);
-      const { decision, cell } = gcra(before, now, limit, windowMs, cost);
-      if (decision.allowed) {
-        // Delete and set: the key moves to the end, the order the sweep relies on.
-        if (before !== undefined) cells.delete(key);
-        cells.set(key, cell!);
+    if (windowMs > this.#period) this.#period = windowMs;
+    if (now >= this.#rotateAt) this.#rotate(now);
+    let before = this.#current.get(key);
+    if (before === undefined) {
+      before = this.#previous.get(key);
+      if (before !== undefined) {
+        this.#previous.delete(key);
+        this.#current.set(key, before);
       }
+    }
+    if (this.algorithm === 'gcra') {
+      const cell = (before as GcraCell | undefined) ?? new GcraCell(0, now, now);
+      const decision = gcra(cell, now, limit, windowMs, cost);
+      if (before === undefined && decision.allowed) this.#current.set(key, cell);
       return decision;
     }
-    const logs = this.#logs;
-    let cell = logs.get(key);
-    const fresh = cell === undefined;
-    cell ??= new LogCell();
+    const cell = (before as LogCell | undefined) ?? new LogCell();
     const decision = slidingWindow(cell, now, limit, windowMs, cost);
-    if (decision.allowed) {
-      if (!fresh) logs.delete(key);
-      logs.set(key, cell);
-    }
+    if (before === undefined && decision.allowed) this.#current.set(key, cell);
     return decision;
   }
 
   async reset(key: string): Promise<void> {
-    this.#gcra.delete(key);
-    this.#logs.delete(key);
+    this.#current.delete(key);
+    this.#previous.delete(key);
   }
 
   /** Keys held now, expired ones not yet dropped included. */
   get size(): number {
-    return this.#gcra.size + this.#logs.size;
+    return this.#current.size + this.#previous.size;
   }
 
-  /** Drops every expired key now (the store also does it a few at a time as it is used). */
+  /** Drops every expired key now (the generations drop them a window later anyway). */
   prune(): number {
     const now = this.#clock.now();
     let dropped = 0;
-    for (const cells of [this.#gcra, this.#logs] as Map<string, { until: number }>[]) {
+    for (const cells of [this.#current, this.#previous]) {
       for (const [key, cell] of cells) {
         if (cell.until <= now) {
           cells.delete(key);
@@ -108,23 +107,18 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   /** Forgets every key. */
   clear(): void {
-    this.#gcra.clear();
-    this.#logs.clear();
+    this.#current = new Map();
+    this.#previous = new Map();
   }
 
   async close(): Promise<void> {
     this.clear();
   }
 
-  /** Drops expired keys from the oldest end, stopping at the first one still in use. */
-  #sweep(now: number): void {
-    const cells: Map<string, { until: number }> =
-      this.algorithm === 'gcra' ? this.#gcra : this.#logs;
-    let budget = SWEEP_BUDGET;
-    for (const [key, cell] of cells) {
-      if (cell.until > now || budget === 0) return;
-      cells.delete(key);
-      budget -= 1;
-    }
+  #rotate(now: number): void {
+    // Idle for more than a generation: what the current map holds is as stale as the rest.
+    this.#previous = now >= this.#rotateAt + this.#period ? new Map() : this.#current;
+    this.#current = new Map();
+    this.#rotateAt = now + this.#period;
   }
 }
