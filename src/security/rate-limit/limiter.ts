@@ -99,13 +99,33 @@ export class RateLimiter extends Emitter<RateLimiterEvents> {
       );
     }
     if (this.#down) return this.#consumeWhileDown(key, cost, limit, multiplier);
-    return this.#callStore(key, cost, limit).then(
-      (decision) => this.#settle(key, cost, decision),
-      (error: unknown) => {
-        this.#failed(error);
-        return this.#settle(key, cost, this.#fallback(key, cost, limit, multiplier));
-      },
-    );
+    const failed = (error: unknown) => {
+      this.#failed(error);
+      return this.#settle(key, cost, this.#fallback(key, cost, limit, multiplier));
+    };
+    if (!this.#options.storeTimesItself) {
+      return this.#callStore(key, cost, limit).then(
+        (decision) => this.#settle(key, cost, decision),
+        failed,
+      );
+    }
+    // The package's stores: one hop from the store's answer to the caller.
+    const windowMs = this.windowMs;
+    let pending: Promise<unknown>;
+    try {
+      pending = this.#store.consume(key, { limit, windowMs, cost });
+    } catch (error) {
+      return Promise.resolve(failed(error));
+    }
+    return pending.then((answer) => {
+      let decision: Decision;
+      try {
+        decision = fromStore(answer, windowMs);
+      } catch (error) {
+        return failed(error);
+      }
+      return this.#settle(key, cost, decision);
+    }, failed);
   }
 
   /**

@@ -166,6 +166,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   /** Whether the client times its commands out itself (ioredis `commandTimeout`). */
   readonly #clientTimes: boolean;
   readonly #script: LuaScript;
+  readonly #messages = new Map<string, string>();
   #closing: Promise<void> | undefined;
 
   constructor(options: RedisRateLimitStoreOptions) {
@@ -220,16 +221,22 @@ export class RedisRateLimitStore implements RateLimitStore {
       return Promise.reject(new Error(`rate limit store: ${operation} after close()`));
     }
     const client = this.#client;
-    // The usual path: a ready client whose commands time out on their own; nothing to add.
-    if (client.status === 'ready' && this.#clientTimes) return body(client);
-    const started = Date.now();
+    if (client.status === 'ready') {
+      // The usual path. A client of ours times its commands out itself; a given one may not.
+      const work = body(client);
+      return this.#clientTimes ? work : rejectAfter(work, this.#timeoutMs, this.#late(operation));
+    }
     const work = whenReady(client, this.#timeoutMs).then(() => body(client));
-    const left = this.#timeoutMs - (Date.now() - started);
-    return rejectAfter(
-      work,
-      Math.max(1, left),
-      `rate limit store: no answer from Redis to ${operation} within ${this.#timeoutMs} ms`,
-    );
+    return rejectAfter(work, this.#timeoutMs, this.#late(operation));
+  }
+
+  #late(operation: string): string {
+    let message = this.#messages.get(operation);
+    if (message === undefined) {
+      message = `rate limit store: no answer from Redis to ${operation} within ${this.#timeoutMs} ms`;
+      this.#messages.set(operation, message);
+    }
+    return message;
   }
 }
 
