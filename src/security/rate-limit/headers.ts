@@ -4,7 +4,14 @@ import { describeValue } from '../../core/errors.js';
 import { SecurityConfigError } from '../errors.js';
 import type { RateLimitDecision } from '../types.js';
 
-/** The media type of {@link rateLimitBody} (RFC 9457 problem details). */
+/**
+ * The media type of {@link rateLimitBody} (RFC 9457 problem details).
+ *
+ * @example
+ * ```ts
+ * res.setHeader('content-type', RATE_LIMIT_BODY_TYPE);
+ * ```
+ */
 export const RATE_LIMIT_BODY_TYPE = 'application/problem+json';
 
 /** sf-string characters (RFC 9651 §3.3.3): printable ASCII; `"` and `\` are escaped. */

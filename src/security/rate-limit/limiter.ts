@@ -130,9 +130,12 @@ export class RateLimiter extends Emitter<RateLimiterEvents> {
 
   /**
    * Forgets `key` (a successful login clearing its failures), in the store and in the insurance
-   * limiter. Never throws because of the store: a failure counts as a store error.
+   * limiter. Never throws because of the store: a failure counts as a store error. Rejects for an
+   * empty key and after `close()`.
    */
   async reset(key: string): Promise<void> {
+    if (this.#closing !== undefined)
+      throw new LifecycleError('rate limiter: reset() after close()');
     if (typeof key !== 'string' || key.length === 0)
       throw invalid('key', key, 'a non-empty string');
     await this.#insurance.reset(key);

@@ -288,6 +288,7 @@ describe('createRateLimiter: decisions in memory', () => {
     const limiter = createRateLimiter({ limit: 1, window: '1s' });
     await Promise.all([limiter.close(), limiter.close()]);
     await expect(limiter.consume('k')).rejects.toBeInstanceOf(LifecycleError);
+    await expect(limiter.reset('k')).rejects.toBeInstanceOf(LifecycleError);
   });
 });
 
