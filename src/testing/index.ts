@@ -13,6 +13,11 @@ export {
 export { describeCacheTier, entryMeta, type TierHarness } from './cache-tier.js';
 export { eventually } from './eventually.js';
 export {
+  describeRateLimitStore,
+  type RateLimitStoreHarness,
+  type RateLimitStoreUnderTest,
+} from './rate-limit-store.js';
+export {
   describeTaskBackend,
   type TaskBackendHarness,
   type TaskBackendHarnessOptions,

@@ -14,6 +14,10 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  * proxy.loseReplyTo('EVALSHA');
  * await client.evalsha(...); // runs on Redis; its reply is lost, ioredis re-sends it
  * ```
+ *
+ * It can also stall (hold what clients send until `resume()`, as a server that stopped answering
+ * without closing anything) and, closed, be started again on the same `listenPort` (the server
+ * coming back where clients reconnect).
  */
 export interface TcpProxy {
   readonly port: number;
@@ -21,16 +25,23 @@ export interface TcpProxy {
   loseReplyTo(marker: string): Promise<void>;
   /** Replies lost so far. */
   readonly lost: number;
+  /** Holds every byte clients send (connections stay open) until `resume()`. */
+  stall(): void;
+  /** Delivers what was held, in order, and forwards again. */
+  resume(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(
   targetPort: number,
   targetHost = '127.0.0.1',
+  listenPort = 0,
 ): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let armed: { marker: string; done: () => void } | undefined;
   let lost = 0;
+  let stalled = false;
+  const held: (() => void)[] = [];
   const server: Server = createServer((client) => {
     const upstream = connect(targetPort, targetHost);
     sockets.add(client);
@@ -46,7 +57,8 @@ export async function startTcpProxy(
         dropNext = armed.done;
         armed = undefined;
       }
-      upstream.write(chunk);
+      if (stalled) held.push(() => upstream.write(chunk));
+      else upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
       if (dropNext !== undefined) {
@@ -67,7 +79,13 @@ export async function startTcpProxy(
       });
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listenPort, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   return {
@@ -80,7 +98,16 @@ export async function startTcpProxy(
         armed = { marker, done: resolve };
       });
     },
+    stall() {
+      stalled = true;
+    },
+    resume() {
+      stalled = false;
+      for (const write of held.splice(0)) write();
+    },
     async close() {
+      stalled = false;
+      held.length = 0;
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

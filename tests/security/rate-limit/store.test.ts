@@ -1,0 +1,275 @@
+// The RateLimitStore conformance suite against the package's stores, both algorithms each: memory,
+// Redis and Redis Cluster; and against broken stores, each failing the tests about what it breaks.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Cluster, Redis } from 'ioredis';
+import * as vitest from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryRateLimitStore } from '../../../src/security/rate-limit/memory-store.js';
+import { RedisRateLimitStore } from '../../../src/security/rate-limit/redis-store.js';
+import type { RateLimitAlgorithm } from '../../../src/security/rate-limit/types.js';
+import type { RateLimitDecision, RateLimitStore } from '../../../src/security/types.js';
+import {
+  describeRateLimitStore,
+  type RateLimitStoreHarness,
+  type TestApi,
+} from '../../../src/testing/index.js';
+import { REDIS_URL, redis, redisCluster, requires } from '../../support/requirements.js';
+
+const ALGORITHMS: RateLimitAlgorithm[] = ['gcra', 'sliding-window'];
+
+const clusterNodes = process.env.TEST_REDIS_CLUSTER_NODES?.split(',').map((node) => {
+  const [host, port] = node.split(':');
+  return { host: host!, port: Number(port) };
+});
+
+/** The keys under `prefix` on each node given. */
+async function scan(nodes: Redis[], prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      found.push(...keys);
+    } while (cursor !== '0');
+  }
+  return found;
+}
+
+async function deleteKeys(nodes: Redis[], prefix: string): Promise<void> {
+  for (const node of nodes) {
+    for (const key of await scan([node], prefix)) await node.del(key);
+  }
+}
+
+for (const algorithm of ALGORITHMS) {
+  describeRateLimitStore(`memory, ${algorithm}`, vitest, {
+    create() {
+      const store = new MemoryRateLimitStore({ algorithm });
+      return {
+        store,
+        keys: async () => {
+          store.prune();
+          return store.size;
+        },
+        cleanup: () => store.close(),
+      };
+    },
+  });
+}
+
+describe.runIf(requires(redis))('redis rate limit store', () => {
+  let admin: Redis;
+  beforeAll(() => {
+    admin = new Redis(REDIS_URL);
+  });
+  afterAll(() => admin.quit());
+
+  for (const algorithm of ALGORITHMS) {
+    describeRateLimitStore(`redis, ${algorithm}`, vitest, {
+      create() {
+        const prefix = `test:rate-limit:${randomUUID()}`;
+        // Two connections on one prefix, as two processes of a deployment have.
+        const store = new RedisRateLimitStore({ url: REDIS_URL, prefix, algorithm });
+        const second = new RedisRateLimitStore({ url: REDIS_URL, prefix, algorithm });
+        return {
+          store,
+          second,
+          keys: async () => (await scan([admin], prefix)).length,
+          async cleanup() {
+            await Promise.all([store.close(), second.close()]);
+            await deleteKeys([admin], prefix);
+          },
+        };
+      },
+    });
+  }
+});
+
+/**
+ * The same contract on a Redis Cluster: TEST_REDIS_CLUSTER_NODES, or the one the test run starts
+ * (tests/support/redis-cluster-setup.ts). The sliding window's script touches two keys, which a
+ * Cluster allows only within one hash slot.
+ */
+describe.runIf(redisCluster())('redis rate limit store on a Cluster', () => {
+  let cluster: Cluster;
+  let other: Cluster;
+  beforeAll(async () => {
+    cluster = new Cluster(clusterNodes!);
+    other = new Cluster(clusterNodes!);
+    await Promise.all([cluster, other].map((c) => new Promise((ok) => c.once('ready', ok))));
+  });
+  afterAll(async () => {
+    await Promise.all([cluster.quit(), other.quit()]);
+  });
+
+  for (const algorithm of ALGORITHMS) {
+    describeRateLimitStore(`redis cluster, ${algorithm}`, vitest, {
+      create() {
+        const prefix = `test:rate-limit:${randomUUID()}`;
+        // Given clients: the stores never close them.
+        const store = new RedisRateLimitStore({ client: cluster, prefix, algorithm });
+        const second = new RedisRateLimitStore({ client: other, prefix, algorithm });
+        return {
+          store,
+          second,
+          keys: async () => (await scan(cluster.nodes('master'), prefix)).length,
+          cleanup: () => deleteKeys(cluster.nodes('master'), prefix),
+        };
+      },
+    });
+  }
+
+  it('spreads keys over the Cluster: each key has its own slot', async () => {
+    const store = new RedisRateLimitStore({ client: cluster, prefix: 'test:slots' });
+    const slots = new Set(
+      Array.from({ length: 64 }, (_, i) => store.keysOf(`client-${i}`)[0]!).map((key) =>
+        // CLUSTER KEYSLOT answers from any node.
+        cluster.nodes('master')[0]!.cluster('KEYSLOT', key),
+      ),
+    );
+    expect((await Promise.all(slots)).length).toBe(64);
+    expect(new Set(await Promise.all(slots)).size).toBeGreaterThan(32);
+  });
+});
+
+interface Collected {
+  name: string;
+  run(): Promise<void>;
+}
+
+/** Registers the suite's tests with a stand-in runner and hands them back, to run one by one. */
+function collect(harness: RateLimitStoreHarness): Collected[] {
+  const tests: Collected[] = [];
+  const beforeEach: (() => unknown)[] = [];
+  const afterEach: (() => unknown)[] = [];
+  const api: TestApi = {
+    describe: (_name, body) => body(),
+    it: (name, body) => {
+      tests.push({
+        name,
+        async run() {
+          for (const hook of beforeEach) await hook();
+          try {
+            await body();
+          } finally {
+            for (const hook of afterEach) await hook();
+          }
+        },
+      });
+    },
+    expect,
+    beforeEach: (body) => beforeEach.push(body),
+    afterEach: (body) => afterEach.push(body),
+  };
+  describeRateLimitStore('under test', api, harness);
+  return tests;
+}
+
+type Rule = { limit: number; windowMs: number; cost: number };
+
+/** A store built on the memory store that changes one behaviour. */
+function broken(
+  consume: (inner: MemoryRateLimitStore, key: string, rule: Rule) => Promise<RateLimitDecision>,
+  reset?: (inner: MemoryRateLimitStore, key: string) => Promise<void>,
+): () => RateLimitStore {
+  return () => {
+    const inner = new MemoryRateLimitStore();
+    return {
+      consume: (key, rule) => consume(inner, key, rule),
+      reset: (key) => (reset ?? ((s, k) => s.reset(k)))(inner, key),
+    };
+  };
+}
+
+/** The names of the suite's tests that fail against stores built by `make`. */
+async function failures(make: () => RateLimitStore): Promise<string[]> {
+  const failed: string[] = [];
+  const tests = collect({ create: () => ({ store: make(), cleanup: () => undefined }) });
+  for (const test of tests) await test.run().catch(() => failed.push(test.name));
+  return failed;
+}
+
+const NAMES = {
+  exact: 'admits exactly the limit of 200 concurrent calls on one key',
+  costs: 'never admits more than the limit when concurrent calls carry costs',
+  first: 'answers a first call with the limit less its cost, and nothing to wait for',
+  countdown: 'counts down, then refuses with a wait within the window and usage left as it was',
+  retry: 'lets a call through once retryAfterMs has passed',
+  refill: 'gives the whole limit back once resetMs has passed',
+  cost: 'counts a cost above one, and refuses a cost that does not fit without counting it',
+  huge: 'refuses a cost above the limit without counting it',
+  reset: 'forgets a key on reset, for every instance',
+  independent: 'keeps keys independent, whatever characters they hold',
+  idle: 'forgets an idle key once its window has passed',
+};
+
+/** Stores that each break one promise of the contract. */
+const BROKEN: Record<string, { make: () => RateLimitStore; fails: string[] }> = {
+  // Reads, waits for "the network", then writes: the classic lost update under concurrency.
+  'read, then write': {
+    make: () => {
+      const used = new Map<string, number>();
+      return {
+        async consume(key, { limit, windowMs, cost }) {
+          const before = used.get(key) ?? 0;
+          await sleep(1);
+          const allowed = before + cost <= limit;
+          if (allowed) used.set(key, before + cost);
+          const now = used.get(key) ?? 0;
+          return {
+            allowed,
+            limit,
+            remaining: limit - now,
+            resetMs: windowMs,
+            retryAfterMs: allowed ? 0 : windowMs,
+          };
+        },
+        async reset(key) {
+          used.delete(key);
+        },
+      };
+    },
+    fails: [NAMES.exact, NAMES.costs, NAMES.retry, NAMES.refill, NAMES.idle],
+  },
+  'cost ignored': {
+    make: broken((s, key, rule) => s.consume(key, { ...rule, cost: 1 })),
+    fails: [NAMES.costs, NAMES.refill, NAMES.cost, NAMES.huge],
+  },
+  'retry told half as long': {
+    make: broken(async (s, key, rule) => {
+      const d = await s.consume(key, rule);
+      return { ...d, retryAfterMs: Math.floor(d.retryAfterMs / 2) };
+    }),
+    fails: [NAMES.retry],
+  },
+  'reset ignored': {
+    make: broken(
+      (s, key, rule) => s.consume(key, rule),
+      async () => {},
+    ),
+    fails: [NAMES.reset],
+  },
+  'keys folded to lower case up to the first colon': {
+    make: broken((s, key, rule) => s.consume(key.split(':')[0]!.toLowerCase(), rule)),
+    fails: [NAMES.independent],
+  },
+};
+
+describe('describeRateLimitStore', () => {
+  it('registers its tests without importing a runner', () => {
+    expect(
+      collect({ create: () => ({ store: new MemoryRateLimitStore(), cleanup() {} }) }),
+    ).toEqual(Object.values(NAMES).map((name) => expect.objectContaining({ name })));
+  });
+
+  it('fails each broken store on the tests about what it breaks, and only on those', async () => {
+    const results = await Promise.all(
+      Object.entries(BROKEN).map(async ([label, { make }]) => [label, await failures(make)]),
+    );
+    expect(Object.fromEntries(results)).toEqual(
+      Object.fromEntries(Object.entries(BROKEN).map(([label, { fails }]) => [label, fails])),
+    );
+  }, 30_000);
+});
