@@ -7,6 +7,7 @@ export default defineConfig({
     'cache/index': 'src/entries/cache.ts',
     'tasks/index': 'src/entries/tasks.ts',
     'alerts/index': 'src/entries/alerts.ts',
+    'security/index': 'src/entries/security.ts',
     'monitoring/index': 'src/entries/monitoring.ts',
     'adapters/express': 'src/adapters/express.ts',
     'adapters/fastify': 'src/adapters/fastify.ts',

@@ -63,6 +63,10 @@ const EXPECTED: Record<string, { modules: string[]; forbiddenPackages: string[] 
     modules: ['core', 'performance', 'redis', 'resilience', 'monitoring', 'alerts', 'compose'],
     forbiddenPackages: ['hono', 'lru-cache', 'ioredis', 'nodemailer'],
   },
+  'security/index': {
+    modules: ['core', 'redis', 'security'],
+    forbiddenPackages: ['hono', 'lru-cache', 'ioredis', 'msgpackr'],
+  },
   'monitoring/index': {
     modules: ['core', 'performance', 'resilience', 'monitoring'],
     forbiddenPackages: ['ioredis', 'lru-cache', 'msgpackr'],
