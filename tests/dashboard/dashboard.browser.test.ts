@@ -59,6 +59,8 @@ async function startApp(
     logLevel: 'silent',
     env: {},
     tasks: { backend: memoryTaskBackend() },
+    // Without `alerts`, an instance with no alerts module (start() would build one otherwise).
+    ...(alerts === undefined ? { alerts: false as const } : {}),
   });
   const enterprise = alerts === undefined ? base : withAlerts(base, alerts(base.logger));
   let attempts = 0;
