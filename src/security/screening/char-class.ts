@@ -83,6 +83,13 @@ const BYTE_TABLE = Int32Array.from({ length: 256 }, (_, b) => (b < 128 ? TABLE[b
 const SHORT = 64;
 let bytes = Buffer.allocUnsafe(32 * 1024);
 
+/** The classes `c` adds to `mask`, after `prev` (for `..`, `--` and `/*`). */
+export function addClass(mask: number, c: number, prev: number): number {
+  if (c >= 128) return mask | NON_ASCII;
+  const added = mask | TABLE32[c]!;
+  return c === prev || c === 42 ? pairs(added, c, prev) : added;
+}
+
 function pairs(mask: number, c: number, prev: number): number {
   if (c === prev) {
     if (c === 46) return mask | DOT2;

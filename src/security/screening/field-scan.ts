@@ -70,11 +70,9 @@ function scanDecoded(
   if (spec.decode && percent) {
     text = percentDecode(raw, spec.plusIsSpace);
     flags = decodeFlags();
-  } else if (plus && rawMask !== undefined && raw.length <= 256) {
-    text = raw.replaceAll('+', ' '); // the mask already counts `+` as a space
-    mask = rawMask;
   } else if (plus) {
-    text = percentDecode(raw, true); // a long run of `+` is cheaper through the byte loop
+    text = percentDecode(raw, true);
+    if (rawMask !== undefined) mask = rawMask; // it already counts `+` as a space
   } else {
     mask = rawMask;
   }

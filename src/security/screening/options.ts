@@ -11,7 +11,6 @@ import {
   HEADERS,
   PATH,
   QUERY,
-  USER_AGENT,
 } from './rules/rule.js';
 import type {
   ScreenerOptions,
@@ -97,8 +96,8 @@ export interface ResolvedOptions {
   tables: FieldTable[];
   /** The enabled path probe rules, by id. */
   probes: Map<string, CompiledRule>;
-  /** Custom rules reading the user agent (run even when the built-in results are cached). */
-  customUserAgent: CompiledRule[];
+  /** The custom rules (run even where the built-in results are remembered). */
+  customRules: CompiledRule[];
   /** The request-wide rules, when enabled. */
   request: Record<keyof typeof REQUEST_RULES, CompiledRule | undefined>;
 }
@@ -243,7 +242,7 @@ export function resolveOptions(options: ScreenerOptions): ResolvedOptions {
     probes: new Map(
       rules.filter((r) => r.builtin && r.id.startsWith('probe.')).map((r) => [r.id, r]),
     ),
-    customUserAgent: rules.filter((r) => !r.builtin && (r.fields & USER_AGENT) !== 0),
+    customRules: rules.filter((r) => !r.builtin),
     request: {
       tooManyHeaders: enabled(REQUEST_RULES.tooManyHeaders.id),
       tooManyParams: enabled(REQUEST_RULES.tooManyParams.id),

@@ -1,7 +1,8 @@
 // The parts of a request that are screened: request-wide sizes, the path, each query parameter,
 // the user agent (remembered), referer, X-Forwarded-For, named headers, and each cookie.
 import type { ScreenedRequest } from '../types.js';
-import { classify, NON_ASCII } from './char-class.js';
+import { addClass, classify, NON_ASCII, PLUS, SPACE } from './char-class.js';
+import { percentDecode } from './decode.js';
 import { type FieldSpec, runRules, scanField, worthScanning } from './field-scan.js';
 import {
   COOKIE_NAME,
@@ -16,11 +17,10 @@ import {
   USER_AGENT,
 } from './rules/rule.js';
 import type { Finding, Run } from './run.js';
-import { MIN_VIEWED } from './views.js';
 
-/** User agents whose built-in findings are remembered, and the longest remembered. */
-const USER_AGENT_CACHE = 1000;
-const USER_AGENT_CACHEABLE = 512;
+/** Values whose built-in findings are remembered, per header, and the longest remembered. */
+const REMEMBERED_VALUES = 1000;
+const REMEMBERED_LENGTH = 512;
 
 const PATH_SPEC: FieldSpec = {
   bit: PATH,
@@ -115,39 +115,62 @@ function tooManyParams(run: Run, location: string, count: number): void {
   if (rule) run.report(rule, location, `more than ${count - 1} parameters`);
 }
 
+/** Parameters longer than this are classified natively (see char-class.ts), not here. */
+const SHORT_PART = 64;
+
 /** Each query parameter's name and value, up to maxParams of them in the first maxFieldBytes. */
 export function scanQuery(run: Run, query: string): void {
   const o = run.engine.o;
   const end = Math.min(query.length, o.maxFieldBytes);
-  // One search for `=` (and for `%`) serves every part before it: linear whatever the query.
-  let equals = -1;
-  let percent = -1;
-  const rangeMask = (from: number, to: number) => {
-    if (to - from >= MIN_VIEWED) return undefined; // read through views, after decoding
-    if (percent < from) percent = nextIndex(query, '%', from);
-    // With a `%`, the decoder reads the classes; without, one pass here does.
-    return percent < to ? undefined : classify(query, from, to, true);
-  };
+  let equals = -1; // the next `=` at or after a long part's start (found once for many parts)
   let params = 0;
   for (let start = 0; start < end; ) {
     if (++params > o.maxParams) {
       tooManyParams(run, 'query', params);
       return;
     }
-    let amp = query.indexOf('&', start);
-    if (amp < 0 || amp > end) amp = end;
-    if (equals < start) equals = nextIndex(query, '=', start);
-    const nameEnd = Math.min(equals, amp);
+    // A short part is walked here, character by character, its classes taken on the way (most
+    // parameters are a few characters long: a search per part would cost more than the walk).
+    let i = start;
+    let eq = -1;
+    let mask = 0;
+    let nameMask = 0;
+    let prev = 0;
+    const limit = Math.min(end, start + SHORT_PART);
+    for (; i < limit; i++) {
+      const c = query.charCodeAt(i);
+      if (c === 38) break;
+      if (c === 61 && eq < 0) {
+        eq = i;
+        nameMask = mask;
+        mask = 0;
+        prev = 0;
+        continue;
+      }
+      mask = addClass(mask, c, prev);
+      prev = c;
+    }
+    let amp = i;
+    let known = true;
+    if (i === limit && i < end && query.charCodeAt(i) !== 38) {
+      amp = Math.min(nextIndex(query, '&', i), end);
+      if (eq < 0) {
+        if (equals < start) equals = nextIndex(query, '=', start);
+        eq = equals < amp ? equals : -1;
+      }
+      known = false; // classified by scanField, natively
+    }
+    const nameEnd = eq < 0 ? amp : eq;
     if (nameEnd > start) {
-      const mask = rangeMask(start, nameEnd);
-      if (mask === undefined || worthScanning(run, QUERY_NAME, mask)) {
-        scanField(run, query.slice(start, nameEnd), QUERY_NAME_SPEC, mask);
+      const m = known ? plusAsSpace(eq < 0 ? mask : nameMask) : undefined;
+      if (m === undefined || worthScanning(run, QUERY_NAME, m)) {
+        scanField(run, query.slice(start, nameEnd), QUERY_NAME_SPEC, m);
       }
     }
-    if (nameEnd + 1 < amp) {
-      const mask = rangeMask(nameEnd + 1, amp);
-      if (mask === undefined || worthScanning(run, QUERY_VALUE, mask)) {
-        const name = query.slice(start, Math.min(nameEnd, start + 40));
+    if (eq >= 0 && eq + 1 < amp) {
+      const m = known ? plusAsSpace(mask) : undefined;
+      if (m === undefined || worthScanning(run, QUERY_VALUE, m)) {
+        const name = query.slice(start, Math.min(eq, start + 40));
         const spec: FieldSpec = {
           bit: QUERY_VALUE,
           kind: 'query',
@@ -155,11 +178,16 @@ export function scanQuery(run: Run, query: string): void {
           decode: true,
           plusIsSpace: true,
         };
-        scanField(run, query.slice(nameEnd + 1, amp), spec, mask);
+        scanField(run, query.slice(eq + 1, amp), spec, m);
       }
     }
     start = amp + 1;
   }
+}
+
+/** In the query, `+` is a space. */
+function plusAsSpace(mask: number): number {
+  return (mask & PLUS) !== 0 ? mask | SPACE : mask;
 }
 
 /** Each cookie's name and value, up to maxParams of them in the first maxFieldBytes. */
@@ -201,41 +229,52 @@ function scanCookies(run: Run, cookie: string): void {
 }
 
 /**
- * The user agent: browsers send a few distinct strings, each long enough to wake several rules,
- * so the built-in rules' results are remembered per string (custom rules still run each time).
+ * The user agent, referer and X-Forwarded-For: a few values come back again and again (a
+ * browser's user agent, the page every asset of it is loaded from, a client's proxy chain), each
+ * long enough to wake several rules, so the built-in rules' results are remembered per value.
+ * Custom rules still run each time.
  */
-function scanUserAgent(run: Run, value: string | undefined): void {
+function scanRemembered(
+  run: Run,
+  value: string | undefined,
+  spec: FieldSpec,
+  memo: Map<string, Finding[]>,
+): void {
   if (value === undefined || value === '') return;
-  if (value.length > USER_AGENT_CACHEABLE) {
-    scanField(run, cut(run, value), USER_AGENT_SPEC);
+  if (value.length > REMEMBERED_LENGTH) {
+    scanField(run, cut(run, value), spec);
     return;
   }
-  const { userAgents, o } = run.engine;
-  const known = userAgents.get(value);
+  const known = memo.get(value);
   if (known === undefined) {
     const found: Finding[] = [];
-    scanField(run, value, USER_AGENT_SPEC, undefined, found);
-    if (userAgents.size >= USER_AGENT_CACHE) userAgents.clear();
-    userAgents.set(value, found);
+    scanField(run, value, spec, undefined, found);
+    if (memo.size >= REMEMBERED_VALUES) memo.clear();
+    memo.set(value, found);
     return;
   }
-  for (const { rule, evidence } of known) run.report(rule, USER_AGENT_SPEC.location, evidence);
-  if (o.customUserAgent.length > 0) {
+  for (const { rule, evidence } of known) run.report(rule, spec.location, evidence);
+  const custom = run.engine.o.customRules.filter((rule) => (rule.fields & spec.bit) !== 0);
+  if (custom.length > 0) {
     const mask = classify(value, 0, value.length, false);
-    const text =
-      (mask & NON_ASCII) !== 0 ? value.normalize('NFKC').toLowerCase() : value.toLowerCase();
-    const field: Field = { ...USER_AGENT_SPEC, raw: value, mask, flags: 0 };
-    runRules(run, o.customUserAgent, text, field);
+    let text = spec.decode && value.includes('%') ? percentDecode(value, false) : value;
+    text = (mask & NON_ASCII) !== 0 ? text.normalize('NFKC').toLowerCase() : text.toLowerCase();
+    const field: Field = { ...spec, raw: value, mask, flags: 0 };
+    runRules(run, custom, text, field);
   }
 }
 
 /** The screened headers: user agent, referer, X-Forwarded-For, those named in options, cookies. */
 export function scanHeaders(run: Run, headers: ScreenedRequest['headers']): void {
-  scanUserAgent(run, headerText(headers['user-agent'], ', '));
-  const referer = headerText(headers.referer, ', ');
-  if (referer) scanField(run, cut(run, referer), REFERER_SPEC);
-  const forwardedFor = headerText(headers['x-forwarded-for'], ', ');
-  if (forwardedFor) scanField(run, cut(run, forwardedFor), FORWARDED_FOR_SPEC);
+  const { memos } = run.engine;
+  scanRemembered(run, headerText(headers['user-agent'], ', '), USER_AGENT_SPEC, memos.userAgent);
+  scanRemembered(run, headerText(headers.referer, ', '), REFERER_SPEC, memos.referer);
+  scanRemembered(
+    run,
+    headerText(headers['x-forwarded-for'], ', '),
+    FORWARDED_FOR_SPEC,
+    memos.forwardedFor,
+  );
   for (const name of run.engine.o.headers) {
     const value = headerText(headers[name], ', ');
     if (!value) continue;

@@ -18,8 +18,12 @@ export interface Engine {
   readonly o: ResolvedOptions;
   /** Per rule, the generation of the last request it fired on. */
   readonly fired: Uint32Array;
-  /** Built-in findings by user agent. */
-  readonly userAgents: Map<string, Finding[]>;
+  /** Built-in findings by value, for the headers whose values come back. */
+  readonly memos: {
+    userAgent: Map<string, Finding[]>;
+    referer: Map<string, Finding[]>;
+    forwardedFor: Map<string, Finding[]>;
+  };
   now(): number;
   ruleFailed(rule: CompiledRule, error: unknown): void;
 }

@@ -37,7 +37,11 @@ export function createScreener(options: ScreenerOptions = {}): Screener {
   const engine: Engine = {
     o,
     fired: new Uint32Array(o.rules.length),
-    userAgents: new Map<string, Finding[]>(),
+    memos: {
+      userAgent: new Map<string, Finding[]>(),
+      referer: new Map<string, Finding[]>(),
+      forwardedFor: new Map<string, Finding[]>(),
+    },
     now,
     ruleFailed(rule: CompiledRule, error: unknown) {
       counters.ruleErrors++;

@@ -133,6 +133,12 @@ const BACKUP_EXTENSIONS = new Set([
 
 /** Segments longer than this name no probe (and are not looked up). */
 const MAX_SEGMENT = 64;
+/** 1 at length * 128 + first character, for every probe name. */
+const NAME_SHAPES = new Uint8Array((MAX_SEGMENT + 1) * 128);
+for (const name of BY_SEGMENT.keys()) NAME_SHAPES[name.length * 128 + name.charCodeAt(0)] = 1;
+/** The same for backup extensions (length and first character after the dot). */
+const EXTENSION_SHAPES = new Uint8Array(16 * 128);
+for (const ext of BACKUP_EXTENSIONS) EXTENSION_SHAPES[ext.length * 128 + ext.charCodeAt(0)] = 1;
 
 function probeOfSegment(segment: string): Probe | undefined {
   const known = BY_SEGMENT.get(segment);
@@ -150,15 +156,29 @@ function probeOfSegment(segment: string): Probe | undefined {
  */
 export function probeOf(path: string, enabled: ReadonlyMap<string, unknown>): string | undefined {
   let start = 0;
+  let dot = -1;
   for (let i = 0; i <= path.length; i++) {
     const c = i < path.length ? path.charCodeAt(i) : 47;
+    if (c === 46) dot = i;
     if (c !== 47 && c !== 92 && c !== 59) continue;
-    // Every probe name has 3 characters or more, and at most MAX_SEGMENT.
-    if (i - start >= 3 && i - start <= MAX_SEGMENT) {
-      const probe = probeOfSegment(path.slice(start, i));
-      if (probe !== undefined && enabled.has(probe.id)) return probe.id;
+    const length = i - start;
+    // Every probe name has 3 characters or more, and at most MAX_SEGMENT; most segments are
+    // turned away on their length and first character, without a slice.
+    if (length >= 3 && length <= MAX_SEGMENT) {
+      const first = path.charCodeAt(start);
+      const candidate =
+        NAME_SHAPES[length * 128 + (first & 127)] === 1 ||
+        first === 46 ||
+        path.charCodeAt(i - 1) === 126 ||
+        (dot > start &&
+          EXTENSION_SHAPES[(i - dot - 1) * 128 + (path.charCodeAt(dot + 1) & 127)] === 1);
+      if (candidate) {
+        const probe = probeOfSegment(path.slice(start, i));
+        if (probe !== undefined && enabled.has(probe.id)) return probe.id;
+      }
     }
     start = i + 1;
+    dot = -1;
   }
   return undefined;
 }

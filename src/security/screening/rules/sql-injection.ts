@@ -129,6 +129,7 @@ const sql = (pattern: RegExp, words: readonly string[]) => {
   return (text: string, field: Field) =>
     mentions(text) ? firstMatch(pattern, sqlText(text, field)) : undefined;
 };
+const timeBased = sql(TIME_BASED, TIME_WORDS);
 
 export const SQL_INJECTION_RULES: readonly BuiltinRule[] = [
   rule({
@@ -191,7 +192,9 @@ export const SQL_INJECTION_RULES: readonly BuiltinRule[] = [
       'delays for blind injection: `sleep(5)`, `pg_sleep(`, `benchmark(`, `waitfor delay`',
     fields: ALL_FIELDS,
     any: PAREN | QUOTE_S | QUOTE_D,
-    match: sql(TIME_BASED, TIME_WORDS),
+    // Without a parenthesis, only `waitfor delay '...'` can match.
+    match: (text, field) =>
+      (field.mask & PAREN) !== 0 || text.includes('waitfor') ? timeBased(text, field) : undefined,
   }),
   rule({
     id: 'sqli.database-internals',
@@ -200,7 +203,9 @@ export const SQL_INJECTION_RULES: readonly BuiltinRule[] = [
     description:
       'system tables and functions: `information_schema`, `@@version`, `load_file(`, `into outfile`, `xp_cmdshell`',
     fields: ALL_FIELDS,
-    any: UNDERSCORE | AT | PAREN | QUOTE_S | QUOTE_D,
+    // Each name holds `_`, `@` or `(`, but for `mysql.user`, `sysobjects` and `into outfile`,
+    // which come after a `union select` or a stacked query when they come.
+    any: UNDERSCORE | AT | PAREN,
     match: sql(INTERNALS, INTERNAL_WORDS),
   }),
 ];
