@@ -206,10 +206,9 @@ function scanCookies(run: Run, cookie: string): void {
     while (start < semi && cookie.charCodeAt(start) === 32) start++;
     if (equals < start) equals = nextIndex(cookie, '=', start);
     const nameEnd = Math.min(equals, semi);
-    const name = cookie.slice(start, nameEnd);
     const nameMask = classify(cookie, start, nameEnd, false);
-    if (name !== '' && worthScanning(run, COOKIE_NAME, nameMask)) {
-      scanField(run, name, COOKIE_NAME_SPEC, nameMask);
+    if (nameEnd > start && worthScanning(run, COOKIE_NAME, nameMask)) {
+      scanField(run, cookie.slice(start, nameEnd), COOKIE_NAME_SPEC, nameMask);
     }
     if (nameEnd + 1 < semi) {
       const mask = classify(cookie, nameEnd + 1, semi, false);
@@ -217,7 +216,7 @@ function scanCookies(run: Run, cookie: string): void {
         const spec: FieldSpec = {
           bit: COOKIE_VALUE,
           kind: 'cookie',
-          location: `cookie:${name.slice(0, 40)}`,
+          location: `cookie:${cookie.slice(start, Math.min(nameEnd, start + 40))}`,
           decode: true,
           plusIsSpace: false,
         };

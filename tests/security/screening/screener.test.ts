@@ -266,7 +266,29 @@ describe('createScreener: sizes and counts', () => {
   });
 });
 
-describe('createScreener: user agents', () => {
+describe('createScreener: remembered headers', () => {
+  it('reports a referer or X-Forwarded-For finding every time the value comes back', () => {
+    const screener = createScreener();
+    const attack = request({
+      headers: {
+        referer: `https://x.example/?q=${encodeURIComponent('<script>alert(1)</script>')}`,
+        'x-forwarded-for': "1.2.3.4' or '1'='1",
+      },
+    });
+    for (let i = 0; i < 3; i++) {
+      const rules = screener.screen(attack, 'c').map((f) => `${f.rule}@${f.location}`);
+      expect(rules).toEqual(
+        expect.arrayContaining([
+          'xss.script-tag@header:referer',
+          'sqli.tautology@header:x-forwarded-for',
+        ]),
+      );
+    }
+    expect(screener.screen(request({ headers: { referer: 'https://x.example/' } }), 'c')).toEqual(
+      [],
+    );
+  });
+
   it('remembers built-in results per user agent, and still runs custom rules each time', () => {
     let calls = 0;
     const screener = createScreener({
