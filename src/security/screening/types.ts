@@ -45,7 +45,8 @@ export interface ScreeningRule {
   /**
    * Called for each field with its text percent-decoded (path, query, referer, cookies; `+` as a
    * space in the query), Unicode-normalised (NFKC) when not ASCII, lower-cased and cut to
-   * `maxFieldBytes`. Returns the matched text (the finding's evidence) or `true` on a match.
+   * `maxFieldBytes` (a long field that repeats a short unit is passed as two short views, its
+   * start and its end). Returns the matched text (the finding's evidence) or `true` on a match.
    * Keep it cheap and linear-time: it runs on every request. A rule that throws is skipped.
    */
   match(text: string, field: ScreenedField): string | boolean | null | undefined;
