@@ -1,3 +1,4 @@
+export * from './client-key/index.js';
 export * from './clients/index.js';
 export { SecurityConfigError, SecurityRefusalError } from './errors.js';
 export * from './logins/index.js';
@@ -14,4 +15,5 @@ export {
   type SecurityScoreResult,
   securityScore,
 } from './score.js';
+export * from './screening/index.js';
 export type * from './types.js';
