@@ -5,6 +5,8 @@ import {
   quitClient,
   type RedisClient,
   resolveClient,
+  SUBSCRIBER_OPTIONS,
+  subscriberOf,
   whenReady,
 } from '../redis/client.js';
 import { checkPrefix } from '../redis/keys.js';
@@ -186,15 +188,20 @@ export class RedisInvalidationBus implements InvalidationBus {
   #ensureSubscriber(): RedisClient {
     if (this.#subscriber !== undefined) return this.#subscriber;
     const subscriber: RedisClient = this.#ownsPublisher
-      ? createClient(this.#options.url!, this.#timeoutMs, (error) => this.#error(error))
-      : (this.#publisher.duplicate() as RedisClient);
+      ? createClient(
+          this.#options.url!,
+          this.#timeoutMs,
+          (error) => this.#error(error),
+          SUBSCRIBER_OPTIONS,
+        )
+      : subscriberOf(this.#publisher);
     if (!this.#ownsPublisher) subscriber.on('error', (error: Error) => this.#error(error));
     subscriber.on('message', (channel: string, text: string) => {
       if (channel === this.channel) this.#deliver(text);
     });
-    // ioredis re-subscribes by itself (autoResubscribe) when the connection dropped after the
-    // subscription was confirmed; subscribing again here also covers a subscription that never got
-    // confirmed, and tells us when it is in place again so that onReconnect comes after it.
+    // Subscribes again on every `ready` (ioredis' own re-subscription is off, see
+    // SUBSCRIBER_OPTIONS): this also covers a subscription that never got confirmed, and tells us
+    // when it is in place again so that onReconnect comes after it.
     subscriber.on('ready', () => {
       if (this.#closing !== undefined || this.#subscriptions.length === 0) return;
       const reconnected = this.#connectedBefore;

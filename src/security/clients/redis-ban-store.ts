@@ -6,6 +6,8 @@ import {
   quitClient,
   type RedisClient,
   resolveClient,
+  SUBSCRIBER_OPTIONS,
+  subscriberOf,
   whenReady,
 } from '../../redis/client.js';
 import { checkPrefix } from '../../redis/keys.js';
@@ -193,8 +195,13 @@ export class RedisBanStore implements WatchedBanStore {
     if (this.#subscriber !== undefined) return this.#subscriber;
     const subscriber: RedisClient =
       this.#owned && this.#options.url !== undefined
-        ? createClient(this.#options.url, this.#timeoutMs, (error) => this.#error(error))
-        : (this.#client.duplicate() as RedisClient);
+        ? createClient(
+            this.#options.url,
+            this.#timeoutMs,
+            (error) => this.#error(error),
+            SUBSCRIBER_OPTIONS,
+          )
+        : subscriberOf(this.#client);
     if (!this.#owned) subscriber.on('error', (error: Error) => this.#error(error));
     subscriber.on('message', (channel: string, text: string) => {
       if (channel === this.channel) this.#deliver(text);

@@ -1,4 +1,4 @@
-import { quitClient, type RedisClient } from '../../../redis/client.js';
+import { quitClient, type RedisClient, SUBSCRIBER_OPTIONS } from '../../../redis/client.js';
 import type { TaskBackendEvent } from '../../types.js';
 import { asError, type BackendConnection, TaskBackendError } from './connection.js';
 
@@ -37,6 +37,7 @@ export class BackendEvents {
   #ensureSubscriber(): void {
     if (this.#subscriber !== undefined) return;
     const subscriber = this.#conn.duplicate({
+      ...SUBSCRIBER_OPTIONS,
       enableOfflineQueue: true,
       maxRetriesPerRequest: null,
       connectionName: this.#conn.connectionName('events'),
@@ -45,8 +46,8 @@ export class BackendEvents {
     subscriber.on('message', (channel: string, text: string) => {
       if (channel === this.#channel) this.#deliver(text);
     });
-    // ioredis re-subscribes after a reconnection by itself; subscribing on every 'ready' also
-    // covers a first subscription that was lost with the connection before it was confirmed.
+    // Subscribes on every 'ready' (ioredis' own re-subscription is off, see SUBSCRIBER_OPTIONS):
+    // this also covers a first subscription lost with the connection before it was confirmed.
     subscriber.on('ready', () => {
       if (this.#conn.closing !== undefined) return;
       subscriber
