@@ -14,6 +14,8 @@ import { Lifecycle, type LifecycleState } from './core/lifecycle.js';
 import { createDefaultLogger, type Logger, wrapLogger } from './core/logger.js';
 import { PerformanceMonitor } from './performance/performance-monitor.js';
 import type { MetricFamily } from './performance/prometheus.js';
+import type { SecurityOptions } from './security/options.js';
+import type { Security } from './security/security.js';
 import type { TaskDefinitionOptions } from './tasks/api-types.js';
 import type { TaskManager, TaskStartOptions } from './tasks/manager.js';
 import type { TaskOptions } from './tasks/options.js';
@@ -44,6 +46,11 @@ export interface EnterpriseOptions extends ConfigOptions {
         delivery?: Pick<TaskDefinitionOptions, 'maxRetries' | 'backoff' | 'timeout' | 'queue'>;
       })
     | false;
+  /**
+   * The security module: built and started by `start()` when given, or on first use (the
+   * middleware's `security: true`). Uses the instance's Redis when `REDIS_URL` is set.
+   */
+  security?: SecurityOptions | false;
 }
 
 /** Options of {@link Enterprise.start}. */
@@ -54,6 +61,7 @@ export interface BuiltOnUse {
   cache: Cache;
   tasks: TaskManager;
   alerts: Alerts;
+  security: Security;
 }
 
 /**
@@ -101,7 +109,12 @@ export function registerModule<Name extends keyof BuiltOnUse>(
   builders()[name] ??= builder as Builders[Name];
 }
 
-const MODULES: readonly (keyof BuiltOnUse)[] = ['cache', 'tasks', 'alerts'];
+const MODULES: readonly (keyof BuiltOnUse)[] = ['cache', 'tasks', 'security', 'alerts'];
+
+/** @internal Whether the entries loaded so far include the module `name`. */
+export function isModuleLoaded(name: keyof BuiltOnUse): boolean {
+  return builders()[name] !== undefined;
+}
 
 /**
  * One isolated set of enterprise services: its own configuration, logger and performance monitor,
@@ -258,6 +271,22 @@ export class Enterprise {
    */
   get alerts(): Alerts {
     return this.#module('alerts');
+  }
+
+  /**
+   * Security monitoring: request screening, login analytics, client risk and bans, rate limits
+   * with dynamic thresholds, the security score. Built and started by `start()` when `security`
+   * options are given, or on first use (the middleware's `security: true`).
+   *
+   * @example
+   * ```ts
+   * enterprise.security.recordLogin({ userId: 'ada', ip: req.ip, success: false });
+   * await enterprise.security.ban('203.0.113.7', '1h', 'credential stuffing');
+   * enterprise.security.score().score; // 0 to 100
+   * ```
+   */
+  get security(): Security {
+    return this.#module('security');
   }
 
   /**

@@ -1,6 +1,7 @@
 // The root entry: every module, composed.
 import './compose/cache.js';
 import './compose/tasks.js';
+import './compose/security.js';
 import './compose/alerts.js';
 
 export {

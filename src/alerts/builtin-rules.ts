@@ -73,6 +73,12 @@ export interface CacheHitRatioCollapseOptions extends BuiltinRuleTuning {
   floor?: number;
 }
 
+/** `SecurityScoreLow`: the security module's score below a threshold. */
+export interface SecurityScoreLowOptions extends BuiltinRuleTuning {
+  /** @defaultValue 70 (the security module's `score.threshold` when the composition wires it) */
+  threshold?: number;
+}
+
 /**
  * Options of {@link builtinRules}: each rule is on unless switched off with `false`; an object
  * tunes it.
@@ -101,6 +107,7 @@ export interface BuiltinRulesOptions {
   deadLetters?: boolean | DeadLettersOptions;
   cacheHitRatioCollapse?: boolean | CacheHitRatioCollapseOptions;
   healthDown?: boolean | BuiltinRuleTuning;
+  securityScoreLow?: boolean | SecurityScoreLowOptions;
 }
 
 /** The option that switches each built-in rule, and the rule's name. */
@@ -113,6 +120,7 @@ export const BUILTIN_RULES = {
   deadLetters: 'DeadLetterQueueGrowing',
   cacheHitRatioCollapse: 'CacheHitRatioCollapse',
   healthDown: 'HealthComponentDown',
+  securityScoreLow: 'SecurityScoreLow',
 } as const satisfies Record<string, string>;
 
 /** The option key of a built-in rule. */
@@ -222,6 +230,22 @@ const BUILDERS: { [K in BuiltinRuleKey]: Builder<Tuning<K>> } = {
       severity: 'critical',
       summary: 'Health check {{labels.component}} is down',
     }),
+  securityScoreLow: (o) => {
+    const threshold = checked(
+      'securityScoreLow.threshold',
+      o.threshold ?? 70,
+      (n) => n >= 0 && n <= 100,
+      'a score from 0 to 100',
+    );
+    return rule('securityScoreLow', o, {
+      watch: 'security.score',
+      condition: { below: threshold },
+      for: '1m',
+      severity: 'critical',
+      noData: 'ok',
+      summary: `Security score is {{value}}, below ${threshold}: an attack under way or a configuration gap`,
+    });
+  },
 };
 
 type Tuning<K extends BuiltinRuleKey> = Exclude<NonNullable<BuiltinRulesOptions[K]>, boolean>;
@@ -229,7 +253,7 @@ type Tuning<K extends BuiltinRuleKey> = Exclude<NonNullable<BuiltinRulesOptions[
 /**
  * The package's ready-made rules over its own value sources: slow operations, error-rate spikes,
  * a blocked event loop, memory on course to run out, growing task backlogs and dead letter queues,
- * a collapsing cache hit ratio and health checks that are down. Every rule is on unless its option
+ * a collapsing cache hit ratio, health checks that are down and a low security score. Every rule is on unless its option
  * is `false`; an object tunes it. The composition root passes `sources`, so only the rules whose
  * module exists are returned.
  *

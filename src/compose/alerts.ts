@@ -1,14 +1,20 @@
 // How an instance builds its alerts: the engine, the value sources of the modules it has, the
 // built-in rules, and delivery through the task module when this process uses it.
 import { Alerts } from '../alerts/alerts.js';
-import { builtinRules } from '../alerts/builtin-rules.js';
+import { type BuiltinRulesOptions, builtinRules } from '../alerts/builtin-rules.js';
 import { recommendationInputs } from '../alerts/recommendation-inputs.js';
 import { cacheSources } from '../alerts/sources/cache.js';
 import { healthSources } from '../alerts/sources/health.js';
 import { performanceSources } from '../alerts/sources/performance.js';
+import { securitySources } from '../alerts/sources/security.js';
 import { taskSources } from '../alerts/sources/tasks.js';
 import type { AlertNotification, ValueSource } from '../alerts/types.js';
-import { type Enterprise, registerModule } from '../enterprise.js';
+import {
+  type Enterprise,
+  type EnterpriseOptions,
+  isModuleLoaded,
+  registerModule,
+} from '../enterprise.js';
 import { HealthChecker } from '../monitoring/health.js';
 import { TasksSource } from '../monitoring/tasks-source.js';
 import type { TaskDefinitionOptions } from '../tasks/api-types.js';
@@ -66,7 +72,30 @@ function sourcesOf(enterprise: Enterprise): ValueSource[] {
       () => tasks() !== undefined,
     ),
     ...healthSources(() => health.check()),
+    ...(isModuleLoaded('security') ? securityScoreSources(enterprise) : []),
   ];
+}
+
+/** The security score, read from the module once built (the module knows nothing of alerts). */
+function securityScoreSources(enterprise: Enterprise): ValueSource[] {
+  const security = () => enterprise.peek('security');
+  return whenBuilt(
+    securitySources({
+      score: () => (security() as NonNullable<ReturnType<typeof security>>).score(),
+    }),
+    () => security() !== undefined,
+  );
+}
+
+/** The threshold of `SecurityScoreLow`: the rule's own, else the security module's. */
+function scoreRule(options: EnterpriseOptions, builtin: BuiltinRulesOptions | undefined) {
+  const tuning = builtin?.securityScoreLow;
+  if (tuning === false) return false;
+  const threshold = options.security === false ? undefined : options.security?.score?.threshold;
+  return {
+    ...(threshold === undefined ? {} : { threshold }),
+    ...(typeof tuning === 'object' ? tuning : {}),
+  };
 }
 
 registerModule('alerts', {
@@ -80,6 +109,7 @@ registerModule('alerts', {
         : builtinRules({
             alertThresholdMs: enterprise.performance.thresholdMs,
             ...builtin,
+            securityScoreLow: scoreRule(options, builtin),
             sources: sources.map((source) => source.name),
           });
     const alerts: Alerts = new Alerts({

@@ -26,6 +26,8 @@ export interface ScreenedRequest {
   remoteAddress: string | undefined;
   /** The request's correlation id, when the middleware gave it one. */
   correlationId?: string;
+  /** The request came over TLS to this process (the middleware reads the socket). */
+  secure?: boolean;
 }
 
 /** What kind of attack a finding points to (categories of the OWASP Core Rule Set, roughly). */

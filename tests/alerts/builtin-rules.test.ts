@@ -10,6 +10,7 @@ import { AlertRuleError } from '../../src/alerts/errors.js';
 import { cacheSources } from '../../src/alerts/sources/cache.js';
 import { healthSources } from '../../src/alerts/sources/health.js';
 import { performanceSources } from '../../src/alerts/sources/performance.js';
+import { securitySources } from '../../src/alerts/sources/security.js';
 import { taskSources } from '../../src/alerts/sources/tasks.js';
 import type { AlertRuleDefinition } from '../../src/alerts/types.js';
 import { parseDuration } from '../../src/core/duration.js';
@@ -35,6 +36,7 @@ function allSourceNames(): string[] {
     ...cacheSources(e.cache),
     ...taskSources(e.tasks),
     ...healthSources(() => new HealthRegistry().check()),
+    ...securitySources({ score: () => ({ score: 100 }) }),
   ].map((s) => s.name);
 }
 

@@ -64,7 +64,7 @@ const EXPECTED: Record<string, { modules: string[]; forbiddenPackages: string[] 
     forbiddenPackages: ['hono', 'lru-cache', 'ioredis', 'nodemailer'],
   },
   'security/index': {
-    modules: ['core', 'redis', 'security'],
+    modules: ['core', 'performance', 'redis', 'security', 'compose'],
     forbiddenPackages: ['hono', 'lru-cache', 'ioredis', 'msgpackr'],
   },
   'monitoring/index': {

@@ -9,4 +9,5 @@ export {
   type PerformanceSourceOptions,
   performanceSources,
 } from './performance.js';
+export { type SecurityScoreReader, securitySources } from './security.js';
 export { type TaskSourceOptions, type TaskStatsReader, taskSources } from './tasks.js';
