@@ -7,6 +7,7 @@ import { defaultInstance } from '../core/default-instance.js';
 import type { LifecycleState } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { PerformanceMonitor } from '../performance/performance-monitor.js';
+import type { Security } from '../security/security.js';
 import type { TaskManager } from '../tasks/manager.js';
 
 /** The modules an instance builds on first use, as `peek()` names them. */
@@ -14,6 +15,7 @@ export interface MonitoredModules {
   cache: Cache;
   tasks: TaskManager;
   alerts: Alerts;
+  security: Security;
 }
 
 /**
@@ -33,6 +35,8 @@ export interface MonitoredInstance {
   readonly state: LifecycleState;
   /** Used only by explicit actions (invalidating a tag across the deployment); reads use `peek`. */
   readonly cache: Cache;
+  /** Used by the middleware's `security` option (the user asked for it); reads use `peek`. */
+  readonly security: Security;
   /** The module if built, never building it: what monitoring observes. */
   peek<Name extends keyof MonitoredModules>(name: Name): MonitoredModules[Name] | undefined;
   start(): Promise<void>;
