@@ -65,6 +65,12 @@ export type SecurityEvents = {
   'store-recovered': [event: { store: 'rate-limit'; policy: string; at: number; downMs: number }];
 };
 
+function cidrList<T>(list: T | readonly string[] | undefined, field: string) {
+  return Array.isArray(list)
+    ? cidrMatcher(list as readonly string[], field)
+    : (list as T | undefined);
+}
+
 /** @internal Counters since creation, for the metrics. */
 export interface SecurityCounters {
   logins: number;
@@ -177,6 +183,9 @@ export class Security extends Emitter<SecurityEvents> implements LoginRecorder, 
           : undefined;
     this.clients = new Clients({
       ...options.clients,
+      // Lists given as strings are CIDR-aware here (`10.0.0.0/8` covers its addresses).
+      allow: cidrList(options.clients?.allow, 'clients.allow'),
+      deny: cidrList(options.clients?.deny, 'clients.deny'),
       clock: this.clock,
       bans: {
         store: this.#banStore(),
