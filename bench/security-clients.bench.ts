@@ -1,5 +1,5 @@
 /**
- * npx tsx bench/security-clients.ts
+ * npx tsx bench/security-clients.bench.ts (part of `npm run bench:security`)
  *
  * The memory of the client risk scores and of the ban cache, in one process:
  *
@@ -9,13 +9,18 @@
  * 2. the same risk after 1,000,000 distinct clients went through it (eviction at work, full);
  * 3. the cost of one signal (`recordLoginFailure` on a tracked client) and of `top(10)` at
  *    100,000 clients;
- * 4. `BanList` holding 10,000 bans (memory store), and the cost of `isBanned` on a miss and a hit.
+ * 4. `BanList` holding 10,000 bans (memory store), and the cost of `isBanned` on a miss and a hit;
+ * 5. the whole `Security` module (memory stores, a default rate limit per client) after 100,000
+ *    clients each sent a request answered 404, one in ten also failing a login: every part that
+ *    keeps state per client (risk, rate-limit cells, auth bursts, login analytics, limit levels)
+ *    counted together; then after 1,000,000 clients.
  */
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { BanList } from '../src/security/clients/ban-list.js';
 import { ClientRisk } from '../src/security/clients/client-risk.js';
+import { Security } from '../src/security/security.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -98,3 +103,32 @@ const lookup = nsPerCall(1_000_000, () => {
 });
 console.log(`isBanned (half hits):                   ${lookup} (${hits} hits)`);
 await bans.close();
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {}, child: () => quiet };
+const beforeModule = used();
+const security = new Security({
+  logger: quiet,
+  rateLimit: { default: { limit: 600, window: '1m' } },
+});
+async function traffic(from: number, count: number): Promise<void> {
+  for (let i = from; i < from + count; i++) {
+    const client = clientKey(i).replace('::/64', '::1');
+    const verdict = await security.inspect({
+      method: 'GET',
+      path: '/wp-login.php',
+      query: '',
+      headers: { 'user-agent': 'Mozilla/5.0' },
+      remoteAddress: client,
+    });
+    security.observe(verdict, 404);
+    if (i % 10 === 0) security.recordLogin({ userId: `user${i % 5_000}`, ip: client, success: false });
+  }
+}
+await traffic(0, 100_000);
+const moduleFull = used() - beforeModule;
+console.log(
+  `Security, 100,000 clients:              ${mb(moduleFull)} (${Math.round(moduleFull / 100_000)} bytes a client)`,
+);
+await traffic(100_000, 900_000);
+console.log(`Security after 1,000,000 clients:       ${mb(used() - beforeModule)}`);
+await security.close();
