@@ -121,7 +121,8 @@ async function traffic(from: number, count: number): Promise<void> {
       remoteAddress: client,
     });
     security.observe(verdict, 404);
-    if (i % 10 === 0) security.recordLogin({ userId: `user${i % 5_000}`, ip: client, success: false });
+    if (i % 10 === 0)
+      security.recordLogin({ userId: `user${i % 5_000}`, ip: client, success: false });
   }
 }
 await traffic(0, 100_000);
