@@ -6,12 +6,11 @@ import {
   quitClient,
   type RedisClient,
   resolveClient,
-  SUBSCRIBER_OPTIONS,
-  subscriberOf,
   whenReady,
 } from '../../redis/client.js';
 import { checkPrefix } from '../../redis/keys.js';
 import { luaScript, runScript } from '../../redis/scripts.js';
+import { resubscribeOnReady, SUBSCRIBER_OPTIONS, subscriberOf } from '../../redis/subscriber.js';
 import type { Ban } from '../types.js';
 import { type BanChange, parseBan, type WatchedBanStore } from './ban-store.js';
 
@@ -99,7 +98,7 @@ export class RedisBanStore implements WatchedBanStore {
   readonly #keys: { bans: string; ends: string; version: string };
   readonly #listeners = new Set<(change: BanChange) => void>();
   #subscriber: RedisClient | undefined;
-  #subscribed = false;
+  #stopResubscribing: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: RedisBanStoreOptions) {
@@ -177,7 +176,6 @@ export class RedisBanStore implements WatchedBanStore {
       this.#timeoutMs,
       `ban store: no answer from Redis to subscribe within ${this.#timeoutMs} ms`,
     );
-    this.#subscribed = true;
     return stop;
   }
 
@@ -185,6 +183,7 @@ export class RedisBanStore implements WatchedBanStore {
   async close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#listeners.clear();
+      this.#stopResubscribing?.();
       if (this.#subscriber !== undefined) await quitClient(this.#subscriber);
       if (this.#owned) await quitClient(this.#client);
     })();
@@ -206,18 +205,15 @@ export class RedisBanStore implements WatchedBanStore {
     subscriber.on('message', (channel: string, text: string) => {
       if (channel === this.channel) this.#deliver(text);
     });
-    subscriber.on('ready', () => {
-      if (this.#closing !== undefined || this.#listeners.size === 0) return;
-      // Back after a disconnection: whatever was published meanwhile is lost.
-      const reconnected = this.#subscribed;
-      subscriber.subscribe(this.channel).then(
-        () => {
-          this.#subscribed = true;
-          if (reconnected) this.#emit({ type: 'resync' });
-        },
-        (error: Error) => this.#error(error),
-      );
-    });
+    // Back after a disconnection: whatever was published meanwhile is lost.
+    this.#stopResubscribing = resubscribeOnReady(
+      subscriber,
+      () => (this.#closing === undefined && this.#listeners.size > 0 ? [this.channel] : []),
+      (error) => this.#error(error),
+      (reconnected) => {
+        if (reconnected) this.#emit({ type: 'resync' });
+      },
+    );
     this.#subscriber = subscriber;
     return subscriber;
   }
