@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from '../../core/clock.js';
+import { LifecycleError } from '../../core/errors.js';
 import { rejectAfter } from '../../core/timeout.js';
 import {
   checkTimeout,
@@ -59,12 +60,19 @@ redis.call('PEXPIRE', KEYS[2], keep)
 return redis.call('INCR', KEYS[3])
 `);
 
-/** KEYS: bans hash, expiry index, version. ARGV: client. 1 when there was a ban. */
+/**
+ * KEYS: bans hash, expiry index, version. ARGV: client, now. 1 when there was a ban in force (one
+ * that ended but was not dropped yet is none: it goes without a change).
+ */
 const DELETE = luaScript(`
+local ends = redis.call('ZSCORE', KEYS[2], ARGV[1])
 local removed = redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-if removed == 1 then redis.call('INCR', KEYS[3]) end
-return removed
+if removed == 1 and ends and tonumber(ends) > tonumber(ARGV[2]) then
+  redis.call('INCR', KEYS[3])
+  return 1
+end
+return 0
 `);
 
 /** KEYS: bans hash, expiry index. ARGV: now. The bans in force, as JSON. */
@@ -126,7 +134,7 @@ export class RedisBanStore implements WatchedBanStore {
         c,
         PUT,
         [bans, ends, version],
-        [this.#clock.epochNow(), ban.client, JSON.stringify(ban), Math.ceil(ban.until)],
+        [this.#clock.epochNow(), ban.client, JSON.stringify(ban), ban.until],
       ),
     );
     this.#publish({ type: 'put', ban });
@@ -135,7 +143,7 @@ export class RedisBanStore implements WatchedBanStore {
   async delete(client: string): Promise<boolean> {
     const { bans, ends, version } = this.#keys;
     const removed = await this.#run('delete', (c) =>
-      runScript(c, DELETE, [bans, ends, version], [client]),
+      runScript(c, DELETE, [bans, ends, version], [client, this.#clock.epochNow()]),
     );
     if (Number(removed) === 1) this.#publish({ type: 'delete', client });
     return Number(removed) === 1;
@@ -164,7 +172,7 @@ export class RedisBanStore implements WatchedBanStore {
    * trying. After a reconnection the listeners get a `resync`.
    */
   async watch(listener: (change: BanChange) => void): Promise<() => Promise<void>> {
-    if (this.#closing !== undefined) throw new Error('ban store: watch after close()');
+    if (this.#closing !== undefined) throw closed('watch');
     this.#listeners.add(listener);
     const stop = async () => {
       this.#listeners.delete(listener);
@@ -179,7 +187,10 @@ export class RedisBanStore implements WatchedBanStore {
     return stop;
   }
 
-  /** Quits the subscriber and, when the store created it, the client. Idempotent. */
+  /**
+   * Quits the subscriber and, when the store created it, the client. Idempotent; every call after
+   * it rejects with a `LifecycleError` (`E_LIFECYCLE`).
+   */
   async close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#listeners.clear();
@@ -259,7 +270,7 @@ export class RedisBanStore implements WatchedBanStore {
 
   /** Waits for the connection and runs `body`, the whole bounded by the command timeout. */
   async #run<T>(operation: string, body: (client: RedisClient) => Promise<T>): Promise<T> {
-    if (this.#closing !== undefined) throw new Error(`ban store: ${operation} after close()`);
+    if (this.#closing !== undefined) throw closed(operation);
     const started = Date.now();
     await whenReady(this.#client, this.#timeoutMs);
     const left = Math.max(1, this.#timeoutMs - (Date.now() - started));
@@ -277,4 +288,12 @@ export class RedisBanStore implements WatchedBanStore {
       // Reporting must never throw into ioredis' event emitter.
     }
   }
+}
+
+/** The error of a call made after `close()`. */
+function closed(operation: string): LifecycleError {
+  return new LifecycleError(`ban store: ${operation} after close()`, {
+    store: 'RedisBanStore',
+    operation,
+  });
 }
