@@ -5,11 +5,10 @@ import {
   quitClient,
   type RedisClient,
   resolveClient,
-  SUBSCRIBER_OPTIONS,
-  subscriberOf,
   whenReady,
 } from '../redis/client.js';
 import { checkPrefix } from '../redis/keys.js';
+import { resubscribeOnReady, SUBSCRIBER_OPTIONS, subscriberOf } from '../redis/subscriber.js';
 import { CacheTierError } from './errors.js';
 import type { InvalidationBus, InvalidationMessage } from './types.js';
 
@@ -94,7 +93,7 @@ export class RedisInvalidationBus implements InvalidationBus {
   readonly #subscriptions: Subscription[] = [];
   readonly #stats: InvalidationBusStats = { published: 0, received: 0, errors: 0 };
   #subscriber: RedisClient | undefined;
-  #connectedBefore = false;
+  #stopResubscribing: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: RedisInvalidationBusOptions) {
@@ -172,6 +171,7 @@ export class RedisInvalidationBus implements InvalidationBus {
 
   async #close(): Promise<void> {
     const subscriber = this.#subscriber;
+    this.#stopResubscribing?.();
     if (subscriber !== undefined) {
       if (subscriber.status === 'ready') {
         await rejectAfter(
@@ -199,21 +199,16 @@ export class RedisInvalidationBus implements InvalidationBus {
     subscriber.on('message', (channel: string, text: string) => {
       if (channel === this.channel) this.#deliver(text);
     });
-    // Subscribes again on every `ready` (ioredis' own re-subscription is off, see
-    // SUBSCRIBER_OPTIONS): this also covers a subscription that never got confirmed, and tells us
-    // when it is in place again so that onReconnect comes after it.
-    subscriber.on('ready', () => {
-      if (this.#closing !== undefined || this.#subscriptions.length === 0) return;
-      const reconnected = this.#connectedBefore;
-      this.#connectedBefore = true;
-      subscriber.subscribe(this.channel).then(
-        () => {
-          if (reconnected) this.#safely(() => this.#options.onReconnect?.());
-        },
-        (error: Error) => this.#error(error),
-      );
-    });
-    if (subscriber.status === 'ready') this.#connectedBefore = true;
+    // Also covers a subscription that never got confirmed, and tells when it is in place again,
+    // so that onReconnect comes after it.
+    this.#stopResubscribing = resubscribeOnReady(
+      subscriber,
+      () => (this.#closing === undefined && this.#subscriptions.length > 0 ? [this.channel] : []),
+      (error) => this.#error(error),
+      (reconnected) => {
+        if (reconnected) this.#safely(() => this.#options.onReconnect?.());
+      },
+    );
     this.#subscriber = subscriber;
     return subscriber;
   }

@@ -210,25 +210,3 @@ export function checkTimeout(value: unknown, argument: string): number {
 export function masters(client: RedisClient): Redis[] {
   return client.isCluster ? (client as Cluster).nodes('master') : [client as Redis];
 }
-
-/**
- * Options of a connection that subscribes: ioredis' own re-subscription after a reconnection
- * sends SUBSCRIBE without handling its rejection, so a connection closed before the reply (a
- * shutdown during a reconnection) would surface "Connection is closed." as an unhandled
- * rejection. Subscribers of this package subscribe again on every `ready` themselves instead.
- */
-export const SUBSCRIBER_OPTIONS: Partial<RedisOptions> = { autoResubscribe: false };
-
-/**
- * @internal A connection for subscribing, like `client` (same server or Cluster, same options)
- * with {@link SUBSCRIBER_OPTIONS}.
- */
-export function subscriberOf(client: RedisClient): RedisClient {
-  if (client.isCluster) {
-    const cluster = client as Cluster;
-    return cluster.duplicate(undefined, {
-      redisOptions: { ...cluster.options.redisOptions, ...SUBSCRIBER_OPTIONS },
-    });
-  }
-  return (client as Redis).duplicate(SUBSCRIBER_OPTIONS);
-}

@@ -116,12 +116,18 @@ export interface Ban {
   createdAt: number;
 }
 
-/** Where bans live: memory for one process, Redis for a deployment. */
+/**
+ * Where bans live: memory for one process, Redis for a deployment. `describeBanStore()` from
+ * `@revcopy/enterprise/testing` checks an implementation.
+ */
 export interface BanStore {
+  /** Stores `ban`, replacing the client's ban if it has one (longer or shorter). */
   put(ban: Ban): Promise<void>;
+  /** Lifts the ban of `client`; whether there was one in force (a ban that ended is none). */
   delete(client: string): Promise<boolean>;
-  /** Every ban still in force. */
+  /** Every ban still in force: those whose `until` has not passed. */
   list(): Promise<readonly Ban[]>;
+  /** Releases what the store opened; idempotent, and every call after it rejects. */
   close?(): Promise<void>;
 }
 

@@ -10,6 +10,12 @@ export {
   type AlertStoreUnderTest,
   describeAlertStore,
 } from './alert-store.js';
+export {
+  type BanStoreHarness,
+  type BanStoreUnderTest,
+  describeBanStore,
+  sampleBan,
+} from './ban-store.js';
 export { describeCacheTier, entryMeta, type TierHarness } from './cache-tier.js';
 export { eventually } from './eventually.js';
 export {

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { CacheTierError } from '../../src/cache/errors.js';
 import { RedisInvalidationBus } from '../../src/cache/redis-bus.js';
 import type { InvalidationMessage } from '../../src/cache/types.js';
+import { connectionIds } from '../support/redis-connections.js';
 import { REDIS_URL, redis, redisCluster, requires } from '../support/requirements.js';
 
 /** Polls `condition` until it holds or `ms` pass. */
@@ -129,14 +130,9 @@ describe.runIf(requires(redis))('redis invalidation bus', () => {
     const got: InvalidationMessage[] = [];
     await b.subscribe('B', (m) => got.push(m));
     const a = bus();
-    const subscribers = async () =>
-      String(await admin.client('LIST'))
-        .split('\n')
-        .filter((line) => line.includes(` name=${name} `) && / sub=[1-9]/.test(line))
-        .map((line) => /(?:^| )id=(\d+)/.exec(line)![1]!);
+    const subscribers = () => connectionIds(admin, name, true);
     const [id] = await subscribers();
     expect(id).toBeDefined();
-    // By id: killing every pubsub connection would also hit the other suites sharing this Redis.
     expect(await admin.client('KILL', 'ID', id!)).toBe(1);
     await eventually(async () => {
       const now = await subscribers();

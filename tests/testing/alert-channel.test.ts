@@ -8,47 +8,12 @@ import {
   type AlertChannelHarness,
   describeAlertChannel,
   sampleNotification,
-  type TestApi,
 } from '../../src/testing/index.js';
-
-interface Collected {
-  name: string;
-  run(): Promise<void>;
-}
-
-/** Registers the suite's tests with a stand-in runner and hands them back, to run one by one. */
-function collect(harness: AlertChannelHarness): Collected[] {
-  const tests: Collected[] = [];
-  const afterEach: (() => unknown)[] = [];
-  const api: TestApi = {
-    describe: (_name, body) => body(),
-    it: (name, body) => {
-      tests.push({
-        name,
-        async run() {
-          try {
-            await body();
-          } finally {
-            for (const hook of afterEach) await hook();
-          }
-        },
-      });
-    },
-    expect,
-    beforeEach: () => undefined,
-    afterEach: (body) => afterEach.push(body),
-  };
-  describeAlertChannel('under test', api, harness);
-  return tests;
-}
+import { collectTests, failingTests } from '../support/suite-runner.js';
 
 /** The names of the suite's tests that fail against `harness`. */
-async function failures(harness: AlertChannelHarness): Promise<string[]> {
-  const failed: string[] = [];
-  for (const test of collect(harness)) {
-    await test.run().catch(() => failed.push(test.name));
-  }
-  return failed;
+function failures(harness: AlertChannelHarness): Promise<string[]> {
+  return failingTests(describeAlertChannel, harness);
 }
 
 type Send = (
@@ -95,7 +60,9 @@ const NAMES = {
 
 describe('describeAlertChannel', () => {
   it('registers its tests without importing a runner, and a correct channel passes them all', async () => {
-    expect(collect(harness()).map((test) => test.name)).toEqual(Object.values(NAMES));
+    expect(collectTests(describeAlertChannel, harness()).map((test) => test.name)).toEqual(
+      Object.values(NAMES),
+    );
     expect(await failures(harness())).toEqual([]);
   });
 

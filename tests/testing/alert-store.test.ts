@@ -2,35 +2,17 @@
 // and against broken stores: each fails the tests about what it breaks, so the suite would catch
 // a store that lets two instances send one notification.
 import { randomUUID } from 'node:crypto';
-import { Cluster, Redis } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
 import * as vitest from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryAlertStore } from '../../src/alerts/memory-store.js';
 import { RedisAlertStore } from '../../src/alerts/redis-store.js';
 import type { AlertTransition } from '../../src/alerts/types.js';
-import {
-  type AlertStoreHarness,
-  describeAlertStore,
-  type TestApi,
-} from '../../src/testing/index.js';
+import { describeAlertStore } from '../../src/testing/index.js';
+import { clusterClients } from '../support/redis-cluster.js';
+import { deleteKeysUnderTag } from '../support/redis-keys.js';
 import { REDIS_URL, redis, redisCluster, requires } from '../support/requirements.js';
-
-const clusterNodes = process.env.TEST_REDIS_CLUSTER_NODES?.split(',').map((node) => {
-  const [host, port] = node.split(':');
-  return { host: host!, port: Number(port) };
-});
-
-/** Deletes the keys of a store's prefix (all under its hash tag) on each node given. */
-async function deleteKeys(nodes: Redis[], prefix: string): Promise<void> {
-  for (const node of nodes) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', `{${prefix}}:*`, 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) await node.del(key);
-    } while (cursor !== '0');
-  }
-}
+import { brokenFailures, collectTests, failingTests } from '../support/suite-runner.js';
 
 describeAlertStore('memory', vitest, {
   create: () => ({ store: new MemoryAlertStore(), cleanup: () => undefined }),
@@ -54,7 +36,7 @@ describe.runIf(requires(redis))('redis alert store', () => {
         second,
         async cleanup() {
           await Promise.all([store.close(), second.close()]);
-          await deleteKeys([admin], prefix);
+          await deleteKeysUnderTag([admin], prefix);
         },
       };
     },
@@ -67,73 +49,31 @@ describe.runIf(requires(redis))('redis alert store', () => {
  * only allows within one hash slot.
  */
 describe.runIf(redisCluster())('redis alert store on a Cluster', () => {
-  let cluster: Cluster;
-  let other: Cluster;
-  beforeAll(async () => {
-    cluster = new Cluster(clusterNodes!);
-    other = new Cluster(clusterNodes!);
-    await Promise.all([cluster, other].map((c) => new Promise((ok) => c.once('ready', ok))));
-  });
-  afterAll(async () => {
-    await Promise.all([cluster.quit(), other.quit()]);
-  });
+  const clusters = clusterClients(2);
 
   describeAlertStore('redis cluster', vitest, {
     create() {
       const prefix = `test:alert-store:${randomUUID()}`;
       // Given clients: the stores never close them.
+      const [cluster, other] = clusters as [Cluster, Cluster];
       const store = new RedisAlertStore({ client: cluster, prefix });
       const second = new RedisAlertStore({ client: other, prefix });
       return {
         store,
         second,
         async cleanup() {
-          await deleteKeys(cluster.nodes('master'), prefix);
+          await deleteKeysUnderTag(cluster.nodes('master'), prefix);
         },
       };
     },
   });
 });
 
-interface Collected {
-  name: string;
-  run(): Promise<void>;
-}
-
-/** Registers the suite's tests with a stand-in runner and hands them back, to run one by one. */
-function collect(harness: AlertStoreHarness): Collected[] {
-  const tests: Collected[] = [];
-  const beforeEach: (() => unknown)[] = [];
-  const afterEach: (() => unknown)[] = [];
-  const api: TestApi = {
-    describe: (_name, body) => body(),
-    it: (name, body) => {
-      tests.push({
-        name,
-        async run() {
-          for (const hook of beforeEach) await hook();
-          try {
-            await body();
-          } finally {
-            for (const hook of afterEach) await hook();
-          }
-        },
-      });
-    },
-    expect,
-    beforeEach: (body) => beforeEach.push(body),
-    afterEach: (body) => afterEach.push(body),
-  };
-  describeAlertStore('under test', api, harness);
-  return tests;
-}
-
 /** The names of the suite's tests that fail against stores built by `make`. */
-async function failures(make: () => MemoryAlertStore): Promise<string[]> {
-  const failed: string[] = [];
-  const tests = collect({ create: () => ({ store: make(), cleanup: () => undefined }) });
-  for (const test of tests) await test.run().catch(() => failed.push(test.name));
-  return failed;
+function failures(make: () => MemoryAlertStore): Promise<string[]> {
+  return failingTests(describeAlertStore, {
+    create: () => ({ store: make(), cleanup: () => undefined }),
+  });
 }
 
 const NAMES = {
@@ -255,18 +195,15 @@ const BROKEN: Record<string, { make: () => MemoryAlertStore; fails: string[] }> 
 
 describe('describeAlertStore', () => {
   it('registers its tests without importing a runner', () => {
-    expect(collect({ create: () => ({ store: new MemoryAlertStore(), cleanup() {} }) })).toEqual(
-      Object.values(NAMES).map((name) => expect.objectContaining({ name })),
-    );
+    expect(
+      collectTests(describeAlertStore, {
+        create: () => ({ store: new MemoryAlertStore(), cleanup() {} }),
+      }),
+    ).toEqual(Object.values(NAMES).map((name) => expect.objectContaining({ name })));
   });
 
   it('fails each broken store on the tests about what it breaks, and only on those', async () => {
-    // Each run sleeps through the TTL tests: the stores run side by side.
-    const results = await Promise.all(
-      Object.entries(BROKEN).map(async ([label, { make }]) => [label, await failures(make)]),
-    );
-    expect(Object.fromEntries(results)).toEqual(
-      Object.fromEntries(Object.entries(BROKEN).map(([label, { fails }]) => [label, fails])),
-    );
+    const { failed, expected } = await brokenFailures(BROKEN, failures);
+    expect(failed).toEqual(expected);
   }, 20_000);
 });

@@ -29,13 +29,15 @@ export class MemoryBanStore implements WatchedBanStore {
     this.#notify({ type: 'put', ban: { ...ban } });
   }
 
+  /** Lifts the ban of `client`; whether there was one in force (an ended ban is none). */
   async delete(client: string): Promise<boolean> {
-    const existed = this.#bans.delete(client);
-    if (existed) {
-      this.#version++;
-      this.#notify({ type: 'delete', client });
-    }
-    return existed;
+    const ban = this.#bans.get(client);
+    if (ban === undefined) return false;
+    this.#bans.delete(client);
+    if (ban.until <= this.#clock.epochNow()) return false;
+    this.#version++;
+    this.#notify({ type: 'delete', client });
+    return true;
   }
 
   async list(): Promise<readonly Ban[]> {

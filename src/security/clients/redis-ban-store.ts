@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from '../../core/clock.js';
+import { LifecycleError } from '../../core/errors.js';
 import { rejectAfter } from '../../core/timeout.js';
 import {
   checkTimeout,
@@ -6,12 +7,11 @@ import {
   quitClient,
   type RedisClient,
   resolveClient,
-  SUBSCRIBER_OPTIONS,
-  subscriberOf,
   whenReady,
 } from '../../redis/client.js';
 import { checkPrefix } from '../../redis/keys.js';
 import { luaScript, runScript } from '../../redis/scripts.js';
+import { resubscribeOnReady, SUBSCRIBER_OPTIONS, subscriberOf } from '../../redis/subscriber.js';
 import type { Ban } from '../types.js';
 import { type BanChange, parseBan, type WatchedBanStore } from './ban-store.js';
 
@@ -60,12 +60,19 @@ redis.call('PEXPIRE', KEYS[2], keep)
 return redis.call('INCR', KEYS[3])
 `);
 
-/** KEYS: bans hash, expiry index, version. ARGV: client. 1 when there was a ban. */
+/**
+ * KEYS: bans hash, expiry index, version. ARGV: client, now. 1 when there was a ban in force (one
+ * that ended but was not dropped yet is none: it goes without a change).
+ */
 const DELETE = luaScript(`
+local ends = redis.call('ZSCORE', KEYS[2], ARGV[1])
 local removed = redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-if removed == 1 then redis.call('INCR', KEYS[3]) end
-return removed
+if removed == 1 and ends and tonumber(ends) > tonumber(ARGV[2]) then
+  redis.call('INCR', KEYS[3])
+  return 1
+end
+return 0
 `);
 
 /** KEYS: bans hash, expiry index. ARGV: now. The bans in force, as JSON. */
@@ -99,7 +106,7 @@ export class RedisBanStore implements WatchedBanStore {
   readonly #keys: { bans: string; ends: string; version: string };
   readonly #listeners = new Set<(change: BanChange) => void>();
   #subscriber: RedisClient | undefined;
-  #subscribed = false;
+  #stopResubscribing: (() => void) | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(options: RedisBanStoreOptions) {
@@ -127,7 +134,7 @@ export class RedisBanStore implements WatchedBanStore {
         c,
         PUT,
         [bans, ends, version],
-        [this.#clock.epochNow(), ban.client, JSON.stringify(ban), Math.ceil(ban.until)],
+        [this.#clock.epochNow(), ban.client, JSON.stringify(ban), ban.until],
       ),
     );
     this.#publish({ type: 'put', ban });
@@ -136,7 +143,7 @@ export class RedisBanStore implements WatchedBanStore {
   async delete(client: string): Promise<boolean> {
     const { bans, ends, version } = this.#keys;
     const removed = await this.#run('delete', (c) =>
-      runScript(c, DELETE, [bans, ends, version], [client]),
+      runScript(c, DELETE, [bans, ends, version], [client, this.#clock.epochNow()]),
     );
     if (Number(removed) === 1) this.#publish({ type: 'delete', client });
     return Number(removed) === 1;
@@ -165,7 +172,7 @@ export class RedisBanStore implements WatchedBanStore {
    * trying. After a reconnection the listeners get a `resync`.
    */
   async watch(listener: (change: BanChange) => void): Promise<() => Promise<void>> {
-    if (this.#closing !== undefined) throw new Error('ban store: watch after close()');
+    if (this.#closing !== undefined) throw closed('watch');
     this.#listeners.add(listener);
     const stop = async () => {
       this.#listeners.delete(listener);
@@ -177,14 +184,17 @@ export class RedisBanStore implements WatchedBanStore {
       this.#timeoutMs,
       `ban store: no answer from Redis to subscribe within ${this.#timeoutMs} ms`,
     );
-    this.#subscribed = true;
     return stop;
   }
 
-  /** Quits the subscriber and, when the store created it, the client. Idempotent. */
+  /**
+   * Quits the subscriber and, when the store created it, the client. Idempotent; every call after
+   * it rejects with a `LifecycleError` (`E_LIFECYCLE`).
+   */
   async close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#listeners.clear();
+      this.#stopResubscribing?.();
       if (this.#subscriber !== undefined) await quitClient(this.#subscriber);
       if (this.#owned) await quitClient(this.#client);
     })();
@@ -206,18 +216,15 @@ export class RedisBanStore implements WatchedBanStore {
     subscriber.on('message', (channel: string, text: string) => {
       if (channel === this.channel) this.#deliver(text);
     });
-    subscriber.on('ready', () => {
-      if (this.#closing !== undefined || this.#listeners.size === 0) return;
-      // Back after a disconnection: whatever was published meanwhile is lost.
-      const reconnected = this.#subscribed;
-      subscriber.subscribe(this.channel).then(
-        () => {
-          this.#subscribed = true;
-          if (reconnected) this.#emit({ type: 'resync' });
-        },
-        (error: Error) => this.#error(error),
-      );
-    });
+    // Back after a disconnection: whatever was published meanwhile is lost.
+    this.#stopResubscribing = resubscribeOnReady(
+      subscriber,
+      () => (this.#closing === undefined && this.#listeners.size > 0 ? [this.channel] : []),
+      (error) => this.#error(error),
+      (reconnected) => {
+        if (reconnected) this.#emit({ type: 'resync' });
+      },
+    );
     this.#subscriber = subscriber;
     return subscriber;
   }
@@ -263,7 +270,7 @@ export class RedisBanStore implements WatchedBanStore {
 
   /** Waits for the connection and runs `body`, the whole bounded by the command timeout. */
   async #run<T>(operation: string, body: (client: RedisClient) => Promise<T>): Promise<T> {
-    if (this.#closing !== undefined) throw new Error(`ban store: ${operation} after close()`);
+    if (this.#closing !== undefined) throw closed(operation);
     const started = Date.now();
     await whenReady(this.#client, this.#timeoutMs);
     const left = Math.max(1, this.#timeoutMs - (Date.now() - started));
@@ -281,4 +288,12 @@ export class RedisBanStore implements WatchedBanStore {
       // Reporting must never throw into ioredis' event emitter.
     }
   }
+}
+
+/** The error of a call made after `close()`. */
+function closed(operation: string): LifecycleError {
+  return new LifecycleError(`ban store: ${operation} after close()`, {
+    store: 'RedisBanStore',
+    operation,
+  });
 }

@@ -7,6 +7,7 @@ import type { RedisClient } from '../../../src/redis/client.js';
 import { BanList, RedisBanStore } from '../../../src/security/clients/index.js';
 import type { BanStore } from '../../../src/security/types.js';
 import { eventually } from '../../support/eventually.js';
+import { deleteKeysUnderTag } from '../../support/redis-keys.js';
 import { REDIS_URL, redis, redisCluster, requires } from '../../support/requirements.js';
 import { startTcpProxy } from '../../support/tcp-proxy.js';
 
@@ -14,18 +15,6 @@ const clusterNodes = process.env.TEST_REDIS_CLUSTER_NODES?.split(',').map((node)
   const [host, port] = node.split(':');
   return { host: host!, port: Number(port) };
 });
-
-/** Deletes every key under the store's hash tag on each node given. */
-async function deleteKeys(nodes: Redis[], prefix: string): Promise<void> {
-  for (const node of nodes) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', `{${prefix}}:*`, 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) await node.del(key);
-    } while (cursor !== '0');
-  }
-}
 
 /** Two instances of a deployment: a store and a ban list each, on their own connections. */
 function deployment(open: (prefix: string) => BanStore, prefix: string, refreshMs = 1_000) {
@@ -49,7 +38,7 @@ function describeSharedBans(open: (prefix: string) => BanStore, keysOf: () => Re
   afterEach(async () => {
     await instances?.close();
     instances = undefined;
-    await deleteKeys(keysOf(), prefix);
+    await deleteKeysUnderTag(keysOf(), prefix);
   });
   const start = async (refreshMs?: number) => {
     prefix = `test:bans:${randomUUID()}`;
@@ -160,7 +149,7 @@ describe.runIf(requires(redis))('bans shared through Redis', () => {
       expect(await admin.pttl(`{${prefix}}:bans`)).toBeGreaterThan(60_000);
     } finally {
       await store.close();
-      await deleteKeys([admin], prefix);
+      await deleteKeysUnderTag([admin], prefix);
     }
   });
 
@@ -277,7 +266,7 @@ describe('bans when Redis is down', () => {
         await bans.close();
         await store.close();
         await new Promise((resolve) => (back ? back.close(resolve) : resolve(undefined)));
-        await deleteKeys([admin], prefix);
+        await deleteKeysUnderTag([admin], prefix);
         await admin.quit();
       }
     },

@@ -2,26 +2,19 @@
 // Redis and Redis Cluster; and against broken stores, each failing the tests about what it breaks.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Cluster, Redis } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
 import * as vitest from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryRateLimitStore } from '../../../src/security/rate-limit/memory-store.js';
 import { RedisRateLimitStore } from '../../../src/security/rate-limit/redis-store.js';
 import type { RateLimitAlgorithm } from '../../../src/security/rate-limit/types.js';
 import type { RateLimitDecision, RateLimitStore } from '../../../src/security/types.js';
-import {
-  describeRateLimitStore,
-  type RateLimitStoreHarness,
-  type TestApi,
-} from '../../../src/testing/index.js';
+import { describeRateLimitStore } from '../../../src/testing/index.js';
+import { clusterClients } from '../../support/redis-cluster.js';
 import { REDIS_URL, redis, redisCluster, requires } from '../../support/requirements.js';
+import { brokenFailures, collectTests, failingTests } from '../../support/suite-runner.js';
 
 const ALGORITHMS: RateLimitAlgorithm[] = ['gcra', 'sliding-window'];
-
-const clusterNodes = process.env.TEST_REDIS_CLUSTER_NODES?.split(',').map((node) => {
-  const [host, port] = node.split(':');
-  return { host: host!, port: Number(port) };
-});
 
 /** The keys under `prefix` on each node given. */
 async function scan(nodes: Redis[], prefix: string): Promise<string[]> {
@@ -93,22 +86,14 @@ describe.runIf(requires(redis))('redis rate limit store', () => {
  * Cluster allows only within one hash slot.
  */
 describe.runIf(redisCluster())('redis rate limit store on a Cluster', () => {
-  let cluster: Cluster;
-  let other: Cluster;
-  beforeAll(async () => {
-    cluster = new Cluster(clusterNodes!);
-    other = new Cluster(clusterNodes!);
-    await Promise.all([cluster, other].map((c) => new Promise((ok) => c.once('ready', ok))));
-  });
-  afterAll(async () => {
-    await Promise.all([cluster.quit(), other.quit()]);
-  });
+  const clusters = clusterClients(2);
 
   for (const algorithm of ALGORITHMS) {
     describeRateLimitStore(`redis cluster, ${algorithm}`, vitest, {
       create() {
         const prefix = `test:rate-limit:${randomUUID()}`;
         // Given clients: the stores never close them.
+        const [cluster, other] = clusters as [Cluster, Cluster];
         const store = new RedisRateLimitStore({ client: cluster, prefix, algorithm });
         const second = new RedisRateLimitStore({ client: other, prefix, algorithm });
         return {
@@ -122,6 +107,7 @@ describe.runIf(redisCluster())('redis rate limit store on a Cluster', () => {
   }
 
   it('spreads keys over the Cluster: each key has its own slot', async () => {
+    const cluster = clusters[0]!;
     const store = new RedisRateLimitStore({ client: cluster, prefix: 'test:slots' });
     const slots = new Set(
       Array.from({ length: 64 }, (_, i) => store.keysOf(`client-${i}`)[0]!).map((key) =>
@@ -133,39 +119,6 @@ describe.runIf(redisCluster())('redis rate limit store on a Cluster', () => {
     expect(new Set(await Promise.all(slots)).size).toBeGreaterThan(32);
   });
 });
-
-interface Collected {
-  name: string;
-  run(): Promise<void>;
-}
-
-/** Registers the suite's tests with a stand-in runner and hands them back, to run one by one. */
-function collect(harness: RateLimitStoreHarness): Collected[] {
-  const tests: Collected[] = [];
-  const beforeEach: (() => unknown)[] = [];
-  const afterEach: (() => unknown)[] = [];
-  const api: TestApi = {
-    describe: (_name, body) => body(),
-    it: (name, body) => {
-      tests.push({
-        name,
-        async run() {
-          for (const hook of beforeEach) await hook();
-          try {
-            await body();
-          } finally {
-            for (const hook of afterEach) await hook();
-          }
-        },
-      });
-    },
-    expect,
-    beforeEach: (body) => beforeEach.push(body),
-    afterEach: (body) => afterEach.push(body),
-  };
-  describeRateLimitStore('under test', api, harness);
-  return tests;
-}
 
 type Rule = { limit: number; windowMs: number; cost: number };
 
@@ -184,11 +137,10 @@ function broken(
 }
 
 /** The names of the suite's tests that fail against stores built by `make`. */
-async function failures(make: () => RateLimitStore): Promise<string[]> {
-  const failed: string[] = [];
-  const tests = collect({ create: () => ({ store: make(), cleanup: () => undefined }) });
-  for (const test of tests) await test.run().catch(() => failed.push(test.name));
-  return failed;
+function failures(make: () => RateLimitStore): Promise<string[]> {
+  return failingTests(describeRateLimitStore, {
+    create: () => ({ store: make(), cleanup: () => undefined }),
+  });
 }
 
 const NAMES = {
@@ -260,16 +212,14 @@ const BROKEN: Record<string, { make: () => RateLimitStore; fails: string[] }> = 
 describe('describeRateLimitStore', () => {
   it('registers its tests without importing a runner', () => {
     expect(
-      collect({ create: () => ({ store: new MemoryRateLimitStore(), cleanup() {} }) }),
+      collectTests(describeRateLimitStore, {
+        create: () => ({ store: new MemoryRateLimitStore(), cleanup() {} }),
+      }),
     ).toEqual(Object.values(NAMES).map((name) => expect.objectContaining({ name })));
   });
 
   it('fails each broken store on the tests about what it breaks, and only on those', async () => {
-    const results = await Promise.all(
-      Object.entries(BROKEN).map(async ([label, { make }]) => [label, await failures(make)]),
-    );
-    expect(Object.fromEntries(results)).toEqual(
-      Object.fromEntries(Object.entries(BROKEN).map(([label, { fails }]) => [label, fails])),
-    );
+    const { failed, expected } = await brokenFailures(BROKEN, failures);
+    expect(failed).toEqual(expected);
   }, 30_000);
 });

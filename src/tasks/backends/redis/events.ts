@@ -1,4 +1,5 @@
-import { quitClient, type RedisClient, SUBSCRIBER_OPTIONS } from '../../../redis/client.js';
+import { quitClient, type RedisClient } from '../../../redis/client.js';
+import { resubscribeOnReady, SUBSCRIBER_OPTIONS } from '../../../redis/subscriber.js';
 import type { TaskBackendEvent } from '../../types.js';
 import { asError, type BackendConnection, TaskBackendError } from './connection.js';
 
@@ -12,6 +13,7 @@ export class BackendEvents {
   readonly #channel: string;
   readonly #listeners = new Set<(event: TaskBackendEvent) => void>();
   #subscriber: RedisClient | undefined;
+  #stopResubscribing: (() => void) | undefined;
 
   constructor(conn: BackendConnection, channel: string) {
     this.#conn = conn;
@@ -31,6 +33,7 @@ export class BackendEvents {
   /** Forgets the listeners and closes the subscriber, if any. */
   close(): Promise<void>[] {
     this.#listeners.clear();
+    this.#stopResubscribing?.();
     return this.#subscriber === undefined ? [] : [quitClient(this.#subscriber)];
   }
 
@@ -46,17 +49,11 @@ export class BackendEvents {
     subscriber.on('message', (channel: string, text: string) => {
       if (channel === this.#channel) this.#deliver(text);
     });
-    // Subscribes on every 'ready' (ioredis' own re-subscription is off, see SUBSCRIBER_OPTIONS):
-    // this also covers a first subscription lost with the connection before it was confirmed.
-    subscriber.on('ready', () => {
-      if (this.#conn.closing !== undefined) return;
-      subscriber
-        .subscribe(this.#channel)
-        .catch((error: unknown) => this.#conn.report(asError(error)));
-    });
-    subscriber
-      .subscribe(this.#channel)
-      .catch((error: unknown) => this.#conn.report(asError(error)));
+    this.#stopResubscribing = resubscribeOnReady(
+      subscriber,
+      () => (this.#conn.closing === undefined ? [this.#channel] : []),
+      (error) => this.#conn.report(error),
+    );
   }
 
   #deliver(text: string): void {
