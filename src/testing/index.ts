@@ -10,6 +10,11 @@ export {
   type AlertStoreUnderTest,
   describeAlertStore,
 } from './alert-store.js';
+export {
+  type AnalyticsStoreHarness,
+  type AnalyticsStoreUnderTest,
+  describeAnalyticsStore,
+} from './analytics-store.js';
 export { describeCacheTier, entryMeta, type TierHarness } from './cache-tier.js';
 export { eventually } from './eventually.js';
 export {
