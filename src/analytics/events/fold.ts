@@ -1,5 +1,5 @@
 import { dayOf, hourOf, weekOf } from './buckets.js';
-import type { AnalyticsBatch, AnalyticsModel } from './types.js';
+import type { AnalyticsBatch, AnalyticsModel, FunnelDefinition } from './types.js';
 
 /** Cohort flag: the event may start a cohort. */
 export const STARTS = 1;
@@ -38,11 +38,12 @@ export interface FoldedBatch {
   readonly firstCohortWeek: number;
 }
 
-const stepIndexes = new WeakMap<AnalyticsModel, Map<string, [number, number[]][]>>();
+// Keyed by the funnels array, which stays the same from one batch to the next.
+const stepIndexes = new WeakMap<readonly FunnelDefinition[], Map<string, [number, number[]][]>>();
 
 /** Event name → the funnels it is a step of, with its steps there (highest first). */
 function stepsOf(model: AnalyticsModel): Map<string, [number, number[]][]> {
-  let index = stepIndexes.get(model);
+  let index = stepIndexes.get(model.funnels);
   if (index !== undefined) return index;
   index = new Map();
   model.funnels.forEach((funnel, f) => {
@@ -58,7 +59,7 @@ function stepsOf(model: AnalyticsModel): Map<string, [number, number[]][]> {
       index!.set(event, entry);
     }
   });
-  stepIndexes.set(model, index);
+  stepIndexes.set(model.funnels, index);
   return index;
 }
 
