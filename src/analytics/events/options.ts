@@ -75,7 +75,7 @@ export interface AnalyticsOptions {
   flushInterval?: Duration;
   /** Events per store write; a full batch is written without waiting for the interval. @defaultValue 1000 */
   batchSize?: number;
-  /** Events kept in memory while the store cannot take them; past it the oldest are dropped. @defaultValue 100000 */
+  /** Events kept in memory while the store cannot take them; past it events are dropped (`overflow`): new ones while the raw buffer is full, else the oldest batches. @defaultValue 100000 */
   maxBuffered?: number;
   /** Distinct event names accepted by this process; events with a new name past it are dropped. @defaultValue 1000 */
   maxEventNames?: number;
