@@ -2,15 +2,16 @@ const MIN_CAPACITY = 64;
 const MAX_LOAD = 0.7;
 
 /**
- * An open-addressing hash table of 64-bit ids (two 32-bit halves), each with `words` 32-bit
- * values, in typed arrays: 8 bytes of key, 4 per value word and one byte of occupancy per slot,
+ * An open-addressing hash table of 64-bit ids (two 32-bit halves), each with `words` values
+ * (32-bit unsigned integers, or doubles for a `wide` table), in typed arrays: 8 bytes of key, 4
+ * (or 8) per value word and one byte of occupancy per slot,
  * so a million pseudonyms take tens of megabytes where a `Map` of strings takes hundreds. The ids
  * are hashes already, so the low half picks the slot. Linear probing; entries leave only through
  * {@link retain}, which rebuilds the table.
  *
  * @example
  * ```ts
- * const users = new IdTable(2);
+ * const users = new IdTable(2); // two 32-bit values per id
  * const slot = users.insert(hi, lo); // a new slot's values are 0
  * users.set(slot, 0, cohortWeek);
  * users.find(hi, lo); // the slot, or -1
@@ -21,17 +22,25 @@ export class IdTable {
   #capacity: number;
   #mask: number;
   #keys: Uint32Array;
-  #values: Uint32Array;
+  #values: Uint32Array | Float64Array;
+  readonly #wide: boolean;
   #used: Uint8Array;
   #size = 0;
 
-  constructor(words: number, capacity = MIN_CAPACITY) {
+  constructor(words: number, capacity = MIN_CAPACITY, wide = false) {
     this.words = words;
+    this.#wide = wide;
     this.#capacity = capacityFor(capacity);
     this.#mask = this.#capacity - 1;
     this.#keys = new Uint32Array(this.#capacity * 2);
-    this.#values = new Uint32Array(this.#capacity * words);
+    this.#values = this.#valueArray(this.#capacity);
     this.#used = new Uint8Array(this.#capacity);
+  }
+
+  #valueArray(capacity: number): Uint32Array | Float64Array {
+    return this.#wide
+      ? new Float64Array(capacity * this.words)
+      : new Uint32Array(capacity * this.words);
   }
 
   /** How many ids the table holds. */
@@ -115,7 +124,7 @@ export class IdTable {
     this.#capacity = capacity;
     this.#mask = capacity - 1;
     this.#keys = new Uint32Array(capacity * 2);
-    this.#values = new Uint32Array(capacity * words);
+    this.#values = this.#valueArray(capacity);
     this.#used = new Uint8Array(capacity);
     this.#size = 0;
     for (let from = 0; from < old; from++) {

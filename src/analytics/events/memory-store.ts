@@ -21,8 +21,11 @@ const FUNNEL_GRACE_MS = 3_600_000;
 const PRUNE_EVERY_MS = 60_000;
 
 interface FunnelData {
-  /** Per pseudonym, the latest start that reached each step (see advanceFunnel), then when it was written. */
-  states: Map<string, Float64Array>;
+  /**
+   * Per pseudonym, the latest start that reached each step (see advanceFunnel), then when it was
+   * last written: `steps + 1` doubles an id.
+   */
+  states: IdTable;
   /** Per start day, per step, the users who reached it. */
   reached: Map<number, IdTable[]>;
   withinMs: number;
@@ -132,19 +135,24 @@ export class MemoryAnalyticsStore implements AnalyticsStore {
     now: number,
   ): void {
     let data = this.#funnels.get(funnel.name);
-    if (data === undefined) {
-      data = { states: new Map(), reached: new Map(), withinMs: funnel.withinMs };
+    const steps = funnel.steps.length;
+    if (data === undefined || data.states.words !== steps + 1) {
+      const states = new IdTable(steps + 1, undefined, true);
+      data = { states, reached: new Map(), withinMs: funnel.withinMs };
       this.#funnels.set(funnel.name, data);
     }
     data.withinMs = funnel.withinMs;
     const { states, reached } = data;
-    const steps = funnel.steps.length;
+    const state = new Float64Array(steps);
     for (const hit of hits) {
-      let state = states.get(hit.user);
-      if (state === undefined) states.set(hit.user, (state = new Float64Array(steps + 1)));
-      // The last slot: when the run was last written, as the Redis store's expiry counts.
-      state[steps] = now;
+      const [hi, lo] = pseudonymHalves(hit.user);
+      let slot = states.find(hi, lo);
+      // Without a run, only a first step can start one: no state for the others.
+      if (slot < 0 && hit.steps.at(-1) !== 1) continue;
+      for (let i = 0; i < steps; i++) state[i] = slot < 0 ? 0 : states.get(slot, i);
+      let changed = false;
       advanceFunnel(state, hit, funnel.withinMs, (step, start) => {
+        changed = true;
         const day = dayOf(start);
         if (day < oldestDay) return;
         let sets = reached.get(day);
@@ -152,9 +160,13 @@ export class MemoryAnalyticsStore implements AnalyticsStore {
           sets = Array.from({ length: steps }, () => new IdTable(0));
           reached.set(day, sets);
         }
-        const [hi, lo] = pseudonymHalves(hit.user);
         sets[step - 1]!.insert(hi, lo);
       });
+      if (!changed) continue;
+      if (slot < 0) slot = states.insert(hi, lo);
+      for (let i = 0; i < steps; i++) states.set(slot, i, state[i]!);
+      // When the run was last written, as the Redis store's expiry counts.
+      states.set(slot, steps, now);
     }
   }
 
@@ -188,9 +200,10 @@ export class MemoryAnalyticsStore implements AnalyticsStore {
     for (const [name, data] of this.#funnels) {
       for (const day of data.reached.keys()) if (day < oldestDay) data.reached.delete(day);
       const horizon = model.now - data.withinMs - FUNNEL_GRACE_MS;
-      for (const [user, state] of data.states)
-        if (state.at(-1)! < horizon) data.states.delete(user);
-      if (data.reached.size === 0 && data.states.size === 0) this.#funnels.delete(name);
+      const { states } = data;
+      const written = states.words - 1;
+      states.retain((slot) => states.get(slot, written) >= horizon);
+      if (data.reached.size === 0 && states.size === 0) this.#funnels.delete(name);
     }
     const firstWeek = weekOf(model.now) - model.cohorts.weeks + 1;
     for (const week of this.#cohorts.keys()) if (week < firstWeek) this.#cohorts.delete(week);

@@ -1,7 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { AnalyticsConfigError } from './errors.js';
 
-const PSEUDONYM = /^[0-9a-f]{16}$/;
 /** The shortest hash key accepted, in bytes. */
 export const MIN_KEY_BYTES = 16;
 
@@ -56,10 +55,14 @@ export class Pseudonymiser {
  * ```
  */
 export function pseudonymHalves(user: string): [number, number] {
-  const hex = PSEUDONYM.test(user)
-    ? user
-    : createHash('sha256').update(user).digest('hex').slice(0, 16);
-  return [Number.parseInt(hex.slice(0, 8), 16), Number.parseInt(hex.slice(8, 16), 16)];
+  if (user.length === 16) {
+    // Number('0x…') is NaN for anything but hex digits, where parseInt would stop quietly.
+    const hi = Number(`0x${user.slice(0, 8)}`);
+    const lo = Number(`0x${user.slice(8)}`);
+    if (!Number.isNaN(hi) && !Number.isNaN(lo)) return [hi, lo];
+  }
+  const hex = createHash('sha256').update(user).digest('hex');
+  return [Number(`0x${hex.slice(0, 8)}`), Number(`0x${hex.slice(8, 16)}`)];
 }
 
 /**

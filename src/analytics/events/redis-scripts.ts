@@ -67,7 +67,7 @@ if r then
   end
 end
 for _, f in ipairs(spec.f) do
-  local states, order, touched = {}, {}, {}
+  local states, order, touched, dirty = {}, {}, {}, {}
   for _, h in ipairs(f.h) do
     local ki, user, at = h[1], h[2], h[3]
     local st = states[ki]
@@ -95,6 +95,7 @@ for _, f in ipairs(spec.f) do
       end
       if ok and start > st[step] then
         st[step] = start
+        dirty[ki] = true
         local day = math.floor(start / 86400000)
         if day >= f.d and day <= f.e then
           local rk = f.k + (day - f.d) * f.n + step - 1
@@ -108,9 +109,11 @@ for _, f in ipairs(spec.f) do
     redis.call('EXPIREAT', KEYS[rk], string.format('%.0f', (day + 1) * 86400 + f.x))
   end
   for _, ki in ipairs(order) do
-    local st, parts = states[ki], {}
-    for i = 1, f.n do parts[i] = string.format('%.0f', st[i]) end
-    redis.call('SET', KEYS[ki], table.concat(parts, ','), 'PX', f.px)
+    if dirty[ki] then
+      local st, parts = states[ki], {}
+      for i = 1, f.n do parts[i] = string.format('%.0f', st[i]) end
+      redis.call('SET', KEYS[ki], table.concat(parts, ','), 'PX', f.px)
+    end
   end
 end
 return 1
