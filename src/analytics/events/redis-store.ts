@@ -9,7 +9,7 @@ import {
 } from '../../redis/client.js';
 import { checkPrefix } from '../../redis/keys.js';
 import { runScript } from '../../redis/scripts.js';
-import { foldBatch } from './fold.js';
+import { type CohortActivity, type FoldedBatch, foldBatch } from './fold.js';
 import { AnalyticsKeys, recordPlan } from './redis-plan.js';
 import { FUNNEL_COUNT, RECORD } from './redis-scripts.js';
 import type {
@@ -20,6 +20,7 @@ import type {
   FunnelDefinition,
   HourCounts,
 } from './types.js';
+import { WrittenMemo } from './written-memo.js';
 
 /**
  * Options of {@link RedisAnalyticsStore}.
@@ -66,6 +67,7 @@ export class RedisAnalyticsStore implements AnalyticsStore {
   readonly #client: RedisClient;
   readonly #owned: boolean;
   readonly #timeoutMs: number;
+  readonly #memo = new WrittenMemo();
   #closing: Promise<void> | undefined;
 
   constructor(options: RedisAnalyticsStoreOptions) {
@@ -78,11 +80,45 @@ export class RedisAnalyticsStore implements AnalyticsStore {
   }
 
   record(batch: AnalyticsBatch): Promise<void> {
-    const plan = recordPlan(this.#keys, batch, foldBatch(batch));
+    const folded = foldBatch(batch);
+    const written = this.#leaveOutWritten(folded);
+    const plan = recordPlan(this.#keys, batch, folded);
     if (plan === undefined) return Promise.resolve();
     return this.#run('record', async (client) => {
       await runScript(client, RECORD, plan.keys, [plan.spec]);
+      for (const [key, flags] of written) this.#memo.add(key, flags);
     });
+  }
+
+  /**
+   * Removes from `folded` the day users and cohort weeks this process wrote before (idempotent
+   * writes, see WrittenMemo); returns what the batch writes, to remember once it is written.
+   */
+  #leaveOutWritten(folded: FoldedBatch): [string, number][] {
+    const written: [string, number][] = [];
+    for (const [day, users] of folded.users) {
+      for (const user of users) {
+        const key = `d${day}:${user}`;
+        if (this.#memo.has(key)) users.delete(user);
+        else written.push([key, 1]);
+      }
+      if (users.size === 0) folded.users.delete(day);
+    }
+    const cohorts: CohortActivity[] = [];
+    for (const activity of folded.cohorts) {
+      const weeks: number[] = [];
+      const flags: number[] = [];
+      activity.weeks.forEach((week, i) => {
+        const key = `w${week}:${activity.user}`;
+        if (this.#memo.has(key, activity.flags[i]!)) return;
+        weeks.push(week);
+        flags.push(activity.flags[i]!);
+        written.push([key, activity.flags[i]!]);
+      });
+      if (weeks.length > 0) cohorts.push({ user: activity.user, weeks, flags });
+    }
+    folded.cohorts.splice(0, folded.cohorts.length, ...cohorts);
+    return written;
   }
 
   eventCounts(fromHour: number, toHour: number): Promise<readonly HourCounts[]> {
