@@ -32,7 +32,7 @@ const MAX_USER_ID = 256;
  * ```
  */
 export interface TrackOptions {
-  /** The user (a string or a number, at most 256 characters); pseudonymised before it is stored. Anonymous without. */
+  /** The user (a string of at most 256 characters, or a number, taken as its decimal string: 7 and '7' are one user); pseudonymised before it is stored. Anonymous without. */
   userId?: string | number;
   /** Scalar values kept with the event in `recent()` only; never stored. */
   properties?: Readonly<Record<string, unknown>>;
@@ -40,7 +40,14 @@ export interface TrackOptions {
   at?: number | Date;
 }
 
-/** Why `track()` dropped an event. */
+/**
+ * Why `track()` dropped an event.
+ *
+ * @example
+ * ```ts
+ * const reason: DropReason = analytics.stats().dropped.invalid > 0 ? 'invalid' : 'overflow';
+ * ```
+ */
 export type DropReason = 'invalid' | 'event-limit' | 'overflow' | 'closed';
 
 /**

@@ -229,8 +229,11 @@ export class EventPipeline {
         this.#failed(error);
         break;
       }
-      this.#pending.shift();
-      this.#pendingEvents -= batch.events.length;
+      // close() may have discarded the backlog while this write was under way.
+      if (this.#pending[0] === batch) {
+        this.#pending.shift();
+        this.#pendingEvents -= batch.events.length;
+      }
       events += batch.events.length;
       batches++;
       this.written += batch.events.length;

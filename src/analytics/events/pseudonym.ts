@@ -23,7 +23,7 @@ export class Pseudonymiser {
   #current = new Map<string, string>();
   #previous = new Map<string, string>();
 
-  constructor(key: string | Uint8Array, cacheSize = 50_000) {
+  constructor(key: string | Uint8Array, cacheSize = 10_000) {
     this.#key = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
     this.#cacheSize = cacheSize;
   }
