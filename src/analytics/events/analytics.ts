@@ -226,7 +226,9 @@ export class Analytics extends Emitter<AnalyticsEvents> {
 
   #track(event: string, options: TrackOptions | undefined): boolean {
     if (this.#closing !== undefined) return this.#drop('closed', 1);
-    if (!isName(event)) return this.#drop('invalid', 1, 'event', event);
+    // A name seen before was checked then: the usual call skips the check.
+    const known = this.#names.has(event);
+    if (!known && !isName(event)) return this.#drop('invalid', 1, 'event', event);
     let userId: string | undefined;
     let at: number;
     let properties: object | undefined;
@@ -264,7 +266,7 @@ export class Analytics extends Emitter<AnalyticsEvents> {
         return this.#drop('invalid', 1, 'properties', event);
       }
     }
-    if (!this.#names.has(event)) {
+    if (!known) {
       if (this.#names.size >= this.#options.maxEventNames)
         return this.#drop('event-limit', 1, 'event', event);
       this.#names.add(event);
