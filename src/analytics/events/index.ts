@@ -1,10 +1,4 @@
-export {
-  Analytics,
-  type AnalyticsEvents,
-  type AnalyticsStats,
-  type DropReason,
-  type TrackOptions,
-} from './analytics.js';
+export { Analytics } from './analytics.js';
 export { DAY_MS, dayLabel, dayOf, HOUR_MS, hourOf, WEEK_MS, weekOf, weekStart } from './buckets.js';
 export { AnalyticsConfigError, AnalyticsQueryError, AnalyticsStoreError } from './errors.js';
 export { HyperLogLog } from './hyperloglog.js';
@@ -21,6 +15,12 @@ export type {
 export type { Instant, RangeQuery } from './query-params.js';
 export type { RecentEvent } from './recent-events.js';
 export { RedisAnalyticsStore, type RedisAnalyticsStoreOptions } from './redis-store.js';
+export type {
+  AnalyticsEvents,
+  AnalyticsStats,
+  DropReason,
+  TrackOptions,
+} from './tracking-types.js';
 export type {
   AnalyticsBatch,
   AnalyticsModel,
