@@ -149,8 +149,9 @@ describe.runIf(requires(redis))('analytics whose Redis goes away', () => {
     expect(run.failures).toEqual([]);
     expect(run.refused).toBe(0);
     expect(unhandled).toEqual([]);
-    // The caller never waited for Redis.
-    expect(run.slowest).toBeLessThan(50);
+    // The caller never waited for Redis (a wait would last the command timeout); the margin is
+    // for a GC pause on a loaded machine.
+    expect(run.slowest).toBeLessThan(TIMEOUT_MS * 0.75);
     expect(analytics.stats()).toMatchObject({
       storeDown: false,
       buffered: 0,
