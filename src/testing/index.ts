@@ -11,6 +11,11 @@ export {
   describeAlertStore,
 } from './alert-store.js';
 export {
+  type AnalyticsStoreHarness,
+  type AnalyticsStoreUnderTest,
+  describeAnalyticsStore,
+} from './analytics-store.js';
+export {
   type BanStoreHarness,
   type BanStoreUnderTest,
   describeBanStore,
