@@ -10,12 +10,14 @@ import { dashboardHandlers } from './handlers/dashboard.js';
 import { healthHandlers } from './handlers/health.js';
 import { metaHandlers } from './handlers/meta.js';
 import { performanceHandlers } from './handlers/performance.js';
+import { securityHandlers } from './handlers/security.js';
 import { taskHandlers } from './handlers/tasks.js';
 import type { Handler, HandlerContext } from './handlers/types.js';
 import { HealthChecker, type HealthOptions } from './health.js';
 import { snapshotBuilder } from './live-snapshot.js';
 import { defaultMonitoredInstance, type MonitoredInstance } from './monitored-instance.js';
 import { RealtimeHub } from './realtime.js';
+import { combineFeeds } from './realtime-feed.js';
 import { safePath, stripBase, unmatchedRequest } from './route-matching.js';
 import {
   checkRouterOptions,
@@ -30,6 +32,7 @@ import {
   DASHBOARD_CONTENT_SECURITY_POLICY,
   securityHeaders,
 } from './security-headers.js';
+import { SecurityFeed } from './security-stream.js';
 import { TaskFigures } from './task-figures.js';
 import { TasksSource } from './tasks-source.js';
 import { throttledLog } from './throttled-log.js';
@@ -159,7 +162,7 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
       onError: errorLog,
     }),
     onError: (error) => errorLog('a real-time snapshot could not be built', error),
-    feed: new AlertFeed(enterprise),
+    feed: combineFeeds(new AlertFeed(enterprise), new SecurityFeed(enterprise)),
   });
 
   const context: HandlerContext = {
@@ -180,6 +183,7 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
     ...cacheHandlers(context),
     ...taskHandlers(context),
     ...alertHandlers(context),
+    ...securityHandlers(context),
     ...dashboardHandlers(),
   };
 
@@ -212,7 +216,23 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
     strictTransportSecurity,
   });
 
+  // The security score weighs whether the monitoring endpoints are protected: the router tells each
+  // security module it sees once, at its first request after the module was built.
+  let notedSecurity: unknown;
+  const noteHygiene = () => {
+    try {
+      const security = enterprise.peek('security');
+      if (security === undefined || security === notedSecurity) return;
+      notedSecurity = security;
+      security.noteHygiene('monitoringProtected', authenticate !== undefined);
+    } catch (error) {
+      errorLog('the security module could not be told whether the router is protected', error);
+    }
+  };
+  noteHygiene();
+
   const fetch = async (request: Request): Promise<Response> => {
+    noteHygiene();
     const inbound = request.headers.get('x-request-id');
     const requestId = isValidCorrelationId(inbound) ? inbound : (getCorrelationId() ?? uuid());
     let response: Response;
