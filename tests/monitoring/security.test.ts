@@ -13,6 +13,7 @@ import {
   closeServer,
   json,
   listen,
+  manualClock,
   SseReader,
   TOKEN,
   testEnterprise,
@@ -480,6 +481,51 @@ describe('the security module as the router reports it elsewhere', () => {
     });
     expect(down.security.message).toContain('rate-limit store failing');
     expect(down.security.message).toContain('ban store');
+  });
+});
+
+describe('a failing security store as an alert', () => {
+  it('fires the built-in SecurityStoreDown from the degraded health component', async () => {
+    const clock = manualClock();
+    let failing = false;
+    const banStore: BanStore = {
+      put: async () => {
+        if (failing) throw new Error('store unreachable');
+      },
+      delete: async () => false,
+      list: async () => [],
+    };
+    const enterprise = testEnterprise({
+      security: { bans: { store: banStore, refreshMs: 60_000 } },
+      alerts: { store: 'memory', deliver: () => {}, clock },
+    });
+    cleanup.push(() => enterprise.shutdown());
+    const { security, alerts } = enterprise;
+    const state = () =>
+      alerts
+        .list({ state: ['inactive', 'pending', 'firing', 'resolved', 'nodata'] })
+        .find((alert) => alert.rule === 'SecurityStoreDown')?.state;
+    await alerts.evaluate();
+    expect(state()).toBe('inactive');
+
+    failing = true;
+    await security.ban('198.51.100.7', '1h', 'while the store is down');
+    expect(security.storeDown().bans).toBe(true);
+    // The health checks behind `health.status` keep a result for a second.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    clock.advance(15_000);
+    await alerts.evaluate();
+    expect(state()).toBe('pending');
+    clock.advance(61_000);
+    await alerts.evaluate();
+    const alert = alerts.list().find((a) => a.rule === 'SecurityStoreDown');
+    expect(alert).toMatchObject({
+      state: 'firing',
+      severity: 'warning',
+      labels: { component: 'security' },
+    });
+    // HealthComponentDown fires on down only: a degraded store is not that.
+    expect(alerts.list().map((a) => a.rule)).not.toContain('HealthComponentDown');
   });
 });
 
