@@ -116,9 +116,10 @@ const DASHBOARD_PATHS = /^\/dashboard(\/|$)/;
 
 /**
  * Builds the monitoring router: health, performance (with a Server-Sent Events stream), database,
- * cache and task figures, alerts, Prometheus metrics, an OpenAPI 3.1 document, the dashboard and
- * the actions (retry a dead task, purge the dead letter queue, pause or resume a queue, run a cache
- * warmer, invalidate a cache tag, acknowledge an alert, create or expire a silence). Throws `MonitoringConfigError` (`E_MONITORING_AUTH_REQUIRED`)
+ * cache and task figures, alerts, the security report, Prometheus metrics, an OpenAPI 3.1 document,
+ * the dashboard and the actions (retry a dead task, purge the dead letter queue, pause or resume a
+ * queue, run a cache warmer, invalidate a cache tag, acknowledge an alert, create or expire a
+ * silence, ban or unban a client). Throws `MonitoringConfigError` (`E_MONITORING_AUTH_REQUIRED`)
  * when `NODE_ENV=production` and neither `auth` nor `public: true` is given.
  *
  * @example
