@@ -108,6 +108,7 @@ export interface BuiltinRulesOptions {
   cacheHitRatioCollapse?: boolean | CacheHitRatioCollapseOptions;
   healthDown?: boolean | BuiltinRuleTuning;
   securityScoreLow?: boolean | SecurityScoreLowOptions;
+  securityStoreDown?: boolean | BuiltinRuleTuning;
 }
 
 /** The option that switches each built-in rule, and the rule's name. */
@@ -121,6 +122,7 @@ export const BUILTIN_RULES = {
   cacheHitRatioCollapse: 'CacheHitRatioCollapse',
   healthDown: 'HealthComponentDown',
   securityScoreLow: 'SecurityScoreLow',
+  securityStoreDown: 'SecurityStoreDown',
 } as const satisfies Record<string, string>;
 
 /** The option key of a built-in rule. */
@@ -246,6 +248,18 @@ const BUILDERS: { [K in BuiltinRuleKey]: Builder<Tuning<K>> } = {
       summary: `Security score is {{value}}, below ${threshold}: an attack under way or a configuration gap`,
     });
   },
+  // The security component is degraded (1), never down, while a rate-limit or ban store fails:
+  // requests are still served (insurance limiter, local bans), which HealthComponentDown ignores.
+  securityStoreDown: (o) =>
+    rule('securityStoreDown', o, {
+      watch: 'health.status',
+      where: { component: 'security' },
+      condition: { above: 0.5 },
+      for: '1m',
+      noData: 'ok',
+      summary:
+        'A security store (rate limits or bans) is failing: decisions are made locally on each instance',
+    }),
 };
 
 type Tuning<K extends BuiltinRuleKey> = Exclude<NonNullable<BuiltinRulesOptions[K]>, boolean>;
@@ -253,7 +267,8 @@ type Tuning<K extends BuiltinRuleKey> = Exclude<NonNullable<BuiltinRulesOptions[
 /**
  * The package's ready-made rules over its own value sources: slow operations, error-rate spikes,
  * a blocked event loop, memory on course to run out, growing task backlogs and dead letter queues,
- * a collapsing cache hit ratio, health checks that are down and a low security score. Every rule is on unless its option
+ * a collapsing cache hit ratio, health checks that are down, a low security score and a failing
+ * security store. Every rule is on unless its option
  * is `false`; an object tunes it. The composition root passes `sources`, so only the rules whose
  * module exists are returned.
  *

@@ -1,11 +1,11 @@
-// What the alerts endpoints read from a request (filters, JSON bodies) and the typed errors they
+// What the alerts endpoints read from a request (filters, bodies) and the typed errors they
 // answer with. The alerts module is only imported for its types: the monitoring entry does not load
 // it, and a router on an instance without alerts answers 501 before reading anything.
 import type { Context } from 'hono';
 import type { AlertFilter } from '../alerts/alert-view.js';
 import type { SilenceInput } from '../alerts/silence.js';
 import type { AlertSeverity, AlertState, AlertTransition } from '../alerts/types.js';
-import { MonitoringRequestError } from './errors.js';
+import { badRequest } from './request-body.js';
 
 /** Who acknowledges or silences from the router when the request does not say. */
 export const DEFAULT_ACTOR = 'monitoring';
@@ -23,18 +23,11 @@ const SEVERITIES: readonly AlertSeverity[] = ['info', 'warning', 'critical'];
 const HISTORY_DEFAULT = 50;
 /** @internal The most transitions `GET /alerts` returns (and reads, to filter them). */
 export const HISTORY_MAX = 1000;
-/** A JSON body larger than this is refused: an acknowledgement or a silence is a few hundred bytes. */
-const MAX_BODY_BYTES = 64 * 1024;
 /** Matchers are compiled into regular expressions: bound what one request may ask to compile. */
 const MAX_MATCHERS = 32;
 const MAX_MATCHER_VALUE = 1024;
 const MAX_BY = 200;
 const MAX_COMMENT = 2000;
-
-/** @internal A 400 naming the request field that is wrong. */
-export function badRequest(message: string, field: string): MonitoringRequestError {
-  return new MonitoringRequestError(400, 'E_BAD_REQUEST', message, {}, { field });
-}
 
 /** @internal The filter and history length of `GET /alerts`; anything invalid is a 400. */
 export function alertQuery(c: Context): { filter: AlertFilter; limit: number } {
@@ -90,58 +83,6 @@ export function transitionMatches(transition: AlertTransition, filter: AlertFilt
   }
   const labels = filter.labels ?? {};
   return Object.entries(labels).every(([name, value]) => transition.labels[name] === value);
-}
-
-/**
- * @internal The JSON object a request carries; `{}` when it carries none and none is `required`.
- * A body must be `application/json`, a JSON object and at most 64 KiB, else the answer is a 400.
- */
-export async function jsonBody(
-  request: Request,
-  required: boolean,
-): Promise<Record<string, unknown>> {
-  const text = await boundedText(request);
-  if (text.trim() === '') {
-    if (required) throw badRequest('a JSON body is required', 'body');
-    return {};
-  }
-  const type = request.headers.get('content-type') ?? '';
-  if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
-    throw badRequest('the body must be sent as application/json', 'body');
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw badRequest('the body is not valid JSON', 'body');
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw badRequest('the body must be a JSON object', 'body');
-  }
-  return value as Record<string, unknown>;
-}
-
-async function boundedText(request: Request): Promise<string> {
-  if (request.body === null) return '';
-  if (Number(request.headers.get('content-length')) > MAX_BODY_BYTES) throw tooLarge();
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks));
-}
-
-function tooLarge(): MonitoringRequestError {
-  return badRequest(`the body is larger than ${MAX_BODY_BYTES} bytes`, 'body');
 }
 
 /** @internal `{ by, comment }` of an acknowledgement; `by` defaults to {@link DEFAULT_ACTOR}. */

@@ -59,9 +59,9 @@ const SQL_TIERS = new Set(['postgres', 'sqlite', 'mysql']);
 
 /**
  * @internal The `/health` checks of one router, on a {@link HealthRegistry}: reachability of the
- * cache's remote tiers and of the task backend, worker heartbeats, event-loop delay, custom
- * checks. The cache and the tasks are checked only once the instance has built them: a process
- * that never used its cache does not depend on Redis.
+ * cache's remote tiers and of the task backend, worker heartbeats, event-loop delay, the security
+ * module's stores, custom checks. The modules are checked only once the instance has built them: a
+ * process that never used its cache does not depend on Redis.
  */
 export class HealthChecker {
   readonly #registry: HealthRegistry;
@@ -96,6 +96,7 @@ export class HealthChecker {
     registry.addProbe('event-loop', (context) => [
       eventLoop(enterprise, context, degradedMs, downMs),
     ]);
+    registry.addProbe('security', (context) => securityComponents(enterprise, context));
     for (const [name, check] of Object.entries(checks)) registry.register(name, check);
     this.#registry = registry;
   }
@@ -219,6 +220,36 @@ async function taskComponents(
     unhealthy: stats.workers.filter((worker) => !worker.healthy).map((worker) => worker.id),
   });
   return [backend, workers];
+}
+
+/**
+ * The security module's stores, once it is built: `degraded` while a rate limit's store is failing
+ * (its insurance limiter, or fail-closed refusals, decide meanwhile) or the ban store holds writes
+ * it could not make; requests are still served, so never `down`. Read from the module's own state:
+ * no round trip.
+ */
+function securityComponents(
+  enterprise: MonitoredInstance,
+  context: HealthProbeContext,
+): HealthComponent[] {
+  if (enterprise.state === 'stopping' || enterprise.state === 'stopped') return [];
+  const security = enterprise.peek('security');
+  if (security === undefined) return [];
+  const down = security.storeDown();
+  const problems: string[] = [];
+  if (down.rateLimits.length > 0) {
+    problems.push(`rate-limit store failing for ${down.rateLimits.join(', ')}; decided locally`);
+  }
+  if (down.bans) problems.push('ban store unreachable; bans kept locally and retried');
+  return [
+    context.component(
+      'security',
+      problems.length === 0 ? 'ok' : 'degraded',
+      null,
+      problems.length === 0 ? undefined : problems.join('; '),
+      { rateLimitStoresDown: down.rateLimits, banStoreDown: down.bans, mode: security.mode },
+    ),
+  ];
 }
 
 /** The event-loop delay of the last system sample against the thresholds. */

@@ -1,6 +1,7 @@
 import { type AlertsSnapshot, toAlertsSnapshot } from './alert-stream.js';
 import type { HealthChecker } from './health.js';
 import type { MonitoredInstance } from './monitored-instance.js';
+import { type SecuritySnapshot, toSecuritySnapshot } from './security-stream.js';
 import {
   type CacheSnapshot,
   disabledCacheSnapshot,
@@ -47,6 +48,7 @@ export function snapshotBuilder(
       cache: cacheSnapshot(enterprise),
       tasks,
       alerts: alertsSnapshot(enterprise, onError),
+      security: securitySnapshot(enterprise, onError),
     };
   };
 }
@@ -59,6 +61,18 @@ function alertsSnapshot(
     return toAlertsSnapshot(enterprise.peek('alerts'));
   } catch (error) {
     onError('the alerts could not be read for the snapshot', error);
+    return null;
+  }
+}
+
+function securitySnapshot(
+  enterprise: MonitoredInstance,
+  onError: SnapshotSources['onError'],
+): SecuritySnapshot | null {
+  try {
+    return toSecuritySnapshot(enterprise.peek('security'));
+  } catch (error) {
+    onError('the security figures could not be read for the snapshot', error);
     return null;
   }
 }

@@ -11,6 +11,7 @@ import {
   str,
   time,
 } from './openapi-builders.js';
+import { SECURITY_SCHEMAS } from './openapi-security-schemas.js';
 
 const windowStats = obj({
   count: int,
@@ -254,6 +255,7 @@ export const SCHEMAS: Record<string, Schema> = {
       ],
     },
     alerts: { oneOf: [{ type: 'null' }, ref('AlertsSnapshot')] },
+    security: { oneOf: [{ type: 'null' }, ref('SecuritySnapshot')] },
   }),
   DatabasePerformance: obj({
     window: { type: 'string', enum: ['1m', '5m', '15m', 'all'] },
@@ -289,4 +291,5 @@ export const SCHEMAS: Record<string, Schema> = {
   TasksMonitoring: obj(taskFigures),
   ActionResult: obj({ ok: bool }, ['ok']),
   ...ALERT_SCHEMAS,
+  ...SECURITY_SCHEMAS,
 };

@@ -9,3 +9,25 @@ export interface RealtimeFeed {
   /** Stops listening. */
   detach(): void;
 }
+
+/**
+ * @internal Several feeds as one: each is attached and detached with the others, and one that
+ * throws does not keep the next from attaching (the first error is rethrown once all were tried).
+ */
+export function combineFeeds(...feeds: RealtimeFeed[]): RealtimeFeed {
+  const each = (call: (feed: RealtimeFeed) => void) => {
+    let failure: { error: unknown } | undefined;
+    for (const feed of feeds) {
+      try {
+        call(feed);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure !== undefined) throw failure.error;
+  };
+  return {
+    attach: (publish) => each((feed) => feed.attach(publish)),
+    detach: () => each((feed) => feed.detach()),
+  };
+}

@@ -14,7 +14,7 @@ export interface RealtimeSettings {
   build: () => Promise<Omit<MonitoringSnapshot, 'seq'>>;
   /** Reports a snapshot that could not be built (the stream goes on). */
   onError: (error: unknown) => void;
-  /** Events sent between snapshots as they happen (alert transitions). */
+  /** Events sent between snapshots as they happen (alert transitions, security events). */
   feed?: RealtimeFeed;
 }
 

@@ -29,7 +29,9 @@ export type OperationId =
   | 'invalidateCacheTag'
   | 'acknowledgeAlert'
   | 'createAlertSilence'
-  | 'expireAlertSilence';
+  | 'expireAlertSilence'
+  | 'banClient'
+  | 'unbanClient';
 
 /** @internal One endpoint of the router: what the router registers and the document describes. */
 export interface RouteSpec {

@@ -10,12 +10,14 @@ import { dashboardHandlers } from './handlers/dashboard.js';
 import { healthHandlers } from './handlers/health.js';
 import { metaHandlers } from './handlers/meta.js';
 import { performanceHandlers } from './handlers/performance.js';
+import { securityHandlers } from './handlers/security.js';
 import { taskHandlers } from './handlers/tasks.js';
 import type { Handler, HandlerContext } from './handlers/types.js';
 import { HealthChecker, type HealthOptions } from './health.js';
 import { snapshotBuilder } from './live-snapshot.js';
 import { defaultMonitoredInstance, type MonitoredInstance } from './monitored-instance.js';
 import { RealtimeHub } from './realtime.js';
+import { combineFeeds } from './realtime-feed.js';
 import { safePath, stripBase, unmatchedRequest } from './route-matching.js';
 import {
   checkRouterOptions,
@@ -30,6 +32,7 @@ import {
   DASHBOARD_CONTENT_SECURITY_POLICY,
   securityHeaders,
 } from './security-headers.js';
+import { SecurityFeed } from './security-stream.js';
 import { TaskFigures } from './task-figures.js';
 import { TasksSource } from './tasks-source.js';
 import { throttledLog } from './throttled-log.js';
@@ -113,9 +116,10 @@ const DASHBOARD_PATHS = /^\/dashboard(\/|$)/;
 
 /**
  * Builds the monitoring router: health, performance (with a Server-Sent Events stream), database,
- * cache and task figures, alerts, Prometheus metrics, an OpenAPI 3.1 document, the dashboard and
- * the actions (retry a dead task, purge the dead letter queue, pause or resume a queue, run a cache
- * warmer, invalidate a cache tag, acknowledge an alert, create or expire a silence). Throws `MonitoringConfigError` (`E_MONITORING_AUTH_REQUIRED`)
+ * cache and task figures, alerts, the security report, Prometheus metrics, an OpenAPI 3.1 document,
+ * the dashboard and the actions (retry a dead task, purge the dead letter queue, pause or resume a
+ * queue, run a cache warmer, invalidate a cache tag, acknowledge an alert, create or expire a
+ * silence, ban or unban a client). Throws `MonitoringConfigError` (`E_MONITORING_AUTH_REQUIRED`)
  * when `NODE_ENV=production` and neither `auth` nor `public: true` is given.
  *
  * @example
@@ -159,7 +163,7 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
       onError: errorLog,
     }),
     onError: (error) => errorLog('a real-time snapshot could not be built', error),
-    feed: new AlertFeed(enterprise),
+    feed: combineFeeds(new AlertFeed(enterprise), new SecurityFeed(enterprise)),
   });
 
   const context: HandlerContext = {
@@ -180,6 +184,7 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
     ...cacheHandlers(context),
     ...taskHandlers(context),
     ...alertHandlers(context),
+    ...securityHandlers(context),
     ...dashboardHandlers(),
   };
 
@@ -212,7 +217,23 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
     strictTransportSecurity,
   });
 
+  // The security score weighs whether the monitoring endpoints are protected: the router tells each
+  // security module it sees once, at its first request after the module was built.
+  let notedSecurity: unknown;
+  const noteHygiene = () => {
+    try {
+      const security = enterprise.peek('security');
+      if (security === undefined || security === notedSecurity) return;
+      notedSecurity = security;
+      security.noteHygiene('monitoringProtected', authenticate !== undefined);
+    } catch (error) {
+      errorLog('the security module could not be told whether the router is protected', error);
+    }
+  };
+  noteHygiene();
+
   const fetch = async (request: Request): Promise<Response> => {
+    noteHygiene();
     const inbound = request.headers.get('x-request-id');
     const requestId = isValidCorrelationId(inbound) ? inbound : (getCorrelationId() ?? uuid());
     let response: Response;

@@ -1,6 +1,7 @@
 import { ALERT_ACTION_ROUTES, ALERT_READ_ROUTES } from './alert-routes.js';
 import { json, ref, str } from './openapi-builders.js';
 import type { RouteSpec } from './route-spec.js';
+import { SECURITY_ACTION_ROUTES, SECURITY_READ_ROUTES } from './security-routes.js';
 
 export type { OperationId, RouteSpec } from './route-spec.js';
 
@@ -68,16 +69,18 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/performance/realtime',
     operationId: 'performanceRealtime',
     summary:
-      'Server-Sent Events: `event: snapshot` with `id: <seq>` and a MonitoringSnapshot as data every interval, `event: alert` with an AlertStreamEvent (no id) whenever an alert changes state, `: heartbeat` comments in between. `Last-Event-ID` resumes the numbering.',
+      'Server-Sent Events: `event: snapshot` with `id: <seq>` and a MonitoringSnapshot as data every interval, `event: alert` with an AlertStreamEvent (no id) whenever an alert changes state, `event: security` with a SecurityStreamEvent (no id) for threats, limit changes, bans and score crossings (at most 10 a second, the rest counted), `: heartbeat` comments in between. `Last-Event-ID` resumes the numbering.',
     tag: 'performance',
     auth: true,
     responses: {
       '200': [
-        'The event stream; the `data:` line of a snapshot is a MonitoringSnapshot, that of an alert event an AlertStreamEvent.',
+        'The event stream; the `data:` line of a snapshot is a MonitoringSnapshot, that of an alert event an AlertStreamEvent, that of a security event a SecurityStreamEvent.',
         'text/event-stream',
         {
           type: 'string',
-          contentSchema: { oneOf: [ref('MonitoringSnapshot'), ref('AlertStreamEvent')] },
+          contentSchema: {
+            oneOf: [ref('MonitoringSnapshot'), ref('AlertStreamEvent'), ref('SecurityStreamEvent')],
+          },
         },
       ],
       '503': ['Too many streams are open; see Retry-After.', json, ref('Error')],
@@ -168,15 +171,7 @@ export const ROUTES: readonly RouteSpec[] = [
       '304': ['Not modified (If-None-Match).', 'application/octet-stream', str],
     },
   },
-  {
-    method: 'get',
-    path: '/security/monitoring',
-    operationId: 'securityMonitoring',
-    summary: 'Security events (501 until the security module is enabled).',
-    tag: 'security',
-    auth: true,
-    responses: { '501': ['The security module is not enabled.', json, ref('Error')] },
-  },
+  ...SECURITY_READ_ROUTES,
   ...ALERT_READ_ROUTES,
   {
     method: 'post',
@@ -253,4 +248,5 @@ export const ROUTES: readonly RouteSpec[] = [
     responses: { '200': ['Invalidated.', json, ref('ActionResult')] },
   },
   ...ALERT_ACTION_ROUTES,
+  ...SECURITY_ACTION_ROUTES,
 ];

@@ -3,6 +3,7 @@ import type { PerformanceMonitor } from '../performance/performance-monitor.js';
 import type { SystemMetricsSnapshot } from '../performance/types.js';
 import type { HealthReport } from '../resilience/health-registry.js';
 import type { AlertsSnapshot } from './alert-stream.js';
+import type { SecuritySnapshot } from './security-stream.js';
 
 /**
  * What the real-time stream (`GET /performance/realtime`) sends every interval, as the `data` of an
@@ -50,10 +51,22 @@ export interface MonitoringSnapshot {
    * as it happens, as an `event: alert` (see {@link AlertStreamEvent}).
    */
   alerts: AlertsSnapshot | null;
+  /**
+   * The security score last evaluated and the window's threats, refusals and bans; `enabled: false`
+   * while the instance has not built its security module, `null` when it could not be read. Its
+   * events are also sent as they happen, at a bounded rate, as `event: security` (see
+   * {@link SecurityStreamEvent}).
+   */
+  security: SecuritySnapshot | null;
 }
 
 export type { HealthComponent, HealthStatus } from '../resilience/health-registry.js';
 export type { AlertStreamEvent, AlertsSnapshot } from './alert-stream.js';
+export type {
+  SecuritySnapshot,
+  SecurityStreamEvent,
+  SecurityStreamEventKind,
+} from './security-stream.js';
 
 /** The health part of a snapshot, and the body of `GET /health`. */
 export type HealthSnapshot = HealthReport;

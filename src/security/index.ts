@@ -5,7 +5,12 @@ export { SecurityConfigError, SecurityRefusalError } from './errors.js';
 export * from './logins/index.js';
 export type { DynamicLimitsOptions, SecurityOptions } from './options.js';
 export * from './rate-limit/index.js';
-export { type SecurityReport, securityMetricFamilies, securityReport } from './report.js';
+export {
+  type ReportedSecurity,
+  type SecurityReport,
+  securityMetricFamilies,
+  securityReport,
+} from './report.js';
 export type {
   HygieneCheck,
   SecurityRefusal,

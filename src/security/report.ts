@@ -1,21 +1,23 @@
 // What the security module shows: the report of `GET /security/monitoring` and the Prometheus
 // families, both read from the module's parts without changing them.
+import type { Clock } from '../core/clock.js';
 import type { MetricFamily } from '../performance/prometheus.js';
 import type { ClientRiskEntry } from './clients/client-risk.js';
-import type { LimitChange } from './dynamic-limits.js';
+import type { Clients } from './clients/clients.js';
+import type { DynamicLimits, LimitChange } from './dynamic-limits.js';
+import type { LoginAnalytics } from './logins/login-analytics.js';
 import type { LoginStats } from './logins/stats.js';
-import type { PolicyStats } from './request-gate.js';
+import type { PolicyStats, RequestGate } from './request-gate.js';
 import type { SecurityScoreResult } from './score.js';
-import type { Security } from './security.js';
 import type { Ban, ThreatCategory } from './types.js';
-import type { SecurityMinute, SecurityTotals } from './window.js';
+import type { SecurityMinute, SecurityTotals, SecurityWindow } from './window.js';
 
 /**
  * The security module's state, as `GET /security/monitoring` answers it.
  *
  * @example
  * ```ts
- * const report = securityReport(enterprise.security);
+ * const report = enterprise.security.report();
  * console.log(report.score.score, report.threats.byCategory);
  * ```
  */
@@ -45,8 +47,42 @@ export interface SecurityReport {
   bans: Ban[];
 }
 
-/** Builds the report of {@link SecurityReport}. */
-export function securityReport(security: Security, top = 10): SecurityReport {
+/**
+ * What the report and the metrics read of the security module: the `Security` object is one.
+ * Declared here rather than imported so that security.ts can build its report without an import
+ * cycle.
+ */
+export interface ReportedSecurity {
+  readonly mode: 'detect' | 'block';
+  readonly clock: Clock;
+  readonly window: SecurityWindow;
+  readonly clients: Clients;
+  readonly logins: LoginAnalytics;
+  readonly gate: RequestGate;
+  readonly dynamic: DynamicLimits;
+  readonly scoreWindowMs: number;
+  readonly suspiciousRisk: number;
+  readonly lastScore: number | undefined;
+  score(): SecurityScoreResult & { threshold: number; low: boolean };
+  bans(): Ban[];
+  counters(): {
+    readonly logins: number;
+    readonly failedLogins: number;
+    readonly bans: number;
+    readonly threats: ReadonlyMap<string, number>;
+  };
+}
+
+/**
+ * Builds the report of {@link SecurityReport} with the `top` riskiest clients (`security.report()`
+ * calls it).
+ *
+ * @example
+ * ```ts
+ * const report = securityReport(security, 20);
+ * ```
+ */
+export function securityReport(security: ReportedSecurity, top = 10): SecurityReport {
   const score = security.score();
   const windowMinutes = security.scoreWindowMs / 60_000;
   const totals = security.window.totals(security.scoreWindowMs);
@@ -81,7 +117,7 @@ export function securityReport(security: Security, top = 10): SecurityReport {
  */
 export function securityMetricFamilies(
   prefix: string,
-  security: Security | undefined,
+  security: ReportedSecurity | undefined,
 ): MetricFamily[] {
   const family = (
     name: string,

@@ -7,7 +7,7 @@ import { parseDuration } from '../core/duration.js';
 import { Emitter } from '../core/events.js';
 import { createDefaultLogger, type Logger } from '../core/logger.js';
 import { createClient, quitClient, type RedisClient } from '../redis/client.js';
-import { cidrMatcher } from './client-key/cidr.js';
+import { bannedRanges, banTarget } from './client-key/ban-target.js';
 import { type ClientKeyResolver, createClientKey } from './client-key/client-key.js';
 import { Clients } from './clients/clients.js';
 import { MemoryBanStore } from './clients/memory-ban-store.js';
@@ -17,6 +17,7 @@ import { LoginAnalytics } from './logins/login-analytics.js';
 import type { LockoutEvent, LoginCheck } from './logins/policy.js';
 import { type LoginRecorder, type WrapLoginOptions, wrapLogin } from './logins/wrap-login.js';
 import { checkSecurityOptions, invalid, type SecurityOptions } from './options.js';
+import { type SecurityReport, securityReport } from './report.js';
 import {
   type GateHost,
   type HygieneCheck,
@@ -123,6 +124,7 @@ export class Security extends Emitter<SecurityEvents> implements LoginRecorder, 
   readonly #intervalMs: number;
   readonly #redis: { client: RedisClient; owned: boolean } | undefined;
   readonly #hygiene: Partial<Record<HygieneCheck, boolean>> = {};
+  readonly #ipv6Subnet: number;
   readonly #counters: SecurityCounters = {
     logins: 0,
     failedLogins: 0,
@@ -143,6 +145,7 @@ export class Security extends Emitter<SecurityEvents> implements LoginRecorder, 
     this.logger = options.logger ?? createDefaultLogger('warn').child({ module: 'security' });
     const now = () => this.clock.epochNow();
     this.clientKey = createClientKey(options.clientKey);
+    this.#ipv6Subnet = options.clientKey?.ipv6Subnet ?? 64;
     const trust = options.clientKey?.trustProxy;
     this.trustsProxies = trust !== undefined && trust !== false;
     this.screener =
@@ -191,7 +194,7 @@ export class Security extends Emitter<SecurityEvents> implements LoginRecorder, 
         store: this.#banStore(),
         refreshMs: options.bans?.refreshMs,
         storeTimeoutMs: options.bans?.storeTimeoutMs,
-        ranges: (list) => cidrMatcher(list),
+        ranges: (list) => bannedRanges(list),
       },
     });
     this.clients.bans.on('ban', (ban) => {
@@ -301,14 +304,25 @@ export class Security extends Emitter<SecurityEvents> implements LoginRecorder, 
     return wrapLogin(this, fn, extract, options);
   }
 
-  /** Bans `client` (an address, a /64 prefix or a CIDR range) on every instance sharing the store. */
-  ban(client: string, duration: Duration, reason: string): Promise<Ban> {
-    return this.clients.ban(client, duration, reason);
+  /**
+   * Bans `client` (an address, a /64 prefix or a CIDR range) on every instance sharing the store.
+   * The ban is written against the client key: an IPv6 address, or a range no wider than one
+   * client, bans its whole `/64` (`clientKey.ipv6Subnet`). Rejects with a SecurityConfigError
+   * naming `client` or `duration` when either is invalid.
+   */
+  async ban(client: string, duration: Duration, reason: string): Promise<Ban> {
+    return this.clients.ban(banTarget(client, this.#ipv6Subnet), duration, reason);
   }
 
-  /** Lifts a ban; whether there was one. */
-  unban(client: string): Promise<boolean> {
-    return this.clients.unban(client);
+  /** Lifts a ban (`client` read as {@link Security.ban} reads it); whether there was one. */
+  async unban(client: string): Promise<boolean> {
+    let target = client;
+    try {
+      target = banTarget(client, this.#ipv6Subnet);
+    } catch {
+      // Not an address or a range: a ban made under another key (`unknown`) is lifted as written.
+    }
+    return this.clients.unban(target);
   }
 
   /** The bans in force. */
@@ -346,6 +360,19 @@ export class Security extends Emitter<SecurityEvents> implements LoginRecorder, 
   score(): SecurityScoreResult & { threshold: number; low: boolean } {
     const result = this.#monitor.evaluate(this.scoreInputs());
     return { ...result, threshold: this.#monitor.threshold, low: this.#monitor.low };
+  }
+
+  /**
+   * The module's state as `GET /security/monitoring` shows it: the score and its components,
+   * threats by category and per minute, the `top` riskiest clients, logins, rate limits, bans.
+   *
+   * @example
+   * ```ts
+   * const { score, threats, bans } = security.report(20);
+   * ```
+   */
+  report(top = 10): SecurityReport {
+    return securityReport(this, top);
   }
 
   /** @internal Counters since creation, for the metrics. */

@@ -109,6 +109,13 @@ describe('built-in rules', () => {
       condition: { above: 1.5 },
       severity: 'critical',
     });
+    expect(byName(rules, 'SecurityStoreDown')).toMatchObject({
+      watch: 'health.status',
+      where: { component: 'security' },
+      condition: { above: 0.5 },
+      severity: 'warning',
+      noData: 'ok',
+    });
   });
 
   it("forecasts memory against V8's heap size limit unless given a limit", () => {
@@ -132,6 +139,9 @@ describe('built-in rules', () => {
     // health.status: 0 ok, 1 degraded, 2 down; only down fires.
     expect(judge('HealthComponentDown', 2)).toBe(true);
     expect(judge('HealthComponentDown', 1)).toBe(false);
+    // The security component is degraded (1) while a store fails: that fires SecurityStoreDown.
+    expect(judge('SecurityStoreDown', 1)).toBe(true);
+    expect(judge('SecurityStoreDown', 0)).toBe(false);
   });
 
   it.each(KEYS)('switch %s off by its option, leaving the others', (key) => {

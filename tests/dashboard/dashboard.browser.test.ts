@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMonitoringListener } from '../../src/adapters/node.js';
 import { Alerts } from '../../src/alerts/alerts.js';
 import { createEnterprise, type Enterprise } from '../../src/index.js';
+import type { SecurityOptions } from '../../src/security/options.js';
+import type { ScreenedRequest } from '../../src/security/types.js';
 import { memoryTaskBackend } from '../../src/tasks/index.js';
 import { withAlerts } from '../monitoring/helpers.js';
 import { requires, tool } from '../support/requirements.js';
@@ -18,7 +20,8 @@ import { requires, tool } from '../support/requirements.js';
  * against a running application (node:http with the `/node` adapter: the monitoring router under
  * MOUNT) that serves real traffic through its cache, and whose task queue holds a dead task.
  *
- * The screenshot goes to docs/dashboard.png only with UPDATE_SCREENSHOT=1, else to the temp dir.
+ * The screenshots go to docs/dashboard.png and docs/dashboard-security.png only with
+ * UPDATE_SCREENSHOT=1, else to the temp dir.
  */
 /** Debian's `chromium` package; CHROMIUM_PATH points elsewhere (another distribution, a local build). */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -34,6 +37,10 @@ const SCREENSHOT =
   process.env.UPDATE_SCREENSHOT === '1'
     ? join(ROOT, 'docs/dashboard.png')
     : join(tmpdir(), 'revcopy-enterprise-dashboard.png');
+const SECURITY_SCREENSHOT =
+  process.env.UPDATE_SCREENSHOT === '1'
+    ? join(ROOT, 'docs/dashboard-security.png')
+    : join(tmpdir(), 'revcopy-enterprise-dashboard-security.png');
 
 interface App {
   url: string;
@@ -49,11 +56,13 @@ let appSeq = 0;
  * A running application: a plain node:http server built with the `/node` adapter (the monitoring
  * router under MOUNT, every other request instrumented), an application route that reads through
  * the cache, real HTTP traffic against it, and a task that died. With `alerts`, the instance has
- * that alerts module (handed in through withAlerts, so the test controls its rules).
+ * that alerts module (handed in through withAlerts, so the test controls its rules); with
+ * `security`, a security module built by the instance at start.
  */
 async function startApp(
   auth?: string,
   alerts?: (logger: Enterprise['logger']) => Alerts,
+  security?: SecurityOptions,
 ): Promise<App> {
   const base = createEnterprise({
     logLevel: 'silent',
@@ -61,6 +70,8 @@ async function startApp(
     tasks: { backend: memoryTaskBackend() },
     // Without `alerts`, an instance with no alerts module (start() would build one otherwise).
     ...(alerts === undefined ? { alerts: false as const } : {}),
+    // With `security`, start() builds the security module.
+    ...(security === undefined ? {} : { security }),
   });
   const enterprise = alerts === undefined ? base : withAlerts(base, alerts(base.logger));
   let attempts = 0;
@@ -275,7 +286,8 @@ describe.runIf(chromiumAvailable)('dashboard in headless Chromium', () => {
       ]);
       await page.keyboard.press('End');
       expect(await page.getAttribute('#tab-security', 'aria-selected')).toBe('true');
-      await expect.poll(() => page.textContent('#security'), POLL).toContain('module not enabled');
+      await expect.poll(() => page.isVisible('#security-disabled'), POLL).toBe(true);
+      expect(await page.isVisible('#security-content')).toBe(false);
       // Without an alerts module the Alerts view says so, and the tab counts nothing.
       await page.keyboard.press('ArrowLeft');
       expect(await page.getAttribute('#tab-alerts', 'aria-selected')).toBe('true');
@@ -447,6 +459,121 @@ describe.runIf(chromiumAvailable)('dashboard in headless Chromium', () => {
       await alerts.evaluate();
       await expect.poll(() => row('ErrorBurst').count(), POLL).toBe(1);
       await expect.poll(() => page.textContent('#alerts-tab-count'), POLL).toBe('2 firing');
+
+      expect(await cspViolations(page)).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+      await app.close();
+    }
+  }, 45_000);
+
+  it('shows the security score, threats and bans live; bans a client from the form and unbans it', async () => {
+    const app = await startApp(TOKEN, undefined, {});
+    const security = app.enterprise.security;
+    const probe = (remoteAddress: string, path: string, query: string, ua = 'Mozilla/5.0') =>
+      security.inspect({
+        method: 'GET',
+        path,
+        query,
+        headers: { 'user-agent': ua },
+        remoteAddress,
+      } satisfies ScreenedRequest);
+    // An attack before the page opens: SQL injection from a scanner, and failed logins.
+    await probe(
+      '203.0.113.7',
+      '/search',
+      "q=1'%20UNION%20SELECT%20password%20FROM%20users--",
+      'sqlmap/1.7',
+    );
+    for (let i = 0; i < 4; i++) {
+      security.recordLogin({ userId: 'ada', ip: '198.51.100.9', success: false });
+    }
+    security.recordLogin({ userId: 'bob', ip: '198.51.100.10', success: true });
+    const context = await newContext(browser);
+    try {
+      const page = await context.newPage();
+      // The view opens before the token is given, and one ban below is refused on purpose.
+      const problems = watch(page, [
+        { status: 401, path: /\/(performance\/realtime|security\/monitoring)$/ },
+        { status: 400, path: /\/security\/bans$/ },
+      ]);
+      await page.goto(`${app.url}/dashboard#security`);
+      await page.getByRole('dialog', { name: 'Access token' }).waitFor({ state: 'visible' });
+      await page.fill('#auth-token', TOKEN);
+      await page.click('#auth-submit');
+      await seqAtLeast(page, 1);
+      expect(await page.getAttribute('#tab-security', 'aria-selected')).toBe('true');
+
+      // The score gauge with its components, and the threats of the attack.
+      await expect.poll(() => page.isVisible('#security-content'), POLL).toBe(true);
+      expect(await page.isVisible('#security-disabled')).toBe(false);
+      await expect.poll(() => page.textContent('#security-score'), POLL).toMatch(/^\d+(\.\d)?$/);
+      expect(await page.getAttribute('#security-gauge', 'aria-label')).toMatch(
+        /^Security score: \d+(\.\d)? of 100$/,
+      );
+      expect(await page.locator('#security-components tbody tr').allTextContents()).toEqual(
+        expect.arrayContaining([
+          expect.stringContaining('threats'),
+          expect.stringContaining('failed-logins'),
+          expect.stringContaining('hygiene'),
+        ]),
+      );
+      expect(await page.textContent('#security-categories')).toContain('sql-injection');
+      expect(await page.textContent('#security-categories')).toContain('scanner');
+      expect(await page.textContent('#security-failed-logins')).toBe('4');
+      expect(await page.textContent('#security-login-rate')).toContain('success 20 %');
+      expect(await page.textContent('#security-login-addresses')).toContain('198.51.100.9');
+      expect(await page.textContent('#security-clients')).toContain('203.0.113.7');
+      // The threats chart of the last hour, drawn by uPlot with one line per category.
+      await expect.poll(() => page.locator('#chart-threats .uplot').count(), POLL).toBe(1);
+      expect(await page.textContent('#chart-threats')).toContain('sql-injection');
+
+      // A threat of a new category shows up live, from the stream, without a reload.
+      await probe('198.51.100.77', '/files', 'name=..%2F..%2F..%2Fetc%2Fpasswd');
+      await expect
+        .poll(() => page.textContent('#security-events'), POLL)
+        .toContain('path-traversal');
+      await expect
+        .poll(() => page.textContent('#security-categories'), POLL)
+        .toContain('path-traversal');
+
+      // Ban a client from the form: listed on the page and in force on the server.
+      await page.fill('#ban-client', '192.0.2.55');
+      await page.selectOption('#ban-duration', '24h');
+      await page.fill('#ban-reason', 'scraping the catalogue');
+      await page.click('#ban-submit');
+      await expect
+        .poll(() => page.textContent('#security-status'), POLL)
+        .toContain('192.0.2.55 is banned for 24 hours');
+      const banRow = page.locator('#security-bans tbody tr', { hasText: '192.0.2.55' });
+      await expect.poll(() => banRow.count(), POLL).toBe(1);
+      expect(await banRow.textContent()).toContain('scraping the catalogue');
+      expect(security.bans()).toEqual([
+        expect.objectContaining({ client: '192.0.2.55', reason: 'scraping the catalogue' }),
+      ]);
+      const banned = await probe('192.0.2.55', '/', '');
+      expect(banned.refusal?.reason).toBe('banned');
+      await expect.poll(() => page.textContent('#security-ban-count'), POLL).toBe('1');
+      mkdirSync(dirname(SECURITY_SCREENSHOT), { recursive: true });
+      await page.screenshot({ path: SECURITY_SCREENSHOT, fullPage: true });
+
+      // A refused ban says why.
+      await page.fill('#ban-client', 'not-an-address');
+      await page.fill('#ban-reason', 'typo');
+      await page.click('#ban-submit');
+      await expect
+        .poll(() => page.textContent('#security-status'), POLL)
+        .toContain('is not an IP address or CIDR range');
+
+      // Unban: gone from the page and from the server.
+      await banRow.getByRole('button', { name: 'Unban 192.0.2.55' }).click();
+      await expect
+        .poll(() => page.textContent('#security-status'), POLL)
+        .toContain('192.0.2.55 is no longer banned');
+      await expect.poll(() => banRow.count(), POLL).toBe(0);
+      expect(security.bans()).toEqual([]);
+      expect(await page.isVisible('#security-bans-empty')).toBe(true);
 
       expect(await cspViolations(page)).toEqual([]);
       expect(problems).toEqual([]);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -21,7 +21,8 @@ let dir = '';
 beforeAll(async () => {
   const cache = join(root, 'node_modules', '.cache');
   mkdirSync(cache, { recursive: true });
-  dir = mkdtempSync(join(cache, 'enterprise-entries-'));
+  // The real path: the loader reports files by it, also where node_modules is a symbolic link.
+  dir = realpathSync(mkdtempSync(join(cache, 'enterprise-entries-')));
   const options = Array.isArray(config) ? config[0] : config;
   await build({ ...options, dts: false, outDir: dir, silent: true, config: false });
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));

@@ -6,12 +6,12 @@ import {
   alertQuery,
   alertsRequestError,
   HISTORY_MAX,
-  jsonBody,
   silenceInputOf,
   transitionMatches,
 } from '../alert-requests.js';
 import { MonitoringRequestError } from '../errors.js';
 import type { MonitoredInstance } from '../monitored-instance.js';
+import { jsonBody } from '../request-body.js';
 import { jsonResponse as json } from '../responses.js';
 import type { HandlerContext, Handlers } from './types.js';
 

@@ -1,20 +1,16 @@
-import { MonitoringRequestError } from '../errors.js';
 import { packageInfo } from '../info.js';
 import { openApiDocument } from '../openapi.js';
 import { jsonResponse as json, PROMETHEUS_TYPE } from '../responses.js';
 import { ROUTES } from '../routes.js';
 import type { HandlerContext, Handlers } from './types.js';
 
-/**
- * @internal The endpoints about the router and the instance (index, info, metrics, OpenAPI), and
- * that of the module the package does not have yet (security).
- */
+/** @internal The endpoints about the router and the instance (index, info, metrics, OpenAPI). */
 export function metaHandlers({
   enterprise,
   tasks,
   basePath,
   secured,
-}: HandlerContext): Handlers<'index' | 'metrics' | 'info' | 'openapi' | 'securityMonitoring'> {
+}: HandlerContext): Handlers<'index' | 'metrics' | 'info' | 'openapi'> {
   return {
     index: () =>
       json({
@@ -42,7 +38,7 @@ export function metaHandlers({
           cache: enterprise.peek('cache') !== undefined,
           tasks: tasks.enabled,
           monitoring: true,
-          security: false,
+          security: enterprise.peek('security') !== undefined,
           alerts: enterprise.peek('alerts') !== undefined,
         },
       }),
@@ -50,12 +46,5 @@ export function metaHandlers({
       // Without a basePath the router does not know where the host mounted it: '.' is the
       // document's own directory, so clients call `<mount>/health`, not `/health` at the root.
       json(openApiDocument(packageInfo(), basePath || '.', secured)),
-    securityMonitoring: () => {
-      throw new MonitoringRequestError(
-        501,
-        'E_MODULE_NOT_ENABLED',
-        'the security module is not enabled on this instance',
-      );
-    },
   };
 }

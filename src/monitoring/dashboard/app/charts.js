@@ -37,7 +37,8 @@ export function pushHistory(snapshot) {
   }
 }
 
-function palette() {
+/** The chart colours of the page's colour scheme (CSS custom properties). */
+export function palette() {
   const style = getComputedStyle(document.documentElement);
   const read = (name) => style.getPropertyValue(name).trim();
   return {
@@ -46,11 +47,14 @@ function palette() {
     s1: read('--series-1'),
     s2: read('--series-2'),
     s3: read('--series-3'),
+    s4: read('--series-4'),
+    s5: read('--series-5'),
+    s6: read('--series-6'),
   };
 }
 
 /** Value scales start at zero so a small wobble does not look like a cliff. */
-const fromZero = { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] };
+export const fromZero = { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] };
 
 const chartDefs = {
   'chart-rate': {
@@ -114,7 +118,8 @@ const chartDefs = {
 /** Live uPlot instances by container id, created when their view is first visible. */
 const charts = new Map();
 
-function chartOptions(def, width) {
+/** uPlot options of a chart definition (`series(colours)`, `scales`, `axes`) at `width`. */
+export function chartOptions(def, width) {
   const c = palette();
   const axis = (extra) => ({
     stroke: c.text,

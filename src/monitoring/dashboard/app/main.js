@@ -4,8 +4,8 @@
  * This is its entry: scripts/build-dashboard.mjs bundles it with the modules it imports into the
  * one served `app.js`.
  *
- * - Live data comes from the Server-Sent Events stream (stream.js): a snapshot every interval, and
- *   an `alert` event whenever an alert changes state.
+ * - Live data comes from the Server-Sent Events stream (stream.js): a snapshot every interval, an
+ *   `alert` event whenever an alert changes state, and `security` events (threats, bans...).
  * - A data call answering 401 opens the token dialog (api.js).
  * - Every value reaches the DOM through textContent: snapshot data is never parsed as HTML.
  * - Every section of a snapshot may be missing or null (a module not in use): views say so.
@@ -19,7 +19,7 @@ import { renderCache } from './views/cache.js';
 import { renderHeader } from './views/header.js';
 import { renderHealth } from './views/health.js';
 import { renderPerformance } from './views/performance.js';
-import { initSecurityView } from './views/security.js';
+import { initSecurityView, onSecurityEvent, renderSecuritySummary } from './views/security.js';
 import { renderTasks } from './views/tasks.js';
 
 function renderSnapshot(snapshot) {
@@ -31,6 +31,7 @@ function renderSnapshot(snapshot) {
     renderCache,
     renderTasks,
     renderAlertsSummary,
+    renderSecuritySummary,
   ]) {
     try {
       render(snapshot);
@@ -48,4 +49,4 @@ initCharts();
 initSecurityView();
 initAlertsView();
 showInitialTab();
-void stream(renderSnapshot, onAlertEvent);
+void stream(renderSnapshot, onAlertEvent, onSecurityEvent);

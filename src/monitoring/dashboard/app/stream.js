@@ -56,10 +56,10 @@ async function readEvents(response, onEvent, onActivity) {
 }
 
 /**
- * Keeps the stream open for the page's lifetime, passing each snapshot to `onSnapshot` and each
- * alert transition (`event: alert`) to `onAlert`.
+ * Keeps the stream open for the page's lifetime, passing each snapshot to `onSnapshot`, each
+ * alert transition (`event: alert`) to `onAlert` and each `event: security` to `onSecurity`.
  */
-export async function stream(onSnapshot, onAlert) {
+export async function stream(onSnapshot, onAlert, onSecurity) {
   let lastEventId = null;
   let baseDelay = BACKOFF_MIN_MS;
   let delay = baseDelay;
@@ -92,6 +92,10 @@ export async function stream(onSnapshot, onAlert) {
           if (event.id !== null) lastEventId = event.id;
           if (event.type === 'alert') {
             onAlert?.(JSON.parse(event.data));
+            return;
+          }
+          if (event.type === 'security') {
+            onSecurity?.(JSON.parse(event.data));
             return;
           }
           if (event.type !== 'snapshot') return;
