@@ -8,6 +8,7 @@ import { Emitter } from '../core/events.js';
 import { createDefaultLogger, type Logger } from '../core/logger.js';
 import { createClient, quitClient, type RedisClient } from '../redis/client.js';
 import { bannedRanges, banTarget } from './client-key/ban-target.js';
+import { cidrMatcher } from './client-key/cidr.js';
 import { type ClientKeyResolver, createClientKey } from './client-key/client-key.js';
 import { Clients } from './clients/clients.js';
 import { MemoryBanStore } from './clients/memory-ban-store.js';
