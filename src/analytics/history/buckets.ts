@@ -1,9 +1,4 @@
-import {
-  highestEquivalent,
-  indexOf,
-  MAX_MICROS,
-  SparseHistogram,
-} from '../../performance/histogram.js';
+import { highestEquivalent, indexOf, MAX_MICROS } from '../../performance/histogram.js';
 import type { HistogramBuckets } from '../../performance/types.js';
 
 // Histogram buckets as the history stores and merges them: the performance monitor's layout, kept
@@ -12,20 +7,6 @@ import type { HistogramBuckets } from '../../performance/types.js';
 
 /** The largest bucket index the monitor's histograms use (a value of 2^31 - 1 µs). */
 export const MAX_BUCKET_INDEX = indexOf(MAX_MICROS);
-
-/**
- * @internal The buckets as a {@link SparseHistogram}, without copying arrays that are typed
- * already. `indexes` must be ascending.
- */
-export function sparseOf(buckets: HistogramBuckets): SparseHistogram {
-  const indexes =
-    buckets.indexes instanceof Uint16Array ? buckets.indexes : Uint16Array.from(buckets.indexes);
-  const counts =
-    buckets.counts instanceof Float64Array ? buckets.counts : Float64Array.from(buckets.counts);
-  let total = 0;
-  for (let i = 0; i < counts.length; i++) total += counts[i]!;
-  return new SparseHistogram(indexes, counts, total);
-}
 
 /**
  * @internal `current - previous`, bucket by bucket: the calls recorded between two snapshots of
@@ -134,6 +115,27 @@ export class BucketMerger {
   }
 
   /**
+   * Adds buckets packed as `index * 2^40 + count`, from `values[start]` on (the memory store's
+   * cells).
+   */
+  addPacked(values: readonly number[], start: number): void {
+    const n = values.length;
+    if (n <= start) return;
+    const dense = this.#counts;
+    for (let i = start; i < n; i++) {
+      const packed = values[i]!;
+      const index = Math.floor(packed / PACKED_SHIFT);
+      const count = packed - index * PACKED_SHIFT;
+      dense[index]! += count;
+      this.#total += count;
+    }
+    const low = Math.floor(values[start]! / PACKED_SHIFT);
+    const high = Math.floor(values[n - 1]! / PACKED_SHIFT);
+    if (low < this.#low) this.#low = low;
+    if (high > this.#high) this.#high = high;
+  }
+
+  /**
    * The values, in microseconds, at `percentiles` (ascending, 0 to 100) of what was added, as
    * `DurationHistogram.percentiles` reads them (the upper end of the bucket holding the rank),
    * then empties the merger. `NaN`s when nothing was added.
@@ -164,41 +166,10 @@ export class BucketMerger {
   }
 }
 
+const PACKED_SHIFT = 2 ** 40;
+
 /** The rank of a percentile among `total` values, as the performance monitor's histogram has it. */
 function rankOf(percentile: number, total: number): number {
   const exact = (percentile / 100) * total;
   return Math.max(1, Math.ceil(exact - Math.abs(exact) * Number.EPSILON * 4));
-}
-
-/**
- * @internal The bucket-by-bucket sum of two sparse histograms, as a new one.
- *
- * @example
- * ```ts
- * mergeSparse(sparseOf({ indexes: [1], counts: [2] }), sparseOf({ indexes: [1, 4], counts: [1, 1] })); // 1: 3, 4: 1
- * ```
- */
-export function mergeSparse(a: SparseHistogram, b: SparseHistogram): SparseHistogram {
-  if (a.total === 0) return b;
-  if (b.total === 0) return a;
-  const indexes = new Uint16Array(a.indexes.length + b.indexes.length);
-  const counts = new Float64Array(indexes.length);
-  let i = 0;
-  let j = 0;
-  let n = 0;
-  while (i < a.indexes.length || j < b.indexes.length) {
-    const left = i < a.indexes.length ? a.indexes[i]! : Number.POSITIVE_INFINITY;
-    const right = j < b.indexes.length ? b.indexes[j]! : Number.POSITIVE_INFINITY;
-    if (left === right) {
-      indexes[n] = left;
-      counts[n++] = a.counts[i++]! + b.counts[j++]!;
-    } else if (left < right) {
-      indexes[n] = left;
-      counts[n++] = a.counts[i++]!;
-    } else {
-      indexes[n] = right;
-      counts[n++] = b.counts[j++]!;
-    }
-  }
-  return new SparseHistogram(indexes.slice(0, n), counts.slice(0, n), a.total + b.total);
 }

@@ -1,6 +1,11 @@
 import { describeValue, InvalidArgumentError } from '../../core/errors.js';
-import type { SparseHistogram } from '../../performance/histogram.js';
-import { mergeSparse, sparseOf } from './buckets.js';
+import {
+  type Cell,
+  mergeMetricCells,
+  mergeOperationCells,
+  metricCell,
+  operationCell,
+} from './memory-cells.js';
 import { checkKnown, labelsMatch, planQuery, type QueryPlan } from './query-plan.js';
 import { MetricSteps, OperationSteps } from './query-steps.js';
 import { checkRollup } from './rollup-checks.js';
@@ -25,34 +30,20 @@ export interface MemoryHistoryStoreOptions extends HistoryStoreOptions {
   maxSeries?: number;
 }
 
-interface OperationCell {
-  count: number;
-  errors: number;
-  slow: number;
-  sumMs: number;
-  histogram: SparseHistogram;
-}
-
-interface MetricCell {
-  samples: number;
-  sum: number;
-  min: number;
-  max: number;
-}
-
-interface Series<C> {
+interface Series {
   labels: Readonly<Record<string, string>>;
-  minutes: Map<number, C>;
-  hours: Map<number, C>;
+  /** Cells by the start of their minute or hour (see memory-cells.ts). */
+  minutes: Map<number, Cell>;
+  hours: Map<number, Cell>;
 }
 
 type Kind = 'operation' | 'metric';
 
 /**
- * The {@link HistoryStore} of one process, the default: maps of sparse rollups per series, minutes
- * and hours each dropped past their retention, at most `maxSeries` series. Memory grows with the
- * series that are active each minute (an idle one costs nothing), about 100 bytes per minute plus
- * 16 per non-empty histogram bucket; docs/history.md has the arithmetic.
+ * The {@link HistoryStore} of one process, the default: per series, a map of minutes and one of
+ * hours, each dropped past its retention (a day of minutes and a week of hours unless told
+ * otherwise), at most `maxSeries` series. Memory grows with the series active each minute (an idle
+ * one costs nothing): one array of 4 + n numbers per series and minute, n its non-empty buckets.
  *
  * @example
  * ```ts
@@ -65,8 +56,8 @@ export class MemoryHistoryStore implements HistoryStore {
   readonly retention: { readonly minutesMs: number; readonly hoursMs: number };
   readonly #settings: ReturnType<typeof storeSettings>;
   readonly #maxSeries: number;
-  readonly #operations = new Map<string, Map<string, Series<OperationCell>>>();
-  readonly #metrics = new Map<string, Map<string, Series<MetricCell>>>();
+  readonly #operations = new Map<string, Map<string, Series>>();
+  readonly #metrics = new Map<string, Map<string, Series>>();
   /** Ids of the rollups written, with their minute, to count each once. */
   readonly #written = new Map<string, number>();
   #seriesCount = 0;
@@ -74,7 +65,8 @@ export class MemoryHistoryStore implements HistoryStore {
   #prunedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: MemoryHistoryStoreOptions = {}) {
-    this.#settings = storeSettings(options);
+    // A process's memory: a day of minutes and a week of hours unless told otherwise.
+    this.#settings = storeSettings(options, { minutes: '24h', hours: '7d' });
     this.retention = { minutesMs: this.#settings.minutesMs, hoursMs: this.#settings.hoursMs };
     const maxSeries = options.maxSeries ?? 10_000;
     if (!Number.isInteger(maxSeries) || maxSeries < 1) {
@@ -105,35 +97,23 @@ export class MemoryHistoryStore implements HistoryStore {
     for (const op of rollup.operations) {
       const series = this.#series(this.#operations, op.name, op.labels);
       if (series === undefined) continue;
-      const cell: OperationCell = {
-        count: op.count,
-        errors: op.errors,
-        slow: op.slow,
-        sumMs: op.sumMs,
-        // Copied: the caller's arrays may be reused after the write.
-        histogram: sparseOf({
-          indexes: Uint16Array.from(op.histogram.indexes),
-          counts: Float64Array.from(op.histogram.counts),
-        }),
-      };
-      if (keepMinute) add(series.minutes, at, cell, addOperation);
-      if (hour >= hourFloor) add(series.hours, hour, cell, addOperation);
+      const cell = operationCell(op);
+      if (keepMinute) add(series.minutes, at, cell, mergeOperationCells);
+      if (hour >= hourFloor) add(series.hours, hour, cell, mergeOperationCells);
     }
     for (const metric of rollup.metrics) {
       const series = this.#series(this.#metrics, metric.name, metric.labels);
       if (series === undefined) continue;
-      const { samples, sum, min, max } = metric;
-      if (keepMinute) add(series.minutes, at, { samples, sum, min, max }, addMetric);
-      if (hour >= hourFloor) add(series.hours, hour, { samples, sum, min, max }, addMetric);
+      const cell = metricCell(metric);
+      if (keepMinute) add(series.minutes, at, cell, mergeMetricCells);
+      if (hour >= hourFloor) add(series.hours, hour, cell, mergeMetricCells);
     }
   }
 
   async query(query: HistoryQuery): Promise<HistorySeries> {
     const plan = planQuery('operation', query?.operation, query, this.#settings);
     const steps = new OperationSteps(plan);
-    const matched = this.#read(this.#operations, plan, (at, cell) =>
-      steps.add(at, cell.count, cell.errors, cell.slow, cell.sumMs, cell.histogram),
-    );
+    const matched = this.#read(this.#operations, plan, (at, cell) => steps.addCell(at, cell));
     return steps.series(matched);
   }
 
@@ -141,7 +121,7 @@ export class MemoryHistoryStore implements HistoryStore {
     const plan = planQuery('metric', query?.metric, query, this.#settings);
     const steps = new MetricSteps(plan);
     const matched = this.#read(this.#metrics, plan, (at, cell) =>
-      steps.add(at, cell.samples, cell.sum, cell.min, cell.max),
+      steps.add(at, cell[0]!, cell[1]!, cell[2]!, cell[3]!),
     );
     return steps.series(matched);
   }
@@ -149,7 +129,7 @@ export class MemoryHistoryStore implements HistoryStore {
   async series(): Promise<SeriesInfo[]> {
     this.#prune(this.#settings.clock.epochNow(), true);
     const list: SeriesInfo[] = [];
-    const collect = (kind: Kind, map: Map<string, Map<string, Series<unknown>>>) => {
+    const collect = (kind: Kind, map: Map<string, Map<string, Series>>) => {
       for (const [name, sets] of map) {
         for (const series of sets.values()) list.push({ kind, name, labels: { ...series.labels } });
       }
@@ -167,10 +147,10 @@ export class MemoryHistoryStore implements HistoryStore {
   async close(): Promise<void> {}
 
   /** Reads every cell of the plan's series and range; returns how many label sets matched. */
-  #read<C>(
-    map: Map<string, Map<string, Series<C>>>,
+  #read(
+    map: Map<string, Map<string, Series>>,
     plan: QueryPlan,
-    visit: (at: number, cell: C) => void,
+    visit: (at: number, cell: Cell) => void,
   ): number {
     this.#prune(this.#settings.clock.epochNow(), false);
     const sets = map.get(plan.name);
@@ -196,11 +176,11 @@ export class MemoryHistoryStore implements HistoryStore {
     return matched;
   }
 
-  #series<C>(
-    map: Map<string, Map<string, Series<C>>>,
+  #series(
+    map: Map<string, Map<string, Series>>,
     name: string,
     labels: Readonly<Record<string, string>>,
-  ): Series<C> | undefined {
+  ): Series | undefined {
     const key = canonicalLabels(labels);
     let sets = map.get(name);
     let series = sets?.get(key);
@@ -232,10 +212,7 @@ export class MemoryHistoryStore implements HistoryStore {
     this.#prunedAt = now;
     const { minuteFloor, hourFloor } = this.#floors(now);
     for (const [id, at] of this.#written) if (at < minuteFloor) this.#written.delete(id);
-    for (const map of [this.#operations, this.#metrics] as Map<
-      string,
-      Map<string, Series<unknown>>
-    >[]) {
+    for (const map of [this.#operations, this.#metrics]) {
       for (const [name, sets] of map) {
         for (const [key, series] of sets) {
           for (const at of series.minutes.keys()) if (at < minuteFloor) series.minutes.delete(at);
@@ -251,26 +228,12 @@ export class MemoryHistoryStore implements HistoryStore {
   }
 }
 
-function add<C>(cells: Map<number, C>, at: number, cell: C, merge: (into: C, from: C) => C): void {
+function add(
+  cells: Map<number, Cell>,
+  at: number,
+  cell: Cell,
+  merge: (into: Cell, from: Cell) => Cell,
+): void {
   const existing = cells.get(at);
   cells.set(at, existing === undefined ? cell : merge(existing, cell));
-}
-
-function addOperation(into: OperationCell, from: OperationCell): OperationCell {
-  return {
-    count: into.count + from.count,
-    errors: into.errors + from.errors,
-    slow: into.slow + from.slow,
-    sumMs: into.sumMs + from.sumMs,
-    histogram: mergeSparse(into.histogram, from.histogram),
-  };
-}
-
-function addMetric(into: MetricCell, from: MetricCell): MetricCell {
-  return {
-    samples: into.samples + from.samples,
-    sum: into.sum + from.sum,
-    min: Math.min(into.min, from.min),
-    max: Math.max(into.max, from.max),
-  };
 }

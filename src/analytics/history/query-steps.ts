@@ -1,5 +1,6 @@
 import type { HistogramBuckets } from '../../performance/types.js';
 import { BucketMerger } from './buckets.js';
+import { BUCKETS_AT, type Cell } from './memory-cells.js';
 import type { QueryPlan } from './query-plan.js';
 import type { HistoryPoint, HistorySeries, MetricPoint, MetricSeries } from './types.js';
 
@@ -16,8 +17,11 @@ export class OperationSteps {
   readonly #errors: Float64Array;
   readonly #slow: Float64Array;
   readonly #sumMs: Float64Array;
-  /** The histograms of the rollups of each step, merged when the series is built. */
-  readonly #histograms: (HistogramBuckets[] | undefined)[];
+  /**
+   * The histograms of the rollups of each step, merged when the series is built: buckets, or the
+   * memory store's cells (an array whose buckets are packed).
+   */
+  readonly #histograms: ((HistogramBuckets | Cell)[] | undefined)[];
 
   constructor(plan: QueryPlan) {
     this.#plan = plan;
@@ -45,11 +49,26 @@ export class OperationSteps {
     this.#errors[i]! += errors;
     this.#slow[i]! += slow;
     this.#sumMs[i]! += sumMs;
-    if (buckets !== undefined && buckets.indexes.length > 0) {
-      const list = this.#histograms[i];
-      if (list === undefined) this.#histograms[i] = [buckets];
-      else list.push(buckets);
-    }
+    if (buckets !== undefined && buckets.indexes.length > 0) this.#keep(i, buckets);
+  }
+
+  /** Adds one of the memory store's operation cells starting at `at`. */
+  addCell(at: number, cell: Cell): void {
+    const plan = this.#plan;
+    if (at < plan.floor) return;
+    const i = Math.floor((at - plan.from) / plan.stepMs);
+    if (i < 0 || i >= plan.points) return;
+    this.#count[i]! += cell[0]!;
+    this.#errors[i]! += cell[1]!;
+    this.#slow[i]! += cell[2]!;
+    this.#sumMs[i]! += cell[3]!;
+    if (cell.length > BUCKETS_AT) this.#keep(i, cell);
+  }
+
+  #keep(i: number, histogram: HistogramBuckets | Cell): void {
+    const list = this.#histograms[i];
+    if (list === undefined) this.#histograms[i] = [histogram];
+    else list.push(histogram);
   }
 
   /** The series, every step included. */
@@ -65,7 +84,10 @@ export class OperationSteps {
         points[i] = emptyPoint(at);
         continue;
       }
-      for (const histogram of this.#histograms[i] ?? []) merger.add(histogram);
+      for (const histogram of this.#histograms[i] ?? []) {
+        if (Array.isArray(histogram)) merger.addPacked(histogram, BUCKETS_AT);
+        else merger.add(histogram as HistogramBuckets);
+      }
       const p = merger.take(PERCENTILES);
       points[i] = {
         at,

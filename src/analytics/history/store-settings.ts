@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from '../../core/clock.js';
-import { parseDuration } from '../../core/duration.js';
+import { type Duration, parseDuration } from '../../core/duration.js';
 import { describeValue, InvalidArgumentError } from '../../core/errors.js';
 import type { HistoryRetentionOptions } from './types.js';
 
@@ -21,7 +21,10 @@ export const DEFAULT_MAX_POINTS = 10_000;
  * ```
  */
 export interface HistoryStoreOptions {
-  /** How long minutes and hours are kept. @defaultValue `{ minutes: '48h', hours: '90d' }` */
+  /**
+   * How long minutes and hours are kept. @defaultValue `{ minutes: '48h', hours: '90d' }` (the
+   * memory store: `{ minutes: '24h', hours: '7d' }`)
+   */
   retention?: HistoryRetentionOptions;
   /** The most points one query may answer. @defaultValue 10000 */
   maxPoints?: number;
@@ -46,10 +49,13 @@ export interface StoreSettings {
  * const settings = storeSettings({ retention: { minutes: '6h' } });
  * ```
  */
-export function storeSettings(options: HistoryStoreOptions = {}): StoreSettings {
+export function storeSettings(
+  options: HistoryStoreOptions = {},
+  defaults: { minutes: Duration; hours: Duration } = { minutes: '48h', hours: '90d' },
+): StoreSettings {
   const retention = options.retention ?? {};
-  const minutesMs = parseDuration(retention.minutes ?? '48h', 'retention.minutes');
-  const hoursMs = parseDuration(retention.hours ?? '90d', 'retention.hours');
+  const minutesMs = parseDuration(retention.minutes ?? defaults.minutes, 'retention.minutes');
+  const hoursMs = parseDuration(retention.hours ?? defaults.hours, 'retention.hours');
   if (minutesMs < MINUTE_MS) {
     throw new InvalidArgumentError(
       `retention.minutes=${describeValue(retention.minutes)} is too short: keep minutes for at least one minute`,

@@ -3,11 +3,15 @@
 import { describe, expect, it } from 'vitest';
 import {
   BucketMerger,
-  mergeSparse,
   normalizeBuckets,
-  sparseOf,
   subtractBuckets,
 } from '../../../src/analytics/history/buckets.js';
+import {
+  mergeOperationCells,
+  operationCell,
+  packedCount,
+  packedIndex,
+} from '../../../src/analytics/history/memory-cells.js';
 import { DurationHistogram } from '../../../src/performance/histogram.js';
 import { eighths } from './helpers.js';
 
@@ -51,15 +55,30 @@ describe('history buckets', () => {
     ).toBeUndefined();
   });
 
-  it('merges sparse histograms bucket by bucket', () => {
-    const a = histogramOf([1, 5, 5]).toSparse();
-    const b = histogramOf([5, 9000]).toSparse();
-    const merged = mergeSparse(a, b);
-    expect(merged.total).toBe(5);
+  it("packs buckets in the memory store's cells and merges them by index", () => {
+    const cellOf = (samples: number[], errors: number) => {
+      const { indexes, counts } = histogramOf(samples).toSparse();
+      return operationCell({
+        name: 'op',
+        labels: {},
+        count: samples.length,
+        errors,
+        slow: 0,
+        sumMs: samples.reduce((a, b) => a + b, 0),
+        histogram: { indexes, counts },
+      });
+    };
+    const merged = mergeOperationCells(cellOf([1, 5, 5], 1), cellOf([5, 9000], 0));
+    expect(merged.slice(0, 4)).toEqual([5, 1, 0, 9016]);
     const reference = histogramOf([1, 5, 5, 5, 9000]).toSparse();
-    expect(Array.from(merged.indexes)).toEqual(Array.from(reference.indexes));
-    expect(Array.from(merged.counts)).toEqual(Array.from(reference.counts));
-    expect(sparseOf({ indexes: [3, 7], counts: [2, 5] }).total).toBe(7);
+    const buckets = merged.slice(4);
+    expect(buckets.map(packedIndex)).toEqual(Array.from(reference.indexes));
+    expect(buckets.map(packedCount)).toEqual(Array.from(reference.counts));
+    const merger = new BucketMerger();
+    merger.addPacked(merged, 4);
+    expect(merger.take(PERCENTILES)).toEqual(
+      reference && histogramOf([1, 5, 5, 5, 9000]).percentiles(PERCENTILES),
+    );
   });
 
   it('normalizes decoded buckets: sorted, repeats added, nonsense dropped', () => {
