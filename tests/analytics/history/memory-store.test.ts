@@ -35,6 +35,13 @@ describe('MemoryHistoryStore', () => {
     expect(await store.query(query)).toEqual(before);
   });
 
+  it('keeps a day of minutes and a week of hours unless told otherwise', () => {
+    expect(new MemoryHistoryStore().retention).toEqual({
+      minutesMs: 24 * 3_600_000,
+      hoursMs: 7 * 24 * 3_600_000,
+    });
+  });
+
   it('refuses invalid options naming them', () => {
     expect(() => new MemoryHistoryStore({ retention: { minutes: '10s' } })).toThrow(
       /retention\.minutes/,
@@ -47,7 +54,8 @@ describe('MemoryHistoryStore', () => {
   });
 
   it('answers a day of minutes over 100 label sets quickly', async () => {
-    const store = new MemoryHistoryStore();
+    // Two days of minutes kept: the day written stays whole while the test runs.
+    const store = new MemoryHistoryStore({ retention: { minutes: '48h' } });
     const now = Math.floor(Date.now() / 60_000) * 60_000;
     const ops = Array.from({ length: 100 }, (_, i) =>
       operationRollup('http', { route: `/r${i}` }, [1, 2, 5, 9, 30]),
