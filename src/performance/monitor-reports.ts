@@ -14,6 +14,7 @@ import type {
   BottleneckReport,
   MonitorSettings,
   OperationStats,
+  OperationTotals,
   PerformanceSummary,
   WindowName,
   WindowStats,
@@ -177,6 +178,24 @@ export class MonitorReports {
       ),
       system: this.#system?.snapshot() ?? null,
     };
+  }
+
+  /** See `PerformanceMonitor.operationTotals`. */
+  operationTotals(): OperationTotals[] {
+    const now = this.#clock.now();
+    return [...this.#series.values()].map((series) => {
+      const { tally, histogram } = series.collect('all', now);
+      const { indexes, counts } = histogram.toSparse();
+      return {
+        name: series.name,
+        labels: { ...series.labels },
+        count: tally.count,
+        errors: tally.errors,
+        slow: tally.slow,
+        sumMs: tally.sumMs,
+        histogram: { indexes, counts },
+      };
+    });
   }
 
   /** See `PerformanceMonitor.prometheusInput`. */

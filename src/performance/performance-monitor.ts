@@ -17,6 +17,7 @@ import type {
   MonitorOptions,
   MonitorSettings,
   OperationStats,
+  OperationTotalsSnapshot,
   PerformanceEvents,
   PerformanceSummary,
   SystemMetricsSnapshot,
@@ -355,6 +356,24 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
    */
   summary(): PerformanceSummary {
     return this.#reports.summary();
+  }
+
+  /**
+   * What every operation recorded since its statistics began (or since the last {@link reset}):
+   * counts, errors, total time and the histogram buckets. Two snapshots of one generation subtract
+   * bucket by bucket into the exact histogram of the calls in between, which is how the metrics
+   * history makes its per-minute rollups.
+   *
+   * @example
+   * ```ts
+   * const before = monitor.operationTotals();
+   * await work();
+   * const after = monitor.operationTotals();
+   * const calls = after.operations[0]!.count - before.operations[0]!.count;
+   * ```
+   */
+  operationTotals(): OperationTotalsSnapshot {
+    return { generation: this.#registry.generation, operations: this.#reports.operationTotals() };
   }
 
   /** Forgets every operation and its statistics. Cached call-site handles renew themselves. */

@@ -181,5 +181,39 @@ export interface PerformanceSummary {
   system: SystemMetricsSnapshot | null;
 }
 
+/**
+ * The non-empty buckets of a duration histogram: HdrHistogram's layout with two significant digits
+ * over whole microseconds (every value is known to within 1 %), as parallel arrays in index order.
+ * Bucket counts add up exactly, so histograms of several minutes or processes merge into the
+ * histogram of all their calls.
+ */
+export interface HistogramBuckets {
+  /** Bucket indexes, ascending. */
+  readonly indexes: ArrayLike<number>;
+  /** The count of each bucket in `indexes`. */
+  readonly counts: ArrayLike<number>;
+}
+
+/** Everything one operation (one name and label set) recorded since its statistics began. */
+export interface OperationTotals {
+  name: string;
+  labels: Readonly<Record<string, string>>;
+  count: number;
+  errors: number;
+  slow: number;
+  /** Sum of all durations, in milliseconds. */
+  sumMs: number;
+  histogram: HistogramBuckets;
+}
+
+/**
+ * The result of `operationTotals()`. `generation` changes when the monitor is reset: totals of
+ * different generations must not be subtracted from one another.
+ */
+export interface OperationTotalsSnapshot {
+  generation: number;
+  operations: OperationTotals[];
+}
+
 /** @internal What a monitor is built from: the performance configuration and the clock. */
 export type MonitorSettings = ResolvedConfig['performance'] & { clock: Clock };

@@ -24,6 +24,12 @@ export {
 export { describeCacheTier, entryMeta, type TierHarness } from './cache-tier.js';
 export { eventually } from './eventually.js';
 export {
+  describeHistoryStore,
+  type HistoryStoreHarness,
+  type HistoryStoreHarnessOptions,
+  type HistoryStoreUnderTest,
+} from './history-store.js';
+export {
   describeRateLimitStore,
   type RateLimitStoreHarness,
   type RateLimitStoreUnderTest,
