@@ -133,7 +133,7 @@ function screenedHonoRequest(
   const incoming = env?.incoming ?? env?.server?.incoming;
   if (incoming !== undefined && typeof incoming.headers === 'object') {
     const request = screenedNodeRequest(incoming, record.correlationId);
-    if (remoteAddress !== undefined) request.remoteAddress = remoteAddress(c);
+    if (remoteAddress !== undefined) request.remoteAddress = addressOf(c, remoteAddress);
     return request;
   }
   const url = c.req.url;
@@ -149,10 +149,23 @@ function screenedHonoRequest(
     path: mark === -1 ? target : target.slice(0, mark),
     query: mark === -1 ? '' : target.slice(mark + 1),
     headers,
-    remoteAddress: remoteAddress?.(c),
+    remoteAddress: remoteAddress === undefined ? undefined : addressOf(c, remoteAddress),
     correlationId: record.correlationId,
     secure: url.startsWith('https:'),
   };
+}
+
+/** The host's `remoteAddress` function, whose failure must not fail the request: no address then. */
+function addressOf(
+  c: Context,
+  remoteAddress: (c: Context) => string | undefined,
+): string | undefined {
+  try {
+    const address = remoteAddress(c);
+    return typeof address === 'string' ? address : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The answering route's path, unless only middleware (ours or a wildcard) answered. */

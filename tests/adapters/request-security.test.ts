@@ -166,6 +166,17 @@ describe('hono without @hono/node-server (a Web Request and no Node socket)', ()
     expect(await banned.json()).toMatchObject({ reason: 'banned' });
   });
 
+  it('a remoteAddress function that throws costs the address, never the request', async () => {
+    const enterprise = instance({ mode: 'detect' });
+    const threats: ThreatEvent[] = [];
+    enterprise.security.on('threat', (threat) => threats.push(threat));
+    const response = await app(enterprise, () => {
+      throw new Error('no connection info here');
+    }).request(attack);
+    expect(response.status).toBe(200);
+    expect(threats[0]).toMatchObject({ category: 'xss', client: 'unknown' });
+  });
+
   it('without the option every request has the client key unknown', async () => {
     const enterprise = instance({ mode: 'detect' });
     const threats: ThreatEvent[] = [];
