@@ -13,12 +13,15 @@ import {
   type RequestInstrumentationOptions,
 } from '../monitoring/request-instrumentation.js';
 import { MonitoringMount, type MonitoringMountOptions } from './mount.js';
-import { beginNodeRequest } from './node-bridge.js';
+import { beginNodeRequest, guardNodeRequest } from './node-bridge.js';
 
 export type {
+  MiddlewareSecurityOptions,
   RequestInstrumentationOptions,
   RequestLogEntry,
   RequestLogOptions,
+  RouteRateLimit,
+  SecurityRefusal,
 } from '../monitoring/request-instrumentation.js';
 export type { LifecycleOptions, MonitoringMountOptions } from './mount.js';
 
@@ -63,7 +66,9 @@ function expressRoute(req: IncomingMessage): string | undefined {
  * `x-request-id` reused, echoed in the response), the request context around the rest of the
  * chain, basic security headers (`securityHeaders: 'helmet'` for all of helmet's), the
  * `http.request` timing with `route` (template), `method` and `status_class` labels, and one log
- * line per request. Register it first.
+ * line per request. Register it first. With `security: true` (or `{ rateLimits }`) each request is
+ * first inspected by the instance's security module: a refused one is answered 403 or 429 with a
+ * JSON body and never reaches the route.
  *
  * @example
  * ```ts
@@ -74,14 +79,30 @@ function expressRoute(req: IncomingMessage): string | undefined {
  * app.use(enterpriseMiddleware());
  * app.use('/api/v1/monitoring', monitoringRouter({ auth: process.env.MONITORING_TOKEN }));
  * app.get('/users/:id', (req, res) => res.json({ id: req.params.id })); // recorded as /users/:id
+ *
+ * // Screening, bans and rate limits: the module's settings are the instance's.
+ * app.use(enterpriseMiddleware({
+ *   security: { rateLimits: [{ path: '/login', methods: ['POST'], limit: 5, window: '1m' }] },
+ * }));
  * ```
  */
 export function enterpriseMiddleware(options: ExpressMiddlewareOptions = {}): ExpressMiddleware {
   const instrumentation = new RequestInstrumentation(options);
   const routeOf = options.routeOf ?? expressRoute;
+  const guard = instrumentation.security;
+  if (guard === undefined) {
+    return function enterpriseMiddleware(req, res, next) {
+      const record = beginNodeRequest(instrumentation, req, res, routeOf);
+      instrumentation.run(record, next);
+    };
+  }
   return function enterpriseMiddleware(req, res, next) {
     const record = beginNodeRequest(instrumentation, req, res, routeOf);
-    instrumentation.run(record, next);
+    const url = (req as ExpressRequest).originalUrl;
+    const result = guardNodeRequest(guard, record, req, res, url, () =>
+      instrumentation.run(record, next),
+    );
+    if (result instanceof Promise) result.catch(next);
   };
 }
 

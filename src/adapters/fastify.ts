@@ -19,9 +19,12 @@ import {
 import { DEFAULT_PREFIX, MonitoringMount, type MonitoringMountOptions } from './mount.js';
 
 export type {
+  MiddlewareSecurityOptions,
   RequestInstrumentationOptions,
   RequestLogEntry,
   RequestLogOptions,
+  RouteRateLimit,
+  SecurityRefusal,
 } from '../monitoring/request-instrumentation.js';
 export type { LifecycleOptions, MonitoringMountOptions } from './mount.js';
 
@@ -30,7 +33,10 @@ export interface EnterprisePluginOptions extends MonitoringMountOptions {
   /** Where the monitoring router answers. @defaultValue '/api/v1/monitoring' */
   prefix?: string;
   /**
-   * Instrument every request of the application: options, `true`, or `false` for none.
+   * Instrument every request of the application: options, `true`, or `false` for none. Its
+   * `security` option (`instrument: { security: true }`) has every request inspected by the
+   * instance's security module in the `onRequest` hook: a refused one is answered 403 or 429 with
+   * a JSON body before routing, its handler never run.
    * @defaultValue true
    */
   instrument?: boolean | RequestInstrumentationOptions;

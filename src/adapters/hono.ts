@@ -6,23 +6,30 @@
  */
 // The default instance needs the composition root, which adapter entries load (modules may not).
 import '../enterprise.js';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { getCorrelationId } from '../core/context.js';
+import { describeValue, InvalidArgumentError } from '../core/errors.js';
 import {
   REQUEST_ID_HEADER,
   RequestInstrumentation,
   type RequestInstrumentationOptions,
+  type RequestRecord,
+  type SecurityVerdict,
 } from '../monitoring/request-instrumentation.js';
+import type { ScreenedRequest } from '../monitoring/request-security.js';
 import { MonitoringMount, type MonitoringMountOptions } from './mount.js';
-import { MONITORING_ROUTE } from './node-bridge.js';
+import { MONITORING_ROUTE, screenedNodeRequest } from './node-bridge.js';
 
 type MonitoredContext = Context & { [MONITORING_ROUTE]?: string };
 
 export type {
+  MiddlewareSecurityOptions,
   RequestInstrumentationOptions,
   RequestLogEntry,
   RequestLogOptions,
+  RouteRateLimit,
+  SecurityRefusal,
 } from '../monitoring/request-instrumentation.js';
 export type { LifecycleOptions, MonitoringMountOptions } from './mount.js';
 
@@ -33,6 +40,15 @@ export interface HonoMiddlewareOptions extends RequestInstrumentationOptions {
    * answered (`c.req.routePath`), `unmatched` when only middleware ran (a 404).
    */
   routeOf?: (c: Context) => string | undefined;
+  /**
+   * With `security`: the client's address (the socket's peer), which keys bans and rate limits.
+   * Under `@hono/node-server` it is read from the Node request (`c.env.incoming`) and this is not
+   * needed; on other runtimes give it, e.g. with Hono's `getConnInfo` (`hono/bun`, `hono/deno`):
+   * `remoteAddress: (c) => getConnInfo(c).remote.address`. Without it every request of such a
+   * runtime has the client key `unknown` (one client for bans and rate limits).
+   * @defaultValue the Node socket's address under `@hono/node-server`, else none
+   */
+  remoteAddress?: (c: Context) => string | undefined;
 }
 
 /**
@@ -55,23 +71,101 @@ export interface HonoMiddlewareOptions extends RequestInstrumentationOptions {
 export function enterpriseMiddleware(options: HonoMiddlewareOptions = {}): MiddlewareHandler {
   const instrumentation = new RequestInstrumentation(options);
   const routeOf = options.routeOf;
+  const guard = instrumentation.security;
+  const remoteAddress = options.remoteAddress;
+  if (remoteAddress !== undefined && typeof remoteAddress !== 'function') {
+    throw new InvalidArgumentError(
+      `remoteAddress=${describeValue(remoteAddress)} is invalid: expected a function (c) => address`,
+      { argument: 'remoteAddress', value: remoteAddress, expected: 'a function' },
+    );
+  }
   return async function enterpriseMiddleware(c, next) {
     const record = instrumentation.begin(c.req.method, c.req.header(REQUEST_ID_HEADER));
     const ownIndex = c.req.routeIndex;
+    let verdict: SecurityVerdict | undefined;
     try {
+      if (guard !== undefined) {
+        const screened = guard.screen(record, screenedHonoRequest(c, record, remoteAddress));
+        verdict = screened instanceof Promise ? await screened : screened;
+        const refusal = verdict?.refusal;
+        if (refusal !== undefined) {
+          c.res = new Response(JSON.stringify(refusal.body), {
+            status: refusal.status,
+            headers: refusal.headers,
+          });
+          return c.res;
+        }
+      }
       await instrumentation.run(record, next);
     } finally {
       let route: string | undefined;
       try {
-        route = routeOf !== undefined ? routeOf(c) : honoRoute(c, ownIndex);
+        route =
+          verdict?.refusal !== undefined
+            ? undefined
+            : routeOf !== undefined
+              ? routeOf(c)
+              : honoRoute(c, ownIndex);
       } catch {
         route = undefined;
       }
       const status = c.res.status;
-      setHeaders(c, instrumentation, record.correlationId);
+      setHeaders(c, instrumentation, record.correlationId, verdict?.headers);
       instrumentation.end(record, route, status);
     }
   };
+}
+
+/**
+ * The request as the security module reads it. Under `@hono/node-server` from the Node request
+ * itself (the raw URL before any normalisation, the headers object as parsed, the socket);
+ * elsewhere from the Web `Request` (path and query of its URL, its headers copied) and the
+ * `remoteAddress` option.
+ */
+function screenedHonoRequest(
+  c: Context,
+  record: RequestRecord,
+  remoteAddress: ((c: Context) => string | undefined) | undefined,
+): ScreenedRequest {
+  const env = c.env as
+    | { incoming?: IncomingMessage; server?: { incoming?: IncomingMessage } }
+    | undefined;
+  const incoming = env?.incoming ?? env?.server?.incoming;
+  if (incoming !== undefined && typeof incoming.headers === 'object') {
+    const request = screenedNodeRequest(incoming, record.correlationId);
+    if (remoteAddress !== undefined) request.remoteAddress = addressOf(c, remoteAddress);
+    return request;
+  }
+  const url = c.req.url;
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  const target = start === -1 ? '/' : url.slice(start);
+  const mark = target.indexOf('?');
+  const headers: Record<string, string> = {};
+  c.req.raw.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  return {
+    method: c.req.method,
+    path: mark === -1 ? target : target.slice(0, mark),
+    query: mark === -1 ? '' : target.slice(mark + 1),
+    headers,
+    remoteAddress: remoteAddress === undefined ? undefined : addressOf(c, remoteAddress),
+    correlationId: record.correlationId,
+    secure: url.startsWith('https:'),
+  };
+}
+
+/** The host's `remoteAddress` function, whose failure must not fail the request: no address then. */
+function addressOf(
+  c: Context,
+  remoteAddress: (c: Context) => string | undefined,
+): string | undefined {
+  try {
+    const address = remoteAddress(c);
+    return typeof address === 'string' ? address : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The answering route's path, unless only middleware (ours or a wildcard) answered. */
@@ -83,7 +177,12 @@ function honoRoute(c: Context, ownIndex: number): string | undefined {
   return path === '*' || path === '/*' || path === '' ? undefined : path;
 }
 
-function setHeaders(c: Context, instrumentation: RequestInstrumentation, id: string): void {
+function setHeaders(
+  c: Context,
+  instrumentation: RequestInstrumentation,
+  id: string,
+  granted: Record<string, string> | undefined,
+): void {
   let headers = c.res.headers;
   try {
     headers.set(REQUEST_ID_HEADER, id);
@@ -97,6 +196,7 @@ function setHeaders(c: Context, instrumentation: RequestInstrumentation, id: str
     if (!headers.has(name)) headers.set(name, value);
   }
   if (instrumentation.hidePoweredBy) headers.delete('x-powered-by');
+  if (granted !== undefined) for (const name in granted) headers.set(name, granted[name]!);
 }
 
 /** The Hono app of {@link monitoringApp}, with `close()` to end its streams. */

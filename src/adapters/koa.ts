@@ -13,12 +13,15 @@ import {
   type RequestInstrumentationOptions,
 } from '../monitoring/request-instrumentation.js';
 import { DEFAULT_PREFIX, MonitoringMount, type MonitoringMountOptions } from './mount.js';
-import { beginNodeRequest } from './node-bridge.js';
+import { beginNodeRequest, screenedNodeRequest, sendRefusal } from './node-bridge.js';
 
 export type {
+  MiddlewareSecurityOptions,
   RequestInstrumentationOptions,
   RequestLogEntry,
   RequestLogOptions,
+  RouteRateLimit,
+  SecurityRefusal,
 } from '../monitoring/request-instrumentation.js';
 export type { LifecycleOptions, MonitoringMountOptions } from './mount.js';
 
@@ -60,7 +63,10 @@ function koaRoute(ctx: KoaContextLike): string | undefined {
  * The enterprise middleware for Koa: correlation id (inbound `x-request-id` reused when valid,
  * echoed), request context around the downstream middleware, basic security headers, the
  * `http.request` timing (route template, method, status class) and one log line per request.
- * Register it first. Headers survive Koa's error handler, which otherwise clears them.
+ * Register it first. Headers survive Koa's error handler, which otherwise clears them. With
+ * `security: true` (or `{ rateLimits }`) each request is first inspected by the instance's security
+ * module: a refused one is answered 403 or 429 with a JSON body and the downstream middleware never
+ * runs.
  *
  * @example
  * ```ts
@@ -75,8 +81,23 @@ function koaRoute(ctx: KoaContextLike): string | undefined {
 export function enterpriseMiddleware(options: KoaMiddlewareOptions = {}): KoaMiddleware {
   const instrumentation = new RequestInstrumentation(options);
   const routeOf = options.routeOf ?? koaRoute;
+  const guard = instrumentation.security;
   return async function enterpriseMiddleware(ctx: KoaContextLike, next) {
     const record = beginNodeRequest(instrumentation, ctx.req, ctx.res, undefined);
+    let granted: Record<string, string> | undefined;
+    if (guard !== undefined) {
+      let verdict = guard.screen(record, screenedNodeRequest(ctx.req, record.correlationId));
+      if (verdict instanceof Promise) verdict = await verdict;
+      if (verdict?.refusal !== undefined) {
+        // Written here, as the monitoring router writes its responses: Koa must not touch it.
+        ctx.respond = false;
+        sendRefusal(ctx.res, verdict.refusal);
+        return;
+      }
+      granted = verdict?.headers;
+      if (granted !== undefined)
+        for (const name in granted) ctx.res.setHeader(name, granted[name]!);
+    }
     try {
       await instrumentation.run(record, next);
     } catch (error) {
@@ -84,7 +105,7 @@ export function enterpriseMiddleware(options: KoaMiddlewareOptions = {}): KoaMid
       // `err.headers`, which it sets again.
       if (error !== null && typeof error === 'object') {
         const target = error as { headers?: Record<string, string> };
-        const headers: Record<string, string> = {};
+        const headers: Record<string, string> = { ...granted };
         for (const [name, value] of instrumentation.headers) headers[name] = value;
         headers[REQUEST_ID_HEADER] = record.correlationId;
         target.headers = { ...headers, ...target.headers };

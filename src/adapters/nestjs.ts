@@ -22,9 +22,12 @@ import { DEFAULT_PREFIX, onSignals } from './mount.js';
 import { findTaskHandlers } from './task-discovery.js';
 
 export type {
+  MiddlewareSecurityOptions,
   RequestInstrumentationOptions,
   RequestLogEntry,
   RequestLogOptions,
+  RouteRateLimit,
+  SecurityRefusal,
 } from '../monitoring/request-instrumentation.js';
 export type { LifecycleOptions, MonitoringMountOptions } from './mount.js';
 
@@ -42,7 +45,11 @@ export interface EnterpriseModuleOptions extends Omit<MonitoringMountOptions, 'e
   config?: EnterpriseOptions;
   /** Where the monitoring router answers. @defaultValue '/api/v1/monitoring' */
   prefix?: string;
-  /** Instrument every request: options, `true`, or `false` for none. @defaultValue true */
+  /**
+   * Instrument every request: options, `true`, or `false` for none. `instrument: { security: true }`
+   * (or `{ security: { rateLimits } }`) has each request inspected by the instance's security
+   * module before Nest routes it, on either platform. @defaultValue true
+   */
   instrument?: boolean | RequestInstrumentationOptions;
   /** Serve the monitoring router (`false`: the instrumentation alone). @defaultValue true */
   monitoring?: boolean;

@@ -4,7 +4,10 @@ import {
   REQUEST_ID_HEADER,
   type RequestInstrumentation,
   type RequestRecord,
+  type SecurityRefusal,
+  type SecurityVerdict,
 } from '../monitoring/request-instrumentation.js';
+import type { RequestSecurity, ScreenedRequest } from '../monitoring/request-security.js';
 
 /**
  * What the Node-based adapters (Express, Koa, Fastify, NestJS, plain `node:http`) share: the
@@ -71,6 +74,89 @@ function endNodeRequest(
     }
   }
   instrumentation.end(record, route, res.statusCode, !res.writableFinished);
+}
+
+/**
+ * What the security module reads of a Node request: the raw path and query split once at the first
+ * `?`, the headers object as Node parsed it, the socket's address and whether it is TLS. `url` is
+ * the request's URL as received (Express's `originalUrl`, before any mount rewrote `req.url`).
+ */
+export function screenedNodeRequest(
+  req: IncomingMessage,
+  correlationId: string,
+  url: string = req.url ?? '/',
+): ScreenedRequest {
+  let target = url;
+  // The absolute form (`GET http://host/path`, as sent to a proxy): the path starts after the host.
+  if (target.charCodeAt(0) !== 47 && target.includes('://')) {
+    const slash = target.indexOf('/', target.indexOf('://') + 3);
+    target = slash === -1 ? '/' : target.slice(slash);
+  }
+  const mark = target.indexOf('?');
+  const socket = req.socket as (IncomingMessage['socket'] & { encrypted?: boolean }) | null;
+  return {
+    method: req.method ?? 'GET',
+    path: mark === -1 ? target : target.slice(0, mark),
+    query: mark === -1 ? '' : target.slice(mark + 1),
+    headers: req.headers,
+    remoteAddress: socket?.remoteAddress,
+    correlationId,
+    secure: socket?.encrypted === true,
+  };
+}
+
+/** Sends a security refusal (403 or 429 with its JSON body) instead of running the route. */
+export function sendRefusal(res: ServerResponse, refusal: SecurityRefusal): void {
+  if (res.headersSent) {
+    if (!res.writableEnded) res.end();
+    return;
+  }
+  const body = JSON.stringify(refusal.body);
+  res.statusCode = refusal.status;
+  for (const name in refusal.headers) res.setHeader(name, refusal.headers[name]!);
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+/**
+ * Screens a Node request with the middleware's `security` option, then runs `proceed` (the rest of
+ * the host's chain, at once or once a remote store decided), or sends the refusal and never runs
+ * it. An allowed request gets the verdict's headers (`RateLimit`). Returns what `proceed` returned,
+ * or a promise of it when the verdict had to be awaited; rejects only if `proceed` throws.
+ */
+export function guardNodeRequest<T>(
+  guard: RequestSecurity,
+  record: RequestRecord,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: string | undefined,
+  proceed: () => T,
+): T | Promise<T | undefined> | undefined {
+  const verdict = guard.screen(record, screenedNodeRequest(req, record.correlationId, url));
+  if (verdict instanceof Promise) {
+    return verdict.then((settled) => settleNodeVerdict(settled, res, proceed));
+  }
+  return settleNodeVerdict(verdict, res, proceed);
+}
+
+function settleNodeVerdict<T>(
+  verdict: SecurityVerdict | undefined,
+  res: ServerResponse,
+  proceed: () => T,
+): T | undefined {
+  if (verdict !== undefined) {
+    if (verdict.refusal !== undefined) {
+      sendRefusal(res, verdict.refusal);
+      return undefined;
+    }
+    const headers = verdict.headers;
+    // The client left while a remote store decided: nothing to run the route for.
+    if (res.destroyed) return undefined;
+    if (headers !== undefined && !res.headersSent) {
+      for (const name in headers) res.setHeader(name, headers[name]!);
+    }
+  }
+  return proceed();
 }
 
 /** Largest body the monitoring router is handed (its actions take a small JSON body at most). */

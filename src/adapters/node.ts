@@ -12,12 +12,15 @@ import {
   type RequestInstrumentationOptions,
 } from '../monitoring/request-instrumentation.js';
 import { DEFAULT_PREFIX, MonitoringMount, type MonitoringMountOptions } from './mount.js';
-import { beginNodeRequest } from './node-bridge.js';
+import { beginNodeRequest, guardNodeRequest } from './node-bridge.js';
 
 export type {
+  MiddlewareSecurityOptions,
   RequestInstrumentationOptions,
   RequestLogEntry,
   RequestLogOptions,
+  RouteRateLimit,
+  SecurityRefusal,
 } from '../monitoring/request-instrumentation.js';
 export type { LifecycleOptions, MonitoringMountOptions } from './mount.js';
 
@@ -33,7 +36,9 @@ export interface MonitoringListenerOptions extends MonitoringMountOptions {
   handler?: (req: IncomingMessage, res: ServerResponse) => unknown;
   /**
    * Instrument every request (correlation id, context, security headers, `http.request`, log line):
-   * options, `true`, or `false` to leave the application's requests alone. @defaultValue true
+   * options, `true`, or `false` to leave the application's requests alone. Its `security` option
+   * has every request, the router's included, inspected by the security module first.
+   * @defaultValue true
    */
   instrument?: boolean | NodeInstrumentOptions;
 }
@@ -104,8 +109,16 @@ export function createMonitoringListener(
     let result: unknown;
     try {
       if (instrumentation === undefined) result = serve();
-      else
-        result = instrumentation.run(beginNodeRequest(instrumentation, req, res, routeOf), serve);
+      else {
+        const record = beginNodeRequest(instrumentation, req, res, routeOf);
+        const guard = instrumentation.security;
+        result =
+          guard === undefined
+            ? instrumentation.run(record, serve)
+            : guardNodeRequest(guard, record, req, res, undefined, () =>
+                instrumentation.run(record, serve),
+              );
+      }
     } catch (error) {
       fail(res, error);
       return;
@@ -117,11 +130,14 @@ export function createMonitoringListener(
 }
 
 /**
- * Wraps a plain Node listener with the request instrumentation alone (no monitoring router).
+ * Wraps a plain Node listener with the request instrumentation alone (no monitoring router). With
+ * `security`, a request the security module refuses is answered 403 or 429 and never reaches
+ * `handler`.
  *
  * @example
  * ```ts
  * createServer(instrumentListener((req, res) => res.end('ok'), { routeOf: () => '/' })).listen(3000);
+ * createServer(instrumentListener(handler, { security: { rateLimits: [{ limit: 100, window: '1m' }] } }));
  * ```
  */
 export function instrumentListener(
@@ -130,8 +146,26 @@ export function instrumentListener(
 ): NodeListener {
   const instrumentation = new RequestInstrumentation(options);
   const routeOf = options.routeOf;
+  const guard = instrumentation.security;
+  if (guard === undefined) {
+    return function instrumentedListener(req, res) {
+      const record = beginNodeRequest(instrumentation, req, res, routeOf);
+      instrumentation.run(record, () => handler(req, res));
+    };
+  }
   return function instrumentedListener(req, res) {
     const record = beginNodeRequest(instrumentation, req, res, routeOf);
-    instrumentation.run(record, () => handler(req, res));
+    const result = guardNodeRequest(guard, record, req, res, undefined, () => {
+      instrumentation.run(record, () => handler(req, res));
+    });
+    // A promise only when the verdict was awaited; it rejects only when the handler then threw,
+    // which must not become an unhandled rejection of ours. (What the handler returns is its own.)
+    if (result instanceof Promise) {
+      result.catch((error: unknown) => {
+        record.enterprise.logger.error({ err: error }, 'the request handler failed');
+        if (!res.headersSent) res.statusCode = 500;
+        if (!res.writableEnded) res.end();
+      });
+    }
   };
 }

@@ -1,9 +1,18 @@
 // How an instance builds its security module: the instance's Redis, clock, logger and Prometheus
 // prefix, and the performance monitor's system metrics for the pressure that tightens limits.
+import { provideService } from '../core/module-services.js';
 import { registerModule } from '../enterprise.js';
+import {
+  compileMiddlewareSecurity,
+  MIDDLEWARE_SECURITY_SERVICE,
+} from '../security/middleware-option.js';
 import { invalid } from '../security/options.js';
 import { securityMetricFamilies } from '../security/report.js';
 import { Security } from '../security/security.js';
+
+// The adapters' middleware checks its `security` option with the module's own rules, and only
+// where an entry including the module was loaded.
+provideService(MIDDLEWARE_SECURITY_SERVICE, compileMiddlewareSecurity);
 
 registerModule('security', {
   validate(_enterprise, options) {

@@ -14,6 +14,14 @@ import { defaultMonitoredInstance, type MonitoredInstance } from './monitored-in
 import { RequestLog, type RequestLogOptions } from './request-log.js';
 import { METHODS, methodIndex } from './request-methods.js';
 import {
+  type GuardedRequest,
+  type MiddlewareSecurityOptions,
+  observeResponse,
+  type RequestSecurity,
+  requestSecurity,
+  type SecurityVerdict,
+} from './request-security.js';
+import {
   BASIC_SECURITY_HEADERS,
   type SecurityHeadersOptions,
   securityHeaders,
@@ -29,6 +37,12 @@ export const UNMATCHED_ROUTE = 'unmatched';
 export const REQUEST_ID_HEADER = 'x-request-id';
 
 export type { RequestLogEntry, RequestLogOptions } from './request-log.js';
+export type {
+  MiddlewareSecurityOptions,
+  RouteRateLimit,
+  SecurityRefusal,
+  SecurityVerdict,
+} from './request-security.js';
 
 /**
  * Options of the request instrumentation shared by every framework adapter's middleware.
@@ -64,6 +78,18 @@ export interface RequestInstrumentationOptions {
   log?: boolean | RequestLogOptions;
   /** Record `http.request` in the performance monitor. @defaultValue true */
   metrics?: boolean;
+  /**
+   * Hand every request to the instance's security module (`enterprise.security`, built on first
+   * use) before the host's handler runs: bans and allow/deny lists, the screening for attacks
+   * (refused with a 403 in mode `block`), and rate limits (the module's `rateLimit.default` and
+   * the `rateLimits` given here, refused with a 429 and `RateLimit` / `Retry-After` headers); an
+   * allowed request gets its `RateLimit` headers. A refused request never reaches the route. The
+   * module's own settings (mode, trusted proxies, stores) are the instance's `security` options.
+   * Needs the security module loaded (`@revcopy/enterprise` or `@revcopy/enterprise/security`).
+   * A failure of the module never fails a request: it is logged and the request goes on.
+   * @defaultValue false
+   */
+  security?: boolean | MiddlewareSecurityOptions;
 }
 
 /** Status classes by `Math.floor(status / 100)`; index 0 for anything outside 100..599. */
@@ -81,7 +107,7 @@ const REQUEST_SPAN: ActiveSpan = Object.freeze({ name: HTTP_OPERATION, parent: u
  *
  * @internal
  */
-export class RequestRecord implements RequestContext {
+export class RequestRecord implements RequestContext, GuardedRequest {
   readonly correlationId: string;
   /** Spans opened while the request runs name `http.request` as their parent. */
   readonly span: ActiveSpan = REQUEST_SPAN;
@@ -92,6 +118,8 @@ export class RequestRecord implements RequestContext {
   route: string | undefined = undefined;
   /** Set once the request is recorded, so a second end (error then close) is ignored. */
   done = false;
+  /** What the security module decided, with the `security` option on. */
+  verdict: SecurityVerdict | undefined = undefined;
 
   constructor(correlationId: string, enterprise: MonitoredInstance, start: number, method: string) {
     this.correlationId = correlationId;
@@ -132,6 +160,8 @@ export class RequestInstrumentation {
   readonly headerObject: Readonly<Record<string, string>>;
   /** Whether `X-Powered-By` is to be removed. */
   readonly hidePoweredBy: boolean;
+  /** The `security` option's guard; `undefined` when off, the one check the hot path pays then. */
+  readonly security: RequestSecurity | undefined;
   readonly #fixed: MonitoredInstance | undefined;
   readonly #trustId: boolean;
   readonly #metrics: boolean;
@@ -176,6 +206,7 @@ export class RequestInstrumentation {
     }
     this.#requestLog =
       log === false ? undefined : new RequestLog(rate, logOptions.skip, logOptions.message);
+    this.security = requestSecurity(options.security, headers !== false);
   }
 
   /** The instance requests are recorded into now: the fixed one, else the current default. */
@@ -231,6 +262,7 @@ export class RequestInstrumentation {
         );
       }
       this.#requestLog?.write(record, label, status, aborted, now(clock) - record.start);
+      if (record.verdict !== undefined && !aborted) observeResponse(record, status);
     } catch {
       // Instrumentation must never break the host's response; a failure here only costs its metric.
     }

@@ -3,6 +3,7 @@ export * from './clients/index.js';
 export type { LimitChange } from './dynamic-limits.js';
 export { SecurityConfigError, SecurityRefusalError } from './errors.js';
 export * from './logins/index.js';
+export type { MiddlewareSecurityOptions } from './middleware-option.js';
 export type { DynamicLimitsOptions, SecurityOptions } from './options.js';
 export * from './rate-limit/index.js';
 export {

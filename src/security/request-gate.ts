@@ -236,10 +236,13 @@ export class RequestGate {
     policies: readonly RoutePolicy[],
   ): Promise<SecurityVerdict> {
     const security = this.#security;
+    // A store given as an object is shared by every policy: its keys carry the policy's name, or
+    // the default limit and a route's would count against one another.
+    const shared = typeof this.#options.store === 'object';
     const decisions = await Promise.all(
       policies.map((policy) => {
         const key = policy.rule.key?.(request, client) ?? client;
-        return this.#limiter(policy).consume(key, policy.cost);
+        return this.#limiter(policy).consume(shared ? `${policy.name}:${key}` : key, policy.cost);
       }),
     );
     // The refused decision, else the one closest to refusing, speaks for the request.

@@ -1,6 +1,6 @@
 // Rate limits per route or route group, as the middleware takes them: which requests a limit
 // applies to, what it is named, and what one request costs.
-import type { Duration } from '../core/duration.js';
+import { type Duration, parseDuration } from '../core/duration.js';
 import { invalid } from './options.js';
 import type { ScreenedRequest } from './types.js';
 
@@ -83,6 +83,20 @@ export function compileRouteLimits(
       throw invalid(`${at}.methods`, methods, 'an array of HTTP methods');
     }
     const upper = methods?.map((m: string) => m.toUpperCase());
+    // Checked here, not when the limiter is first built on a request: a bad limit fails where it is
+    // written (the middleware's creation), never turns into a limit silently not applied.
+    if (typeof rule.limit !== 'number' || !Number.isSafeInteger(rule.limit) || rule.limit < 1) {
+      throw invalid(`${at}.limit`, rule.limit, 'a positive integer');
+    }
+    let windowMs: number;
+    try {
+      windowMs = parseDuration(rule.window, `${at}.window`);
+    } catch {
+      windowMs = Number.NaN;
+    }
+    if (!(windowMs >= 1)) {
+      throw invalid(`${at}.window`, rule.window, "a positive duration (seconds, or '30s', '1m')");
+    }
     const cost = rule.cost ?? 1;
     if (typeof cost !== 'number' || !Number.isSafeInteger(cost) || cost < 1) {
       throw invalid(`${at}.cost`, cost, 'a positive integer');

@@ -17,7 +17,7 @@ const harness: AdapterHarness = {
   compression: true,
   async start(options: HostOptions) {
     const app = express();
-    app.use(enterpriseMiddleware({ enterprise: options.enterprise }));
+    app.use(enterpriseMiddleware({ enterprise: options.enterprise, security: options.security }));
     if (options.compression) app.use(bufferingCompression);
     app.use(express.json());
     // Mounted by Express at the prefix: the router sees paths relative to it.
@@ -35,6 +35,9 @@ const harness: AdapterHarness = {
     });
     app.post('/echo', (req, res) => {
       res.json({ body: req.body });
+    });
+    app.post('/login', (_req, res) => {
+      res.json({ ok: true });
     });
     app.get('/fail', () => {
       throw new Error('boom');

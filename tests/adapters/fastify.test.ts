@@ -14,12 +14,14 @@ const harness: AdapterHarness = {
         auth: options.auth,
         public: options.public,
         maxStreams: options.maxStreams,
+        instrument: { security: options.security },
       });
       app.get('/users/:id', async (request) => ({
         id: (request.params as { id: string }).id,
         correlationId: getCorrelationId(),
       }));
       app.post('/echo', async (request) => ({ body: request.body }));
+      app.post('/login', async () => ({ ok: true }));
       app.get('/fail', async () => {
         throw new Error('boom');
       });

@@ -9,7 +9,10 @@ import { type AdapterHarness, describeAdapter } from './suite.js';
 const harness: AdapterHarness = {
   async start(options) {
     const app = new Hono();
-    app.use('*', enterpriseMiddleware({ enterprise: options.enterprise }));
+    app.use(
+      '*',
+      enterpriseMiddleware({ enterprise: options.enterprise, security: options.security }),
+    );
     // A host middleware that reads the body first, as a validator would.
     app.use('*', async (c, next) => {
       if (c.req.header('content-type')?.includes('application/json')) await c.req.json();
@@ -26,6 +29,7 @@ const harness: AdapterHarness = {
       c.json({ id: c.req.param('id'), correlationId: getCorrelationId() }),
     );
     app.post('/echo', async (c) => c.json({ body: await c.req.json() }));
+    app.post('/login', (c) => c.json({ ok: true }));
     app.get('/fail', () => {
       throw new Error('boom');
     });

@@ -30,7 +30,7 @@ const harness: AdapterHarness = {
   async start(options) {
     const app = new Koa();
     app.silent = true;
-    app.use(enterpriseMiddleware({ enterprise: options.enterprise }));
+    app.use(enterpriseMiddleware({ enterprise: options.enterprise, security: options.security }));
     if (options.compression) {
       app.use(
         (ctx, next) =>
@@ -60,6 +60,11 @@ const harness: AdapterHarness = {
       if (ctx.method === 'POST' && ctx.path === '/echo') {
         (ctx as { _matchedRoute?: string })._matchedRoute = '/echo';
         ctx.body = { body: (ctx.request as { body?: unknown }).body };
+        return;
+      }
+      if (ctx.method === 'POST' && ctx.path === '/login') {
+        (ctx as { _matchedRoute?: string })._matchedRoute = '/login';
+        ctx.body = { ok: true };
         return;
       }
       if (ctx.method === 'GET' && ctx.path === '/fail') {

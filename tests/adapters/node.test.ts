@@ -21,10 +21,11 @@ const harness: AdapterHarness = {
       maxStreams: options.maxStreams,
       instrument: {
         enterprise: options.enterprise,
+        security: options.security,
         routeOf: (req) => {
           const path = (req.url ?? '').split('?')[0]!;
           if (/^\/users\/[^/]+$/.test(path)) return '/users/:id';
-          return path === '/echo' || path === '/fail' ? path : undefined;
+          return path === '/echo' || path === '/fail' || path === '/login' ? path : undefined;
         },
       },
       handler: async (req, res) => {
@@ -42,6 +43,7 @@ const harness: AdapterHarness = {
           return json(200, { body: JSON.parse(Buffer.concat(chunks).toString()) });
         }
         if (path === '/fail') return json(500, { error: 'boom' });
+        if (path === '/login' && req.method === 'POST') return json(200, { ok: true });
         return json(404, { error: 'not found' });
       },
     });

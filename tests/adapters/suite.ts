@@ -3,8 +3,10 @@ import { createGzip, type Gzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Alerts } from '../../src/alerts/alerts.js';
 import { createEnterprise, type Enterprise } from '../../src/index.js';
+import type { RequestInstrumentationOptions } from '../../src/monitoring/request-instrumentation.js';
 import { withAlerts } from '../monitoring/helpers.js';
 import { type RecordingLogger, recordingLogger } from '../support/test-doubles.js';
+import { describeAdapterSecurity } from './security-suite.js';
 
 /**
  * One behaviour suite every framework adapter passes: each adapter's test file describes how to
@@ -16,8 +18,10 @@ import { type RecordingLogger, recordingLogger } from '../support/test-doubles.j
  *   `compression` is set ({@link bufferingCompression});
  * - `GET /users/:id` answering `{ id, correlationId: getCorrelationId() }`;
  * - `POST /echo` behind the framework's JSON body parser, answering `{ body }`;
+ * - `POST /login` answering `{ ok: true }`;
  * - `GET /fail` whose handler throws (the framework answers 500);
- * - the monitoring router under `prefix`, with `auth`, `public` and `maxStreams` passed on.
+ * - the monitoring router under `prefix`, with `auth`, `public` and `maxStreams` passed on;
+ * - the middleware's `security` option passed on.
  */
 export interface HostOptions {
   enterprise: Enterprise;
@@ -26,6 +30,7 @@ export interface HostOptions {
   public?: boolean;
   maxStreams?: number;
   compression?: boolean;
+  security?: RequestInstrumentationOptions['security'];
 }
 
 /** A listening host application. */
@@ -308,6 +313,15 @@ export function describeAdapter(name: string, harness: AdapterHarness): void {
         expect(await response.json()).toEqual({ body: { hello: 'world' } });
       });
 
+      it('without the security option: no RateLimit headers, no security module built', async () => {
+        const response = await fetch(`${app.url}/users/1?q=${encodeURIComponent("' OR 1=1--")}`);
+        expect(response.status).toBe(200);
+        await response.arrayBuffer();
+        expect(response.headers.get('ratelimit')).toBeNull();
+        expect(response.headers.get('ratelimit-policy')).toBeNull();
+        expect(enterprise.peek('security')).toBeUndefined();
+      });
+
       it('leaves the global Request and Response alone', () => {
         expect(globalThis.Request).toBe(requestBefore);
         expect(globalThis.Response).toBe(responseBefore);
@@ -538,6 +552,8 @@ export function describeAdapter(name: string, harness: AdapterHarness): void {
         second.controller.abort();
       });
     });
+
+    describeAdapterSecurity(harness);
 
     describe('lifecycle', () => {
       it('starts the instance with the application and shuts it down when it closes', async () => {

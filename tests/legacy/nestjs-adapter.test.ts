@@ -58,6 +58,12 @@ class AppController {
     return { body };
   }
 
+  @Post('login')
+  @HttpCode(200)
+  login() {
+    return { ok: true };
+  }
+
   @Get('fail')
   fail() {
     throw new Error('boom');
@@ -79,6 +85,7 @@ async function createApp(options: HostOptions, extra: object = {}) {
         auth: options.auth,
         public: options.public,
         maxStreams: options.maxStreams,
+        instrument: { security: options.security },
         ...extra,
       }),
     ],

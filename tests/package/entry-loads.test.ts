@@ -72,9 +72,32 @@ const EXPECTED: Record<string, { modules: string[]; forbiddenPackages: string[] 
     modules: ['core', 'performance', 'resilience', 'monitoring'],
     forbiddenPackages: ['ioredis', 'lru-cache', 'msgpackr'],
   },
+  // The adapters' `security` option reaches the security module through the instance: none of
+  // its code is loaded by an adapter entry.
   'adapters/express': {
     modules: ['core', 'performance', 'resilience', 'monitoring', 'adapters'],
     forbiddenPackages: ['ioredis', 'lru-cache', 'msgpackr', 'express'],
+  },
+  'adapters/fastify': {
+    modules: ['core', 'performance', 'resilience', 'monitoring', 'adapters'],
+    forbiddenPackages: ['ioredis', 'lru-cache', 'msgpackr', 'fastify'],
+  },
+  'adapters/koa': {
+    modules: ['core', 'performance', 'resilience', 'monitoring', 'adapters'],
+    forbiddenPackages: ['ioredis', 'lru-cache', 'msgpackr', 'koa'],
+  },
+  'adapters/hono': {
+    modules: ['core', 'performance', 'resilience', 'monitoring', 'adapters'],
+    forbiddenPackages: ['ioredis', 'lru-cache', 'msgpackr'],
+  },
+  'adapters/nestjs': {
+    // Its discovery of @BackgroundTask providers reads the tasks module's handler registry.
+    modules: ['core', 'performance', 'resilience', 'tasks', 'monitoring', 'adapters'],
+    forbiddenPackages: ['ioredis', 'lru-cache', 'msgpackr', '@nestjs/common', '@nestjs/core'],
+  },
+  'adapters/node': {
+    modules: ['core', 'performance', 'resilience', 'monitoring', 'adapters'],
+    forbiddenPackages: ['ioredis', 'lru-cache', 'msgpackr'],
   },
 };
 

@@ -1,7 +1,7 @@
 // Loads one built entry in this fresh process and prints, as JSON, the source files of the
 // package (through the chunks' source maps) and the third-party packages that got loaded.
 // Usage: node load-probe.mjs <entry file> <esm|cjs> <the build's directory>
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { createRequire, register } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -28,9 +28,13 @@ for (const file of Object.keys(require.cache)) files.add(file);
 rmSync(scratch, { recursive: true, force: true });
 
 const distDir = resolve(build);
+// Loaders report real paths: a build under a symlinked node_modules (a git worktree sharing
+// another's) is mapped back to the path it was built at, where its source maps point from.
+const realDist = realpathSync(distDir);
 const sources = new Set();
 const packages = new Set();
-for (const file of files) {
+for (const loaded of files) {
+  const file = loaded.startsWith(realDist) ? distDir + loaded.slice(realDist.length) : loaded;
   const match = /[/\\]node_modules[/\\]((?:@[^/\\]+[/\\])?[^/\\]+)/.exec(file);
   if (match !== null && !file.startsWith(distDir)) {
     packages.add(match[1].replace(/\\/g, '/'));
