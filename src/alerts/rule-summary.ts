@@ -1,5 +1,5 @@
 import type { DeliveryLedger } from './delivery.js';
-import type { RuleRuntime } from './evaluator.js';
+import type { RuleRuntime } from './series.js';
 import type { AlertRuleDefinition, AlertState, ValueSource } from './types.js';
 
 /**
