@@ -14,9 +14,10 @@
  * - steady state (no series changes state), then with 10% of the series (threshold series) above
  *   their threshold for two ticks and below for two, half of them a tick out of step: 500
  *   transitions a tick (5% of the series) and the notifications they cause;
- * - the floor: the same 10,000 detectors fed the same values, one observe + evaluate pass a tick
- *   without the engine, measured the same way in blocks of ten ticks taking turns with the
- *   engine's. There is no in-process Alertmanager to run beside the engine; what it adds over
+ * - the floor: the same 10,000 detectors fed the same values, one observe + judge pass a tick
+ *   (what the engine asks of each detector at each tick; it builds a verdict only for an alert
+ *   it shows) without the engine, measured the same way in blocks of ten ticks taking turns with
+ *   the engine's. There is no in-process Alertmanager to run beside the engine; what it adds over
  *   this floor is its own cost;
  * - the heap (plus array buffers, after a full GC) the engine holds for the 10,000 pairs after
  *   the 60 ticks of history, and the detectors alone, each over the heap before it was built.
@@ -170,7 +171,7 @@ interface Timed {
 }
 const timed = (): Timed => ({ cpu: [], wall: [], transitions: [], notifications: [] });
 
-/** The floor: the same detectors, fed the same values, one observe + evaluate pass per tick. */
+/** The floor: the same detectors, fed the same values, one observe + judge pass per tick. */
 const detectors: Detector[][] = [];
 function floorPass(): number {
   const at = START + world.tick * MINUTE;
@@ -180,7 +181,7 @@ function floorPass(): number {
     for (let k = 0; k < SERIES; k++) {
       const detector = list[k]!;
       detector.observe(at, sampleOf(r, k));
-      if (detector.evaluate(at)?.breached) breached++;
+      if (detector.judge(at)) breached++;
     }
   }
   return breached;

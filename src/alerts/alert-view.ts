@@ -1,3 +1,4 @@
+import { isoTime } from './iso-time.js';
 import type { SeriesState } from './lifecycle.js';
 import type { CompiledRule } from './rule.js';
 import type {
@@ -75,12 +76,13 @@ export function alertView(
     labels: series.labels,
     annotations,
     value: series.value,
-    lastEvaluatedAt: iso(series.lastEvaluatedAt),
+    lastEvaluatedAt: isoTime(series.lastEvaluatedAt),
   };
   if (series.verdict !== undefined) alert.verdict = series.verdict;
-  if (s.activeAt !== undefined) alert.activeAt = iso(s.activeAt);
-  if (s.firingAt !== undefined) alert.firingAt = iso(s.firingAt);
-  if (s.resolvedAt !== undefined && s.state === 'resolved') alert.resolvedAt = iso(s.resolvedAt);
+  if (s.activeAt !== undefined) alert.activeAt = isoTime(s.activeAt);
+  if (s.firingAt !== undefined) alert.firingAt = isoTime(s.firingAt);
+  if (s.resolvedAt !== undefined && s.state === 'resolved')
+    alert.resolvedAt = isoTime(s.resolvedAt);
   if (s.error !== undefined) alert.error = s.error;
   if (extras.acknowledged !== undefined) alert.acknowledged = extras.acknowledged;
   if (extras.silencedBy !== undefined && extras.silencedBy.length > 0)
@@ -168,16 +170,4 @@ export function filterAlerts(alerts: Iterable<Alert>, filter: AlertFilter = {}):
       a.rule.localeCompare(b.rule) ||
       a.fingerprint.localeCompare(b.fingerprint),
   );
-}
-
-/** The last time formatted: the series of one tick share their evaluation time. */
-let isoMs = Number.NaN;
-let isoText = '';
-
-function iso(ms: number): string {
-  if (ms !== isoMs) {
-    isoText = new Date(ms).toISOString();
-    isoMs = ms;
-  }
-  return isoText;
 }

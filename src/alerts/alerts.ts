@@ -6,12 +6,12 @@ import { Advisor } from './advisor.js';
 import { type AlertFilter, filterAlerts, listedState } from './alert-view.js';
 import { type AlertChannelStatus, sendNow } from './delivery.js';
 import { AlertRuleError } from './errors.js';
-import type { RuleRuntime } from './evaluator.js';
 import { alertsMetricFamilies } from './metrics.js';
 import { type AlertsOptions, checkChannel, resolveAlertsOptions } from './options.js';
 import type { Recommendation } from './recommendation-types.js';
 import { compileRule } from './rule.js';
 import { type AlertRuleSummary, ruleSummary } from './rule-summary.js';
+import type { RuleRuntime } from './series.js';
 import type { SilenceInput, SilenceStatus } from './silence.js';
 import { allChannels, closeState, createState, nextTickIn, type TickState } from './state.js';
 import { runTick } from './tick.js';
@@ -236,7 +236,7 @@ export class Alerts extends Emitter<AlertsEvents> {
   /** The latest transitions of the deployment, newest first (this instance's while the store is down). */
   async history(limit = 100): Promise<AlertTransition[]> {
     const { guard } = this.#state;
-    const local = this.#state.history.slice(0, limit);
+    const local = this.#state.history.newest(limit);
     return [...(await guard.call('history', () => guard.store.history(limit), local))];
   }
 

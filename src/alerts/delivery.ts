@@ -1,6 +1,7 @@
 import type { Logger } from '../core/logger.js';
 import { rejectAfter } from '../core/timeout.js';
 import { AlertChannelError } from './errors.js';
+import { isoTime } from './iso-time.js';
 import type { AlertChannel, AlertDelivery, AlertNotification, NotificationKind } from './types.js';
 
 /**
@@ -44,7 +45,7 @@ export type DeliveryOutcome = 'success' | 'failure' | 'deduplicated';
 export class DeliveryLedger {
   readonly counts = new Map<string, number>();
   readonly channels = new Map<string, AlertChannelStatus>();
-  readonly #byAlert = new Map<string, Record<string, AlertDelivery>>();
+  readonly #byAlert = new Map<string, Readonly<Record<string, AlertDelivery>>>();
   readonly #counted = new WeakSet<object>();
 
   constructor(private readonly epochNow: () => number) {}
@@ -56,16 +57,14 @@ export class DeliveryLedger {
 
   /** A notification handed to `channel`: its alerts show it as pending. */
   handed(channel: string, notification: AlertNotification): void {
-    const at = new Date(this.epochNow()).toISOString();
+    const at = isoTime(this.epochNow());
     for (const alert of notification.alerts) {
-      const entry = this.#byAlert.get(alert.fingerprint) ?? {};
-      entry[channel] = {
+      this.#record(alert.fingerprint, channel, {
         notification: notification.id,
         kind: notification.kind,
         outcome: 'pending',
         at,
-      };
-      this.#byAlert.set(alert.fingerprint, entry);
+      });
     }
   }
 
@@ -77,7 +76,7 @@ export class DeliveryLedger {
     }
     const ok = error === undefined;
     this.count(channel, notification.kind, ok ? 'success' : 'failure');
-    const now = new Date(this.epochNow()).toISOString();
+    const now = isoTime(this.epochNow());
     const status = this.status(channel);
     if (ok) {
       status.sent++;
@@ -88,20 +87,28 @@ export class DeliveryLedger {
       status.lastError = message(error);
     }
     for (const alert of notification.alerts) {
-      const entry = this.#byAlert.get(alert.fingerprint) ?? {};
-      const previous = entry[channel];
+      const previous = this.#byAlert.get(alert.fingerprint)?.[channel];
       // A later notification replaced this one's record: keep the newer.
       if (previous !== undefined && previous.notification !== notification.id) continue;
-      entry[channel] = {
+      this.#record(alert.fingerprint, channel, {
         notification: notification.id,
         kind: notification.kind,
         outcome: ok ? 'success' : 'failure',
         at: previous?.at ?? now,
         ...(ok ? {} : { error: message(error) }),
-      };
-      this.#byAlert.set(alert.fingerprint, entry);
+      });
     }
     return true;
+  }
+
+  /**
+   * Sets the delivery of one alert on one channel in a new record of the alert's deliveries: a
+   * record handed out (shown on a view) never changes, so views share it instead of copying it
+   * at every tick.
+   */
+  #record(fingerprint: string, channel: string, delivery: AlertDelivery): void {
+    const entry = this.#byAlert.get(fingerprint);
+    this.#byAlert.set(fingerprint, { ...entry, [channel]: delivery });
   }
 
   status(channel: string): AlertChannelStatus {
@@ -117,9 +124,11 @@ export class DeliveryLedger {
     return this.#byAlert.get(fingerprint);
   }
 
-  /** Every alert with a delivery recorded, and its deliveries by channel. */
-  byAlert(): IterableIterator<[string, Readonly<Record<string, AlertDelivery>>]> {
-    return this.#byAlert.entries();
+  /** Calls `each` with every alert that has a delivery recorded, and its deliveries by channel. */
+  forEachAlert(
+    each: (deliveries: Readonly<Record<string, AlertDelivery>>, fingerprint: string) => void,
+  ): void {
+    this.#byAlert.forEach(each);
   }
 
   /** Forgets the alerts not in `keep` (gone from every rule and group). */

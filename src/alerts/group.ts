@@ -1,5 +1,6 @@
 import type { ResolvedPolicy } from './escalation.js';
 import { sha256Hex } from './fingerprint.js';
+import { isoTime } from './iso-time.js';
 import type { Alert, AlertLabels, NotificationKind } from './types.js';
 
 /** @internal A notifiable firing alert of a group, with the shared start of its firing episode. */
@@ -83,51 +84,56 @@ export function planGroup(
   current: (fingerprint: string) => Alert | undefined,
   now: number,
   allChannels: () => readonly string[],
-): PlannedNotification[] {
+): readonly PlannedNotification[] {
   const { policy } = group;
-  const firing = members.map((m) => m.alert);
-  const unacknowledged = members.filter((m) => !m.acknowledged);
-  const plans: PlannedNotification[] = [];
-  for (const m of members) group.seen.set(m.alert.fingerprint, m.alert);
-  policy.steps.forEach((step, index) => {
+  let unacknowledged = 0;
+  for (const m of members) {
+    group.seen.set(m.alert.fingerprint, m.alert);
+    if (!m.acknowledged) unacknowledged++;
+  }
+  // Most ticks a group has nothing to send: the lists are built only for a notification.
+  let plans: PlannedNotification[] | undefined;
+  let firing: Alert[] | undefined;
+  const { steps } = policy;
+  for (let index = 0; index < steps.length; index++) {
+    const step = steps[index]!;
     const due = group.episode + Math.max(policy.groupWaitMs, step.afterMs);
-    const slotAt = (t: number) =>
-      policy.repeatMs > 0 ? Math.max(0, Math.floor((t - due) / policy.repeatMs)) : 0;
-    const key = (...parts: unknown[]) =>
-      sha256Hex(JSON.stringify([group.id, group.episode, index, ...parts])).slice(0, 32);
     const log = group.steps[index];
     if (log === undefined) {
-      const reached = index === 0 ? members.length > 0 : unacknowledged.length > 0;
-      if (now < due || !reached) return;
+      const reached = index === 0 ? members.length > 0 : unacknowledged > 0;
+      if (now < due || !reached) continue;
       const channels = step.channels === 'all' ? [...allChannels()] : step.channels;
-      plans.push({
+      (plans ??= []).push({
         step: index,
         kind: 'firing',
-        alerts: firing,
-        claimKey: key('first'),
+        alerts: (firing ??= members.map((m) => m.alert)),
+        claimKey: claimKey(group, index, 'first'),
         channels,
         commit: () => {
           group.steps[index] = {
             channels,
             lastAt: now,
-            slot: slotAt(now),
+            slot: slotAt(policy, due, now),
             notified: new Map(members.map((m) => [m.alert.fingerprint, m.episode])),
           };
         },
       });
-      return;
+      continue;
     }
-    const joined = members.filter((m) => log.notified.get(m.alert.fingerprint) !== m.episode);
-    const gone = [...log.notified].filter(([fingerprint]) => !active.has(fingerprint));
-    if ((joined.length > 0 || gone.length > 0) && now >= log.lastAt + policy.groupIntervalMs) {
+    if (now >= log.lastAt + policy.groupIntervalMs && changed(log, members, active)) {
+      const joined = members.filter((m) => log.notified.get(m.alert.fingerprint) !== m.episode);
+      const gone = [...log.notified].filter(([fingerprint]) => !active.has(fingerprint));
       const resolved = gone.map(([fingerprint]) =>
         resolvedView(group, current(fingerprint), fingerprint, now),
       );
-      plans.push({
+      firing ??= members.map((m) => m.alert);
+      (plans ??= []).push({
         step: index,
         kind: firing.length > 0 ? 'firing' : 'resolved',
         alerts: [...firing, ...resolved],
-        claimKey: key(
+        claimKey: claimKey(
+          group,
+          index,
           'change',
           joined.map((m) => [m.alert.fingerprint, m.episode]).sort(),
           gone.sort(),
@@ -143,28 +149,51 @@ export function planGroup(
           log.lastAt = now;
         },
       });
-      return;
+      continue;
     }
-    const slot = slotAt(now);
-    if (policy.repeatMs <= 0 || slot <= log.slot || unacknowledged.length === 0) return;
+    const slot = slotAt(policy, due, now);
+    if (policy.repeatMs <= 0 || slot <= log.slot || unacknowledged === 0) continue;
     if (log.lastAt >= due + slot * policy.repeatMs) {
       // An update went out in this slot already: it stands for the repeat.
       log.slot = slot;
-      return;
+      continue;
     }
-    plans.push({
+    (plans ??= []).push({
       step: index,
       kind: 'repeat',
-      alerts: firing,
-      claimKey: key('repeat', slot),
+      alerts: (firing ??= members.map((m) => m.alert)),
+      claimKey: claimKey(group, index, 'repeat', slot),
       channels: log.channels,
       commit: () => {
         log.slot = slot;
         log.lastAt = now;
       },
     });
-  });
-  return plans;
+  }
+  return plans ?? NO_PLANS;
+}
+
+const NO_PLANS: readonly PlannedNotification[] = Object.freeze([]);
+
+/** True when alerts joined the step's log (or started a new episode) or left it. */
+function changed(
+  log: StepLog,
+  members: readonly GroupMember[],
+  active: ReadonlySet<string>,
+): boolean {
+  for (const m of members) if (log.notified.get(m.alert.fingerprint) !== m.episode) return true;
+  for (const fingerprint of log.notified.keys()) if (!active.has(fingerprint)) return true;
+  return false;
+}
+
+/** The repeat slot `t` falls in, counted from the step's due time. */
+function slotAt(policy: ResolvedPolicy, due: number, t: number): number {
+  return policy.repeatMs > 0 ? Math.max(0, Math.floor((t - due) / policy.repeatMs)) : 0;
+}
+
+/** The same on every instance that plans this notification: the deployment sends it once. */
+function claimKey(group: GroupState, step: number, ...parts: unknown[]): string {
+  return sha256Hex(JSON.stringify([group.id, group.episode, step, ...parts])).slice(0, 32);
 }
 
 /** @internal True once nothing is firing in the group and every resolved alert was reported. */
@@ -181,7 +210,7 @@ function resolvedView(
   now: number,
 ): Alert {
   const view = alert ?? group.seen.get(fingerprint);
-  const at = new Date(now).toISOString();
+  const at = isoTime(now);
   if (view === undefined) {
     // Unreachable in practice (seen keeps every notified alert); a minimal record beats a throw.
     return {

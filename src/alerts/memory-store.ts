@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from '../core/clock.js';
+import { RecentList } from './recent-list.js';
 import type { AlertStore, AlertTransition, Silence } from './types.js';
 
 type Ack = { by: string; at: string; comment?: string };
@@ -22,7 +23,8 @@ export class MemoryAlertStore implements AlertStore {
   readonly #acks = new Map<string, Ack>();
   readonly #silences = new Map<string, Silence>();
   readonly #dedupe = new Map<string, number>();
-  #history: AlertTransition[] = [];
+  /** Sized by the `limit` of the latest record() call. */
+  readonly #history = new RecentList<AlertTransition>(0);
   /** The size at which each map of claims or dedupe marks is next swept. */
   readonly #sweepAt = new Map<Map<string, number>, number>();
 
@@ -95,12 +97,13 @@ export class MemoryAlertStore implements AlertStore {
       if ((this.#dedupe.get(key) ?? 0) > now) return;
       this.#dedupe.set(key, now + dedupeMs);
     }
-    this.#history.unshift(copyTransition(transition));
-    if (this.#history.length > limit) this.#history.length = Math.max(0, limit);
+    const capacity = Math.max(0, limit);
+    if (this.#history.capacity !== capacity) this.#history.resize(capacity);
+    this.#history.add(copyTransition(transition));
   }
 
   async history(limit: number): Promise<readonly AlertTransition[]> {
-    return this.#history.slice(0, Math.max(0, limit)).map((t) => structuredClone(t));
+    return this.#history.newest(limit).map((t) => structuredClone(t));
   }
 
   /**

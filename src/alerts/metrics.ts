@@ -1,6 +1,6 @@
 import type { MetricFamily } from '../performance/prometheus.js';
 import type { DeliveryLedger } from './delivery.js';
-import type { RuleRuntime } from './evaluator.js';
+import type { RuleRuntime } from './series.js';
 
 /** @internal What the metric families are built from. */
 export interface AlertsMetricsInput {

@@ -9,6 +9,7 @@ import {
   type PlannedNotification,
   planGroup,
 } from './group.js';
+import { isoTime } from './iso-time.js';
 import type { StoreGuard } from './store-guard.js';
 import type { Alert, AlertNotification, NotificationKind } from './types.js';
 
@@ -44,8 +45,16 @@ export function inFiringEpisode(alert: Alert): boolean {
 export class Notifier {
   readonly #context: NotifierContext;
   readonly #groups = new Map<string, GroupState>();
-  /** Shared start of each alert's firing episode, by fingerprint. */
-  readonly #episodes = new Map<string, number>();
+  /** Shared start of each alert's firing episode, and its key in the store, by fingerprint. */
+  readonly #episodes = new Map<string, { at: number; key: string }>();
+  /**
+   * The policy and group of each label set seen: both follow from the labels alone, and a
+   * series keeps its labels object, so each is chosen and hashed once, not at every tick.
+   */
+  readonly #routes = new WeakMap<
+    Alert['labels'],
+    { policy: ResolvedPolicy; group: ReturnType<typeof groupOf> }
+  >();
 
   constructor(context: NotifierContext) {
     this.#context = context;
@@ -71,7 +80,8 @@ export class Notifier {
     const { guard } = this.#context;
     const ttl = this.#context.episodeTtlMs();
     const active = firing.filter(inFiringEpisode);
-    const activeSet = new Set(active.map((a) => a.fingerprint));
+    const activeSet = new Set<string>();
+    for (const alert of active) activeSet.add(alert.fingerprint);
 
     // One round trip for all the alerts that started or ended an episode (ioredis pipelines them).
     const started = active.filter((a) => !this.#episodes.has(a.fingerprint));
@@ -82,12 +92,17 @@ export class Notifier {
         return guard.call('episode', () => guard.store.episode(key, at, ttl), at);
       }),
     );
-    for (const [i, alert] of started.entries()) this.#episodes.set(alert.fingerprint, starts[i]!);
-    const ended = [...this.#episodes.keys()].filter((f) => !activeSet.has(f));
-    for (const fingerprint of ended) this.#episodes.delete(fingerprint);
-    await Promise.all(
-      ended.map((f) => guard.call('endEpisode', () => guard.store.endEpisode(`a:${f}`), undefined)),
-    );
+    for (let i = 0; i < started.length; i++) {
+      const { fingerprint } = started[i]!;
+      this.#episodes.set(fingerprint, { at: starts[i]!, key: `a:${fingerprint}` });
+    }
+    const ended: Promise<unknown>[] = [];
+    for (const [fingerprint, episode] of this.#episodes) {
+      if (activeSet.has(fingerprint)) continue;
+      this.#episodes.delete(fingerprint);
+      ended.push(guard.call('endEpisode', () => guard.store.endEpisode(episode.key), undefined));
+    }
+    await Promise.all(ended);
 
     const members = new Map<
       string,
@@ -101,55 +116,81 @@ export class Notifier {
     >();
     for (const alert of active) {
       if ((alert.silencedBy?.length ?? 0) > 0 || (alert.inhibitedBy?.length ?? 0) > 0) continue;
-      const policy = choosePolicy(this.#context.policies, alert.labels);
-      const group = groupOf(policy, alert.labels);
+      const { policy, group } = this.#route(alert.labels);
       let entry = members.get(group.id);
       if (entry === undefined) members.set(group.id, (entry = { policy, ...group, list: [] }));
       entry.list.push({
         alert,
-        episode: this.#episodes.get(alert.fingerprint)!,
+        episode: this.#episodes.get(alert.fingerprint)!.at,
         acknowledged: acknowledged(alert.fingerprint),
       });
     }
 
-    for (const id of new Set([...this.#groups.keys(), ...members.keys()])) {
-      const entry = members.get(id);
-      const list = entry?.list ?? [];
-      let group = this.#groups.get(id);
-      if (group === undefined) {
-        if (entry === undefined) continue;
-        const episode = await guard.call(
-          'episode',
-          () => guard.store.episode(`g:${id}`, now, ttl),
-          now,
-        );
-        group = {
-          id,
-          key: entry.key,
-          labels: entry.labels,
-          policy: entry.policy,
-          episode,
-          steps: [],
-          seen: new Map(),
-        };
-        this.#groups.set(id, group);
-      }
-      const plans = planGroup(group, list, activeSet, current, now, () =>
-        this.#context.allChannels(),
-      );
-      for (const plan of plans) await this.#send(group, plan, now);
-      if (groupDone(group, list)) {
-        this.#groups.delete(id);
-        await guard.call('endEpisode', () => guard.store.endEpisode(`g:${id}`), undefined);
-      }
+    // The store calls of the groups go out together, each kind in one round trip: the groups'
+    // new episodes, then the claims of every notification due, then the episodes that ended.
+    const fresh: string[] = [];
+    for (const id of members.keys()) if (!this.#groups.has(id)) fresh.push(id);
+    const episodes = await Promise.all(
+      fresh.map((id) => guard.call('episode', () => guard.store.episode(`g:${id}`, now, ttl), now)),
+    );
+    for (let i = 0; i < fresh.length; i++) {
+      const id = fresh[i]!;
+      const entry = members.get(id)!;
+      this.#groups.set(id, {
+        id,
+        key: entry.key,
+        labels: entry.labels,
+        policy: entry.policy,
+        episode: episodes[i]!,
+        steps: [],
+        seen: new Map(),
+      });
     }
 
-    const keys = [
-      ...[...this.#episodes.keys()].map((f) => `a:${f}`),
-      ...[...this.#groups.keys()].map((g) => `g:${g}`),
-    ];
+    const allChannels = () => this.#context.allChannels();
+    const due: { group: GroupState; plan: PlannedNotification }[] = [];
+    for (const group of this.#groups.values()) {
+      const list = members.get(group.id)?.list ?? [];
+      for (const plan of planGroup(group, list, activeSet, current, now, allChannels)) {
+        due.push({ group, plan });
+      }
+    }
+    const claimed = await Promise.all(
+      due.map(({ group, plan }) => {
+        // Claims outlive any instance's lag behind another, and repeats are named by slot anyway.
+        const { repeatMs, groupIntervalMs } = group.policy;
+        const claimTtl = Math.max(2 * repeatMs, 2 * groupIntervalMs, 3_600_000);
+        return guard.call('claim', () => guard.store.claim(plan.claimKey, claimTtl), true);
+      }),
+    );
+    for (let i = 0; i < due.length; i++) this.#send(due[i]!.group, due[i]!.plan, claimed[i]!, now);
+    const done: string[] = [];
+    for (const group of this.#groups.values()) {
+      if (groupDone(group, members.get(group.id)?.list ?? [])) done.push(group.id);
+    }
+    for (const id of done) this.#groups.delete(id);
+    await Promise.all(
+      done.map((id) =>
+        guard.call('endEpisode', () => guard.store.endEpisode(`g:${id}`), undefined),
+      ),
+    );
+
+    const keys: string[] = [];
+    for (const episode of this.#episodes.values()) keys.push(episode.key);
+    for (const id of this.#groups.keys()) keys.push(`g:${id}`);
     if (keys.length > 0)
       await guard.call('touchEpisodes', () => guard.store.touchEpisodes(keys, ttl), undefined);
+  }
+
+  /** The policy that routes alerts with `labels`, and their group under it. */
+  #route(labels: Alert['labels']): { policy: ResolvedPolicy; group: ReturnType<typeof groupOf> } {
+    let route = this.#routes.get(labels);
+    if (route === undefined) {
+      const policy = choosePolicy(this.#context.policies, labels);
+      route = { policy, group: groupOf(policy, labels) };
+      this.#routes.set(labels, route);
+    }
+    return route;
   }
 
   /**
@@ -171,11 +212,11 @@ export class Notifier {
     }
   }
 
-  async #send(group: GroupState, plan: PlannedNotification, now: number): Promise<void> {
-    const { guard } = this.#context;
-    // Claims outlive any instance's lag behind another, and repeats are named by slot anyway.
-    const ttl = Math.max(2 * group.policy.repeatMs, 2 * group.policy.groupIntervalMs, 3_600_000);
-    const claimed = await guard.call('claim', () => guard.store.claim(plan.claimKey, ttl), true);
+  /**
+   * Records a plan as sent, and hands its notification over when this instance claimed it
+   * (otherwise another instance sends it).
+   */
+  #send(group: GroupState, plan: PlannedNotification, claimed: boolean, now: number): void {
     plan.commit();
     if (!claimed) {
       for (const channel of plan.channels) this.#context.deduplicated(channel, plan.kind);
@@ -206,7 +247,7 @@ export class Notifier {
       group: group.key,
       step,
       alerts,
-      createdAt: new Date(now).toISOString(),
+      createdAt: isoTime(now),
       title: notificationTitle(kind, alerts, group.labels),
     };
   }

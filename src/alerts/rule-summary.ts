@@ -1,5 +1,5 @@
 import type { DeliveryLedger } from './delivery.js';
-import type { RuleRuntime } from './evaluator.js';
+import type { RuleRuntime } from './series.js';
 import type { AlertRuleDefinition, AlertState, ValueSource } from './types.js';
 
 /**
@@ -21,6 +21,7 @@ export interface AlertRuleSummary {
   /** How many of the rule's alerts are in each state. */
   states: Record<AlertState, number>;
   lastEvaluatedAt?: string;
+  /** The last evaluation's read of the source (from the tick's start) plus the rule's own judging. */
   lastDurationMs?: number;
   /** Why the last read failed, when it did. */
   lastError?: string;

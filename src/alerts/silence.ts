@@ -152,14 +152,17 @@ export class SilenceIndex {
   }
 
   /** Ids of the silences active at `now` whose matchers all match `labels`. */
-  silencing(labels: AlertLabels, now: number): string[] {
-    const ids: string[] = [];
+  silencing(labels: AlertLabels, now: number): readonly string[] {
+    // Asked for every active alert at every tick: no list is made for an alert none mutes.
+    let ids: string[] | undefined;
     for (const [id, entry] of this.#compiled) {
-      if (entry.start <= now && now < entry.end && entry.match(labels)) ids.push(id);
+      if (entry.start <= now && now < entry.end && entry.match(labels)) (ids ??= []).push(id);
     }
-    return ids;
+    return ids ?? NONE;
   }
 }
+
+const NONE: readonly string[] = Object.freeze([]);
 
 function sameSilence(a: Silence, b: Silence): boolean {
   return (

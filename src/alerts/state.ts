@@ -2,11 +2,13 @@ import { type Clock, systemClock } from '../core/clock.js';
 import type { Emitter } from '../core/events.js';
 import { createDefaultLogger, type Logger } from '../core/logger.js';
 import { type AlertDeliver, DeliveryLedger, handOver, loggerChannel } from './delivery.js';
-import type { RuleRuntime } from './evaluator.js';
 import { MemoryAlertStore } from './memory-store.js';
 import { Notifier } from './notifier.js';
 import { openStore } from './open-store.js';
 import type { AlertsOptions, ResolvedAlertsOptions } from './options.js';
+import { SourceReads } from './reads.js';
+import { RecentList } from './recent-list.js';
+import type { RuleRuntime } from './series.js';
 import { SilenceIndex } from './silence.js';
 import { StoreGuard } from './store-guard.js';
 import type {
@@ -36,10 +38,12 @@ export interface TickState {
   /** The public view of every alert, refreshed at each tick and built when read. */
   readonly views: AlertViews;
   /** Local history, newest first: what `history()` answers while the store is down. */
-  history: AlertTransition[];
+  readonly history: RecentList<AlertTransition>;
   /** Drop a transition another instance recorded already (a shared store). */
   readonly dedupeHistory: boolean;
   readonly notifier: Notifier;
+  /** The reads of each evaluation, kept from one to the next. */
+  readonly reads: SourceReads;
   readonly inflight: Set<Promise<void>>;
   evaluations: number;
   lastEvaluationMs: number | undefined;
@@ -67,6 +71,7 @@ export function createState(
   const deliver: AlertDeliver = options.deliver ?? send;
   const guard = new StoreGuard(store, resolved.commandTimeoutMs, log);
   const inflight = new Set<Promise<void>>();
+  const sources = new Map<string, ValueSource>();
   const state: TickState = {
     clock,
     log,
@@ -75,12 +80,13 @@ export function createState(
     emitter,
     options: resolved,
     rules: new Map<string, RuleRuntime>(),
-    sources: new Map<string, ValueSource>(),
+    sources,
+    reads: new SourceReads(sources, resolved.sourceTimeoutMs, clock),
     channels: new Map(resolved.channels.map((c) => [c.name, c])),
     silences: new SilenceIndex(),
     acks: new Map(),
     views: new AlertViews(),
-    history: [] as AlertTransition[],
+    history: new RecentList<AlertTransition>(resolved.historyLimit),
     dedupeHistory: !(store instanceof MemoryAlertStore),
     evaluations: 0,
     lastEvaluationMs: undefined,

@@ -1,5 +1,4 @@
 import type { Logger } from '../core/logger.js';
-import { rejectAfter } from '../core/timeout.js';
 import type { AlertStore } from './types.js';
 
 /**
@@ -16,6 +15,8 @@ export class StoreGuard {
   readonly #log: Logger;
   #skip = false;
   #down = false;
+  /** The deadline calls join until the current synchronous run ends. */
+  #open: Deadline | undefined;
   readonly #outbox: { what: string; write: () => Promise<unknown> }[] = [];
 
   constructor(store: AlertStore, timeoutMs: number, log: Logger) {
@@ -49,11 +50,7 @@ export class StoreGuard {
   async call<T>(what: string, operation: () => Promise<T>, fallback: T): Promise<T> {
     if (this.#skip) return fallback;
     try {
-      const result = await rejectAfter(
-        Promise.resolve().then(operation),
-        this.#timeoutMs,
-        `no answer within ${this.#timeoutMs} ms`,
-      );
+      const result = await this.#deadline().bound(operation);
       if (this.#down) {
         this.#down = false;
         this.#log.info({ operation: what }, 'alert store reachable again');
@@ -70,6 +67,24 @@ export class StoreGuard {
       }
       return fallback;
     }
+  }
+
+  /**
+   * The deadline of the calls started in this synchronous run: a tick starts hundreds of calls
+   * together (its transitions, its episodes), and one timer for them all costs far less than one
+   * each. A call made in a later run gets a deadline of its own.
+   */
+  #deadline(): Deadline {
+    let deadline = this.#open;
+    if (deadline === undefined) {
+      const opened = new Deadline(this.#timeoutMs);
+      this.#open = deadline = opened;
+      queueMicrotask(() => {
+        if (this.#open === opened) this.#open = undefined;
+        opened.close();
+      });
+    }
+    return deadline;
   }
 
   /** A write from the public API: tried now, kept in the outbox when the store fails. */
@@ -94,3 +109,57 @@ export class StoreGuard {
 
 /** Writes kept while the store is down; an outage long enough to fill it loses the oldest. */
 const OUTBOX_LIMIT = 1_000;
+
+/**
+ * One timer for the calls of one synchronous run: each call settles as its operation does, or
+ * rejects when `timeoutMs` has passed since the run began. The timer is cleared once the run is
+ * over and every call has settled.
+ */
+class Deadline {
+  readonly #waiting = new Set<(error: Error) => void>();
+  readonly #timeoutMs: number;
+  readonly #timer: NodeJS.Timeout;
+  #open = true;
+
+  constructor(timeoutMs: number) {
+    this.#timeoutMs = timeoutMs;
+    this.#timer = setTimeout(() => this.#expire(), timeoutMs);
+    this.#timer.unref();
+  }
+
+  /** `operation()` (run after the current one, as a reaction), bounded by this deadline. */
+  bound<T>(operation: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#waiting.add(reject);
+      Promise.resolve()
+        .then(operation)
+        .then(
+          (value) => {
+            this.#settled(reject);
+            resolve(value);
+          },
+          (error: unknown) => {
+            this.#settled(reject);
+            reject(error);
+          },
+        );
+    });
+  }
+
+  /** No call joins any more. */
+  close(): void {
+    this.#open = false;
+    if (this.#waiting.size === 0) clearTimeout(this.#timer);
+  }
+
+  #settled(reject: (error: Error) => void): void {
+    this.#waiting.delete(reject);
+    if (!this.#open && this.#waiting.size === 0) clearTimeout(this.#timer);
+  }
+
+  #expire(): void {
+    const message = `no answer within ${this.#timeoutMs} ms`;
+    for (const reject of this.#waiting) reject(new Error(message));
+    this.#waiting.clear();
+  }
+}

@@ -1,13 +1,10 @@
 import { alertView } from './alert-view.js';
-import {
-  evaluateRule,
-  type RuleRuntime,
-  type SeriesChange,
-  type SeriesRuntime,
-  sourceReader,
-} from './evaluator.js';
+import { evaluateRule } from './evaluator.js';
 import { inhibitedBy } from './inhibit.js';
+import { isoTime } from './iso-time.js';
 import { isFiringEpisode } from './lifecycle.js';
+import type { ReadSlot } from './reads.js';
+import type { RuleRuntime, SeriesChange, SeriesRuntime } from './series.js';
 import type { TickState } from './state.js';
 import type { Alert, AlertTransition } from './types.js';
 
@@ -37,27 +34,37 @@ export async function runTick(state: TickState): Promise<void> {
 
     const now = clock.now();
     const at = clock.epochNow();
-    const read = sourceReader(state.sources, state.options.sourceTimeoutMs);
-    const due = [...state.rules.values()].filter((r) => r.nextDueAt - now <= DUE_SLACK_MS);
-    const changes = await Promise.all(
-      due.map((runtime) => {
-        const t0 = clock.now();
-        return evaluateRule(runtime, read, at, state.options.sourceTimeoutMs).then((list) => {
-          runtime.lastEvaluatedAt = at;
-          runtime.lastDurationMs = clock.now() - t0;
-          // Keep the rule's cadence when on time; start it again from now after a late tick.
-          const next = runtime.nextDueAt + runtime.rule.intervalMs;
-          runtime.nextDueAt = next > now ? next : now + runtime.rule.intervalMs;
-          return list;
-        });
-      }),
-    );
+    const due: RuleRuntime[] = [];
+    for (const runtime of state.rules.values()) {
+      if (runtime.nextDueAt - now <= DUE_SLACK_MS) due.push(runtime);
+    }
+    const { reads } = state;
+    reads.begin();
+    const slots: ReadSlot[] = [];
+    for (const runtime of due) slots.push(reads.start(runtime));
+    const pending = reads.settled();
+    if (pending !== undefined) await pending;
+    // From here to the views' refresh, no await: nobody sees a rule judged and its view not.
+    const changes: SeriesChange[] = [];
+    let t = clock.now();
+    for (let i = 0; i < due.length; i++) {
+      const runtime = due[i]!;
+      const read = slots[i]!;
+      evaluateRule(runtime, read, at, changes);
+      const judged = clock.now();
+      // Its read's time (from when they all started) and its own judging.
+      runtime.lastEvaluatedAt = at;
+      runtime.lastDurationMs = Math.max(0, read.doneAt - now) + (judged - t);
+      t = judged;
+      // Keep the rule's cadence when on time; start it again from now after a late tick.
+      const next = runtime.nextDueAt + runtime.rule.intervalMs;
+      runtime.nextDueAt = next > now ? next : now + runtime.rule.intervalMs;
+    }
+    reads.release();
     rebuildViews(state, at);
     // The store writes of one tick go out together (ioredis pipelines them), not one by one.
     const writes: Promise<unknown>[] = [];
-    for (let i = 0; i < due.length; i++) {
-      for (const change of changes[i]!) writes.push(...transition(state, due[i]!, change, at));
-    }
+    for (const change of changes) transition(state, change, at, writes);
     await Promise.all(writes);
     await state.notifier.tick(
       firingViews(state),
@@ -65,9 +72,10 @@ export async function runTick(state: TickState): Promise<void> {
       (f) => state.acks.has(f),
       at,
     );
-    for (const [fingerprint, deliveries] of state.ledger.byAlert()) {
-      state.views.setDeliveries(fingerprint, { ...deliveries });
-    }
+    // The ledger never changes a record it handed out: views share them.
+    state.ledger.forEachAlert((deliveries, fingerprint) =>
+      state.views.setDeliveries(fingerprint, deliveries),
+    );
     state.ledger.prune((f) => state.views.has(f) || state.notifier.holds(f));
     await purgeSilences(state, at);
   } catch (error) {
@@ -88,9 +96,9 @@ function rebuildViews(state: TickState, at: number): void {
     inhibitions.length === 0 ? undefined : inhibitedBy(inhibitionCandidates(state), inhibitions);
   const { acks, silences } = state;
   state.views.refresh(state.rules.values(), {
-    acknowledged: (fingerprint) => acks.get(fingerprint),
+    acknowledged: acks.size === 0 ? undefined : (fingerprint) => acks.get(fingerprint),
     silencedBy: (labels) => silences.silencing(labels, at),
-    inhibitedBy: (fingerprint) => inhibited?.get(fingerprint),
+    inhibitedBy: inhibited === undefined ? undefined : (fingerprint) => inhibited.get(fingerprint),
   });
 }
 
@@ -113,40 +121,38 @@ function firingViews(state: TickState): Alert[] {
   const out: Alert[] = [];
   const add = (series: SeriesRuntime) => {
     if (!isFiringEpisode(series.state)) return;
-    const view = state.views.get(series.fingerprint);
+    const view = state.views.of(series);
     if (view !== undefined) out.push(view);
   };
   for (const rule of state.rules.values()) rule.series.forEach(add);
   return out;
 }
 
-/** Records, announces and acts on one state change; returns the store writes it started. */
+/** Records, announces and acts on one state change; adds the store writes it starts to `writes`. */
 function transition(
   state: TickState,
-  runtime: RuleRuntime,
   change: SeriesChange,
   at: number,
-): Promise<unknown>[] {
-  const { series } = change;
-  const writes: Promise<unknown>[] = [];
+  writes: Promise<unknown>[],
+): void {
+  const { runtime, series } = change;
   const to = series.state.state;
   // A series that ended this tick (gone from its source) has no view left: make one for the events.
   const alert =
-    state.views.get(series.fingerprint) ??
+    state.views.of(series) ??
     alertView(runtime.rule, series, { deliveries: state.ledger.deliveriesOf(series.fingerprint) });
   const record: AlertTransition = {
     fingerprint: series.fingerprint,
     rule: runtime.rule.name,
     from: change.from.state,
     to,
-    at: new Date(at).toISOString(),
+    at: isoTime(at),
     severity: runtime.rule.severity,
     labels: series.labels,
     value: series.value,
   };
   const limit = state.options.historyLimit;
-  state.history.unshift(record);
-  if (state.history.length > limit) state.history.length = limit;
+  state.history.add(record);
   const { guard } = state;
   // Another instance evaluating the same rule records the same change within about one interval.
   const dedupe = state.dedupeHistory ? Math.ceil(runtime.rule.intervalMs * 1.5) : undefined;
@@ -170,7 +176,6 @@ function transition(
   state.emitter.emit('transition', record, alert);
   if (to === 'firing' && !isFiringEpisode(change.from)) state.emitter.emit('firing', alert);
   if (to === 'resolved') state.emitter.emit('resolved', alert);
-  return writes;
 }
 
 async function purgeSilences(state: TickState, at: number): Promise<void> {

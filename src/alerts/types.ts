@@ -126,18 +126,40 @@ export interface DetectorVerdict {
  * The state a condition keeps for one series. One instance per (rule, labels) pair, so it must be
  * small: the alerts module keeps thousands of them.
  *
+ * Judging is split from the evidence: the engine calls {@link Detector.judge} for every series at
+ * every tick, which allocates nothing, and {@link Detector.verdict} only for the alerts someone
+ * looks at (a view, an event, a notification). {@link Detector.evaluate} does both at once.
+ *
  * @example
  * ```ts
  * const detector = createDetector({ anomaly: {} });
  * detector.observe(now, 120);
  * const verdict = detector.evaluate(now); // undefined while still learning
+ *
+ * detector.observe(later, 480);
+ * if (detector.judge(later)) console.warn(detector.verdict()!.reason);
  * ```
  */
 export interface Detector {
   /** Adds a sample; `at` is epoch milliseconds, increasing. */
   observe(at: number, value: number): void;
-  /** The verdict on the latest sample, or `undefined` while there is not enough history. */
+  /**
+   * The verdict on the latest sample, or `undefined` while there is not enough history: `judge(at)`
+   * then `verdict()`. Builds a new object each call.
+   */
   evaluate(at: number): DetectorVerdict | undefined;
+  /**
+   * Judges the latest sample at `at`, allocating nothing: `true` when the condition is breached,
+   * `false` when not, `undefined` while there is not enough history (where `evaluate` returns
+   * `undefined`). The evidence stays available from {@link Detector.verdict}.
+   */
+  judge(at: number): boolean | undefined;
+  /**
+   * The evidence of the latest `judge` (or `evaluate`), as a new object equal to what `evaluate`
+   * returned or would have returned then, whatever was observed since; `undefined` when that
+   * judgement had no verdict, or before the first.
+   */
+  verdict(): DetectorVerdict | undefined;
 }
 
 /**

@@ -10,24 +10,71 @@ import type { Alert, AlertDelivery, AlertLabels, AlertState, DetectorVerdict } f
 
 /**
  * @internal What one series looked like at the last tick, and its view once built. Kept on the
- * series and refreshed in place, so a tick allocates nothing for a series nobody looks at.
+ * series and refreshed in place, so a tick allocates nothing for a series nobody looks at. Its
+ * state, value and evidence are read from the series when the view is built: a tick judges its
+ * series and refreshes their entries with no await in between, so between ticks the series
+ * stands where the tick left it.
  */
-export interface ViewEntry extends AlertExtras {
+export class ViewEntry implements AlertExtras, SeriesSnapshot {
   readonly rule: CompiledRule;
   readonly fingerprint: string;
   readonly labels: AlertLabels;
-  state: SeriesState;
-  value: number | null;
-  verdict: DetectorVerdict | undefined;
-  lastEvaluatedAt: number;
+  acknowledged: AlertExtras['acknowledged'] = undefined;
+  silencedBy: readonly string[] | undefined = undefined;
+  inhibitedBy: readonly string[] | undefined = undefined;
+  deliveries: Readonly<Record<string, AlertDelivery>> | undefined = undefined;
   /** The view built from this record (or put by an operator action), until the next tick. */
-  alert: Alert | undefined;
+  alert: Alert | undefined = undefined;
   /** The summary and annotations last rendered, reused while the value and reason stay. */
-  rendered: RenderedAnnotations | undefined;
+  rendered: RenderedAnnotations | undefined = undefined;
   /** The tick that last refreshed it. */
-  generation: number;
+  generation = 0;
   /** In the list (not removed with its rule, not gone from its source). */
-  listed: boolean;
+  listed = false;
+  /** The series it records, or what stands for it in a view put while the series was gone. */
+  readonly #series: SeriesSnapshot;
+
+  constructor(rule: CompiledRule, series: ViewedSeries) {
+    this.rule = rule;
+    this.fingerprint = series.fingerprint;
+    this.labels = series.labels;
+    this.#series = series;
+  }
+
+  /**
+   * An entry for a view put while its series was gone (an acknowledgement that raced a tick):
+   * shown as given until the next tick. It never builds a view, so it needs no rule.
+   */
+  static detached(alert: Alert, generation: number): ViewEntry {
+    const entry = new ViewEntry(undefined as unknown as CompiledRule, {
+      fingerprint: alert.fingerprint,
+      labels: alert.labels,
+      state: { state: alert.state },
+      value: alert.value,
+      verdict: alert.verdict,
+      lastEvaluatedAt: 0,
+    });
+    entry.alert = alert;
+    entry.generation = generation;
+    entry.listed = true;
+    return entry;
+  }
+
+  get state(): SeriesState {
+    return this.#series.state;
+  }
+
+  get value(): number | null {
+    return this.#series.value;
+  }
+
+  get verdict(): DetectorVerdict | undefined {
+    return this.#series.verdict;
+  }
+
+  get lastEvaluatedAt(): number {
+    return this.#series.lastEvaluatedAt;
+  }
 }
 
 /** @internal A series as the views read it (a `SeriesRuntime`), with its entry. */
@@ -43,10 +90,12 @@ export interface ViewedRule {
 
 /** @internal What a tick knows of every alert besides its series. */
 export interface ViewExtras {
-  acknowledged(fingerprint: string): AlertExtras['acknowledged'];
+  /** None when no alert is acknowledged: the series are not looked up one by one. */
+  acknowledged?: ((fingerprint: string) => AlertExtras['acknowledged']) | undefined;
   /** Silences muting an active alert with these labels. */
   silencedBy(labels: AlertLabels): readonly string[] | undefined;
-  inhibitedBy(fingerprint: string): readonly string[] | undefined;
+  /** None without inhibition rules. */
+  inhibitedBy?: ((fingerprint: string) => readonly string[] | undefined) | undefined;
 }
 
 /**
@@ -73,14 +122,20 @@ export class AlertViews {
     return entry === undefined ? undefined : build(entry);
   }
 
+  /** The view of `series`, as `get(series.fingerprint)` gives it, without a lookup. */
+  of(series: ViewedSeries): Alert | undefined {
+    const entry = series.view;
+    return entry?.listed ? build(entry) : undefined;
+  }
+
   /** Replaces the view of one alert until the next tick (an acknowledgement, a new silence). */
   set(fingerprint: string, alert: Alert): void {
-    const entry = this.#entries.get(fingerprint);
-    if (entry !== undefined) {
-      entry.alert = alert;
+    const known = this.#entries.get(fingerprint);
+    if (known !== undefined) {
+      known.alert = alert;
       return;
     }
-    this.#entries.set(fingerprint, detached(alert, this.#generation));
+    this.#entries.set(fingerprint, ViewEntry.detached(alert, this.#generation));
   }
 
   delete(fingerprint: string): boolean {
@@ -112,23 +167,20 @@ export class AlertViews {
     const entries = this.#entries;
     let count = 0;
     let rule: CompiledRule;
+    const { acknowledged, silencedBy, inhibitedBy } = extras;
     // forEach, not for...of: no iterator result per series.
     const record = (series: ViewedSeries) => {
       count++;
-      const entry = (series.view ??= newEntry(rule, series));
+      const entry = (series.view ??= new ViewEntry(rule, series));
       if (!entry.listed) {
         entries.set(series.fingerprint, entry);
         entry.listed = true;
       }
       entry.generation = generation;
-      entry.state = series.state;
-      entry.value = series.value;
-      entry.verdict = series.verdict;
-      entry.lastEvaluatedAt = series.lastEvaluatedAt;
       const active = series.state.state !== 'inactive';
-      entry.acknowledged = extras.acknowledged(series.fingerprint);
-      entry.silencedBy = active ? extras.silencedBy(series.labels) : undefined;
-      entry.inhibitedBy = active ? extras.inhibitedBy(series.fingerprint) : undefined;
+      entry.acknowledged = acknowledged?.(series.fingerprint);
+      entry.silencedBy = active ? silencedBy(series.labels) : undefined;
+      entry.inhibitedBy = active ? inhibitedBy?.(series.fingerprint) : undefined;
       entry.deliveries = undefined;
       entry.alert = undefined;
     };
@@ -163,44 +215,4 @@ function build(entry: ViewEntry): Alert {
     entry.alert = alertView(entry.rule, entry, entry, rendered);
   }
   return entry.alert;
-}
-
-function newEntry(rule: CompiledRule, series: ViewedSeries): ViewEntry {
-  return {
-    rule,
-    fingerprint: series.fingerprint,
-    labels: series.labels,
-    state: series.state,
-    value: series.value,
-    verdict: series.verdict,
-    lastEvaluatedAt: series.lastEvaluatedAt,
-    acknowledged: undefined,
-    silencedBy: undefined,
-    inhibitedBy: undefined,
-    deliveries: undefined,
-    alert: undefined,
-    rendered: undefined,
-    generation: 0,
-    listed: false,
-  };
-}
-
-/**
- * An entry for a view put while its series was gone (an acknowledgement that raced a tick): shown
- * as given until the next tick. It never builds a view, so it needs no rule.
- */
-function detached(alert: Alert, generation: number): ViewEntry {
-  return {
-    rule: undefined as unknown as CompiledRule,
-    fingerprint: alert.fingerprint,
-    labels: alert.labels,
-    state: { state: alert.state },
-    value: alert.value,
-    verdict: alert.verdict,
-    lastEvaluatedAt: 0,
-    alert,
-    rendered: undefined,
-    generation,
-    listed: true,
-  };
 }

@@ -111,12 +111,20 @@ class AnomalyDetector implements Detector {
   #firstAt = 0;
   #level = 0;
   #dev = 0;
-  // The judgement of the latest sample, kept for evaluate().
+  // The judgement of the latest sample, kept for judge().
   #value = 0;
   #expected = 0;
   #score = 0;
   #bar = 0;
   #byHour = false;
+  // The latest judge(), for verdict().
+  #judged = false;
+  #judgedBreached = false;
+  #judgedValue = 0;
+  #judgedExpected = 0;
+  #judgedScore = 0;
+  #judgedBar = 0;
+  #judgedByHour = false;
   /** The bar as last rendered: it changes every 16 samples at most. */
   #barShown = Number.NaN;
   #barText = '';
@@ -174,8 +182,11 @@ class AnomalyDetector implements Detector {
     this.#byHour = byHour;
   }
 
-  evaluate(): DetectorVerdict | undefined {
-    if (this.#count <= this.#minSamples) return undefined;
+  judge(): boolean | undefined {
+    if (this.#count <= this.#minSamples) {
+      this.#judged = false;
+      return undefined;
+    }
     const score = this.#score;
     const bar = this.#bar;
     const d = this.#direction;
@@ -185,24 +196,40 @@ class AnomalyDetector implements Detector {
       floor !== undefined && d !== 0 && (d > 0 ? this.#value <= floor : this.#value >= floor);
     const breached =
       !quiet && (d === 0 ? Math.abs(score) > bar : d > 0 ? score > bar : score < -bar);
-    const side = score >= 0 ? 'above' : 'below';
-    const baseline = this.#byHour ? 'the seasonal baseline' : 'baseline';
+    // What verdict() describes, kept apart from the fields the next sample overwrites.
+    this.#judged = true;
+    this.#judgedBreached = breached;
+    this.#judgedValue = this.#value;
+    this.#judgedExpected = this.#expected;
+    this.#judgedScore = score;
+    this.#judgedBar = bar;
+    this.#judgedByHour = this.#byHour;
+    return breached;
+  }
+
+  verdict(): DetectorVerdict | undefined {
+    if (!this.#judged) return undefined;
+    const score = this.#judgedScore;
+    const expected = this.#judgedExpected;
+    const bar = this.#judgedBar;
     if (bar !== this.#barShown) {
       this.#barShown = bar;
       this.#barText = formatValue(bar);
     }
-    const expected = this.#expected;
-    const barText = this.#barText;
+    const side = score >= 0 ? 'above' : 'below';
+    const baseline = this.#judgedByHour ? 'the seasonal baseline' : 'baseline';
     return {
-      breached,
-      value: this.#value,
+      breached: this.#judgedBreached,
+      value: this.#judgedValue,
       expected,
       score,
-      // Rendered when read (a view, a notification): most verdicts are never shown.
-      get reason() {
-        return `${formatValue(Math.abs(score))} spreads ${side} ${baseline} ${formatValue(expected)} (bar ${barText})`;
-      },
+      reason: `${formatValue(Math.abs(score))} spreads ${side} ${baseline} ${formatValue(expected)} (bar ${this.#barText})`,
     };
+  }
+
+  evaluate(): DetectorVerdict | undefined {
+    this.judge();
+    return this.verdict();
   }
 
   /** Scores `value` against the whole-series baseline, then learns it; returns the score. */

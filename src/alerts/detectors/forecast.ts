@@ -1,6 +1,6 @@
 import type { Detector, DetectorVerdict, ForecastOptions } from '../types.js';
 import { formatSpan, formatValue } from './format.js';
-import { SampleWindow } from './sample-window.js';
+import { LineFit, SampleWindow } from './sample-window.js';
 import {
   checkKeys,
   choiceOption,
@@ -62,37 +62,90 @@ export function forecastSettings(options: ForecastOptions, rule = 'rule'): Forec
  * ```
  */
 export function forecastDetector(settings: ForecastSettings): Detector {
-  const samples = new SampleWindow(settings.windowMs);
-  const { threshold, withinMs } = settings;
-  const up = settings.direction === 'up';
-  const limit = formatValue(threshold);
-  return {
-    observe(at, value) {
-      samples.add(at, value);
-    },
-    evaluate(at): DetectorVerdict | undefined {
-      const line = samples.fit(at);
-      if (line === undefined) return undefined;
-      const value = samples.lastValue;
-      const now = line.intercept + (line.slope * (at - line.newestAt)) / MINUTE_MS;
-      const expected = now + (line.slope * withinMs) / MINUTE_MS;
-      if (up ? value >= threshold : value <= threshold) {
-        const side = up ? 'at or above' : 'at or below';
-        return { breached: true, value, expected, score: 0, reason: `already ${side} ${limit}` };
-      }
-      const towards = up ? line.slope > 0 : line.slope < 0;
-      if (!towards) {
-        const reason = `${up ? 'not rising' : 'not falling'} (${formatValue(line.slope)}/min), ${limit} not reached`;
-        return { breached: false, value, expected, reason };
-      }
-      const ms = Math.max(0, ((threshold - now) / line.slope) * MINUTE_MS);
-      return {
-        breached: ms <= withinMs,
-        value,
-        expected,
-        score: ms,
-        reason: `reaches ${limit} in ${formatSpan(ms)}`,
-      };
-    },
-  };
+  return new ForecastDetector(settings);
+}
+
+class ForecastDetector implements Detector {
+  readonly #samples: SampleWindow;
+  readonly #threshold: number;
+  readonly #withinMs: number;
+  readonly #up: boolean;
+  readonly #limit: string;
+  // The latest judge(), for verdict(): the line, the sample, the time it was judged at.
+  readonly #line = new LineFit();
+  #judged = false;
+  #value = 0;
+  #at = 0;
+
+  constructor(settings: ForecastSettings) {
+    this.#samples = new SampleWindow(settings.windowMs);
+    this.#threshold = settings.threshold;
+    this.#withinMs = settings.withinMs;
+    this.#up = settings.direction === 'up';
+    this.#limit = formatValue(settings.threshold);
+  }
+
+  observe(at: number, value: number): void {
+    this.#samples.add(at, value);
+  }
+
+  judge(at: number): boolean | undefined {
+    const samples = this.#samples;
+    this.#judged = samples.fit(at, this.#line);
+    if (!this.#judged) return undefined;
+    this.#value = samples.lastValue;
+    this.#at = at;
+    if (this.#beyond()) return true;
+    return this.#towards() && this.#msToCross() <= this.#withinMs;
+  }
+
+  verdict(): DetectorVerdict | undefined {
+    if (!this.#judged) return undefined;
+    const value = this.#value;
+    const slope = this.#line.slope;
+    const limit = this.#limit;
+    const expected = this.#now() + (slope * this.#withinMs) / MINUTE_MS;
+    if (this.#beyond()) {
+      const side = this.#up ? 'at or above' : 'at or below';
+      return { breached: true, value, expected, score: 0, reason: `already ${side} ${limit}` };
+    }
+    if (!this.#towards()) {
+      const reason = `${this.#up ? 'not rising' : 'not falling'} (${formatValue(slope)}/min), ${limit} not reached`;
+      return { breached: false, value, expected, reason };
+    }
+    const ms = this.#msToCross();
+    return {
+      breached: ms <= this.#withinMs,
+      value,
+      expected,
+      score: ms,
+      reason: `reaches ${limit} in ${formatSpan(ms)}`,
+    };
+  }
+
+  evaluate(at: number): DetectorVerdict | undefined {
+    this.judge(at);
+    return this.verdict();
+  }
+
+  /** The latest sample judged is at or beyond the threshold already. */
+  #beyond(): boolean {
+    return this.#up ? this.#value >= this.#threshold : this.#value <= this.#threshold;
+  }
+
+  /** The line heads towards the threshold. */
+  #towards(): boolean {
+    return this.#up ? this.#line.slope > 0 : this.#line.slope < 0;
+  }
+
+  /** The line's value at the time judged. */
+  #now(): number {
+    const line = this.#line;
+    return line.intercept + (line.slope * (this.#at - line.newestAt)) / MINUTE_MS;
+  }
+
+  /** Milliseconds until the line crosses the threshold, from the time judged. */
+  #msToCross(): number {
+    return Math.max(0, ((this.#threshold - this.#now()) / this.#line.slope) * MINUTE_MS);
+  }
 }

@@ -1,23 +1,27 @@
 // The recent samples a trend or forecast detector fits its line on: a ring of at most 60 points
 // covering the window. Samples closer together than 1/60 of the window are averaged into one
 // point, so the ring covers the whole window whatever the sampling rate.
-import { MAX_POINTS, theilSenIntercept, theilSenSlope } from './theil-sen.js';
+import { MAX_POINTS, MedianHint, theilSenIntercept, theilSenSlope } from './theil-sen.js';
 
 const MINUTE_MS = 60_000;
 const fitTimes = new Float64Array(MAX_POINTS);
 const fitValues = new Float64Array(MAX_POINTS);
 
-/** A Theil–Sen line through the points of a window; time in minutes, 0 at the newest point. */
-export interface LineFit {
+/**
+ * A Theil–Sen line through the points of a window; time in minutes, 0 at the newest point.
+ * Written in place by {@link SampleWindow.fit}: a detector keeps one and refits it at each
+ * evaluation.
+ */
+export class LineFit {
   /** Units per minute. */
-  slope: number;
+  slope = 0;
   /** The line's value at the newest point. */
-  intercept: number;
+  intercept = 0;
   /** The newest point's time, epoch ms. */
-  newestAt: number;
+  newestAt = 0;
   /** From the oldest point fitted to the newest, ms. */
-  spanMs: number;
-  points: number;
+  spanMs = 0;
+  points = 0;
 }
 
 /**
@@ -44,6 +48,9 @@ export class SampleWindow {
   #slotCount = 0;
   #lastAt = Number.NEGATIVE_INFINITY;
   #lastValue = Number.NaN;
+  /** Where the last fit's medians lay: the next fit, on nearly the same points, looks there. */
+  readonly #slopeHint = new MedianHint();
+  readonly #interceptHint = new MedianHint();
 
   constructor(windowMs: number) {
     this.#windowMs = windowMs;
@@ -113,20 +120,19 @@ export class SampleWindow {
   }
 
   /**
-   * The Theil–Sen line through the window ending at `at`, or `undefined` with fewer than two
-   * points spanning a quarter of the window.
+   * Fits the Theil–Sen line through the window ending at `at` into `line`; false, and `line`
+   * left as it was, with fewer than two points spanning a quarter of the window.
    */
-  fit(at: number): LineFit | undefined {
+  fit(at: number, line: LineFit): boolean {
     const count = this.collect(at, fitTimes, fitValues);
-    if (count === 0) return undefined;
-    const slope = theilSenSlope(fitTimes, fitValues, count);
-    if (!Number.isFinite(slope)) return undefined;
-    return {
-      slope,
-      intercept: theilSenIntercept(fitTimes, fitValues, count, slope),
-      newestAt: this.#points[this.#head]!,
-      spanMs: -fitTimes[0]! * MINUTE_MS,
-      points: count,
-    };
+    if (count === 0) return false;
+    const slope = theilSenSlope(fitTimes, fitValues, count, this.#slopeHint);
+    if (!Number.isFinite(slope)) return false;
+    line.slope = slope;
+    line.intercept = theilSenIntercept(fitTimes, fitValues, count, slope, this.#interceptHint);
+    line.newestAt = this.#points[this.#head]!;
+    line.spanMs = -fitTimes[0]! * MINUTE_MS;
+    line.points = count;
+    return true;
   }
 }

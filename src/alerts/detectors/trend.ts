@@ -1,6 +1,6 @@
 import type { Detector, DetectorVerdict, TrendOptions } from '../types.js';
 import { formatSpan, formatValue } from './format.js';
-import { SampleWindow } from './sample-window.js';
+import { LineFit, SampleWindow } from './sample-window.js';
 import { checkKeys, durationOption, invalid, numberOption, type OptionSite } from './validate.js';
 
 const MINUTE_MS = 60_000;
@@ -62,31 +62,69 @@ export function trendSettings(options: TrendOptions, rule = 'rule'): TrendSettin
  * ```
  */
 export function trendDetector(settings: TrendSettings): Detector {
-  const samples = new SampleWindow(settings.windowMs);
-  const { slopeAbove, slopeBelow } = settings;
-  return {
-    observe(at, value) {
-      samples.add(at, value);
-    },
-    evaluate(at): DetectorVerdict | undefined {
-      const line = samples.fit(at);
-      if (line === undefined) return undefined;
-      const slope = line.slope;
-      const above = slopeAbove !== undefined && slope > slopeAbove;
-      const below = slopeBelow !== undefined && slope < slopeBelow;
-      const motion = slope > 0 ? 'rising' : slope < 0 ? 'falling' : 'flat';
-      const bound = above
-        ? ` (above ${formatValue(slopeAbove)}/min)`
-        : below
-          ? ` (below ${formatValue(slopeBelow)}/min)`
-          : '';
-      return {
-        breached: above || below,
-        value: samples.lastValue,
-        expected: line.intercept + (slope * (samples.lastAt - line.newestAt)) / MINUTE_MS,
-        score: slope,
-        reason: `${motion} ${formatValue(Math.abs(slope))}/min over ${formatSpan(line.spanMs)}${bound}`,
-      };
-    },
-  };
+  return new TrendDetector(settings);
+}
+
+class TrendDetector implements Detector {
+  readonly #samples: SampleWindow;
+  readonly #slopeAbove: number | undefined;
+  readonly #slopeBelow: number | undefined;
+  // The latest judge(), for verdict(): the line, and the sample it was judged on.
+  readonly #line = new LineFit();
+  #judged = false;
+  #value = 0;
+  #lastAt = 0;
+
+  constructor(settings: TrendSettings) {
+    this.#samples = new SampleWindow(settings.windowMs);
+    this.#slopeAbove = settings.slopeAbove;
+    this.#slopeBelow = settings.slopeBelow;
+  }
+
+  observe(at: number, value: number): void {
+    this.#samples.add(at, value);
+  }
+
+  judge(at: number): boolean | undefined {
+    const samples = this.#samples;
+    this.#judged = samples.fit(at, this.#line);
+    if (!this.#judged) return undefined;
+    this.#value = samples.lastValue;
+    this.#lastAt = samples.lastAt;
+    return this.#above() || this.#below();
+  }
+
+  verdict(): DetectorVerdict | undefined {
+    if (!this.#judged) return undefined;
+    const line = this.#line;
+    const slope = line.slope;
+    const above = this.#above();
+    const below = this.#below();
+    const motion = slope > 0 ? 'rising' : slope < 0 ? 'falling' : 'flat';
+    const bound = above
+      ? ` (above ${formatValue(this.#slopeAbove!)}/min)`
+      : below
+        ? ` (below ${formatValue(this.#slopeBelow!)}/min)`
+        : '';
+    return {
+      breached: above || below,
+      value: this.#value,
+      expected: line.intercept + (slope * (this.#lastAt - line.newestAt)) / MINUTE_MS,
+      score: slope,
+      reason: `${motion} ${formatValue(Math.abs(slope))}/min over ${formatSpan(line.spanMs)}${bound}`,
+    };
+  }
+
+  evaluate(at: number): DetectorVerdict | undefined {
+    this.judge(at);
+    return this.verdict();
+  }
+
+  #above(): boolean {
+    return this.#slopeAbove !== undefined && this.#line.slope > this.#slopeAbove;
+  }
+
+  #below(): boolean {
+    return this.#slopeBelow !== undefined && this.#line.slope < this.#slopeBelow;
+  }
 }

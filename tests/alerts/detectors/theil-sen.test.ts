@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { formatSpan, formatValue } from '../../../src/alerts/detectors/format.js';
 import {
   MAX_POINTS,
+  MedianHint,
   median,
+  medianNear,
   pairCount,
   theilSenIntercept,
   theilSenSlope,
@@ -78,5 +80,28 @@ describe('reason formatting', () => {
     [100_800_000, '1d 4h'],
   ])('formats %d ms as %s', (ms, text) => {
     expect(formatSpan(ms)).toBe(text);
+  });
+});
+
+describe('median near a hint', () => {
+  it('finds the exact median of a set that changes a little or a lot between calls', () => {
+    const random = prng(33);
+    for (let trial = 0; trial < 60; trial++) {
+      const m = 1 + Math.floor(random() * 470);
+      const hint = new MedianHint();
+      const values = Array.from({ length: m }, () => gaussian(random));
+      for (let call = 0; call < 30; call++) {
+        const changes = random() < 0.1 ? m : Math.floor(random() * 12);
+        for (let c = 0; c < changes; c++) {
+          // Ties and far values too.
+          values[Math.floor(random() * m)] =
+            random() < 0.2
+              ? Math.floor(random() * 3)
+              : gaussian(random) + (random() < 0.05 ? 50 : 0);
+        }
+        const expected = median(Float64Array.from(values), m);
+        expect(medianNear(Float64Array.from(values), m, hint)).toBe(expected);
+      }
+    }
   });
 });

@@ -74,4 +74,58 @@ describe('series of a source', () => {
     expect(back).toMatchObject({ state: 'pending', labels: { host: 'a' } });
     expect(back.activeAt).not.toBe(pendingSince);
   });
+
+  it('puts only the rule whose source gave a list it cannot read in error', async () => {
+    const t = testAlerts({
+      sources: [
+        // An entry missing from the list.
+        {
+          name: 'holes',
+          read: () => [{ labels: { host: 'a' }, value: 1 }, undefined] as unknown as SeriesValue[],
+        },
+        { name: 'hosts', read: () => [{ labels: { host: 'b' }, value: 10 }] },
+      ],
+    });
+    alerts = t.alerts;
+    alerts.rule({ name: 'Holes', watch: 'holes', condition: { above: 5 } });
+    alerts.rule({ name: 'Busy', watch: 'hosts', condition: { above: 5 } });
+    await t.step(0);
+    const states = alerts.list({ state: ['error', 'firing'] }).map((a) => [a.rule, a.state]);
+    expect(states).toEqual([
+      ['Busy', 'firing'],
+      ['Holes', 'error'],
+    ]);
+    expect(alerts.rules().find((r) => r.name === 'Holes')!.lastError).toBeDefined();
+  });
+
+  it('reads values from sources answering at once and later alike, once each per tick', async () => {
+    const reads = { now: 0, later: 0 };
+    const t = testAlerts({
+      sources: [
+        {
+          name: 'now',
+          read: () => {
+            reads.now++;
+            return [{ labels: { host: 'a' }, value: 10 }];
+          },
+        },
+        {
+          name: 'later',
+          read: async () => {
+            reads.later++;
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            return [{ labels: { host: 'b' }, value: 10 }];
+          },
+        },
+      ],
+    });
+    alerts = t.alerts;
+    for (const [i, watch] of ['now', 'later', 'now', 'later'].entries()) {
+      alerts.rule({ name: `Busy${i}`, watch, condition: { above: 5 } });
+    }
+    await t.step(0);
+    await t.step(SECOND);
+    expect(reads).toEqual({ now: 2, later: 2 });
+    expect(alerts.list().map((a) => a.state)).toEqual(['firing', 'firing', 'firing', 'firing']);
+  });
 });

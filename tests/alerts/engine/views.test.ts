@@ -37,6 +37,45 @@ describe('alert views', () => {
     expect(second.lastEvaluatedAt).toBe(new Date(EPOCH + SECOND).toISOString());
   });
 
+  it('shows the last tick, evidence included, to a reader while the next tick waits for a source', async () => {
+    const g = gauge(5);
+    let answer: ((value: number) => void) | undefined;
+    const t = testAlerts({
+      sources: [
+        {
+          name: 'slow',
+          read: () =>
+            new Promise((resolve) => {
+              answer = (value) => resolve([{ labels: {}, value }]);
+            }),
+        },
+      ],
+    });
+    alerts = t.alerts;
+    alerts.rule({ name: 'High', watch: g.read, condition: { above: 1 } });
+    alerts.rule({ name: 'Slow', watch: 'slow', condition: { above: 1 } });
+    let tick = t.step(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    answer!(2);
+    await tick;
+    const fingerprint = alerts.list().find((a) => a.rule === 'High')!.fingerprint;
+
+    g.value = 7;
+    tick = t.step(SECOND);
+    await new Promise((resolve) => setImmediate(resolve));
+    // The next tick has read the gauge and waits for the slow source.
+    expect(alerts.get(fingerprint)).toMatchObject({
+      value: 5,
+      verdict: { breached: true, value: 5, reason: '5 is above 1' },
+    });
+    answer!(2);
+    await tick;
+    expect(alerts.get(fingerprint)).toMatchObject({
+      value: 7,
+      verdict: { breached: true, value: 7, reason: '7 is above 1' },
+    });
+  });
+
   it('renders the summary again when the value changes, and shows the same text while it stays', async () => {
     const g = gauge(5);
     const t = testAlerts();
