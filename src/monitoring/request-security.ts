@@ -33,7 +33,7 @@ export interface GuardedRequest {
 }
 
 /**
- * @internal The `security` option of one middleware: its route limits compiled once, at creation,
+ * The `security` option of one middleware: its route limits compiled once, at creation,
  * by the security module's own checks (so a bad one throws a SecurityConfigError naming the field
  * when the middleware is created). {@link RequestSecurity.screen} never throws: a failure of the
  * security module is logged and the request goes on.

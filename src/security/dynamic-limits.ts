@@ -34,7 +34,7 @@ const LEVELS = 4;
 /** The changes kept for the report. */
 const RECENT = 50;
 
-/** @internal */
+/** The multipliers of the limits now, and their recent changes (part of `Security`). */
 export class DynamicLimits {
   readonly #options: ResolvedDynamic;
   readonly #relaxMs: number;

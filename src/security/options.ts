@@ -135,7 +135,7 @@ export interface SecurityOptions {
   clock?: Clock;
 }
 
-/** @internal The dynamic options, checked and with their defaults. */
+/** The dynamic options, checked and with their defaults. */
 export interface ResolvedDynamic {
   risk: { from: number; to: number; floor: number } | undefined;
   pressure:

@@ -20,7 +20,7 @@ import type { SecurityWindow } from './window.js';
 /** Configuration checks of the score, as the middleware and the monitoring router report them. */
 export type HygieneCheck = 'monitoringProtected' | 'securityHeaders' | 'httpsSeen';
 
-/** @internal What the gate uses of the module it serves (the `Security` object). */
+/** What the gate uses of the module it serves (the `Security` object). */
 export interface GateHost {
   readonly clientKey: ClientKeyResolver;
   readonly window: SecurityWindow;
@@ -77,7 +77,7 @@ export interface SecurityVerdict {
   refusal: SecurityRefusal | undefined;
 }
 
-/** @internal How the gate builds its limiters. */
+/** How the gate builds its limiters. */
 export interface GateOptions {
   store: 'memory' | 'redis' | RateLimitStore | undefined;
   algorithm: RateLimitAlgorithm | undefined;
@@ -89,7 +89,7 @@ export interface GateOptions {
   dynamic: boolean;
 }
 
-/** @internal The statistics of one rate-limit policy. */
+/** The statistics of one rate-limit policy, as `GET /security/monitoring` shows them. */
 export interface PolicyStats {
   name: string;
   limit: number;
@@ -115,7 +115,7 @@ function forbidden(
   };
 }
 
-/** @internal */
+/** The per-request path of the security module (`security.inspect` and `observe`). */
 export class RequestGate {
   readonly #security: GateHost;
   readonly #options: GateOptions;

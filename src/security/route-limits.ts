@@ -37,7 +37,7 @@ export interface RouteRateLimit {
   key?: (request: ScreenedRequest, client: string) => string;
 }
 
-/** @internal A route limit ready to match. */
+/** A route limit ready to match (made by {@link compileRouteLimits}). */
 export interface RoutePolicy {
   readonly name: string;
   readonly rule: RouteRateLimit;
@@ -63,7 +63,15 @@ function pathMatcher(
   return (p) => p === base || (p.startsWith(base) && p.charCodeAt(base.length) === 47);
 }
 
-/** @internal Checks and compiles route limits (a SecurityConfigError names the bad field). */
+/**
+ * Checks and compiles route limits (a SecurityConfigError names the bad field).
+ *
+ * @example
+ * ```ts
+ * const policies = compileRouteLimits([{ path: '/login', methods: ['POST'], limit: 5, window: '1m' }]);
+ * await security.inspect(request, policies);
+ * ```
+ */
 export function compileRouteLimits(
   limits: readonly RouteRateLimit[] | undefined,
   field = 'rateLimits',

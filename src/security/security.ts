@@ -19,12 +19,7 @@ import type { LockoutEvent, LoginCheck } from './logins/policy.js';
 import { type LoginRecorder, type WrapLoginOptions, wrapLogin } from './logins/wrap-login.js';
 import { checkSecurityOptions, invalid, type SecurityOptions } from './options.js';
 import { type SecurityReport, securityReport } from './report.js';
-import {
-  type GateHost,
-  type HygieneCheck,
-  RequestGate,
-  type SecurityVerdict,
-} from './request-gate.js';
+import { type HygieneCheck, RequestGate, type SecurityVerdict } from './request-gate.js';
 import type { RoutePolicy } from './route-limits.js';
 import {
   type SecurityScoreEvent,
@@ -73,7 +68,7 @@ function cidrList<T>(list: T | readonly string[] | undefined, field: string) {
     : (list as T | undefined);
 }
 
-/** @internal Counters since creation, for the metrics. */
+/** Counters since creation, for the metrics. */
 export interface SecurityCounters {
   logins: number;
   failedLogins: number;
@@ -96,7 +91,7 @@ export interface SecurityCounters {
  * security.score(); // { score: 97.5, components: [...] }
  * ```
  */
-export class Security extends Emitter<SecurityEvents> implements LoginRecorder, GateHost {
+export class Security extends Emitter<SecurityEvents> implements LoginRecorder {
   readonly mode: 'detect' | 'block';
   /** The request screener (its rules and statistics). */
   readonly screener: Screener | undefined;

@@ -30,7 +30,7 @@ function emptyMinute(at: number): SecurityMinute {
 }
 
 /**
- * @internal A ring of one-minute buckets: counting is a field increment on the current bucket;
+ * A ring of one-minute buckets: counting is a field increment on the current bucket;
  * a bucket older than the ring is reset when its slot comes round again.
  */
 export class SecurityWindow {

@@ -11,7 +11,7 @@ function parseOrText(text: string | undefined): unknown {
   }
 }
 
-/** @internal A backend record as users see it. */
+/** A backend record as users see it. */
 export function toInfo(record: TaskRecord): TaskInfo {
   const info: TaskInfo = {
     id: record.id,

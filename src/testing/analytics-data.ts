@@ -9,17 +9,17 @@ import type {
 
 const MINUTE_MS = 60_000;
 
-/** @internal The pseudonym of synthetic user `i`: 16 hex digits, as the analytics module makes them. */
+/** The pseudonym of synthetic user `i`: 16 hex digits, as the analytics module makes them. */
 export function syntheticUser(i: number): string {
   return createHash('sha256').update(`synthetic-user-${i}`).digest('hex').slice(0, 16);
 }
 
-/** @internal A model with the given parts, the rest defaulted (no funnel, 4-week cohorts, 30 days). */
+/** A model with the given parts, the rest defaulted (no funnel, 4-week cohorts, 30 days). */
 export function syntheticModel(now: number, parts: Partial<AnalyticsModel> = {}): AnalyticsModel {
   return { funnels: [], cohorts: { weeks: 4 }, retentionMs: 30 * DAY_MS, now, ...parts };
 }
 
-/** @internal The two funnels of the funnel scenario. */
+/** The two funnels of the funnel scenario. */
 export const CHECKOUT: FunnelDefinition = {
   name: 'checkout',
   steps: ['view', 'cart', 'pay'],
@@ -32,7 +32,7 @@ export const PAYMENT: FunnelDefinition = {
 };
 
 /**
- * @internal Users walking through `CHECKOUT` in every way that matters (complete, partial, too
+ * Users walking through `CHECKOUT` in every way that matters (complete, partial, too
  * slow, out of order, a second start that still fits, a run across midnight) on day `d` (three
  * days ago) and a few on `d + 1`, with the exact answers for both funnels.
  */
@@ -116,7 +116,7 @@ export function funnelScenario(now: number): {
 }
 
 /**
- * @internal Four weeks of activity (three weeks ago to this week) for weekly cohorts, every
+ * Four weeks of activity (three weeks ago to this week) for weekly cohorts, every
  * event at or before `now`, with the exact table for 4-week cohorts of first-seen users.
  */
 export function cohortScenario(now: number): {

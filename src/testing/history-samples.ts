@@ -15,7 +15,7 @@ function random(seed: number): () => number {
   };
 }
 
-/** @internal `n` durations in milliseconds, log-normally spread around `medianMs`. */
+/** `n` durations in milliseconds, log-normally spread around `medianMs`. */
 export function durations(n: number, medianMs: number, seed: number): number[] {
   const next = random(seed);
   return Array.from({ length: n }, () => {
@@ -25,7 +25,7 @@ export function durations(n: number, medianMs: number, seed: number): number[] {
 }
 
 /**
- * @internal The rollup of calls that took `samples` milliseconds, `errors` of which failed.
+ * The rollup of calls that took `samples` milliseconds, `errors` of which failed.
  *
  * @example
  * ```ts
@@ -52,7 +52,7 @@ export function operationRollup(
   };
 }
 
-/** @internal The rollup of a figure's samples. */
+/** The rollup of a figure's samples. */
 export function metricRollup(
   name: string,
   labels: Record<string, string>,
@@ -68,7 +68,7 @@ export function metricRollup(
   };
 }
 
-/** @internal A minute's rollup. */
+/** A minute's rollup. */
 export const rollup = (
   id: string,
   at: number,
@@ -76,7 +76,7 @@ export const rollup = (
   metrics: MetricRollup[] = [],
 ): MinuteRollup => ({ id, at, operations, metrics });
 
-/** @internal The percentiles a query answers, from one histogram of every sample. */
+/** The percentiles a query answers, from one histogram of every sample. */
 export function expectedPercentiles(samples: readonly number[]) {
   const histogram = new DurationHistogram();
   for (const ms of samples) histogram.record(ms * 1000);
@@ -86,7 +86,7 @@ export function expectedPercentiles(samples: readonly number[]) {
   return { p50, p90, p95, p99, p999, maxMs: max };
 }
 
-/** @internal The exact nearest-rank percentile of the samples. */
+/** The exact nearest-rank percentile of the samples. */
 export function exact(samples: readonly number[], percentile: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.max(0, Math.ceil((percentile / 100) * sorted.length) - 1)]!;
