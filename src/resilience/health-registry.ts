@@ -1,3 +1,4 @@
+import { type Duration, parseDuration } from '../core/duration.js';
 import { InvalidArgumentError } from '../core/errors.js';
 
 /** `ok`: working; `degraded`: working with a problem (a fallback in use, slow); `down`: not working. */
@@ -125,8 +126,43 @@ export interface HealthRegistryOptions {
   critical?: readonly string[];
 }
 
+/**
+ * Options of {@link HealthRegistry.register}.
+ *
+ * @example
+ * ```ts
+ * health.register('payments', pingPayments, { critical: true, timeout: '2s' });
+ * ```
+ */
+export interface HealthCheckOptions {
+  /** Whether its `down` makes the service `down` and not ready. @defaultValue true */
+  critical?: boolean;
+  /** How long this check may take: seconds, or a string such as `'500ms'`. @defaultValue the registry's `timeoutMs` */
+  timeout?: Duration;
+  /** The same in milliseconds (wins over `timeout`). */
+  timeoutMs?: number;
+}
+
+/**
+ * Whether the service should receive traffic: ready unless a critical component is `down`.
+ *
+ * @example
+ * ```ts
+ * const { ready, failing } = await health.readiness();
+ * if (!ready) console.warn('not ready:', failing.join(', '));
+ * ```
+ */
+export interface Readiness {
+  ready: boolean;
+  /** The report's overall status. */
+  status: HealthStatus;
+  /** The critical components that are `down`. */
+  failing: string[];
+  checkedAt: string;
+}
+
 type Entry =
-  | { kind: 'check'; name: string; check: HealthCheck }
+  | { kind: 'check'; name: string; check: HealthCheck; timeoutMs: number }
   | { kind: 'probe'; name: string; probe: HealthProbe };
 
 /**
@@ -158,10 +194,18 @@ export class HealthRegistry {
   }
 
   /**
-   * Adds the check of component `name` (critical unless `critical: false`); returns its removal.
-   * Throws `InvalidArgumentError` when `check` is not a function or the name is taken.
+   * Adds the check of component `name` (critical unless `critical: false`), run under its own
+   * `timeout` when given; returns its removal. Throws `InvalidArgumentError` when `check` is not a
+   * function, the name is taken or empty, or the timeout is invalid.
    */
-  register(name: string, check: HealthCheck, options: { critical?: boolean } = {}): () => void {
+  register(name: string, check: HealthCheck, options: HealthCheckOptions = {}): () => void {
+    if (typeof name !== 'string' || name.trim() === '') {
+      throw new InvalidArgumentError(`the health check name ${String(name)} is invalid`, {
+        argument: 'name',
+        value: name,
+        expected: 'a non-empty string',
+      });
+    }
     if (typeof check !== 'function') {
       throw new InvalidArgumentError(`the health check "${name}" is not a function`, {
         argument: 'check',
@@ -169,7 +213,20 @@ export class HealthRegistry {
         expected: 'a function returning a status, a boolean or { status }',
       });
     }
-    return this.#add({ kind: 'check', name, check }, options.critical === false ? [] : [name]);
+    const timeoutMs =
+      options.timeoutMs !== undefined
+        ? milliseconds(options.timeoutMs, `${name}.timeoutMs`, false)
+        : options.timeout !== undefined
+          ? milliseconds(
+              parseDuration(options.timeout, `${name}.timeout`),
+              `${name}.timeout`,
+              false,
+            )
+          : this.#timeoutMs;
+    return this.#add(
+      { kind: 'check', name, check, timeoutMs },
+      options.critical === false ? [] : [name],
+    );
   }
 
   /**
@@ -208,6 +265,36 @@ export class HealthRegistry {
     return this.#last?.report;
   }
 
+  /**
+   * Whether the service should receive traffic: ready unless a critical component is `down`.
+   * Never rejects.
+   */
+  async readiness(maxAgeMs?: number): Promise<Readiness> {
+    const report = await this.check(maxAgeMs);
+    const failing = report.components
+      .filter((component) => component.critical && component.status === 'down')
+      .map((component) => component.name);
+    return {
+      ready: failing.length === 0,
+      status: report.status,
+      failing,
+      checkedAt: report.checkedAt,
+    };
+  }
+
+  /**
+   * This registry's components as a probe of another registry (the monitoring router's), each
+   * with its own `critical` flag and timeout.
+   *
+   * @example
+   * ```ts
+   * routerChecks.addProbe('application', health.asProbe());
+   * ```
+   */
+  asProbe(): HealthProbe {
+    return async () => (await this.check()).components;
+  }
+
   #add(entry: Entry, critical: readonly string[]): () => void {
     if (this.#entries.some((other) => other.kind === entry.kind && other.name === entry.name)) {
       throw new InvalidArgumentError(`a health check is already named "${entry.name}"`, {
@@ -238,9 +325,7 @@ export class HealthRegistry {
     const components = (
       await Promise.all(
         this.#entries.map((entry) =>
-          entry.kind === 'check'
-            ? this.#runCheck(entry.name, entry.check)
-            : runProbe(entry, context),
+          entry.kind === 'check' ? this.#runCheck(entry) : runProbe(entry, context),
         ),
       )
     ).flat();
@@ -273,16 +358,24 @@ export class HealthRegistry {
     return component;
   }
 
-  async #runCheck(name: string, check: HealthCheck): Promise<HealthComponent> {
+  async #runCheck({
+    name,
+    check,
+    timeoutMs,
+  }: {
+    name: string;
+    check: HealthCheck;
+    timeoutMs: number;
+  }): Promise<HealthComponent> {
     const started = performance.now();
     try {
       const outcome = await within(
         Promise.resolve().then(() => check()),
-        this.#timeoutMs,
+        timeoutMs,
       );
       const latencyMs = performance.now() - started;
       if (outcome === TIMED_OUT) {
-        return this.#component(name, 'down', latencyMs, `no answer within ${this.#timeoutMs} ms`);
+        return this.#component(name, 'down', latencyMs, `no answer within ${timeoutMs} ms`);
       }
       if (outcome === true || outcome === false) {
         return this.#component(name, outcome ? 'ok' : 'down', latencyMs);

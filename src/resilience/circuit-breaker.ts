@@ -1,0 +1,473 @@
+import { type Clock, systemClock } from '../core/clock.js';
+import { Emitter } from '../core/events.js';
+import {
+  type CircuitBreakerOptions,
+  type ResolvedBreakerOptions,
+  resolveBreakerOptions,
+} from './breaker-options.js';
+import { defaultBreakerRegistry } from './breaker-registry.js';
+import type {
+  BreakerCounts,
+  BreakerEvents,
+  BreakerSnapshot,
+  BreakerState,
+  CloseReason,
+  ListedBreaker,
+  OpenReason,
+} from './breaker-types.js';
+import { Deadlines } from './deadlines.js';
+import { ErrorRateWindow } from './error-rate-window.js';
+import { CircuitOpenError, CircuitTimeoutError } from './errors.js';
+
+const CLOSED = 0;
+const OPEN = 1;
+const HALF_OPEN = 2;
+const NAMES: readonly BreakerState[] = ['closed', 'open', 'half-open'];
+
+/** Handed to calls that have nothing to abort them: one signal for all, never aborted. */
+const NEVER_ABORTED = new AbortController().signal;
+
+/** How a call ended, as the breaker counts it. */
+type Outcome = 'success' | 'ignored' | 'failure' | 'timeout' | 'aborted';
+
+/**
+ * A circuit breaker around one dependency: while the dependency keeps failing, calls are rejected
+ * at once instead of piling up on it. Closed, it counts failures (in a row, or as a rate over a
+ * sliding window); once they trip a policy it opens and rejects every call with a
+ * {@link CircuitOpenError} for `halfOpenAfterMs`. The next call after that is the one trial
+ * (half-open): every other call meanwhile is rejected at once, and the trial's outcome closes the
+ * circuit or opens it for another period. Late outcomes of calls started before a change of
+ * state never decide the new one. Build one with {@link circuitBreaker}.
+ *
+ * @example
+ * ```ts
+ * const payments = circuitBreaker('payments', { consecutiveFailures: 3, timeoutMs: 2_000 });
+ * const receipt = await payments.execute((signal) => fetch(chargeUrl, { method: 'POST', signal }));
+ * payments.on('open', ({ reason }) => log.warn({ reason }, 'payments circuit open'));
+ * ```
+ */
+export class Breaker<F = never> extends Emitter<BreakerEvents> implements ListedBreaker {
+  /** The name it is listed under in `/health`, Prometheus and the dashboard. */
+  readonly name: string;
+  readonly #options: ResolvedBreakerOptions;
+  readonly #clock: Clock;
+  readonly #window: ErrorRateWindow | undefined;
+  readonly #deadlines: Deadlines | undefined;
+  readonly #counts: BreakerCounts = {
+    success: 0,
+    failure: 0,
+    timeout: 0,
+    rejected: 0,
+    ignored: 0,
+    fallback: 0,
+  };
+  readonly #successEvent: { breaker: string };
+  #state = CLOSED;
+  /** Bumped at every change of state: outcomes of calls from an older epoch are only counted. */
+  #epoch = 0;
+  #consecutive = 0;
+  #isolations = 0;
+  #retryAt = 0;
+  #trialRunning = false;
+  #trialStartedAt = 0;
+  #lastChange: BreakerSnapshot['lastChange'] = null;
+  #ok!: (value: unknown) => unknown;
+  #fail!: (error: unknown) => unknown;
+
+  /** @internal Use {@link circuitBreaker}, which checks the options and lists the breaker. */
+  constructor(name: string, options: ResolvedBreakerOptions, clock: Clock = systemClock) {
+    super();
+    this.name = name;
+    this.#options = options;
+    this.#clock = clock;
+    this.#successEvent = Object.freeze({ breaker: name });
+    const { errorRate, timeoutMs } = options;
+    if (errorRate !== undefined) {
+      this.#window = new ErrorRateWindow(errorRate.windowMs, errorRate.buckets);
+    }
+    if (timeoutMs > 0) this.#deadlines = new Deadlines(timeoutMs, () => clock.now());
+    this.#handlers();
+  }
+
+  /** `closed`, `open` or `half-open`. */
+  get state(): BreakerState {
+    return NAMES[this.#state]!;
+  }
+
+  /** Whether `isolate()` holds the circuit open. */
+  get isolated(): boolean {
+    return this.#isolations > 0;
+  }
+
+  /**
+   * Runs `fn` through the breaker: its value, or its error, or a `CircuitOpenError` without
+   * calling it when the circuit is open, or a `CircuitTimeoutError` after `timeoutMs` (the
+   * fallback's answer instead of those errors, when there is one). A sync throw of `fn` counts
+   * as a rejection. `fn` is given an `AbortSignal` that aborts when `signal` does or, for an `fn`
+   * that declares the parameter, when the call times out. When `signal` aborts, the call
+   * rejects with its reason at once; the breaker still counts how `fn` ends.
+   */
+  execute<T>(
+    fn: (signal: AbortSignal) => T | PromiseLike<T>,
+    signal?: AbortSignal,
+  ): Promise<T | F> {
+    if (this.#state === CLOSED && this.#deadlines === undefined && signal === undefined) {
+      // The common case, kept lean: one derived promise and handlers made once per state.
+      let pending: unknown;
+      try {
+        pending = fn(NEVER_ABORTED);
+      } catch (error) {
+        pending = Promise.reject(error);
+      }
+      return (pending instanceof Promise ? pending : Promise.resolve(pending)).then(
+        this.#ok,
+        this.#fail,
+      ) as Promise<T | F>;
+    }
+    return this.#enter(fn, signal);
+  }
+
+  /**
+   * `fn` as a function that runs each call through {@link execute}, with the same `this` and
+   * arguments. It always returns a promise.
+   *
+   * @example
+   * ```ts
+   * const getUser = breaker.wrap((id: string) => api.users.get(id));
+   * await getUser('42');
+   * ```
+   */
+  wrap<A extends unknown[], R>(
+    fn: (this: any, ...args: A) => R | PromiseLike<R>,
+  ): (...args: A) => Promise<R | F> {
+    const breaker = this;
+    return function (this: unknown, ...args: A) {
+      return breaker.execute(() => fn.apply(this, args));
+    };
+  }
+
+  /** Opens the circuit now, for `halfOpenAfterMs`, as if a policy had tripped. */
+  open(): void {
+    if (this.#isolations > 0) return;
+    this.#transition(OPEN, 'manual');
+  }
+
+  /** Closes the circuit now and forgets the failures counted; ends any `isolate()` hold. */
+  close(): void {
+    this.#isolations = 0;
+    if (this.#state !== CLOSED) this.#transition(CLOSED, 'manual');
+    else this.#reset();
+  }
+
+  /**
+   * Holds the circuit open until the returned function is called (holds nest: the circuit closes
+   * when the last one is released). For maintenance, or to take a dependency out by hand.
+   *
+   * @example
+   * ```ts
+   * const release = breaker.isolate();
+   * await migrateDatabase();
+   * release();
+   * ```
+   */
+  isolate(): () => void {
+    this.#isolations++;
+    if (this.#isolations === 1) this.#transition(OPEN, 'isolated');
+    let released = false;
+    return () => {
+      if (released || this.#isolations === 0) return;
+      released = true;
+      this.#isolations--;
+      if (this.#isolations === 0) this.#transition(CLOSED, 'released');
+    };
+  }
+
+  /** The breaker's state and figures, as `/health`, Prometheus and the dashboard show them. */
+  snapshot(): BreakerSnapshot {
+    const window = this.#window;
+    const rate = window?.rate(this.#clock.now()) ?? null;
+    return {
+      name: this.name,
+      state: this.state,
+      isolated: this.#isolations > 0,
+      counts: { ...this.#counts },
+      consecutiveFailures: this.#consecutive,
+      window:
+        window === undefined
+          ? null
+          : { calls: window.calls, failures: window.failures, errorRate: rate },
+      lastChange: this.#lastChange === null ? null : { ...this.#lastChange },
+      retryAt:
+        this.#state === OPEN && this.#isolations === 0
+          ? new Date(this.#epochOf(this.#retryAt)).toISOString()
+          : null,
+    };
+  }
+
+  /** Clears the timeout timer: calls still running no longer time out. For shutdown. */
+  dispose(): void {
+    this.#deadlines?.stop();
+  }
+
+  /** Every path but the lean one: another state, a timeout, or the caller's signal. */
+  #enter<T>(fn: (signal: AbortSignal) => T | PromiseLike<T>, signal?: AbortSignal): Promise<T | F> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.#state !== CLOSED) {
+      if (this.#isolations > 0) return this.#reject('open');
+      const now = this.#clock.now();
+      if (this.#state === OPEN) {
+        if (now < this.#retryAt) return this.#reject('open');
+        this.#transition(HALF_OPEN, undefined);
+      } else if (this.#trialRunning) {
+        // Without a timeout a hung trial would hold the circuit half-open for ever.
+        if (
+          this.#options.timeoutMs > 0 ||
+          now - this.#trialStartedAt < this.#options.halfOpenAfterMs
+        ) {
+          return this.#reject('half-open');
+        }
+        this.#transition(OPEN, 'trial-hung');
+        return this.#reject('open');
+      }
+      this.#trialRunning = true;
+      this.#trialStartedAt = now;
+    }
+    return this.#guarded(fn, signal);
+  }
+
+  #guarded<T>(
+    fn: (signal: AbortSignal) => T | PromiseLike<T>,
+    signal?: AbortSignal,
+  ): Promise<T | F> {
+    const epoch = this.#epoch;
+    return new Promise<T | F>((resolve, reject) => {
+      let answered = false;
+      let recorded = false;
+      const controller =
+        this.#deadlines !== undefined && fn.length > 0 ? new AbortController() : undefined;
+      const onAbort = () => {
+        controller?.abort(signal!.reason);
+        answer(() => reject(signal!.reason));
+      };
+      const answer = (settle: () => void) => {
+        if (answered) return;
+        answered = true;
+        signal?.removeEventListener('abort', onAbort);
+        settle();
+      };
+      const watch = this.#deadlines?.watch(() => {
+        if (recorded) return;
+        recorded = true;
+        const error = new CircuitTimeoutError(this.name, this.#options.timeoutMs);
+        controller?.abort(error);
+        this.#record(epoch, 'timeout', error);
+        answer(() => this.#answerFailure(resolve, reject, error));
+      });
+      const settled = (outcome: Outcome, value: unknown) => {
+        if (recorded) return; // timed out already: the late outcome is dropped, never unhandled
+        recorded = true;
+        if (watch !== undefined) watch.done = true;
+        this.#record(epoch, outcome, value);
+        answer(() => {
+          if (outcome === 'success') resolve(value as T);
+          else if (outcome === 'failure') this.#answerFailure(resolve, reject, value);
+          else reject(value);
+        });
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      let pending: unknown;
+      try {
+        pending = fn(controller?.signal ?? signal ?? NEVER_ABORTED);
+      } catch (error) {
+        pending = Promise.reject(error);
+      }
+      Promise.resolve(pending).then(
+        (value) => settled('success', value),
+        (error: unknown) => settled(this.#classify(error, signal), error),
+      );
+    });
+  }
+
+  /** Makes the lean path's handlers for the current epoch. */
+  #handlers(): void {
+    const epoch = this.#epoch;
+    this.#ok = (value) => {
+      this.#record(epoch, 'success', undefined);
+      return value;
+    };
+    this.#fail = (error) => {
+      const outcome = this.#classify(error, undefined);
+      this.#record(epoch, outcome, error);
+      if (outcome === 'failure' && this.#options.fallback !== undefined) {
+        return this.#fallbackOr(error);
+      }
+      throw error;
+    };
+  }
+
+  #classify(error: unknown, signal: AbortSignal | undefined): Outcome {
+    if (signal?.aborted) return 'aborted';
+    const isFailure = this.#options.isFailure;
+    if (isFailure === undefined) return 'failure';
+    try {
+      return isFailure(error) ? 'failure' : 'ignored';
+    } catch {
+      return 'failure';
+    }
+  }
+
+  /** Counts a call's outcome; decides the state only for calls of the current epoch. */
+  #record(epoch: number, outcome: Outcome, error: unknown): void {
+    const current = epoch === this.#epoch;
+    switch (outcome) {
+      case 'success':
+      case 'ignored':
+        this.#counts[outcome]++;
+        if (current) {
+          if (this.#state === HALF_OPEN) this.#transition(CLOSED, 'trial-succeeded');
+          else if (this.#state === CLOSED) {
+            this.#consecutive = 0;
+            this.#window?.record(this.#clock.now(), false);
+          }
+        }
+        if (outcome === 'success') this.emit('success', this.#successEvent);
+        return;
+      case 'aborted':
+        this.#counts.ignored++;
+        if (current && this.#state === HALF_OPEN) this.#trialRunning = false;
+        return;
+      default:
+        this.#counts[outcome]++;
+        if (outcome === 'timeout') {
+          this.emit('timeout', { breaker: this.name, timeoutMs: this.#options.timeoutMs });
+        } else {
+          this.emit('failure', { breaker: this.name, error });
+        }
+        if (current) this.#failed();
+    }
+  }
+
+  #failed(): void {
+    if (this.#state === HALF_OPEN) {
+      this.#transition(OPEN, 'trial-failed');
+      return;
+    }
+    if (this.#state !== CLOSED) return;
+    this.#consecutive++;
+    const { consecutiveFailures, errorRate } = this.#options;
+    if (consecutiveFailures > 0 && this.#consecutive >= consecutiveFailures) {
+      this.#transition(OPEN, 'consecutive-failures');
+      return;
+    }
+    const window = this.#window;
+    if (window === undefined || errorRate === undefined) return;
+    window.record(this.#clock.now(), true);
+    if (
+      window.calls >= errorRate.minimumCalls &&
+      window.failures / window.calls >= errorRate.threshold
+    ) {
+      this.#transition(OPEN, 'error-rate');
+    }
+  }
+
+  #transition(to: number, reason: OpenReason | CloseReason | undefined): void {
+    const from = this.#state;
+    const failures = this.#consecutive;
+    const now = this.#clock.now();
+    const errorRate = this.#window?.rate(now) ?? null;
+    this.#state = to;
+    this.#epoch++;
+    this.#handlers();
+    this.#trialRunning = false;
+    this.#lastChange = {
+      at: new Date(this.#clock.epochNow()).toISOString(),
+      from: NAMES[from]!,
+      to: NAMES[to]!,
+      reason: reason ?? 'half-open-after',
+    };
+    if (to === HALF_OPEN) {
+      this.emit('half-open', { breaker: this.name });
+      return;
+    }
+    this.#reset();
+    if (to === CLOSED) {
+      this.emit('close', { breaker: this.name, reason: reason as CloseReason });
+      return;
+    }
+    const isolated = this.#isolations > 0;
+    this.#retryAt = isolated ? Number.POSITIVE_INFINITY : now + this.#options.halfOpenAfterMs;
+    this.emit('open', {
+      breaker: this.name,
+      reason: reason as OpenReason,
+      failures,
+      errorRate,
+      retryAt: isolated ? null : this.#epochOf(this.#retryAt),
+    });
+  }
+
+  #reset(): void {
+    this.#consecutive = 0;
+    this.#window?.reset();
+  }
+
+  /** The epoch time of a monotonic clock reading. */
+  #epochOf(monotonic: number): number {
+    return this.#clock.epochNow() + (monotonic - this.#clock.now());
+  }
+
+  #reject(state: 'open' | 'half-open'): Promise<F> {
+    this.#counts.rejected++;
+    const retryAt =
+      state === 'open' && this.#isolations === 0 ? this.#epochOf(this.#retryAt) : null;
+    const error = new CircuitOpenError(this.name, state, retryAt);
+    this.emit('rejected', { breaker: this.name, state });
+    return new Promise((resolve, reject) => this.#answerFailure(resolve, reject, error));
+  }
+
+  /** Settles with the fallback's answer to `error`, or rejects with `error` without a fallback. */
+  #answerFailure(
+    resolve: (value: F | PromiseLike<F>) => void,
+    reject: (reason: unknown) => void,
+    error: unknown,
+  ): void {
+    try {
+      resolve(this.#fallbackOr(error));
+    } catch (thrown) {
+      reject(thrown);
+    }
+  }
+
+  /** The fallback's answer to `error` (a promise when it is async); `error` thrown without one. */
+  #fallbackOr(error: unknown): F | PromiseLike<F> {
+    const fallback = this.#options.fallback;
+    if (fallback === undefined) throw error;
+    this.#counts.fallback++;
+    return fallback(error) as F | PromiseLike<F>;
+  }
+}
+
+/**
+ * Makes a {@link Breaker} named `name` and lists it in `options.registry` (the process registry
+ * by default, where `/health`, Prometheus and the dashboard find it; a breaker listed under the
+ * same name before is replaced there). Throws a `CircuitConfigError` naming an invalid option.
+ *
+ * @example
+ * ```ts
+ * const inventory = circuitBreaker('inventory', {
+ *   errorRate: { threshold: 0.5, windowMs: 30_000, minimumCalls: 20 },
+ *   timeoutMs: 1_000,
+ *   fallback: () => ({ available: null }),
+ * });
+ * const stock = await inventory.execute((signal) => getStock(sku, signal));
+ * ```
+ */
+export function circuitBreaker<F = never>(
+  name: string,
+  options: CircuitBreakerOptions<F> = {},
+): Breaker<F> {
+  const resolved = resolveBreakerOptions(name, options as CircuitBreakerOptions<unknown>);
+  const breaker = new Breaker<F>(name, resolved, options.clock ?? systemClock);
+  const registry = options.registry === undefined ? defaultBreakerRegistry() : options.registry;
+  if (registry !== false) registry.add(breaker);
+  return breaker;
+}
