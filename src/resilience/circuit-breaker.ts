@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from '../core/clock.js';
-import { Emitter } from '../core/events.js';
+import { Emitter, type EventListener } from '../core/events.js';
 import {
   type CircuitBreakerOptions,
   type ResolvedBreakerOptions,
@@ -71,6 +71,8 @@ export class Breaker<F = never> extends Emitter<BreakerEvents> implements Listed
   #trialRunning = false;
   #trialStartedAt = 0;
   #lastChange: BreakerSnapshot['lastChange'] = null;
+  /** Whether `success` has listeners: the one event of every call, skipped when unheard. */
+  #successListened = false;
   #ok!: (value: unknown) => unknown;
   #fail!: (error: unknown) => unknown;
 
@@ -87,6 +89,48 @@ export class Breaker<F = never> extends Emitter<BreakerEvents> implements Listed
     }
     if (timeoutMs > 0) this.#deadlines = new Deadlines(timeoutMs, () => clock.now());
     this.#handlers();
+  }
+
+  override on<K extends keyof BreakerEvents>(
+    event: K,
+    listener: EventListener<BreakerEvents, K>,
+  ): this {
+    super.on(event, listener);
+    return this.#listened();
+  }
+
+  override addListener<K extends keyof BreakerEvents>(
+    event: K,
+    listener: EventListener<BreakerEvents, K>,
+  ): this {
+    super.addListener(event, listener);
+    return this.#listened();
+  }
+
+  override once<K extends keyof BreakerEvents>(
+    event: K,
+    listener: EventListener<BreakerEvents, K>,
+  ): this {
+    super.once(event, listener);
+    return this.#listened();
+  }
+
+  override off<K extends keyof BreakerEvents>(
+    event: K,
+    listener?: EventListener<BreakerEvents, K>,
+  ): this {
+    super.off(event, listener);
+    return this.#listened();
+  }
+
+  override removeAllListeners(event?: keyof BreakerEvents): this {
+    super.removeAllListeners(event);
+    return this.#listened();
+  }
+
+  #listened(): this {
+    this.#successListened = this.listenerCount('success') > 0;
+    return this;
   }
 
   /** `closed`, `open` or `half-open`. */
@@ -111,18 +155,21 @@ export class Breaker<F = never> extends Emitter<BreakerEvents> implements Listed
     fn: (signal: AbortSignal) => T | PromiseLike<T>,
     signal?: AbortSignal,
   ): Promise<T | F> {
-    if (this.#state === CLOSED && this.#deadlines === undefined && signal === undefined) {
-      // The common case, kept lean: one derived promise and handlers made once per state.
-      let pending: unknown;
-      try {
-        pending = fn(NEVER_ABORTED);
-      } catch (error) {
-        pending = Promise.reject(error);
+    if (this.#state === CLOSED && signal === undefined) {
+      // The common cases, kept lean: handlers made once per state, no signal to follow.
+      if (this.#deadlines === undefined) {
+        let pending: unknown;
+        try {
+          pending = fn(NEVER_ABORTED);
+        } catch (error) {
+          pending = Promise.reject(error);
+        }
+        return (pending instanceof Promise ? pending : Promise.resolve(pending)).then(
+          this.#ok,
+          this.#fail,
+        ) as Promise<T | F>;
       }
-      return (pending instanceof Promise ? pending : Promise.resolve(pending)).then(
-        this.#ok,
-        this.#fail,
-      ) as Promise<T | F>;
+      if (fn.length === 0) return this.#timed(fn as () => T | PromiseLike<T>);
     }
     return this.#enter(fn, signal);
   }
@@ -185,7 +232,7 @@ export class Breaker<F = never> extends Emitter<BreakerEvents> implements Listed
   /** The breaker's state and figures, as `/health`, Prometheus and the dashboard show them. */
   snapshot(): BreakerSnapshot {
     const window = this.#window;
-    const rate = window?.rate(this.#clock.now()) ?? null;
+    const rate = window?.rate ?? null;
     return {
       name: this.name,
       state: this.state,
@@ -204,9 +251,13 @@ export class Breaker<F = never> extends Emitter<BreakerEvents> implements Listed
     };
   }
 
-  /** Clears the timeout timer: calls still running no longer time out. For shutdown. */
+  /**
+   * Stops the breaker's timers (the timeout's and the error-rate window's): calls still running
+   * no longer time out, and the window forgets its calls. For shutdown; the breaker still works.
+   */
   dispose(): void {
     this.#deadlines?.stop();
+    this.#window?.reset();
   }
 
   /** Every path but the lean one: another state, a timeout, or the caller's signal. */
@@ -233,6 +284,38 @@ export class Breaker<F = never> extends Emitter<BreakerEvents> implements Listed
       this.#trialStartedAt = now;
     }
     return this.#guarded(fn, signal);
+  }
+
+  /** A closed-state call under the timeout, whose `fn` takes no signal (so none is made). */
+  #timed<T>(fn: () => T | PromiseLike<T>): Promise<T | F> {
+    const epoch = this.#epoch;
+    let pending: unknown;
+    try {
+      pending = fn();
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    return new Promise<T | F>((resolve, reject) => {
+      const watch = this.#deadlines!.watch(() => {
+        const error = new CircuitTimeoutError(this.name, this.#options.timeoutMs);
+        this.#record(epoch, 'timeout', error);
+        this.#answerFailure(resolve, reject, error);
+      });
+      (pending instanceof Promise ? pending : Promise.resolve(pending)).then(
+        (value: T) => {
+          if (!this.#deadlines!.settle(watch)) return; // timed out already: dropped, never unhandled
+          this.#record(epoch, 'success', undefined);
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (!this.#deadlines!.settle(watch)) return;
+          const outcome = this.#classify(error, undefined);
+          this.#record(epoch, outcome, error);
+          if (outcome === 'failure') this.#answerFailure(resolve, reject, error);
+          else reject(error);
+        },
+      );
+    });
   }
 
   #guarded<T>(
@@ -266,7 +349,7 @@ export class Breaker<F = never> extends Emitter<BreakerEvents> implements Listed
       const settled = (outcome: Outcome, value: unknown) => {
         if (recorded) return; // timed out already: the late outcome is dropped, never unhandled
         recorded = true;
-        if (watch !== undefined) watch.done = true;
+        if (watch !== undefined) this.#deadlines!.settle(watch);
         this.#record(epoch, outcome, value);
         answer(() => {
           if (outcome === 'success') resolve(value as T);
@@ -291,8 +374,15 @@ export class Breaker<F = never> extends Emitter<BreakerEvents> implements Listed
   /** Makes the lean path's handlers for the current epoch. */
   #handlers(): void {
     const epoch = this.#epoch;
+    const window = this.#window;
+    // Used only by calls started while closed; the success path of #record, inlined.
     this.#ok = (value) => {
-      this.#record(epoch, 'success', undefined);
+      this.#counts.success++;
+      if (epoch === this.#epoch) {
+        this.#consecutive = 0;
+        window?.record(false);
+      }
+      if (this.#successListened) this.emit('success', this.#successEvent);
       return value;
     };
     this.#fail = (error) => {
@@ -327,10 +417,12 @@ export class Breaker<F = never> extends Emitter<BreakerEvents> implements Listed
           if (this.#state === HALF_OPEN) this.#transition(CLOSED, 'trial-succeeded');
           else if (this.#state === CLOSED) {
             this.#consecutive = 0;
-            this.#window?.record(this.#clock.now(), false);
+            this.#window?.record(false);
           }
         }
-        if (outcome === 'success') this.emit('success', this.#successEvent);
+        if (outcome === 'success' && this.#successListened) {
+          this.emit('success', this.#successEvent);
+        }
         return;
       case 'aborted':
         this.#counts.ignored++;
@@ -361,7 +453,7 @@ export class Breaker<F = never> extends Emitter<BreakerEvents> implements Listed
     }
     const window = this.#window;
     if (window === undefined || errorRate === undefined) return;
-    window.record(this.#clock.now(), true);
+    window.record(true);
     if (
       window.calls >= errorRate.minimumCalls &&
       window.failures / window.calls >= errorRate.threshold
@@ -374,7 +466,7 @@ export class Breaker<F = never> extends Emitter<BreakerEvents> implements Listed
     const from = this.#state;
     const failures = this.#consecutive;
     const now = this.#clock.now();
-    const errorRate = this.#window?.rate(now) ?? null;
+    const errorRate = this.#window?.rate ?? null;
     this.#state = to;
     this.#epoch++;
     this.#handlers();

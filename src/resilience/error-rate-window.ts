@@ -1,14 +1,17 @@
 /**
- * @internal Calls and failures over the last `windowMs`, in `buckets` slices: each record lands in
- * the slice of its time, and slices older than the window are dropped as time moves on, so the
- * totals cover between `windowMs - windowMs / buckets` and `windowMs`. No timer: time is read
- * from the records themselves.
+ * @internal Calls and failures over the last `windowMs`, in `buckets` slices: records land in the
+ * current slice, and an unref'd timer moves on to the next slice every `windowMs / buckets`,
+ * dropping the oldest, so the totals cover between `windowMs - windowMs / buckets` and
+ * `windowMs`. The timer runs only while the window holds calls: it stops once the window is empty
+ * and the next record starts it again. (A clock read per call would cost more than the whole
+ * closed-state breaker.)
  */
 export class ErrorRateWindow {
   readonly #bucketMs: number;
   readonly #calls: Float64Array;
   readonly #failures: Float64Array;
-  #current = Number.NEGATIVE_INFINITY;
+  #slot = 0;
+  #timer: NodeJS.Timeout | undefined;
   calls = 0;
   failures = 0;
 
@@ -18,51 +21,49 @@ export class ErrorRateWindow {
     this.#failures = new Float64Array(buckets);
   }
 
-  /** Counts one call at `now` (monotonic ms). */
-  record(now: number, failed: boolean): void {
-    const index = this.#advance(now);
-    this.#calls[index]!++;
+  /** Counts one call in the current slice. */
+  record(failed: boolean): void {
+    if (this.#timer === undefined) this.#start();
+    const slot = this.#slot;
+    this.#calls[slot]!++;
     this.calls++;
     if (failed) {
-      this.#failures[index]!++;
+      this.#failures[slot]!++;
       this.failures++;
     }
   }
 
-  /** The failed share of the calls in the window at `now`, or `null` when there were none. */
-  rate(now: number): number | null {
-    this.#advance(now);
+  /** The failed share of the calls in the window, or `null` when there were none. */
+  get rate(): number | null {
     return this.calls === 0 ? null : this.failures / this.calls;
   }
 
-  /** Forgets every call. */
+  /** Forgets every call and stops the timer. */
   reset(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
     this.#calls.fill(0);
     this.#failures.fill(0);
     this.calls = 0;
     this.failures = 0;
   }
 
-  /** Drops the slices that left the window; returns the slot of the slice holding `now`. */
-  #advance(now: number): number {
-    const size = this.#calls.length;
-    const bucket = Math.floor(now / this.#bucketMs);
-    const slot = ((bucket % size) + size) % size;
-    const steps = bucket - this.#current;
-    if (steps === 0) return slot;
-    if (steps < 0) return slot; // a clock that went back: count into the slice it names
-    if (steps >= size) {
-      this.reset();
-    } else {
-      for (let step = 1; step <= steps; step++) {
-        const stale = (((this.#current + step) % size) + size) % size;
-        this.calls -= this.#calls[stale]!;
-        this.failures -= this.#failures[stale]!;
-        this.#calls[stale] = 0;
-        this.#failures[stale] = 0;
-      }
+  #start(): void {
+    this.#timer = setInterval(() => this.#turn(), this.#bucketMs);
+    this.#timer.unref?.();
+  }
+
+  /** Moves on to the next slice, dropping what it held (the oldest calls). */
+  #turn(): void {
+    const slot = (this.#slot + 1) % this.#calls.length;
+    this.calls -= this.#calls[slot]!;
+    this.failures -= this.#failures[slot]!;
+    this.#calls[slot] = 0;
+    this.#failures[slot] = 0;
+    this.#slot = slot;
+    if (this.calls === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
     }
-    this.#current = bucket;
-    return slot;
   }
 }
