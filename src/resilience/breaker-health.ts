@@ -1,5 +1,5 @@
 import type { BreakerSnapshot } from './breaker-types.js';
-import type { HealthComponent, HealthProbeContext } from './health-registry.js';
+import type { HealthComponent, HealthProbeContext } from './health-types.js';
 
 /**
  * @internal One health component per breaker, `breaker:<name>`: `ok` while closed, `degraded`

@@ -8,7 +8,7 @@ import type {
   BreakerState,
   ListedBreaker,
 } from './breaker-types.js';
-import type { HealthProbe } from './health-registry.js';
+import type { HealthProbe } from './health-types.js';
 
 /**
  * A change of state of a listed breaker, as {@link BreakerRegistry} reports it.

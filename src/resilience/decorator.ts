@@ -1,7 +1,8 @@
 import { assertFactoryCall, createMethodDecorator } from '../core/decorators.js';
+import { Breaker } from './breaker.js';
 import type { CircuitBreakerOptions } from './breaker-options.js';
 import { resolveBreakerOptions } from './breaker-options.js';
-import { Breaker, circuitBreaker } from './circuit-breaker.js';
+import { circuitBreaker } from './circuit-breaker.js';
 import { CircuitConfigError } from './errors.js';
 
 /**

@@ -1,3 +1,4 @@
+export { Breaker } from './breaker.js';
 export type {
   CircuitBreakerOptions,
   ErrorRatePolicy,
@@ -17,7 +18,7 @@ export type {
   ListedBreaker,
   OpenReason,
 } from './breaker-types.js';
-export { Breaker, circuitBreaker } from './circuit-breaker.js';
+export { circuitBreaker } from './circuit-breaker.js';
 export {
   type AsyncMethodDecorator,
   CircuitBreaker,
