@@ -1,3 +1,4 @@
+import { health } from '../resilience/default-health.js';
 import {
   type HealthCheck,
   type HealthComponent,
@@ -97,6 +98,8 @@ export class HealthChecker {
       eventLoop(enterprise, context, degradedMs, downMs),
     ]);
     for (const [name, check] of Object.entries(checks)) registry.register(name, check);
+    // The application's own checks (`health.register`) and the process's circuit breakers.
+    registry.addProbe('application', health.asProbe());
     this.#registry = registry;
   }
 

@@ -66,7 +66,10 @@ export interface CircuitBreakerOptions<F = never> {
    * nowhere. @defaultValue the process registry, {@link defaultBreakerRegistry}
    */
   registry?: BreakerRegistry | false;
-  /** The time source (tests inject a fake one). @defaultValue the system clock */
+  /**
+   * The time source of the open period (tests inject a fake one). Timeouts and the error-rate
+   * window follow the timers instead (fake them with `vi.useFakeTimers()`). @defaultValue the system clock
+   */
   clock?: Clock;
 }
 

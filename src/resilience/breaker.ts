@@ -81,7 +81,8 @@ export class Breaker<F = never> extends BreakerEmitter implements ListedBreaker 
     if (errorRate !== undefined) {
       this.#window = new ErrorRateWindow(errorRate.windowMs, errorRate.buckets);
     }
-    if (timeoutMs > 0) this.#deadlines = new Deadlines(timeoutMs, () => clock.now());
+    // Timeouts follow the timers that fire them, not `clock` (which times the open period).
+    if (timeoutMs > 0) this.#deadlines = new Deadlines(timeoutMs, () => performance.now());
     this.#host = {
       name,
       timeoutMs,
