@@ -2,8 +2,14 @@ import { Emitter, type EventListener } from '../core/events.js';
 import type { BreakerEvents } from './breaker-types.js';
 
 /**
- * @internal The events of a breaker, knowing at no cost whether `success` (the one event of every
- * call) has listeners, so an unheard one costs nothing.
+ * The events of a breaker ({@link BreakerEvents}), knowing at no cost whether `success` (the one
+ * event of every call) has listeners, so an unheard one costs nothing. `Breaker` extends it.
+ *
+ * @example
+ * ```ts
+ * const breaker = circuitBreaker('payments');
+ * breaker.on('open', ({ reason }) => console.warn('payments circuit open:', reason));
+ * ```
  */
 export class BreakerEmitter extends Emitter<BreakerEvents> {
   /** Whether `success` has listeners. */

@@ -1,4 +1,5 @@
 export { Breaker } from './breaker.js';
+export { BreakerEmitter } from './breaker-emitter.js';
 export type {
   CircuitBreakerOptions,
   ErrorRatePolicy,
