@@ -29,7 +29,15 @@ export interface BreakerStateChange {
   at: number;
 }
 
-/** The events of a {@link BreakerRegistry}. */
+/**
+ * The events of a {@link BreakerRegistry}.
+ *
+ * @example
+ * ```ts
+ * const listener: (...args: BreakerRegistryEvents['state-change']) => void = (change) => log.warn(change);
+ * defaultBreakerRegistry().on('state-change', listener);
+ * ```
+ */
 export interface BreakerRegistryEvents {
   /** A listed breaker changed state. */
   'state-change': [event: BreakerStateChange];

@@ -3,10 +3,23 @@ import type { Emitter } from '../core/events.js';
 /**
  * `closed`: calls go through. `open`: calls are rejected at once. `half-open`: one trial call is
  * let through; its outcome closes the circuit or opens it again.
+ *
+ * @example
+ * ```ts
+ * const state: BreakerState = breaker.state;
+ * if (state !== 'closed') console.warn(`${breaker.name} is ${state}`);
+ * ```
  */
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
-/** Why a circuit opened. */
+/**
+ * Why a circuit opened.
+ *
+ * @example
+ * ```ts
+ * breaker.on('open', ({ reason }: { reason: OpenReason }) => reason === 'manual' || page(reason));
+ * ```
+ */
 export type OpenReason =
   /** `consecutiveFailures` calls failed in a row. */
   | 'consecutive-failures'
@@ -21,7 +34,14 @@ export type OpenReason =
   /** `isolate()` was called. */
   | 'isolated';
 
-/** Why a circuit closed. */
+/**
+ * Why a circuit closed.
+ *
+ * @example
+ * ```ts
+ * breaker.on('close', ({ reason }: { reason: CloseReason }) => log.info({ reason }, 'circuit closed'));
+ * ```
+ */
 export type CloseReason =
   /** The half-open trial call succeeded. */
   | 'trial-succeeded'

@@ -8,6 +8,15 @@ import { CircuitConfigError } from './errors.js';
 /**
  * What `@CircuitBreaker` decorates: methods that return a promise, in both TypeScript decorator
  * modes. A method that returns a plain value is refused by the type checker.
+ *
+ * @example
+ * ```ts
+ * const Protected: AsyncMethodDecorator = CircuitBreaker({ timeoutMs: 1_000 });
+ * class Client {
+ *   @Protected
+ *   async get(id: string): Promise<Item> { ... }
+ * }
+ * ```
  */
 export interface AsyncMethodDecorator {
   /** Standard decorator form. */
@@ -23,7 +32,14 @@ export interface AsyncMethodDecorator {
   ): void;
 }
 
-/** What `@CircuitBreaker` and {@link withCircuitBreaker} take: a name, options, or a breaker. */
+/**
+ * What `@CircuitBreaker` and {@link withCircuitBreaker} take: a name, options, or a breaker.
+ *
+ * @example
+ * ```ts
+ * const specs: CircuitBreakerSpec[] = ['geo', { name: 'geo', timeoutMs: 300 }, circuitBreaker('geo')];
+ * ```
+ */
 export type CircuitBreakerSpec<F = never> =
   | string
   | (CircuitBreakerOptions<F> & { name?: string })
