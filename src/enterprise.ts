@@ -111,6 +111,27 @@ export function registerModule<Name extends keyof BuiltOnUse>(
 
 const MODULES: readonly (keyof BuiltOnUse)[] = ['cache', 'tasks', 'security', 'alerts'];
 
+// Shared by both builds, like the builders.
+const COLLECTORS = Symbol.for('@revcopy/enterprise/process-collectors');
+
+function collectors(): Map<string, (prefix: string) => MetricFamily[]> {
+  const holder = globalThis as { [COLLECTORS]?: Map<string, (prefix: string) => MetricFamily[]> };
+  holder[COLLECTORS] ??= new Map();
+  return holder[COLLECTORS];
+}
+
+/**
+ * @internal Adds Prometheus families that every instance exports beside its modules': figures of
+ * the process rather than of an instance (the circuit breakers of the process registry). Registered
+ * by the entries that include them (`src/compose/*.ts`); the first registration of a name stays.
+ */
+export function registerProcessCollector(
+  name: string,
+  collector: (prefix: string) => MetricFamily[],
+): void {
+  if (!collectors().has(name)) collectors().set(name, collector);
+}
+
 /** @internal Whether the entries loaded so far include the module `name`. */
 export function isModuleLoaded(name: keyof BuiltOnUse): boolean {
   return builders()[name] !== undefined;
@@ -161,6 +182,10 @@ export class Enterprise {
       stop: () => performance.stop(),
     });
     for (const name of MODULES) this.#compose(name);
+    const prefix = this.config.performance.prometheusPrefix;
+    this.performance.addCollector(() =>
+      [...collectors().values()].flatMap((collector) => collector(prefix)),
+    );
   }
 
   #compose<Name extends keyof BuiltOnUse>(name: Name): void {

@@ -3,6 +3,7 @@ import './compose/cache.js';
 import './compose/tasks.js';
 import './compose/security.js';
 import './compose/alerts.js';
+import './compose/resilience.js';
 
 export {
   Cache,
@@ -75,4 +76,21 @@ export {
   registerPrometheus,
 } from './performance/index.js';
 export type * from './performance/types.js';
+export {
+  Breaker,
+  BreakerRegistry,
+  type BreakerSnapshot,
+  type BreakerState,
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  CircuitConfigError,
+  CircuitOpenError,
+  CircuitTimeoutError,
+  circuitBreaker,
+  defaultBreakerRegistry,
+  type HealthCheckOptions,
+  HealthRegistry,
+  health,
+  withCircuitBreaker,
+} from './resilience/index.js';
 export type { TaskOptions } from './tasks/options.js';

@@ -357,6 +357,7 @@ export class Cache extends Emitter<CacheEvents> {
       this.#owned.bus?.close(),
       ...this.#owned.tiers.map((tier) => tier.close()),
     ]);
+    this.#stack.dispose();
     if (this.#owned.client !== undefined) await quitClient(this.#owned.client);
   }
 

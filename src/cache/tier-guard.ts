@@ -1,11 +1,9 @@
-import {
-  BrokenCircuitError,
-  CircuitState,
-  ConsecutiveBreaker,
-  circuitBreaker,
-  handleAll,
-} from 'cockatiel';
 import { DurationHistogram } from '../performance/histogram.js';
+import type { Breaker } from '../resilience/breaker.js';
+import type { BreakerRegistry } from '../resilience/breaker-registry.js';
+import { defaultBreakerRegistry } from '../resilience/breaker-registry.js';
+import { circuitBreaker } from '../resilience/circuit-breaker.js';
+import { CircuitOpenError, CircuitTimeoutError } from '../resilience/errors.js';
 import { CacheTierError } from './errors.js';
 import type { CacheTier, TierAnalytics } from './types.js';
 
@@ -17,22 +15,18 @@ export interface TierGuardOptions {
   failureThreshold?: number;
   /** How long an open circuit skips the tier before one probe call is let through. @defaultValue 5000 */
   halfOpenAfterMs?: number;
+  /**
+   * Where each tier's circuit breaker is listed (as `cache.<tier>`) for `/health`, Prometheus and
+   * the dashboard, or `false` for nowhere. @defaultValue the process registry
+   */
+  registry?: BreakerRegistry | false;
 }
 
-/** What the timer rejects with; never escapes this file. */
-const TIMED_OUT = Symbol('timed out');
-
-const STATES = {
-  [CircuitState.Closed]: 'closed',
-  [CircuitState.Open]: 'open',
-  [CircuitState.HalfOpen]: 'half-open',
-  [CircuitState.Isolated]: 'open',
-} as const;
-
 /**
- * Runs the operations of one remote tier under a per-operation timeout and a circuit breaker
- * (cockatiel), and keeps its figures. A down or slow tier then costs a caller at most the timeout,
- * and once the circuit is open, nothing at all until a probe finds it healthy again.
+ * Runs the operations of one remote tier through a circuit breaker of the resilience module (with
+ * the per-operation timeout), and keeps its figures. A down or slow tier then costs a caller at
+ * most the timeout, and once the circuit is open, nothing at all until a probe finds it healthy
+ * again. The breaker is listed as `cache.<tier>` with every other breaker of the process.
  *
  * @internal
  */
@@ -46,9 +40,9 @@ export class TierGuard<P> {
   timeouts = 0;
   readonly #latency = new DurationHistogram();
   #latencySum = 0;
-  readonly #breaker;
+  readonly #breaker: Breaker;
   readonly #timeoutMs: number;
-  readonly #deadlines: Deadlines;
+  readonly #unlist: () => void;
 
   constructor(
     tier: CacheTier<P>,
@@ -56,18 +50,24 @@ export class TierGuard<P> {
     onCircuit: (state: TierAnalytics['circuit']) => void,
   ) {
     this.tier = tier;
-    this.#breaker = circuitBreaker(handleAll, {
-      halfOpenAfter: options.halfOpenAfterMs ?? 5_000,
-      breaker: new ConsecutiveBreaker(options.failureThreshold ?? 5),
-    });
-    this.#breaker.onStateChange((state) => onCircuit(STATES[state]));
     this.#timeoutMs = options.timeoutMs ?? 500;
-    this.#deadlines = new Deadlines(this.#timeoutMs);
+    this.#breaker = circuitBreaker(`cache.${tier.name}`, {
+      consecutiveFailures: options.failureThreshold ?? 5,
+      halfOpenAfterMs: options.halfOpenAfterMs ?? 5_000,
+      timeoutMs: this.#timeoutMs,
+      registry: false,
+    });
+    this.#breaker
+      .on('open', () => onCircuit('open'))
+      .on('half-open', () => onCircuit('half-open'))
+      .on('close', () => onCircuit('closed'));
+    const registry = options.registry ?? defaultBreakerRegistry();
+    this.#unlist = registry === false ? () => {} : registry.add(this.#breaker);
   }
 
   /** `closed`, `open` or `half-open`. */
   get circuit(): TierAnalytics['circuit'] {
-    return STATES[this.#breaker.state];
+    return this.#breaker.state;
   }
 
   /**
@@ -77,15 +77,12 @@ export class TierGuard<P> {
   async run<T>(name: string, operation: (tier: CacheTier<P>) => Promise<T>): Promise<T> {
     const started = performance.now();
     try {
-      // The timeout is a plain timer race inside the breaker, so a timeout counts as a failure.
-      // (cockatiel's own timeout policy costs an AbortController and an error object per call,
-      // several times the cost of a Redis GET.)
-      const result = await this.#breaker.execute(() => this.#withTimeout(operation));
+      const result = await this.#breaker.execute(() => operation(this.tier));
       this.#observe(started);
       return result;
     } catch (error) {
       this.errors++;
-      if (error === TIMED_OUT) {
+      if (error instanceof CircuitTimeoutError && error.breaker === this.#breaker.name) {
         this.timeouts++;
         this.#observe(started);
         throw new CacheTierError(`cache tier "${this.tier.name}" timed out on ${name}`, {
@@ -95,7 +92,7 @@ export class TierGuard<P> {
           timeoutMs: this.#timeoutMs,
         });
       }
-      if (error instanceof BrokenCircuitError) {
+      if (error instanceof CircuitOpenError && error.breaker === this.#breaker.name) {
         throw new CacheTierError(`cache tier "${this.tier.name}" is skipped: its circuit is open`, {
           tier: this.tier.name,
           operation: name,
@@ -111,30 +108,10 @@ export class TierGuard<P> {
     }
   }
 
-  #withTimeout<T>(operation: (tier: CacheTier<P>) => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const watch = this.#deadlines.watch(reject);
-      let pending: Promise<T>;
-      try {
-        pending = operation(this.tier);
-      } catch (error) {
-        watch.done = true;
-        reject(error);
-        return;
-      }
-      // Settling after the timeout is harmless: the promise has already rejected, and a late
-      // rejection of the operation is handled here rather than reported as unhandled.
-      pending.then(
-        (value) => {
-          watch.done = true;
-          resolve(value);
-        },
-        (error: unknown) => {
-          watch.done = true;
-          reject(error);
-        },
-      );
-    });
+  /** Takes the breaker out of its registry and stops its timer (at the cache's `close()`). */
+  dispose(): void {
+    this.#unlist();
+    this.#breaker.dispose();
   }
 
   #observe(started: number): void {
@@ -163,63 +140,5 @@ export class TierGuard<P> {
         p99: at(99),
       },
     };
-  }
-}
-
-/** One operation under watch. */
-interface Watch {
-  readonly deadline: number;
-  readonly reject: (reason: unknown) => void;
-  done: boolean;
-}
-
-/**
- * The timeouts of one tier's operations. They all have the same length, so their deadlines come
- * in the order the operations started: a queue and one timer, armed for the oldest operation
- * still running, replace a timer per operation (arming and clearing a timer per call costs more
- * than the checks here, and shows on a Redis GET).
- */
-class Deadlines {
-  #queue: Watch[] = [];
-  #head = 0;
-  #timer: NodeJS.Timeout | undefined;
-
-  constructor(private readonly timeoutMs: number) {}
-
-  watch(reject: (reason: unknown) => void): Watch {
-    const watch: Watch = { deadline: performance.now() + this.timeoutMs, reject, done: false };
-    this.#queue.push(watch);
-    if (this.#timer === undefined) this.#arm(this.timeoutMs);
-    return watch;
-  }
-
-  #arm(delay: number): void {
-    this.#timer = setTimeout(() => this.#expire(), Math.max(1, delay));
-    this.#timer.unref();
-  }
-
-  #expire(): void {
-    this.#timer = undefined;
-    const now = performance.now();
-    const queue = this.#queue;
-    while (this.#head < queue.length) {
-      const watch = queue[this.#head]!;
-      if (!watch.done && watch.deadline > now) break;
-      if (!watch.done) {
-        watch.done = true;
-        watch.reject(TIMED_OUT);
-      }
-      this.#head++;
-    }
-    if (this.#head === queue.length) {
-      this.#queue = [];
-      this.#head = 0;
-      return;
-    }
-    if (this.#head > 1024) {
-      this.#queue = queue.slice(this.#head);
-      this.#head = 0;
-    }
-    this.#arm(this.#queue[this.#head]!.deadline - now);
   }
 }

@@ -276,6 +276,11 @@ export class TierStack {
     );
   }
 
+  /** Takes the remote tiers' circuit breakers out of their registry and stops their timers. */
+  dispose(): void {
+    for (const level of this.levels) if (level.kind === 'remote') level.guard.dispose();
+  }
+
   /** Removes expired entries tier by tier; resolves how many each removed. */
   async removeExpired(): Promise<Record<string, number>> {
     const removed: Record<string, number> = {};

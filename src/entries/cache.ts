@@ -2,5 +2,6 @@
 // default instance without loading the modules it leaves out.
 import '../enterprise.js';
 import '../compose/cache.js';
+import '../compose/resilience.js';
 
 export * from '../cache/index.js';

@@ -1,3 +1,4 @@
+import { health } from '../resilience/default-health.js';
 import {
   type HealthCheck,
   type HealthComponent,
@@ -98,6 +99,8 @@ export class HealthChecker {
     ]);
     registry.addProbe('security', (context) => securityComponents(enterprise, context));
     for (const [name, check] of Object.entries(checks)) registry.register(name, check);
+    // The application's own checks (`health.register`) and the process's circuit breakers.
+    registry.addProbe('application', health.asProbe());
     this.#registry = registry;
   }
 

@@ -1,132 +1,22 @@
+import { parseDuration } from '../core/duration.js';
 import { InvalidArgumentError } from '../core/errors.js';
+import {
+  type HealthCheck,
+  type HealthCheckOptions,
+  type HealthComponent,
+  type HealthProbe,
+  type HealthProbeContext,
+  type HealthRegistryOptions,
+  type HealthReport,
+  type HealthStatus,
+  type Readiness,
+  TIMED_OUT,
+} from './health-types.js';
 
-/** `ok`: working; `degraded`: working with a problem (a fallback in use, slow); `down`: not working. */
-export type HealthStatus = 'ok' | 'degraded' | 'down';
-
-/**
- * What a health check may resolve: a status, a boolean (`true` = ok), or a full answer.
- *
- * @example
- * ```ts
- * const answer: HealthCheckResult = { status: 'degraded', message: 'replica lag 12 s', details: { lagSeconds: 12 } };
- * ```
- */
-export type HealthCheckResult =
-  | HealthStatus
-  | boolean
-  | { status: HealthStatus; message?: string; details?: Record<string, unknown> };
-
-/**
- * A health check; it is given the registry's timeout to settle and is `down` when it throws.
- *
- * @example
- * ```ts
- * const search: HealthCheck = async () => {
- *   const { status } = await elastic.cluster.health();
- *   return status === 'green' ? 'ok' : { status: 'degraded', message: `cluster ${status}` };
- * };
- * ```
- */
-export type HealthCheck = () => HealthCheckResult | Promise<HealthCheckResult>;
-
-/**
- * The health of one component.
- *
- * @example
- * ```ts
- * const redis: HealthComponent = { name: 'redis', status: 'ok', critical: false, latencyMs: 0.8 };
- * ```
- */
-export interface HealthComponent {
-  /** `redis`, `database`, `task-workers`, `event-loop`, or the name of a custom check. */
-  name: string;
-  status: HealthStatus;
-  /** Whether this component being `down` makes the whole service `down` (HTTP 503). */
-  critical: boolean;
-  /** Why the status is not `ok`, or a short description of what was checked. */
-  message?: string;
-  /** How long the check took, in milliseconds (`null` for checks that read figures only). */
-  latencyMs: number | null;
-  /** Figures behind the status (tier names, circuit state, delay percentiles, worker counts...). */
-  details?: Record<string, unknown>;
-}
-
-/**
- * One round of checks: the overall status and every component.
- *
- * @example
- * ```ts
- * const report: HealthReport = await registry.check();
- * if (report.status === 'down') process.exitCode = 1;
- * ```
- */
-export interface HealthReport {
-  /** The worst status among the components, a non-critical component's `down` counting as `degraded`. */
-  status: HealthStatus;
-  /** When the checks ran (they are cached for a short time). */
-  checkedAt: string;
-  /** One entry per checked component. */
-  components: HealthComponent[];
-}
-
-/** Returned by {@link HealthProbeContext.within} when the promise did not settle in time. */
-export const TIMED_OUT: unique symbol = Symbol('timed out');
-
-/**
- * What a {@link HealthProbe} is given: the time it has and a maker of components that knows
- * which names are critical.
- */
-export interface HealthProbeContext {
-  /** How long each probe may take, in milliseconds. */
-  readonly timeoutMs: number;
-  /** `promise`'s value, or {@link TIMED_OUT} when it has not settled within `timeoutMs`. */
-  within<T>(promise: Promise<T>): Promise<T | typeof TIMED_OUT>;
-  /** A component, its `critical` flag set by the registry and its latency rounded. */
-  component(
-    name: string,
-    status: HealthStatus,
-    latencyMs: number | null,
-    message?: string,
-    details?: Record<string, unknown>,
-  ): HealthComponent;
-}
-
-/**
- * A check reporting any number of components: a module's dependencies (none while the module is
- * not built), or one figure compared to thresholds. It bounds its own waits with `within`.
- *
- * @example
- * ```ts
- * const probe: HealthProbe = async (context) => {
- *   const started = performance.now();
- *   const answer = await context.within(redis.ping());
- *   return [context.component('redis', answer === 'PONG' ? 'ok' : 'down', performance.now() - started)];
- * };
- * ```
- */
-export type HealthProbe = (
-  context: HealthProbeContext,
-) => HealthComponent[] | Promise<HealthComponent[]>;
-
-/**
- * Options of {@link HealthRegistry}.
- *
- * @example
- * ```ts
- * const registry = new HealthRegistry({ timeoutMs: 500, cacheMs: 2000, critical: ['task-backend'] });
- * ```
- */
-export interface HealthRegistryOptions {
-  /** Each check gives up after this long and reports `down`. @defaultValue 1000 */
-  timeoutMs?: number;
-  /** A report is reused for this long, so concurrent callers cost one round. @defaultValue 1000 */
-  cacheMs?: number;
-  /** The critical components, replacing the flags given at registration. */
-  critical?: readonly string[];
-}
+export * from './health-types.js';
 
 type Entry =
-  | { kind: 'check'; name: string; check: HealthCheck }
+  | { kind: 'check'; name: string; check: HealthCheck; timeoutMs: number }
   | { kind: 'probe'; name: string; probe: HealthProbe };
 
 /**
@@ -158,10 +48,18 @@ export class HealthRegistry {
   }
 
   /**
-   * Adds the check of component `name` (critical unless `critical: false`); returns its removal.
-   * Throws `InvalidArgumentError` when `check` is not a function or the name is taken.
+   * Adds the check of component `name` (critical unless `critical: false`), run under its own
+   * `timeout` when given; returns its removal. Throws `InvalidArgumentError` when `check` is not a
+   * function, the name is taken or empty, or the timeout is invalid.
    */
-  register(name: string, check: HealthCheck, options: { critical?: boolean } = {}): () => void {
+  register(name: string, check: HealthCheck, options: HealthCheckOptions = {}): () => void {
+    if (typeof name !== 'string' || name.trim() === '') {
+      throw new InvalidArgumentError(`the health check name ${String(name)} is invalid`, {
+        argument: 'name',
+        value: name,
+        expected: 'a non-empty string',
+      });
+    }
     if (typeof check !== 'function') {
       throw new InvalidArgumentError(`the health check "${name}" is not a function`, {
         argument: 'check',
@@ -169,7 +67,20 @@ export class HealthRegistry {
         expected: 'a function returning a status, a boolean or { status }',
       });
     }
-    return this.#add({ kind: 'check', name, check }, options.critical === false ? [] : [name]);
+    const timeoutMs =
+      options.timeoutMs !== undefined
+        ? milliseconds(options.timeoutMs, `${name}.timeoutMs`, false)
+        : options.timeout !== undefined
+          ? milliseconds(
+              parseDuration(options.timeout, `${name}.timeout`),
+              `${name}.timeout`,
+              false,
+            )
+          : this.#timeoutMs;
+    return this.#add(
+      { kind: 'check', name, check, timeoutMs },
+      options.critical === false ? [] : [name],
+    );
   }
 
   /**
@@ -208,6 +119,36 @@ export class HealthRegistry {
     return this.#last?.report;
   }
 
+  /**
+   * Whether the service should receive traffic: ready unless a critical component is `down`.
+   * Never rejects.
+   */
+  async readiness(maxAgeMs?: number): Promise<Readiness> {
+    const report = await this.check(maxAgeMs);
+    const failing = report.components
+      .filter((component) => component.critical && component.status === 'down')
+      .map((component) => component.name);
+    return {
+      ready: failing.length === 0,
+      status: report.status,
+      failing,
+      checkedAt: report.checkedAt,
+    };
+  }
+
+  /**
+   * This registry's components as a probe of another registry (the monitoring router's), each
+   * with its own `critical` flag and timeout.
+   *
+   * @example
+   * ```ts
+   * routerChecks.addProbe('application', health.asProbe());
+   * ```
+   */
+  asProbe(): HealthProbe {
+    return async () => (await this.check()).components;
+  }
+
   #add(entry: Entry, critical: readonly string[]): () => void {
     if (this.#entries.some((other) => other.kind === entry.kind && other.name === entry.name)) {
       throw new InvalidArgumentError(`a health check is already named "${entry.name}"`, {
@@ -238,9 +179,7 @@ export class HealthRegistry {
     const components = (
       await Promise.all(
         this.#entries.map((entry) =>
-          entry.kind === 'check'
-            ? this.#runCheck(entry.name, entry.check)
-            : runProbe(entry, context),
+          entry.kind === 'check' ? this.#runCheck(entry) : runProbe(entry, context),
         ),
       )
     ).flat();
@@ -273,16 +212,24 @@ export class HealthRegistry {
     return component;
   }
 
-  async #runCheck(name: string, check: HealthCheck): Promise<HealthComponent> {
+  async #runCheck({
+    name,
+    check,
+    timeoutMs,
+  }: {
+    name: string;
+    check: HealthCheck;
+    timeoutMs: number;
+  }): Promise<HealthComponent> {
     const started = performance.now();
     try {
       const outcome = await within(
         Promise.resolve().then(() => check()),
-        this.#timeoutMs,
+        timeoutMs,
       );
       const latencyMs = performance.now() - started;
       if (outcome === TIMED_OUT) {
-        return this.#component(name, 'down', latencyMs, `no answer within ${this.#timeoutMs} ms`);
+        return this.#component(name, 'down', latencyMs, `no answer within ${timeoutMs} ms`);
       }
       if (outcome === true || outcome === false) {
         return this.#component(name, outcome ? 'ok' : 'down', latencyMs);

@@ -52,8 +52,9 @@ const EXPECTED: Record<string, { modules: string[]; forbiddenPackages: string[] 
     forbiddenPackages: ['ioredis', 'lru-cache', 'hono', 'msgpackr', 'cockatiel'],
   },
   'cache/index': {
-    modules: ['core', 'performance', 'redis', 'cache', 'compose'],
-    forbiddenPackages: ['hono', 'ioredis', 'pg', 'better-sqlite3'],
+    // The remote tiers run through the resilience module's circuit breakers.
+    modules: ['core', 'performance', 'redis', 'resilience', 'cache', 'compose'],
+    forbiddenPackages: ['hono', 'ioredis', 'pg', 'better-sqlite3', 'cockatiel'],
   },
   'tasks/index': {
     modules: ['core', 'performance', 'redis', 'tasks', 'compose'],
@@ -67,6 +68,11 @@ const EXPECTED: Record<string, { modules: string[]; forbiddenPackages: string[] 
   'security/index': {
     modules: ['core', 'performance', 'redis', 'security', 'compose'],
     forbiddenPackages: ['hono', 'lru-cache', 'ioredis', 'msgpackr'],
+  },
+  'resilience/index': {
+    // compose/resilience.ts exports the process's breakers in every instance's metrics.
+    modules: ['core', 'performance', 'compose', 'resilience'],
+    forbiddenPackages: ['ioredis', 'lru-cache', 'hono', 'msgpackr', 'cockatiel', 'opossum'],
   },
   'monitoring/index': {
     modules: ['core', 'performance', 'resilience', 'monitoring'],
