@@ -8,6 +8,7 @@ export default defineConfig({
     'tasks/index': 'src/entries/tasks.ts',
     'alerts/index': 'src/entries/alerts.ts',
     'security/index': 'src/entries/security.ts',
+    'analytics/index': 'src/entries/analytics.ts',
     'monitoring/index': 'src/entries/monitoring.ts',
     'adapters/express': 'src/adapters/express.ts',
     'adapters/fastify': 'src/adapters/fastify.ts',

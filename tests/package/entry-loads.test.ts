@@ -68,6 +68,10 @@ const EXPECTED: Record<string, { modules: string[]; forbiddenPackages: string[] 
     modules: ['core', 'performance', 'redis', 'security', 'compose'],
     forbiddenPackages: ['hono', 'lru-cache', 'ioredis', 'msgpackr'],
   },
+  'analytics/index': {
+    modules: ['core', 'performance', 'redis', 'analytics', 'compose'],
+    forbiddenPackages: ['hono', 'lru-cache', 'ioredis', 'pg', 'msgpackr'],
+  },
   'monitoring/index': {
     modules: ['core', 'performance', 'resilience', 'monitoring'],
     forbiddenPackages: ['ioredis', 'lru-cache', 'msgpackr'],

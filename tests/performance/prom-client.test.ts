@@ -44,7 +44,7 @@ describe('registerPrometheus(monitor, registry)', () => {
     registerPrometheus(monitor, registry);
     const text = await registry.metrics();
     const families = parsePrometheus(text);
-    expect(families.map((f) => f.name).filter((name) => !/_(cache|security)_/.test(name))).toEqual(
+    expect(families.map((f) => f.name).filter((name) => !/_(cache|security|analytics)_/.test(name))).toEqual(
       OURS,
     );
     // The same families, types and samples as our own renderer.
