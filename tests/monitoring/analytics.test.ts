@@ -251,6 +251,11 @@ describe('not built', () => {
     }
     expect(enterprise.peek('analytics')).toBeUndefined();
     expect(enterprise.peek('history')).toBeUndefined();
+    const info = await json(await get(router, '/info'));
+    expect(info.modules).toMatchObject({ analytics: false, history: false });
+    await enterprise.start();
+    const started = await json(await get(router, '/info'));
+    expect(started.modules).toMatchObject({ analytics: true, history: true });
   });
 
   it('requires the router auth', async () => {
