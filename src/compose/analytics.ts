@@ -127,6 +127,28 @@ registerModule('analytics', {
       if (typeof store !== 'object' && !['memory', 'redis', 'postgres'].includes(store)) {
         throw invalid('history.store', store, "'memory', 'redis', 'postgres' or a HistoryStore");
       }
+      if (
+        store === 'redis' &&
+        history.redis === undefined &&
+        (history.redisUrl ?? enterprise.config.redisUrl) === undefined
+      ) {
+        throw invalid(
+          'history.redisUrl',
+          undefined,
+          "a Redis URL (or REDIS_URL) for the 'redis' store",
+        );
+      }
+      if (
+        store === 'postgres' &&
+        history.pool === undefined &&
+        history.connectionString === undefined
+      ) {
+        throw invalid(
+          'history.connectionString',
+          undefined,
+          "a connection string or a pool for the 'postgres' store",
+        );
+      }
     }
   },
   build(enterprise, options) {

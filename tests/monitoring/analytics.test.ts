@@ -79,6 +79,14 @@ describe('composition', () => {
     expect(() => testEnterprise({ analytics: { history: { store: 'disk' as 'memory' } } })).toThrow(
       expect.objectContaining({ code: 'E_ANALYTICS_CONFIG' }),
     );
+    expect(() => testEnterprise({ analytics: { history: { store: 'redis' } } })).toThrow(
+      expect.objectContaining({ context: expect.objectContaining({ field: 'history.redisUrl' }) }),
+    );
+    expect(() => testEnterprise({ analytics: { history: { store: 'postgres' } } })).toThrow(
+      expect.objectContaining({
+        context: expect.objectContaining({ field: 'history.connectionString' }),
+      }),
+    );
     // A shared store needs a key every instance has.
     expect(() =>
       testEnterprise({ analytics: { store: 'redis', redisUrl: 'redis://127.0.0.1:1' } }),
