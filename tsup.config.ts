@@ -9,6 +9,7 @@ export default defineConfig({
     'alerts/index': 'src/entries/alerts.ts',
     'security/index': 'src/entries/security.ts',
     'resilience/index': 'src/entries/resilience.ts',
+    'analytics/index': 'src/entries/analytics.ts',
     'monitoring/index': 'src/entries/monitoring.ts',
     'adapters/express': 'src/adapters/express.ts',
     'adapters/fastify': 'src/adapters/fastify.ts',

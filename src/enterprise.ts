@@ -1,6 +1,9 @@
 import type { Alerts } from './alerts/alerts.js';
 import type { BuiltinRulesOptions } from './alerts/builtin-rules.js';
 import type { AlertsOptions } from './alerts/options.js';
+import type { Analytics } from './analytics/events/analytics.js';
+import type { MetricsHistory } from './analytics/history/metrics-history.js';
+import type { EnterpriseAnalyticsOptions } from './analytics/module-options.js';
 import type { Cache } from './cache/cache.js';
 import type { CacheOptions } from './cache/options.js';
 import { type ConfigOptions, type ResolvedConfig, resolveConfig } from './core/config.js';
@@ -51,6 +54,12 @@ export interface EnterpriseOptions extends ConfigOptions {
    * middleware's `security: true`). Uses the instance's Redis when `REDIS_URL` is set.
    */
   security?: SecurityOptions | false;
+  /**
+   * Product analytics (`enterprise.analytics`) and the metrics history (`enterprise.history`):
+   * both built and started by `start()` when given (`history: false` leaves the history out), or
+   * on first use. Memory stores unless `store` (and `history.store`) say otherwise.
+   */
+  analytics?: EnterpriseAnalyticsOptions | false;
 }
 
 /** Options of {@link Enterprise.start}. */
@@ -62,6 +71,8 @@ export interface BuiltOnUse {
   tasks: TaskManager;
   alerts: Alerts;
   security: Security;
+  analytics: Analytics;
+  history: MetricsHistory;
 }
 
 /**
@@ -109,7 +120,14 @@ export function registerModule<Name extends keyof BuiltOnUse>(
   builders()[name] ??= builder as Builders[Name];
 }
 
-const MODULES: readonly (keyof BuiltOnUse)[] = ['cache', 'tasks', 'security', 'alerts'];
+const MODULES: readonly (keyof BuiltOnUse)[] = [
+  'cache',
+  'tasks',
+  'security',
+  'analytics',
+  'history',
+  'alerts',
+];
 
 // Shared by both builds, like the builders.
 const COLLECTORS = Symbol.for('@revcopy/enterprise/process-collectors');
@@ -312,6 +330,34 @@ export class Enterprise {
    */
   get security(): Security {
     return this.#module('security');
+  }
+
+  /**
+   * Product analytics: `track()` events, active users, event counts, funnels and retention
+   * cohorts. Built and started by `start()` when `analytics` options are given, or on first use.
+   *
+   * @example
+   * ```ts
+   * enterprise.analytics.track('signup', { userId: user.id });
+   * const { activeUsers } = await enterprise.analytics.overview();
+   * ```
+   */
+  get analytics(): Analytics {
+    return this.#module('analytics');
+  }
+
+  /**
+   * The metrics history: per-minute rollups of every operation (exact merged percentiles) and of
+   * system, cache and task figures. Built and started by `start()` when `analytics` options are
+   * given (unless `analytics.history: false`), or on first use.
+   *
+   * @example
+   * ```ts
+   * const series = await enterprise.history.query({ operation: 'GET /users', from: Date.now() - 3_600_000, to: Date.now(), step: '5m' });
+   * ```
+   */
+  get history(): MetricsHistory {
+    return this.#module('history');
   }
 
   /**

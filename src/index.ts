@@ -2,9 +2,50 @@
 import './compose/cache.js';
 import './compose/tasks.js';
 import './compose/security.js';
+import './compose/analytics.js';
 import './compose/alerts.js';
 import './compose/resilience.js';
 
+export {
+  Analytics,
+  AnalyticsConfigError,
+  type AnalyticsOptions,
+  AnalyticsQueryError,
+  type AnalyticsStats,
+  type AnalyticsStore,
+  AnalyticsStoreError,
+  cacheFigures,
+  type EventsQuery,
+  type EventsReport,
+  type FunnelOptions,
+  type FunnelReport,
+  type HistoryFigure,
+  type HistoryFigureSource,
+  type HistoryQuery,
+  HistoryQueryError,
+  HistoryRecorder,
+  type HistoryRecorderOptions,
+  type HistorySeries,
+  type HistoryStore,
+  HistoryStoreError,
+  MemoryAnalyticsStore,
+  MemoryHistoryStore,
+  type MetricQuery,
+  type MetricSeries,
+  MetricsHistory,
+  type OverviewFigures,
+  PostgresHistoryStore,
+  RedisAnalyticsStore,
+  RedisHistoryStore,
+  type RetentionReport,
+  systemFigures,
+  type TrackOptions,
+  taskFigures,
+} from './analytics/index.js';
+export type {
+  EnterpriseAnalyticsOptions,
+  HistoryModuleOptions,
+} from './analytics/module-options.js';
 export {
   Cache,
   CacheCodecError,

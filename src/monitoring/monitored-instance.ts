@@ -1,6 +1,8 @@
 // What monitoring needs of an instance, declared here so the monitoring module never imports the
 // composition root: an `Enterprise` is one, and so is any object of the same shape.
 import type { Alerts } from '../alerts/alerts.js';
+import type { Analytics } from '../analytics/events/analytics.js';
+import type { MetricsHistory } from '../analytics/history/metrics-history.js';
 import type { Cache } from '../cache/cache.js';
 import type { ResolvedConfig } from '../core/config.js';
 import { defaultInstance } from '../core/default-instance.js';
@@ -16,6 +18,8 @@ export interface MonitoredModules {
   tasks: TaskManager;
   alerts: Alerts;
   security: Security;
+  analytics: Analytics;
+  history: MetricsHistory;
 }
 
 /**

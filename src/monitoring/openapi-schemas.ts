@@ -1,4 +1,5 @@
 import { ALERT_SCHEMAS } from './openapi-alert-schemas.js';
+import { ANALYTICS_SCHEMAS } from './openapi-analytics-schemas.js';
 import {
   arr,
   bool,
@@ -292,4 +293,5 @@ export const SCHEMAS: Record<string, Schema> = {
   ActionResult: obj({ ok: bool }, ['ok']),
   ...ALERT_SCHEMAS,
   ...SECURITY_SCHEMAS,
+  ...ANALYTICS_SCHEMAS,
 };

@@ -5,6 +5,7 @@ import { AlertFeed } from './alert-stream.js';
 import { createAuthenticator, type MonitoringAuth } from './auth.js';
 import { errorResponse } from './error-response.js';
 import { alertHandlers } from './handlers/alerts.js';
+import { analyticsHandlers } from './handlers/analytics.js';
 import { cacheHandlers } from './handlers/cache.js';
 import { dashboardHandlers } from './handlers/dashboard.js';
 import { healthHandlers } from './handlers/health.js';
@@ -185,6 +186,7 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
     ...taskHandlers(context),
     ...alertHandlers(context),
     ...securityHandlers(context),
+    ...analyticsHandlers(context),
     ...dashboardHandlers(),
   };
 

@@ -1,4 +1,5 @@
 import { ALERT_ACTION_ROUTES, ALERT_READ_ROUTES } from './alert-routes.js';
+import { ANALYTICS_READ_ROUTES } from './analytics-routes.js';
 import { json, ref, str } from './openapi-builders.js';
 import type { RouteSpec } from './route-spec.js';
 import { SECURITY_ACTION_ROUTES, SECURITY_READ_ROUTES } from './security-routes.js';
@@ -172,6 +173,7 @@ export const ROUTES: readonly RouteSpec[] = [
     },
   },
   ...SECURITY_READ_ROUTES,
+  ...ANALYTICS_READ_ROUTES,
   ...ALERT_READ_ROUTES,
   {
     method: 'post',

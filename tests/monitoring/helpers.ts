@@ -194,3 +194,66 @@ export class SseReader {
       .map((event) => JSON.parse(event.data!) as MonitoringSnapshot);
   }
 }
+
+/**
+ * Checks `value` against a schema of the OpenAPI document (the subset of JSON Schema it uses).
+ * Strict about objects: a property the schema does not declare is reported, so the document
+ * cannot fall behind what the endpoint sends.
+ */
+export function conforms(doc: any, value: unknown, schema: any, path = '$'): string[] {
+  if (schema.$ref !== undefined) {
+    return conforms(doc, value, doc.components.schemas[schema.$ref.split('/').pop()], path);
+  }
+  if (schema.oneOf !== undefined) {
+    const passing = schema.oneOf.filter(
+      (option: any) => conforms(doc, value, option, path).length === 0,
+    );
+    return passing.length === 1 ? [] : [`${path}: matches ${passing.length} of oneOf`];
+  }
+  if (schema.const !== undefined && value !== schema.const) return [`${path}: not ${schema.const}`];
+  if (schema.enum !== undefined && !schema.enum.includes(value)) {
+    return [`${path}: ${JSON.stringify(value)} not in enum`];
+  }
+  const types: string[] = schema.type === undefined ? [] : [schema.type].flat();
+  const typeOf = (v: unknown) =>
+    v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v === 'object' ? 'object' : typeof v;
+  if (types.length > 0) {
+    const actual = typeOf(value);
+    const ok = types.some(
+      (type) =>
+        type === actual || (type === 'integer' && actual === 'number' && Number.isInteger(value)),
+    );
+    if (!ok) return [`${path}: ${actual} is not ${types.join('|')}`];
+  }
+  const errors: string[] = [];
+  if (typeof value === 'number') {
+    if (schema.minimum !== undefined && value < schema.minimum) errors.push(`${path}: < min`);
+    if (schema.maximum !== undefined && value > schema.maximum) errors.push(`${path}: > max`);
+    if (schema.exclusiveMinimum !== undefined && value <= schema.exclusiveMinimum) {
+      errors.push(`${path}: <= exclusive min`);
+    }
+  }
+  if (Array.isArray(value) && schema.items !== undefined) {
+    value.forEach((item, i) => {
+      errors.push(...conforms(doc, item, schema.items, `${path}[${i}]`));
+    });
+  } else if (typeOf(value) === 'object') {
+    const record = value as Record<string, unknown>;
+    for (const key of schema.required ?? []) {
+      if (!(key in record)) errors.push(`${path}: missing ${key}`);
+    }
+    for (const [key, item] of Object.entries(record)) {
+      if (schema.propertyNames !== undefined) {
+        errors.push(...conforms(doc, key, schema.propertyNames, `${path}{${key}}`));
+      }
+      const declared = schema.properties?.[key];
+      if (declared !== undefined) errors.push(...conforms(doc, item, declared, `${path}.${key}`));
+      else if (typeof schema.additionalProperties === 'object') {
+        errors.push(...conforms(doc, item, schema.additionalProperties, `${path}.${key}`));
+      } else if (schema.properties !== undefined) {
+        errors.push(`${path}: ${key} is not in the schema`);
+      }
+    }
+  }
+  return errors;
+}

@@ -9,6 +9,10 @@ export {
   taskFigures,
 } from './figures.js';
 export { MemoryHistoryStore, type MemoryHistoryStoreOptions } from './memory-store.js';
+export {
+  MetricsHistory,
+  type MetricsHistoryOptions,
+} from './metrics-history.js';
 export type { OperationTotalsSource } from './operation-deltas.js';
 export {
   type HistoryPgClient,

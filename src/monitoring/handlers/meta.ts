@@ -40,6 +40,8 @@ export function metaHandlers({
           monitoring: true,
           security: enterprise.peek('security') !== undefined,
           alerts: enterprise.peek('alerts') !== undefined,
+          analytics: enterprise.peek('analytics') !== undefined,
+          history: enterprise.peek('history') !== undefined,
         },
       }),
     openapi: () =>

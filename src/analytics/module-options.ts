@@ -1,0 +1,59 @@
+// The `analytics` option of `createEnterprise()`: the event tracking's options, and the metrics
+// history the instance records beside them.
+import type { RedisClient } from '../redis/client.js';
+import type { AnalyticsOptions } from './events/options.js';
+import type { HistoryPgPool } from './history/postgres-store.js';
+import type { HistoryRetentionOptions, HistoryStore } from './history/types.js';
+
+/**
+ * The metrics history an instance records (`enterprise.history`): per-minute rollups of every
+ * operation, and system, cache and task figures.
+ *
+ * @example
+ * ```ts
+ * createEnterprise({ analytics: { history: { store: 'redis', prefix: 'shop:history' } } });
+ * ```
+ */
+export interface HistoryModuleOptions {
+  /**
+   * `'memory'` (this process), `'redis'` (shared by every instance using the same `prefix`; the
+   * instance's Redis unless `redis` or `redisUrl` is given), `'postgres'` (needs `connectionString`
+   * or `pool`) or a store of your own (never closed by the instance). @defaultValue 'memory'
+   */
+  store?: 'memory' | 'redis' | 'postgres' | HistoryStore;
+  /** How long minutes and hours are kept. Default: the store's. */
+  retention?: HistoryRetentionOptions;
+  /** The most points one query may answer. @defaultValue 10000 */
+  maxPoints?: number;
+  /** Redis store: a client, never closed by the instance. */
+  redis?: RedisClient;
+  /** Redis store: a URL. Default: the instance's `REDIS_URL`. */
+  redisUrl?: string;
+  /** Redis store: the key prefix. Instances with the same one merge their history. @defaultValue 'enterprise:history' */
+  prefix?: string;
+  /** PostgreSQL store: where a pool of its own connects. */
+  connectionString?: string;
+  /** PostgreSQL store: a pool, never closed by the instance. */
+  pool?: HistoryPgPool;
+  /** PostgreSQL store: the table. @defaultValue 'enterprise_history' */
+  table?: string;
+  /** How often figures are sampled, a divisor of a minute. @defaultValue 10000 */
+  sampleIntervalMs?: number;
+  /** Closed minutes kept while the store is unavailable. @defaultValue 60 */
+  maxPendingMinutes?: number;
+}
+
+/**
+ * The `analytics` option of `createEnterprise()`: {@link AnalyticsOptions} for event tracking, and
+ * `history` for the metrics history (`false`: not built by `start()`).
+ *
+ * @example
+ * ```ts
+ * createEnterprise({
+ *   analytics: { funnels: { checkout: { steps: ['view', 'cart', 'pay'], within: '1h' } }, history: { store: 'memory' } },
+ * });
+ * ```
+ */
+export interface EnterpriseAnalyticsOptions extends AnalyticsOptions {
+  history?: HistoryModuleOptions | false;
+}

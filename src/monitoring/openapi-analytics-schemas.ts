@@ -1,0 +1,104 @@
+// The schemas of the history and analytics endpoints in the OpenAPI document, after
+// src/analytics/history/types.ts and src/analytics/events/queries.ts.
+import { arr, bool, int, nullable, num, obj, ref, type Schema, str } from './openapi-builders.js';
+
+const epochMs: Schema = { type: 'number', description: 'Epoch milliseconds' };
+const labels: Schema = { type: 'object', additionalProperties: str };
+const seriesHeader = {
+  labels,
+  labelSets: { ...int, description: 'How many label sets the points merge' },
+  from: epochMs,
+  to: epochMs,
+  stepMs: int,
+  resolution: { type: 'string', enum: ['minute', 'hour'] },
+};
+const ms = nullable('number');
+const eventCount = obj({ event: str, count: int });
+
+/** @internal */
+export const ANALYTICS_SCHEMAS: Record<string, Schema> = {
+  HistorySeries: obj({
+    ...seriesHeader,
+    operation: str,
+    points: arr(
+      obj({
+        at: epochMs,
+        count: int,
+        errors: int,
+        errorRate: num,
+        slow: int,
+        rate: { ...num, description: 'Calls per second' },
+        meanMs: ms,
+        p50: ms,
+        p90: ms,
+        p95: ms,
+        p99: ms,
+        p999: ms,
+        maxMs: ms,
+      }),
+    ),
+  }),
+  MetricHistorySeries: obj({
+    ...seriesHeader,
+    metric: str,
+    points: arr(obj({ at: epochMs, samples: int, sum: num, mean: ms, min: ms, max: ms })),
+  }),
+  AnalyticsPipeline: obj(
+    {
+      tracked: int,
+      written: int,
+      buffered: int,
+      dropped: { type: 'object', additionalProperties: int },
+      storeDown: bool,
+      storeErrors: int,
+      outages: int,
+      lastError: str,
+      lastWriteAt: str,
+      hashKey: { type: 'string', enum: ['option', 'env', 'random'] },
+    },
+    ['tracked', 'written', 'buffered', 'dropped', 'storeDown', 'storeErrors', 'outages', 'hashKey'],
+  ),
+  AnalyticsOverview: obj({
+    at: str,
+    activeUsers: obj({ day: int, week: int, month: int, standardError: num }),
+    dailyActiveUsers: obj({ days: arr(str), users: arr(int) }),
+    events: obj({ last24h: int, last7d: int }),
+    topEvents: arr(eventCount),
+    funnels: arr(str),
+    pipeline: ref('AnalyticsPipeline'),
+  }),
+  AnalyticsEvents: obj({
+    from: str,
+    to: str,
+    step: { type: 'string', enum: ['hour', 'day'] },
+    buckets: arr(str),
+    totals: arr(int),
+    series: arr(obj({ event: str, counts: arr(int), total: int })),
+    top: arr(eventCount),
+    total: int,
+  }),
+  AnalyticsFunnel: obj({
+    name: str,
+    withinMs: int,
+    from: str,
+    to: str,
+    steps: arr(obj({ event: str, users: int, conversion: num, fromPrevious: num })),
+  }),
+  AnalyticsFunnels: obj({ funnels: arr(ref('AnalyticsFunnel')) }),
+  AnalyticsRetention: obj(
+    {
+      weeks: int,
+      startEvent: str,
+      returnEvent: str,
+      cohorts: arr(
+        obj({
+          week: str,
+          size: int,
+          returned: arr(nullable('integer', { minimum: 0 })),
+          rates: arr(ms),
+        }),
+      ),
+    },
+    ['weeks', 'cohorts'],
+  ),
+};
