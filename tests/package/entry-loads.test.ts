@@ -73,6 +73,7 @@ const EXPECTED: Record<string, { modules: string[]; forbiddenPackages: string[] 
     // compose/resilience.ts exports the process's breakers in every instance's metrics.
     modules: ['core', 'performance', 'compose', 'resilience'],
     forbiddenPackages: ['ioredis', 'lru-cache', 'hono', 'msgpackr', 'cockatiel', 'opossum'],
+  },
   'analytics/index': {
     modules: ['core', 'performance', 'redis', 'analytics', 'compose'],
     forbiddenPackages: ['hono', 'lru-cache', 'ioredis', 'pg', 'msgpackr'],
