@@ -28,15 +28,15 @@ describe('toPrometheus()', () => {
     const { monitor } = setup();
     const parsed = families(monitor.toPrometheus());
     // The performance module's own families; the cache and security modules add theirs after them.
-    expect([...parsed.keys()].filter((name) => !/_(cache|security|analytics)_/.test(name))).toEqual(
-      [
-        DURATION,
-        'enterprise_operation_errors_total',
-        'enterprise_operation_slow_calls_total',
-        'enterprise_operations_tracked',
-        'enterprise_operations_tracked_max',
-      ],
-    );
+    expect(
+      [...parsed.keys()].filter((name) => !/_(cache|security|analytics|circuit)_/.test(name)),
+    ).toEqual([
+      DURATION,
+      'enterprise_operation_errors_total',
+      'enterprise_operation_slow_calls_total',
+      'enterprise_operations_tracked',
+      'enterprise_operations_tracked_max',
+    ]);
     for (const family of parsed.values()) {
       expect(family.help, family.name).toMatch(/\S/);
       expect(family.type, family.name).toMatch(/^(counter|gauge|histogram)$/);
@@ -60,7 +60,9 @@ describe('toPrometheus()', () => {
         expect(lines[i + 1]).toMatch(new RegExp(`^# TYPE ${help[1]} (counter|gauge|histogram)$`));
       }
     });
-    expect([...seen].filter((name) => !/_(cache|security|analytics)_/.test(name))).toHaveLength(5);
+    expect(
+      [...seen].filter((name) => !/_(cache|security|analytics|circuit)_/.test(name)),
+    ).toHaveLength(5);
     expect([...seen].filter((name) => name.includes('_cache_')).length).toBeGreaterThan(0);
   });
 
@@ -176,15 +178,15 @@ describe('toPrometheus()', () => {
     const text = monitor.toPrometheus();
     expect(text).not.toContain('enterprise_');
     const parsed = families(text);
-    expect([...parsed.keys()].filter((name) => !/_(cache|security|analytics)_/.test(name))).toEqual(
-      [
-        'myapp_operation_duration_seconds',
-        'myapp_operation_errors_total',
-        'myapp_operation_slow_calls_total',
-        'myapp_operations_tracked',
-        'myapp_operations_tracked_max',
-      ],
-    );
+    expect(
+      [...parsed.keys()].filter((name) => !/_(cache|security|analytics|circuit)_/.test(name)),
+    ).toEqual([
+      'myapp_operation_duration_seconds',
+      'myapp_operation_errors_total',
+      'myapp_operation_slow_calls_total',
+      'myapp_operations_tracked',
+      'myapp_operations_tracked_max',
+    ]);
     const buckets = seriesOf(parsed.get('myapp_operation_duration_seconds')!, '_bucket', {});
     expect(buckets.map((b) => [b.labels.le, b.value])).toEqual([
       ['0.01', 1],
