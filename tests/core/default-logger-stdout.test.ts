@@ -1,4 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
@@ -92,8 +95,16 @@ describe('the default logger on the process stdout', () => {
  * memory.)
  */
 async function slowReader(mode: string, readAfterMs: number) {
-  const command = `"${process.execPath}" --import tsx ${FIXTURE} ${mode} | (sleep ${readAfterMs / 1000}; cat)`;
-  const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The reader's delay counts from the moment the child starts writing (it creates `ready`), not
+  // from its start: a loaded machine can take more than a second to start it.
+  const ready = join(mkdtempSync(join(tmpdir(), 'slow-reader-')), 'ready');
+  // Bounded: a child that never gets to write leaves the reader after 30 s, not never.
+  const wait = `n=0; while [ ! -e "${ready}" ] && [ $n -lt 1500 ]; do sleep 0.02; n=$((n+1)); done; sleep ${readAfterMs / 1000}`;
+  const command = `"${process.execPath}" --import tsx ${FIXTURE} ${mode} | (${wait}; cat)`;
+  const child = spawn('sh', ['-c', command], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, READY_FILE: ready },
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (text: string) => {
     stderr += text;
@@ -101,6 +112,7 @@ async function slowReader(mode: string, readAfterMs: number) {
   const chunks: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  rmSync(dirname(ready), { recursive: true, force: true });
   const text = Buffer.concat(chunks).toString('utf8');
   const lines = text.split('\n').filter((line) => line !== '');
   const wroteMs = Number(/wrote in (\d+)/.exec(stderr)?.[1] ?? Number.NaN);
