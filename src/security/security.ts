@@ -13,16 +13,15 @@ import { type ClientKeyResolver, createClientKey } from './client-key/client-key
 import { Clients } from './clients/clients.js';
 import { MemoryBanStore } from './clients/memory-ban-store.js';
 import { RedisBanStore } from './clients/redis-ban-store.js';
-import { DynamicLimits, type LimitChange } from './dynamic-limits.js';
+import { DynamicLimits } from './dynamic-limits.js';
 import { LoginAnalytics } from './logins/login-analytics.js';
-import type { LockoutEvent, LoginCheck } from './logins/policy.js';
+import type { LoginCheck } from './logins/policy.js';
 import { type LoginRecorder, type WrapLoginOptions, wrapLogin } from './logins/wrap-login.js';
 import { checkSecurityOptions, invalid, type SecurityOptions } from './options.js';
 import { type SecurityReport, securityReport } from './report.js';
 import { type HygieneCheck, RequestGate, type SecurityVerdict } from './request-gate.js';
 import type { RoutePolicy } from './route-limits.js';
 import {
-  type SecurityScoreEvent,
   type SecurityScoreInputs,
   SecurityScoreMonitor,
   type SecurityScoreResult,
@@ -30,50 +29,16 @@ import {
 import { createScreener } from './screening/screener.js';
 import type { Screener } from './screening/types.js';
 import type { Ban, BanStore, LoginAttempt, ScreenedRequest, ThreatEvent } from './types.js';
-import { SecurityWindow } from './window.js';
 
-/**
- * The events of {@link Security}. Listeners that throw are reported, never reach the request.
- *
- * @example
- * ```ts
- * security.on('threat', (threat) => log.warn(threat, `${threat.category} from ${threat.client}`));
- * security.on('score-low', ({ score }) => pager.page(`security score ${score}`));
- * ```
- */
-export type SecurityEvents = {
-  /** A finding: screening, an auth burst, or a login attack (brute force, spraying, stuffing). */
-  threat: [threat: ThreatEvent];
-  /** A request refused over a rate limit. */
-  'rate-limited': [event: { client: string; policy: string; retryAfterMs: number; at: number }];
-  /** A limit multiplier changed: a client's with its risk, or everyone's with the service's pressure. */
-  limits: [change: LimitChange];
-  /** A login lockout. */
-  lockout: [event: LockoutEvent];
-  ban: [ban: Ban];
-  unban: [event: { client: string; reason: 'manual' | 'expired' }];
-  /** The score fell below its threshold (once per crossing). */
-  'score-low': [event: SecurityScoreEvent];
-  'score-recovered': [event: SecurityScoreEvent];
-  /** A store (rate limits, bans) failed; decisions go on locally. Once per outage for rate limits. */
-  'store-error': [
-    event: { store: 'rate-limit' | 'bans'; policy?: string; error: unknown; at: number },
-  ];
-  'store-recovered': [event: { store: 'rate-limit'; policy: string; at: number; downMs: number }];
-};
+export type { SecurityCounters, SecurityEvents } from './security-events.js';
+
+import type { SecurityCounters, SecurityEvents } from './security-events.js';
+import { SecurityWindow } from './window.js';
 
 function cidrList<T>(list: T | readonly string[] | undefined, field: string) {
   return Array.isArray(list)
     ? cidrMatcher(list as readonly string[], field)
     : (list as T | undefined);
-}
-
-/** Counters since creation, for the metrics. */
-export interface SecurityCounters {
-  logins: number;
-  failedLogins: number;
-  bans: number;
-  threats: Map<string, number>;
 }
 
 /**
