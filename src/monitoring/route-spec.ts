@@ -36,7 +36,13 @@ export type OperationId =
   | 'createAlertSilence'
   | 'expireAlertSilence'
   | 'banClient'
-  | 'unbanClient';
+  | 'unbanClient'
+  | 'schedules'
+  | 'addSchedule'
+  | 'pauseSchedule'
+  | 'resumeSchedule'
+  | 'runSchedule'
+  | 'removeSchedule';
 
 /** @internal One endpoint of the router: what the router registers and the document describes. */
 export interface RouteSpec {

@@ -11,6 +11,7 @@ import { dashboardHandlers } from './handlers/dashboard.js';
 import { healthHandlers } from './handlers/health.js';
 import { metaHandlers } from './handlers/meta.js';
 import { performanceHandlers } from './handlers/performance.js';
+import { scheduleHandlers } from './handlers/schedules.js';
 import { securityHandlers } from './handlers/security.js';
 import { taskHandlers } from './handlers/tasks.js';
 import type { Handler, HandlerContext } from './handlers/types.js';
@@ -184,6 +185,7 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
     ...performanceHandlers(context),
     ...cacheHandlers(context),
     ...taskHandlers(context),
+    ...scheduleHandlers(context),
     ...alertHandlers(context),
     ...securityHandlers(context),
     ...analyticsHandlers(context),

@@ -2,6 +2,7 @@ import { ALERT_ACTION_ROUTES, ALERT_READ_ROUTES } from './alert-routes.js';
 import { ANALYTICS_READ_ROUTES } from './analytics-routes.js';
 import { json, ref, str } from './openapi-builders.js';
 import type { RouteSpec } from './route-spec.js';
+import { SCHEDULE_ACTION_ROUTES, SCHEDULE_READ_ROUTES } from './schedule-routes.js';
 import { SECURITY_ACTION_ROUTES, SECURITY_READ_ROUTES } from './security-routes.js';
 
 export type { OperationId, RouteSpec } from './route-spec.js';
@@ -174,6 +175,7 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   ...SECURITY_READ_ROUTES,
   ...ANALYTICS_READ_ROUTES,
+  ...SCHEDULE_READ_ROUTES,
   ...ALERT_READ_ROUTES,
   {
     method: 'post',
@@ -251,4 +253,5 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   ...ALERT_ACTION_ROUTES,
   ...SECURITY_ACTION_ROUTES,
+  ...SCHEDULE_ACTION_ROUTES,
 ];

@@ -22,6 +22,18 @@ interface TasksApi {
   };
   pause?(queue?: string): Promise<unknown>;
   resume?(queue?: string): Promise<unknown>;
+  scheduler?: SchedulerApi;
+}
+
+/** The scheduler's admin calls (see src/tasks/scheduler.ts), read structurally too. */
+interface SchedulerApi {
+  sync(): Promise<void>;
+  list(options?: { includeRemoved?: boolean }): unknown[];
+  add(definition: Record<string, unknown>): Promise<unknown>;
+  pause(name: string): Promise<boolean>;
+  resume(name: string): Promise<boolean>;
+  remove(name: string): Promise<boolean>;
+  runNow(name: string): Promise<string>;
 }
 
 /** What `/tasks/monitoring` and the snapshot read: the figures, normalized. */
@@ -179,6 +191,18 @@ export class TasksSource {
     const api = this.#require(true);
     if (typeof api.resume !== 'function') throw notSupported('resume');
     await api.resume(queue);
+  }
+
+  /**
+   * The scheduler of the tasks module (built now if need be: an operator asked), for the
+   * schedule endpoints. 501 when the module has none.
+   */
+  scheduler(): SchedulerApi {
+    const scheduler = this.#require(true).scheduler;
+    if (scheduler === undefined || typeof scheduler.sync !== 'function') {
+      throw notSupported('scheduler');
+    }
+    return scheduler;
   }
 
   #dlq(): NonNullable<TasksApi['deadLetters']> {

@@ -40,5 +40,10 @@ export {
   unregisterTask,
 } from './registry.js';
 export { DEFAULT_RETENTION, type RetentionOptions } from './retention.js';
-export { type ScheduleInfo, type ScheduleOptions, Scheduler } from './scheduler.js';
+export {
+  type ScheduleDefinition,
+  type ScheduleInfo,
+  type ScheduleOptions,
+  Scheduler,
+} from './scheduler.js';
 export type * from './types.js';

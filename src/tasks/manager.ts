@@ -106,6 +106,7 @@ export class TaskManager extends Emitter<TaskEvents> {
         return outcome!;
       },
       log: deps.logger,
+      syncMs: deps.settings.scheduleSyncMs,
     });
     this.#queues = new TaskQueues(this.#settings, this.#local, backend);
     this.deadLetters = deadLetters(backend, this.#queues);

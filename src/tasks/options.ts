@@ -45,6 +45,11 @@ export interface TaskOptions {
   backoff?: BackoffOptions | BackoffSpec['type'];
   /** How long `shutdown()` waits for running tasks before giving the rest back. @defaultValue 10 (seconds) */
   shutdownTimeout?: Duration;
+  /**
+   * How often the scheduler reads the schedules kept in the backend, to follow what operators
+   * changed from another process (added, paused, resumed, removed). @defaultValue 5 (seconds)
+   */
+  scheduleSync?: Duration;
   /** Finished tasks kept by the default backends. */
   retention?: RetentionOptions;
   /**

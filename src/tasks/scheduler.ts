@@ -1,88 +1,35 @@
 import type { Duration } from '../core/duration.js';
-import { describeValue } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
-import type { SubmitOptions, TaskDefinitionOptions } from './api-types.js';
 import { TaskScheduleError } from './errors.js';
-import { encodeJson } from './payload.js';
-import { checkTimezone, cronSlots, intervalSlots, type ScheduleSlots } from './schedule-slots.js';
-import type { TaskBackend } from './types.js';
-import { checkDefinitionOptions, checkTaskId, checkTaskName } from './validate.js';
+import { checkSchedule, scheduleTaskId } from './schedule-checks.js';
+import {
+  cronSchedule,
+  definitionOf,
+  everySchedule,
+  fromDefinition,
+  recordOf,
+  recordText,
+  type ScheduleDefinition,
+  type ScheduleDraft,
+  sameDefinition,
+} from './schedule-records.js';
+import { type RunnableSchedule, type SchedulerHost, SlotRunner } from './schedule-runner.js';
+import type { ScheduleInfo, ScheduleOptions } from './schedule-types.js';
+import type { StoredSchedule } from './types.js';
 
-/** Options of a schedule: the task's options, plus how the schedule runs. */
-export interface ScheduleOptions extends TaskDefinitionOptions {
-  /** IANA time zone the cron expression is read in (`'Europe/Paris'`). @defaultValue 'UTC' */
-  timezone?: string;
-  /**
-   * What happens to missed slots: slots whose time passed while no process could run them (every
-   * process was down, or the event loop stalled past the next slot). `true`: the latest of them
-   * runs once (across all processes), the older ones are skipped; `false`: all are skipped and the
-   * schedule goes on with its next slot. A schedule seen for the first time never catches up.
-   * @defaultValue true
-   */
-  catchUp?: boolean;
-}
+export type { ScheduleDefinition, ScheduleInfo, ScheduleOptions, SchedulerHost };
+export { scheduleTaskId };
 
-/** A schedule as `list()` shows it. */
-export interface ScheduleInfo {
-  name: string;
-  taskName: string;
-  queue: string | undefined;
-  kind: 'cron' | 'every';
-  /** The cron expression (cron schedules). */
-  cron?: string;
-  /** The interval in milliseconds (`scheduleEvery`). */
-  everyMs?: number;
-  timezone?: string;
-  /** The next slot. */
-  nextRunAt: Date;
-  /** The last slot this process submitted. */
-  lastRunAt?: Date;
-  lastTaskId?: string;
-}
-
-interface Schedule extends ScheduleSlots {
-  name: string;
-  taskName: string;
-  payload: unknown;
-  options: ScheduleOptions;
+interface Schedule extends RunnableSchedule {
   kind: 'cron' | 'every';
   cron?: string;
   everyMs?: number;
   timezone?: string;
-  timer: NodeJS.Timeout | undefined;
-  nextAt: number | undefined;
-  lastRunAt?: number;
-  lastTaskId?: string;
-  /** The latest slot this process handled (fired, or decided to skip). */
-  handled?: number;
-  /** A failed submit waiting to be tried again. */
-  retry?: NodeJS.Timeout;
-}
-
-/** What the scheduler needs from its manager. @internal */
-export interface SchedulerHost {
-  backend(): Promise<TaskBackend>;
-  /** Submits one task; resolves whether this call created it (its id may be taken). */
-  submit(
-    name: string,
-    payload: unknown,
-    options: SubmitOptions,
-  ): Promise<{ id: string; created: boolean }>;
-  readonly log: Logger;
-}
-
-const MAX_TIMER = 2_147_483_647;
-/** How long "this schedule has been seen before" is remembered, for catch-up. */
-const SEEN_TTL_MS = 365 * 86_400_000;
-/** Waits between tries of a submit that failed (the store was unreachable), the last repeated. */
-const RETRY_DELAYS_MS = [250, 1_000, 5_000, 15_000];
-
-/**
- * The task id of a schedule's slot: the same in every process, so a slot submitted by several
- * processes (or again by one) is one task.
- */
-export function scheduleTaskId(scheduleName: string, slot: number): string {
-  return `schedule:${scheduleName}:${slot}`;
+  origin: 'code' | 'admin';
+  state: StoredSchedule['state'];
+  /** The stored record this process last applied or wrote, as text. */
+  applied?: string;
+  /** The value of the scheduler's change counter when this process last changed it. */
+  changed: number;
 }
 
 /**
@@ -91,22 +38,45 @@ export function scheduleTaskId(scheduleName: string, slot: number): string {
  * gone, so it runs exactly once however many processes submit it and whenever they do. A submit
  * that fails (the store is away) is tried again until the next slot is due.
  *
+ * Schedules are also managed at run time, for every process at once: {@link add},
+ * {@link pause}, {@link resume}, {@link remove} and {@link runNow} write to the task backend, and
+ * every started scheduler reads it again every `tasks.scheduleSync` (5 s). A schedule registered
+ * in code is published there too: paused or removed by an operator, it stays so across restarts
+ * until resumed; registered with another cron, it updates the stored one.
+ *
  * @example
  * ```ts
  * scheduler.schedulePeriodic('0 2 * * *', 'database_optimization', 'optimize_database', undefined, { timezone: 'Europe/Paris' });
  * scheduler.scheduleEvery('5m', 'refresh_rates', 'refresh_exchange_rates');
+ * await scheduler.pause('refresh_rates'); // in every process, until resumed
  * ```
  */
 export class Scheduler {
   readonly #host: SchedulerHost;
+  readonly #runner: SlotRunner;
   readonly #schedules = new Map<string, Schedule>();
-  /** Schedules this process marked as seen in the store (catch-up applies to them from now on). */
-  readonly #seen = new Set<string>();
   #started = false;
+  /** Timers run once the first read of the stored schedules settled (a pause must hold at start). */
+  #armed = false;
+  #sync: NodeJS.Timeout | undefined;
+  #syncing: Promise<void> | undefined;
+  /** Counts this process's changes, so a read that began before one does not undo it. */
+  #changes = 0;
+  /** Schedules this process removed, with the change count then (a read may predate it). */
+  readonly #dropped = new Map<string, number>();
+  /** Schedules registered in code by other processes only, as last read: listed, never run here. */
+  #elsewhere = new Map<string, ScheduleDraft & { state: StoredSchedule['state'] }>();
 
   /** @internal */
   constructor(host: SchedulerHost) {
     this.#host = host;
+    this.#runner = new SlotRunner(
+      host,
+      (schedule) =>
+        this.#armed &&
+        this.#schedules.get(schedule.name) === schedule &&
+        (schedule as Schedule).state === 'active',
+    );
   }
 
   /**
@@ -126,19 +96,9 @@ export class Scheduler {
     payload?: unknown,
     options: ScheduleOptions = {},
   ): ScheduleInfo {
-    const timezone = checkTimezone(options.timezone);
-    return this.#add({
-      name: scheduleName,
-      taskName,
-      payload,
-      options,
-      kind: 'cron',
-      cron,
-      timezone,
-      ...cronSlots(cron, timezone),
-      timer: undefined,
-      nextAt: undefined,
-    });
+    return this.#info(
+      this.#put(cronSchedule(cron, scheduleName, taskName, payload, options), 'code'),
+    );
   }
 
   /**
@@ -157,20 +117,13 @@ export class Scheduler {
     payload?: unknown,
     options: ScheduleOptions = {},
   ): ScheduleInfo {
-    return this.#add({
-      name: scheduleName,
-      taskName,
-      payload,
-      options,
-      kind: 'every',
-      ...intervalSlots(interval),
-      timer: undefined,
-      nextAt: undefined,
-    });
+    const schedule = everySchedule(interval, scheduleName, taskName, payload, options);
+    return this.#info(this.#put(schedule, 'code'));
   }
 
   /**
-   * Removes a schedule; resolves whether there was one. Tasks already submitted still run.
+   * Removes a schedule from this process only (code that no longer wants it); resolves whether
+   * there was one. Tasks already submitted still run. To remove it everywhere, use {@link remove}.
    *
    * @example
    * ```ts
@@ -180,216 +133,310 @@ export class Scheduler {
   unschedule(scheduleName: string): boolean {
     const schedule = this.#schedules.get(scheduleName);
     if (schedule === undefined) return false;
-    if (schedule.timer !== undefined) clearTimeout(schedule.timer);
-    if (schedule.retry !== undefined) clearTimeout(schedule.retry);
+    this.#runner.disarm(schedule);
     this.#schedules.delete(scheduleName);
     return true;
   }
 
   /**
-   * The schedules with their next run.
+   * The schedules with their next run; `includeRemoved` adds the code schedules an operator
+   * removed (they come back with {@link resume}).
    *
    * @example
    * ```ts
-   * for (const s of scheduler.list()) console.log(s.name, s.nextRunAt.toISOString());
+   * for (const s of scheduler.list()) console.log(s.name, s.paused, s.nextRunAt.toISOString());
    * ```
    */
-  list(): ScheduleInfo[] {
-    const now = Date.now();
-    return [...this.#schedules.values()].map((s) => {
-      const info: ScheduleInfo = {
-        name: s.name,
-        taskName: s.taskName,
-        queue: s.options.queue,
-        kind: s.kind,
-        nextRunAt: new Date(s.nextAt ?? s.next(now)),
-      };
-      if (s.cron !== undefined) info.cron = s.cron;
-      if (s.everyMs !== undefined) info.everyMs = s.everyMs;
-      if (s.timezone !== undefined) info.timezone = s.timezone;
-      if (s.lastRunAt !== undefined) info.lastRunAt = new Date(s.lastRunAt);
-      if (s.lastTaskId !== undefined) info.lastTaskId = s.lastTaskId;
-      return info;
-    });
+  list(options: { includeRemoved?: boolean } = {}): ScheduleInfo[] {
+    const mine = [...this.#schedules.values()].map((s) => this.#info(s));
+    const theirs = [...this.#elsewhere.values()]
+      .filter((s) => !this.#schedules.has(s.name))
+      .map((s) =>
+        this.#info({ ...s, timer: undefined, nextAt: undefined, origin: 'code', changed: 0 }),
+      );
+    return [...mine, ...theirs].filter((s) => options.includeRemoved === true || !s.removed);
   }
 
-  /** @internal Arms every schedule and catches up missed slots. */
+  /**
+   * Adds (or replaces) a schedule at run time, in every process: it is stored in the task backend
+   * and kept across restarts until removed. A name registered in code cannot be added over; pause,
+   * resume or remove it instead.
+   *
+   * @throws TaskScheduleError for an invalid definition or a name registered in code.
+   * @example
+   * ```ts
+   * await scheduler.add({ name: 'weekly_report', task: 'generate_analytics_report', cron: '0 7 * * 1' });
+   * ```
+   */
+  async add(definition: ScheduleDefinition): Promise<ScheduleInfo> {
+    const schedule = fromDefinition(definition);
+    const backend = await this.#host.backend();
+    const stored = (await backend.schedules()).find((r) => r.name === schedule.name);
+    if (this.#schedules.get(schedule.name)?.origin === 'code' || stored?.origin === 'code') {
+      throw new TaskScheduleError(
+        `schedule ${schedule.name} is registered in code: pause, resume or remove it instead`,
+        { scheduleName: schedule.name },
+      );
+    }
+    const record = recordOf(schedule, 'admin', 'active');
+    this.#changes++;
+    this.#dropped.delete(schedule.name);
+    await backend.saveSchedule(record);
+    const added = this.#apply(schedule, record);
+    added.changed = this.#changes;
+    return this.#info(added);
+  }
+
+  /**
+   * Pauses a schedule in every process (and across restarts) until {@link resume}; resolves
+   * whether it exists.
+   *
+   * @example
+   * ```ts
+   * await scheduler.pause('nightly_digest');
+   * ```
+   */
+  pause(name: string): Promise<boolean> {
+    return this.#setState(name, 'paused');
+  }
+
+  /**
+   * Resumes a paused schedule, or brings back a code schedule an operator removed; resolves
+   * whether it exists.
+   *
+   * @example
+   * ```ts
+   * await scheduler.resume('nightly_digest');
+   * ```
+   */
+  resume(name: string): Promise<boolean> {
+    return this.#setState(name, 'active');
+  }
+
+  /**
+   * Removes a schedule from every process: one added at run time is deleted; one registered in
+   * code is kept removed (across restarts) until {@link resume}. Resolves whether it existed.
+   *
+   * @example
+   * ```ts
+   * await scheduler.remove('weekly_report');
+   * ```
+   */
+  async remove(name: string): Promise<boolean> {
+    const backend = await this.#host.backend();
+    const stored = (await backend.schedules()).find((r) => r.name === name);
+    const local = this.#schedules.get(name);
+    if ((local?.origin ?? stored?.origin) === 'code') return this.#setState(name, 'removed');
+    this.#changes++;
+    this.#dropped.set(name, this.#changes);
+    const deleted = await backend.deleteSchedule(name);
+    return this.unschedule(name) || deleted;
+  }
+
+  /**
+   * Submits the schedule's task now, once, outside its slots (paused schedules too); resolves the
+   * task id.
+   *
+   * @throws TaskScheduleError when no schedule has this name.
+   * @example
+   * ```ts
+   * const id = await scheduler.runNow('database_optimization');
+   * ```
+   */
+  async runNow(name: string): Promise<string> {
+    const schedule = this.#schedules.get(name) ?? this.#elsewhere.get(name);
+    if (schedule === undefined) {
+      throw new TaskScheduleError(`no schedule is named ${JSON.stringify(name)}`, {
+        scheduleName: name,
+      });
+    }
+    const { timezone: _tz, catchUp: _catchUp, ...options } = schedule.options;
+    const { id } = await this.#host.submit(schedule.taskName, schedule.payload, {
+      ...options,
+      allowUnknown: true,
+    });
+    return id;
+  }
+
+  /**
+   * Reads the stored schedules now and applies what other processes changed (done every
+   * `tasks.scheduleSync` while started). Resolves when applied; rejects when the backend cannot
+   * be read.
+   *
+   * @example
+   * ```ts
+   * await scheduler.sync();
+   * ```
+   */
+  sync(): Promise<void> {
+    this.#syncing ??= this.#read().finally(() => {
+      this.#syncing = undefined;
+    });
+    return this.#syncing;
+  }
+
+  /** @internal Arms every schedule, catches up missed slots, follows the stored schedules. */
   start(): void {
     if (this.#started) return;
     this.#started = true;
-    for (const schedule of this.#schedules.values()) this.#begin(schedule);
+    const sync = () =>
+      this.sync().catch((error: unknown) => {
+        this.#host.log.warn({ err: error }, 'reading the stored schedules failed');
+      });
+    // Armed after the first read: a schedule paused by an operator must not run its catch-up.
+    void sync().then(() => {
+      if (!this.#started || this.#armed) return;
+      this.#armed = true;
+      for (const schedule of this.#schedules.values()) {
+        if (schedule.state === 'active') this.#runner.begin(schedule);
+      }
+    });
+    this.#sync = setInterval(sync, this.#host.syncMs ?? 5_000);
+    this.#sync.unref?.();
   }
 
   /** @internal Stops every timer; schedules are kept. */
   stop(): void {
     this.#started = false;
-    for (const schedule of this.#schedules.values()) {
-      if (schedule.timer !== undefined) clearTimeout(schedule.timer);
-      if (schedule.retry !== undefined) clearTimeout(schedule.retry);
-      schedule.timer = undefined;
-      schedule.retry = undefined;
-    }
+    this.#armed = false;
+    if (this.#sync !== undefined) clearInterval(this.#sync);
+    this.#sync = undefined;
+    for (const schedule of this.#schedules.values()) this.#runner.disarm(schedule);
   }
 
-  #add(schedule: Schedule): ScheduleInfo {
-    if (
-      typeof schedule.name !== 'string' ||
-      schedule.name.trim() === '' ||
-      schedule.name.length > 200
-    ) {
-      throw new TaskScheduleError(
-        `scheduleName=${describeValue(schedule.name)} is invalid: expected a non-empty name of at most 200 characters`,
-        { scheduleName: schedule.name },
-      );
-    }
-    try {
-      // The id of a slot far in the future must still be a valid task id.
-      checkTaskId(scheduleTaskId(schedule.name, 10 ** 15), 'scheduleName');
-    } catch {
-      throw new TaskScheduleError(
-        `scheduleName=${describeValue(schedule.name)} is too long: the task id of its slots (${describeValue(scheduleTaskId(schedule.name, 10 ** 15))}) would pass the 200-character limit of task ids; use a name of at most ${200 - scheduleTaskId('', 10 ** 15).length} characters`,
-        { scheduleName: schedule.name },
-      );
-    }
-    try {
-      checkTaskName(schedule.taskName, 'taskName');
-      checkDefinitionOptions(schedule.options, 'options');
-      encodeJson(schedule.payload, 'payload');
-    } catch (error) {
-      throw new TaskScheduleError(
-        `schedule ${schedule.name}: ${(error as Error).message}`,
-        { scheduleName: schedule.name },
-        error,
-      );
-    }
-    if (schedule.options.catchUp !== undefined && typeof schedule.options.catchUp !== 'boolean') {
-      throw new TaskScheduleError(
-        `schedule ${schedule.name}: catchUp=${describeValue(schedule.options.catchUp)} is invalid: expected a boolean`,
-        { scheduleName: schedule.name },
-      );
-    }
-    this.unschedule(schedule.name);
+  /** Registers a schedule from code or from a record, replacing one of the same name. */
+  #put(fresh: ScheduleDraft, origin: Schedule['origin']): Schedule {
+    checkSchedule(fresh.name, fresh.taskName, fresh.payload, fresh.options);
+    const previous = this.#schedules.get(fresh.name);
+    const schedule: Schedule = {
+      ...fresh,
+      timer: undefined,
+      nextAt: undefined,
+      origin,
+      // Code registering a schedule again keeps what an operator decided about it.
+      state: previous?.origin === origin ? previous.state : 'active',
+      changed: 0,
+    };
+    if (previous?.applied !== undefined && origin === 'code') schedule.applied = previous.applied;
+    this.unschedule(fresh.name);
     this.#schedules.set(schedule.name, schedule);
-    if (this.#started) this.#begin(schedule);
-    return this.list().find((s) => s.name === schedule.name)!;
+    if (this.#armed && schedule.state === 'active') this.#runner.begin(schedule);
+    if (origin === 'code' && this.#armed) void this.sync().catch(() => undefined);
+    return schedule;
   }
 
-  #begin(schedule: Schedule): void {
-    const now = Date.now();
-    this.#arm(schedule, schedule.next(now));
-    void this.#catchUp(schedule, now);
+  /** Applies a stored record: the admin schedule it defines, or the state of a code schedule. */
+  #apply(fresh: ScheduleDraft | undefined, record: StoredSchedule): Schedule {
+    let schedule = this.#schedules.get(record.name);
+    if (fresh !== undefined) schedule = this.#put(fresh, record.origin);
+    const s = schedule!;
+    s.applied = recordText(record);
+    this.#changeState(s, record.state);
+    return s;
   }
 
-  /**
-   * At start, the latest slot before now is a missed slot when this store has seen the schedule
-   * before (the first time a schedule appears, its past slots did not exist): with `catchUp` it
-   * runs, once across every process (its id is taken if another process ran it).
-   */
-  async #catchUp(schedule: Schedule, now: number): Promise<void> {
-    const latest = schedule.latest(now);
+  #changeState(schedule: Schedule, state: Schedule['state']): void {
+    if (schedule.state === state) return;
+    schedule.state = state;
+    this.#runner.disarm(schedule);
+    if (state === 'active' && this.#armed) this.#runner.begin(schedule);
+  }
+
+  async #setState(name: string, state: Schedule['state']): Promise<boolean> {
+    const backend = await this.#host.backend();
+    const local = this.#schedules.get(name);
+    let record = (await backend.schedules()).find((r) => r.name === name);
+    if (record === undefined && local === undefined) return false;
+    record = {
+      ...(record ?? recordOf(local!, local!.origin, 'active')),
+      state,
+      updatedAt: Date.now(),
+    };
+    if (record.origin === 'admin' && state === 'removed') return this.remove(name);
+    this.#changes++;
+    await backend.saveSchedule(record);
+    if (local !== undefined) {
+      local.changed = this.#changes;
+      local.applied = recordText(record);
+      this.#changeState(local, state);
+    }
+    return true;
+  }
+
+  /** One read of the stored schedules (see {@link sync}). */
+  async #read(): Promise<void> {
+    const backend = await this.#host.backend();
+    const before = this.#changes;
+    const records = new Map((await backend.schedules()).map((r) => [r.name, r]));
+    for (const schedule of [...this.#schedules.values()]) {
+      // Changed here while the read was on its way: the read may predate the change.
+      if (schedule.changed > before) continue;
+      const record = records.get(schedule.name);
+      records.delete(schedule.name);
+      if (schedule.origin === 'admin') {
+        if (record === undefined) this.unschedule(schedule.name);
+        else if (recordText(record) !== schedule.applied) this.#fromRecord(record);
+        continue;
+      }
+      if (record === undefined || !sameDefinition(record, schedule) || record.origin !== 'code') {
+        // Published, or updated: code is the definition of a code schedule; the state stays.
+        const state = record?.state ?? schedule.state;
+        const mine = recordOf(schedule, 'code', state);
+        await backend.saveSchedule(mine);
+        schedule.applied = recordText(mine);
+        this.#changeState(schedule, state);
+      } else if (recordText(record) !== schedule.applied) {
+        schedule.applied = recordText(record);
+        this.#changeState(schedule, record.state);
+      }
+    }
+    for (const [name, at] of this.#dropped) if (at <= before) this.#dropped.delete(name);
+    const elsewhere = new Map<string, ScheduleDraft & { state: StoredSchedule['state'] }>();
+    for (const record of records.values()) {
+      if (this.#dropped.has(record.name)) continue;
+      if (record.origin === 'admin') {
+        if (record.state !== 'removed') this.#fromRecord(record);
+        continue;
+      }
+      try {
+        elsewhere.set(record.name, {
+          ...fromDefinition(definitionOf(record)),
+          state: record.state,
+        });
+      } catch {
+        // Unreadable: another release's record this one cannot parse; left to that release.
+      }
+    }
+    this.#elsewhere = elsewhere;
+  }
+
+  #fromRecord(record: StoredSchedule): void {
     try {
-      const backend = await this.#host.backend();
-      const firstSight = await backend.claimScheduleSlot(`${schedule.name}#seen`, 0, SEEN_TTL_MS);
-      if (latest === undefined || firstSight || schedule.options.catchUp === false) return;
-      if (this.#schedules.get(schedule.name) !== schedule || !this.#started) return;
-      if (schedule.handled !== undefined && schedule.handled >= latest) return;
-      schedule.handled = latest;
-      this.#fire(schedule, latest, 0);
+      this.#apply(fromDefinition(definitionOf(record)), record);
     } catch (error) {
-      this.#host.log.error({ err: error, schedule: schedule.name }, 'schedule catch-up failed');
-    }
-  }
-
-  #arm(schedule: Schedule, slot: number): void {
-    if (schedule.timer !== undefined) clearTimeout(schedule.timer);
-    schedule.nextAt = slot;
-    const delay = slot - Date.now();
-    schedule.timer = setTimeout(
-      () => {
-        schedule.timer = undefined;
-        if (!this.#started || this.#schedules.get(schedule.name) !== schedule) return;
-        const now = Date.now();
-        // A wait longer than a timer can hold is done in steps.
-        if (now < slot) return this.#arm(schedule, slot);
-        this.#due(schedule, slot, now);
-        this.#arm(schedule, schedule.next(now));
-      },
-      Math.min(MAX_TIMER, Math.max(0, delay)),
-    );
-    schedule.timer.unref?.();
-  }
-
-  /**
-   * The timer of `slot` fired at `now`. When a later slot is due too (the event loop stalled past
-   * it), the slots up to now were missed and follow the catch-up policy, as at start: the latest
-   * runs once with `catchUp`, none without. Never one submit per missed slot.
-   */
-  #due(schedule: Schedule, slot: number, now: number): void {
-    const latest = schedule.latest(now) ?? slot;
-    if (schedule.handled !== undefined && schedule.handled >= latest) return;
-    schedule.handled = latest;
-    if (latest > slot) {
-      const skipped =
-        schedule.options.catchUp === false ? 'every missed slot' : 'all but the latest';
-      this.#host.log.warn(
-        { schedule: schedule.name, slot, latest },
-        `schedule timer fired late (event loop stalled?): ${skipped} skipped`,
+      this.#host.log.error(
+        { err: error, schedule: record.name },
+        'a stored schedule cannot be read; it is left out',
       );
-      if (schedule.options.catchUp === false) return;
     }
-    this.#fire(schedule, latest, 0);
   }
 
-  /**
-   * Submits `slot` under its id, kept taken for two periods (and a minute): a process that submits
-   * the same slot later, or again, creates nothing. A failed submit is tried again after a pause,
-   * until the next slot is due (that slot then follows the catch-up policy).
-   */
-  #fire(schedule: Schedule, slot: number, tries: number): void {
-    const periodMs = Math.max(1_000, schedule.next(slot) - slot);
-    const { timezone: _tz, catchUp: _catchUp, ...taskOptions } = schedule.options;
-    const id = scheduleTaskId(schedule.name, slot);
-    const submitted = this.#host.submit(schedule.taskName, schedule.payload, {
-      ...taskOptions,
-      id,
-      uniqueFor: `${2 * periodMs + 60_000}ms`,
-      allowUnknown: true,
-    });
-    submitted.then(
-      ({ created }) => {
-        if (!created) return;
-        schedule.lastRunAt = slot;
-        schedule.lastTaskId = id;
-        if (this.#seen.has(schedule.name)) return;
-        this.#seen.add(schedule.name);
-        void this.#host
-          .backend()
-          .then((backend) => backend.claimScheduleSlot(`${schedule.name}#seen`, 0, SEEN_TTL_MS))
-          .catch(() => this.#seen.delete(schedule.name));
-      },
-      (error: unknown) => {
-        const wait = RETRY_DELAYS_MS[Math.min(tries, RETRY_DELAYS_MS.length - 1)]!;
-        const current = this.#schedules.get(schedule.name) === schedule && this.#started;
-        if (!current || Date.now() + wait >= schedule.next(slot)) {
-          this.#host.log.error(
-            { err: error, schedule: schedule.name, slot },
-            'scheduled submit failed; the slot is skipped',
-          );
-          return;
-        }
-        this.#host.log.warn(
-          { err: error, schedule: schedule.name, slot, retryInMs: wait },
-          'scheduled submit failed; trying again',
-        );
-        if (schedule.retry !== undefined) clearTimeout(schedule.retry);
-        schedule.retry = setTimeout(() => {
-          schedule.retry = undefined;
-          if (this.#started && this.#schedules.get(schedule.name) === schedule) {
-            this.#fire(schedule, slot, tries + 1);
-          }
-        }, wait);
-        schedule.retry.unref?.();
-      },
-    );
+  #info(s: Schedule): ScheduleInfo {
+    const info: ScheduleInfo = {
+      name: s.name,
+      taskName: s.taskName,
+      queue: s.options.queue,
+      kind: s.kind,
+      nextRunAt: new Date(s.nextAt ?? s.next(Date.now())),
+      origin: s.origin,
+      paused: s.state === 'paused',
+    };
+    if (s.state === 'removed') info.removed = true;
+    if (s.cron !== undefined) info.cron = s.cron;
+    if (s.everyMs !== undefined) info.everyMs = s.everyMs;
+    if (s.timezone !== undefined) info.timezone = s.timezone;
+    if (s.lastRunAt !== undefined) info.lastRunAt = new Date(s.lastRunAt);
+    if (s.lastTaskId !== undefined) info.lastTaskId = s.lastTaskId;
+    return info;
   }
 }

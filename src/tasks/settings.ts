@@ -24,6 +24,7 @@ export interface TaskSettings {
   timeoutMs: number;
   backoff: BackoffSpec;
   shutdownTimeoutMs: number;
+  scheduleSyncMs: number;
   retention: RetentionOptions;
   strictNames: boolean;
   maxPayloadBytes: number;
@@ -158,6 +159,17 @@ export function resolveTaskSettings(
         ? 10_000
         : parseDuration(o.shutdownTimeout, 'tasks.shutdownTimeout'),
   );
+  const scheduleSyncMs = wrap(
+    'tasks.scheduleSync',
+    'a duration of at least 100 ms (seconds or a string with a unit)',
+    o.scheduleSync,
+    () => {
+      const ms =
+        o.scheduleSync === undefined ? 5_000 : parseDuration(o.scheduleSync, 'tasks.scheduleSync');
+      if (ms < 100) throw new RangeError('below 100 ms');
+      return ms;
+    },
+  );
   const backoff = wrap(
     'tasks.backoff',
     "'fixed', 'exponential' or backoff options",
@@ -209,6 +221,7 @@ export function resolveTaskSettings(
     timeoutMs,
     backoff,
     shutdownTimeoutMs,
+    scheduleSyncMs,
     retention,
     strictNames: o.strictNames ?? true,
     maxPayloadBytes,

@@ -190,6 +190,30 @@ export interface TaskBackendEvent {
   name: string;
 }
 
+/**
+ * A schedule as the backend keeps it for every process: the definition of a schedule registered
+ * in code (so an operator sees it everywhere), or one added at run time, and the operator's
+ * decision about it. The scheduler owns the meaning; a backend stores and returns records whole.
+ */
+export interface StoredSchedule {
+  name: string;
+  taskName: string;
+  kind: 'cron' | 'every';
+  cron?: string;
+  everyMs?: number;
+  timezone?: string;
+  /** The task payload, JSON-encoded; absent for none. */
+  payload?: string;
+  /** The task options (queue, priority, retries...), JSON-encoded. */
+  options: string;
+  /** `code`: registered by `schedulePeriodic`/`scheduleEvery`; `admin`: added at run time. */
+  origin: 'code' | 'admin';
+  /** `removed` is kept for code schedules, so a removal outlives the code that registers them. */
+  state: 'active' | 'paused' | 'removed';
+  /** Epoch ms of the last change, for operators (processes compare whole records, not clocks). */
+  updatedAt: number;
+}
+
 /** How long finished tasks are kept; whichever bound is hit first removes the oldest. */
 export interface RetentionSpec {
   completed: { count: number; ageMs: number };
@@ -329,6 +353,13 @@ export interface TaskBackend {
    * least `ttlMs`.
    */
   claimScheduleSlot(name: string, slot: number, ttlMs: number): Promise<boolean>;
+
+  /** Every stored schedule record (see {@link StoredSchedule}), in no particular order. */
+  schedules(): Promise<StoredSchedule[]>;
+  /** Stores `record` under its name, replacing the one there. */
+  saveSchedule(record: StoredSchedule): Promise<void>;
+  /** Deletes the record of schedule `name`; resolves whether there was one. */
+  deleteSchedule(name: string): Promise<boolean>;
 
   /** Queues known to this store (those tasks were ever added to). */
   queues(): Promise<string[]>;

@@ -11,6 +11,7 @@ import type {
   NewTask,
   QueueCounts,
   RetentionSpec,
+  StoredSchedule,
   TaskBackend,
   TaskBackendEvent,
   TaskRecord,
@@ -60,6 +61,7 @@ export class MemoryTaskBackend implements TaskBackend {
   readonly name = 'memory';
   readonly #queues = new Map<string, QueueState>();
   readonly #slots = new Map<string, number>();
+  readonly #schedules = new Map<string, StoredSchedule>();
   /** `queue \0 id` -> until when the id stays taken (`uniqueForMs`). */
   readonly #unique = new Map<string, number>();
   readonly #listeners = new BackendListeners();
@@ -330,6 +332,18 @@ export class MemoryTaskBackend implements TaskBackend {
     this.#slots.set(key, now + ttlMs);
     forgetExpired(this.#slots, now);
     return true;
+  }
+
+  async schedules(): Promise<StoredSchedule[]> {
+    return [...this.#schedules.values()].map((record) => ({ ...record }));
+  }
+
+  async saveSchedule(record: StoredSchedule): Promise<void> {
+    this.#schedules.set(record.name, { ...record });
+  }
+
+  async deleteSchedule(name: string): Promise<boolean> {
+    return this.#schedules.delete(name);
   }
 
   async queues(): Promise<string[]> {

@@ -11,6 +11,7 @@ import type {
   NewTask,
   QueueCounts,
   RetentionSpec,
+  StoredSchedule,
   TaskBackend,
   TaskBackendEvent,
   TaskRecord,
@@ -35,6 +36,7 @@ import { BackendEvents } from './redis/events.js';
 import { BackendKeys } from './redis/keys.js';
 import { recoverExpired, release, renewLeases, setProgress } from './redis/leases.js';
 import { claimedTasks, errorJson } from './redis/records.js';
+import { deleteSchedule, listSchedules, saveSchedule } from './redis/schedules.js';
 import { CLAIM, CLAIM_FIELDS, FINISH } from './redis/scripts.js';
 import { WorkWaits } from './redis/waiting.js';
 import { heartbeat, listWorkers, removeWorker } from './redis/workers.js';
@@ -368,6 +370,18 @@ export class RedisTaskBackend implements TaskBackend {
 
   claimScheduleSlot(name: string, slot: number, ttlMs: number): Promise<boolean> {
     return claimScheduleSlot(this.#ctx, name, slot, ttlMs);
+  }
+
+  schedules(): Promise<StoredSchedule[]> {
+    return listSchedules(this.#ctx);
+  }
+
+  saveSchedule(record: StoredSchedule): Promise<void> {
+    return saveSchedule(this.#ctx, record);
+  }
+
+  deleteSchedule(name: string): Promise<boolean> {
+    return deleteSchedule(this.#ctx, name);
   }
 
   queues(): Promise<string[]> {

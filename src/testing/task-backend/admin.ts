@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { WorkerInfo } from '../../tasks/types.js';
+import type { StoredSchedule, WorkerInfo } from '../../tasks/types.js';
 import { type BackendSuite, ERROR } from './context.js';
 
-/** The dead letter queue, pause, worker heartbeats and schedule markers. */
+/** The dead letter queue, pause, worker heartbeats, schedule markers and schedule records. */
 export function adminTests(s: BackendSuite): void {
   const { describe, it, expect } = s.api;
   const { task, claimAll, claimOne, complete, run } = s;
@@ -189,6 +189,48 @@ export function adminTests(s: BackendSuite): void {
       expect(await s.backend.claimScheduleSlot(name, slot, 60_000)).toBe(false);
       expect(await s.backend.claimScheduleSlot(name, slot + 60_000, 60_000)).toBe(true);
       expect(await s.backend.claimScheduleSlot(`${name}-other`, slot, 60_000)).toBe(true);
+    });
+  });
+
+  describe('schedule records', () => {
+    const record = (name: string, state: StoredSchedule['state']): StoredSchedule => ({
+      name,
+      taskName: 'send_digest',
+      kind: 'cron',
+      cron: '0 2 * * *',
+      timezone: 'Europe/Paris',
+      payload: '{"full":true}',
+      options: '{"queue":"mail"}',
+      origin: 'admin',
+      state,
+      updatedAt: 1_700_000_000_000,
+    });
+
+    it('stores, replaces and deletes records, seen by every process', async () => {
+      const name = `sched-${randomUUID().slice(0, 8)}`;
+      const other = s.second ?? s.backend;
+      await s.backend.saveSchedule(record(name, 'active'));
+      expect((await other.schedules()).filter((r) => r.name === name)).toEqual([
+        record(name, 'active'),
+      ]);
+      await other.saveSchedule({ ...record(name, 'paused'), updatedAt: 1_700_000_000_001 });
+      const [seen] = (await s.backend.schedules()).filter((r) => r.name === name);
+      expect(seen).toEqual({ ...record(name, 'paused'), updatedAt: 1_700_000_000_001 });
+      expect(await s.backend.deleteSchedule(name)).toBe(true);
+      expect(await other.deleteSchedule(name)).toBe(false);
+      expect((await other.schedules()).some((r) => r.name === name)).toBe(false);
+    });
+
+    it('hands out copies: changing a returned record changes nothing stored', async () => {
+      const name = `sched-${randomUUID().slice(0, 8)}`;
+      const mine = record(name, 'active');
+      await s.backend.saveSchedule(mine);
+      mine.state = 'removed';
+      const [read] = (await s.backend.schedules()).filter((r) => r.name === name);
+      read!.state = 'paused';
+      const [again] = (await s.backend.schedules()).filter((r) => r.name === name);
+      expect(again!.state).toBe('active');
+      await s.backend.deleteSchedule(name);
     });
   });
 }
