@@ -1,31 +1,46 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { REDIS_URL, redis, requires } from '../support/requirements.js';
+import { adminClient, deleteKeys } from '../tasks/redis/helpers.js';
 
 const run = promisify(execFile);
 
-describe('npm run demo:performance', () => {
-  it('runs the instrumented example service and prints its performance summary', async () => {
-    const { stdout } = await run(
-      process.execPath,
-      ['--import', 'tsx', 'examples/performance-demo.ts'],
-      {
-        env: { ...process.env, DEMO_DURATION_MS: '800', LOG_LEVEL: 'silent' },
-        timeout: 30_000,
-      },
-    );
-    expect(stdout).toMatch(/\d+ simulated requests/);
-    for (const operation of [
-      'user_authentication',
-      'database_query',
-      'UserService.profileScore',
-      'UserService.register',
-      'validation',
-      'send_welcome_email',
-    ]) {
-      expect(stdout).toContain(operation);
-    }
-    expect(stdout).toContain('Bottlenecks by share of total time');
-    expect(stdout).toMatch(/System: rss \d+ MiB/);
+/** `npm run demo -- --smoke`: the shop, its workload, and a check that every view has data. */
+async function smoke(env: Record<string, string | undefined>) {
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', 'examples/demo.ts', '--smoke'],
+    {
+      env: { ...process.env, PORT: '0', ...env },
+      timeout: 60_000,
+    },
+  );
+  for (const view of [
+    'performance',
+    'cache',
+    'tasks',
+    'schedules',
+    'security',
+    'analytics',
+    'alerts',
+  ]) {
+    expect(stdout).toMatch(new RegExp(`demo: ${view} ok`));
+  }
+  return stdout;
+}
+
+describe('npm run demo', () => {
+  it('drives every module from the first seconds, in memory', async () => {
+    const stdout = await smoke({ REDIS_URL: undefined });
+    expect(stdout).toMatch(/demo: tasks ok \(\d+ completed, [1-9]\d* dead\)/);
+  });
+
+  it.runIf(requires(redis))('runs two instances on Redis', async () => {
+    const stdout = await smoke({
+      REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    });
+    expect(stdout).toContain('a second instance runs on the next port');
   });
 });
