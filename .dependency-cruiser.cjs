@@ -9,7 +9,7 @@ const LAYERS = [
   ['alerts', 'security', 'analytics'],
   ['maintenance'],
   ['monitoring'],
-  ['adapters'],
+  ['adapters', 'cli'],
 ];
 
 const above = (index) => LAYERS.slice(index + 1).flat();
@@ -55,7 +55,7 @@ module.exports = {
       comment:
         'no module imports the composition (src/enterprise.ts, src/index.ts, src/compose/, src/entries/); modules reach the default instance through core/default-instance.ts',
       severity: 'error',
-      from: { path: '^src/[^/]+/', pathNot: '^src/(compose|entries|adapters)/' },
+      from: { path: '^src/[^/]+/', pathNot: '^src/(compose|entries|adapters|cli)/' },
       to: { path: '^src/((enterprise|index)\\.ts$|compose/|entries/)' },
     },
     {

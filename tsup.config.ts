@@ -18,6 +18,7 @@ export default defineConfig({
     'adapters/nestjs': 'src/adapters/nestjs.ts',
     'adapters/node': 'src/adapters/node.ts',
     'testing/index': 'src/testing/index.ts',
+    'cli/main': 'src/cli/main.ts',
   },
   format: ['esm', 'cjs'],
   // Members marked @internal are the package's own plumbing: keep them out of the public types.

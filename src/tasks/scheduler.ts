@@ -16,7 +16,7 @@ import { type RunnableSchedule, type SchedulerHost, SlotRunner } from './schedul
 import type { ScheduleInfo, ScheduleOptions } from './schedule-types.js';
 import type { StoredSchedule } from './types.js';
 
-export type { ScheduleDefinition, ScheduleInfo, ScheduleOptions, SchedulerHost };
+export type { ScheduleDefinition, ScheduleInfo, ScheduleOptions };
 export { scheduleTaskId };
 
 interface Schedule extends RunnableSchedule {

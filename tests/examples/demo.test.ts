@@ -38,9 +38,14 @@ describe('npm run demo', () => {
   });
 
   it.runIf(requires(redis))('runs two instances on Redis', async () => {
-    const stdout = await smoke({
-      REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
-    });
-    expect(stdout).toContain('a second instance runs on the next port');
+    const prefix = `test:demo:${randomUUID().slice(0, 8)}`;
+    try {
+      const stdout = await smoke({ REDIS_URL, DEMO_PREFIX: prefix });
+      expect(stdout).toContain('a second instance runs on the next port');
+    } finally {
+      const client = adminClient();
+      await deleteKeys(client, prefix);
+      await client.quit();
+    }
   });
 });
