@@ -12,6 +12,7 @@ import {
   str,
   time,
 } from './openapi-builders.js';
+import { clusterSchemas } from './openapi-cluster-schemas.js';
 import { SECURITY_SCHEMAS } from './openapi-security-schemas.js';
 
 const windowStats = obj({
@@ -294,4 +295,5 @@ export const SCHEMAS: Record<string, Schema> = {
   ...ALERT_SCHEMAS,
   ...SECURITY_SCHEMAS,
   ...ANALYTICS_SCHEMAS,
+  ...clusterSchemas({ taskFigures, analytics: ANALYTICS_SCHEMAS }),
 };
