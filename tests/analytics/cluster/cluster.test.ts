@@ -81,7 +81,10 @@ describe.runIf(requires(redis))('cluster view across processes', () => {
     const enterprise = testEnterprise({
       redisUrl: REDIS_URL,
       alerts: false,
-      analytics: { history: false, cluster: { prefix, heartbeatIntervalMs: 200, heartbeatTtlMs: 1_500 } },
+      analytics: {
+        history: false,
+        cluster: { prefix, heartbeatIntervalMs: 200, heartbeatTtlMs: 1_500 },
+      },
     });
     await enterprise.start();
     const router = createMonitoringRouter({ enterprise, auth: 's3cret-token' });
@@ -96,7 +99,9 @@ describe.runIf(requires(redis))('cluster view across processes', () => {
 
       const ids = summary.instances.map((i: { id: string }) => i.id);
       expect(ids[0]).toBe(enterprise.cluster.instanceId);
-      expect(new Set(ids)).toEqual(new Set([enterprise.cluster.instanceId, ...children.map((c) => c.id)]));
+      expect(new Set(ids)).toEqual(
+        new Set([enterprise.cluster.instanceId, ...children.map((c) => c.id)]),
+      );
       for (const instance of summary.instances) {
         expect(instance).toMatchObject({ pid: expect.any(Number), host: expect.any(String) });
       }
@@ -114,7 +119,9 @@ describe.runIf(requires(redis))('cluster view across processes', () => {
       }
       const averaged =
         children.reduce((sum, c) => sum + exactPercentile(c.samples, 99), 0) / children.length;
-      expect(Math.abs(averaged - work.windows.all.p99) / work.windows.all.p99).toBeGreaterThan(0.05);
+      expect(Math.abs(averaged - work.windows.all.p99) / work.windows.all.p99).toBeGreaterThan(
+        0.05,
+      );
       expect(Math.abs(work.windows.all.max - Math.max(...all) / 1000)).toBeLessThan(0.01);
 
       // Each instance's own statistics are its samples'.
@@ -139,12 +146,16 @@ describe.runIf(requires(redis))('cluster view across processes', () => {
         10_000,
       );
       expect(Date.now() - killedAt).toBeGreaterThanOrEqual(500);
-      const after = await json(await call(router, '/performance/summary?scope=cluster', { headers: AUTH }));
+      const after = await json(
+        await call(router, '/performance/summary?scope=cluster', { headers: AUTH }),
+      );
       expect(after.instances.map((i: { id: string }) => i.id).sort()).toEqual(
         [enterprise.cluster.instanceId, children[0]!.id, children[1]!.id].sort(),
       );
       const left = after.operations.find((op: { name: string }) => op.name === 'work');
-      expect(left.windows.all.count).toBe(children[0]!.samples.length + children[1]!.samples.length);
+      expect(left.windows.all.count).toBe(
+        children[0]!.samples.length + children[1]!.samples.length,
+      );
     } finally {
       await router.close();
       await enterprise.shutdown();
