@@ -207,8 +207,9 @@ export class ClusterView {
     const [own, others] = await Promise.all([
       this.#snapshot(),
       this.#run('read instances', async (client) => {
-        const since = this.#clock.epochNow() - this.heartbeatTtlMs;
-        const ids = (await client.zrangebyscore(this.#keys.instances, since, '+inf')).filter(
+        // Scores are when each heartbeat expires (each instance has its own TTL).
+        const now = this.#clock.epochNow();
+        const ids = (await client.zrangebyscore(this.#keys.instances, now, '+inf')).filter(
           (id) => id !== this.instanceId,
         );
         if (ids.length === 0) return [];
@@ -313,7 +314,7 @@ export class ClusterView {
             'PX',
             this.heartbeatTtlMs,
           )
-          .zadd(this.#keys.instances, now, this.instanceId)
+          .zadd(this.#keys.instances, now + this.heartbeatTtlMs, this.instanceId)
           // Instances are listed as long as the history keeps their minutes (for its breakdown).
           .zremrangebyscore(
             this.#keys.instances,
