@@ -12,7 +12,7 @@ import {
   resolveClient,
   whenReady,
 } from '../../redis/client.js';
-import { checkPrefix, redisSegment } from '../../redis/keys.js';
+import { checkPrefix, hashTag, redisSegment } from '../../redis/keys.js';
 import { RedisHistoryStore } from '../history/redis-store.js';
 import type {
   HistoryQuery,
@@ -21,7 +21,8 @@ import type {
   MinuteRollup,
 } from '../history/types.js';
 import { ClusterUnavailableError } from './errors.js';
-import { mergeCache, mergeOperations, mergeTasks, publishedWindow } from './merge.js';
+import { instanceSnapshot } from './instance-snapshot.js';
+import { mergeCache, mergeOperations, mergeTasks } from './merge.js';
 import type {
   CacheCounters,
   ClusterCacheSummary,
@@ -32,7 +33,6 @@ import type {
   ClusterPerformanceSummary,
   ClusterTaskFigures,
   InstanceSnapshot,
-  PublishedOperation,
   TaskCounters,
 } from './types.js';
 
@@ -153,9 +153,9 @@ export class ClusterView {
     this.#clock = options.clock ?? systemClock;
     this.#log = (options.logger ?? createDefaultLogger('info')).child({ module: 'cluster' });
     this.#startedAt = new Date(this.#clock.epochNow()).toISOString();
-    // One hash tag for the instance list and the heartbeats: one slot on a Cluster, so a heartbeat
-    // is one MULTI and the alive ones are one MGET.
-    const base = `${this.prefix}:{cluster}`;
+    // One hash tag for the instance list and the heartbeats (the prefix, so deployments sharing a
+    // Cluster spread over its slots): one slot, so a heartbeat is one MULTI and the alive ones one MGET.
+    const base = `${this.prefix}:${hashTag(this.prefix)}`;
     this.#keys = {
       instances: `${base}:instances`,
       live: (instance) => `${base}:live:${redisSegment(instance)}`,
@@ -335,45 +335,19 @@ export class ClusterView {
   }
 
   /** This instance's heartbeat as published: its identity and its figures now. */
-  async #snapshot(): Promise<InstanceSnapshot> {
-    const { operations, cache, tasks } = this.#options;
-    let published: PublishedOperation[] = [];
-    try {
-      published = (operations?.operationWindows() ?? []).map((op) => ({
-        name: op.name,
-        labels: { ...op.labels },
-        windows: {
-          '1m': publishedWindow(op.windows['1m']),
-          '5m': publishedWindow(op.windows['5m']),
-          '15m': publishedWindow(op.windows['15m']),
-          all: publishedWindow(op.windows.all),
-        },
-      }));
-    } catch (error) {
-      this.#log.warn({ err: error }, 'reading the operations for the cluster view failed');
-    }
-    const read = async <T>(source: (() => T | undefined | Promise<T | undefined>) | undefined) => {
-      if (source === undefined) return null;
-      try {
-        return (
-          (await rejectAfter(Promise.resolve().then(source), this.#timeoutMs, 'no figures')) ?? null
-        );
-      } catch {
-        return null;
-      }
-    };
-    return {
-      instance: {
+  #snapshot(): Promise<InstanceSnapshot> {
+    return instanceSnapshot(
+      {
         id: this.instanceId,
         host: hostname(),
         pid: process.pid,
         startedAt: this.#startedAt,
         lastSeenAt: new Date(this.#clock.epochNow()).toISOString(),
       },
-      operations: published,
-      cache: await read(cache),
-      tasks: await read(tasks),
-    };
+      this.#options,
+      this.#timeoutMs,
+      this.#log,
+    );
   }
 
   /** Each instance seen since `from` (at most {@link MAX_BREAKDOWN}) with its own series. */
