@@ -90,7 +90,9 @@ describe.runIf(requires(redis))('scope=cluster on real Redis', () => {
   it('answers the deployment history merged from both instances, and each one', async () => {
     const a = instance('a');
     const b = instance('b');
+    expect((await json(await get(a.router, '/info'))).modules.cluster).toBe(false);
     await Promise.all([a.enterprise.start(), b.enterprise.start()]);
+    expect((await json(await get(a.router, '/info'))).modules.cluster).toBe(true);
     const at = Math.floor(Date.now() / 60_000) * 60_000 - 60_000;
     const rollup = (id: string, micros: number[]): MinuteRollup => ({
       id: `${id}:${at}:0`,
