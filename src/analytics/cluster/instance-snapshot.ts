@@ -10,6 +10,9 @@ import type {
   TaskCounters,
 } from './types.js';
 
+/** The most operations a heartbeat carries: the busiest since the instance started. */
+export const MAX_PUBLISHED_OPERATIONS = 500;
+
 /** @internal Where an instance's published figures come from (the cluster view's options). */
 export interface SnapshotSources {
   operations?: { operationWindows(): readonly OperationWindows[] };
@@ -30,7 +33,13 @@ export async function instanceSnapshot(
 ): Promise<InstanceSnapshot> {
   let operations: PublishedOperation[] = [];
   try {
-    operations = (sources.operations?.operationWindows() ?? []).map((op) => ({
+    const all = [...(sources.operations?.operationWindows() ?? [])];
+    // A heartbeat stays small: the busiest operations only, when there are very many.
+    if (all.length > MAX_PUBLISHED_OPERATIONS) {
+      all.sort((a, b) => b.windows.all.count - a.windows.all.count);
+      all.length = MAX_PUBLISHED_OPERATIONS;
+    }
+    operations = all.map((op) => ({
       name: op.name,
       labels: { ...op.labels },
       windows: {
