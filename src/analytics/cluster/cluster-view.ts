@@ -36,7 +36,14 @@ import type {
   TaskCounters,
 } from './types.js';
 
-/** The label a rollup copied to the deployment's history carries: the instance that wrote it. */
+/**
+ * The label a rollup copied to the deployment's history carries: the instance that wrote it.
+ *
+ * @example
+ * ```ts
+ * await cluster.history.query({ operation: 'GET /users', labels: { [INSTANCE_LABEL]: 'a1b2c3d4' }, from, to, step: '1m' });
+ * ```
+ */
 export const INSTANCE_LABEL = 'instance';
 /** The most instances a history answer breaks down (the most recently seen). */
 const MAX_BREAKDOWN = 50;
