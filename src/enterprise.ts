@@ -1,6 +1,7 @@
 import type { Alerts } from './alerts/alerts.js';
 import type { BuiltinRulesOptions } from './alerts/builtin-rules.js';
 import type { AlertsOptions } from './alerts/options.js';
+import type { ClusterView } from './analytics/cluster/cluster-view.js';
 import type { Analytics } from './analytics/events/analytics.js';
 import type { MetricsHistory } from './analytics/history/metrics-history.js';
 import type { EnterpriseAnalyticsOptions } from './analytics/module-options.js';
@@ -72,6 +73,7 @@ export interface BuiltOnUse {
   alerts: Alerts;
   security: Security;
   analytics: Analytics;
+  cluster: ClusterView;
   history: MetricsHistory;
 }
 
@@ -125,6 +127,7 @@ const MODULES: readonly (keyof BuiltOnUse)[] = [
   'tasks',
   'security',
   'analytics',
+  'cluster',
   'history',
   'alerts',
 ];
@@ -358,6 +361,20 @@ export class Enterprise {
    */
   get history(): MetricsHistory {
     return this.#module('history');
+  }
+
+  /**
+   * The cluster view: this instance's heartbeat and live figures published to Redis under the
+   * deployment's prefix, and summaries of every instance alive (`?scope=cluster` of the monitoring
+   * router). Built and started by `start()` when `analytics.cluster` is given, or on first use.
+   *
+   * @example
+   * ```ts
+   * const { instances, operations } = await enterprise.cluster.performance();
+   * ```
+   */
+  get cluster(): ClusterView {
+    return this.#module('cluster');
   }
 
   /**

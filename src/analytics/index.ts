@@ -1,2 +1,3 @@
+export * from './cluster/index.js';
 export * from './events/index.js';
 export * from './history/index.js';

@@ -44,6 +44,35 @@ export interface HistoryModuleOptions {
 }
 
 /**
+ * The cluster view an instance publishes to and reads from (`enterprise.cluster`): a heartbeat with
+ * its live figures under the deployment's prefix, and a copy of its history's minutes, so every
+ * summary endpoint can answer `?scope=cluster`. Needs Redis.
+ *
+ * @example
+ * ```ts
+ * createEnterprise({ redisUrl: process.env.REDIS_URL, analytics: { cluster: { prefix: 'shop:cluster' } } });
+ * ```
+ */
+export interface ClusterModuleOptions {
+  /** A client, never closed by the instance. */
+  redis?: RedisClient;
+  /** A URL. Default: the instance's `REDIS_URL`. */
+  redisUrl?: string;
+  /** The deployment's prefix: instances using the same one see each other. @defaultValue 'enterprise:cluster' */
+  prefix?: string;
+  /** This instance's id. @defaultValue a random id */
+  instanceId?: string;
+  /** @defaultValue 10000 */
+  heartbeatIntervalMs?: number;
+  /** An instance is alive this long after its last heartbeat. @defaultValue 3 × the interval */
+  heartbeatTtlMs?: number;
+  /** How long the deployment's history is kept. @defaultValue { minutes: '48h', hours: '7d' } */
+  retention?: HistoryRetentionOptions;
+  /** The most points one history query answers. @defaultValue 10000 */
+  maxPoints?: number;
+}
+
+/**
  * The `analytics` option of `createEnterprise()`: {@link AnalyticsOptions} for event tracking, and
  * `history` for the metrics history (`false`: not built by `start()`).
  *
@@ -56,4 +85,6 @@ export interface HistoryModuleOptions {
  */
 export interface EnterpriseAnalyticsOptions extends AnalyticsOptions {
   history?: HistoryModuleOptions | false;
+  /** The cluster view (`enterprise.cluster`): built and started by `start()` when given. */
+  cluster?: ClusterModuleOptions | false;
 }

@@ -1,6 +1,10 @@
 // How an instance builds its analytics and its metrics history: the instance's clock, logger,
 // environment (ANALYTICS_HASH_KEY) and Redis, the performance monitor's operations and system
 // metrics, and the cache's and tasks' figures read through peek() (never building them).
+
+import { ClusterCopyStore } from '../analytics/cluster/cluster-copy-store.js';
+import { ClusterView } from '../analytics/cluster/cluster-view.js';
+import { cacheCounters, taskCounters } from '../analytics/cluster/counters.js';
 import { Analytics } from '../analytics/events/analytics.js';
 import { AnalyticsConfigError } from '../analytics/events/errors.js';
 import { type AnalyticsOptions, resolveAnalyticsOptions } from '../analytics/events/options.js';
@@ -12,6 +16,7 @@ import { PostgresHistoryStore } from '../analytics/history/postgres-store.js';
 import { RedisHistoryStore } from '../analytics/history/redis-store.js';
 import type { HistoryStore } from '../analytics/history/types.js';
 import type {
+  ClusterModuleOptions,
   EnterpriseAnalyticsOptions,
   HistoryModuleOptions,
 } from '../analytics/module-options.js';
@@ -34,9 +39,14 @@ function invalid(field: string, value: unknown, expected: string): AnalyticsConf
   );
 }
 
+const clusterOf = (options: EnterpriseOptions): ClusterModuleOptions | undefined => {
+  const cluster = given(options).cluster;
+  return cluster === undefined || cluster === false ? undefined : cluster;
+};
+
 /** The tracking options of the instance: its clock, environment and, for `store: 'redis'`, its Redis. */
 function trackingOptions(enterprise: Enterprise, options: EnterpriseOptions): AnalyticsOptions {
-  const { history: _history, ...settings } = given(options);
+  const { history: _history, cluster: _cluster, ...settings } = given(options);
   const redisStore = settings.store === 'redis' && settings.redis === undefined;
   return {
     ...settings,
@@ -118,6 +128,22 @@ registerModule('analytics', {
       resolved.store.kind === 'redis' ||
       (resolved.store.kind === 'given' && resolved.store.store.shared === true);
     resolveHashKey(resolved.hashKey, resolved.hashKeyFromEnv, shared);
+    const cluster = analytics.cluster;
+    if (cluster !== undefined && cluster !== false) {
+      if (cluster === null || typeof cluster !== 'object') {
+        throw invalid('cluster', cluster, 'cluster options or false');
+      }
+      if (
+        cluster.redis === undefined &&
+        (cluster.redisUrl ?? enterprise.config.redisUrl) === undefined
+      ) {
+        throw invalid(
+          'cluster.redisUrl',
+          undefined,
+          'a Redis URL (or REDIS_URL) for the cluster view',
+        );
+      }
+    }
     const history = analytics.history;
     if (history !== undefined && history !== false) {
       if (history === null || typeof history !== 'object') {
@@ -169,7 +195,11 @@ registerModule('history', {
     const settings = historyOf(options);
     const { store, owned } = historyStore(enterprise, options);
     return new MetricsHistory({
-      store,
+      // With a cluster view, each minute is also copied to the deployment's history.
+      store:
+        clusterOf(options) === undefined
+          ? store
+          : new ClusterCopyStore(store, () => enterprise.peek('cluster')),
       ownsStore: owned,
       operations: enterprise.performance,
       figures: [
@@ -202,6 +232,40 @@ registerModule('history', {
     options.analytics !== undefined &&
     options.analytics !== false &&
     options.analytics.history !== false,
+});
+
+registerModule('cluster', {
+  build(enterprise, options) {
+    const settings = clusterOf(options) ?? {};
+    const url = settings.redisUrl ?? enterprise.config.redisUrl;
+    if (settings.redis === undefined && url === undefined) {
+      throw invalid('cluster.redisUrl', url, 'a Redis URL (or REDIS_URL) for the cluster view');
+    }
+    const log = enterprise.logger.child({ module: 'cluster' });
+    const { redis, redisUrl: _url, ...rest } = settings;
+    return new ClusterView({
+      ...rest,
+      ...(redis === undefined ? { url } : { client: redis }),
+      operations: enterprise.performance,
+      cache: () => {
+        const cache = enterprise.peek('cache');
+        return cache === undefined ? undefined : cacheCounters(cache.analytics());
+      },
+      tasks: async () => {
+        const tasks = enterprise.peek('tasks');
+        return tasks === undefined ? undefined : taskCounters(await tasks.stats());
+      },
+      onError: (error) => log.warn({ err: error.message }, 'cluster: Redis connection error'),
+      clock: enterprise.config.clock,
+      logger: enterprise.logger,
+    });
+  },
+  start: (cluster) => {
+    cluster.start();
+    return undefined;
+  },
+  stop: (cluster) => cluster.stop(),
+  buildAtStart: (options) => clusterOf(options) !== undefined,
 });
 
 /** The tracking pipeline's counters, declared (empty) before the module is built. */

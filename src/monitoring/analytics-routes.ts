@@ -1,5 +1,6 @@
 // The metrics history and analytics endpoints of the route table: what the router registers and
 // the document describes.
+import { SCOPE_PARAMETER } from './cluster-scope.js';
 import { int, json, ref, type Schema, str } from './openapi-builders.js';
 import type { RouteSpec } from './route-spec.js';
 
@@ -46,9 +47,25 @@ export const ANALYTICS_READ_ROUTES: readonly RouteSpec[] = [
         description: "The length of each point: seconds or `'5m'`, `'1h'`; whole minutes.",
         schema: { type: 'string', default: '1m' },
       },
+      {
+        ...SCOPE_PARAMETER,
+        description:
+          '`instance` (this instance history) or `cluster`: the deployment history kept by the cluster view, every instance merged, with `byInstance`.',
+      },
     ],
     responses: {
-      '200': ['The series.', json, { oneOf: [ref('HistorySeries'), ref('MetricHistorySeries')] }],
+      '200': [
+        'The series.',
+        json,
+        {
+          oneOf: [
+            ref('HistorySeries'),
+            ref('MetricHistorySeries'),
+            ref('ClusterHistorySeries'),
+            ref('ClusterMetricHistorySeries'),
+          ],
+        },
+      ],
       '400': badQuery,
       '501': notEnabled('history'),
       '503': unavailable,

@@ -45,6 +45,7 @@ export type MonitoringErrorCode =
   | 'E_TOO_MANY_STREAMS'
   | 'E_NOT_IMPLEMENTED'
   | 'E_MODULE_NOT_ENABLED'
+  | 'E_CLUSTER_NOT_CONFIGURED'
   | 'E_ACTION_FAILED'
   | 'E_UNAVAILABLE'
   | 'E_INTERNAL';

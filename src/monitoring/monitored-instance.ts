@@ -1,6 +1,7 @@
 // What monitoring needs of an instance, declared here so the monitoring module never imports the
 // composition root: an `Enterprise` is one, and so is any object of the same shape.
 import type { Alerts } from '../alerts/alerts.js';
+import type { ClusterView } from '../analytics/cluster/cluster-view.js';
 import type { Analytics } from '../analytics/events/analytics.js';
 import type { MetricsHistory } from '../analytics/history/metrics-history.js';
 import type { Cache } from '../cache/cache.js';
@@ -20,6 +21,7 @@ export interface MonitoredModules {
   security: Security;
   analytics: Analytics;
   history: MetricsHistory;
+  cluster: ClusterView;
 }
 
 /**

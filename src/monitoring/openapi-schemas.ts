@@ -12,6 +12,7 @@ import {
   str,
   time,
 } from './openapi-builders.js';
+import { clusterSchemas } from './openapi-cluster-schemas.js';
 import { SCHEDULE_SCHEMAS } from './openapi-schedule-schemas.js';
 import { SECURITY_SCHEMAS } from './openapi-security-schemas.js';
 
@@ -296,4 +297,5 @@ export const SCHEMAS: Record<string, Schema> = {
   ...SECURITY_SCHEMAS,
   ...ANALYTICS_SCHEMAS,
   ...SCHEDULE_SCHEMAS,
+  ...clusterSchemas({ taskFigures, analytics: ANALYTICS_SCHEMAS }),
 };

@@ -1,5 +1,6 @@
 import { ALERT_ACTION_ROUTES, ALERT_READ_ROUTES } from './alert-routes.js';
 import { ANALYTICS_READ_ROUTES } from './analytics-routes.js';
+import { SCOPE_PARAMETER } from './cluster-scope.js';
 import { json, ref, str } from './openapi-builders.js';
 import type { RouteSpec } from './route-spec.js';
 import { SCHEDULE_ACTION_ROUTES, SCHEDULE_READ_ROUTES } from './schedule-routes.js';
@@ -12,6 +13,17 @@ const queue = {
   description: 'The queue (defaults to the tasks module default queue).',
   schema: str,
 };
+
+const scopeRefused: [string, string, ReturnType<typeof ref>] = [
+  '`scope` is not `instance` or `cluster`, or `cluster` without a cluster view (`E_CLUSTER_NOT_CONFIGURED`); `error.field` is `scope`.',
+  json,
+  ref('Error'),
+];
+const clusterDown: [string, string, ReturnType<typeof ref>] = [
+  'scope=cluster: Redis did not answer.',
+  json,
+  ref('Error'),
+];
 
 /** @internal Every endpoint, in the order of the document. */
 export const ROUTES: readonly RouteSpec[] = [
@@ -61,10 +73,20 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'get',
     path: '/performance/summary',
     operationId: 'performanceSummary',
-    summary: 'Every operation over every window, bottlenecks and system metrics.',
+    summary:
+      'Every operation over every window, bottlenecks and system metrics; with `scope=cluster`, every operation of the deployment (percentiles merged from all instances buckets) with each instance, and the instances alive.',
     tag: 'performance',
     auth: true,
-    responses: { '200': ['The summary.', json, ref('PerformanceSummary')] },
+    query: [SCOPE_PARAMETER],
+    responses: {
+      '200': [
+        'The summary.',
+        json,
+        { oneOf: [ref('PerformanceSummary'), ref('ClusterPerformanceSummary')] },
+      ],
+      '400': scopeRefused,
+      '503': clusterDown,
+    },
   },
   {
     method: 'get',
@@ -108,20 +130,38 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'get',
     path: '/cache/analytics',
     operationId: 'cacheAnalytics',
-    summary: 'Hits, misses and latency per tier and namespace, codec and bus figures, warmers.',
+    summary:
+      'Hits, misses and latency per tier and namespace, codec and bus figures, warmers; with `scope=cluster`, hits and misses summed over the instances alive, and each one.',
     tag: 'cache',
     auth: true,
-    responses: { '200': ['The analytics.', json, ref('CacheAnalytics')] },
+    query: [SCOPE_PARAMETER],
+    responses: {
+      '200': [
+        'The analytics.',
+        json,
+        { oneOf: [ref('CacheAnalytics'), ref('ClusterCacheAnalytics')] },
+      ],
+      '400': scopeRefused,
+      '503': clusterDown,
+    },
   },
   {
     method: 'get',
     path: '/tasks/monitoring',
     operationId: 'tasksMonitoring',
-    summary: 'Queues, workers, throughput, failure analysis and dead letters.',
+    summary:
+      'Queues, workers, throughput, failure analysis and dead letters; with `scope=cluster`, throughput and totals summed over the instances alive, each one, and the instances (queues and dead letters are the shared backend).',
     tag: 'tasks',
     auth: true,
+    query: [SCOPE_PARAMETER],
     responses: {
-      '200': ['The task figures.', json, ref('TasksMonitoring')],
+      '200': [
+        'The task figures.',
+        json,
+        { oneOf: [ref('TasksMonitoring'), ref('ClusterTasksMonitoring')] },
+      ],
+      '400': scopeRefused,
+      '503': clusterDown,
       '501': ['The tasks module is not enabled.', json, ref('Error')],
     },
   },

@@ -15,9 +15,11 @@ import type {
   MonitorSettings,
   OperationStats,
   OperationTotals,
+  OperationWindows,
   PerformanceSummary,
   WindowName,
   WindowStats,
+  WindowTotals,
 } from './types.js';
 import { checkLabels, checkName, invalidArgument } from './validation.js';
 
@@ -178,6 +180,30 @@ export class MonitorReports {
       ),
       system: this.#system?.snapshot() ?? null,
     };
+  }
+
+  /** See `PerformanceMonitor.operationWindows`. */
+  operationWindows(): OperationWindows[] {
+    const now = this.#clock.now();
+    return [...this.#series.values()].map((series) => {
+      const windows = {} as Record<WindowName, WindowTotals>;
+      for (const window of WINDOWS) {
+        const { tally, histogram } = series.collect(window, now);
+        const { indexes, counts } = histogram.toSparse();
+        const empty = tally.count === 0;
+        windows[window] = {
+          count: tally.count,
+          errors: tally.errors,
+          slow: tally.slow,
+          sumMs: tally.sumMs,
+          minMs: empty ? null : tally.minMs,
+          maxMs: empty ? null : tally.maxMs,
+          coveredSeconds: series.coveredSeconds(window, now),
+          histogram: { indexes, counts },
+        };
+      }
+      return { name: series.name, labels: { ...series.labels }, windows };
+    });
   }
 
   /** See `PerformanceMonitor.operationTotals`. */

@@ -18,6 +18,7 @@ import type {
   MonitorSettings,
   OperationStats,
   OperationTotalsSnapshot,
+  OperationWindows,
   PerformanceEvents,
   PerformanceSummary,
   SystemMetricsSnapshot,
@@ -374,6 +375,21 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
    */
   operationTotals(): OperationTotalsSnapshot {
     return { generation: this.#registry.generation, operations: this.#reports.operationTotals() };
+  }
+
+  /**
+   * Every operation over every window (`1m`, `5m`, `15m`, `all`) as counts and histogram buckets
+   * rather than percentiles: what a cluster view adds up across processes to answer percentiles of
+   * all their calls together.
+   *
+   * @example
+   * ```ts
+   * const [first] = monitor.operationWindows();
+   * console.log(first?.windows['1m'].count, first?.windows['1m'].histogram.indexes.length);
+   * ```
+   */
+  operationWindows(): OperationWindows[] {
+    return this.#reports.operationWindows();
   }
 
   /** Forgets every operation and its statistics. Cached call-site handles renew themselves. */

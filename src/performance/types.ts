@@ -207,6 +207,31 @@ export interface OperationTotals {
 }
 
 /**
+ * What one operation recorded over one window, with the window's histogram buckets: the raw parts
+ * of a {@link WindowStats}, which add up across processes (counts, buckets) where percentiles do not.
+ */
+export interface WindowTotals {
+  count: number;
+  errors: number;
+  slow: number;
+  /** Sum of the durations, in milliseconds. */
+  sumMs: number;
+  /** Fastest and slowest call, `null` without calls. */
+  minMs: number | null;
+  maxMs: number | null;
+  /** Seconds of time the window covers (see {@link WindowStats.coveredSeconds}). */
+  coveredSeconds: number;
+  histogram: HistogramBuckets;
+}
+
+/** One operation (one name and label set) over every window, as `operationWindows()` returns it. */
+export interface OperationWindows {
+  name: string;
+  labels: Readonly<Record<string, string>>;
+  windows: Record<WindowName, WindowTotals>;
+}
+
+/**
  * The result of `operationTotals()`. `generation` changes when the monitor is reset: totals of
  * different generations must not be subtracted from one another.
  */

@@ -3,6 +3,7 @@ import type { Analytics } from '../../analytics/events/analytics.js';
 import type { MetricsHistory } from '../../analytics/history/metrics-history.js';
 import type { Duration } from '../../core/duration.js';
 import { EnterpriseError } from '../../core/errors.js';
+import { clusterScope } from '../cluster-scope.js';
 import { MonitoringRequestError } from '../errors.js';
 import type { MonitoredInstance } from '../monitored-instance.js';
 import { badRequest } from '../request-body.js';
@@ -30,7 +31,10 @@ export function analyticsHandlers({
 > {
   return {
     performanceHistory: (c) => {
-      const history = moduleOf(enterprise, 'history');
+      const cluster = clusterScope(enterprise, parameter(c, 'scope'));
+      // The deployment's history is the cluster view's own store: this instance's history need
+      // not be built for it.
+      const history = cluster ?? moduleOf(enterprise, 'history');
       const operation = parameter(c, 'operation');
       const metric = parameter(c, 'metric');
       if ((operation === undefined) === (metric === undefined)) {
@@ -180,7 +184,11 @@ async function answer(query: Promise<unknown>): Promise<Response> {
         const field = error.context.parameter;
         throw badRequest(error.message, typeof field === 'string' ? field : 'query');
       }
-      if (error.code === 'E_ANALYTICS_STORE' || error.code === 'E_HISTORY_STORE') {
+      if (
+        error.code === 'E_ANALYTICS_STORE' ||
+        error.code === 'E_HISTORY_STORE' ||
+        error.code === 'E_CLUSTER_UNAVAILABLE'
+      ) {
         throw new MonitoringRequestError(503, 'E_UNAVAILABLE', error.message);
       }
     }

@@ -1,4 +1,5 @@
 import { LifecycleError } from '../../core/errors.js';
+import { clusterAnswer, clusterScope } from '../cluster-scope.js';
 import { MonitoringRequestError } from '../errors.js';
 import type { MonitoredInstance } from '../monitored-instance.js';
 import { jsonResponse as json } from '../responses.js';
@@ -11,7 +12,9 @@ export function cacheHandlers({
   log,
 }: HandlerContext): Handlers<'cacheAnalytics' | 'runCacheWarmer' | 'invalidateCacheTag'> {
   return {
-    cacheAnalytics: () => {
+    cacheAnalytics: async (c) => {
+      const cluster = clusterScope(enterprise, c.req.query('scope'));
+      if (cluster !== undefined) return json(await clusterAnswer(cluster.cache()));
       const cache = enterprise.peek('cache');
       if (cache === undefined) return json(disabledCacheAnalytics());
       return json({ enabled: true, ...cache.analytics(), warmers: cache.warmers() });

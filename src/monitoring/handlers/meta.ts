@@ -42,6 +42,7 @@ export function metaHandlers({
           alerts: enterprise.peek('alerts') !== undefined,
           analytics: enterprise.peek('analytics') !== undefined,
           history: enterprise.peek('history') !== undefined,
+          cluster: enterprise.peek('cluster') !== undefined,
         },
       }),
     openapi: () =>

@@ -1,4 +1,5 @@
 import type { WindowName } from '../../performance/types.js';
+import { clusterAnswer, clusterScope } from '../cluster-scope.js';
 import { MonitoringRequestError } from '../errors.js';
 import { databasePerformance } from '../query-monitor.js';
 import { jsonResponse as json } from '../responses.js';
@@ -12,7 +13,11 @@ export function performanceHandlers({
   hub,
 }: HandlerContext): Handlers<'performanceSummary' | 'performanceRealtime' | 'databasePerformance'> {
   return {
-    performanceSummary: () => json(enterprise.performance.summary()),
+    performanceSummary: async (c) => {
+      const cluster = clusterScope(enterprise, c.req.query('scope'));
+      if (cluster === undefined) return json(enterprise.performance.summary());
+      return json(await clusterAnswer(cluster.performance()));
+    },
     performanceRealtime: (c) => {
       if (c.req.raw.method === 'HEAD') {
         return new Response(null, {

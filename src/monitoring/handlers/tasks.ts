@@ -1,22 +1,34 @@
+import { clusterAnswer, clusterScope } from '../cluster-scope.js';
 import { jsonResponse as json } from '../responses.js';
 import { disabledTasksSnapshot } from '../snapshot.js';
 import type { HandlerContext, Handlers } from './types.js';
 
 /** @internal The task figures and the task actions (dead letters, queue pause and resume). */
 export function taskHandlers({
+  enterprise,
   tasks,
   log,
 }: HandlerContext): Handlers<
   'tasksMonitoring' | 'retryDeadTask' | 'purgeDeadTasks' | 'pauseQueue' | 'resumeQueue'
 > {
   return {
-    tasksMonitoring: async () => {
+    tasksMonitoring: async (c) => {
+      const cluster = clusterScope(enterprise, c.req.query('scope'));
+      // Queues, workers and dead letters live in the task backend, which a deployment shares:
+      // this instance reads them; throughput and totals are each process's own, so they are summed.
+      const clusterFigures = cluster === undefined ? undefined : clusterAnswer(cluster.tasks());
       if (!tasks.enabled) {
         const { readAt: _readAt, stale: _stale, ...figures } = disabledTasksSnapshot();
-        return json(figures);
+        return json(
+          clusterFigures === undefined ? figures : { ...figures, ...(await clusterFigures) },
+        );
       }
-      const [overview, deadLetters] = await Promise.all([tasks.overview(), tasks.deadLetters(50)]);
-      return json({ enabled: true, ...overview, deadLetters });
+      const [overview, deadLetters, deployment] = await Promise.all([
+        tasks.overview(),
+        tasks.deadLetters(50),
+        clusterFigures,
+      ]);
+      return json({ enabled: true, ...overview, deadLetters, ...deployment });
     },
     retryDeadTask: async (c) => {
       const id = c.req.param('id') ?? '';

@@ -14,8 +14,10 @@ import { initAuth } from './api.js';
 import { initCharts, pushHistory, renderCharts } from './charts.js';
 import { stream } from './stream.js';
 import { initTabs, showInitialTab } from './tabs.js';
+import { initViewState } from './view-state.js';
 import { initAlertsView, onAlertEvent, renderAlertsSummary } from './views/alerts.js';
 import { renderCache } from './views/cache.js';
+import { initClusterView } from './views/cluster.js';
 import { renderHeader } from './views/header.js';
 import { renderHealth } from './views/health.js';
 import { renderPerformance } from './views/performance.js';
@@ -45,7 +47,9 @@ function renderSnapshot(snapshot) {
 
 initAuth();
 initTabs();
+initViewState();
 initCharts();
+initClusterView();
 initSecurityView();
 initAlertsView();
 showInitialTab();

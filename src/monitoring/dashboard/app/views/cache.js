@@ -1,9 +1,12 @@
 // The cache view: hit ratios by tier and namespace, and each tier's circuit breaker.
 import { $, num, setText, syncTable } from '../dom.js';
 import { asNamedList, builtOrNull, fmtInteger, fmtMs, fmtRatio, ratioOf } from '../format.js';
+import { tablesShowCluster } from './cluster.js';
 
 /** Renders the cache section of a snapshot, or says the cache is not in use. */
 export function renderCache(snapshot) {
+  // With the cluster scope the figures are the deployment's (views/cluster.js).
+  if (tablesShowCluster()) return;
   const cache = builtOrNull(snapshot.cache);
   $('cache-disabled').hidden = Boolean(cache);
   $('cache-content').hidden = !cache;

@@ -9,6 +9,7 @@ import {
   fmtRatio,
   isNumber,
 } from '../format.js';
+import { tablesShowCluster } from './cluster.js';
 
 /** Renders the performance section of a snapshot. */
 export function renderPerformance(snapshot) {
@@ -24,6 +25,8 @@ export function renderPerformance(snapshot) {
       ? `${fmtRatio(requests.errorRate)} of ${fmtInteger(requests.count)} in the last minute`
       : '',
   );
+  // With the cluster scope the table shows the deployment (views/cluster.js).
+  if (tablesShowCluster()) return;
   syncTable(
     'operations',
     'operations-empty',
