@@ -17,6 +17,9 @@ export {
   TaskDependencyError,
   TaskFailedError,
   TaskPayloadError,
+  TaskSandboxCloneError,
+  TaskSandboxCrashError,
+  TaskSandboxFileError,
   TaskScheduleError,
   TaskSubmitIncompleteError,
   TaskTimeoutError,
@@ -36,9 +39,16 @@ export {
   BackgroundTask,
   backgroundTask,
   registerTaskHandlers,
+  type SandboxedTask,
   type TaskFunction,
   unregisterTask,
 } from './registry.js';
+export type {
+  BackgroundTaskOptions,
+  SandboxedTaskOptions,
+  SandboxOption,
+  SandboxOptions,
+} from './sandbox/spec.js';
 export { DEFAULT_RETENTION, type RetentionOptions } from './retention.js';
 export { type ScheduleInfo, type ScheduleOptions, Scheduler } from './scheduler.js';
 export type * from './types.js';
