@@ -43,12 +43,12 @@ export {
   type TaskFunction,
   unregisterTask,
 } from './registry.js';
+export { DEFAULT_RETENTION, type RetentionOptions } from './retention.js';
 export type {
   BackgroundTaskOptions,
   SandboxedTaskOptions,
   SandboxOption,
   SandboxOptions,
 } from './sandbox/spec.js';
-export { DEFAULT_RETENTION, type RetentionOptions } from './retention.js';
 export { type ScheduleInfo, type ScheduleOptions, Scheduler } from './scheduler.js';
 export type * from './types.js';

@@ -34,7 +34,8 @@ function toWire(reason: unknown): WireError {
 
 /** The handler's error as the attempt records it: name, message, stack and code kept. */
 function fromWire(wire: WireError, file: string): Error {
-  if (wire.code === 'E_TASK_SANDBOX_CLONE') return new TaskSandboxCloneError(wire.message, { file });
+  if (wire.code === 'E_TASK_SANDBOX_CLONE')
+    return new TaskSandboxCloneError(wire.message, { file });
   const error = new Error(wire.message);
   error.name = wire.name;
   if (wire.stack !== undefined) error.stack = wire.stack;

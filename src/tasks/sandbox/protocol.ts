@@ -34,4 +34,3 @@ export type FromRunner =
     }
   | { type: 'done'; seq: number; result: unknown }
   | { type: 'failed'; seq: number; error: WireError };
-

@@ -27,7 +27,8 @@ const running = new Map<number, AbortController>();
 function describe(value: unknown): string {
   if (value === undefined) return 'undefined (no default export)';
   if (value === null) return 'null';
-  if (typeof value === 'object') return `an object with keys ${Object.keys(value).join(', ') || '(none)'}`;
+  if (typeof value === 'object')
+    return `an object with keys ${Object.keys(value).join(', ') || '(none)'}`;
   return `a ${typeof value}`;
 }
 
@@ -117,7 +118,12 @@ function contextFor(message: Extract<ToRunner, { type: 'run' }>, signal: AbortSi
       try {
         send!({ type: 'progress', seq, value });
       } catch (error) {
-        log(seq, 'warn', { error: (error as Error).message }, 'progress ignored: it cannot be sent out of the sandbox');
+        log(
+          seq,
+          'warn',
+          { error: (error as Error).message },
+          'progress ignored: it cannot be sent out of the sandbox',
+        );
       }
     },
   };

@@ -81,7 +81,11 @@ class ThreadSlot implements SandboxSlot {
   }
 
   async terminate(): Promise<void> {
-    if (!this.exited) await this.#worker.terminate().catch(() => {});
+    // Kept referenced until it exited, so that whoever awaits this (shutdown) sees it end.
+    if (!this.exited) {
+      this.#worker.ref();
+      await this.#worker.terminate().catch(() => {});
+    }
     await this.#done;
   }
 }
@@ -133,7 +137,11 @@ class ProcessSlot implements SandboxSlot {
   }
 
   async terminate(): Promise<void> {
-    if (!this.exited) this.#child.kill('SIGKILL');
+    // Kept referenced until it exited, so that whoever awaits this (shutdown) sees it end.
+    if (!this.exited) {
+      this.#child.ref();
+      this.#child.kill('SIGKILL');
+    }
     await this.#done;
   }
 }

@@ -49,7 +49,7 @@ export interface BackgroundTaskOptions extends TaskDefinitionOptions {
   sandbox?: SandboxOption;
 }
 
-/** @internal A checked sandbox: the absolute path and every setting filled in. */
+/** A checked sandbox, as a registration keeps it: the absolute path and every setting filled in. */
 export interface SandboxSpec {
   readonly file: string;
   readonly kind: 'thread' | 'process';
@@ -100,9 +100,7 @@ function resolveFile(file: unknown, argument: string): string {
  */
 export function checkSandbox(value: unknown, argument = 'options.sandbox'): SandboxSpec {
   const options: SandboxOptions =
-    typeof value === 'string' || value instanceof URL
-      ? { file: value }
-      : (value as SandboxOptions);
+    typeof value === 'string' || value instanceof URL ? { file: value } : (value as SandboxOptions);
   if (options === null || typeof options !== 'object') {
     throw invalid(argument, value, 'a file (path or file: URL) or { file, kind, poolSize, ... }');
   }

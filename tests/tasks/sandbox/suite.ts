@@ -1,11 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Duration } from '../../../src/core/duration.js';
 import { createEnterprise, type Enterprise, type TaskOptions } from '../../../src/index.js';
 import {
   type SandboxOptions,
+  type TaskBackend,
   TaskFailedError,
   type TaskInfo,
-  type TaskBackend,
 } from '../../../src/tasks/index.js';
 import { eventually } from '../pool-helpers.js';
 
@@ -53,7 +54,7 @@ export function describeSandboxedTasks(label: string, backend: SuiteBackend): vo
   async function started(
     name: string,
     sandbox: SandboxOptions,
-    options: { maxRetries?: number; timeout?: string } = {},
+    options: { maxRetries?: number; timeout?: Duration } = {},
   ): Promise<Enterprise> {
     const e = make();
     e.tasks.register(name, { sandbox, maxRetries: 0, ...options });
@@ -125,7 +126,7 @@ export function describeSandboxedTasks(label: string, backend: SuiteBackend): vo
       const e = await started(
         'sbx_hang',
         { file: fixture('hang.mjs'), kind, poolSize: 1, abortGrace: '100ms' },
-        { timeout: '300ms' },
+        { timeout: '2s' },
       );
       e.tasks.register('sbx_after_hang', {
         sandbox: { file: fixture('ok.mjs'), kind, poolSize: 1 },
@@ -151,7 +152,10 @@ export function describeSandboxedTasks(label: string, backend: SuiteBackend): vo
       const e = await started('sbx_exit', { file: fixture('exit.mjs'), kind, poolSize: 1 });
       const id = await e.tasks.submit('sbx_exit', { code: 7 });
       const info = await failure(e, id);
-      expect(info.error).toMatchObject({ name: 'TaskSandboxCrashError', code: 'E_TASK_SANDBOX_CRASH' });
+      expect(info.error).toMatchObject({
+        name: 'TaskSandboxCrashError',
+        code: 'E_TASK_SANDBOX_CRASH',
+      });
       expect(info.error?.message).toMatch(/exited with code 7/);
     });
 
@@ -165,8 +169,13 @@ export function describeSandboxedTasks(label: string, backend: SuiteBackend): vo
       e.tasks.register('sbx_after_oom', { sandbox: { file: fixture('ok.mjs'), kind } });
       const id = await e.tasks.submit('sbx_oom', {});
       const info = await failure(e, id);
-      expect(info.error).toMatchObject({ name: 'TaskSandboxCrashError', code: 'E_TASK_SANDBOX_CRASH' });
-      expect(info.error?.message).toMatch(kind === 'thread' ? /ran out of memory/ : /killed by|exited with code/);
+      expect(info.error).toMatchObject({
+        name: 'TaskSandboxCrashError',
+        code: 'E_TASK_SANDBOX_CRASH',
+      });
+      expect(info.error?.message).toMatch(
+        kind === 'thread' ? /ran out of memory/ : /killed by|exited with code/,
+      );
       const ok = await e.tasks.submit('sbx_after_oom', { n: 2 });
       expect((await e.tasks.waitFor(ok, { timeout: 20 })).result).toMatchObject({ doubled: 4 });
     });
@@ -199,14 +208,22 @@ export function describeSandboxedTasks(label: string, backend: SuiteBackend): vo
     it('a file whose default export is not a function fails with TaskSandboxFileError', async () => {
       const e = await started('sbx_nofn', { file: fixture('no-function.mjs'), kind });
       const info = await failure(e, await e.tasks.submit('sbx_nofn', {}));
-      expect(info.error).toMatchObject({ name: 'TaskSandboxFileError', code: 'E_TASK_SANDBOX_FILE' });
-      expect(info.error?.message).toMatch(/default export .* is an object with keys handler, not a function/);
+      expect(info.error).toMatchObject({
+        name: 'TaskSandboxFileError',
+        code: 'E_TASK_SANDBOX_FILE',
+      });
+      expect(info.error?.message).toMatch(
+        /default export .* is an object with keys handler, not a function/,
+      );
     });
 
     it('a result that cannot cross back fails with TaskSandboxCloneError', async () => {
       const e = await started('sbx_fnresult', { file: fixture('returns-function.mjs'), kind });
       const info = await failure(e, await e.tasks.submit('sbx_fnresult', {}));
-      expect(info.error).toMatchObject({ name: 'TaskSandboxCloneError', code: 'E_TASK_SANDBOX_CLONE' });
+      expect(info.error).toMatchObject({
+        name: 'TaskSandboxCloneError',
+        code: 'E_TASK_SANDBOX_CLONE',
+      });
     });
 
     it('runs tasks in parallel on at most poolSize threads or processes', async () => {
