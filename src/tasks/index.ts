@@ -47,8 +47,11 @@ export { DEFAULT_RETENTION, type RetentionOptions } from './retention.js';
 export type {
   BackgroundTaskOptions,
   SandboxedTaskOptions,
+  SandboxLogMethod,
   SandboxOption,
   SandboxOptions,
+  SandboxSpec,
+  SandboxTaskContext,
 } from './sandbox/spec.js';
 export { type ScheduleInfo, type ScheduleOptions, Scheduler } from './scheduler.js';
 export type * from './types.js';

@@ -259,7 +259,15 @@ export type TaskFunction<N extends string, H extends TaskHandler> = H & {
   submit(...args: SubmitArgs<N, Record<N, Parameters<H>[0]>>): Promise<string>;
 };
 
-/** A task kind registered with `backgroundTask(name, { sandbox })`: its name and how to submit it. */
+/**
+ * A task kind registered with `backgroundTask(name, { sandbox })`: its name and how to submit it.
+ *
+ * @example
+ * ```ts
+ * const resize = backgroundTask('resize_image', { sandbox: './dist/resize.js' });
+ * await resize.submit({ url });
+ * ```
+ */
 export interface SandboxedTask<N extends string> {
   /** The task name. */
   readonly taskName: N;

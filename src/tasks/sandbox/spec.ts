@@ -4,13 +4,21 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Duration, parseDuration } from '../../core/duration.js';
 import { describeValue, InvalidArgumentError } from '../../core/errors.js';
-import type { TaskDefinitionOptions } from '../api-types.js';
+import type { TaskContext, TaskDefinitionOptions } from '../api-types.js';
 import { TaskSandboxFileError } from '../errors.js';
 
 /**
- * Where and how a sandboxed handler runs. `file` is the module whose default export is the
+ * Where and how a sandboxed handler runs (`backgroundTask(name, { sandbox })`). `file` is the module whose default export is the
  * handler: an absolute path, a path relative to `process.cwd()` at registration, or a `file:`
  * URL (`new URL('./resize.js', import.meta.url)` for a path relative to the calling module).
+ *
+ * @example
+ * ```ts
+ * backgroundTask('render_pdf', {
+ *   sandbox: { file: new URL('./render-pdf.js', import.meta.url), kind: 'process', poolSize: 2, maxMemoryMb: 512 },
+ *   timeout: '2m',
+ * });
+ * ```
  */
 export interface SandboxOptions {
   /** The handler's module: a path (absolute, or relative to `process.cwd()`) or a `file:` URL. */
@@ -31,16 +39,77 @@ export interface SandboxOptions {
   abortGrace?: Duration;
 }
 
-/** What `sandbox` accepts: the file alone, or {@link SandboxOptions}. */
+/**
+ * A log method of {@link SandboxTaskContext}: a message, or fields and then a message.
+ *
+ * @example
+ * ```js
+ * context.logger.warn({ attempt: context.attempt }, 'remote side slow');
+ * ```
+ */
+export type SandboxLogMethod = {
+  (message: string): void;
+  (fields: Record<string, unknown>, message?: string): void;
+};
+
+/**
+ * What a sandboxed handler gets as its second argument: the {@link TaskContext} (its `signal`
+ * aborts in the thread when the main side aborts the attempt; `progress` reaches the main thread),
+ * and a `logger` whose lines the main thread writes with the task's id.
+ *
+ * @example
+ * ```js
+ * // resize-image.js, run in a worker thread; its context is a SandboxTaskContext
+ * export default async function resize(payload, { signal, progress, logger }) {
+ *   logger.info({ url: payload.url }, 'resizing');
+ *   progress(50);
+ *   return { ok: true };
+ * }
+ * ```
+ */
+export interface SandboxTaskContext extends TaskContext {
+  readonly logger: {
+    readonly debug: SandboxLogMethod;
+    readonly info: SandboxLogMethod;
+    readonly warn: SandboxLogMethod;
+    readonly error: SandboxLogMethod;
+  };
+}
+
+/**
+ * What `sandbox` accepts: the file alone, or {@link SandboxOptions}.
+ *
+ * @example
+ * ```ts
+ * const sandbox: SandboxOption = new URL('./resize.js', import.meta.url);
+ * ```
+ */
 export type SandboxOption = string | URL | SandboxOptions;
 
-/** Registration options of a sandboxed handler: the task's defaults, plus where it runs. */
+/**
+ * Registration options of a sandboxed handler: the task's defaults, plus where it runs.
+ *
+ * @example
+ * ```ts
+ * backgroundTask('hash_file', { sandbox: './dist/handlers/hash-file.js', maxRetries: 2 });
+ * ```
+ */
 export interface SandboxedTaskOptions extends TaskDefinitionOptions {
   /** Runs the handler in a pool of worker threads or child processes (see docs/tasks.md). */
   sandbox: SandboxOption;
 }
 
-/** Options of `@BackgroundTask`: the task's defaults, and optionally a sandbox. */
+/**
+ * Options of `@BackgroundTask`: the task's defaults, and optionally a sandbox.
+ *
+ * @example
+ * ```ts
+ * class Reports {
+ *   @BackgroundTask('render_report', { sandbox: new URL('./render-report.js', import.meta.url) })
+ *   render(payload: { month: string }) { return renderReport(payload); } // in-process twin
+ * }
+ * ```
+ */
 export interface BackgroundTaskOptions extends TaskDefinitionOptions {
   /**
    * Runs the task in a sandbox: the file's default export handles the tasks, and the decorated
@@ -49,7 +118,14 @@ export interface BackgroundTaskOptions extends TaskDefinitionOptions {
   sandbox?: SandboxOption;
 }
 
-/** A checked sandbox, as a registration keeps it: the absolute path and every setting filled in. */
+/**
+ * A checked sandbox, as a registration keeps it: the absolute path and every setting filled in.
+ *
+ * @example
+ * ```ts
+ * // { file: '/srv/app/dist/resize.js', kind: 'thread', poolSize: 1, abortGraceMs: 1000, ... }
+ * ```
+ */
 export interface SandboxSpec {
   readonly file: string;
   readonly kind: 'thread' | 'process';
