@@ -108,10 +108,10 @@ describe('registering a sandboxed handler', () => {
   });
 });
 
-describe('sending values to a sandbox', () => {
+describe.each(['thread', 'process'] as const)('sending values to a sandbox (%s)', (kind) => {
   it('a payload that cannot be structured-cloned is a TaskSandboxCloneError, and the pool goes on', async () => {
     const log = { debug() {}, info() {}, warn() {}, error() {}, child: () => log };
-    const pool = new SandboxPool(checkSandbox({ file: fixture('ok.mjs'), poolSize: 1 }), log);
+    const pool = new SandboxPool(checkSandbox({ file: fixture('ok.mjs'), kind, poolSize: 1 }), log);
     const context = (id: string) =>
       ({
         id,
