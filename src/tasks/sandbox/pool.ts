@@ -185,6 +185,11 @@ export class SandboxPool {
       exit: (from, exit) => this.#exit(from, exit),
     });
     this.#all.add(slot);
+    try {
+      slot.post({ type: 'load', file: this.#spec.file });
+    } catch {
+      // Its exit is reported like any other.
+    }
     return slot;
   }
 

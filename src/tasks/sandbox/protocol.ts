@@ -20,7 +20,9 @@ export type ToRunner =
       payload: unknown;
       context: { id: string; name: string; queue: string; attempt: number };
     }
-  | { type: 'abort'; seq: number; reason: WireError };
+  | { type: 'abort'; seq: number; reason: WireError }
+  /** Sent when a slot starts: loads the handler's file while the first task is on its way. */
+  | { type: 'load'; file: string };
 
 /** Runner to main side. */
 export type FromRunner =

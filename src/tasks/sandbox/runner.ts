@@ -154,6 +154,8 @@ async function run(message: Extract<ToRunner, { type: 'run' }>): Promise<void> {
 function receive(message: ToRunner): void {
   if (message.type === 'run') void run(message);
   else if (message.type === 'abort') running.get(message.seq)?.abort(fromWire(message.reason));
+  // A file that fails to load fails the first task that needs it, with the reason.
+  else if (message.type === 'load') load(message.file).catch(() => {});
 }
 
 if (port !== null) {
