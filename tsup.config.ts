@@ -19,6 +19,8 @@ export default defineConfig({
     'adapters/node': 'src/adapters/node.ts',
     'testing/index': 'src/testing/index.ts',
     'cli/main': 'src/cli/main.ts',
+    // Not an export: the script sandboxed task handlers' worker threads and processes start.
+    'tasks/sandbox-runner': 'src/tasks/sandbox/runner.ts',
   },
   format: ['esm', 'cjs'],
   // Members marked @internal are the package's own plumbing: keep them out of the public types.

@@ -2,8 +2,10 @@
 // systems, and checks a decorated call is recorded. Run after `npm run build`.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const require = createRequire(import.meta.url);
 const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -146,4 +148,44 @@ for (const [label, monitoring] of [
   await router.close();
   await enterprise.shutdown();
   console.log(`${label}: monitoring router from dist: ok`);
+}
+
+// Sandboxed task handlers run from dist in both module systems: the runner script is found next
+// to the built files and starts in a worker thread and in a child process.
+{
+  const dir = mkdtempSync(join(tmpdir(), 'enterprise-sandbox-'));
+  const handler = join(dir, 'handler.mjs');
+  writeFileSync(
+    handler,
+    `import { threadId } from 'node:worker_threads';
+     export default (payload, context) => {
+       context.progress(1);
+       return { sum: payload.a + payload.b, threadId, pid: process.pid, attempt: context.attempt };
+     };`,
+  );
+  try {
+    for (const [label, tasksEntry] of [
+      ['esm', await import('@revcopy/enterprise/tasks')],
+      ['cjs', require('@revcopy/enterprise/tasks')],
+    ]) {
+      for (const kind of ['thread', 'process']) {
+        const enterprise = esm.createEnterprise({
+          logLevel: 'silent',
+          performance: { systemMetrics: false },
+        });
+        enterprise.tasks.register('smoke_sandbox', { sandbox: { file: handler, kind } });
+        await enterprise.start();
+        const id = await enterprise.tasks.submit('smoke_sandbox', { a: 2, b: 3 });
+        const done = await enterprise.tasks.waitFor(id, { timeout: 30 });
+        assert.equal(done.result.sum, 5, `${label} ${kind}: the sandboxed handler ran`);
+        if (kind === 'thread') assert.ok(done.result.threadId > 0, `${label}: ran in a thread`);
+        else assert.notEqual(done.result.pid, process.pid, `${label}: ran in a child process`);
+        await enterprise.shutdown();
+        assert.equal(typeof tasksEntry.TaskSandboxCrashError, 'function');
+        console.log(`${label}: sandboxed handler in a ${kind} from dist: ok`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

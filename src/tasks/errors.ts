@@ -158,3 +158,54 @@ export const UNSTARTED_DELIVERIES = Object.freeze({
   message: (deliveries: number) =>
     `the task was handed to a worker ${deliveries} times and each time the worker stopped (or its lease expired) before the start of its handler was recorded`,
 });
+
+/**
+ * A sandboxed handler's file cannot serve: it does not exist (thrown when the handler is
+ * registered), or it loads but its default export is not a function, or it fails to load (the
+ * recorded error of the attempt). `context.file` is the resolved path.
+ *
+ * @example
+ * ```ts
+ * backgroundTask('resize', { sandbox: './no-such-file.js' }); // TaskSandboxFileError (E_TASK_SANDBOX_FILE)
+ * ```
+ */
+export class TaskSandboxFileError extends EnterpriseError {
+  constructor(message: string, context: Record<string, unknown> = {}, cause?: unknown) {
+    super('E_TASK_SANDBOX_FILE', message, { context, cause });
+  }
+}
+
+/**
+ * The worker thread or child process running a sandboxed handler ended while the attempt ran: it
+ * ran out of memory, called `process.exit`, was killed, or threw outside the handler's promise.
+ * The attempt fails (and is retried as usual); the pool starts a new thread for the next task.
+ * `context` holds `kind`, `exitCode` and `reason`.
+ *
+ * @example
+ * ```ts
+ * // handler.js: export default () => process.exit(1);
+ * // the attempt fails with TaskSandboxCrashError (E_TASK_SANDBOX_CRASH)
+ * ```
+ */
+export class TaskSandboxCrashError extends EnterpriseError {
+  constructor(message: string, context: Record<string, unknown> = {}, cause?: unknown) {
+    super('E_TASK_SANDBOX_CRASH', message, { context, cause });
+  }
+}
+
+/**
+ * A value cannot cross into or out of a sandbox: the payload sent to a worker thread or child
+ * process, or the result it sends back, is not structured-cloneable (a function, a symbol, a class
+ * instance with private state...). The attempt fails with it; nothing crashes.
+ *
+ * @example
+ * ```ts
+ * // handler.js: export default () => ({ done: () => {} });
+ * // the attempt fails with TaskSandboxCloneError (E_TASK_SANDBOX_CLONE)
+ * ```
+ */
+export class TaskSandboxCloneError extends EnterpriseError {
+  constructor(message: string, context: Record<string, unknown> = {}, cause?: unknown) {
+    super('E_TASK_SANDBOX_CLONE', message, { context, cause });
+  }
+}

@@ -17,6 +17,9 @@ export {
   TaskDependencyError,
   TaskFailedError,
   TaskPayloadError,
+  TaskSandboxCloneError,
+  TaskSandboxCrashError,
+  TaskSandboxFileError,
   TaskScheduleError,
   TaskSubmitIncompleteError,
   TaskTimeoutError,
@@ -36,10 +39,20 @@ export {
   BackgroundTask,
   backgroundTask,
   registerTaskHandlers,
+  type SandboxedTask,
   type TaskFunction,
   unregisterTask,
 } from './registry.js';
 export { DEFAULT_RETENTION, type RetentionOptions } from './retention.js';
+export type {
+  BackgroundTaskOptions,
+  SandboxedTaskOptions,
+  SandboxLogMethod,
+  SandboxOption,
+  SandboxOptions,
+  SandboxSpec,
+  SandboxTaskContext,
+} from './sandbox/spec.js';
 export {
   type ScheduleDefinition,
   type ScheduleInfo,

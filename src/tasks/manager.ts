@@ -19,6 +19,8 @@ import { type DeadLetters, deadLetters } from './dead-letters.js';
 import { taskMetricFamilies } from './metrics.js';
 import { poolHooks, TaskDurations } from './pool-hooks.js';
 import { handlerRegistry, type TaskDefinition } from './registry.js';
+import { SandboxPools } from './sandbox/pools.js';
+import { type SandboxedTaskOptions, splitSandbox } from './sandbox/spec.js';
 import { Scheduler } from './scheduler.js';
 import { checkLeaseMs, type TaskSettings } from './settings.js';
 import { TaskAnalytics } from './task-analytics.js';
@@ -81,6 +83,7 @@ export class TaskManager extends Emitter<TaskEvents> {
   readonly #queues: TaskQueues;
   readonly #waiters: TaskWaiters;
   readonly #pools: TaskPools;
+  readonly #sandboxes: SandboxPools;
   #selected: Promise<SelectedBackend> | undefined;
   #backendNow: TaskBackend | undefined;
   #unsubscribe: (() => void) | undefined;
@@ -114,12 +117,14 @@ export class TaskManager extends Emitter<TaskEvents> {
       (id, queue) => this.#queues.find(id, queue),
       () => this.#subscribe(),
     );
+    this.#sandboxes = new SandboxPools(deps.logger);
     const hooks = poolHooks({
       events: this,
       local: this.#local,
       analytics: this.#analytics,
       durations: new TaskDurations(deps.performance, deps.logger),
       backend: () => this.#backendNow,
+      sandboxes: this.#sandboxes,
     });
     this.#pools = new TaskPools(this.#settings, hooks, deps.logger);
   }
@@ -150,10 +155,28 @@ export class TaskManager extends Emitter<TaskEvents> {
    * @example
    * ```ts
    * enterprise.tasks.register('ping', () => 'pong', { maxRetries: 0 });
+   * enterprise.tasks.register('resize', { sandbox: './dist/resize.js', timeout: '30s' });
    * ```
    */
-  register(name: string, handler: TaskHandler, options?: TaskDefinitionOptions): void {
+  register(
+    name: string,
+    handler: TaskHandler | SandboxedTaskOptions,
+    options?: TaskDefinitionOptions,
+  ): void {
     checkTaskName(name);
+    if (handler !== null && typeof handler === 'object' && 'sandbox' in handler) {
+      const split = splitSandbox(handler, 'handler');
+      this.#local.set(name, {
+        name,
+        options: { ...checkDefinitionOptions(split.options, 'handler') },
+        origin: `sandbox ${split.sandbox!.file}`,
+        identity: `instance:${name}`,
+        sandbox: split.sandbox!,
+        resolve: () => ({ missing: `task "${name}" runs in a sandbox` }),
+      });
+      this.#ensurePool(split.options?.queue);
+      return;
+    }
     if (typeof handler !== 'function') {
       throw new InvalidArgumentError(`handler=${describeValue(handler)} is not a function`, {
         argument: 'handler',
@@ -401,6 +424,7 @@ export class TaskManager extends Emitter<TaskEvents> {
       handlerRegistry().listeners.delete(this.#registryListener);
     const deadline = Date.now() + this.#settings.shutdownTimeoutMs;
     await this.#pools.stop(deadline);
+    await this.#sandboxes.close();
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     if (this.#selected !== undefined) {

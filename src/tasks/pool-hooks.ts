@@ -4,6 +4,7 @@ import { CallSite } from '../performance/call-site.js';
 import type { PerformanceMonitor } from '../performance/performance-monitor.js';
 import type { TaskEvents } from './api-types.js';
 import type { TaskDefinition } from './registry.js';
+import type { SandboxPools } from './sandbox/pools.js';
 import type { TaskAnalytics } from './task-analytics.js';
 import { definitionOf } from './task-build.js';
 import type { TaskBackend, TaskRecord } from './types.js';
@@ -59,6 +60,8 @@ export interface PoolHookParts {
   durations: TaskDurations;
   /** The backend, once created. */
   backend: () => TaskBackend | undefined;
+  /** Runs the tasks of sandboxed handlers (worker threads, child processes). */
+  sandboxes: SandboxPools;
 }
 
 /**
@@ -69,7 +72,13 @@ export interface PoolHookParts {
 export function poolHooks(parts: PoolHookParts): PoolHooks {
   const { events, local, analytics, durations } = parts;
   return {
-    resolve: (name): ResolvedHandler | undefined => definitionOf(local, name)?.resolve(),
+    resolve: (name): ResolvedHandler | undefined => {
+      const definition = definitionOf(local, name);
+      if (definition?.sandbox !== undefined) {
+        return parts.sandboxes.handler(definition.name, definition.sandbox);
+      }
+      return definition?.resolve();
+    },
     started: (task, workerId) => {
       if (events.listenerCount('started') === 0) return;
       events.emit('started', {

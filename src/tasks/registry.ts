@@ -14,6 +14,12 @@ import type {
   TaskName,
   TaskPayload,
 } from './api-types.js';
+import {
+  type BackgroundTaskOptions,
+  type SandboxedTaskOptions,
+  type SandboxSpec,
+  splitSandbox,
+} from './sandbox/spec.js';
 import { checkDefinitionOptions, checkTaskName } from './validate.js';
 
 /**
@@ -36,6 +42,8 @@ export interface TaskDefinition {
   readonly identity: string;
   /** The handler and its `this`, or why there is none yet (a method without an instance). */
   resolve(): { fn: AnyFunction; thisArg: unknown } | { missing: string };
+  /** Set when the tasks run in a sandbox (a worker thread or child process), not in `resolve()`. */
+  readonly sandbox?: SandboxSpec;
 }
 
 interface MethodDefinition extends TaskDefinition {
@@ -112,17 +120,18 @@ function register(definition: TaskDefinition): void {
  * await submitTask('process_analytics', { userId: 123 });
  * ```
  */
-export function BackgroundTask(name: string, options?: TaskDefinitionOptions): DualMethodDecorator {
+export function BackgroundTask(name: string, options?: BackgroundTaskOptions): DualMethodDecorator {
   // biome-ignore lint/complexity/noArguments: the decorator's own arguments reveal a missing `()`.
   assertFactoryCall('BackgroundTask', arguments);
   checkTaskName(name);
-  const checked = { ...checkDefinitionOptions(options) };
+  const split = splitSandbox(options);
+  const checked = { ...checkDefinitionOptions(split.options) };
   let definition: MethodDefinition | undefined;
   const inner = createMethodDecorator('BackgroundTask', (original, site) => {
     const wrapper = function (this: unknown, ...args: unknown[]) {
       return original.apply(this, args);
     };
-    definition = methodDefinition(name, checked, site.methodName, wrapper);
+    definition = methodDefinition(name, checked, site.methodName, wrapper, split.sandbox);
     return wrapper;
   });
   function decorator(value: unknown, context: unknown, descriptor?: PropertyDescriptor) {
@@ -161,6 +170,7 @@ function methodDefinition(
   options: TaskDefinitionOptions,
   methodName: string,
   wrapper: AnyFunction,
+  sandbox: SandboxSpec | undefined,
 ): MethodDefinition {
   let instance: object | undefined;
   const def: MethodDefinition = {
@@ -168,7 +178,8 @@ function methodDefinition(
     name,
     options,
     origin: `method ${methodName}`,
-    identity: `method:${methodName}`,
+    identity: `method:${methodName}${sandbox === undefined ? '' : `:${sandbox.key}`}`,
+    ...(sandbox === undefined ? {} : { sandbox }),
     methodName,
     prototype: undefined,
     wrapper,
@@ -249,6 +260,22 @@ export type TaskFunction<N extends string, H extends TaskHandler> = H & {
 };
 
 /**
+ * A task kind registered with `backgroundTask(name, { sandbox })`: its name and how to submit it.
+ *
+ * @example
+ * ```ts
+ * const resize = backgroundTask('resize_image', { sandbox: './dist/resize.js' });
+ * await resize.submit({ url });
+ * ```
+ */
+export interface SandboxedTask<N extends string> {
+  /** The task name. */
+  readonly taskName: N;
+  /** Submits a task of this kind to the default instance; resolves its id. */
+  submit(...args: SubmitArgs<N>): Promise<string>;
+}
+
+/**
  * Registers a plain function as the handler of task `name` (the twin of {@link BackgroundTask}).
  * Returns the same function, callable directly, with `taskName` and a typed `submit()`.
  *
@@ -260,19 +287,50 @@ export type TaskFunction<N extends string, H extends TaskHandler> = H & {
  *   { maxRetries: 5, backoff: { delay: '10s' } },
  * );
  * await sendWelcomeEmail.submit('ada@example.com');
+ *
+ * // Or run it in a pool of worker threads: the file's default export is the handler.
+ * export const resize = backgroundTask('resize_image', {
+ *   sandbox: new URL('./resize-image.js', import.meta.url),
+ *   timeout: '30s',
+ * });
+ * await resize.submit({ url });
  * ```
  */
+export function backgroundTask<N extends TaskName>(
+  name: N,
+  options: SandboxedTaskOptions,
+): SandboxedTask<N>;
 export function backgroundTask<N extends TaskName, H extends TaskHandler<TaskPayload<N>>>(
   name: N,
   handler: H,
   options?: TaskDefinitionOptions,
-): TaskFunction<N, H> {
+): TaskFunction<N, H>;
+export function backgroundTask(
+  name: string,
+  handler: TaskHandler | SandboxedTaskOptions,
+  options?: TaskDefinitionOptions,
+): TaskFunction<string, TaskHandler> | SandboxedTask<string> {
   checkTaskName(name);
+  if (handler !== null && typeof handler === 'object' && 'sandbox' in handler) {
+    const split = splitSandbox(handler, 'options');
+    const sandbox = split.sandbox!;
+    register({
+      name,
+      options: { ...checkDefinitionOptions(split.options) },
+      origin: `sandbox ${sandbox.file}`,
+      identity: `sandbox:${sandbox.key}`,
+      sandbox,
+      resolve: () => ({ missing: `task "${name}" runs in a sandbox` }),
+    });
+    const task = { taskName: name } as SandboxedTask<string>;
+    Object.defineProperty(task, 'submit', { value: submitter(name) });
+    return Object.freeze(task);
+  }
   if (typeof handler !== 'function') {
     throw new InvalidArgumentError(`handler=${describeValue(handler)} is not a function`, {
       argument: 'handler',
       value: handler,
-      expected: 'a function (payload, context) => result',
+      expected: 'a function (payload, context) => result, or { sandbox: file }',
     });
   }
   const checked = { ...checkDefinitionOptions(options) };
@@ -283,26 +341,28 @@ export function backgroundTask<N extends TaskName, H extends TaskHandler<TaskPay
     identity: `function:${handler.name}`,
     resolve: () => ({ fn: handler as AnyFunction, thisArg: undefined }),
   });
-  const task = handler as TaskFunction<N, H>;
+  const task = handler as TaskFunction<string, TaskHandler>;
   if (!Object.hasOwn(task, 'taskName')) {
     Object.defineProperty(task, 'taskName', { value: name, configurable: true });
-    Object.defineProperty(task, 'submit', {
-      configurable: true,
-      value: (payload?: unknown, submitOptions?: SubmitOptions) => {
-        try {
-          // Looked up at call time, so it follows configure().
-          return (defaultInstance() as unknown as DefaultSubmitter).tasks.submit(
-            name as TaskName,
-            payload,
-            submitOptions,
-          );
-        } catch (error) {
-          return Promise.reject(error);
-        }
-      },
-    });
+    Object.defineProperty(task, 'submit', { configurable: true, value: submitter(name) });
   }
   return task;
+}
+
+/** `submit()` of a registered task kind: submits to the default instance, looked up at call time. */
+function submitter(name: string) {
+  return (payload?: unknown, submitOptions?: SubmitOptions): Promise<string> => {
+    try {
+      // Looked up at call time, so it follows configure().
+      return (defaultInstance() as unknown as DefaultSubmitter).tasks.submit(
+        name as TaskName,
+        payload,
+        submitOptions,
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
 }
 
 /**
