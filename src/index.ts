@@ -75,6 +75,7 @@ export {
   type ContextOptions,
   getContext,
   getCorrelationId,
+  getTraceContext,
   isValidCorrelationId,
   type RequestContext,
   withContext,
@@ -95,6 +96,14 @@ export {
   MissingDependencyError,
 } from './core/errors.js';
 export type { LifecycleState } from './core/lifecycle.js';
+export {
+  formatTraceparent,
+  parseTraceparent,
+  parseTracestate,
+  TRACEPARENT_HEADER,
+  TRACESTATE_HEADER,
+  type TraceContext,
+} from './core/trace-context.js';
 export type { Logger, LoggerLike, LogLevel } from './core/logger.js';
 export {
   type BuiltOnUse,

@@ -10,6 +10,7 @@ import { OperationRegistry } from './operation-registry.js';
 import { type MetricFamily, type PrometheusInput, renderPrometheus } from './prometheus.js';
 import { Span } from './span.js';
 import { SystemMetrics } from './system-metrics.js';
+import { Tracer } from './tracer.js';
 import type {
   Attributes,
   BottleneckOptions,
@@ -61,6 +62,11 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
   /** The hot path: times calls and records them in their series. */
   readonly #recorder: CallRecorder;
   readonly #reports: MonitorReports;
+  /**
+   * @internal The spans of requests, tasks and cache tiers: OpenTelemetry spans through this
+   * monitor's bridge when an SDK is registered, else W3C ids of the package's own.
+   */
+  readonly tracer: Tracer;
 
   /** @internal Instances come from `createEnterprise()`; the monitor is its `performance`. */
   constructor(settings: MonitorSettings, logger: Logger) {
@@ -70,6 +76,7 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
     this.#log = logger;
     this.#startedAt = settings.clock.now();
     this.#recorder = new CallRecorder(this, settings, logger);
+    this.tracer = new Tracer(this.#recorder.otel);
     this.#registry = new OperationRegistry(settings, this.#recorder.warnings);
     this.#system =
       settings.systemMetricsIntervalMs === false
