@@ -96,6 +96,7 @@ export {
   MissingDependencyError,
 } from './core/errors.js';
 export type { LifecycleState } from './core/lifecycle.js';
+export type { Logger, LoggerLike, LogLevel } from './core/logger.js';
 export {
   formatTraceparent,
   parseTraceparent,
@@ -104,7 +105,6 @@ export {
   TRACESTATE_HEADER,
   type TraceContext,
 } from './core/trace-context.js';
-export type { Logger, LoggerLike, LogLevel } from './core/logger.js';
 export {
   type BuiltOnUse,
   configure,

@@ -46,13 +46,13 @@ export const UNMATCHED_ROUTE = 'unmatched';
 export const REQUEST_ID_HEADER = 'x-request-id';
 
 export type { RequestLogEntry, RequestLogOptions } from './request-log.js';
-export type { RequestTracingOptions } from './request-trace.js';
 export type {
   MiddlewareSecurityOptions,
   RouteRateLimit,
   SecurityRefusal,
   SecurityVerdict,
 } from './request-security.js';
+export type { RequestTracingOptions } from './request-trace.js';
 
 /**
  * Options of the request instrumentation shared by every framework adapter's middleware.
@@ -245,7 +245,12 @@ export class RequestInstrumentation {
    * new UUID), continues the inbound `traceparent` / `tracestate` or starts a trace, and notes the
    * start time. The adapter echoes `record.correlationId` in `x-request-id`.
    */
-  begin(method: string, inboundId: unknown, traceparent?: unknown, tracestate?: unknown): RequestRecord {
+  begin(
+    method: string,
+    inboundId: unknown,
+    traceparent?: unknown,
+    tracestate?: unknown,
+  ): RequestRecord {
     const enterprise = this.#fixed ?? defaultMonitoredInstance();
     const id =
       this.#trustId && typeof inboundId === 'string' && isValidCorrelationId(inboundId)
@@ -276,9 +281,7 @@ export class RequestInstrumentation {
    */
   run<T>(record: RequestRecord, fn: (...args: any[]) => T): T {
     const span = record.traceSpan;
-    return span === undefined
-      ? runInContext(record, fn)
-      : runInContext(record, () => span.run(fn));
+    return span === undefined ? runInContext(record, fn) : runInContext(record, () => span.run(fn));
   }
 
   /**

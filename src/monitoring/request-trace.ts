@@ -9,7 +9,7 @@ import {
   parseTracestate,
   type TraceContext,
 } from '../core/trace-context.js';
-import type { TraceSpan, Tracer } from '../performance/tracer.js';
+import type { Tracer, TraceSpan } from '../performance/tracer.js';
 
 /**
  * The middleware's `tracing` option, as an object.

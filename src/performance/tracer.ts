@@ -130,11 +130,7 @@ export class TraceSpan {
     try {
       if (failed) {
         const message =
-          error === undefined
-            ? undefined
-            : error instanceof Error
-              ? error.message
-              : String(error);
+          error === undefined ? undefined : error instanceof Error ? error.message : String(error);
         if (error !== undefined) span.recordException(error instanceof Error ? error : message!);
         span.setStatus(
           message === undefined
