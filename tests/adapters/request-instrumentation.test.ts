@@ -141,12 +141,17 @@ describe('RequestInstrumentation', () => {
     expect(seen).toEqual(['ctx-1', HTTP_OPERATION]);
     // The context a handler sees has its two fields only, not the record's (instance, timings).
     const context = instrumentation.run(record, () => getContext());
+    // ... and the request's trace: a new one, as no traceparent came in.
+    const trace = record.trace!;
+    expect(trace.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(trace.spanId).toMatch(/^[0-9a-f]{16}$/);
     expect(context).toStrictEqual({
       correlationId: 'ctx-1',
       span: { name: HTTP_OPERATION, parent: undefined },
+      trace,
     });
     expect(JSON.stringify(context)).toBe(
-      `{"correlationId":"ctx-1","span":{"name":"${HTTP_OPERATION}"}}`,
+      `{"correlationId":"ctx-1","span":{"name":"${HTTP_OPERATION}"},"trace":${JSON.stringify(trace)}}`,
     );
     expect(getCorrelationId()).toBeUndefined();
   });
@@ -226,6 +231,8 @@ describe('RequestInstrumentation', () => {
         status,
         durationMs: Math.round(ms * 1000) / 1000,
         correlationId: `id-${status}`,
+        traceId: record.trace!.traceId,
+        spanId: record.trace!.spanId,
         aborted,
       };
       if (aborted || status >= 500) reference.warn(entry, 'request completed');
