@@ -13,6 +13,11 @@ import type { PerformanceMonitor } from '../performance/performance-monitor.js';
 import type { TraceSpan } from '../performance/tracer.js';
 import { checkLabels } from '../performance/validation.js';
 import { defaultMonitoredInstance, type MonitoredInstance } from './monitored-instance.js';
+import {
+  type MiddlewareAnalyticsOptions,
+  type RequestAnalytics,
+  requestAnalytics,
+} from './request-analytics.js';
 import { RequestLog, type RequestLogOptions } from './request-log.js';
 import { METHODS, methodIndex } from './request-methods.js';
 import {
@@ -45,6 +50,7 @@ export const UNMATCHED_ROUTE = 'unmatched';
 /** The header that carries the correlation id in and out. */
 export const REQUEST_ID_HEADER = 'x-request-id';
 
+export type { MiddlewareAnalyticsOptions, RequestUsage } from './request-analytics.js';
 export type { RequestLogEntry, RequestLogOptions } from './request-log.js';
 export type {
   MiddlewareSecurityOptions,
@@ -110,6 +116,15 @@ export interface RequestInstrumentationOptions {
    * @defaultValue false
    */
   security?: boolean | MiddlewareSecurityOptions;
+  /**
+   * Track each completed request into the instance's analytics (`enterprise.analytics`, built on
+   * first use) as an event named by its method, route template and status class
+   * (`GET /users/:id 2xx`; never the raw path), with successful health probes left out; options
+   * name the events differently or skip some. Event counts, top events and funnels then cover
+   * the routes. Needs the analytics module loaded (`@revcopy/enterprise` or
+   * `@revcopy/enterprise/analytics`). A failure never fails a request. @defaultValue false
+   */
+  analytics?: boolean | MiddlewareAnalyticsOptions;
 }
 
 /** Status classes by `Math.floor(status / 100)`; index 0 for anything outside 100..599. */
@@ -190,6 +205,7 @@ export class RequestInstrumentation {
   readonly #trustId: boolean;
   readonly #metrics: boolean;
   readonly #tracing: RequestTracing | undefined;
+  readonly #analytics: RequestAnalytics | undefined;
   /** The per-request log line; `undefined` when turned off. */
   readonly #requestLog: RequestLog | undefined;
   #cache: HandleCache | undefined;
@@ -218,6 +234,7 @@ export class RequestInstrumentation {
     this.#trustId = options.trustRequestId ?? true;
     this.#metrics = options.metrics ?? true;
     this.#tracing = requestTracing(options.tracing);
+    this.#analytics = requestAnalytics(options.analytics);
     const log = options.log ?? true;
     if (log !== true && log !== false && (log === null || typeof log !== 'object')) {
       throw invalid('log', log, 'a boolean or request log options');
@@ -316,6 +333,14 @@ export class RequestInstrumentation {
       }
       this.#requestLog?.write(record, label, status, aborted, now(clock) - record.start);
       if (record.verdict !== undefined && !aborted) observeResponse(record, status);
+      // The method as labels name it: a client's made-up verbs must not make new events.
+      this.#analytics?.track(
+        enterprise,
+        METHODS[methodIndex(record.method)]!,
+        label,
+        cls === ABORTED_CLASS ? 'aborted' : STATUS_CLASSES[cls]!,
+        status,
+      );
     } catch {
       // Instrumentation must never break the host's response; a failure here only costs its metric.
     }

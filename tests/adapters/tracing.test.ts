@@ -99,7 +99,9 @@ describe.each(adapters)('W3C trace context through the %s middleware', (_name, s
   /** Sends a request with `headers`; the handler's trace, the response and the request's log lines. */
   async function send(headers: Record<string, string>, base = app.url) {
     const id = `req-${Math.random().toString(36).slice(2)}`;
-    const response = await fetch(`${base}/trace/7`, { headers: { 'x-request-id': id, ...headers } });
+    const response = await fetch(`${base}/trace/7`, {
+      headers: { 'x-request-id': id, ...headers },
+    });
     expect(response.status).toBe(200);
     const seen = (await response.json()) as Seen;
     // The request line is written once the response closed.

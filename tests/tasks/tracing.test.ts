@@ -86,7 +86,11 @@ function describeBackend(name: string, tasks: () => Record<string, unknown>) {
 
     it('gives a task submitted outside any trace a trace of its own, kept by its execution', async () => {
       const { enterprise, seen } = instance;
-      const id = await enterprise.tasks.submit('traced', { key: 'outside' }, { allowUnknown: true });
+      const id = await enterprise.tasks.submit(
+        'traced',
+        { key: 'outside' },
+        { allowUnknown: true },
+      );
       const stored = await enterprise.tasks.get(id);
       expect(stored?.trace?.traceId).toMatch(/^[0-9a-f]{32}$/);
       await enterprise.tasks.waitFor(id, { timeout: '10s' });
