@@ -23,9 +23,23 @@ export interface TraceContext {
   readonly traceState?: string | undefined;
 }
 
-/** The header that carries the trace and the parent span. */
+/**
+ * The header that carries the trace and the parent span.
+ *
+ * @example
+ * ```ts
+ * const parent = parseTraceparent(req.headers[TRACEPARENT_HEADER]);
+ * ```
+ */
 export const TRACEPARENT_HEADER = 'traceparent';
-/** The header that carries vendor-specific trace data beside `traceparent`. */
+/**
+ * The header that carries vendor-specific trace data beside `traceparent`.
+ *
+ * @example
+ * ```ts
+ * const state = parseTracestate(req.headers[TRACESTATE_HEADER]);
+ * ```
+ */
 export const TRACESTATE_HEADER = 'tracestate';
 
 /** The flags this package knows and passes on: sampled and random. */
