@@ -329,6 +329,7 @@ export class RequestInstrumentation {
           record.start,
           status >= 500,
           record.correlationId,
+          record.trace,
         );
       }
       this.#requestLog?.write(record, label, status, aborted, now(clock) - record.start);

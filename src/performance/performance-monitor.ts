@@ -2,6 +2,7 @@ import { currentContext } from '../core/context.js';
 import type { AnyFunction } from '../core/decorators.js';
 import { Emitter } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
+import type { TraceContext } from '../core/trace-context.js';
 import { CallRecorder } from './call-recorder.js';
 import type { CallSite, OperationHandle } from './call-site.js';
 import { MonitorReports } from './monitor-reports.js';
@@ -276,8 +277,9 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
     start: number,
     failed: boolean,
     correlationId: string | undefined,
+    trace?: TraceContext,
   ): void {
-    this.#recorder.recordTimed(name, handle.series, start, failed, correlationId);
+    this.#recorder.recordTimed(name, handle.series, start, failed, correlationId, trace);
   }
 
   /**

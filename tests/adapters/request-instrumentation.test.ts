@@ -156,6 +156,28 @@ describe('RequestInstrumentation', () => {
     expect(getCorrelationId()).toBeUndefined();
   });
 
+  it('gives the spans and slow warnings of a request its trace id', () => {
+    const { enterprise, logger, clock } = instance();
+    const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const spans: [string, string | undefined][] = [];
+    const slow: (string | undefined)[] = [];
+    enterprise.performance.on('span', (event) => spans.push([event.name, event.traceId]));
+    enterprise.performance.on('slow', (event) => slow.push(event.traceId));
+    const instrumentation = new RequestInstrumentation({ enterprise, log: false });
+    const record = instrumentation.begin('GET', 'span-1', `00-${trace}-00f067aa0ba902b7-01`);
+    instrumentation.run(record, () =>
+      enterprise.performance.context({ name: 'inner', thresholdMs: 1 }, () => clock.advance(5)),
+    );
+    instrumentation.end(record, '/x', 200);
+    expect(spans).toEqual([
+      ['inner', trace],
+      [HTTP_OPERATION, trace],
+    ]);
+    expect(slow).toEqual([trace]);
+    const warning = logger.calls.find((call) => call.message === 'slow operation');
+    expect(warning?.fields).toMatchObject({ traceId: trace, spanId: record.trace!.spanId });
+  });
+
   it('logs one line per request: info, warn for failures, skipping health probes, sampling', () => {
     const { enterprise, logger } = instance();
     const all = new RequestInstrumentation({ enterprise });
