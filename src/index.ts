@@ -75,6 +75,7 @@ export {
   type ContextOptions,
   getContext,
   getCorrelationId,
+  getTraceContext,
   isValidCorrelationId,
   type RequestContext,
   withContext,
@@ -96,6 +97,14 @@ export {
 } from './core/errors.js';
 export type { LifecycleState } from './core/lifecycle.js';
 export type { Logger, LoggerLike, LogLevel } from './core/logger.js';
+export {
+  formatTraceparent,
+  parseTraceparent,
+  parseTracestate,
+  TRACEPARENT_HEADER,
+  TRACESTATE_HEADER,
+  type TraceContext,
+} from './core/trace-context.js';
 export {
   type BuiltOnUse,
   configure,

@@ -80,7 +80,12 @@ export function enterpriseMiddleware(options: HonoMiddlewareOptions = {}): Middl
     );
   }
   return async function enterpriseMiddleware(c, next) {
-    const record = instrumentation.begin(c.req.method, c.req.header(REQUEST_ID_HEADER));
+    const record = instrumentation.begin(
+      c.req.method,
+      c.req.header(REQUEST_ID_HEADER),
+      c.req.header('traceparent'),
+      c.req.header('tracestate'),
+    );
     const ownIndex = c.req.routeIndex;
     let verdict: SecurityVerdict | undefined;
     try {

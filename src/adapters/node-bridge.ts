@@ -24,7 +24,8 @@ export const MONITORING_ROUTE = Symbol.for('@revcopy/enterprise/monitoring-route
 export type NodeRouteOf = (req: IncomingMessage) => string | undefined;
 
 /**
- * Starts instrumenting a Node request: correlation id echoed in `x-request-id`, security headers,
+ * Starts instrumenting a Node request: correlation id echoed in `x-request-id`, the inbound
+ * `traceparent` / `tracestate` continued (or a trace started), security headers,
  * and the `http.request` record written when the response closes (finished or aborted). The
  * returned record is to be passed to `instrumentation.run()` around the rest of the host's chain.
  * With `setHeaders` false the adapter sets the headers the framework's own, cheaper way.
@@ -40,12 +41,18 @@ export function beginNodeRequest(
   routeOf: NodeRouteOf | undefined,
   setHeaders = true,
 ): RequestRecord {
-  const record = instrumentation.begin(req.method ?? 'GET', req.headers[REQUEST_ID_HEADER]);
+  const headers = req.headers;
+  const record = instrumentation.begin(
+    req.method ?? 'GET',
+    headers[REQUEST_ID_HEADER],
+    headers.traceparent,
+    headers.tracestate,
+  );
   if (setHeaders) {
     res.setHeader(REQUEST_ID_HEADER, record.correlationId);
-    const headers = instrumentation.headers;
-    for (let i = 0; i < headers.length; i++) {
-      const header = headers[i]!;
+    const set = instrumentation.headers;
+    for (let i = 0; i < set.length; i++) {
+      const header = set[i]!;
       res.setHeader(header[0], header[1]);
     }
     if (instrumentation.hidePoweredBy) res.removeHeader('x-powered-by');

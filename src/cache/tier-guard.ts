@@ -1,4 +1,5 @@
 import { DurationHistogram } from '../performance/histogram.js';
+import { defaultTracer, type Tracer } from '../performance/tracer.js';
 import type { Breaker } from '../resilience/breaker.js';
 import type { BreakerRegistry } from '../resilience/breaker-registry.js';
 import { defaultBreakerRegistry } from '../resilience/breaker-registry.js';
@@ -43,13 +44,20 @@ export class TierGuard<P> {
   readonly #breaker: Breaker;
   readonly #timeoutMs: number;
   readonly #unlist: () => void;
+  /** `L2`, `L3`, ...: the tier's place in the stack, an attribute of its spans. */
+  readonly #level: string;
+  readonly #tracer: Tracer;
 
   constructor(
     tier: CacheTier<P>,
     options: TierGuardOptions,
     onCircuit: (state: TierAnalytics['circuit']) => void,
+    level = 'L2',
+    tracer: Tracer = defaultTracer(),
   ) {
     this.tier = tier;
+    this.#level = level;
+    this.#tracer = tracer;
     this.#timeoutMs = options.timeoutMs ?? 500;
     this.#breaker = circuitBreaker(`cache.${tier.name}`, {
       consecutiveFailures: options.failureThreshold ?? 5,
@@ -72,9 +80,35 @@ export class TierGuard<P> {
 
   /**
    * Runs `operation` against the tier. Rejects with a {@link CacheTierError} on failure, timeout or
-   * open circuit; never hangs longer than the timeout.
+   * open circuit; never hangs longer than the timeout. With an OpenTelemetry SDK registered, the
+   * call is a client span `cache.<operation>` with the tier and its level as attributes.
    */
-  async run<T>(name: string, operation: (tier: CacheTier<P>) => Promise<T>): Promise<T> {
+  run<T>(name: string, operation: (tier: CacheTier<P>) => Promise<T>): Promise<T> {
+    if (!this.#tracer.otel) return this.#run(name, operation);
+    const span = this.#tracer.start(`cache.${name}`, {
+      kind: 'client',
+      parent: 'current',
+      attributes: {
+        'cache.tier': this.tier.name,
+        'cache.level': this.#level,
+        'cache.operation': name,
+      },
+    });
+    return span
+      .run(() => this.#run(name, operation))
+      .then(
+        (result) => {
+          span.end();
+          return result;
+        },
+        (error: unknown) => {
+          span.end(true, error);
+          throw error;
+        },
+      );
+  }
+
+  async #run<T>(name: string, operation: (tier: CacheTier<P>) => Promise<T>): Promise<T> {
     const started = performance.now();
     try {
       const result = await this.#breaker.execute(() => operation(this.tier));

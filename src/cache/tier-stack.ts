@@ -87,6 +87,7 @@ export class TierStack {
           events.emit('circuit', { tier: tier.name, state });
           log.warn({ tier: tier.name, state }, `cache tier circuit ${state}`);
         },
+        `L${index + 1}`,
       ),
     };
   }

@@ -7,6 +7,10 @@ import { ClusterView } from '../analytics/cluster/cluster-view.js';
 import { cacheCounters, taskCounters } from '../analytics/cluster/counters.js';
 import { Analytics } from '../analytics/events/analytics.js';
 import { AnalyticsConfigError } from '../analytics/events/errors.js';
+import {
+  compileMiddlewareAnalytics,
+  MIDDLEWARE_ANALYTICS_SERVICE,
+} from '../analytics/events/middleware-option.js';
 import { type AnalyticsOptions, resolveAnalyticsOptions } from '../analytics/events/options.js';
 import { resolveHashKey } from '../analytics/events/pseudonym.js';
 import { cacheFigures, systemFigures, taskFigures } from '../analytics/history/figures.js';
@@ -21,8 +25,13 @@ import type {
   HistoryModuleOptions,
 } from '../analytics/module-options.js';
 import { describeValue } from '../core/errors.js';
+import { provideService } from '../core/module-services.js';
 import { type Enterprise, type EnterpriseOptions, registerModule } from '../enterprise.js';
 import type { MetricFamily } from '../performance/prometheus.js';
+
+// The adapters' middleware checks its `analytics` option with the module's own rules, and only
+// where an entry including the module was loaded.
+provideService(MIDDLEWARE_ANALYTICS_SERVICE, compileMiddlewareAnalytics);
 
 const given = (options: EnterpriseOptions): EnterpriseAnalyticsOptions =>
   options.analytics === undefined || options.analytics === false ? {} : options.analytics;

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { describeValue, InvalidArgumentError } from './errors.js';
+import type { TraceContext } from './trace-context.js';
 import { uuid } from './uuid.js';
 
 /** The span that is running, as the request context sees it. The performance module fills it in. */
@@ -19,6 +20,11 @@ export interface RequestContext {
   readonly correlationId: string | undefined;
   /** The innermost span opened in this context, if any. */
   readonly span: ActiveSpan | undefined;
+  /**
+   * The W3C trace and the span this unit of work runs in: continued from an inbound `traceparent`
+   * or started by the HTTP middleware, or carried by a task from its submitter to its worker.
+   */
+  readonly trace?: TraceContext | undefined;
 }
 
 /** Options of {@link withContext}. */
@@ -113,9 +119,25 @@ export function getCorrelationId(): string | undefined {
  */
 export function getContext(): RequestContext | undefined {
   const context = contextStorage().getStore();
-  return context === undefined
-    ? undefined
-    : { correlationId: context.correlationId, span: context.span };
+  if (context === undefined) return undefined;
+  return context.trace === undefined
+    ? { correlationId: context.correlationId, span: context.span }
+    : { correlationId: context.correlationId, span: context.span, trace: context.trace };
+}
+
+/**
+ * The W3C trace context of the current unit of work (an instrumented request, a task's
+ * execution), or `undefined` outside one: the ids every log line of it carries, and what an
+ * outgoing call passes on in `traceparent` (see `formatTraceparent`).
+ *
+ * @example
+ * ```ts
+ * const trace = getTraceContext();
+ * if (trace) headers.traceparent = formatTraceparent(trace);
+ * ```
+ */
+export function getTraceContext(): TraceContext | undefined {
+  return contextStorage().getStore()?.trace;
 }
 
 /** @internal The current context without the public wrapper, for hot paths. */
@@ -143,7 +165,7 @@ export function runInSpan<R>(
 ): R {
   // Reflect.apply as the callback avoids allocating a closure per call on this hot path.
   return contextStorage().run(
-    { correlationId: parent?.correlationId, span },
+    { correlationId: parent?.correlationId, span, trace: parent?.trace },
     Reflect.apply as (f: typeof fn, t: unknown, a: readonly unknown[]) => R,
     fn,
     thisArg,

@@ -48,7 +48,7 @@ export interface Logger {
 
 /**
  * Builds the default logger: JSON lines with `level`, `time` (ISO 8601), `message`, `module` and,
- * inside a request context, `correlationId`.
+ * inside a request context, `correlationId` (and `traceId` / `spanId` when it has a trace).
  *
  * @param destination - where lines go; stdout when omitted.
  * @example
@@ -185,7 +185,7 @@ function stdoutDestination(): Pino.DestinationStream {
 
 /**
  * Adapts a host logger to {@link Logger}: adds the bindings of {@link Logger.child} and the
- * correlation id of the current context to each line, and swallows anything the host logger throws,
+ * correlation id, trace id and span id of the current context to each line, and swallows anything the host logger throws,
  * so logging can never break the caller.
  *
  * Bindings are merged into each line rather than chained through the host's own `child()`: chained
@@ -202,13 +202,20 @@ export function wrapLogger(
       try {
         const target = host[method];
         if (typeof target !== 'function') return;
-        const id = currentContext()?.correlationId;
+        const context = currentContext();
+        const id = context?.correlationId;
+        const trace = context?.trace;
         let line: Record<string, unknown> = fields;
         // Object.assign rather than spreads: pino serializes a line built by spreads much slower.
         if (hasBindings) line = Object.assign({}, bindings, fields);
         if (id !== undefined && !('correlationId' in line)) {
           if (line === fields) line = Object.assign({}, fields);
           line.correlationId = id;
+        }
+        if (trace !== undefined && !('traceId' in line)) {
+          if (line === fields) line = Object.assign({}, fields);
+          line.traceId = trace.traceId;
+          line.spanId = trace.spanId;
         }
         (target as (fields: object, message: string) => void).call(host, line, message);
       } catch {

@@ -43,6 +43,8 @@ export interface MonitoredInstance {
   readonly cache: Cache;
   /** Used by the middleware's `security` option (the user asked for it); reads use `peek`. */
   readonly security: Security;
+  /** Used by the middleware's `analytics` option (the user asked for it); reads use `peek`. */
+  readonly analytics: Analytics;
   /** The module if built, never building it: what monitoring observes. */
   peek<Name extends keyof MonitoredModules>(name: Name): MonitoredModules[Name] | undefined;
   start(): Promise<void>;

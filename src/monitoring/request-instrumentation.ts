@@ -6,11 +6,18 @@ import {
   runInContext,
 } from '../core/context.js';
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
+import type { TraceContext } from '../core/trace-context.js';
 import { uuid } from '../core/uuid.js';
 import type { OperationHandle } from '../performance/call-site.js';
 import type { PerformanceMonitor } from '../performance/performance-monitor.js';
+import type { TraceSpan } from '../performance/tracer.js';
 import { checkLabels } from '../performance/validation.js';
 import { defaultMonitoredInstance, type MonitoredInstance } from './monitored-instance.js';
+import {
+  type MiddlewareAnalyticsOptions,
+  type RequestAnalytics,
+  requestAnalytics,
+} from './request-analytics.js';
 import { RequestLog, type RequestLogOptions } from './request-log.js';
 import { METHODS, methodIndex } from './request-methods.js';
 import {
@@ -21,6 +28,13 @@ import {
   requestSecurity,
   type SecurityVerdict,
 } from './request-security.js';
+import {
+  endRequestSpan,
+  type RequestTracing,
+  type RequestTracingOptions,
+  requestTracing,
+  startRequestTrace,
+} from './request-trace.js';
 import {
   BASIC_SECURITY_HEADERS,
   type SecurityHeadersOptions,
@@ -36,6 +50,7 @@ export const UNMATCHED_ROUTE = 'unmatched';
 /** The header that carries the correlation id in and out. */
 export const REQUEST_ID_HEADER = 'x-request-id';
 
+export type { MiddlewareAnalyticsOptions, RequestUsage } from './request-analytics.js';
 export type { RequestLogEntry, RequestLogOptions } from './request-log.js';
 export type {
   MiddlewareSecurityOptions,
@@ -43,6 +58,7 @@ export type {
   SecurityRefusal,
   SecurityVerdict,
 } from './request-security.js';
+export type { RequestTracingOptions } from './request-trace.js';
 
 /**
  * Options of the request instrumentation shared by every framework adapter's middleware.
@@ -74,6 +90,16 @@ export interface RequestInstrumentationOptions {
    * clients that must not choose ids). @defaultValue true
    */
   trustRequestId?: boolean;
+  /**
+   * W3C trace context: a valid inbound `traceparent` (version 00, or a later version read by its
+   * first four fields; ids not all zero) and its `tracestate` are continued, anything else starts
+   * a new trace. The trace id and the request's span id are in the request context
+   * (`getTraceContext()`), in every log line written while the request runs, in the request's log
+   * line and in the tasks it submits. With an OpenTelemetry SDK registered, the request is a
+   * server span (or the span of the host's own HTTP instrumentation, when it made one). The
+   * response does not carry `traceparent`. `false` turns tracing off. @defaultValue true
+   */
+  tracing?: boolean | RequestTracingOptions;
   /** The per-request log line: options, or `false` for none. @defaultValue true */
   log?: boolean | RequestLogOptions;
   /** Record `http.request` in the performance monitor. @defaultValue true */
@@ -90,6 +116,15 @@ export interface RequestInstrumentationOptions {
    * @defaultValue false
    */
   security?: boolean | MiddlewareSecurityOptions;
+  /**
+   * Track each completed request into the instance's analytics (`enterprise.analytics`, built on
+   * first use) as an event named by its method, route template and status class
+   * (`GET /users/:id 2xx`; never the raw path), with successful health probes left out; options
+   * name the events differently or skip some. Event counts, top events and funnels then cover
+   * the routes. Needs the analytics module loaded (`@revcopy/enterprise` or
+   * `@revcopy/enterprise/analytics`). A failure never fails a request. @defaultValue false
+   */
+  analytics?: boolean | MiddlewareAnalyticsOptions;
 }
 
 /** Status classes by `Math.floor(status / 100)`; index 0 for anything outside 100..599. */
@@ -120,6 +155,10 @@ export class RequestRecord implements RequestContext, GuardedRequest {
   done = false;
   /** What the security module decided, with the `security` option on. */
   verdict: SecurityVerdict | undefined = undefined;
+  /** The request's trace and span ids; `undefined` with the `tracing` option off. */
+  trace: TraceContext | undefined = undefined;
+  /** The request's OpenTelemetry server span, when one was opened. */
+  traceSpan: TraceSpan | undefined = undefined;
 
   constructor(correlationId: string, enterprise: MonitoredInstance, start: number, method: string) {
     this.correlationId = correlationId;
@@ -165,6 +204,8 @@ export class RequestInstrumentation {
   readonly #fixed: MonitoredInstance | undefined;
   readonly #trustId: boolean;
   readonly #metrics: boolean;
+  readonly #tracing: RequestTracing | undefined;
+  readonly #analytics: RequestAnalytics | undefined;
   /** The per-request log line; `undefined` when turned off. */
   readonly #requestLog: RequestLog | undefined;
   #cache: HandleCache | undefined;
@@ -192,6 +233,8 @@ export class RequestInstrumentation {
     this.#fixed = options.enterprise;
     this.#trustId = options.trustRequestId ?? true;
     this.#metrics = options.metrics ?? true;
+    this.#tracing = requestTracing(options.tracing);
+    this.#analytics = requestAnalytics(options.analytics);
     const log = options.log ?? true;
     if (log !== true && log !== false && (log === null || typeof log !== 'object')) {
       throw invalid('log', log, 'a boolean or request log options');
@@ -216,15 +259,37 @@ export class RequestInstrumentation {
 
   /**
    * Starts a request: picks its correlation id (the inbound one when valid and trusted, else a
-   * new UUID) and notes the start time. The adapter echoes `record.correlationId` in `x-request-id`.
+   * new UUID), continues the inbound `traceparent` / `tracestate` or starts a trace, and notes the
+   * start time. The adapter echoes `record.correlationId` in `x-request-id`.
    */
-  begin(method: string, inboundId: unknown): RequestRecord {
+  begin(
+    method: string,
+    inboundId: unknown,
+    traceparent?: unknown,
+    tracestate?: unknown,
+  ): RequestRecord {
     const enterprise = this.#fixed ?? defaultMonitoredInstance();
     const id =
       this.#trustId && typeof inboundId === 'string' && isValidCorrelationId(inboundId)
         ? inboundId
         : uuid();
-    return new RequestRecord(id, enterprise, now(enterprise.config.clock), method);
+    const record = new RequestRecord(id, enterprise, now(enterprise.config.clock), method);
+    if (this.#tracing !== undefined) {
+      try {
+        const started = startRequestTrace(
+          this.#tracing,
+          enterprise.performance.tracer,
+          record.method,
+          traceparent,
+          tracestate,
+        );
+        record.trace = started.trace;
+        record.traceSpan = started.span;
+      } catch {
+        // Tracing must never fail a request: it goes on without a trace.
+      }
+    }
+    return record;
   }
 
   /**
@@ -232,7 +297,8 @@ export class RequestInstrumentation {
    * the request's id anywhere below, and spans opened there name `http.request` as their parent.
    */
   run<T>(record: RequestRecord, fn: (...args: any[]) => T): T {
-    return runInContext(record, fn);
+    const span = record.traceSpan;
+    return span === undefined ? runInContext(record, fn) : runInContext(record, () => span.run(fn));
   }
 
   /**
@@ -245,6 +311,10 @@ export class RequestInstrumentation {
   end(record: RequestRecord, route: string | undefined, status: number, aborted = false): void {
     if (record.done) return;
     record.done = true;
+    if (record.traceSpan !== undefined) {
+      // Never throws: a tracer's failure costs the span only.
+      endRequestSpan(record.traceSpan, record.method, route ?? record.route, status, aborted);
+    }
     try {
       const enterprise = record.enterprise;
       const clock = enterprise.config.clock;
@@ -259,10 +329,19 @@ export class RequestInstrumentation {
           record.start,
           status >= 500,
           record.correlationId,
+          record.trace,
         );
       }
       this.#requestLog?.write(record, label, status, aborted, now(clock) - record.start);
       if (record.verdict !== undefined && !aborted) observeResponse(record, status);
+      // The method as labels name it: a client's made-up verbs must not make new events.
+      this.#analytics?.track(
+        enterprise,
+        METHODS[methodIndex(record.method)]!,
+        label,
+        cls === ABORTED_CLASS ? 'aborted' : STATUS_CLASSES[cls]!,
+        status,
+      );
     } catch {
       // Instrumentation must never break the host's response; a failure here only costs its metric.
     }

@@ -1,4 +1,5 @@
 import type { RawLineWriter } from '../core/logger.js';
+import type { TraceContext } from '../core/trace-context.js';
 
 /** Lines kept back at most; the batch is written at once when it is full. */
 const CAPACITY = 512;
@@ -17,6 +18,7 @@ export class RequestLineBatch {
   #count = 0;
   readonly #heads: string[] = new Array<string>(CAPACITY).fill('');
   readonly #ids: string[] = new Array<string>(CAPACITY).fill('');
+  readonly #traces: (TraceContext | undefined)[] = new Array<TraceContext | undefined>(CAPACITY);
   readonly #status = new Float64Array(CAPACITY);
   readonly #aborted = new Uint8Array(CAPACITY);
   readonly #durations = new Float64Array(CAPACITY);
@@ -31,7 +33,7 @@ export class RequestLineBatch {
 
   /**
    * Keeps back one line, unless its level is off: `head` is its `"method":…,"route":…,` members,
-   * `correlationId` needs no JSON escaping. Failed requests (`aborted`, status 500 and above) are
+   * `correlationId` needs no JSON escaping, nor do the hex ids of `trace`. Failed requests (`aborted`, status 500 and above) are
    * logged at `warn`, the others at `info`.
    */
   add(
@@ -40,11 +42,13 @@ export class RequestLineBatch {
     durationMs: number,
     correlationId: string,
     aborted: boolean,
+    trace?: TraceContext,
   ): void {
     if (!this.#raw.enabled(aborted || status >= 500 ? 'warn' : 'info')) return;
     const i = this.#count;
     this.#heads[i] = head;
     this.#ids[i] = correlationId;
+    this.#traces[i] = trace;
     this.#status[i] = status;
     this.#aborted[i] = aborted ? 1 : 0;
     this.#durations[i] = durationMs;
@@ -62,14 +66,16 @@ export class RequestLineBatch {
     for (let i = 0; i < count; i++) {
       const status = this.#status[i]!;
       const aborted = this.#aborted[i] === 1;
+      const trace = this.#traces[i];
       this.#raw.writeAt(
         aborted || status >= 500 ? 'warn' : 'info',
         this.#times[i]!,
-        `${this.#heads[i]}"status":${jsonNumber(status)},"durationMs":${millisecondsJson(this.#durations[i]!)},"correlationId":"${this.#ids[i]}","aborted":${aborted}`,
+        `${this.#heads[i]}"status":${jsonNumber(status)},"durationMs":${millisecondsJson(this.#durations[i]!)},"correlationId":"${this.#ids[i]}",${trace === undefined ? '' : `"traceId":"${trace.traceId}","spanId":"${trace.spanId}",`}"aborted":${aborted}`,
         this.#message,
       );
       // Not kept alive until the slot is reused.
       this.#ids[i] = '';
+      this.#traces[i] = undefined;
     }
   }
 }

@@ -1,4 +1,5 @@
 import { type Logger, type RawLineWriter, rawLineWriterOf } from '../core/logger.js';
+import type { TraceContext } from '../core/trace-context.js';
 import { jsonNumber, RequestLineBatch } from './request-line-batch.js';
 import { METHODS, methodIndex, OTHER_METHOD } from './request-methods.js';
 
@@ -17,6 +18,10 @@ export interface RequestLogEntry {
   readonly durationMs: number;
   /** The request's correlation id. */
   readonly correlationId: string;
+  /** The request's W3C trace id, unless the middleware's `tracing` option is off. */
+  readonly traceId?: string;
+  /** The request's span id (its server span's, with OpenTelemetry), beside `traceId`. */
+  readonly spanId?: string;
   /** Whether the client closed the connection before the response was complete. */
   readonly aborted: boolean;
 }
@@ -57,6 +62,8 @@ interface RouteLine {
 export interface LoggedRequest {
   readonly method: string;
   readonly correlationId: string;
+  /** The request's trace, when traced. */
+  readonly trace: TraceContext | undefined;
   /** The instance the request is recorded into. */
   readonly enterprise: { readonly logger: Logger };
 }
@@ -107,18 +114,32 @@ export class RequestLog {
         index === OTHER_METHOD
           ? `"method":${JSON.stringify(record.method)},${line.route}`
           : (line.heads[index] ??= `"method":"${METHODS[index]}",${line.route}`);
-      // The correlation id needs no escaping: begin() only keeps ids of `[A-Za-z0-9._:@/+=-]`.
-      batch.add(head, status, durationMs, record.correlationId, aborted);
+      // The correlation id needs no escaping: begin() only keeps ids of `[A-Za-z0-9._:@/+=-]`,
+      // and trace ids are hex.
+      batch.add(head, status, durationMs, record.correlationId, aborted, record.trace);
       return;
     }
-    const entry: RequestLogEntry = {
-      method: record.method,
-      route,
-      status,
-      durationMs: Math.round(durationMs * 1000) / 1000,
-      correlationId: record.correlationId,
-      aborted,
-    };
+    const trace = record.trace;
+    const entry: RequestLogEntry =
+      trace === undefined
+        ? {
+            method: record.method,
+            route,
+            status,
+            durationMs: Math.round(durationMs * 1000) / 1000,
+            correlationId: record.correlationId,
+            aborted,
+          }
+        : {
+            method: record.method,
+            route,
+            status,
+            durationMs: Math.round(durationMs * 1000) / 1000,
+            correlationId: record.correlationId,
+            traceId: trace.traceId,
+            spanId: trace.spanId,
+            aborted,
+          };
     if (this.#skip(entry)) return;
     if (raw !== undefined) {
       raw.write(failed ? 'warn' : 'info', serializeEntry(entry), this.#message);
@@ -167,6 +188,10 @@ function serializeEntry(entry: RequestLogEntry): string {
   return (
     `"method":${JSON.stringify(entry.method)},"route":${JSON.stringify(entry.route)},` +
     `"status":${jsonNumber(entry.status)},"durationMs":${jsonNumber(entry.durationMs)},` +
-    `"correlationId":${JSON.stringify(entry.correlationId)},"aborted":${entry.aborted === true}`
+    `"correlationId":${JSON.stringify(entry.correlationId)},` +
+    (entry.traceId === undefined
+      ? ''
+      : `"traceId":${JSON.stringify(entry.traceId)},"spanId":${JSON.stringify(entry.spanId)},`) +
+    `"aborted":${entry.aborted === true}`
   );
 }

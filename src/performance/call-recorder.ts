@@ -2,11 +2,12 @@ import { systemClock } from '../core/clock.js';
 import { currentContext, type RequestContext, runInSpan } from '../core/context.js';
 import type { Emitter } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
+import type { TraceContext } from '../core/trace-context.js';
 import { MonitorWarnings } from './monitor-warnings.js';
 import type { OperationSeries } from './operation-series.js';
 import { type BridgedSpan, OtelBridge } from './otel-bridge.js';
 import { Span } from './span.js';
-import type { Attributes, MonitorSettings, PerformanceEvents } from './types.js';
+import type { Attributes, MonitorSettings, PerformanceEvents, SpanEvent } from './types.js';
 
 // The hot path of the performance monitor: timing a call and recording it in its series, with the
 // OpenTelemetry span, the `slow` warning and the `span` event it may bring.
@@ -105,6 +106,7 @@ export class CallRecorder {
     start: number,
     failed: boolean,
     correlationId: string | undefined,
+    trace?: TraceContext,
   ): void {
     const now = this.now();
     const duration = Math.max(0, now - start);
@@ -119,6 +121,7 @@ export class CallRecorder {
         correlationId,
         start,
       );
+      span.trace = trace;
       this.finish(span, failed, undefined);
       return;
     }
@@ -166,7 +169,7 @@ export class CallRecorder {
     }
     if (slow) this.warnings.slow(span, duration, failed);
     if (this.#events.listenerCount('span') > 0) {
-      this.#events.emit('span', {
+      const event: SpanEvent = {
         name: span.name,
         labels: span.series.labels,
         attributes: span.attributes,
@@ -174,7 +177,9 @@ export class CallRecorder {
         error: failed,
         correlationId: span.correlationId,
         parents: span.parentNames(),
-      });
+      };
+      if (span.trace !== undefined) event.traceId = span.trace.traceId;
+      this.#events.emit('span', event);
     }
   }
 

@@ -2,7 +2,7 @@ import type { Emitter } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { OperationSeries } from './operation-series.js';
 import type { Span } from './span.js';
-import type { MonitorSettings, PerformanceEvents } from './types.js';
+import type { MonitorSettings, PerformanceEvents, SlowEvent } from './types.js';
 
 /** Name of the series that collects calls to operations beyond the cap. */
 export const OVERFLOW_OPERATION = '_overflow';
@@ -27,7 +27,7 @@ export class MonitorWarnings {
 
   /** Emits `slow` for a call over its threshold, and logs it unless its series was just logged. */
   slow(span: Span, durationMs: number, failed: boolean): void {
-    const event = {
+    const event: SlowEvent = {
       name: span.name,
       labels: span.series.labels,
       durationMs,
@@ -38,6 +38,8 @@ export class MonitorWarnings {
       error: failed,
       timestamp: new Date(this.#settings.clock.epochNow()).toISOString(),
     };
+    const trace = span.trace;
+    if (trace !== undefined) event.traceId = trace.traceId;
     this.#events.emit('slow', event);
     const now = this.#settings.clock.now();
     const last = this.#lastSlowLog.get(span.series);
@@ -52,6 +54,7 @@ export class MonitorWarnings {
           attributes: span.attributes,
           parent: span.parent?.name,
           correlationId: span.correlationId,
+          ...(trace === undefined ? {} : { traceId: trace.traceId, spanId: trace.spanId }),
         },
         'slow operation',
       );

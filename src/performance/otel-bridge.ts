@@ -82,6 +82,16 @@ export class OtelBridge {
     return true;
   }
 
+  /** `@opentelemetry/api` when spans are mirrored ({@link active}), else `undefined`. */
+  get api(): unknown {
+    return this.active ? this.#api : undefined;
+  }
+
+  /** The tracer spans are opened with, when {@link active}. */
+  get tracer(): unknown {
+    return this.active ? this.#tracer : undefined;
+  }
+
   /** Checks again, at the next span, whether a tracer provider is registered. */
   recheck(): void {
     this.#checked = false;

@@ -2,6 +2,7 @@ import { currentContext } from '../core/context.js';
 import type { AnyFunction } from '../core/decorators.js';
 import { Emitter } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
+import type { TraceContext } from '../core/trace-context.js';
 import { CallRecorder } from './call-recorder.js';
 import type { CallSite, OperationHandle } from './call-site.js';
 import { MonitorReports } from './monitor-reports.js';
@@ -10,6 +11,7 @@ import { OperationRegistry } from './operation-registry.js';
 import { type MetricFamily, type PrometheusInput, renderPrometheus } from './prometheus.js';
 import { Span } from './span.js';
 import { SystemMetrics } from './system-metrics.js';
+import { Tracer } from './tracer.js';
 import type {
   Attributes,
   BottleneckOptions,
@@ -62,6 +64,11 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
   /** The hot path: times calls and records them in their series. */
   readonly #recorder: CallRecorder;
   readonly #reports: MonitorReports;
+  /**
+   * @internal The spans of requests, tasks and cache tiers: OpenTelemetry spans through this
+   * monitor's bridge when an SDK is registered, else W3C ids of the package's own.
+   */
+  readonly tracer: Tracer;
 
   /** @internal Instances come from `createEnterprise()`; the monitor is its `performance`. */
   constructor(settings: MonitorSettings, logger: Logger) {
@@ -71,6 +78,7 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
     this.#log = logger;
     this.#startedAt = settings.clock.now();
     this.#recorder = new CallRecorder(this, settings, logger);
+    this.tracer = new Tracer(this.#recorder.otel);
     this.#registry = new OperationRegistry(settings, this.#recorder.warnings);
     this.#system =
       settings.systemMetricsIntervalMs === false
@@ -270,8 +278,9 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
     start: number,
     failed: boolean,
     correlationId: string | undefined,
+    trace?: TraceContext,
   ): void {
-    this.#recorder.recordTimed(name, handle.series, start, failed, correlationId);
+    this.#recorder.recordTimed(name, handle.series, start, failed, correlationId, trace);
   }
 
   /**

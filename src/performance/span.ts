@@ -1,4 +1,5 @@
 import type { ActiveSpan, RequestContext } from '../core/context.js';
+import type { TraceContext } from '../core/trace-context.js';
 import type { OperationSeries } from './operation-series.js';
 import type { BridgedSpan } from './otel-bridge.js';
 import type { Attributes } from './types.js';
@@ -11,6 +12,8 @@ import type { Attributes } from './types.js';
  */
 export class Span implements ActiveSpan {
   otel: BridgedSpan | undefined = undefined;
+  /** The W3C trace of the context the call ran in, if any: its events and log lines carry the id. */
+  trace: TraceContext | undefined = undefined;
 
   constructor(
     readonly name: string,
@@ -31,7 +34,7 @@ export class Span implements ActiveSpan {
     thresholdMs: number,
     start: number,
   ): Span {
-    return new Span(
+    const span = new Span(
       name,
       context?.span,
       series,
@@ -40,6 +43,8 @@ export class Span implements ActiveSpan {
       context?.correlationId,
       start,
     );
+    span.trace = context?.trace;
+    return span;
   }
 
   /** Names of the enclosing spans, innermost first. */

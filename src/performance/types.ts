@@ -75,6 +75,8 @@ export interface SlowEvent {
   attributes: Attributes;
   /** Correlation id of the request context the call ran in, if any. */
   correlationId: string | undefined;
+  /** W3C trace id of the context the call ran in, when it had a trace. */
+  traceId?: string;
   /** Name of the span the call ran in, if any. */
   parent: string | undefined;
   /** Whether the call threw or rejected. */
@@ -98,6 +100,8 @@ export interface SpanEvent {
   durationMs: number;
   error: boolean;
   correlationId: string | undefined;
+  /** W3C trace id of the context the call ran in, when it had a trace. */
+  traceId?: string;
   /** Names of the enclosing spans, innermost first. */
   parents: string[];
 }

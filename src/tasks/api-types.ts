@@ -1,4 +1,5 @@
 import type { Duration } from '../core/duration.js';
+import type { TraceContext } from '../core/trace-context.js';
 import type { TaskPriorityValue } from './priority.js';
 import type { BackoffSpec, TaskErrorInfo, TaskState, WorkerInfo } from './types.js';
 
@@ -153,6 +154,8 @@ export interface TaskInfo<P = unknown, R = unknown> {
   runAt: Date;
   startedAt?: Date;
   finishedAt?: Date;
+  /** The W3C trace context the task was submitted in (see docs/tracing.md). */
+  trace?: TraceContext;
 }
 
 /** Events of a task manager (`enterprise.tasks.on(...)`), for tasks submitted or run by this process. */

@@ -3,6 +3,7 @@ import { describeValue, InvalidArgumentError } from '../core/errors.js';
 import { Emitter } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import type { PerformanceMonitor } from '../performance/performance-monitor.js';
+import type { Tracer } from '../performance/tracer.js';
 import type {
   SubmitArgs,
   SubmitOptions,
@@ -84,6 +85,8 @@ export class TaskManager extends Emitter<TaskEvents> {
   readonly #waiters: TaskWaiters;
   readonly #pools: TaskPools;
   readonly #sandboxes: SandboxPools;
+  /** The spans of submissions and executions (the performance monitor's tracer). */
+  readonly #tracer: Tracer;
   #selected: Promise<SelectedBackend> | undefined;
   #backendNow: TaskBackend | undefined;
   #unsubscribe: (() => void) | undefined;
@@ -98,14 +101,19 @@ export class TaskManager extends Emitter<TaskEvents> {
     this.#settings = deps.settings;
     this.#log = deps.logger;
     this.#prefix = deps.prefix;
+    this.#tracer = deps.performance.tracer;
     this.#analytics = new TaskAnalytics(Date.now());
     const backend = () => this.backend();
     this.scheduler = new Scheduler({
       backend,
       submit: async (name, payload, options) => {
-        const [outcome] = await submitTasks(this, this.#settings, this.#local, [
-          { name, payload, options },
-        ]);
+        const [outcome] = await submitTasks(
+          this,
+          this.#settings,
+          this.#local,
+          [{ name, payload, options }],
+          this.#tracer,
+        );
         return outcome!;
       },
       log: deps.logger,
@@ -123,6 +131,7 @@ export class TaskManager extends Emitter<TaskEvents> {
       local: this.#local,
       analytics: this.#analytics,
       durations: new TaskDurations(deps.performance, deps.logger),
+      tracer: this.#tracer,
       backend: () => this.#backendNow,
       sandboxes: this.#sandboxes,
     });
@@ -212,9 +221,13 @@ export class TaskManager extends Emitter<TaskEvents> {
   }
 
   async #submitOne(name: string, payload: unknown, options: SubmitOptions): Promise<string> {
-    const [outcome] = await submitTasks(this, this.#settings, this.#local, [
-      { name, payload, options },
-    ]);
+    const [outcome] = await submitTasks(
+      this,
+      this.#settings,
+      this.#local,
+      [{ name, payload, options }],
+      this.#tracer,
+    );
     return outcome!.id;
   }
 
@@ -249,7 +262,7 @@ export class TaskManager extends Emitter<TaskEvents> {
   }
 
   async #submitIds(entries: readonly Submission[]): Promise<string[]> {
-    return (await submitTasks(this, this.#settings, this.#local, entries)).map(
+    return (await submitTasks(this, this.#settings, this.#local, entries, this.#tracer)).map(
       (outcome) => outcome.id,
     );
   }

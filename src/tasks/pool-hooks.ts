@@ -2,11 +2,13 @@ import type { Emitter } from '../core/events.js';
 import type { Logger } from '../core/logger.js';
 import { CallSite } from '../performance/call-site.js';
 import type { PerformanceMonitor } from '../performance/performance-monitor.js';
+import type { Tracer } from '../performance/tracer.js';
 import type { TaskEvents } from './api-types.js';
 import type { TaskDefinition } from './registry.js';
 import type { SandboxPools } from './sandbox/pools.js';
 import type { TaskAnalytics } from './task-analytics.js';
 import { definitionOf } from './task-build.js';
+import { traceExecution } from './task-tracing.js';
 import type { TaskBackend, TaskRecord } from './types.js';
 import type { PoolHooks, ResolvedHandler } from './worker-pool.js';
 
@@ -62,6 +64,8 @@ export interface PoolHookParts {
   backend: () => TaskBackend | undefined;
   /** Runs the tasks of sandboxed handlers (worker threads, child processes). */
   sandboxes: SandboxPools;
+  /** Opens each attempt's consumer span. */
+  tracer?: Tracer;
 }
 
 /**
@@ -70,7 +74,7 @@ export interface PoolHookParts {
  * of an event nobody listens to on the busiest ones).
  */
 export function poolHooks(parts: PoolHookParts): PoolHooks {
-  const { events, local, analytics, durations } = parts;
+  const { events, local, analytics, durations, tracer } = parts;
   return {
     resolve: (name): ResolvedHandler | undefined => {
       const definition = definitionOf(local, name);
@@ -79,6 +83,7 @@ export function poolHooks(parts: PoolHookParts): PoolHooks {
       }
       return definition?.resolve();
     },
+    ...(tracer === undefined ? {} : { span: (task: TaskRecord) => traceExecution(tracer, task) }),
     started: (task, workerId) => {
       if (events.listenerCount('started') === 0) return;
       events.emit('started', {

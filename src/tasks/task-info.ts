@@ -34,6 +34,7 @@ export function toInfo(record: TaskRecord): TaskInfo {
   if (record.workerId !== undefined) info.workerId = record.workerId;
   if (record.startedAt !== undefined) info.startedAt = new Date(record.startedAt);
   if (record.finishedAt !== undefined) info.finishedAt = new Date(record.finishedAt);
+  if (record.trace !== undefined) info.trace = record.trace;
   return info;
 }
 

@@ -1,11 +1,13 @@
 import { InvalidArgumentError } from '../core/errors.js';
 import type { Emitter } from '../core/events.js';
+import type { Tracer } from '../performance/tracer.js';
 import type { SubmitOptions, TaskEvents, TaskSubmission } from './api-types.js';
 import type { TaskDefinition } from './registry.js';
 import type { TaskSettings } from './settings.js';
 import { addInBatches, checkBatchDependencies } from './submit-batches.js';
 import { buildTask } from './task-build.js';
-import type { TaskBackend } from './types.js';
+import { traceSubmission } from './task-tracing.js';
+import type { NewTask, TaskBackend } from './types.js';
 
 /** @internal One task of a submission, its options defaulted. */
 export interface Submission {
@@ -35,13 +37,15 @@ export function submissionEntries(submissions: readonly TaskSubmission[]): Submi
 
 /**
  * @internal Builds, checks and stores the tasks of one call, and emits `submitted` for each one
- * it created; resolves each one's id and whether this call created it.
+ * it created; resolves each one's id and whether this call created it. With a `tracer`, the
+ * tasks carry the trace context of the submission (its producer span's, with OpenTelemetry).
  */
 export async function submitTasks(
   manager: SubmitTarget,
   settings: TaskSettings,
   local: ReadonlyMap<string, TaskDefinition>,
   entries: readonly Submission[],
+  tracer?: Tracer,
 ): Promise<{ id: string; created: boolean }[]> {
   const now = Date.now();
   const tasks = entries.map((entry, i) =>
@@ -57,8 +61,27 @@ export async function submitTasks(
   );
   checkBatchDependencies(tasks);
   if (tasks.length === 0) return [];
-  const backend = await manager.backend();
   const created = new Map<string, boolean>();
+  const span = traceSubmission(tracer, tasks);
+  try {
+    // In the producer span: a Redis instrumentation's spans of the write become its children.
+    await (span === undefined
+      ? store(manager, tasks, created)
+      : span.run(() => store(manager, tasks, created)));
+  } catch (error) {
+    span?.end(true, error);
+    throw error;
+  }
+  span?.end();
+  return tasks.map((t) => ({ id: t.id, created: created.get(t.id) === true }));
+}
+
+async function store(
+  manager: SubmitTarget,
+  tasks: NewTask[],
+  created: Map<string, boolean>,
+): Promise<void> {
+  const backend = await manager.backend();
   await addInBatches(backend, tasks, (batch, outcomes) => {
     for (let i = 0; i < outcomes.length; i++) {
       const outcome = outcomes[i]!;
@@ -73,5 +96,4 @@ export async function submitTasks(
       });
     }
   });
-  return tasks.map((t) => ({ id: t.id, created: created.get(t.id) === true }));
 }

@@ -1,3 +1,5 @@
+import type { TraceContext } from '../core/trace-context.js';
+
 /**
  * The contract between the task engine (submit, workers, retries, scheduler) and the store that
  * holds tasks: memory for one process, Redis for many. Times are epoch milliseconds; durations that
@@ -75,6 +77,12 @@ export interface NewTask {
    * slot this way, so a slot runs once however many processes submit it, whenever they do.
    */
   uniqueForMs?: number;
+  /**
+   * The W3C trace context the task was submitted in (its producer span, with OpenTelemetry): the
+   * execution continues this trace, as a consumer span linked to it. Absent for tasks stored by a
+   * version without tracing.
+   */
+  trace?: TraceContext;
 }
 
 /** A task as a backend returns it. */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../core/logger.js';
 import { encodeJson } from './payload.js';
+import { runInTaskSpan } from './task-tracing.js';
 import type { ClaimedTask, Lease, TaskBackend, WorkerInfo } from './types.js';
 import {
   AttemptContext,
@@ -349,7 +350,12 @@ export class WorkerPool {
     const context = new AttemptContext(running, this.#report);
     let result: unknown;
     try {
-      result = handler.fn.call(handler.thisArg, payload, context);
+      const span = this.#hooks.span?.(task);
+      running.span = span;
+      result =
+        span === undefined
+          ? handler.fn.call(handler.thisArg, payload, context)
+          : runInTaskSpan(span, () => handler.fn.call(handler.thisArg, payload, context));
     } catch (error) {
       this.#settle(running, false, error, true);
       return;
@@ -387,6 +393,7 @@ export class WorkerPool {
     running.done = true;
     this.#running.delete(running.task.id);
     running.durationMs = performance.now() - running.started;
+    running.span?.end(!ok, ok ? undefined : value);
     this.#outcomes.ended(running, ok, value, retryable);
     this.#wakeLoop();
   }

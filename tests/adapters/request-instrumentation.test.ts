@@ -141,14 +141,41 @@ describe('RequestInstrumentation', () => {
     expect(seen).toEqual(['ctx-1', HTTP_OPERATION]);
     // The context a handler sees has its two fields only, not the record's (instance, timings).
     const context = instrumentation.run(record, () => getContext());
+    // ... and the request's trace: a new one, as no traceparent came in.
+    const trace = record.trace!;
+    expect(trace.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(trace.spanId).toMatch(/^[0-9a-f]{16}$/);
     expect(context).toStrictEqual({
       correlationId: 'ctx-1',
       span: { name: HTTP_OPERATION, parent: undefined },
+      trace,
     });
     expect(JSON.stringify(context)).toBe(
-      `{"correlationId":"ctx-1","span":{"name":"${HTTP_OPERATION}"}}`,
+      `{"correlationId":"ctx-1","span":{"name":"${HTTP_OPERATION}"},"trace":${JSON.stringify(trace)}}`,
     );
     expect(getCorrelationId()).toBeUndefined();
+  });
+
+  it('gives the spans and slow warnings of a request its trace id', () => {
+    const { enterprise, logger, clock } = instance();
+    const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const spans: [string, string | undefined][] = [];
+    const slow: (string | undefined)[] = [];
+    enterprise.performance.on('span', (event) => spans.push([event.name, event.traceId]));
+    enterprise.performance.on('slow', (event) => slow.push(event.traceId));
+    const instrumentation = new RequestInstrumentation({ enterprise, log: false });
+    const record = instrumentation.begin('GET', 'span-1', `00-${trace}-00f067aa0ba902b7-01`);
+    instrumentation.run(record, () =>
+      enterprise.performance.context({ name: 'inner', thresholdMs: 1 }, () => clock.advance(5)),
+    );
+    instrumentation.end(record, '/x', 200);
+    expect(spans).toEqual([
+      ['inner', trace],
+      [HTTP_OPERATION, trace],
+    ]);
+    expect(slow).toEqual([trace]);
+    const warning = logger.calls.find((call) => call.message === 'slow operation');
+    expect(warning?.fields).toMatchObject({ traceId: trace, spanId: record.trace!.spanId });
   });
 
   it('logs one line per request: info, warn for failures, skipping health probes, sampling', () => {
@@ -226,6 +253,8 @@ describe('RequestInstrumentation', () => {
         status,
         durationMs: Math.round(ms * 1000) / 1000,
         correlationId: `id-${status}`,
+        traceId: record.trace!.traceId,
+        spanId: record.trace!.spanId,
         aborted,
       };
       if (aborted || status >= 500) reference.warn(entry, 'request completed');

@@ -41,10 +41,14 @@ describe('the default logger on the process stdout', () => {
         'status',
         'durationMs',
         'correlationId',
+        'traceId',
+        'spanId',
         'aborted',
         'message',
       ]);
       expect(line).toMatchObject({ module: 'http', method: 'GET', message: 'request completed' });
+      expect(line.traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(line.spanId).toMatch(/^[0-9a-f]{16}$/);
     }
   });
 

@@ -3,6 +3,11 @@ export { DAY_MS, dayLabel, dayOf, HOUR_MS, hourOf, WEEK_MS, weekOf, weekStart } 
 export { AnalyticsConfigError, AnalyticsQueryError, AnalyticsStoreError } from './errors.js';
 export { HyperLogLog } from './hyperloglog.js';
 export { MemoryAnalyticsStore } from './memory-store.js';
+export {
+  type MiddlewareAnalyticsOptions,
+  type RequestUsage,
+  requestUsageEvent,
+} from './middleware-option.js';
 export type { AnalyticsOptions, FunnelOptions } from './options.js';
 export { Pseudonymiser } from './pseudonym.js';
 export type {

@@ -1,4 +1,5 @@
 import type { AnyFunction } from '../../core/decorators.js';
+import type { TraceSpan } from '../../performance/tracer.js';
 import type { TaskContext } from '../api-types.js';
 import { TaskPayloadError, TaskUnknownError } from '../errors.js';
 import { decodeJson } from '../payload.js';
@@ -24,6 +25,8 @@ export interface Running {
   value: unknown;
   durationMs: number;
   delayMs: number;
+  /** The consumer span the handler runs in; ended when the attempt settles. */
+  span: TraceSpan | undefined;
 }
 
 /** The attempt of a claimed task, starting now. */
@@ -41,6 +44,7 @@ export function newAttempt(claimed: ClaimedTask): Running {
     value: undefined,
     durationMs: 0,
     delayMs: 0,
+    span: undefined,
   };
 }
 

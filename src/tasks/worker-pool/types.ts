@@ -1,4 +1,5 @@
 import type { AnyFunction } from '../../core/decorators.js';
+import type { TraceSpan } from '../../performance/tracer.js';
 import type { TaskErrorInfo, TaskRecord } from '../types.js';
 
 /** A handler as the pool calls it, or why there is none. @internal */
@@ -8,6 +9,8 @@ export type ResolvedHandler = { fn: AnyFunction; thisArg: unknown } | { missing:
 export interface PoolHooks {
   resolve(name: string): ResolvedHandler | undefined;
   started(task: TaskRecord, workerId: string): void;
+  /** Opens the span an attempt's handler runs in (the consumer span of the task's trace). */
+  span?(task: TaskRecord): TraceSpan;
   progress(task: TaskRecord, progress: unknown): void;
   completed(task: TaskRecord, durationMs: number, result: unknown): void;
   failed(task: TaskRecord, durationMs: number, error: TaskErrorInfo, willRetry: boolean): void;

@@ -1,3 +1,9 @@
+import {
+  formatTraceparent,
+  parseTraceparent,
+  parseTracestate,
+  type TraceContext,
+} from '../../../core/trace-context.js';
 import type {
   BackoffSpec,
   ClaimedTask,
@@ -21,13 +27,29 @@ interface TaskMeta {
   to: number;
   ca: number;
   dp?: string[];
+  /** The submitter's trace context: its `traceparent`, and its `tracestate` if any. */
+  tp?: string;
+  ts?: string;
 }
 
 /** The `m` field of a new task. */
 export function metaJson(t: NewTask, deps: readonly string[]): string {
   const meta: TaskMeta = { mr: t.maxRetries, bo: t.backoff, to: t.timeoutMs, ca: t.createdAt };
   if (deps.length > 0) meta.dp = [...deps];
+  if (t.trace !== undefined) {
+    meta.tp = formatTraceparent(t.trace);
+    if (t.trace.traceState !== undefined) meta.ts = t.trace.traceState;
+  }
   return JSON.stringify(meta);
+}
+
+/** The trace context kept in the `m` field; `undefined` when none (or not one this reads). */
+function traceOf(meta: Partial<TaskMeta>): TraceContext | undefined {
+  if (meta.tp === undefined) return undefined;
+  const trace = parseTraceparent(meta.tp);
+  if (trace === undefined) return undefined;
+  const state = parseTracestate(meta.ts);
+  return state === undefined ? trace : { ...trace, traceState: state };
 }
 
 /** The `m` field, parsed; empty for a hash without it (written by something else). */
@@ -56,6 +78,7 @@ export function claimedTasks(
   // so that a change to one task's (an event listener's, say) cannot reach its neighbours.
   let metaText: string | null | undefined;
   let meta: Partial<TaskMeta> = {};
+  let trace: TraceContext | undefined;
   for (let i = 0, at = 0; i < count; i++, at += width) {
     const text = rows[at + 4] as string | null;
     if (text !== metaText || i === 0) {
@@ -63,6 +86,8 @@ export function claimedTasks(
       meta = readMeta(text);
       if (meta.bo !== undefined) Object.freeze(meta.bo);
       if (meta.dp !== undefined) Object.freeze(meta.dp);
+      trace = traceOf(meta);
+      if (trace !== undefined) Object.freeze(trace);
     }
     const task: TaskRecord = {
       id: rows[at] as string,
@@ -85,6 +110,7 @@ export function claimedTasks(
       startedAt: now,
       workerId,
     };
+    if (trace !== undefined) task.trace = trace;
     const error = rows[at + 8];
     if (error !== null && error !== undefined)
       task.error = parseJson(error as string) as TaskErrorInfo;
@@ -123,6 +149,8 @@ export function recordFromHash(
     state: (h.s ?? 'waiting') as TaskState,
     attempts: Number(h.a ?? 0),
   };
+  const trace = traceOf(meta);
+  if (trace !== undefined) record.trace = trace;
   if (h.sa !== undefined) record.startedAt = Number(h.sa);
   if (h.fa !== undefined) record.finishedAt = Number(h.fa);
   if (h.r !== undefined) record.result = h.r;
