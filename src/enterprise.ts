@@ -15,6 +15,8 @@ import {
 import { LifecycleError } from './core/errors.js';
 import { Lifecycle, type LifecycleState } from './core/lifecycle.js';
 import { createDefaultLogger, type Logger, wrapLogger } from './core/logger.js';
+import type { Maintenance } from './maintenance/maintenance.js';
+import type { MaintenanceOptions } from './maintenance/options.js';
 import { PerformanceMonitor } from './performance/performance-monitor.js';
 import type { MetricFamily } from './performance/prometheus.js';
 import type { SecurityOptions } from './security/options.js';
@@ -60,6 +62,11 @@ export interface EnterpriseOptions extends ConfigOptions {
    * on first use. Memory stores unless `store` (and `history.store`) say otherwise.
    */
   analytics?: EnterpriseAnalyticsOptions | false;
+  /**
+   * The maintenance tasks: given, `start()` enables them with these options (registered as
+   * background tasks and scheduled); `enterprise.maintenance.enable()` does the same at any time.
+   */
+  maintenance?: MaintenanceOptions | false;
 }
 
 /** Options of {@link Enterprise.start}. */
@@ -73,6 +80,7 @@ export interface BuiltOnUse {
   security: Security;
   analytics: Analytics;
   history: MetricsHistory;
+  maintenance: Maintenance;
 }
 
 /**
@@ -127,6 +135,7 @@ const MODULES: readonly (keyof BuiltOnUse)[] = [
   'analytics',
   'history',
   'alerts',
+  'maintenance',
 ];
 
 // Shared by both builds, like the builders.
@@ -358,6 +367,21 @@ export class Enterprise {
    */
   get history(): MetricsHistory {
     return this.#module('history');
+  }
+
+  /**
+   * The seven maintenance tasks: `enable()` registers and schedules them, `run(name)` runs one
+   * now, `list()` shows schedules and recorded results. Built and enabled by `start()` when
+   * `maintenance` options are given, or built on first use.
+   *
+   * @example
+   * ```ts
+   * enterprise.maintenance.enable({ database: { postgres: pool } });
+   * const result = await enterprise.maintenance.run('optimize_database');
+   * ```
+   */
+  get maintenance(): Maintenance {
+    return this.#module('maintenance');
   }
 
   /**

@@ -8,6 +8,7 @@ import type { ResolvedConfig } from '../core/config.js';
 import { defaultInstance } from '../core/default-instance.js';
 import type { LifecycleState } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
+import type { Maintenance } from '../maintenance/maintenance.js';
 import type { PerformanceMonitor } from '../performance/performance-monitor.js';
 import type { Security } from '../security/security.js';
 import type { TaskManager } from '../tasks/manager.js';
@@ -20,6 +21,7 @@ export interface MonitoredModules {
   security: Security;
   analytics: Analytics;
   history: MetricsHistory;
+  maintenance: Maintenance;
 }
 
 /**
