@@ -12,6 +12,7 @@ import {
   str,
   time,
 } from './openapi-builders.js';
+import { MAINTENANCE_SCHEMAS } from './openapi-maintenance-schemas.js';
 import { SECURITY_SCHEMAS } from './openapi-security-schemas.js';
 
 const windowStats = obj({
@@ -294,4 +295,5 @@ export const SCHEMAS: Record<string, Schema> = {
   ...ALERT_SCHEMAS,
   ...SECURITY_SCHEMAS,
   ...ANALYTICS_SCHEMAS,
+  ...MAINTENANCE_SCHEMAS,
 };

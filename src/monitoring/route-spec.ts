@@ -36,7 +36,9 @@ export type OperationId =
   | 'createAlertSilence'
   | 'expireAlertSilence'
   | 'banClient'
-  | 'unbanClient';
+  | 'unbanClient'
+  | 'maintenance'
+  | 'runMaintenanceTask';
 
 /** @internal One endpoint of the router: what the router registers and the document describes. */
 export interface RouteSpec {

@@ -1,5 +1,6 @@
 import { ALERT_ACTION_ROUTES, ALERT_READ_ROUTES } from './alert-routes.js';
 import { ANALYTICS_READ_ROUTES } from './analytics-routes.js';
+import { MAINTENANCE_ROUTES } from './maintenance-routes.js';
 import { json, ref, str } from './openapi-builders.js';
 import type { RouteSpec } from './route-spec.js';
 import { SECURITY_ACTION_ROUTES, SECURITY_READ_ROUTES } from './security-routes.js';
@@ -251,4 +252,5 @@ export const ROUTES: readonly RouteSpec[] = [
   },
   ...ALERT_ACTION_ROUTES,
   ...SECURITY_ACTION_ROUTES,
+  ...MAINTENANCE_ROUTES,
 ];
