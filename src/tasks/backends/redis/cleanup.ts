@@ -165,6 +165,9 @@ export async function cleanupBackend(
       dry,
       options.signal,
     );
+    if (!known.has(queue) && (await removeIfUnused(ctx, queue, dry, batch, options, report))) {
+      continue;
+    }
     for (;;) {
       const trimmed = (await ctx.conn.run('cleanup', queue, (c) =>
         runScript(
@@ -187,51 +190,62 @@ export async function cleanupBackend(
       if (n === 0 || dry === '1') break;
       aborted(options.signal);
     }
-    if (known.has(queue)) {
-      if (!recorded.has(queue) && discovered.has(queue)) await record(ctx, queue, dry, report);
-      continue;
-    }
-    let state = 0;
-    while (state === 0) {
-      const [next, removed] = (await ctx.conn.run('cleanup', queue, (c) =>
-        runScript(
-          c,
-          UNUSED,
-          [
-            k.ready,
-            k.delayed,
-            k.active,
-            k.blocked,
-            k.completed,
-            k.dead,
-            k.cancelled,
-            k.workersExp,
-            k.paused,
-            k.seq,
-            k.marker,
-            k.workers,
-          ],
-          [k.base, dry, options.unusedQueueAfterMs ?? 7 * 86_400_000, batch],
-        ),
-      )) as [number, number];
-      report.done.unusedQueueRecords += Number(removed);
-      state = Number(next);
-      if (dry === '1') break;
-      aborted(options.signal);
-    }
-    if (state === 1 || (dry === '1' && state === 0)) {
-      report.done.unusedQueues++;
-      report.details.unusedQueues.push(queue);
-      if (dry === '0') {
-        await ctx.conn.run('cleanup', queue, (c) => c.srem(`${ctx.prefix}:queues`, queue));
-        ctx.recorded.delete(queue);
-      }
-    } else if (!recorded.has(queue) && discovered.has(queue)) {
+    if (!recorded.has(queue) && discovered.has(queue)) {
       // A queue in use that `queues()` does not list (a process removed it, another kept using it).
       await record(ctx, queue, dry, report);
     }
   }
   return report;
+}
+
+/** Removes `queue` when it is unused (see UNUSED); resolves whether it was (or, dry, would be). */
+async function removeIfUnused(
+  ctx: BackendContext,
+  queue: string,
+  dry: string,
+  batch: number,
+  options: TaskStoreCleanupOptions,
+  report: TaskStoreCleanupReport,
+): Promise<boolean> {
+  const k = ctx.keys.queue(queue);
+  let state = 0;
+  let removedRecords = 0;
+  while (state === 0) {
+    const [next, removed] = (await ctx.conn.run('cleanup', queue, (c) =>
+      runScript(
+        c,
+        UNUSED,
+        [
+          k.ready,
+          k.delayed,
+          k.active,
+          k.blocked,
+          k.completed,
+          k.dead,
+          k.cancelled,
+          k.workersExp,
+          k.paused,
+          k.seq,
+          k.marker,
+          k.workers,
+        ],
+        [k.base, dry, options.unusedQueueAfterMs ?? 7 * 86_400_000, batch],
+      ),
+    )) as [number, number];
+    removedRecords += Number(removed);
+    state = Number(next);
+    if (dry === '1') break;
+    aborted(options.signal);
+  }
+  if (state === -1) return false;
+  report.done.unusedQueueRecords += removedRecords;
+  report.done.unusedQueues++;
+  report.details.unusedQueues.push(queue);
+  if (dry === '0') {
+    await ctx.conn.run('cleanup', queue, (c) => c.srem(`${ctx.prefix}:queues`, queue));
+    ctx.recorded.delete(queue);
+  }
+  return true;
 }
 
 async function record(
