@@ -43,6 +43,8 @@ export interface OptimizeDatabaseOptions extends MaintenanceTaskOptions {
   minModifiedRows?: number;
   /** Tables vacuumed or analyzed per run at most, the worst first. @defaultValue 20 */
   maxTables?: number;
+  /** Only the tables and indexes of these schemas. @defaultValue every schema */
+  schemas?: readonly string[];
   /** Tables (`name` or `schema.name`) never touched. */
   exclude?: readonly string[];
   /** Longest wait for a table's lock; a table that stays locked is skipped. @defaultValue '5s' */
@@ -114,6 +116,14 @@ export function checkOptimizeOptions(options: OptimizeDatabaseOptions): void {
       quoteIdentifier(name, `optimize_database.exclude[${i}]`);
     }
   }
+  if (options.schemas !== undefined) {
+    if (!Array.isArray(options.schemas)) {
+      throw invalid('optimize_database.schemas', options.schemas, 'a list of schema names');
+    }
+    for (const [i, name] of options.schemas.entries()) {
+      quoteIdentifier(name, `optimize_database.schemas[${i}]`);
+    }
+  }
   if (options.postgres !== undefined && typeof options.postgres.connect !== 'function') {
     throw invalid('optimize_database.postgres', options.postgres, 'a pg Pool');
   }
@@ -127,13 +137,15 @@ SELECT schemaname AS schema, relname AS table, n_live_tup::float8 AS live, n_dea
        n_mod_since_analyze::float8 AS modified,
        (last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL) AS analyzed_ever,
        pg_total_relation_size(relid)::float8 AS bytes
-FROM pg_stat_user_tables`;
+FROM pg_stat_user_tables
+WHERE $1::text[] IS NULL OR schemaname = ANY($1::text[])`;
 
 const UNUSED_INDEXES = `
 SELECT s.schemaname AS schema, s.relname AS table, s.indexrelname AS index,
        pg_relation_size(s.indexrelid)::float8 AS bytes
 FROM pg_stat_user_indexes s JOIN pg_index i ON i.indexrelid = s.indexrelid
 WHERE s.idx_scan = 0 AND NOT i.indisunique AND NOT i.indisprimary
+  AND ($1::text[] IS NULL OR s.schemaname = ANY($1::text[]))
 ORDER BY bytes DESC LIMIT 50`;
 
 const DUPLICATE_INDEXES = `
@@ -144,6 +156,7 @@ JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class c ON c.oid = i.indrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
+  AND ($1::text[] IS NULL OR n.nspname = ANY($1::text[]))
 GROUP BY n.nspname, c.relname, i.indrelid, i.indkey::text, i.indclass::text,
          coalesce(i.indexprs::text, ''), coalesce(i.indpred::text, '')
 HAVING count(*) > 1
@@ -193,7 +206,8 @@ async function optimizePostgres(
       const version = Number(
         (await client.query('SHOW server_version_num')).rows[0]?.server_version_num,
       );
-      const tables: TableStats[] = (await client.query(STATS)).rows.map((r) => ({
+      const schemas = [options.schemas ?? null];
+      const tables: TableStats[] = (await client.query(STATS, schemas)).rows.map((r) => ({
         schema: r.schema,
         table: r.table,
         live: Number(r.live),
@@ -203,12 +217,12 @@ async function optimizePostgres(
         bytes: Number(r.bytes),
       }));
       const plan = planOf(tables, options);
-      const unused = (await client.query(UNUSED_INDEXES)).rows.map((r) => ({
+      const unused = (await client.query(UNUSED_INDEXES, schemas)).rows.map((r) => ({
         index: `${r.schema}.${r.index}`,
         table: `${r.schema}.${r.table}`,
         bytes: Number(r.bytes),
       }));
-      const duplicates = (await client.query(DUPLICATE_INDEXES)).rows.map((r) => ({
+      const duplicates = (await client.query(DUPLICATE_INDEXES, schemas)).rows.map((r) => ({
         table: `${r.schema}.${r.table}`,
         indexes: r.indexes as string[],
         bytes: Number(r.bytes),
