@@ -3,6 +3,7 @@ import {
   createEnterprise,
   type Enterprise,
   type EnterpriseOptions,
+  health,
   MAINTENANCE_TASKS,
   MaintenanceConfigError,
 } from '../../src/index.js';
@@ -246,6 +247,45 @@ describe('a failed run raises an alert', () => {
     await until(async () => {
       await enterprise.alerts.evaluate();
       return firing().length === 0;
+    }, 5_000);
+  });
+});
+
+describe('system_health_check', () => {
+  it('records each component, reports transitions, and raises then resolves an alert for one found down', async () => {
+    const enterprise = instance({ alerts: { builtin: false } });
+    let status: 'ok' | 'down' = 'ok';
+    const name = `payments-${Math.random().toString(36).slice(2, 8)}`;
+    const unregister = health.register(name, () => status, { critical: true });
+    cleanup.push(async () => unregister());
+    enterprise.maintenance.enable();
+    await enterprise.start({ workers: false });
+    const firing = () =>
+      enterprise.alerts
+        .list({ state: 'firing' })
+        .filter((a) => a.labels.alertname === 'MaintenanceHealthCheckDown');
+
+    const first = await enterprise.maintenance.run('system_health_check');
+    expect(first.details?.components).toContainEqual({ name, status: 'ok' });
+    expect(first.details?.transitions).toEqual([]);
+    // The application's checks are cached for a second by their registry.
+    const fresh = () => new Promise((resolve) => setTimeout(resolve, 1_100));
+    status = 'down';
+    await fresh();
+    const second = await enterprise.maintenance.run('system_health_check');
+    expect(second.details?.transitions).toContainEqual({ component: name, from: 'ok', to: 'down' });
+    expect(second.done.transitions).toBeGreaterThanOrEqual(1);
+    await until(async () => {
+      await enterprise.alerts.evaluate();
+      return firing().some((a) => a.labels.component === name);
+    }, 5_000);
+    status = 'ok';
+    await fresh();
+    const third = await enterprise.maintenance.run('system_health_check');
+    expect(third.details?.transitions).toContainEqual({ component: name, from: 'down', to: 'ok' });
+    await until(async () => {
+      await enterprise.alerts.evaluate();
+      return !firing().some((a) => a.labels.component === name);
     }, 5_000);
   });
 });
