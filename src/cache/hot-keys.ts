@@ -83,11 +83,22 @@ export class HotKeys {
   }
 }
 
-/** @internal What a refresh round found and did. */
+/**
+ * What `cache.refreshHotKeys()` found and did.
+ *
+ * @example
+ * ```ts
+ * const { examined, refreshed, keys } = await cache.refreshHotKeys({ withinMs: 60_000, maxKeys: 50, budgetMs: 5_000 });
+ * ```
+ */
 export interface HotRefreshReport {
+  /** Hot keys looked at. */
   examined: number;
+  /** Keys whose loader ran again and whose value was stored with a fresh TTL. */
   refreshed: number;
+  /** Keys whose loader failed (the old value stays until its own expiry). */
   failed: number;
+  /** `namespace:key` of the refreshed keys. */
   keys: string[];
 }
 

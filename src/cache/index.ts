@@ -28,6 +28,7 @@ export { storageKey } from './keys.js';
 export type { CacheEngineOptions, CacheOptions, CacheSettings } from './options.js';
 export { RedisInvalidationBus, type RedisInvalidationBusOptions } from './redis-bus.js';
 export { RedisLock, type RedisLockOptions } from './redis-lock.js';
+export type { HotRefreshReport } from './hot-keys.js';
 export type { TierGuardOptions } from './tier-guard.js';
 export { MemoryTier, type MemoryTierOptions, memoryTier } from './tiers/memory.js';
 export { PostgresTier, type PostgresTierOptions, postgresTier } from './tiers/postgres.js';

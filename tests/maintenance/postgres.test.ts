@@ -216,7 +216,7 @@ describe('maintenance on SQLite', () => {
       expect(result.done).toMatchObject({ sqliteOptimized: 1, walCheckpoints: 1 });
       expect(result.done.freedPages).toBeGreaterThan(100);
       expect(Number(db.pragma('freelist_count', { simple: true }))).toBeLessThan(freeBefore);
-      expect((result.details?.sqlite as { journalMode: string }).journalMode).toBe('wal');
+      expect(result.details?.sqlite).toMatchObject({ journalMode: 'wal' });
     } finally {
       db.close();
       rmSync(dir, { recursive: true, force: true });
