@@ -24,11 +24,11 @@ export {
   CacheLoaderTimeoutError,
   CacheTierError,
 } from './errors.js';
+export type { HotRefreshReport } from './hot-keys.js';
 export { storageKey } from './keys.js';
 export type { CacheEngineOptions, CacheOptions, CacheSettings } from './options.js';
 export { RedisInvalidationBus, type RedisInvalidationBusOptions } from './redis-bus.js';
 export { RedisLock, type RedisLockOptions } from './redis-lock.js';
-export type { HotRefreshReport } from './hot-keys.js';
 export type { TierGuardOptions } from './tier-guard.js';
 export { MemoryTier, type MemoryTierOptions, memoryTier } from './tiers/memory.js';
 export { PostgresTier, type PostgresTierOptions, postgresTier } from './tiers/postgres.js';
