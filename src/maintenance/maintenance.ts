@@ -173,9 +173,13 @@ export class Maintenance {
   list(): MaintenanceTaskStatus[] {
     const settings = this.#settings;
     if (settings === undefined) return [];
-    const scheduled = new Map(
-      (this.#services.tasks?.()?.scheduler.list() ?? []).map((s) => [s.name, s] as const),
-    );
+    let schedules: ReturnType<MaintenanceTaskHost['scheduler']['list']> = [];
+    try {
+      schedules = this.#services.tasks?.()?.scheduler.list() ?? [];
+    } catch {
+      // The task engine is gone (the instance shut down): the next slots follow from the crons.
+    }
+    const scheduled = new Map(schedules.map((s) => [s.name, s] as const));
     const now = Date.now();
     return [...settings.tasks.values()].map((task) => {
       const results = this.results(task.name);

@@ -191,7 +191,12 @@ export async function cleanupOldContent(
     }
     const { sql, params } = condition(rule);
     const result = await withClient(pool, async (client) => {
-      await setTimeouts(client, lockMs, statementMs);
+      // A batch never outlives the run: its statement timeout ends at the run's deadline.
+      await setTimeouts(
+        client,
+        lockMs,
+        Math.max(1_000, Math.min(statementMs, context.deadline - Date.now())),
+      );
       try {
         if (context.dryRun) {
           const { rows } = await client.query(

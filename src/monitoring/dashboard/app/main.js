@@ -18,6 +18,7 @@ import { initAlertsView, onAlertEvent, renderAlertsSummary } from './views/alert
 import { renderCache } from './views/cache.js';
 import { renderHeader } from './views/header.js';
 import { renderHealth } from './views/health.js';
+import { initMaintenanceView } from './views/maintenance.js';
 import { renderPerformance } from './views/performance.js';
 import { initSecurityView, onSecurityEvent, renderSecuritySummary } from './views/security.js';
 import { renderTasks } from './views/tasks.js';
@@ -48,5 +49,6 @@ initTabs();
 initCharts();
 initSecurityView();
 initAlertsView();
+initMaintenanceView();
 showInitialTab();
 void stream(renderSnapshot, onAlertEvent, onSecurityEvent);
