@@ -70,8 +70,8 @@ export class Maintenance {
     string,
     { done: Promise<MaintenanceRunResult>; abort: AbortController }
   >();
-  /** Task engines the handlers are registered with (once each). */
-  readonly #hosts = new WeakSet<MaintenanceTaskHost>();
+  /** The tasks whose handler each task engine has (registered once per engine and task). */
+  readonly #hosts = new WeakMap<MaintenanceTaskHost, Set<string>>();
   readonly #state = { health: new Map<string, HealthStatus>() };
   #closed = false;
   #seq = 0;
@@ -236,9 +236,14 @@ export class Maintenance {
   }
 
   #register(host: MaintenanceTaskHost, settings: ResolvedMaintenance): void {
-    if (this.#hosts.has(host)) return;
-    this.#hosts.add(host);
+    let registered = this.#hosts.get(host);
+    if (registered === undefined) {
+      registered = new Set();
+      this.#hosts.set(host, registered);
+    }
     for (const task of settings.tasks.values()) {
+      if (registered.has(task.name)) continue;
+      registered.add(task.name);
       host.register(
         task.name,
         async () => {

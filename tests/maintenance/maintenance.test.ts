@@ -193,6 +193,45 @@ describe('maintenance.run()', () => {
     expect(database.error?.code).toBe('E_MAINTENANCE_TASK');
   });
 
+  it('generates the configured report through the runner it is given', async () => {
+    const enterprise = instance();
+    const asked: string[] = [];
+    enterprise.maintenance.enable({
+      generate_analytics_report: {
+        report: 'weekly',
+        runner: {
+          run: async (name) => {
+            asked.push(name);
+            return { delivered: ['email'] };
+          },
+        },
+      },
+    });
+    const result = await enterprise.maintenance.run('generate_analytics_report');
+    expect(asked).toEqual(['weekly']);
+    expect(result).toMatchObject({
+      ok: true,
+      done: { generated: 1 },
+      details: { report: 'weekly', result: { delivered: ['email'] } },
+    });
+  });
+
+  it('registers a task left out before when enable() is called again with it', async () => {
+    const enterprise = instance();
+    enterprise.maintenance.enable({ cleanup_old_content: false });
+    enterprise.maintenance.enable({
+      cleanup_old_content: { rules: [async () => 4], schedule: false },
+    });
+    await enterprise.start();
+    const id = await enterprise.tasks.submit('cleanup_old_content' as never, undefined as never);
+    const done = await enterprise.tasks.waitFor(id, { timeout: '10s' });
+    expect(done.state).toBe('completed');
+    expect(enterprise.maintenance.results('cleanup_old_content')[0]).toMatchObject({
+      trigger: 'schedule',
+      done: { deleted: 4 },
+    });
+  });
+
   it('runs a scheduled task through the task engine', async () => {
     const enterprise = instance({
       // Every second: the slot after start runs it once in this process.

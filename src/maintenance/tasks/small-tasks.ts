@@ -19,6 +19,8 @@ import type {
 export interface AnalyticsReportOptions extends MaintenanceTaskOptions {
   /** The report to generate and distribute. @defaultValue 'daily' */
   report?: string;
+  /** Runs the report; by default the reports module's, when an entry includes it. */
+  runner?: MaintenanceReportRunner;
 }
 
 /** @internal Checks the options when given. */
@@ -28,6 +30,9 @@ export function checkReportOptions(options: AnalyticsReportOptions): void {
     (typeof options.report !== 'string' || options.report === '')
   ) {
     throw invalid('generate_analytics_report.report', options.report, 'a report name');
+  }
+  if (options.runner !== undefined && typeof options.runner?.run !== 'function') {
+    throw invalid('generate_analytics_report.runner', options.runner, '{ run(name) }');
   }
 }
 
@@ -102,6 +107,7 @@ export async function generateAnalyticsReport(
   context: MaintenanceRunContext,
 ): Promise<MaintenanceOutcome> {
   const name = options.report ?? 'daily';
+  reports = options.runner ?? reports;
   if (reports === undefined) {
     return {
       examined: {},
