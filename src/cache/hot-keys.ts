@@ -9,22 +9,33 @@ export interface HotKey {
   options: LoadOptions<unknown>;
 }
 
+/** The keys tracked in one namespace, and the least-read one while known. */
+interface NamespaceKeys {
+  keys: Map<string, HotKey>;
+  /** The entry with the lowest count, or `undefined` when it must be looked for again. */
+  least: HotKey | undefined;
+}
+
 /**
- * @internal A bounded top-K sketch (Space-Saving) of the keys read through `getOrSet` and
- * `@Cached`, per namespace: at most `capacity` keys per namespace and `maxNamespaces` namespaces,
- * whatever the key space. A new key in a full namespace takes the place of the least-read one and
- * inherits its count, so a key read often enough always ends up in the sketch. Counts are halved
- * by {@link decay} (each refresh round), so keys that cooled down make room. Only keys whose loader
- * is known are tracked: `cache.set` entries are left to their TTL.
+ * @internal A bounded top-K sketch of the keys read through `getOrSet` and `@Cached`, per
+ * namespace: at most `capacity` keys per namespace and `maxNamespaces` namespaces, whatever the
+ * key space. A new key in a full namespace takes the place of the least-read one with probability
+ * 1 / (its count + 1) and then inherits that count plus one (probabilistic Space-Saving), so a key
+ * read often enough ends up in the sketch while a long tail of keys read once rarely costs the scan
+ * for the least-read entry. Counts are halved by {@link decay} (each refresh round), so keys that
+ * cooled down make room. Only keys whose loader is known are tracked: `cache.set` entries are
+ * left to their TTL.
  */
 export class HotKeys {
-  readonly #namespaces = new Map<string, Map<string, HotKey>>();
+  readonly #namespaces = new Map<string, NamespaceKeys>();
   readonly #capacity: number;
   readonly #maxNamespaces: number;
+  readonly #random: () => number;
 
-  constructor(capacity = 64, maxNamespaces = 64) {
+  constructor(capacity = 64, maxNamespaces = 64, random: () => number = Math.random) {
     this.#capacity = capacity;
     this.#maxNamespaces = maxNamespaces;
+    this.#random = random;
   }
 
   /** Counts one read of `key`; keeps the latest loader and options. */
@@ -34,53 +45,68 @@ export class HotKeys {
     loader: Loader<unknown>,
     options: LoadOptions<unknown>,
   ): void {
-    let keys = this.#namespaces.get(namespace);
-    if (keys === undefined) {
+    let space = this.#namespaces.get(namespace);
+    if (space === undefined) {
       if (this.#namespaces.size >= this.#maxNamespaces) return;
-      keys = new Map();
-      this.#namespaces.set(namespace, keys);
+      space = { keys: new Map(), least: undefined };
+      this.#namespaces.set(namespace, space);
     }
+    const { keys } = space;
     const entry = keys.get(key);
     if (entry !== undefined) {
       entry.count++;
       entry.loader = loader;
       entry.options = options;
+      if (entry === space.least) space.least = undefined;
       return;
     }
-    let count = 1;
-    if (keys.size >= this.#capacity) {
-      let least: HotKey | undefined;
-      for (const candidate of keys.values()) {
-        if (least === undefined || candidate.count < least.count) least = candidate;
-      }
-      keys.delete(least!.key);
-      count = least!.count + 1;
+    if (keys.size < this.#capacity) {
+      keys.set(key, { namespace, key, count: 1, loader, options });
+      space.least = undefined;
+      return;
     }
-    keys.set(key, { namespace, key, count, loader, options });
+    space.least ??= leastOf(keys);
+    const least = space.least;
+    if (this.#random() * (least.count + 1) >= 1) return;
+    keys.delete(least.key);
+    keys.set(key, { namespace, key, count: least.count + 1, loader, options });
+    space.least = undefined;
   }
 
   /** Every tracked key, the most read first. */
   top(): HotKey[] {
     return [...this.#namespaces.values()]
-      .flatMap((keys) => [...keys.values()])
+      .flatMap((space) => [...space.keys.values()])
       .sort((a, b) => b.count - a.count);
   }
 
   /** Forgets `key` (deleted or invalidated: refreshing it would bring it back). */
   forget(namespace: string, key: string): void {
-    this.#namespaces.get(namespace)?.delete(key);
+    const space = this.#namespaces.get(namespace);
+    if (space === undefined) return;
+    space.keys.delete(key);
+    space.least = undefined;
   }
 
   /** Halves every count and drops the keys that reach zero. */
   decay(): void {
-    for (const [namespace, keys] of this.#namespaces) {
-      for (const entry of keys.values()) {
+    for (const [namespace, space] of this.#namespaces) {
+      for (const entry of space.keys.values()) {
         entry.count = Math.floor(entry.count / 2);
-        if (entry.count === 0) keys.delete(entry.key);
+        if (entry.count === 0) space.keys.delete(entry.key);
       }
-      if (keys.size === 0) this.#namespaces.delete(namespace);
+      space.least = undefined;
+      if (space.keys.size === 0) this.#namespaces.delete(namespace);
     }
   }
+}
+
+function leastOf(keys: Map<string, HotKey>): HotKey {
+  let least: HotKey | undefined;
+  for (const candidate of keys.values()) {
+    if (least === undefined || candidate.count < least.count) least = candidate;
+  }
+  return least!;
 }
 
 /**
