@@ -70,18 +70,20 @@ describe.runIf(chromiumAvailable)('dashboard: the Maintenance view', () => {
       const rows = page.locator('#maintenance-tasks tbody tr');
       await expect.poll(() => rows.count(), POLL).toBe(7);
       const row = (task: string) => page.locator(`#maintenance-tasks tr[data-key="${task}"]`);
-      await expect.poll(() => row('optimize_database').innerText(), POLL).toContain('failed');
-      expect(await row('optimize_database').innerText()).toContain('0 2 * * *');
-      expect(await row('cleanup_performance_metrics').innerText()).toContain('not scheduled');
-      expect(await row('cleanup_old_content').innerText()).toContain('never');
+      await expect.poll(() => row('optimize_database').textContent(), POLL).toContain('failed');
+      expect(await row('optimize_database').textContent()).toContain('0 2 * * *');
+      expect(await row('cleanup_performance_metrics').textContent()).toContain('not scheduled');
+      expect(await row('cleanup_old_content').textContent()).toContain('never');
 
       await row('cleanup_old_content')
         .getByRole('button', { name: 'Run cleanup_old_content now' })
         .click();
       await expect
-        .poll(() => page.locator('#maintenance-status').innerText(), POLL)
+        .poll(() => page.locator('#maintenance-status').textContent(), POLL)
         .toMatch(/cleanup_old_content ran in .*deleted 3/);
-      await expect.poll(() => row('cleanup_old_content').innerText(), POLL).toContain('deleted 3');
+      await expect
+        .poll(() => row('cleanup_old_content').textContent(), POLL)
+        .toContain('deleted 3');
       expect(swept).toBe(1);
       expect(enterprise.maintenance.results('cleanup_old_content')[0]?.trigger).toBe('api');
       const violations = await page.evaluate(() => {
