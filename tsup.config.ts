@@ -10,6 +10,7 @@ export default defineConfig({
     'security/index': 'src/entries/security.ts',
     'resilience/index': 'src/entries/resilience.ts',
     'analytics/index': 'src/entries/analytics.ts',
+    'maintenance/index': 'src/entries/maintenance.ts',
     'monitoring/index': 'src/entries/monitoring.ts',
     'adapters/express': 'src/adapters/express.ts',
     'adapters/fastify': 'src/adapters/fastify.ts',

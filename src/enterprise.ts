@@ -16,6 +16,8 @@ import {
 import { LifecycleError } from './core/errors.js';
 import { Lifecycle, type LifecycleState } from './core/lifecycle.js';
 import { createDefaultLogger, type Logger, wrapLogger } from './core/logger.js';
+import type { Maintenance } from './maintenance/maintenance.js';
+import type { MaintenanceOptions } from './maintenance/options.js';
 import { PerformanceMonitor } from './performance/performance-monitor.js';
 import type { MetricFamily } from './performance/prometheus.js';
 import type { SecurityOptions } from './security/options.js';
@@ -61,6 +63,11 @@ export interface EnterpriseOptions extends ConfigOptions {
    * on first use. Memory stores unless `store` (and `history.store`) say otherwise.
    */
   analytics?: EnterpriseAnalyticsOptions | false;
+  /**
+   * The maintenance tasks: given, `start()` enables them with these options (registered as
+   * background tasks and scheduled); `enterprise.maintenance.enable()` does the same at any time.
+   */
+  maintenance?: MaintenanceOptions | false;
 }
 
 /** Options of {@link Enterprise.start}. */
@@ -75,6 +82,7 @@ export interface BuiltOnUse {
   analytics: Analytics;
   cluster: ClusterView;
   history: MetricsHistory;
+  maintenance: Maintenance;
 }
 
 /**
@@ -130,6 +138,7 @@ const MODULES: readonly (keyof BuiltOnUse)[] = [
   'cluster',
   'history',
   'alerts',
+  'maintenance',
 ];
 
 // Shared by both builds, like the builders.
@@ -375,6 +384,21 @@ export class Enterprise {
    */
   get cluster(): ClusterView {
     return this.#module('cluster');
+  }
+
+  /**
+   * The seven maintenance tasks: `enable()` registers and schedules them, `run(name)` runs one
+   * now, `list()` shows schedules and recorded results. Built and enabled by `start()` when
+   * `maintenance` options are given, or built on first use.
+   *
+   * @example
+   * ```ts
+   * enterprise.maintenance.enable({ database: { postgres: pool } });
+   * const result = await enterprise.maintenance.run('optimize_database');
+   * ```
+   */
+  get maintenance(): Maintenance {
+    return this.#module('maintenance');
   }
 
   /**

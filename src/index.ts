@@ -5,6 +5,7 @@ import './compose/security.js';
 import './compose/analytics.js';
 import './compose/alerts.js';
 import './compose/resilience.js';
+import './compose/maintenance.js';
 
 export {
   Analytics,
@@ -114,6 +115,19 @@ export {
   getEnterprise,
   type StartOptions,
 } from './enterprise.js';
+export {
+  MAINTENANCE_TASKS,
+  Maintenance,
+  MaintenanceConfigError,
+  type MaintenanceOptions,
+  type MaintenanceRunResult,
+  MaintenanceTaskError,
+  type MaintenanceTaskName,
+  type MaintenanceTaskStatus,
+  MaintenanceTimeoutError,
+  MaintenanceUnknownTaskError,
+  type RetentionRule,
+} from './maintenance/index.js';
 export {
   MonitorPerformance,
   monitorPerformance,

@@ -15,6 +15,7 @@ import {
   loaderTimeout,
   loadId,
 } from './get-or-set.js';
+import { HotKeys, type HotRefreshReport, refreshHotKeys } from './hot-keys.js';
 import type { Invalidation } from './invalidation.js';
 import { checkKey, checkNamespace } from './keys.js';
 import type { LocalLevel } from './local-level.js';
@@ -61,6 +62,8 @@ export class Cache extends Emitter<CacheEvents> {
   readonly #invalidation: Invalidation;
   readonly #loads: GetOrSet;
   readonly #warmers: Warmers;
+  /** The most read `getOrSet` keys per namespace, with their loaders. */
+  readonly #hot = new HotKeys();
   readonly #codec: CacheCodec;
   readonly #decodeFailures: DecodeFailures;
   readonly #owned: OwnedResources;
@@ -249,6 +252,7 @@ export class Cache extends Emitter<CacheEvents> {
     } catch (error) {
       return Promise.reject(error);
     }
+    this.#hot.touch(namespace, key, loader as never, options as never);
     const entry = this.#freshLocal(namespace, key);
     if (entry !== undefined) return Promise.resolve(entry.payload as T);
     return this.#loads.run(namespace, key, loader, options, soft, hard);
@@ -331,6 +335,35 @@ export class Cache extends Emitter<CacheEvents> {
       this.#codec,
       this.#decodeFailures,
       invalidation.bus === undefined ? null : { ...invalidation.busStats },
+    );
+  }
+
+  /**
+   * Reloads the hottest `getOrSet`/`@Cached` keys (a bounded top-K per namespace) whose fresh time
+   * ends within `withinMs`, ahead of their expiry, within `maxKeys` and `budgetMs`; the
+   * `cache_warming` maintenance task calls it. Entries written with `set` have no known loader and
+   * are left to their TTL.
+   *
+   * @example
+   * ```ts
+   * const { refreshed } = await cache.refreshHotKeys({ withinMs: 60_000, maxKeys: 100, budgetMs: 10_000 });
+   * ```
+   */
+  refreshHotKeys(options: {
+    withinMs: number;
+    maxKeys: number;
+    budgetMs: number;
+    signal?: AbortSignal;
+  }): Promise<HotRefreshReport> {
+    return refreshHotKeys(
+      this.#hot,
+      {
+        expiresAt: async (namespace, key) =>
+          (await this.#stack.lookup(namespace, key))?.meta.expiresAt,
+        reload: (e) => this.#loads.refresh(e.namespace, e.key, e.loader, e.options),
+        now: () => this.#clock.epochNow(),
+      },
+      options,
     );
   }
 

@@ -134,6 +134,26 @@ export class GetOrSet {
     );
   }
 
+  /** Loads `key` again now (joining a load under way) and caches the value: a refresh ahead of expiry. */
+  refresh<T>(
+    namespace: string,
+    key: string,
+    loader: Loader<T>,
+    options: LoadOptions<T>,
+  ): Promise<T> {
+    const { inflight } = this.#parts;
+    const id = loadId(namespace, key);
+    const pending = inflight.get(id) as Promise<T> | undefined;
+    if (pending !== undefined) return pending;
+    const load = this.#load(namespace, key, loader, options, undefined, true);
+    inflight.set(id, load);
+    const forget = () => {
+      if (inflight.get(id) === load) inflight.delete(id);
+    };
+    load.then(forget, forget);
+    return load;
+  }
+
   /** Runs the loader once (under the distributed lock when asked) and caches its value. */
   async #load<T>(
     namespace: string,

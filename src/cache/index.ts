@@ -24,6 +24,7 @@ export {
   CacheLoaderTimeoutError,
   CacheTierError,
 } from './errors.js';
+export type { HotRefreshReport } from './hot-keys.js';
 export { storageKey } from './keys.js';
 export type { CacheEngineOptions, CacheOptions, CacheSettings } from './options.js';
 export { RedisInvalidationBus, type RedisInvalidationBusOptions } from './redis-bus.js';

@@ -9,6 +9,7 @@ import type { ResolvedConfig } from '../core/config.js';
 import { defaultInstance } from '../core/default-instance.js';
 import type { LifecycleState } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
+import type { Maintenance } from '../maintenance/maintenance.js';
 import type { PerformanceMonitor } from '../performance/performance-monitor.js';
 import type { Security } from '../security/security.js';
 import type { TaskManager } from '../tasks/manager.js';
@@ -22,6 +23,7 @@ export interface MonitoredModules {
   analytics: Analytics;
   history: MetricsHistory;
   cluster: ClusterView;
+  maintenance: Maintenance;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   time,
 } from './openapi-builders.js';
 import { clusterSchemas } from './openapi-cluster-schemas.js';
+import { MAINTENANCE_SCHEMAS } from './openapi-maintenance-schemas.js';
 import { SCHEDULE_SCHEMAS } from './openapi-schedule-schemas.js';
 import { SECURITY_SCHEMAS } from './openapi-security-schemas.js';
 
@@ -298,4 +299,5 @@ export const SCHEMAS: Record<string, Schema> = {
   ...ANALYTICS_SCHEMAS,
   ...SCHEDULE_SCHEMAS,
   ...clusterSchemas({ taskFigures, analytics: ANALYTICS_SCHEMAS }),
+  ...MAINTENANCE_SCHEMAS,
 };

@@ -42,7 +42,9 @@ export type OperationId =
   | 'pauseSchedule'
   | 'resumeSchedule'
   | 'runSchedule'
-  | 'removeSchedule';
+  | 'removeSchedule'
+  | 'maintenance'
+  | 'runMaintenanceTask';
 
 /** @internal One endpoint of the router: what the router registers and the document describes. */
 export interface RouteSpec {

@@ -9,6 +9,7 @@ import { analyticsHandlers } from './handlers/analytics.js';
 import { cacheHandlers } from './handlers/cache.js';
 import { dashboardHandlers } from './handlers/dashboard.js';
 import { healthHandlers } from './handlers/health.js';
+import { maintenanceHandlers } from './handlers/maintenance.js';
 import { metaHandlers } from './handlers/meta.js';
 import { performanceHandlers } from './handlers/performance.js';
 import { scheduleHandlers } from './handlers/schedules.js';
@@ -189,6 +190,7 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
     ...alertHandlers(context),
     ...securityHandlers(context),
     ...analyticsHandlers(context),
+    ...maintenanceHandlers(context),
     ...dashboardHandlers(),
   };
 

@@ -1,6 +1,7 @@
 import { ALERT_ACTION_ROUTES, ALERT_READ_ROUTES } from './alert-routes.js';
 import { ANALYTICS_READ_ROUTES } from './analytics-routes.js';
 import { SCOPE_PARAMETER } from './cluster-scope.js';
+import { MAINTENANCE_ROUTES } from './maintenance-routes.js';
 import { json, ref, str } from './openapi-builders.js';
 import type { RouteSpec } from './route-spec.js';
 import { SCHEDULE_ACTION_ROUTES, SCHEDULE_READ_ROUTES } from './schedule-routes.js';
@@ -294,4 +295,5 @@ export const ROUTES: readonly RouteSpec[] = [
   ...ALERT_ACTION_ROUTES,
   ...SECURITY_ACTION_ROUTES,
   ...SCHEDULE_ACTION_ROUTES,
+  ...MAINTENANCE_ROUTES,
 ];

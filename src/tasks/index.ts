@@ -10,6 +10,8 @@ export {
   type RedisTaskBackendOptions,
   redisTaskBackend,
   TaskBackendError,
+  type TaskStoreCleanupOptions,
+  type TaskStoreCleanupReport,
 } from './backends/redis.js';
 export { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 export { scheduler, submitTask, submitTasks, tasks } from './default-tasks.js';

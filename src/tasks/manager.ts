@@ -147,6 +147,11 @@ export class TaskManager extends Emitter<TaskEvents> {
     return this.#settings.queueName;
   }
 
+  /** The queues this process serves: the default, the configured ones and those of its handlers. */
+  servedQueues(): string[] {
+    return this.#queues.served();
+  }
+
   /** The backend, created on first use (the Redis one is imported only then). */
   async backend(): Promise<TaskBackend> {
     if (this.#backendNow !== undefined) return this.#backendNow;

@@ -78,6 +78,21 @@ const EXPECTED: Record<string, { modules: string[]; forbiddenPackages: string[] 
     modules: ['core', 'performance', 'redis', 'analytics', 'compose'],
     forbiddenPackages: ['hono', 'lru-cache', 'ioredis', 'pg', 'msgpackr'],
   },
+  'maintenance/index': {
+    // Registers its tasks with the task engine; runs the monitoring module's health checks (its
+    // health checker alone), like the alerts; reads the cache, history and alerts only through the instance.
+    modules: [
+      'core',
+      'performance',
+      'redis',
+      'resilience',
+      'tasks',
+      'monitoring',
+      'compose',
+      'maintenance',
+    ],
+    forbiddenPackages: ['hono', 'lru-cache', 'ioredis', 'pg', 'better-sqlite3', 'msgpackr'],
+  },
   'monitoring/index': {
     modules: ['core', 'performance', 'resilience', 'monitoring'],
     forbiddenPackages: ['ioredis', 'lru-cache', 'msgpackr'],

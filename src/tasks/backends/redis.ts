@@ -30,6 +30,11 @@ import {
   resumeQueue,
   retryDead,
 } from './redis/admin.js';
+import {
+  cleanupBackend,
+  type TaskStoreCleanupOptions,
+  type TaskStoreCleanupReport,
+} from './redis/cleanup.js';
 import { BackendConnection } from './redis/connection.js';
 import type { BackendContext } from './redis/context.js';
 import { BackendEvents } from './redis/events.js';
@@ -42,6 +47,7 @@ import { WorkWaits } from './redis/waiting.js';
 import { heartbeat, listWorkers, removeWorker } from './redis/workers.js';
 
 export type { RedisClient } from '../../redis/client.js';
+export type { TaskStoreCleanupOptions, TaskStoreCleanupReport } from './redis/cleanup.js';
 export { TaskBackendError } from './redis/connection.js';
 
 /**
@@ -182,6 +188,23 @@ export class RedisTaskBackend implements TaskBackend {
     };
     this.#waits = new WorkWaits(this.#conn, (queue) => this.#keys.queue(queue).marker);
     this.#events = new BackendEvents(this.#conn, this.channel);
+  }
+
+  /**
+   * Repairs what finish-time retention cannot (the `cleanup_completed_tasks` maintenance task
+   * calls it): payloads and dependency sets left without their task, finished tasks missing from
+   * their index, keys that lost their expiry, index entries whose task is gone, entries past the
+   * retention bounds, and queues no longer used. SCAN in batches, each key judged inside a script
+   * of its queue: safe while workers run.
+   *
+   * @example
+   * ```ts
+   * const report = await backend.cleanup({ knownQueues: ['default'], dryRun: true });
+   * console.log(report.done.orphanPayloads, report.details.unusedQueues);
+   * ```
+   */
+  cleanup(options?: TaskStoreCleanupOptions): Promise<TaskStoreCleanupReport> {
+    return cleanupBackend(this.#ctx, options);
   }
 
   add(tasks: readonly NewTask[]): Promise<AddOutcome[]> {
