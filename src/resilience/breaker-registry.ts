@@ -132,6 +132,19 @@ export class BreakerRegistry extends Emitter<BreakerRegistryEvents> {
     return (context) => breakerComponents(context, this.list());
   }
 
+  /**
+   * How many times the breaker listed as `name` opened since it was listed (0 for a name not
+   * listed): the figure of `circuit_opens_total`.
+   *
+   * @example
+   * ```ts
+   * defaultBreakerRegistry().opens('cache.redis'); // 3
+   * ```
+   */
+  opens(name: string): number {
+    return this.#opens.get(name) ?? 0;
+  }
+
   /** Openings per breaker name, counted since it was listed. */
   readonly #opens = new Map<string, number>();
 
