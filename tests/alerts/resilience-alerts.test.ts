@@ -31,7 +31,11 @@ async function instance(builtin: BuiltinRulesOptions) {
     alerts: {
       builtin,
       evaluationInterval: '100ms',
-      route: { groupWait: 0, groupInterval: '100ms', groupBy: ['alertname', 'breaker', 'component'] },
+      route: {
+        groupWait: 0,
+        groupInterval: '100ms',
+        groupBy: ['alertname', 'breaker', 'component'],
+      },
       channels: [functionChannel('ops', (notification) => void received.push(notification))],
     },
   });
