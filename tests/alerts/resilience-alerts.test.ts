@@ -84,7 +84,7 @@ describe('CircuitBreakerOpen', () => {
 
   it('fires once for an opening shorter than an evaluation', async () => {
     const payments = breaker(`flaky-${randomUUID().slice(0, 8)}`);
-    const { enterprise, received } = await instance(only({ circuitBreakerOpen: true }));
+    const { received } = await instance(only({ circuitBreakerOpen: true }));
     await sleep(300);
     payments.open();
     payments.close();
