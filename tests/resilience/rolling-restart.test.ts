@@ -156,7 +156,10 @@ describe.runIf(requires(redis))(
       await Promise.all(clients);
       const requests = n;
 
-      expect(statuses).toEqual([]);
+      expect({ statuses, failures: lb.failures }, lb.transitions.join('\n')).toEqual({
+        statuses: [],
+        failures: [],
+      });
       expect(lb.failures).toEqual([]);
       // The balancer saw each instance not ready before it stopped accepting: nothing was refused.
       expect(lb.retries).toBe(0);

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A loopback HTTP load balancer as a typical one behaves: it polls each upstream's readiness path
- * every `pollMs` and sends requests, round-robin, only to upstreams whose last poll answered 200;
+ * every `pollMs` (a poll unanswered after 20 intervals counts as not ready) and sends requests, round-robin, only to upstreams whose last poll answered 200;
  * a request whose connection is refused is retried once on the next ready upstream. Each request
  * opens its own upstream connection (no pooled keep-alive sockets to go stale under it).
  *
@@ -21,6 +21,8 @@ export interface ReadyProxy {
   readonly failures: string[];
   /** Requests that were retried after a refused connection. */
   readonly retries: number;
+  /** Each change of an upstream's readiness: time, port, what its poll said. */
+  readonly transitions: string[];
   close(): Promise<void>;
 }
 
@@ -31,17 +33,22 @@ export interface ReadyProxyOptions {
   pollMs?: number;
 }
 
-function poll(port: number, path: string, timeoutMs: number): Promise<boolean> {
+/** One readiness poll: 200 or not, and what it said (status and body, or the error). */
+function poll(port: number, path: string, timeoutMs: number): Promise<[boolean, string]> {
   return new Promise((resolve) => {
     const req = request(
       { host: '127.0.0.1', port, path, agent: false, timeout: timeoutMs },
       (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
+        let body = '';
+        res.on('data', (chunk) => {
+          body += String(chunk);
+        });
+        res.on('end', () => resolve([res.statusCode === 200, `${res.statusCode} ${body}`]));
+        res.on('error', (error) => resolve([false, error.message]));
       },
     );
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
+    req.on('error', (error) => resolve([false, error.message]));
     req.end();
   });
 }
@@ -50,24 +57,27 @@ export async function startReadyProxy(options: ReadyProxyOptions): Promise<Ready
   const pollMs = options.pollMs ?? 100;
   const readiness = new Map<number, boolean>(options.upstreams.map((port) => [port, false]));
   const failures: string[] = [];
+  const transitions: string[] = [];
   let retries = 0;
   let next = 0;
   let closed = false;
 
-  const pollAll = async () => {
+  // Each upstream is polled on its own, every pollMs from the start of the previous poll (or at
+  // once when a poll took longer): a slow instance never delays the view of the other one.
+  const pollOne = async (port: number) => {
     while (!closed) {
       const started = Date.now();
-      await Promise.all(
-        options.upstreams.map(async (port) => {
-          readiness.set(port, await poll(port, options.readyPath, pollMs * 5));
-        }),
-      );
+      const [ready, said] = await poll(port, options.readyPath, pollMs * 20);
+      if (readiness.get(port) !== ready) {
+        transitions.push(`${new Date().toISOString()} ${port} ${ready ? 'ready' : said}`);
+      }
+      readiness.set(port, ready);
       await new Promise((resolve) =>
         setTimeout(resolve, Math.max(0, pollMs - (Date.now() - started))),
       );
     }
   };
-  const polling = pollAll();
+  const polling = Promise.all(options.upstreams.map(pollOne));
 
   const pick = (exclude?: number): number | undefined => {
     const ready = options.upstreams.filter((port) => readiness.get(port) && port !== exclude);
@@ -131,6 +141,7 @@ export async function startReadyProxy(options: ReadyProxyOptions): Promise<Ready
     port: (server.address() as AddressInfo).port,
     ready: () => options.upstreams.filter((port) => readiness.get(port)),
     failures,
+    transitions,
     get retries() {
       return retries;
     },
