@@ -208,7 +208,11 @@ export class GracefulShutdown {
       }
       void this.drain(signal).then((report) => {
         this.dispose();
-        this.#settings.exit(report.exitCode);
+        try {
+          this.#settings.exit(report.exitCode);
+        } catch (error) {
+          this.#log.error({ err: error }, 'graceful shutdown: the exit function threw');
+        }
       });
     };
     for (const signal of signals) process.on(signal, handler);
