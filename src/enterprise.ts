@@ -14,6 +14,14 @@ import {
   replaceDefaultInstance,
 } from './core/default-instance.js';
 import { LifecycleError } from './core/errors.js';
+import {
+  type DrainReport,
+  type DrainTarget,
+  GracefulShutdown,
+  resolveShutdownSettings,
+  type ShutdownOptions,
+  type ShutdownSignal,
+} from './core/graceful-shutdown.js';
 import { Lifecycle, type LifecycleState } from './core/lifecycle.js';
 import { createDefaultLogger, type Logger, wrapLogger } from './core/logger.js';
 import type { Maintenance } from './maintenance/maintenance.js';
@@ -68,6 +76,11 @@ export interface EnterpriseOptions extends ConfigOptions {
    * background tasks and scheduled); `enterprise.maintenance.enable()` does the same at any time.
    */
   maintenance?: MaintenanceOptions | false;
+  /**
+   * The graceful shutdown: the signals it follows once started, the readiness delay, the
+   * deadline. See {@link Enterprise.drain}.
+   */
+  shutdown?: ShutdownOptions;
 }
 
 /** Options of {@link Enterprise.start}. */
@@ -103,7 +116,8 @@ export interface ModuleBuilder<T> {
    * build it later (a task handler registered after start); returns what stops watching.
    */
   waitForUse?(enterprise: Enterprise): () => void;
-  stop(module: T): Promise<void> | undefined;
+  /** `deadline` (epoch ms): during a graceful shutdown, when in-flight work must be done. */
+  stop(module: T, deadline?: number): Promise<void> | undefined;
   /** Prometheus families, also declared (empty) before the module is built. */
   metrics?(prefix: string, module: T | undefined): MetricFamily[];
   /** Told when another module of the instance is built, to connect to it (alerts to tasks). */
@@ -190,6 +204,7 @@ export class Enterprise {
   readonly #options: EnterpriseOptions;
   readonly #built: { [Name in keyof BuiltOnUse]?: BuiltOnUse[Name] } = {};
   readonly #waits: (() => void)[] = [];
+  readonly #graceful: GracefulShutdown;
   #startOptions: StartOptions = {};
 
   constructor(options: EnterpriseOptions = {}) {
@@ -201,6 +216,11 @@ export class Enterprise {
     this.logger = root.child({ module: 'enterprise' });
     this.#lifecycle = new Lifecycle(root.child({ module: 'lifecycle' }));
     this.#options = options;
+    this.#graceful = new GracefulShutdown(
+      resolveShutdownSettings(options.shutdown),
+      root.child({ module: 'shutdown' }),
+      () => this.shutdown(),
+    );
     this.performance = new PerformanceMonitor(
       { clock: this.config.clock, ...this.config.performance },
       root.child({ module: 'performance' }),
@@ -241,11 +261,11 @@ export class Enterprise {
         if (undo !== undefined) this.#waits.push(undo);
         return undefined;
       },
-      stop: () => {
+      stop: (deadline) => {
         for (const undo of this.#waits.splice(0)) undo();
         const module = this.#built[name];
         const current = builders()[name] as ModuleBuilder<BuiltOnUse[Name]> | undefined;
-        return module === undefined ? undefined : current?.stop(module);
+        return module === undefined ? undefined : current?.stop(module, deadline);
       },
     });
   }
@@ -433,16 +453,80 @@ export class Enterprise {
    * ```
    */
   start(options: StartOptions = {}): Promise<void> {
-    if (this.state === 'created') this.#startOptions = { ...options };
+    if (this.state === 'created') {
+      this.#startOptions = { ...options };
+      if (this.#graceful.settings.signals.length > 0) this.#graceful.listen();
+    }
     return this.#lifecycle.start();
   }
 
   /**
    * Stops every timer, drains in-flight work and closes the connections this instance opened (never
-   * the ones it was given). Idempotent; the instance cannot be started again afterwards.
+   * the ones it was given). Idempotent; the instance cannot be started again afterwards. For a
+   * shutdown a load balancer notices first, see {@link Enterprise.drain}.
    */
   shutdown(): Promise<void> {
-    return this.#lifecycle.shutdown();
+    const deadline = this.#graceful.deadlineAt;
+    // Running tasks are handed back a little before the deadline, so the hand-back fits in it.
+    const margin = Math.min(2_000, this.#graceful.settings.deadlineMs / 5);
+    return this.#lifecycle
+      .shutdown(deadline === undefined ? undefined : deadline - margin)
+      .finally(() => {
+        if (!this.#graceful.draining) this.#graceful.dispose();
+      });
+  }
+
+  /** True from the start of a graceful shutdown ({@link Enterprise.drain}): readiness answers 503. */
+  get draining(): boolean {
+    return this.#graceful.draining;
+  }
+
+  /**
+   * The graceful shutdown, as a signal starts it: `/health/ready` answers 503 at once; after
+   * `shutdown.readinessDelay` the servers and hooks given to {@link Enterprise.onDrain} close
+   * (requests in flight finish); then the instance shuts down (workers finish or hand back their
+   * tasks, the scheduler stops, connections close). At `shutdown.deadline` what is left is cut.
+   * Idempotent; never exits the process (signals do, see `shutdown.exit`).
+   *
+   * @example
+   * ```ts
+   * const report = await enterprise.drain(); // { outcome: 'clean', durationMs: 5210, exitCode: 0 }
+   * ```
+   */
+  drain(): Promise<DrainReport> {
+    return this.#graceful.drain();
+  }
+
+  /**
+   * Follows `signals` (default `shutdown.signals`, else SIGTERM and SIGINT): the first starts
+   * {@link Enterprise.drain}, a second cuts it short, and the process then exits (`shutdown.exit`).
+   * `start()` calls it when `shutdown.signals` is given. Returns what removes the listeners.
+   *
+   * @example
+   * ```ts
+   * enterprise.handleSignals(['SIGTERM']);
+   * ```
+   */
+  handleSignals(signals?: readonly ShutdownSignal[]): () => void {
+    const given = signals ?? this.#graceful.settings.signals;
+    if (signals !== undefined) resolveShutdownSettings({ signals });
+    return this.#graceful.listen(given.length > 0 ? given : ['SIGTERM', 'SIGINT']);
+  }
+
+  /**
+   * Closes `target` during a graceful shutdown, after the readiness delay: a Node server (stops
+   * accepting, waits for requests in flight, closes what is still open at the deadline), or a
+   * function (`() => fastify.close()`). The Node adapters register the server they serve from.
+   * Returns what unregisters it.
+   *
+   * @example
+   * ```ts
+   * const server = app.listen(3000);
+   * enterprise.onDrain(server);
+   * ```
+   */
+  onDrain(target: DrainTarget): () => void {
+    return this.#graceful.add(target);
   }
 }
 

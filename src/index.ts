@@ -96,8 +96,17 @@ export {
   LifecycleError,
   MissingDependencyError,
 } from './core/errors.js';
+export type {
+  DrainContext,
+  DrainHook,
+  DrainReport,
+  DrainTarget,
+  ShutdownOptions,
+  ShutdownSignal,
+} from './core/graceful-shutdown.js';
 export type { LifecycleState } from './core/lifecycle.js';
 export type { Logger, LoggerLike, LogLevel } from './core/logger.js';
+export type { DrainableServer } from './core/server-drain.js';
 export {
   formatTraceparent,
   parseTraceparent,

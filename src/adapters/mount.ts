@@ -232,6 +232,8 @@ export class MonitoringMount {
       return;
     }
     this.#servers.add(server);
+    // A graceful shutdown of the instance closes this server after its readiness delay.
+    this.enterprise.onDrain?.(server);
     const original = server.close;
     const mount = this;
     // An own property, so only this server changes; the original is called as it was.

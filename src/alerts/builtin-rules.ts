@@ -15,6 +15,8 @@ export interface BuiltinRuleTuning {
   where?: Readonly<Record<string, string>>;
   /** Added to the rule's alerts (routing, silences). */
   labels?: Readonly<Record<string, string>>;
+  /** How often the rule is evaluated. @defaultValue the module's `evaluationInterval` */
+  interval?: Duration;
 }
 
 /** `SlowRequests`: an operation's p95 above the slow-call threshold. */
@@ -107,6 +109,8 @@ export interface BuiltinRulesOptions {
   deadLetters?: boolean | DeadLettersOptions;
   cacheHitRatioCollapse?: boolean | CacheHitRatioCollapseOptions;
   healthDown?: boolean | BuiltinRuleTuning;
+  healthDegraded?: boolean | BuiltinRuleTuning;
+  circuitBreakerOpen?: boolean | BuiltinRuleTuning;
   securityScoreLow?: boolean | SecurityScoreLowOptions;
   securityStoreDown?: boolean | BuiltinRuleTuning;
 }
@@ -121,6 +125,8 @@ export const BUILTIN_RULES = {
   deadLetters: 'DeadLetterQueueGrowing',
   cacheHitRatioCollapse: 'CacheHitRatioCollapse',
   healthDown: 'HealthComponentDown',
+  healthDegraded: 'HealthComponentDegraded',
+  circuitBreakerOpen: 'CircuitBreakerOpen',
   securityScoreLow: 'SecurityScoreLow',
   securityStoreDown: 'SecurityStoreDown',
 } as const satisfies Record<string, string>;
@@ -232,6 +238,24 @@ const BUILDERS: { [K in BuiltinRuleKey]: Builder<Tuning<K>> } = {
       severity: 'critical',
       summary: 'Health check {{labels.component}} is down',
     }),
+  healthDegraded: (o) =>
+    rule('healthDegraded', o, {
+      watch: 'health.degraded',
+      condition: { above: 0.5 },
+      for: '2m',
+      noData: 'ok',
+      summary: 'Health check {{labels.component}} is degraded',
+    }),
+  // The source reads 2 for a breaker that opened since the last read, so an opening shorter than
+  // the evaluation interval still fires once.
+  circuitBreakerOpen: (o) =>
+    rule('circuitBreakerOpen', o, {
+      watch: 'circuit.state',
+      condition: { above: 0.5 },
+      noData: 'ok',
+      summary:
+        'Circuit breaker {{labels.breaker}} is open: calls to its dependency are rejected until a trial succeeds',
+    }),
   securityScoreLow: (o) => {
     const threshold = checked(
       'securityScoreLow.threshold',
@@ -267,8 +291,8 @@ type Tuning<K extends BuiltinRuleKey> = Exclude<NonNullable<BuiltinRulesOptions[
 /**
  * The package's ready-made rules over its own value sources: slow operations, error-rate spikes,
  * a blocked event loop, memory on course to run out, growing task backlogs and dead letter queues,
- * a collapsing cache hit ratio, health checks that are down, a low security score and a failing
- * security store. Every rule is on unless its option
+ * a collapsing cache hit ratio, health checks that are down or degraded, circuit breakers that
+ * opened, a low security score and a failing security store. Every rule is on unless its option
  * is `false`; an object tunes it. The composition root passes `sources`, so only the rules whose
  * module exists are returned.
  *
@@ -324,6 +348,7 @@ function rule(
   if (tuning.severity !== undefined) definition.severity = tuning.severity;
   if (tuning.where !== undefined) definition.where = tuning.where;
   if (tuning.labels !== undefined) definition.labels = tuning.labels;
+  if (tuning.interval !== undefined) definition.interval = tuning.interval;
   return definition;
 }
 

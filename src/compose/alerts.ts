@@ -3,6 +3,7 @@
 import { Alerts } from '../alerts/alerts.js';
 import { type BuiltinRulesOptions, builtinRules } from '../alerts/builtin-rules.js';
 import { recommendationInputs } from '../alerts/recommendation-inputs.js';
+import { breakerSources } from '../alerts/sources/breakers.js';
 import { cacheSources } from '../alerts/sources/cache.js';
 import { healthSources } from '../alerts/sources/health.js';
 import { performanceSources } from '../alerts/sources/performance.js';
@@ -17,6 +18,7 @@ import {
 } from '../enterprise.js';
 import { HealthChecker } from '../monitoring/health.js';
 import { TasksSource } from '../monitoring/tasks-source.js';
+import { defaultBreakerRegistry } from '../resilience/breaker-registry.js';
 import type { TaskDefinitionOptions } from '../tasks/api-types.js';
 import type { TaskManager } from '../tasks/manager.js';
 
@@ -71,7 +73,21 @@ function sourcesOf(enterprise: Enterprise): ValueSource[] {
       taskSources({ stats: () => (tasks() as TaskManager).stats() }, { clock }),
       () => tasks() !== undefined,
     ),
-    ...healthSources(() => health.check()),
+    // A breaker's component (`breaker:<name>`) has CircuitBreakerOpen, the security module's
+    // SecurityStoreDown: HealthComponentDegraded leaves them out.
+    ...healthSources(() => health.check(), {
+      degradedExcept: (component) => component.startsWith('breaker:') || component === 'security',
+    }),
+    ...breakerSources({
+      list: () => {
+        const registry = defaultBreakerRegistry();
+        return registry.list().map((breaker) => ({
+          name: breaker.name,
+          state: breaker.state,
+          opens: registry.opens(breaker.name),
+        }));
+      },
+    }),
     ...(isModuleLoaded('security') ? securityScoreSources(enterprise) : []),
   ];
 }

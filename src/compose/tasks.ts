@@ -17,7 +17,7 @@ registerModule('tasks', {
       prefix: enterprise.config.performance.prometheusPrefix,
     }),
   start: (tasks, _enterprise, options) => tasks.start(options),
-  stop: (tasks) => tasks.stop(),
+  stop: (tasks, deadline) => tasks.stop(deadline),
   buildAtStart: () => handlerRegistry().definitions.size > 0,
   // A handler registered after start() (a module imported later) builds and starts it then.
   waitForUse(enterprise) {

@@ -6,8 +6,11 @@ export interface Component {
   /** Used in logs and errors. */
   readonly name: string;
   start?(): void | Promise<void>;
-  /** Stops timers, drains in-flight work and closes what the component opened. */
-  stop?(): void | Promise<void>;
+  /**
+   * Stops timers, drains in-flight work and closes what the component opened. `deadline` (epoch
+   * ms), during a graceful shutdown: when in-flight work must be finished or handed back.
+   */
+  stop?(deadline?: number): void | Promise<void>;
 }
 
 /** The states an instance goes through. */
@@ -68,19 +71,20 @@ export class Lifecycle {
     }
   }
 
-  shutdown(): Promise<void> {
+  /** Stops every component once; `deadline` (epoch ms) is handed to each (graceful shutdown). */
+  shutdown(deadline?: number): Promise<void> {
     this.#stopping ??= (async () => {
       await this.#starting?.catch(() => {});
-      await this.#stopAll();
+      await this.#stopAll(deadline);
     })();
     return this.#stopping;
   }
 
-  async #stopAll(): Promise<void> {
+  async #stopAll(deadline?: number): Promise<void> {
     this.#state = 'stopping';
     for (const component of this.#started.reverse()) {
       try {
-        await component.stop?.();
+        await component.stop?.(deadline);
       } catch (error) {
         this.log.error({ err: error, component: component.name }, 'component failed to stop');
       }
@@ -89,7 +93,7 @@ export class Lifecycle {
     for (const component of this.#components) {
       if (this.#started.includes(component)) continue;
       try {
-        await component.stop?.();
+        await component.stop?.(deadline);
       } catch (error) {
         this.log.error({ err: error, component: component.name }, 'component failed to stop');
       }

@@ -7,6 +7,7 @@ import type { MetricsHistory } from '../analytics/history/metrics-history.js';
 import type { Cache } from '../cache/cache.js';
 import type { ResolvedConfig } from '../core/config.js';
 import { defaultInstance } from '../core/default-instance.js';
+import type { DrainTarget } from '../core/graceful-shutdown.js';
 import type { LifecycleState } from '../core/lifecycle.js';
 import type { Logger } from '../core/logger.js';
 import type { Maintenance } from '../maintenance/maintenance.js';
@@ -51,6 +52,10 @@ export interface MonitoredInstance {
   peek<Name extends keyof MonitoredModules>(name: Name): MonitoredModules[Name] | undefined;
   start(): Promise<void>;
   shutdown(): Promise<void>;
+  /** True during a graceful shutdown: `/health/ready` answers 503 from its start. */
+  readonly draining?: boolean;
+  /** Closes a host's server (or runs a hook) during a graceful shutdown. */
+  onDrain?(target: DrainTarget): () => void;
 }
 
 /** @internal The process default instance, as monitoring sees it. */

@@ -62,12 +62,17 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'get',
     path: '/health/ready',
     operationId: 'healthReady',
-    summary: 'Readiness: the instance is started and no critical dependency is down.',
+    summary:
+      'Readiness: the instance is started, not shutting down, and no critical dependency is down.',
     tag: 'health',
     auth: false,
     responses: {
       '200': ['Ready.', json, ref('Probe')],
-      '503': ['Not ready.', json, ref('Probe')],
+      '503': [
+        'Not ready (starting, shutting down, or a critical dependency down).',
+        json,
+        ref('Probe'),
+      ],
     },
   },
   {

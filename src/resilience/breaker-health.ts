@@ -3,14 +3,17 @@ import type { HealthComponent, HealthProbeContext } from './health-types.js';
 
 /**
  * @internal One health component per breaker, `breaker:<name>`: `ok` while closed, `degraded`
- * while open or half-open. Figures only, so no latency.
+ * while open or half-open. Figures only, so no latency. `more` adds what the registry knows of a
+ * breaker (its openings).
  */
 export function breakerComponents(
   context: HealthProbeContext,
   breakers: readonly BreakerSnapshot[],
+  more: (name: string) => Record<string, unknown> = () => ({}),
 ): HealthComponent[] {
   return breakers.map((b) => {
     const details = {
+      ...more(b.name),
       source: 'circuit-breaker',
       breaker: b.name,
       state: b.state,

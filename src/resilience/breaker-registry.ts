@@ -129,16 +129,50 @@ export class BreakerRegistry extends Emitter<BreakerRegistryEvents> {
    * never critical.
    */
   healthProbe(): HealthProbe {
-    return (context) => breakerComponents(context, this.list());
+    return (context) =>
+      breakerComponents(context, this.list(), (name) => ({
+        opens: this.opens(name),
+        lastOpenedAt: this.lastOpenedAt(name),
+      }));
+  }
+
+  /**
+   * How many times the breaker listed as `name` opened since it was listed (0 for a name not
+   * listed): the figure of `circuit_opens_total`.
+   *
+   * @example
+   * ```ts
+   * defaultBreakerRegistry().opens('cache.redis'); // 3
+   * ```
+   */
+  opens(name: string): number {
+    return this.#opens.get(name) ?? 0;
+  }
+
+  /**
+   * When the breaker listed as `name` last opened (ISO time), `null` when it never did since it
+   * was listed.
+   *
+   * @example
+   * ```ts
+   * defaultBreakerRegistry().lastOpenedAt('cache.redis'); // '2026-12-07T18:02:11.402Z'
+   * ```
+   */
+  lastOpenedAt(name: string): string | null {
+    const at = this.#lastOpened.get(name);
+    return at === undefined ? null : new Date(at).toISOString();
   }
 
   /** Openings per breaker name, counted since it was listed. */
   readonly #opens = new Map<string, number>();
+  readonly #lastOpened = new Map<string, number>();
 
   constructor() {
     super();
-    this.on('state-change', ({ breaker, to }) => {
-      if (to === 'open') this.#opens.set(breaker, (this.#opens.get(breaker) ?? 0) + 1);
+    this.on('state-change', ({ breaker, to, at }) => {
+      if (to !== 'open') return;
+      this.#opens.set(breaker, (this.#opens.get(breaker) ?? 0) + 1);
+      this.#lastOpened.set(breaker, at);
     });
   }
 }

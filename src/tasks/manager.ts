@@ -431,16 +431,17 @@ export class TaskManager extends Emitter<TaskEvents> {
 
   /**
    * @internal Stops the scheduler, stops claiming, waits for running tasks up to the shutdown
-   * timeout, gives the rest back, and closes the backend if this instance opened it.
+   * timeout (or `until`, epoch ms, when sooner: a graceful shutdown's deadline), gives the rest
+   * back, and closes the backend if this instance opened it.
    */
-  async stop(): Promise<void> {
+  async stop(until?: number): Promise<void> {
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
     this.#state = 'stopping';
     this.scheduler.stop();
     this.#pools.stopTimers();
     if (this.#registryListener !== undefined)
       handlerRegistry().listeners.delete(this.#registryListener);
-    const deadline = Date.now() + this.#settings.shutdownTimeoutMs;
+    const deadline = Math.min(Date.now() + this.#settings.shutdownTimeoutMs, until ?? Infinity);
     await this.#pools.stop(deadline);
     await this.#sandboxes.close();
     this.#unsubscribe?.();

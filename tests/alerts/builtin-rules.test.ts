@@ -7,6 +7,7 @@ import {
 } from '../../src/alerts/builtin-rules.js';
 import { createDetector } from '../../src/alerts/detectors/index.js';
 import { AlertRuleError } from '../../src/alerts/errors.js';
+import { breakerSources } from '../../src/alerts/sources/breakers.js';
 import { cacheSources } from '../../src/alerts/sources/cache.js';
 import { healthSources } from '../../src/alerts/sources/health.js';
 import { performanceSources } from '../../src/alerts/sources/performance.js';
@@ -37,6 +38,7 @@ function allSourceNames(): string[] {
     ...taskSources(e.tasks),
     ...healthSources(() => new HealthRegistry().check()),
     ...securitySources({ score: () => ({ score: 100 }) }),
+    ...breakerSources({ list: () => [] }),
   ].map((s) => s.name);
 }
 

@@ -1,11 +1,21 @@
 import { type HealthReport, statusRank } from '../../resilience/health-registry.js';
 import type { ValueSource } from '../types.js';
 
+/** Options of {@link healthSources}. */
+export interface HealthSourceOptions {
+  /**
+   * Components left out of `health.degraded`, because another rule already watches them (the
+   * circuit breakers' components, say). @defaultValue none
+   */
+  degradedExcept?: (component: string) => boolean;
+}
+
 /**
- * The value source of the health checks: `health.status`, one series per component (labels
- * `{ component }`), 0 for `ok`, 1 for `degraded`, 2 for `down`. It reads the report through the
- * function it is given (the monitoring module's checks, a `HealthRegistry`'s `check`), so the
- * alerts module does not depend on whoever runs the checks; a check that fails rejects the read.
+ * The value sources of the health checks, one series per component (labels `{ component }`):
+ * `health.status`, 0 for `ok`, 1 for `degraded`, 2 for `down`; and `health.degraded`, 1 while
+ * the component is degraded, 0 otherwise. They read the report through the function they are
+ * given (the monitoring module's checks, a `HealthRegistry`'s `check`), so the alerts module does
+ * not depend on whoever runs the checks; a check that fails rejects the read.
  *
  * @example
  * ```ts
@@ -14,7 +24,11 @@ import type { ValueSource } from '../types.js';
  * await status.read(); // [{ labels: { component: 'redis' }, value: 0 }, ...]
  * ```
  */
-export function healthSources(report: () => Promise<HealthReport>): ValueSource[] {
+export function healthSources(
+  report: () => Promise<HealthReport>,
+  options: HealthSourceOptions = {},
+): ValueSource[] {
+  const except = options.degradedExcept ?? (() => false);
   return [
     {
       name: 'health.status',
@@ -24,6 +38,17 @@ export function healthSources(report: () => Promise<HealthReport>): ValueSource[
           labels: { component: component.name },
           value: statusRank(component.status),
         })),
+    },
+    {
+      name: 'health.degraded',
+      description: 'Whether each health-checked component is degraded: 1 degraded, 0 otherwise',
+      read: async () =>
+        (await report()).components
+          .filter((component) => !except(component.name))
+          .map((component) => ({
+            labels: { component: component.name },
+            value: component.status === 'degraded' ? 1 : 0,
+          })),
     },
   ];
 }

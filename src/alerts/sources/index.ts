@@ -1,9 +1,10 @@
+export { type BreakerReading, type BreakerStateReader, breakerSources } from './breakers.js';
 export {
   type CacheReader,
   type CacheSourceOptions,
   cacheSources,
 } from './cache.js';
-export { healthSources } from './health.js';
+export { type HealthSourceOptions, healthSources } from './health.js';
 export {
   type PerformanceReader,
   type PerformanceSourceOptions,

@@ -13,6 +13,10 @@ export function healthHandlers({
     },
     healthLive: () => json({ status: 'ok' }),
     healthReady: async () => {
+      // First, and without a check: a load balancer must see the shutdown at once.
+      if (enterprise.draining === true) {
+        return json({ status: 'not-ready', reason: 'instance is shutting down' }, 503);
+      }
       if (enterprise.state !== 'started') {
         return json({ status: 'not-ready', reason: `instance is ${enterprise.state}` }, 503);
       }

@@ -12,13 +12,29 @@ describe('health value source', () => {
     });
     registry.register('slow', () => new Promise(() => {}), { critical: false });
     const sources = healthSources(() => registry.check());
-    expect(sources.map((s) => s.name)).toEqual(['health.status']);
+    expect(sources.map((s) => s.name)).toEqual(['health.status', 'health.degraded']);
     expect(sources[0]!.description).toBeTruthy();
     expect(await sources[0]!.read()).toEqual([
       { labels: { component: 'database' }, value: 0 },
       { labels: { component: 'search' }, value: 1 },
       { labels: { component: 'payments' }, value: 2 },
       { labels: { component: 'slow' }, value: 2 },
+    ]);
+  });
+
+  it('reads degraded components as 1 in health.degraded, leaving out the ones excepted', async () => {
+    const registry = new HealthRegistry({ cacheMs: 0 });
+    registry.register('database', () => true);
+    registry.register('search', () => 'degraded');
+    registry.register('payments', () => false);
+    registry.register('breaker:payments', () => 'degraded', { critical: false });
+    const [, degraded] = healthSources(() => registry.check(), {
+      degradedExcept: (name) => name.startsWith('breaker:'),
+    });
+    expect(await degraded!.read()).toEqual([
+      { labels: { component: 'database' }, value: 0 },
+      { labels: { component: 'search' }, value: 1 },
+      { labels: { component: 'payments' }, value: 0 },
     ]);
   });
 
