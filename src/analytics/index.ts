@@ -1,2 +1,4 @@
+export * from './capacity/index.js';
 export * from './events/index.js';
 export * from './history/index.js';
+export * from './reports/index.js';
