@@ -1,9 +1,14 @@
 import type { Alerts } from './alerts/alerts.js';
 import type { BuiltinRulesOptions } from './alerts/builtin-rules.js';
 import type { AlertsOptions } from './alerts/options.js';
+import type { CapacityPlanner } from './analytics/capacity/planner.js';
 import type { Analytics } from './analytics/events/analytics.js';
 import type { MetricsHistory } from './analytics/history/metrics-history.js';
-import type { EnterpriseAnalyticsOptions } from './analytics/module-options.js';
+import type {
+  EnterpriseAnalyticsOptions,
+  ReportsModuleOptions,
+} from './analytics/module-options.js';
+import type { Reports } from './analytics/reports/reports.js';
 import type { Cache } from './cache/cache.js';
 import type { CacheOptions } from './cache/options.js';
 import { type ConfigOptions, type ResolvedConfig, resolveConfig } from './core/config.js';
@@ -60,6 +65,11 @@ export interface EnterpriseOptions extends ConfigOptions {
    * on first use. Memory stores unless `store` (and `history.store`) say otherwise.
    */
   analytics?: EnterpriseAnalyticsOptions | false;
+  /**
+   * Reports (`enterprise.reports`): built by `start()` when given, or on first use. Definitions
+   * with a `schedule` run as tasks; channel targets go through the alerts module's channels.
+   */
+  reports?: ReportsModuleOptions | false;
 }
 
 /** Options of {@link Enterprise.start}. */
@@ -73,6 +83,8 @@ export interface BuiltOnUse {
   security: Security;
   analytics: Analytics;
   history: MetricsHistory;
+  capacity: CapacityPlanner;
+  reports: Reports;
 }
 
 /**
@@ -126,7 +138,9 @@ const MODULES: readonly (keyof BuiltOnUse)[] = [
   'security',
   'analytics',
   'history',
+  'capacity',
   'alerts',
+  'reports',
 ];
 
 // Shared by both builds, like the builders.
@@ -358,6 +372,36 @@ export class Enterprise {
    */
   get history(): MetricsHistory {
     return this.#module('history');
+  }
+
+  /**
+   * Capacity forecasts: when heap, RSS, event-loop delay and task queues reach their limits, from
+   * the metrics history (Holt's linear trend with a prediction interval). Built by `start()` with
+   * the history, or on first use.
+   *
+   * @example
+   * ```ts
+   * const { resources } = await enterprise.capacity.forecast({ horizon: '7d' });
+   * for (const r of resources) console.log(r.name, r.status, r.reachesAt, r.earliestAt);
+   * ```
+   */
+  get capacity(): CapacityPlanner {
+    return this.#module('capacity');
+  }
+
+  /**
+   * Reports: definitions of sections over a period, generated as JSON, CSV or a self-contained
+   * HTML page, on demand or on a cron schedule, delivered to channels or a directory. Built by
+   * `start()` when `reports` options are given, or on first use.
+   *
+   * @example
+   * ```ts
+   * enterprise.reports.define('daily', { sections: ['performance', 'slowest', 'capacity'], period: 'day' });
+   * const { body } = await enterprise.reports.generate('daily', { format: 'html' });
+   * ```
+   */
+  get reports(): Reports {
+    return this.#module('reports');
   }
 
   /**

@@ -3,6 +3,7 @@ import './compose/cache.js';
 import './compose/tasks.js';
 import './compose/security.js';
 import './compose/analytics.js';
+import './compose/reports.js';
 import './compose/alerts.js';
 import './compose/resilience.js';
 
@@ -14,11 +15,18 @@ export {
   type AnalyticsStats,
   type AnalyticsStore,
   AnalyticsStoreError,
+  CapacityConfigError,
+  type CapacityForecast,
+  type CapacityLimit,
+  CapacityPlanner,
+  CapacityQueryError,
+  type CapacityReport,
   cacheFigures,
   type EventsQuery,
   type EventsReport,
   type FunnelOptions,
   type FunnelReport,
+  type GenerateOptions,
   type HistoryFigure,
   type HistoryFigureSource,
   type HistoryQuery,
@@ -37,14 +45,30 @@ export {
   PostgresHistoryStore,
   RedisAnalyticsStore,
   RedisHistoryStore,
+  type RenderedReport,
+  ReportConfigError,
+  type ReportContext,
+  type ReportData,
+  type ReportDefinitionOptions,
+  ReportDeliveryError,
+  type ReportFormat,
+  type ReportInfo,
+  ReportQueryError,
+  type ReportRunner,
+  type ReportRunResult,
+  type ReportSection,
+  Reports,
   type RetentionReport,
+  type SectionContent,
   systemFigures,
   type TrackOptions,
   taskFigures,
 } from './analytics/index.js';
 export type {
+  CapacityModuleOptions,
   EnterpriseAnalyticsOptions,
   HistoryModuleOptions,
+  ReportsModuleOptions,
 } from './analytics/module-options.js';
 export {
   Cache,

@@ -36,7 +36,7 @@ function invalid(field: string, value: unknown, expected: string): AnalyticsConf
 
 /** The tracking options of the instance: its clock, environment and, for `store: 'redis'`, its Redis. */
 function trackingOptions(enterprise: Enterprise, options: EnterpriseOptions): AnalyticsOptions {
-  const { history: _history, ...settings } = given(options);
+  const { history: _history, capacity: _capacity, ...settings } = given(options);
   const redisStore = settings.store === 'redis' && settings.redis === undefined;
   return {
     ...settings,
