@@ -1,8 +1,10 @@
 // What monitoring needs of an instance, declared here so the monitoring module never imports the
 // composition root: an `Enterprise` is one, and so is any object of the same shape.
 import type { Alerts } from '../alerts/alerts.js';
+import type { CapacityPlanner } from '../analytics/capacity/planner.js';
 import type { Analytics } from '../analytics/events/analytics.js';
 import type { MetricsHistory } from '../analytics/history/metrics-history.js';
+import type { Reports } from '../analytics/reports/reports.js';
 import type { Cache } from '../cache/cache.js';
 import type { ResolvedConfig } from '../core/config.js';
 import { defaultInstance } from '../core/default-instance.js';
@@ -20,6 +22,8 @@ export interface MonitoredModules {
   security: Security;
   analytics: Analytics;
   history: MetricsHistory;
+  capacity: CapacityPlanner;
+  reports: Reports;
 }
 
 /**

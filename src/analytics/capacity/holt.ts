@@ -35,13 +35,36 @@ export interface HoltForecastPoint {
   upper: number;
 }
 
-const GRID = [0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
-const BETA_GRID = [0.01, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5];
+const GRID = [0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+const BETA_GRID = [0.001, 0.005, 0.01, 0.03, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5];
+
+/**
+ * The starting level and trend: a least-squares line through the first quarter of the series (at
+ * least four points), so that one noisy first step does not set a trend the weights must undo.
+ */
+function initialState(values: readonly number[]): { level: number; trend: number } {
+  const n = Math.min(values.length, Math.max(4, Math.floor(values.length / 4)));
+  let sumT = 0;
+  let sumV = 0;
+  for (let t = 0; t < n; t++) {
+    sumT += t;
+    sumV += values[t]!;
+  }
+  const meanT = sumT / n;
+  const meanV = sumV / n;
+  let cov = 0;
+  let varT = 0;
+  for (let t = 0; t < n; t++) {
+    cov += (t - meanT) * (values[t]! - meanV);
+    varT += (t - meanT) ** 2;
+  }
+  const trend = varT === 0 ? 0 : cov / varT;
+  return { level: meanV - trend * meanT, trend };
+}
 
 /** Sum of squared one-step errors of a run of the model, and its last state. */
 function run(values: readonly number[], alpha: number, beta: number) {
-  let level = values[0]!;
-  let trend = values[1]! - values[0]!;
+  let { level, trend } = initialState(values);
   let sse = 0;
   for (let i = 1; i < values.length; i++) {
     const forecast = level + trend;
