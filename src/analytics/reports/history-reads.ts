@@ -41,6 +41,17 @@ async function withHours<T>(
 
 const stepOf = (ms: number) => `${Math.round(ms / MINUTE_MS)}m` as const;
 
+/**
+ * One step covering `from`..`to`. A step of whole hours is answered from the hourly rollups, from
+ * the hour before `from`: a whole-hours range that does not start on the hour is read from the
+ * minutes instead, as one step a minute longer (the minute starting at `to` counts too; it is the
+ * minute under way, not yet written, when the range ends now).
+ */
+function wholeStep(from: number, to: number): number {
+  const range = to - from;
+  return range % HOUR_MS === 0 && from % HOUR_MS !== 0 ? range + MINUTE_MS : range;
+}
+
 /** @internal An operation's figures over the whole range (one merged point); `null` if unknown. */
 export async function operationTotal(
   history: ReportHistory,
@@ -49,7 +60,7 @@ export async function operationTotal(
   from: number,
   to: number,
 ): Promise<HistoryPoint | null> {
-  const series = await withHours(to - from, (stepMs) =>
+  const series = await withHours(wholeStep(from, to), (stepMs) =>
     history.query({
       operation,
       ...(labels === undefined ? {} : { labels }),
@@ -80,7 +91,7 @@ export async function metricTotal(
   from: number,
   to: number,
 ): Promise<MetricPoint | null> {
-  const series = await withHours(to - from, (stepMs) =>
+  const series = await withHours(wholeStep(from, to), (stepMs) =>
     history.queryMetric({
       metric,
       ...(labels === undefined ? {} : { labels }),

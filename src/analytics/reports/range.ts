@@ -56,8 +56,13 @@ export function resolveRange(
     const offered = FORMATS.filter((f) => definition.formats.includes(f));
     throw new ReportQueryError('format', format, `one of ${offered.join(', ')}`);
   }
+  // By default a report covers the period up to now; a period of whole hours ends at the last
+  // whole hour, so that its figures come exactly from the hourly rollups.
+  const unit = definition.periodMs % HOUR_MS === 0 ? HOUR_MS : MINUTE_MS;
   const to =
-    Math.floor((options.to === undefined ? now : timeOf('to', options.to)) / MINUTE_MS) * MINUTE_MS;
+    options.to === undefined
+      ? Math.floor(now / unit) * unit
+      : Math.floor(timeOf('to', options.to) / MINUTE_MS) * MINUTE_MS;
   const from =
     Math.floor(
       (options.from === undefined ? to - definition.periodMs : timeOf('from', options.from)) /

@@ -80,14 +80,15 @@ export const HEAP_BASE = 200e6;
 export const HEAP_SLOPE = 0.5e6;
 
 /**
- * `minutes` minutes of a service ending at the last whole minute: two endpoints (one slow), two
+ * `minutes` minutes of a service ending at the last whole hour: two endpoints (one slow), two
  * database statements, a cache, a task queue whose depth grows, and a heap growing by
  * HEAP_SLOPE bytes a minute.
  */
 export async function workload(minutes = 120, seed = 1): Promise<Written> {
   const store = new MemoryHistoryStore();
   const next = random(seed);
-  const to = Math.floor(Date.now() / MINUTE) * MINUTE;
+  // Ending on the hour, as a report's default range does.
+  const to = Math.floor(Date.now() / 3_600_000) * 3_600_000;
   const from = to - minutes * MINUTE;
   const written: Written = {
     store,
