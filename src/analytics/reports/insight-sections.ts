@@ -77,6 +77,12 @@ async function analytics(
   };
 }
 
+/** Bytes are shown in MB; other units as they are. */
+const unitOf = (unit: string | undefined) =>
+  unit === 'bytes' ? { scale: 1024 * 1024, unit: 'MB' } : { scale: 1, unit: unit ?? null };
+
+const stamp = (iso: string | null) => (iso === null ? null : iso.slice(0, 16).replace('T', ' '));
+
 const when = (iso: string | null) =>
   iso === null ? 'not within the horizon' : iso.slice(0, 16).replace('T', ' ');
 
@@ -115,44 +121,45 @@ async function capacity(
           'status',
           'current',
           'limit',
+          'unit',
           'use %',
           'trend per hour',
           'reaches limit (UTC)',
           'earliest',
           'latest',
         ],
-        rows: report.resources.map((r) => [
-          label(r),
-          r.status,
-          round(r.current),
-          round(r.limit),
-          r.utilisation === null ? null : round(r.utilisation * 100),
-          round(r.trendPerHour),
-          r.reachesAt,
-          r.earliestAt,
-          r.latestAt,
-        ]),
+        rows: report.resources.map((r) => {
+          const { scale, unit } = unitOf(r.unit);
+          return [
+            label(r),
+            r.status,
+            r.current === null ? null : round(r.current / scale),
+            round(r.limit / scale),
+            unit,
+            r.utilisation === null ? null : round(r.utilisation * 100),
+            r.trendPerHour === null ? null : round(r.trendPerHour / scale),
+            stamp(r.reachesAt),
+            stamp(r.earliestAt),
+            stamp(r.latestAt),
+          ];
+        }),
       },
     ],
-    charts: charted.map((r) => ({
-      title: `${label(r)}: observed and forecast`,
-      ...(r.unit === undefined ? {} : { unit: r.unit }),
-      series: [
-        {
-          name: 'observed',
-          points: r.observed.map(([t, v]) => [t, round(v)] as [number, number | null]),
-        },
-        {
-          name: 'forecast',
-          points: r.forecast.map(([t, mean]) => [t, round(mean)] as [number, number | null]),
-        },
-        {
-          name: 'upper bound',
-          points: r.forecast.map(([t, , , upper]) => [t, round(upper)] as [number, number | null]),
-        },
-      ],
-      threshold: { label: 'limit', value: r.limit },
-    })),
+    charts: charted.map((r) => {
+      const { scale, unit } = unitOf(r.unit);
+      const line = (points: [number, number][]) =>
+        points.map(([t, v]) => [t, round(v / scale)] as [number, number | null]);
+      return {
+        title: `${label(r)}: observed and forecast${unit === null ? '' : ` (${unit})`}`,
+        ...(unit === null ? {} : { unit }),
+        series: [
+          { name: 'observed', points: line(r.observed) },
+          { name: 'forecast', points: line(r.forecast.map(([t, mean]) => [t, mean])) },
+          { name: 'upper bound', points: line(r.forecast.map(([t, , , upper]) => [t, upper])) },
+        ],
+        threshold: { label: 'limit', value: r.limit / scale },
+      };
+    }),
     data: {
       lookbackMs: report.lookbackMs,
       horizonMs: report.horizonMs,
