@@ -91,6 +91,7 @@ export {
   sqliteTier,
 } from './cache/index.js';
 export type { CacheOptions } from './cache/options.js';
+export { REPORT_TASK } from './compose/reports.js';
 export type { Clock } from './core/clock.js';
 export type { ConfigOptions, PerformanceOptions, ResolvedConfig } from './core/config.js';
 export { DEFAULT_BUCKETS, resolveConfig } from './core/config.js';
