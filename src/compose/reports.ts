@@ -186,6 +186,22 @@ registerModule('reports', {
     if (reports === null || typeof reports !== 'object') {
       throw new ReportConfigError('*', 'reports', reports, 'reports options or false');
     }
+    // The definitions are checked at creation, without scheduling or delivering anything: a
+    // trial object with the same sections, and a scheduler and channels that do nothing.
+    const trial = new Reports({
+      sections: [
+        ...(isModuleLoaded('alerts') ? [alertsReportSection(() => undefined)] : []),
+        ...(isModuleLoaded('security') ? [securityReportSection(() => undefined)] : []),
+        ...(reports.sections ?? []),
+      ],
+      ...(isModuleLoaded('alerts') ? { delivery: { send: async () => undefined } } : {}),
+      ...(isModuleLoaded('tasks')
+        ? { scheduler: { schedule: () => undefined, unschedule: () => undefined } }
+        : {}),
+      ...(reports.sectionTimeout === undefined ? {} : { sectionTimeout: reports.sectionTimeout }),
+      definitions: reports.definitions ?? {},
+    });
+    void trial.close();
   },
   build(enterprise, options) {
     const settings = reportsOf(options);

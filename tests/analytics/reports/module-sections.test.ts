@@ -63,3 +63,20 @@ describe('sections of the alerts and security modules', () => {
     expect(security.tables![0]!.rows.length).toBeGreaterThan(0);
   });
 });
+
+describe('reports options of an instance', () => {
+  it('are checked at creation, naming the option', () => {
+    expect(() =>
+      createEnterprise({
+        logger: silent,
+        env: {},
+        reports: { definitions: { daily: { sections: ['performance', 'nope'] } } },
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'E_REPORT_CONFIG',
+        context: expect.objectContaining({ report: 'daily', field: 'sections[1]' }),
+      }),
+    );
+  });
+});
