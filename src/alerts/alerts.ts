@@ -271,7 +271,7 @@ export class Alerts extends Emitter<AlertsEvents> {
   /**
    * Sends a document that is not an alert (a generated report) on one channel now, within the
    * delivery timeout. Rejects with an {@link AlertChannelError} when the channel is unknown,
-   * cannot carry documents (email and webhook channels can), or fails.
+   * cannot carry documents (email, webhook and Slack channels can), or fails.
    *
    * @example
    * ```ts
