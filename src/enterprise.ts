@@ -1,10 +1,15 @@
 import type { Alerts } from './alerts/alerts.js';
 import type { BuiltinRulesOptions } from './alerts/builtin-rules.js';
 import type { AlertsOptions } from './alerts/options.js';
+import type { CapacityPlanner } from './analytics/capacity/planner.js';
 import type { ClusterView } from './analytics/cluster/cluster-view.js';
 import type { Analytics } from './analytics/events/analytics.js';
 import type { MetricsHistory } from './analytics/history/metrics-history.js';
-import type { EnterpriseAnalyticsOptions } from './analytics/module-options.js';
+import type {
+  EnterpriseAnalyticsOptions,
+  ReportsModuleOptions,
+} from './analytics/module-options.js';
+import type { Reports } from './analytics/reports/reports.js';
 import type { Cache } from './cache/cache.js';
 import type { CacheOptions } from './cache/options.js';
 import { type ConfigOptions, type ResolvedConfig, resolveConfig } from './core/config.js';
@@ -81,6 +86,11 @@ export interface EnterpriseOptions extends ConfigOptions {
    * deadline. See {@link Enterprise.drain}.
    */
   shutdown?: ShutdownOptions;
+  /**
+   * Reports (`enterprise.reports`): built by `start()` when given, or on first use. Definitions
+   * with a `schedule` run as tasks; channel targets go through the alerts module's channels.
+   */
+  reports?: ReportsModuleOptions | false;
 }
 
 /** Options of {@link Enterprise.start}. */
@@ -96,6 +106,8 @@ export interface BuiltOnUse {
   cluster: ClusterView;
   history: MetricsHistory;
   maintenance: Maintenance;
+  capacity: CapacityPlanner;
+  reports: Reports;
 }
 
 /**
@@ -151,7 +163,9 @@ const MODULES: readonly (keyof BuiltOnUse)[] = [
   'analytics',
   'cluster',
   'history',
+  'capacity',
   'alerts',
+  'reports',
   'maintenance',
 ];
 
@@ -419,6 +433,36 @@ export class Enterprise {
    */
   get maintenance(): Maintenance {
     return this.#module('maintenance');
+  }
+
+  /**
+   * Capacity forecasts: when heap, RSS, event-loop delay and task queues reach their limits, from
+   * the metrics history (Holt's linear trend with a prediction interval). Built by `start()` with
+   * the history, or on first use.
+   *
+   * @example
+   * ```ts
+   * const { resources } = await enterprise.capacity.forecast({ horizon: '7d' });
+   * for (const r of resources) console.log(r.name, r.status, r.reachesAt, r.earliestAt);
+   * ```
+   */
+  get capacity(): CapacityPlanner {
+    return this.#module('capacity');
+  }
+
+  /**
+   * Reports: definitions of sections over a period, generated as JSON, CSV or a self-contained
+   * HTML page, on demand or on a cron schedule, delivered to channels or a directory. Built by
+   * `start()` when `reports` options are given, or on first use.
+   *
+   * @example
+   * ```ts
+   * enterprise.reports.define('daily', { sections: ['performance', 'slowest', 'capacity'], period: 'day' });
+   * const { body } = await enterprise.reports.generate('daily', { format: 'html' });
+   * ```
+   */
+  get reports(): Reports {
+    return this.#module('reports');
   }
 
   /**

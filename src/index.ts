@@ -3,6 +3,7 @@ import './compose/cache.js';
 import './compose/tasks.js';
 import './compose/security.js';
 import './compose/analytics.js';
+import './compose/reports.js';
 import './compose/alerts.js';
 import './compose/resilience.js';
 import './compose/maintenance.js';
@@ -15,11 +16,18 @@ export {
   type AnalyticsStats,
   type AnalyticsStore,
   AnalyticsStoreError,
+  CapacityConfigError,
+  type CapacityForecast,
+  type CapacityLimit,
+  CapacityPlanner,
+  CapacityQueryError,
+  type CapacityReport,
   cacheFigures,
   type EventsQuery,
   type EventsReport,
   type FunnelOptions,
   type FunnelReport,
+  type GenerateOptions,
   type HistoryFigure,
   type HistoryFigureSource,
   type HistoryQuery,
@@ -38,14 +46,30 @@ export {
   PostgresHistoryStore,
   RedisAnalyticsStore,
   RedisHistoryStore,
+  type RenderedReport,
+  ReportConfigError,
+  type ReportContext,
+  type ReportData,
+  type ReportDefinitionOptions,
+  ReportDeliveryError,
+  type ReportFormat,
+  type ReportInfo,
+  ReportQueryError,
+  type ReportRunner,
+  type ReportRunResult,
+  type ReportSection,
+  Reports,
   type RetentionReport,
+  type SectionContent,
   systemFigures,
   type TrackOptions,
   taskFigures,
 } from './analytics/index.js';
 export type {
+  CapacityModuleOptions,
   EnterpriseAnalyticsOptions,
   HistoryModuleOptions,
+  ReportsModuleOptions,
 } from './analytics/module-options.js';
 export {
   Cache,
@@ -68,6 +92,7 @@ export {
   sqliteTier,
 } from './cache/index.js';
 export type { CacheOptions } from './cache/options.js';
+export { REPORT_TASK } from './compose/reports.js';
 export type { Clock } from './core/clock.js';
 export type { ConfigOptions, PerformanceOptions, ResolvedConfig } from './core/config.js';
 export { DEFAULT_BUCKETS, resolveConfig } from './core/config.js';

@@ -1,11 +1,12 @@
 import { describeValue, InvalidArgumentError } from '../core/errors.js';
 import { Emitter } from '../core/events.js';
+import { rejectAfter } from '../core/timeout.js';
 import type { MetricFamily } from '../performance/prometheus.js';
 import { acknowledgeAlert, addSilence, expireSilence, listSilences } from './actions.js';
 import { Advisor } from './advisor.js';
 import { type AlertFilter, filterAlerts, listedState } from './alert-view.js';
 import { type AlertChannelStatus, sendNow } from './delivery.js';
-import { AlertRuleError } from './errors.js';
+import { AlertChannelError, AlertRuleError } from './errors.js';
 import { alertsMetricFamilies } from './metrics.js';
 import { type AlertsOptions, checkChannel, resolveAlertsOptions } from './options.js';
 import type { Recommendation } from './recommendation-types.js';
@@ -22,6 +23,7 @@ import type {
   AlertRuleDefinition,
   AlertsEvents,
   AlertTransition,
+  ChannelDocument,
   Silence,
   ValueSource,
 } from './types.js';
@@ -264,6 +266,39 @@ export class Alerts extends Emitter<AlertsEvents> {
       channels.get(channelName) ??
       (channelName === defaultChannel.name ? defaultChannel : undefined);
     return sendNow(channel, channelName, notification, options.deliveryTimeoutMs, ledger, log);
+  }
+
+  /**
+   * Sends a document that is not an alert (a generated report) on one channel now, within the
+   * delivery timeout. Rejects with an {@link AlertChannelError} when the channel is unknown,
+   * cannot carry documents (email, webhook and Slack channels can), or fails.
+   *
+   * @example
+   * ```ts
+   * await alerts.sendDocument('ops-mail', { id: 'weekly:1', kind: 'report', subject: 'Weekly', text, html, json });
+   * ```
+   */
+  async sendDocument(channelName: string, document: ChannelDocument): Promise<void> {
+    const { channels, options, defaultChannel } = this.#state;
+    const channel =
+      channels.get(channelName) ??
+      (channelName === defaultChannel.name ? defaultChannel : undefined);
+    if (channel === undefined) {
+      throw new AlertChannelError(`no channel named "${channelName}"`, { channel: channelName });
+    }
+    const send = channel.sendDocument;
+    if (send === undefined) {
+      throw new AlertChannelError(`channel "${channelName}" cannot carry documents`, {
+        channel: channelName,
+      });
+    }
+    const controller = new AbortController();
+    await rejectAfter(
+      Promise.resolve().then(() => send.call(channel, document, controller.signal)),
+      options.deliveryTimeoutMs,
+      `channel "${channelName}" did not answer within ${options.deliveryTimeoutMs} ms`,
+      () => controller.abort(new Error('delivery timed out')),
+    );
   }
 
   /** `enterprise_alerts`, `enterprise_alert_notifications_total` and the evaluation figures. */

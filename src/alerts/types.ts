@@ -247,8 +247,33 @@ export interface AlertChannel {
   /** Unique among the channels of one instance; escalation steps and routes name channels by it. */
   readonly name: string;
   send(notification: AlertNotification, signal?: AbortSignal): Promise<void>;
+  /**
+   * Sends a document that is not an alert (a report), in the form that suits the channel: email
+   * sends its `html` (and `text`), a webhook POSTs its `json`. Channels without it cannot carry
+   * documents.
+   */
+  sendDocument?(document: ChannelDocument, signal?: AbortSignal): Promise<void>;
   /** Releases connections (an SMTP pool...). Called by shutdown. */
   close?(): Promise<void>;
+}
+
+/**
+ * A document sent on a channel besides its notifications, such as a generated report: every form a
+ * channel may need, and an id receivers drop duplicates by.
+ *
+ * @example
+ * ```ts
+ * await enterprise.alerts.sendDocument('ops-mail', { id: 'weekly:1735689600000', kind: 'report', subject: 'Weekly', text, html, json });
+ * ```
+ */
+export interface ChannelDocument {
+  id: string;
+  /** What the document is (`'report'`); a webhook sends it as `kind`. */
+  kind: string;
+  subject: string;
+  text: string;
+  html: string;
+  json: unknown;
 }
 
 /**

@@ -1,9 +1,12 @@
 // The `analytics` option of `createEnterprise()`: the event tracking's options, and the metrics
 // history the instance records beside them.
+import type { Duration } from '../core/duration.js';
 import type { RedisClient } from '../redis/client.js';
+import type { CapacityLimit } from './capacity/types.js';
 import type { AnalyticsOptions } from './events/options.js';
 import type { HistoryPgPool } from './history/postgres-store.js';
 import type { HistoryRetentionOptions, HistoryStore } from './history/types.js';
+import type { ReportDefinitionOptions, ReportSection } from './reports/types.js';
 
 /**
  * The metrics history an instance records (`enterprise.history`): per-minute rollups of every
@@ -87,4 +90,63 @@ export interface EnterpriseAnalyticsOptions extends AnalyticsOptions {
   history?: HistoryModuleOptions | false;
   /** The cluster view (`enterprise.cluster`): built and started by `start()` when given. */
   cluster?: ClusterModuleOptions | false;
+  /** The capacity planner (`enterprise.capacity`); `false`: not built by `start()`. */
+  capacity?: CapacityModuleOptions | false;
+}
+
+/**
+ * The capacity planner an instance builds (`enterprise.capacity`): what it watches and how far it
+ * looks. By default it watches heap used (against V8's heap limit), RSS (against `memoryLimit`),
+ * event-loop delay p99 (against `eventLoopDelayLimitMs`) and utilisation (against 0.9), and the
+ * depth of every task queue (against `queueLimit`).
+ *
+ * @example
+ * ```ts
+ * createEnterprise({ analytics: { capacity: { memoryLimit: 2 * 1024 ** 3, queueLimit: 5_000, horizon: '14d' } } });
+ * ```
+ */
+export interface CapacityModuleOptions {
+  /** More resources to watch, beside the defaults. */
+  limits?: readonly CapacityLimit[];
+  /** Whether to watch the defaults. @defaultValue true */
+  defaults?: boolean;
+  /** RSS limit in bytes. @defaultValue the machine's total memory */
+  memoryLimit?: number;
+  /** Heap limit in bytes. @defaultValue V8's `heap_size_limit` */
+  heapLimit?: number;
+  /** Event-loop delay p99 limit in milliseconds. @defaultValue 200 */
+  eventLoopDelayLimitMs?: number;
+  /** Waiting tasks per queue. @defaultValue 10000 */
+  queueLimit?: number;
+  /** History the model is fitted on. @defaultValue '24h' */
+  lookback?: Duration;
+  /** How far ahead a crossing is looked for. @defaultValue '30d' */
+  horizon?: Duration;
+  /** Of the prediction interval. @defaultValue 0.95 */
+  confidence?: number;
+}
+
+/**
+ * The `reports` option of `createEnterprise()`: reports defined at once, more sections, and how
+ * long a section may take. Scheduled reports run as tasks of the task module; channel targets go
+ * through the alerts module's channels.
+ *
+ * @example
+ * ```ts
+ * createEnterprise({
+ *   reports: {
+ *     definitions: {
+ *       daily: { sections: ['performance', 'slowest', 'capacity'], period: 'day', schedule: '0 7 * * *', deliver: [{ channel: 'ops-mail' }] },
+ *     },
+ *   },
+ * });
+ * ```
+ */
+export interface ReportsModuleOptions {
+  definitions?: Record<string, ReportDefinitionOptions>;
+  sections?: readonly ReportSection[];
+  /** @defaultValue '30s' */
+  sectionTimeout?: Duration;
+  /** The queue the scheduled report tasks go to. @defaultValue the task module's default queue */
+  queue?: string;
 }

@@ -55,7 +55,7 @@ const clusterOf = (options: EnterpriseOptions): ClusterModuleOptions | undefined
 
 /** The tracking options of the instance: its clock, environment and, for `store: 'redis'`, its Redis. */
 function trackingOptions(enterprise: Enterprise, options: EnterpriseOptions): AnalyticsOptions {
-  const { history: _history, cluster: _cluster, ...settings } = given(options);
+  const { history: _history, cluster: _cluster, capacity: _capacity, ...settings } = given(options);
   const redisStore = settings.store === 'redis' && settings.redis === undefined;
   return {
     ...settings,

@@ -159,4 +159,81 @@ export const ANALYTICS_READ_ROUTES: readonly RouteSpec[] = [
       '503': unavailable,
     },
   },
+  {
+    method: 'get',
+    path: '/analytics/capacity',
+    operationId: 'analyticsCapacity',
+    summary:
+      "When each watched resource (heap, RSS, event-loop delay and utilisation, every task queue's depth) reaches its limit: Holt's linear trend fitted on the metrics history, with the earliest and latest times its prediction interval allows.",
+    tag: 'analytics',
+    auth: true,
+    query: [
+      {
+        name: 'lookback',
+        description: "History the model is fitted on (`'6h'`, `'7d'`). Default `'24h'`.",
+        schema: str,
+      },
+      {
+        name: 'horizon',
+        description: "How far ahead a crossing is looked for. Default `'30d'`.",
+        schema: str,
+      },
+      {
+        name: 'confidence',
+        description: 'Of the prediction interval, 0.5 to 0.999. Default 0.95.',
+        schema: { type: 'number', minimum: 0.5, maximum: 0.999 },
+      },
+    ],
+    responses: {
+      '200': ['The forecasts.', json, ref('CapacityReport')],
+      '400': badQuery,
+      '501': notEnabled('capacity'),
+      '503': unavailable,
+    },
+  },
+  {
+    method: 'get',
+    path: '/reports',
+    operationId: 'reports',
+    summary:
+      'The reports defined: sections, period, formats, schedule, delivery targets and last run.',
+    tag: 'reports',
+    auth: true,
+    responses: {
+      '200': ['The reports.', json, ref('ReportList')],
+      '501': notEnabled('reports'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/reports/:name',
+    operationId: 'report',
+    summary:
+      'A report generated now over a range: JSON (ReportData), CSV, or a self-contained HTML page (inline SVG charts, no script).',
+    tag: 'reports',
+    auth: true,
+    query: [
+      time('from', '`to` minus the report period'),
+      time('to', 'now'),
+      {
+        name: 'format',
+        description: "One of the report's formats. Default: its first.",
+        schema: { type: 'string', enum: ['html', 'json', 'csv'] },
+      },
+    ],
+    responses: {
+      '200': [
+        'The report, in the format asked (`text/html`, `text/csv` or `application/json`).',
+        json,
+        ref('ReportData'),
+      ],
+      '400': [
+        'An unknown report (`error.field` is `name`), a bad range (`from`, `to`) or a format the report does not offer (`format`).',
+        json,
+        ref('Error'),
+      ],
+      '501': notEnabled('reports'),
+      '503': unavailable,
+    },
+  },
 ];

@@ -1,9 +1,11 @@
 // What monitoring needs of an instance, declared here so the monitoring module never imports the
 // composition root: an `Enterprise` is one, and so is any object of the same shape.
 import type { Alerts } from '../alerts/alerts.js';
+import type { CapacityPlanner } from '../analytics/capacity/planner.js';
 import type { ClusterView } from '../analytics/cluster/cluster-view.js';
 import type { Analytics } from '../analytics/events/analytics.js';
 import type { MetricsHistory } from '../analytics/history/metrics-history.js';
+import type { Reports } from '../analytics/reports/reports.js';
 import type { Cache } from '../cache/cache.js';
 import type { ResolvedConfig } from '../core/config.js';
 import { defaultInstance } from '../core/default-instance.js';
@@ -25,6 +27,8 @@ export interface MonitoredModules {
   history: MetricsHistory;
   cluster: ClusterView;
   maintenance: Maintenance;
+  capacity: CapacityPlanner;
+  reports: Reports;
 }
 
 /**

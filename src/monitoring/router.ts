@@ -12,6 +12,7 @@ import { healthHandlers } from './handlers/health.js';
 import { maintenanceHandlers } from './handlers/maintenance.js';
 import { metaHandlers } from './handlers/meta.js';
 import { performanceHandlers } from './handlers/performance.js';
+import { reportHandlers } from './handlers/reports.js';
 import { scheduleHandlers } from './handlers/schedules.js';
 import { securityHandlers } from './handlers/security.js';
 import { taskHandlers } from './handlers/tasks.js';
@@ -33,6 +34,7 @@ import { checkSameOrigin } from './same-origin.js';
 import {
   API_CONTENT_SECURITY_POLICY,
   DASHBOARD_CONTENT_SECURITY_POLICY,
+  REPORT_CONTENT_SECURITY_POLICY,
   securityHeaders,
 } from './security-headers.js';
 import { SecurityFeed } from './security-stream.js';
@@ -116,6 +118,7 @@ export interface MonitoringRouter {
 }
 
 const DASHBOARD_PATHS = /^\/dashboard(\/|$)/;
+const REPORT_PATHS = /^\/reports\/[^/]+$/;
 
 /**
  * Builds the monitoring router: health, performance (with a Server-Sent Events stream), database,
@@ -191,6 +194,7 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
     ...securityHandlers(context),
     ...analyticsHandlers(context),
     ...maintenanceHandlers(context),
+    ...reportHandlers(context),
     ...dashboardHandlers(),
   };
 
@@ -215,6 +219,11 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
   checkStrictTransportSecurity(strictTransportSecurity);
   const apiHeaders = securityHeaders({
     contentSecurityPolicy: API_CONTENT_SECURITY_POLICY,
+    strictTransportSecurity,
+  });
+  const reportHeaders = securityHeaders({
+    contentSecurityPolicy: REPORT_CONTENT_SECURITY_POLICY,
+    frameOptions: 'DENY',
     strictTransportSecurity,
   });
   const dashboardHeaders = securityHeaders({
@@ -249,7 +258,11 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
       response = errorResponse(error, log, requestId);
     }
     const path = stripBase(safePath(request.url), basePath) ?? '';
-    const set = DASHBOARD_PATHS.test(path) ? dashboardHeaders : apiHeaders;
+    const set = DASHBOARD_PATHS.test(path)
+      ? dashboardHeaders
+      : REPORT_PATHS.test(path) && response.headers.get('content-type')?.startsWith('text/html')
+        ? reportHeaders
+        : apiHeaders;
     try {
       applyHeaders(response.headers, set, requestId);
     } catch {

@@ -43,6 +43,18 @@ export const DASHBOARD_CONTENT_SECURITY_POLICY =
   "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /**
+ * The policy of a report rendered as HTML (`GET /reports/:name?format=html`): its styles are
+ * inline and its charts inline SVG; it loads and runs nothing.
+ *
+ * @example
+ * ```ts
+ * response.headers.set('content-security-policy', REPORT_CONTENT_SECURITY_POLICY);
+ * ```
+ */
+export const REPORT_CONTENT_SECURITY_POLICY =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/**
  * Helmet's default headers other than the Content-Security-Policy, by lower-case name: what
  * `securityHeaders: 'helmet'` and the monitoring router's own responses set. Frozen.
  * `X-Powered-By` is not in the list: it is a header to remove, not to set.

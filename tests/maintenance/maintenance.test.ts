@@ -401,3 +401,36 @@ describe('the monitoring router', () => {
     expect(enterprise.peek('maintenance')).toBeUndefined();
   });
 });
+
+describe('generate_analytics_report with the reports module', () => {
+  it('generates the instance report named in its options and writes it where it is delivered', async () => {
+    const { mkdtemp, readdir, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'maintenance-report-'));
+    const enterprise = createEnterprise({
+      logLevel: 'silent',
+      env: {},
+      performance: { systemMetrics: false },
+      reports: {
+        definitions: {
+          weekly: {
+            sections: ['performance'],
+            period: 'week',
+            formats: ['json', 'html'],
+            deliver: [{ directory: dir }],
+          },
+        },
+      },
+    } as Parameters<typeof createEnterprise>[0]);
+    try {
+      enterprise.maintenance.enable({ generate_analytics_report: { report: 'weekly' } });
+      const result = await enterprise.maintenance.run('generate_analytics_report');
+      expect(result).toMatchObject({ ok: true, done: { generated: 1 } });
+      expect((await readdir(dir)).sort().map((f) => f.split('.').pop())).toEqual(['html', 'json']);
+    } finally {
+      await enterprise.shutdown();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -2,7 +2,7 @@ import type { Duration } from '../../core/duration.js';
 import { describeValue } from '../../core/errors.js';
 import { loadPeer } from '../../core/optional-peer.js';
 import { AlertChannelError } from '../errors.js';
-import type { AlertChannel, AlertNotification } from '../types.js';
+import type { AlertChannel, AlertNotification, ChannelDocument } from '../types.js';
 import { bounded, checkName, checkTimeout, throwIfAborted } from './checks.js';
 import { formatLabels, notificationTitle, renderAlert, renderText } from './render.js';
 
@@ -107,42 +107,59 @@ export function emailChannel(options: EmailChannelOptions): AlertChannel {
     return owned;
   };
 
+  const deliver = async (
+    content: { subject: string; text: string; html: string; id: string },
+    signal: AbortSignal | undefined,
+  ): Promise<void> => {
+    throwIfAborted(name, signal);
+    if (closed) {
+      throw new AlertChannelError(`channel "${name}": closed`, { channel: name, closed: true });
+    }
+    const message = {
+      from,
+      to: [...to],
+      subject: `${prefix} ${content.subject}`.trim(),
+      text: content.text,
+      html: content.html,
+      headers: { 'X-Enterprise-Delivery': content.id },
+      // The message is built here from alert data: never let it name a file or URL to attach.
+      disableFileAccess: true,
+      disableUrlAccess: true,
+    };
+    // Outside the try: a missing nodemailer is a MissingDependencyError, not a failed delivery.
+    const mailer = transporter();
+    try {
+      await bounded(name, mailer.sendMail(message), { signal, timeoutMs });
+    } catch (error) {
+      if (error instanceof AlertChannelError) throw error;
+      const { responseCode, code } = (error ?? {}) as { responseCode?: unknown; code?: unknown };
+      throw new AlertChannelError(
+        `channel "${name}": email delivery failed: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          channel: name,
+          ...(typeof responseCode === 'number' ? { status: responseCode } : {}),
+          ...(typeof code === 'string' ? { smtpError: code } : {}),
+        },
+        error,
+      );
+    }
+  };
+
   return {
     name,
-    async send(notification: AlertNotification, signal?: AbortSignal): Promise<void> {
-      throwIfAborted(name, signal);
-      if (closed) {
-        throw new AlertChannelError(`channel "${name}": closed`, { channel: name, closed: true });
-      }
-      const message = {
-        from,
-        to: [...to],
-        subject: `${prefix} ${notificationTitle(notification)}`.trim(),
-        text: renderText(notification),
-        html: renderHtml(notification),
-        headers: { 'X-Enterprise-Delivery': notification.id },
-        // The message is built here from alert data: never let it name a file or URL to attach.
-        disableFileAccess: true,
-        disableUrlAccess: true,
-      };
-      // Outside the try: a missing nodemailer is a MissingDependencyError, not a failed delivery.
-      const mailer = transporter();
-      try {
-        await bounded(name, mailer.sendMail(message), { signal, timeoutMs });
-      } catch (error) {
-        if (error instanceof AlertChannelError) throw error;
-        const { responseCode, code } = (error ?? {}) as { responseCode?: unknown; code?: unknown };
-        throw new AlertChannelError(
-          `channel "${name}": email delivery failed: ${error instanceof Error ? error.message : String(error)}`,
-          {
-            channel: name,
-            ...(typeof responseCode === 'number' ? { status: responseCode } : {}),
-            ...(typeof code === 'string' ? { smtpError: code } : {}),
-          },
-          error,
-        );
-      }
-    },
+    send: (notification: AlertNotification, signal?: AbortSignal): Promise<void> =>
+      deliver(
+        {
+          subject: notificationTitle(notification),
+          text: renderText(notification),
+          html: renderHtml(notification),
+          id: notification.id,
+        },
+        signal,
+      ),
+    // A report's page is its own document: sent as the body, escaped where it was rendered.
+    sendDocument: (document: ChannelDocument, signal?: AbortSignal): Promise<void> =>
+      deliver(document, signal),
     async close(): Promise<void> {
       closed = true;
       const current = owned;

@@ -1,8 +1,11 @@
 import type { Duration } from '../../core/duration.js';
-import type { AlertChannel, AlertNotification } from '../types.js';
+import type { AlertChannel, AlertNotification, ChannelDocument } from '../types.js';
 import { checkName, checkTimeout } from './checks.js';
 import { httpPost, parseHttpUrl } from './http-post.js';
 import { formatLabels, notificationTitle, renderAlert } from './render.js';
+
+/** Characters of a document's text digest posted; Slack truncates long messages itself. */
+const DOCUMENT_TEXT = 3_500;
 
 /** Options of {@link slackChannel}. */
 export interface SlackChannelOptions {
@@ -45,19 +48,31 @@ export function slackChannel(options: SlackChannelOptions): AlertChannel {
     ...(options.channel === undefined ? {} : { channel: options.channel }),
     ...(options.username === undefined ? {} : { username: options.username }),
   };
+  const post = (message: Record<string, unknown>, signal: AbortSignal | undefined) =>
+    httpPost({
+      channel: name,
+      url,
+      body: JSON.stringify({ ...message, ...extra }),
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      timeoutMs,
+      signal,
+    });
   return {
     name,
-    async send(notification: AlertNotification, signal?: AbortSignal): Promise<void> {
-      const body = JSON.stringify({ ...slackMessage(notification), ...extra });
-      await httpPost({
-        channel: name,
-        url,
-        body,
-        headers: { 'content-type': 'application/json; charset=utf-8' },
-        timeoutMs,
+    send: (notification: AlertNotification, signal?: AbortSignal): Promise<void> =>
+      post(slackMessage(notification), signal),
+    // A document (a report) as its subject and text digest: Slack shows no HTML.
+    sendDocument: (document: ChannelDocument, signal?: AbortSignal): Promise<void> =>
+      post(
+        {
+          text: `*${escapeMrkdwn(document.subject)}*\n\`\`\`${escapeMrkdwn(
+            document.text.length > DOCUMENT_TEXT
+              ? `${document.text.slice(0, DOCUMENT_TEXT)}\n...`
+              : document.text,
+          )}\`\`\``,
+        },
         signal,
-      });
-    },
+      ),
   };
 }
 

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Duration } from '../../core/duration.js';
 import { AlertChannelError } from '../errors.js';
-import type { AlertChannel, AlertNotification } from '../types.js';
+import type { AlertChannel, AlertNotification, ChannelDocument } from '../types.js';
 import { checkName, checkTimeout } from './checks.js';
 import { checkHeaders, httpPost, parseHttpUrl } from './http-post.js';
 
@@ -58,21 +58,35 @@ export function webhookChannel(options: WebhookChannelOptions): AlertChannel {
       field: 'secret',
     });
   }
+  const post = async (id: string, body: string, signal: AbortSignal | undefined) => {
+    // Set over the extra headers, whatever their case: these are the contract with the receiver.
+    const request = new Headers(headers);
+    request.set('content-type', 'application/json');
+    request.set(DELIVERY_HEADER, id);
+    if (secret !== undefined) {
+      request.set(SIGNATURE_HEADER, signatureHeader(secret, body, Date.now()));
+    } else {
+      request.delete(SIGNATURE_HEADER);
+    }
+    await httpPost({ channel: name, url, body, headers: request, timeoutMs, signal });
+  };
   return {
     name,
-    async send(notification: AlertNotification, signal?: AbortSignal): Promise<void> {
-      const body = JSON.stringify({ version: 1, ...notification });
-      // Set over the extra headers, whatever their case: these are the contract with the receiver.
-      const request = new Headers(headers);
-      request.set('content-type', 'application/json');
-      request.set(DELIVERY_HEADER, notification.id);
-      if (secret !== undefined) {
-        request.set(SIGNATURE_HEADER, signatureHeader(secret, body, Date.now()));
-      } else {
-        request.delete(SIGNATURE_HEADER);
-      }
-      await httpPost({ channel: name, url, body, headers: request, timeoutMs, signal });
-    },
+    send: (notification: AlertNotification, signal?: AbortSignal): Promise<void> =>
+      post(notification.id, JSON.stringify({ version: 1, ...notification }), signal),
+    // `{ version, kind, id, subject, data }`: a receiver tells a report from an alert by `kind`.
+    sendDocument: (document: ChannelDocument, signal?: AbortSignal): Promise<void> =>
+      post(
+        document.id,
+        JSON.stringify({
+          version: 1,
+          kind: document.kind,
+          id: document.id,
+          subject: document.subject,
+          data: document.json,
+        }),
+        signal,
+      ),
   };
 }
 

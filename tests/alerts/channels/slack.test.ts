@@ -55,6 +55,22 @@ describe('slackChannel', () => {
     return JSON.parse(receiver.requests[0]!.body) as SlackPayload;
   };
 
+  it('posts a document (a report) as its subject and text digest, escaped', async () => {
+    receiver = await startHttpReceiver();
+    await slackChannel({ name: 'slack', webhookUrl: receiver.url, channel: '#ops' }).sendDocument!({
+      id: 'weekly:1',
+      kind: 'report',
+      subject: 'Weekly <ops> & co',
+      text: '== Performance\n  Calls: 12',
+      html: '<p>not sent</p>',
+      json: {},
+    });
+    expect(JSON.parse(receiver.requests[0]!.body)).toEqual({
+      text: '*Weekly &lt;ops&gt; &amp; co*\n```== Performance\n  Calls: 12```',
+      channel: '#ops',
+    });
+  });
+
   it('posts the title as fallback text and one attachment per alert with its details', async () => {
     const payload = await post();
     expect(payload.text).toBe('[FIRING:1] HighLatency (GET /users)');
