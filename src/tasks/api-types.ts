@@ -66,6 +66,17 @@ export interface TaskContext {
   readonly signal: AbortSignal;
   /** Reports progress (any JSON value), stored with the task and emitted as a `progress` event. */
   progress(value: unknown): void;
+  /**
+   * Says the remote side rate-limited this attempt, and throws (a `TaskRateLimitedError`): the
+   * task goes back in line without spending an attempt, and its group (an ungrouped task: its
+   * queue) starts nothing for `retryAfter` (seconds or a string with a unit) in any process.
+   *
+   * @example
+   * ```ts
+   * if (res.status === 429) ctx.rateLimited(Number(res.headers.get('retry-after') ?? 1));
+   * ```
+   */
+  rateLimited(retryAfter: Duration): never;
 }
 
 /**
@@ -122,6 +133,14 @@ export interface SubmitOptions extends TaskDefinitionOptions {
    * taken only while its task is stored. @defaultValue none
    */
   uniqueFor?: Duration;
+  /**
+   * The group (a tenant, an account) the task belongs to: within its queue, ready tasks of
+   * different groups are claimed in turns, so a group with many tasks does not starve the others;
+   * priorities order the tasks inside a group. 1 or more characters from `[A-Za-z0-9_.:@/+=-]`,
+   * counting toward the 200 characters of the task id. See "Groups" in docs/tasks.md.
+   * @defaultValue none (ungrouped)
+   */
+  group?: string;
   /**
    * Accept a name no handler is registered for in this process even though some are (see
    * "Unknown task names" in docs/tasks.md). @defaultValue false

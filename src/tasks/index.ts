@@ -16,7 +16,10 @@ export { scheduler, submitTask, submitTasks, tasks } from './default-tasks.js';
 export {
   TaskDependencyError,
   TaskFailedError,
+  TaskGroupError,
+  TaskLimitError,
   TaskPayloadError,
+  TaskRateLimitedError,
   TaskScheduleError,
   TaskSubmitIncompleteError,
   TaskTimeoutError,
@@ -41,4 +44,6 @@ export {
 } from './registry.js';
 export { DEFAULT_RETENTION, type RetentionOptions } from './retention.js';
 export { type ScheduleInfo, type ScheduleOptions, Scheduler } from './scheduler.js';
+export { type GroupOptions, type QueueLimitOptions, TaskGroups } from './task-groups.js';
 export type * from './types.js';
+export type { RateLimitOptions } from './validate.js';

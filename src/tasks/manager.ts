@@ -22,6 +22,7 @@ import { handlerRegistry, type TaskDefinition } from './registry.js';
 import { Scheduler } from './scheduler.js';
 import { checkLeaseMs, type TaskSettings } from './settings.js';
 import { TaskAnalytics } from './task-analytics.js';
+import { TaskGroups } from './task-groups.js';
 import { toInfo } from './task-info.js';
 import { TaskPools } from './task-pools.js';
 import { TaskQueues } from './task-queues.js';
@@ -73,6 +74,8 @@ export class TaskManager extends Emitter<TaskEvents> {
   readonly scheduler: Scheduler;
   /** Dead letter queue operations. */
   readonly deadLetters: DeadLetters;
+  /** Groups and rate limits of the queues (every process follows them). */
+  readonly groups: TaskGroups;
   readonly #settings: TaskSettings;
   readonly #log: Logger;
   readonly #prefix: string;
@@ -108,6 +111,7 @@ export class TaskManager extends Emitter<TaskEvents> {
       log: deps.logger,
     });
     this.#queues = new TaskQueues(this.#settings, this.#local, backend);
+    this.groups = new TaskGroups(backend, () => this.#settings.queueName);
     this.deadLetters = deadLetters(backend, this.#queues);
     this.#waiters = new TaskWaiters(
       (id, queue) => this.#queues.find(id, queue),

@@ -7,9 +7,12 @@ import type {
   AttemptOutcome,
   ClaimedTask,
   FinishResult,
+  GroupInfo,
+  GroupSettings,
   Lease,
   NewTask,
   QueueCounts,
+  QueueLimits,
   RetentionSpec,
   TaskBackend,
   TaskBackendEvent,
@@ -17,18 +20,13 @@ import type {
   WorkerInfo,
 } from '../types.js';
 import { cancelTask, listDead, purgeDead, queueCounts, retryDead } from './memory/admin.js';
+import { readyAt, takeReady } from './memory/claim.js';
 import { settleNewTasks } from './memory/dependencies.js';
 import { BackendListeners } from './memory/events.js';
+import { configureGroup, configureQueue, groupPause } from './memory/group-admin.js';
 import { recoverExpired, release, renewLeases } from './memory/leases.js';
 import { recordOutcomes } from './memory/outcomes.js';
-import {
-  compact,
-  nextDue,
-  promoteDue,
-  QueueState,
-  type Waiter,
-  wakeWaiters,
-} from './memory/queue-state.js';
+import { compact, promoteDue, QueueState, type Waiter, wakeWaiters } from './memory/queue-state.js';
 import { applyRetention } from './memory/retention.js';
 import type { Slot } from './memory/slot.js';
 import { heartbeat, listWorkers } from './memory/workers.js';
@@ -173,11 +171,7 @@ export class MemoryTaskBackend implements TaskBackend {
     const now = Date.now();
     promoteDue(state, now);
     const claimed: ClaimedTask[] = [];
-    while (claimed.length < max) {
-      const entry = state.ready.pop();
-      if (entry === undefined) break;
-      const slot = entry.slot;
-      if (entry.gen !== slot.gen || slot.record.state !== 'waiting') continue;
+    for (const slot of takeReady(state, max, now)) {
       slot.gen += 1;
       state.counts.waiting -= 1;
       const record = slot.record;
@@ -203,12 +197,10 @@ export class MemoryTaskBackend implements TaskBackend {
     if (signal.aborted) return Promise.resolve();
     const state = this.#queue(queue);
     const now = Date.now();
-    if (!state.paused && (state.counts.waiting > 0 || nextDue(state) <= now)) {
-      return Promise.resolve();
-    }
+    const at = readyAt(state, now);
+    if (at <= now) return Promise.resolve();
     let wait = timeoutMs;
-    const due = nextDue(state);
-    if (!state.paused && due !== Number.POSITIVE_INFINITY) wait = Math.min(wait, due - now);
+    if (at !== Number.POSITIVE_INFINITY) wait = Math.min(wait, at - now);
     return new Promise<void>((resolve) => {
       const waiter: Waiter = {
         resolve: () => {
@@ -307,6 +299,27 @@ export class MemoryTaskBackend implements TaskBackend {
     state.paused = false;
     wakeWaiters(state);
     this.#listeners.announce('resumed', queue);
+  }
+
+  async configureQueue(queue: string, limits: QueueLimits): Promise<void> {
+    configureQueue(this.#queue(queue), limits);
+  }
+
+  async configureGroup(queue: string, group: string, settings: GroupSettings): Promise<void> {
+    configureGroup(this.#queue(queue), group, settings);
+  }
+
+  async pauseGroup(queue: string, group: string): Promise<void> {
+    groupPause(this.#queue(queue), group, true);
+  }
+
+  async resumeGroup(queue: string, group: string): Promise<void> {
+    groupPause(this.#queue(queue), group, false);
+  }
+
+  async groups(queue: string, limit: number): Promise<{ total: number; groups: GroupInfo[] }> {
+    const state = this.#queues.get(queue);
+    return state === undefined ? { total: 0, groups: [] } : state.groups.list(limit, Date.now());
   }
 
   async heartbeat(worker: WorkerInfo, ttlMs: number): Promise<void> {

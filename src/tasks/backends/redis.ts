@@ -7,9 +7,12 @@ import type {
   AttemptOutcome,
   ClaimedTask,
   FinishResult,
+  GroupInfo,
+  GroupSettings,
   Lease,
   NewTask,
   QueueCounts,
+  QueueLimits,
   RetentionSpec,
   TaskBackend,
   TaskBackendEvent,
@@ -32,6 +35,7 @@ import {
 import { BackendConnection } from './redis/connection.js';
 import type { BackendContext } from './redis/context.js';
 import { BackendEvents } from './redis/events.js';
+import { configureGroup, configureQueue, listGroups, pauseGroup } from './redis/groups.js';
 import { BackendKeys } from './redis/keys.js';
 import { recoverExpired, release, renewLeases, setProgress } from './redis/leases.js';
 import { claimedTasks, errorJson } from './redis/records.js';
@@ -287,6 +291,9 @@ export class RedisTaskBackend implements TaskBackend {
         case 'retry':
           args.push('r', o.id, o.token, errorJson(o.error), o.runAt);
           break;
+        case 'limited':
+          args.push('l', o.id, o.token, Math.max(1, Math.ceil(o.retryAfterMs)), 0);
+          break;
         default:
           args.push('d', o.id, o.token, errorJson(o.error), o.finishedAt);
       }
@@ -352,6 +359,26 @@ export class RedisTaskBackend implements TaskBackend {
 
   resume(queue: string): Promise<void> {
     return resumeQueue(this.#ctx, queue);
+  }
+
+  configureQueue(queue: string, limits: QueueLimits): Promise<void> {
+    return configureQueue(this.#ctx, queue, limits);
+  }
+
+  configureGroup(queue: string, group: string, settings: GroupSettings): Promise<void> {
+    return configureGroup(this.#ctx, queue, group, settings);
+  }
+
+  pauseGroup(queue: string, group: string): Promise<void> {
+    return pauseGroup(this.#ctx, queue, group, true);
+  }
+
+  resumeGroup(queue: string, group: string): Promise<void> {
+    return pauseGroup(this.#ctx, queue, group, false);
+  }
+
+  groups(queue: string, limit: number): Promise<{ total: number; groups: GroupInfo[] }> {
+    return listGroups(this.#ctx, queue, limit);
   }
 
   heartbeat(worker: WorkerInfo, ttlMs: number): Promise<void> {

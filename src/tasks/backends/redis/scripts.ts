@@ -46,6 +46,7 @@ export { CLAIM, CLAIM_FIELDS } from './scripts/claim.js';
 export { COUNTS } from './scripts/counts.js';
 export { PURGE, RETRY_DEAD } from './scripts/dead.js';
 export { FINISH } from './scripts/finish.js';
+export { GROUP_LIST, GROUP_SET } from './scripts/group-admin.js';
 export { RECOVER, RELEASE, RENEW } from './scripts/leases.js';
 export { ONCE } from './scripts/once.js';
 export { PROGRESS } from './scripts/progress.js';
