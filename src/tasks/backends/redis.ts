@@ -223,6 +223,8 @@ export class RedisTaskBackend implements TaskBackend {
     } finally {
       if (replied !== undefined) this.#claimScripts.delete(replied);
     }
+    // The last entry is the server's time of the claim: the attempts' `startedAt`.
+    const claimedAt = Number(rows.pop() ?? now);
     const count = rows.length / width;
     if (count === 0) return [];
     let payloads: (string | null)[] | undefined;
@@ -233,7 +235,7 @@ export class RedisTaskBackend implements TaskBackend {
       // a claim whose reply was lost do.
       payloads = await this.#conn.run('claim', queue, (client) => client.mget(payloadKeys));
     }
-    return claimedTasks(rows, width, payloads, queue, workerId, now, leaseUntil);
+    return claimedTasks(rows, width, payloads, queue, workerId, claimedAt, leaseUntil);
   }
 
   waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void> {

@@ -13,8 +13,8 @@ import { COMMON } from './common.js';
  * waiting worker wakes up too (one wake-up chains to the next instead of waking every worker on
  * every add). Returns one flat list, {@link CLAIM_FIELDS} entries per task: id, token, the number
  * this attempt will have, then name, meta, priority, runAt, failOnDependencyFailure, last error,
- * last progress and group as stored (nil when absent), and with payloads inline the payload. Flat
- * and without field names: every element costs Redis and the client a conversion. Without
+ * last progress and group as stored (nil when absent), and with payloads inline the payload; then, last, the
+ * server's time of the claim (each task's `startedAt`). Flat and without field names: every element costs Redis and the client a conversion. Without
  * payloads inline the caller reads them natively (`MGET` of their `p:<id>` keys): less work for
  * Redis than carrying them through Lua, one more round trip.
  *
@@ -69,10 +69,11 @@ if seen then
   for _, m in ipairs(mine) do
     row(m[2], m[1], redis.call('HMGET', prefix .. 't:' .. m[2], 'n', 'm', 'pr', 'ra', 'ff', 'a', 'e', 'pg', 'g'))
   end
+  out[o + 1] = now
   return out
 end
 
-if redis.call('EXISTS', k_paused) == 1 then return {} end
+if redis.call('EXISTS', k_paused) == 1 then return { now } end
 local lu = now + tonumber(ARGV[2])
 
 local due = redis.call('ZRANGEBYSCORE', k_delayed, '-inf', now, 'LIMIT', 0, tonumber(ARGV[5]))
@@ -187,5 +188,6 @@ else
   if #next_group > 0 and (hold == nil or tonumber(next_group[2]) < hold) then hold = tonumber(next_group[2]) end
   if hold then redis.call('ZADD', k_marker, 'LT', hold, 'd') end
 end
+out[o + 1] = now
 return out
 `);
