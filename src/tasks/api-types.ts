@@ -158,6 +158,8 @@ export interface TaskInfo<P = unknown, R = unknown> {
   priority: number;
   /** Attempts started so far. */
   attempts: number;
+  /** The group it was submitted with, if any. */
+  group?: string;
   maxRetries: number;
   /** Set once completed. */
   result?: R;

@@ -48,6 +48,8 @@ export function recordOutcomes(
         state.groups.limitedUntil = Math.max(state.groups.limitedUntil, until);
       else wait(state, state.groups.group(name), until);
       giveBack(state, slot, now);
+      // Waiting workers compute their wait again: until the group (or queue) may run.
+      wake = true;
       events.push(['retry', slot.record]);
       results.push({ id: outcome.id, accepted: true });
       continue;
