@@ -1,6 +1,13 @@
 import type { Duration } from '../core/duration.js';
 import type { TaskPriorityValue } from './priority.js';
-import type { BackoffSpec, TaskErrorInfo, TaskState, WorkerInfo } from './types.js';
+import type {
+  BackoffSpec,
+  GroupInfo,
+  QueueLimits,
+  TaskErrorInfo,
+  TaskState,
+  WorkerInfo,
+} from './types.js';
 
 /**
  * The task names of an application and their payload types. Empty by default: any name and any
@@ -239,6 +246,26 @@ export interface FailureGroup {
   lastTaskId: string;
 }
 
+/** One group of a queue in `stats()`. */
+export interface GroupStats extends GroupInfo {
+  /** Tasks of the group completed per second by this process over about the last minute. */
+  throughput: number;
+}
+
+/** The groups of a queue in `stats()`: the deepest ones, the rest summed as "other". */
+export interface QueueGroupStats {
+  /** Groups with work, held tasks, paused or waiting out a limit. */
+  total: number;
+  waiting: number;
+  active: number;
+  /** The queue's limits and group defaults. */
+  limits: QueueLimits;
+  /** The deepest groups (at most 10). */
+  top: GroupStats[];
+  /** The groups beyond `top`, summed. */
+  other: { groups: number; waiting: number; active: number };
+}
+
 /** One queue in `stats()`. */
 export interface QueueStats {
   name: string;
@@ -259,6 +286,8 @@ export interface QueueStats {
    * failedPerSecond)` is the queue's failure rate.
    */
   failedPerSecond: number;
+  /** Its groups, when it has some or limits (and the backend keeps groups). */
+  groups?: QueueGroupStats;
   /** Worker pools of every process consuming this queue. */
   workers: WorkerStats[];
 }

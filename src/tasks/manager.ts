@@ -387,6 +387,7 @@ export class TaskManager extends Emitter<TaskEvents> {
       counts: this.#pools.counts,
       pools: this.#pools.figures(),
       byTask: [...this.#analytics.byTask.values()],
+      groups: this.#analytics.groups.latest,
       now: Date.now(),
     });
   }

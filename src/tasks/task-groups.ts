@@ -1,6 +1,6 @@
 import { describeValue } from '../core/errors.js';
 import { TaskLimitError } from './errors.js';
-import type { GroupInfo, QueueLimits, TaskBackend, TaskGroupBackend } from './types.js';
+import type { GroupList, QueueLimits, TaskBackend, TaskGroupBackend } from './types.js';
 import {
   checkGroup,
   checkPositive,
@@ -142,13 +142,11 @@ export class TaskGroups {
    * const { total, groups } = await enterprise.tasks.groups.list('emails', { limit: 10 });
    * ```
    */
-  async list(
-    queue?: string,
-    options: { limit?: number } = {},
-  ): Promise<{ total: number; groups: GroupInfo[] }> {
+  async list(queue?: string, options: { limit?: number } = {}): Promise<GroupList> {
     const name = checkQueue(queue ?? this.#defaultQueue());
     const backend = await this.#backend();
-    if (backend.groups === undefined) return { total: 0, groups: [] };
+    if (backend.groups === undefined)
+      return { total: 0, waiting: 0, active: 0, limits: {}, groups: [] };
     return backend.groups(name, Math.max(0, Math.floor(options.limit ?? 100)));
   }
 

@@ -246,6 +246,19 @@ export interface GroupInfo {
   maxConcurrency: number;
 }
 
+/** What {@link TaskGroupBackend.groups} answers. */
+export interface GroupList {
+  /** Groups listed in all (with work, held tasks, paused or waiting out a limit). */
+  total: number;
+  /** Ready and held tasks over every group (not only those in `groups`). */
+  waiting: number;
+  active: number;
+  /** The queue's limits and group defaults as stored. */
+  limits: QueueLimits;
+  /** The deepest groups, at most the number asked for. */
+  groups: GroupInfo[];
+}
+
 /**
  * What a store offers for groups and limits. Both built-in backends implement it; a backend
  * without it refuses grouped tasks and limits (the task manager checks).
@@ -262,7 +275,7 @@ export interface TaskGroupBackend {
    * Groups with ready or active tasks (or paused or waiting out a limit), the deepest first, at
    * most `limit`; `total` counts them all.
    */
-  groups(queue: string, limit: number): Promise<{ total: number; groups: GroupInfo[] }>;
+  groups(queue: string, limit: number): Promise<GroupList>;
 }
 
 /**

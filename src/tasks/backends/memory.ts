@@ -7,7 +7,7 @@ import type {
   AttemptOutcome,
   ClaimedTask,
   FinishResult,
-  GroupInfo,
+  GroupList,
   GroupSettings,
   Lease,
   NewTask,
@@ -317,9 +317,9 @@ export class MemoryTaskBackend implements TaskBackend {
     groupPause(this.#queue(queue), group, false);
   }
 
-  async groups(queue: string, limit: number): Promise<{ total: number; groups: GroupInfo[] }> {
+  async groups(queue: string, limit: number): Promise<GroupList> {
     const state = this.#queues.get(queue);
-    return state === undefined ? { total: 0, groups: [] } : state.groups.list(limit, Date.now());
+    return state === undefined ? EMPTY_GROUPS : state.groups.list(limit, Date.now());
   }
 
   async heartbeat(worker: WorkerInfo, ttlMs: number): Promise<void> {
@@ -374,6 +374,14 @@ export class MemoryTaskBackend implements TaskBackend {
     return state;
   }
 }
+
+const EMPTY_GROUPS: GroupList = Object.freeze({
+  total: 0,
+  waiting: 0,
+  active: 0,
+  limits: {},
+  groups: [],
+}) as GroupList;
 
 /** Forgets expired entries now and then, so a long run of schedules stays bounded. */
 function forgetExpired(map: Map<string, number>, now: number): void {

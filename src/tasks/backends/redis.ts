@@ -7,7 +7,7 @@ import type {
   AttemptOutcome,
   ClaimedTask,
   FinishResult,
-  GroupInfo,
+  GroupList,
   GroupSettings,
   Lease,
   NewTask,
@@ -379,7 +379,7 @@ export class RedisTaskBackend implements TaskBackend {
     return pauseGroup(this.#ctx, queue, group, false);
   }
 
-  groups(queue: string, limit: number): Promise<{ total: number; groups: GroupInfo[] }> {
+  groups(queue: string, limit: number): Promise<GroupList> {
     return listGroups(this.#ctx, queue, limit);
   }
 

@@ -1,4 +1,4 @@
-import type { GroupInfo, GroupSettings, QueueLimits } from '../../types.js';
+import type { GroupInfo, GroupList, GroupSettings, QueueLimits } from '../../types.js';
 import { Heap } from './heap.js';
 import type { Slot } from './slot.js';
 
@@ -159,7 +159,7 @@ export class QueueGroups {
     this.byName.delete(g.name);
   }
 
-  list(limit: number, now: number): { total: number; groups: GroupInfo[] } {
+  list(limit: number, now: number): GroupList {
     const all = [...this.byName.values()].filter(
       (g) =>
         g.name !== UNGROUPED && (g.waiting > 0 || g.active > 0 || g.paused || g.limitedUntil > now),
@@ -177,7 +177,13 @@ export class QueueGroups {
       if (g.limitedUntil > now) info.limitedUntil = g.limitedUntil;
       return info;
     });
-    return { total: all.length, groups };
+    let waiting = 0;
+    let active = 0;
+    for (const g of all) {
+      waiting += g.waiting;
+      active += g.active;
+    }
+    return { total: all.length, waiting, active, limits: { ...this.limits }, groups };
   }
 
   #push(g: MemoryGroup, pass: number): void {

@@ -1,5 +1,5 @@
 import { runScript } from '../../../redis/scripts.js';
-import type { GroupInfo, GroupSettings, QueueLimits } from '../../types.js';
+import type { GroupInfo, GroupList, GroupSettings, QueueLimits } from '../../types.js';
 import type { BackendContext } from './context.js';
 import { GROUP_LIST, GROUP_SET } from './scripts.js';
 
@@ -62,13 +62,13 @@ export async function listGroups(
   ctx: BackendContext,
   queue: string,
   limit: number,
-): Promise<{ total: number; groups: GroupInfo[] }> {
+): Promise<GroupList> {
   const k = ctx.keys.queue(queue);
   const reply = (await ctx.conn.run('groups', queue, (client) =>
     runScript(client, GROUP_LIST, [k.marker], [k.base, Math.max(0, Math.floor(limit))]),
   )) as (string | number)[];
   const groups: GroupInfo[] = [];
-  for (let at = 1; at + 6 < reply.length; at += 7) {
+  for (let at = 8; at + 6 < reply.length; at += 7) {
     const info: GroupInfo = {
       group: String(reply[at]),
       waiting: Number(reply[at + 1]),
@@ -81,5 +81,10 @@ export async function listGroups(
     if (until > 0) info.limitedUntil = until;
     groups.push(info);
   }
-  return { total: Number(reply[0]), groups };
+  const n = (i: number) => (reply[i] === '' || reply[i] === undefined ? 0 : Number(reply[i]));
+  const limits: QueueLimits = {};
+  if (n(3) > 0) limits.rateLimit = { limit: n(3), perMs: n(4) };
+  if (n(5) > 0) limits.groupMaxConcurrency = n(5);
+  if (n(6) > 0) limits.groupRateLimit = { limit: n(6), perMs: n(7) };
+  return { total: n(0), waiting: n(1), active: n(2), limits, groups };
 }

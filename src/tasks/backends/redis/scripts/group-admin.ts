@@ -40,7 +40,9 @@ return 1
 `);
 
 /**
- * GROUP_LIST. ARGV: queue key prefix, limit. Returns the number of groups, then per group (the
+ * GROUP_LIST. ARGV: queue key prefix, limit. Returns the number of groups, their waiting and
+ * active tasks in all, the stored limits (queue limit, window, group cap, group limit, window;
+ * empty when unset), then per group (the
  * deepest first, at most `limit`): name, waiting, active, paused (1/0), limited until (0: not),
  * weight, maxConcurrency.
  */
@@ -61,7 +63,11 @@ for _, g in ipairs(a) do add(g, 0) end
 for _, g in ipairs(redis.call('SMEMBERS', gk('gpaused'))) do add(g, 0) end
 for _, g in ipairs(redis.call('ZRANGE', gk('glimited'), 0, -1)) do add(g, 0) end
 table.sort(list, function(x, y) if x[2] ~= y[2] then return x[2] > y[2] end return x[1] < y[1] end)
-local out = { #list }
+local sum_w, sum_a = 0, 0
+for _, e in ipairs(list) do sum_w = sum_w + e[2] end
+for _, v in ipairs(redis.call('HVALS', gk('gactive'))) do sum_a = sum_a + tonumber(v) end
+local c = redis.call('HMGET', gk('cfg'), 'qlim', 'qper', 'gmax', 'glim', 'gper')
+local out = { #list, sum_w, sum_a, c[1] or '', c[2] or '', c[3] or '', c[4] or '', c[5] or '' }
 for i = 1, math.min(limit, #list) do
   local g = list[i][1]
   local cap, w = g_cfg(g)
