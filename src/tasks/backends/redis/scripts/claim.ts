@@ -132,36 +132,44 @@ if max > 0 and redis.call('EXISTS', k_ring) == 0 then
 elseif max > 0 then
   local vt = tonumber(redis.call('GET', gk('gvt'))) or 0
   if redis.call('ZCARD', k_ready) > 0 then redis.call('ZADD', k_ring, 'NX', vt, '') end
+  -- Without any setting stored, every group has weight 1 and no cap: no reads per take.
+  local has_cfg = redis.call('EXISTS', gk('cfg')) == 1
+  local last_pass = nil
   for _ = 1, 100 * max do
     if taken >= max then break end
-    local top = redis.call('ZRANGE', k_ring, 0, 0, 'WITHSCORES')
+    -- The lowest pass leaves the ring; it comes back with its next pass if it may go on.
+    local top = redis.call('ZPOPMIN', k_ring, 1)
     if #top == 0 then break end
     local g, pass = top[1], tonumber(top[2])
     local gkey, room, ends = nil, 1, 0
     if g ~= '' and glim then room, ends, gkey = window_room(gk('gr:' .. g .. ':'), glim, gper) end
     if room <= 0 then
-      g_wait(g, ends)
+      redis.call('ZADD', gk('glimited'), 'GT', ends, g)
     else
       local zk = k_ready
       if g ~= '' then zk = gk('g:' .. g) end
       local p = redis.call('ZPOPMIN', zk, 1)
       if #p == 0 then
-        redis.call('ZREM', k_ring, g)
         if g ~= '' then redis.call('HDEL', gk('gdepth'), g) end
       else
-        redis.call('SET', gk('gvt'), pass)
-        local weight = 1
+        last_pass = pass
+        local stays, weight = true, 1
         if g == '' then
-          if redis.call('ZCARD', k_ready) == 0 then redis.call('ZREM', k_ring, '') end
+          stays = redis.call('ZCARD', k_ready) > 0
         else
-          g_took(g)
+          if redis.call('HINCRBY', gk('gdepth'), g, -1) <= 0 then
+            redis.call('HDEL', gk('gdepth'), g)
+            stays = false
+          end
           if gkey then window_use(gkey, 1, gper) end
           local active = redis.call('HINCRBY', gk('gactive'), g, 1)
-          local cap, w = g_cfg(g)
-          weight = w
-          if cap > 0 and active >= cap then redis.call('ZREM', k_ring, g) end
+          if has_cfg then
+            local cap, w = g_cfg(g)
+            weight = w
+            if cap > 0 and active >= cap then stays = false end
+          end
         end
-        if redis.call('ZSCORE', k_ring, g) then
+        if stays then
           if not (weight > 0) then weight = 1 end
           redis.call('ZADD', k_ring, pass + 1 / weight, g)
         end
@@ -169,6 +177,7 @@ elseif max > 0 then
       end
     end
   end
+  if last_pass then redis.call('SET', gk('gvt'), last_pass) end
 end
 
 if taken > 0 then

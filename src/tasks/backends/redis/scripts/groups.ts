@@ -39,10 +39,11 @@ local function g_eligible(g)
   return true
 end
 
--- Puts group g in the ring when it has ready work, may run and is not there yet.
-local function g_join(g)
+-- Puts group g in the ring when it has ready work (\`has_work\`: known to), may run and is not
+-- there yet.
+local function g_join(g, has_work)
   if redis.call('ZSCORE', gk('gring'), g) then return end
-  if not redis.call('HGET', gk('gdepth'), g) then return end
+  if not has_work and not redis.call('HGET', gk('gdepth'), g) then return end
   if not g_eligible(g) then return end
   redis.call('ZADD', gk('gring'), tonumber(redis.call('GET', gk('gvt'))) or 0, g)
 end
@@ -53,7 +54,7 @@ local function push_ready(id, k_ready, pr, sq, g)
     if redis.call('ZADD', gk('g:' .. g), score_of(pr, sq), id) == 1 then
       redis.call('HINCRBY', gk('gdepth'), g, 1)
     end
-    g_join(g)
+    g_join(g, true)
   else
     redis.call('ZADD', k_ready, score_of(pr, sq), id)
   end
