@@ -13,6 +13,11 @@ import {
 export interface QueueLimitOptions {
   /** At most `limit` tasks of the queue start per window (`per`), across every process. */
   rateLimit?: RateLimitOptions;
+  /**
+   * A limit shared with every queue configured with the same `name` (one external API behind
+   * several queues): their starts together, per window, across every process.
+   */
+  sharedLimit?: RateLimitOptions & { name: string };
   /** Defaults of every group of the queue. */
   groups?: {
     /** Tasks of one group held by workers at once, across every process (0: no cap). */
@@ -73,6 +78,19 @@ export class TaskGroups {
     const limits: QueueLimits = {};
     if (options.rateLimit !== undefined) {
       limits.rateLimit = checkRateLimit(options.rateLimit, 'rateLimit');
+    }
+    if (options.sharedLimit !== undefined) {
+      const { name: limitName } = options.sharedLimit;
+      if (typeof limitName !== 'string' || !/^[A-Za-z0-9_.:-]{1,100}$/.test(limitName)) {
+        throw new TaskLimitError(
+          `sharedLimit.name=${describeValue(limitName)} is invalid: expected 1 to 100 characters from [A-Za-z0-9_.:-]`,
+          { argument: 'sharedLimit.name', value: limitName },
+        );
+      }
+      limits.sharedLimit = {
+        name: limitName,
+        ...checkRateLimit(options.sharedLimit, 'sharedLimit'),
+      };
     }
     const groups = options.groups ?? {};
     if (groups.maxConcurrency !== undefined) {

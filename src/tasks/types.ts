@@ -217,6 +217,11 @@ export interface RateLimitSpec {
 export interface QueueLimits {
   /** Starts of the queue per window, across every process; absent: none. */
   rateLimit?: RateLimitSpec;
+  /**
+   * A limit shared by every queue configured with the same `name` (one external API behind
+   * several queues): their starts together, per window, across every process; absent: none.
+   */
+  sharedLimit?: RateLimitSpec & { name: string };
   /** Tasks of one group held by workers at once, across every process; 0 or absent: no cap. */
   groupMaxConcurrency?: number;
   /** Starts per window of each group (counted per group); absent: none. */

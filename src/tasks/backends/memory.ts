@@ -61,6 +61,8 @@ export class MemoryTaskBackend implements TaskBackend {
   /** `queue \0 id` -> until when the id stays taken (`uniqueForMs`). */
   readonly #unique = new Map<string, number>();
   readonly #listeners = new BackendListeners();
+  /** The counters of limits shared by several queues, by name. */
+  readonly #shared = new Map<string, { window: number; used: number }>();
   readonly #retention: RetentionSpec;
   readonly #tokenPrefix = randomBytes(6).toString('hex');
   #seq = 0;
@@ -302,7 +304,13 @@ export class MemoryTaskBackend implements TaskBackend {
   }
 
   async configureQueue(queue: string, limits: QueueLimits): Promise<void> {
-    configureQueue(this.#queue(queue), limits);
+    let shared: { window: number; used: number } | undefined;
+    if (limits.sharedLimit !== undefined) {
+      const name = limits.sharedLimit.name;
+      shared = this.#shared.get(name) ?? { window: -1, used: 0 };
+      this.#shared.set(name, shared);
+    }
+    configureQueue(this.#queue(queue), limits, shared);
   }
 
   async configureGroup(queue: string, group: string, settings: GroupSettings): Promise<void> {

@@ -40,6 +40,7 @@ import { BackendKeys } from './redis/keys.js';
 import { recoverExpired, release, renewLeases, setProgress } from './redis/leases.js';
 import { claimedTasks, errorJson } from './redis/records.js';
 import { CLAIM, CLAIM_FIELDS, FINISH } from './redis/scripts.js';
+import { SharedLimits } from './redis/shared-limits.js';
 import { WorkWaits } from './redis/waiting.js';
 import { heartbeat, listWorkers, removeWorker } from './redis/workers.js';
 
@@ -156,6 +157,7 @@ export class RedisTaskBackend implements TaskBackend {
   readonly #ctx: BackendContext;
   readonly #waits: WorkWaits;
   readonly #events: BackendEvents;
+  readonly #shared: SharedLimits;
   /** Claims whose script has not answered yet (settled when it does, never rejected). */
   readonly #claimScripts = new Set<Promise<void>>();
   /** How long a call's answer is remembered for a re-send: longer than any retry can come. */
@@ -184,6 +186,7 @@ export class RedisTaskBackend implements TaskBackend {
     };
     this.#waits = new WorkWaits(this.#conn, (queue) => this.#keys.queue(queue).marker);
     this.#events = new BackendEvents(this.#conn, this.channel);
+    this.#shared = new SharedLimits(this.#ctx);
   }
 
   add(tasks: readonly NewTask[]): Promise<AddOutcome[]> {
@@ -197,6 +200,21 @@ export class RedisTaskBackend implements TaskBackend {
     leaseMs: number,
   ): Promise<ClaimedTask[]> {
     if (!(max >= 1)) return [];
+    const room = await this.#shared.room(queue, Math.floor(max));
+    const claimed = await this.#claim(queue, workerId, room.max, leaseMs, room.holdUntil);
+    if (room.key !== undefined && claimed.length < room.max) {
+      await this.#shared.giveBack(queue, room.key, room.max - claimed.length).catch(noop);
+    }
+    return claimed;
+  }
+
+  async #claim(
+    queue: string,
+    workerId: string,
+    max: number,
+    leaseMs: number,
+    holdUntil: number,
+  ): Promise<ClaimedTask[]> {
     const k = this.#keys.queue(queue);
     const now = Date.now();
     const leaseUntil = now + leaseMs;
@@ -210,7 +228,7 @@ export class RedisTaskBackend implements TaskBackend {
         client,
         CLAIM,
         [k.ready, k.delayed, k.active, k.paused, k.marker, k.seq, memo],
-        [Math.floor(max), leaseMs, workerId, k.base, PROMOTE_BATCH, inline ? 1 : 0, this.#memoMs],
+        [max, leaseMs, workerId, k.base, PROMOTE_BATCH, inline ? 1 : 0, this.#memoMs, holdUntil],
       ),
     );
     // A finish called meanwhile waits for this reply (see `finish`), so that the payload read
@@ -363,8 +381,9 @@ export class RedisTaskBackend implements TaskBackend {
     return resumeQueue(this.#ctx, queue);
   }
 
-  configureQueue(queue: string, limits: QueueLimits): Promise<void> {
-    return configureQueue(this.#ctx, queue, limits);
+  async configureQueue(queue: string, limits: QueueLimits): Promise<void> {
+    await configureQueue(this.#ctx, queue, limits);
+    this.#shared.configured(queue, limits);
   }
 
   configureGroup(queue: string, group: string, settings: GroupSettings): Promise<void> {

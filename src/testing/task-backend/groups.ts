@@ -181,6 +181,23 @@ export function groupsTests(s: BackendSuite): void {
       expect(listed.groups.some((g) => g.limitedUntil !== undefined)).toBe(true);
     });
 
+    it('shares a named limit between queues', async () => {
+      const other = `${s.queue}.b`;
+      const sharedLimit = { name: `api-${s.queue}`, limit: 5, perMs: 60_000 };
+      await gb().configureQueue(s.queue, { sharedLimit });
+      await gb().configureQueue(other, { sharedLimit });
+      await s.backend.add([
+        ...Array.from({ length: 4 }, () => task()),
+        ...Array.from({ length: 4 }, () => task({ queue: other })),
+      ]);
+      const here = await claimAll(10);
+      const there = await s.backend.claim(other, 'w2', 10, 30_000);
+      // One window for both unless a minute boundary came between the two claims.
+      expect(here).toHaveLength(4);
+      expect(there.length === 1 || there.length === 4).toBe(true);
+      expect((await gb().groups(other, 1)).limits.sharedLimit).toEqual(sharedLimit);
+    });
+
     it('hands a rate-limited task back without an attempt and makes its group wait', async () => {
       await s.backend.add([task({ group: 'slow' }), task({ group: 'slow' })]);
       const [first] = await claimAll(1);

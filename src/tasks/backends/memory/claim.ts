@@ -25,6 +25,11 @@ export function takeReady(state: QueueState, max: number, now: number): Slot[] {
     const { room } = windowRoom(groups, limit.limit, limit.perMs, now);
     if (room < max) max = room;
   }
+  const shared = groups.limits.sharedLimit;
+  if (shared !== undefined && groups.shared !== undefined) {
+    const { room } = windowRoom(groups.shared, shared.limit, shared.perMs, now);
+    if (room < max) max = room;
+  }
   if (max <= 0) return [];
   groups.wake(now);
   const taken: Slot[] = [];
@@ -71,6 +76,7 @@ export function takeReady(state: QueueState, max: number, now: number): Slot[] {
     // last pass each claim would put them ahead of every group.
   }
   if (limit !== undefined) groups.used += taken.length;
+  if (shared !== undefined && groups.shared !== undefined) groups.shared.used += taken.length;
   return taken;
 }
 
@@ -99,6 +105,11 @@ export function readyAt(state: QueueState, now: number): number {
   const limit = groups.limits.rateLimit;
   if (limit !== undefined) {
     const { room, ends } = windowRoom(groups, limit.limit, limit.perMs, now);
+    if (room <= 0 && ends > hold) hold = ends;
+  }
+  const shared = groups.limits.sharedLimit;
+  if (shared !== undefined && groups.shared !== undefined) {
+    const { room, ends } = windowRoom(groups.shared, shared.limit, shared.perMs, now);
     if (room <= 0 && ends > hold) hold = ends;
   }
   return hold;

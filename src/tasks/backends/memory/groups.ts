@@ -46,6 +46,8 @@ export class QueueGroups {
   limitedUntil = 0;
   window = -1;
   used = 0;
+  /** The counter of the limit this queue shares with others (one object for all of them). */
+  shared: { window: number; used: number } | undefined;
   #ring: RingEntry[] = [];
   #seq = 0;
   #ringSize = 0;

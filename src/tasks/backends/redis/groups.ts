@@ -29,6 +29,9 @@ export function configureQueue(
     limits.groupMaxConcurrency ?? 0,
     limits.groupRateLimit?.limit ?? 0,
     limits.groupRateLimit?.perMs ?? 0,
+    limits.sharedLimit?.name ?? '',
+    limits.sharedLimit?.limit ?? 0,
+    limits.sharedLimit?.perMs ?? 0,
   ]);
 }
 
@@ -68,7 +71,7 @@ export async function listGroups(
     runScript(client, GROUP_LIST, [k.marker], [k.base, Math.max(0, Math.floor(limit))]),
   )) as (string | number)[];
   const groups: GroupInfo[] = [];
-  for (let at = 8; at + 6 < reply.length; at += 7) {
+  for (let at = 11; at + 6 < reply.length; at += 7) {
     const info: GroupInfo = {
       group: String(reply[at]),
       waiting: Number(reply[at + 1]),
@@ -86,5 +89,6 @@ export async function listGroups(
   if (n(3) > 0) limits.rateLimit = { limit: n(3), perMs: n(4) };
   if (n(5) > 0) limits.groupMaxConcurrency = n(5);
   if (n(6) > 0) limits.groupRateLimit = { limit: n(6), perMs: n(7) };
+  if (n(9) > 0) limits.sharedLimit = { name: String(reply[8]), limit: n(9), perMs: n(10) };
   return { total: n(0), waiting: n(1), active: n(2), limits, groups };
 }

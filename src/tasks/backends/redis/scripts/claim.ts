@@ -3,7 +3,8 @@ import { COMMON } from './common.js';
 
 /**
  * CLAIM. KEYS: ready, delayed, active, paused, marker, seq, memo. ARGV: max, leaseMs, workerId,
- * queue key prefix, most delayed tasks to promote, payloads inline (1/0), memo ms.
+ * queue key prefix, most delayed tasks to promote, payloads inline (1/0), memo ms, and until when a
+ * shared limit has no room (server ms; 0: none or room left, `max` then bounded by it).
  *
  * Atomic: promotes due delayed tasks (bounded), pops up to `max` ready tasks, and for each one
  * writes a fresh fencing token (from `seq`) and the worker, and indexes it in `active` by lease
@@ -97,6 +98,11 @@ local hold = nil
 local qwait = redis.call('PTTL', gk('qlimited'))
 if qwait > 0 then
   hold, max = now + qwait, 0
+end
+-- A shared limit (checked by the caller in its own slot) with no room left: hold until its window ends.
+local shared_hold = tonumber(ARGV[8]) or 0
+if shared_hold > now then
+  hold, max = shared_hold, 0
 end
 local qlim, qkey, qper = tonumber(cfg[1]), nil, tonumber(cfg[2])
 if max > 0 and qlim then

@@ -4,7 +4,8 @@ import { COMMON } from './common.js';
 /**
  * GROUP_SET. KEYS: marker. ARGV: queue key prefix, action (`pause`, `resume`, `group`, `queue`),
  * then per action: the group; the group; the group, weight, maxConcurrency; or queue limit,
- * queue window ms, group cap, group limit, group window ms (0: none). Atomic: a group paused leaves
+ * queue window ms, group cap, group limit, group window ms, shared limit name, shared limit, shared window ms (0 or
+ * empty: none). Atomic: a group paused leaves
  * the ring, one resumed or given a higher cap joins it again (and wakes a waiting worker).
  */
 export const GROUP_SET = luaScript(`${COMMON}
@@ -25,10 +26,15 @@ elseif action == 'group' then
   if m < 0 then redis.call('HDEL', cfg, 'm:' .. g) else redis.call('HSET', cfg, 'm:' .. g, m) end
   if not g_eligible(g) then redis.call('ZREM', gk('gring'), g) else g_join(g) end
 else
-  local fields = { 'qlim', 'qper', 'gmax', 'glim', 'gper' }
+  local fields = { 'qlim', 'qper', 'gmax', 'glim', 'gper', 'sname', 'slim', 'sper' }
   for i, f in ipairs(fields) do
-    local v = tonumber(ARGV[3 + i])
-    if v > 0 then redis.call('HSET', cfg, f, v) else redis.call('HDEL', cfg, f) end
+    local v = ARGV[3 + i]
+    if f ~= 'sname' then v = tonumber(v) end
+    if (f == 'sname' and v ~= '') or (f ~= 'sname' and v > 0) then
+      redis.call('HSET', cfg, f, v)
+    else
+      redis.call('HDEL', cfg, f)
+    end
   end
   -- The cap changed for every group: each with ready work is placed again.
   for _, name in ipairs(redis.call('HKEYS', gk('gdepth'))) do
@@ -41,8 +47,8 @@ return 1
 
 /**
  * GROUP_LIST. ARGV: queue key prefix, limit. Returns the number of groups, their waiting and
- * active tasks in all, the stored limits (queue limit, window, group cap, group limit, window;
- * empty when unset), then per group (the
+ * active tasks in all, the stored limits (queue limit, window, group cap, group limit, window,
+ * shared limit name, limit, window; empty when unset), then per group (the
  * deepest first, at most `limit`): name, waiting, active, paused (1/0), limited until (0: not),
  * weight, maxConcurrency.
  */
@@ -66,8 +72,9 @@ table.sort(list, function(x, y) if x[2] ~= y[2] then return x[2] > y[2] end retu
 local sum_w, sum_a = 0, 0
 for _, e in ipairs(list) do sum_w = sum_w + e[2] end
 for _, v in ipairs(redis.call('HVALS', gk('gactive'))) do sum_a = sum_a + tonumber(v) end
-local c = redis.call('HMGET', gk('cfg'), 'qlim', 'qper', 'gmax', 'glim', 'gper')
-local out = { #list, sum_w, sum_a, c[1] or '', c[2] or '', c[3] or '', c[4] or '', c[5] or '' }
+local c = redis.call('HMGET', gk('cfg'), 'qlim', 'qper', 'gmax', 'glim', 'gper', 'sname', 'slim', 'sper')
+local out = { #list, sum_w, sum_a }
+for i = 1, 8 do out[#out + 1] = c[i] or '' end
 for i = 1, math.min(limit, #list) do
   local g = list[i][1]
   local cap, w = g_cfg(g)
