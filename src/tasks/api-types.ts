@@ -54,9 +54,9 @@ export type TaskSubmission<R = TaskRegistry> = {
 
 /**
  * What a handler gets besides its payload. Destructuring works (`{ signal, progress }`), but
- * `signal` and `progress` are accessors, not own fields: a copy made with spread (`{ ...context }`)
- * does not carry them, so name them when passing a copy on (`{ ...context, signal: context.signal,
- * progress: context.progress }`).
+ * `signal`, `progress` and `rateLimited` are accessors, not own fields: a copy made with spread
+ * (`{ ...context }`) does not carry them, so name them when passing a copy on (`{ ...context,
+ * signal: context.signal, progress: context.progress }`).
  */
 export interface TaskContext {
   /** The task id (stable across retries). */

@@ -200,7 +200,10 @@ export class RedisTaskBackend implements TaskBackend {
     leaseMs: number,
   ): Promise<ClaimedTask[]> {
     if (!(max >= 1)) return [];
-    const room = await this.#shared.room(queue, Math.floor(max));
+    // Without a shared limit the claim's script goes out at once (no await before it): a finish
+    // asked for meanwhile must queue behind it.
+    const pending = this.#shared.room(queue, Math.floor(max));
+    const room = pending instanceof Promise ? await pending : pending;
     const claimed = await this.#claim(queue, workerId, room.max, leaseMs, room.holdUntil);
     if (room.key !== undefined && claimed.length < room.max) {
       await this.#shared.giveBack(queue, room.key, room.max - claimed.length).catch(noop);
@@ -241,8 +244,11 @@ export class RedisTaskBackend implements TaskBackend {
     } finally {
       if (replied !== undefined) this.#claimScripts.delete(replied);
     }
-    // The last entry is the server's time of the claim: the attempts' `startedAt`.
+    // The trailer: the queue's shared limit as stored, then the server's time of the claim (the
+    // attempts' `startedAt`).
     const claimedAt = Number(rows.pop() ?? now);
+    const [sharedName, sharedLimit, sharedPer] = rows.splice(rows.length - 3, 3);
+    this.#shared.learned(queue, sharedName, sharedLimit, sharedPer);
     const count = rows.length / width;
     if (count === 0) return [];
     let payloads: (string | null)[] | undefined;

@@ -78,12 +78,15 @@ export class AttemptContext implements TaskContext {
     return running.controller.signal;
   }
 
-  rateLimited(retryAfter: Duration): never {
-    const ms = parseDuration(retryAfter, 'retryAfter');
-    throw new TaskRateLimitedError(
-      `task ${this.id} was rate-limited by the remote side; its ${this.#running.task.group === undefined ? 'queue' : 'group'} waits ${ms} ms`,
-      ms,
-    );
+  /** A function bound to this attempt (handlers destructure it, as `progress`). */
+  get rateLimited(): (retryAfter: Duration) => never {
+    return (retryAfter: Duration) => {
+      const ms = parseDuration(retryAfter, 'retryAfter');
+      throw new TaskRateLimitedError(
+        `task ${this.id} was rate-limited by the remote side; its ${this.#running.task.group === undefined ? 'queue' : 'group'} waits ${ms} ms`,
+        ms,
+      );
+    };
   }
 
   get progress(): (value: unknown) => void {

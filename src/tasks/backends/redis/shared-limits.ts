@@ -4,9 +4,6 @@ import type { QueueLimits, RateLimitSpec } from '../../types.js';
 import type { BackendContext } from './context.js';
 import { SHARED_GIVE, SHARED_TAKE } from './scripts.js';
 
-/** How long a queue's shared limit, as read from Redis, is trusted before it is read again. */
-const REFRESH_MS = 2_000;
-
 type Shared = RateLimitSpec & { name: string };
 
 /** What a claim may take under its queue's shared limit. */
@@ -23,8 +20,8 @@ export interface SharedRoom {
  * @internal The limits shared by several queues, on the Redis backend. A shared counter cannot
  * live in each queue's Cluster slot, so it has a slot of its own (`<prefix>:{limit:<name>}:`): a
  * claim first takes room from it (SHARED_TAKE), claims at most that many, and gives back what it
- * did not use. Which limit a queue shares is stored with the queue (its `cfg` hash), and read again
- * every {@link REFRESH_MS} by every process that claims from it.
+ * did not use. Which limit a queue shares is stored with the queue (its `cfg` hash), and every
+ * claim's reply carries it, so a process learns it (or its removal) with its next claim.
  */
 export class SharedLimits {
   readonly #ctx: BackendContext;
@@ -39,9 +36,35 @@ export class SharedLimits {
     this.#known.set(queue, { shared: limits.sharedLimit, readAt: Date.now() });
   }
 
-  async room(queue: string, max: number): Promise<SharedRoom> {
-    const shared = await this.#shared(queue);
+  /**
+   * What a claim of `queue` may take: at once (no command) when the queue shares no limit as far
+   * as this process knows, else after taking room from the shared counter.
+   */
+  room(queue: string, max: number): SharedRoom | Promise<SharedRoom> {
+    const shared = this.#known.get(queue)?.shared;
     if (shared === undefined) return { max, holdUntil: 0 };
+    return this.#take(queue, shared, max);
+  }
+
+  /** What a claim's reply said of the queue's shared limit (name, limit, window as stored). */
+  learned(queue: string, name: unknown, limit: unknown, per: unknown): void {
+    const known = this.#known.get(queue);
+    const shared =
+      typeof name === 'string' && name !== '' && Number(limit) > 0 && Number(per) > 0
+        ? { name, limit: Number(limit), perMs: Number(per) }
+        : undefined;
+    if (
+      known !== undefined &&
+      known.shared?.name === shared?.name &&
+      known.shared?.limit === shared?.limit &&
+      known.shared?.perMs === shared?.perMs
+    ) {
+      return;
+    }
+    this.#known.set(queue, { shared, readAt: Date.now() });
+  }
+
+  async #take(queue: string, shared: Shared, max: number): Promise<SharedRoom> {
     const base = `${this.#ctx.prefix}:${hashTag(`limit:${shared.name}`)}:`;
     const [room, key, ends] = (await this.#ctx.conn.run('claim', queue, (client) =>
       runScript(client, SHARED_TAKE, [base], [shared.limit, shared.perMs, max]),
@@ -56,21 +79,5 @@ export class SharedLimits {
     await this.#ctx.conn.run('claim', queue, (client) =>
       runScript(client, SHARED_GIVE, [key], [unused]),
     );
-  }
-
-  async #shared(queue: string): Promise<Shared | undefined> {
-    const now = Date.now();
-    const known = this.#known.get(queue);
-    if (known !== undefined && now - known.readAt < REFRESH_MS) return known.shared;
-    const k = this.#ctx.keys.queue(queue);
-    const [name, limit, per] = await this.#ctx.conn.run('claim', queue, (client) =>
-      client.hmget(k.base + 'cfg', 'sname', 'slim', 'sper'),
-    );
-    const shared =
-      name && Number(limit) > 0 && Number(per) > 0
-        ? { name, limit: Number(limit), perMs: Number(per) }
-        : undefined;
-    this.#known.set(queue, { shared, readAt: now });
-    return shared;
   }
 }

@@ -15,7 +15,8 @@ import { COMMON } from './common.js';
  * every add). Returns one flat list, {@link CLAIM_FIELDS} entries per task: id, token, the number
  * this attempt will have, then name, meta, priority, runAt, failOnDependencyFailure, last error,
  * last progress and group as stored (nil when absent), and with payloads inline the payload; then, last, the
- * server's time of the claim (each task's `startedAt`). Flat and without field names: every element costs Redis and the client a conversion. Without
+ * queue's shared limit as stored (name, limit, window; empty when none: the caller learns it from
+ * here, with no command of its own) and the server's time of the claim (each task's `startedAt`). Flat and without field names: every element costs Redis and the client a conversion. Without
  * payloads inline the caller reads them natively (`MGET` of their `p:<id>` keys): less work for
  * Redis than carrying them through Lua, one more round trip.
  *
@@ -70,11 +71,11 @@ if seen then
   for _, m in ipairs(mine) do
     row(m[2], m[1], redis.call('HMGET', prefix .. 't:' .. m[2], 'n', 'm', 'pr', 'ra', 'ff', 'a', 'e', 'pg', 'g'))
   end
-  out[o + 1] = now
+  out[o + 1], out[o + 2], out[o + 3], out[o + 4] = '', '', '', now
   return out
 end
 
-if redis.call('EXISTS', k_paused) == 1 then return { now } end
+if redis.call('EXISTS', k_paused) == 1 then return { '', '', '', now } end
 local lu = now + tonumber(ARGV[2])
 
 local due = redis.call('ZRANGEBYSCORE', k_delayed, '-inf', now, 'LIMIT', 0, tonumber(ARGV[5]))
@@ -91,7 +92,7 @@ if #due > 0 then
 end
 
 local k_ring = gk('gring')
-local cfg = redis.call('HMGET', gk('cfg'), 'qlim', 'qper', 'glim', 'gper')
+local cfg = redis.call('HMGET', gk('cfg'), 'qlim', 'qper', 'glim', 'gper', 'sname', 'slim', 'sper')
 if redis.call('EXISTS', gk('glimited')) == 1 then g_wake() end
 -- Until when nothing may start (the queue waits out a limit), if it must.
 local hold = nil
@@ -203,6 +204,6 @@ else
   if #next_group > 0 and (hold == nil or tonumber(next_group[2]) < hold) then hold = tonumber(next_group[2]) end
   if hold then redis.call('ZADD', k_marker, 'LT', hold, 'd') end
 end
-out[o + 1] = now
+out[o + 1], out[o + 2], out[o + 3], out[o + 4] = cfg[5] or '', cfg[6] or '', cfg[7] or '', now
 return out
 `);
