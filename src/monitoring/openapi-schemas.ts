@@ -54,7 +54,29 @@ const healthComponent = obj(
   ['name', 'status', 'critical', 'latencyMs'],
 );
 
-const queueSnapshot = obj({
+const rateLimitSnapshot: Schema = { ...obj({ limit: int, perMs: int }), type: ['object', 'null'] };
+const groupsSnapshot = obj({
+  total: int,
+  waiting: int,
+  active: int,
+  rateLimit: rateLimitSnapshot,
+  groupRateLimit: rateLimitSnapshot,
+  groupMaxConcurrency: int,
+  top: arr(
+    obj({
+      group: str,
+      waiting: int,
+      active: int,
+      paused: bool,
+      limitedUntil: nullable('string', { format: 'date-time' }),
+      weight: num,
+      maxConcurrency: int,
+      throughput: num,
+    }),
+  ),
+  other: obj({ groups: int, waiting: int, active: int }),
+});
+const queueSnapshotProperties = {
   name: str,
   waiting: int,
   delayed: int,
@@ -65,7 +87,12 @@ const queueSnapshot = obj({
   paused: bool,
   oldestWaitingSeconds: nullable('number'),
   throughput: nullable('number'),
-});
+};
+/** A queue; `groups` only when it has groups or limits. */
+const queueSnapshot = obj(
+  { ...queueSnapshotProperties, groups: groupsSnapshot },
+  Object.keys(queueSnapshotProperties),
+);
 const workerSnapshot = obj(
   {
     id: str,

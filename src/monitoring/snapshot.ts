@@ -229,6 +229,40 @@ export interface TaskQueueSnapshot {
   oldestWaitingSeconds: number | null;
   /** Tasks of the queue completed per second by this process over the last minute; `null` when unknown. */
   throughput: number | null;
+  /** Its groups and limits, when it has some: the deepest groups by name, the rest as "other". */
+  groups?: TaskGroupsSnapshot;
+}
+
+/** The groups of a queue in {@link TaskQueueSnapshot.groups}. */
+export interface TaskGroupsSnapshot {
+  /** Groups with work, held tasks, paused or waiting out a limit. */
+  total: number;
+  waiting: number;
+  active: number;
+  /** Starts per window of the queue, and of each group; `null` when unlimited. */
+  rateLimit: { limit: number; perMs: number } | null;
+  groupRateLimit: { limit: number; perMs: number } | null;
+  /** Tasks of one group held at once by default; 0: no cap. */
+  groupMaxConcurrency: number;
+  /** The deepest groups (at most 10). */
+  top: TaskGroupSnapshot[];
+  /** The other groups, summed. */
+  other: { groups: number; waiting: number; active: number };
+}
+
+/** One group in {@link TaskGroupsSnapshot.top}. */
+export interface TaskGroupSnapshot {
+  group: string;
+  waiting: number;
+  active: number;
+  paused: boolean;
+  /** While it waits out a rate limit: until when (ISO time); `null` otherwise. */
+  limitedUntil: string | null;
+  weight: number;
+  /** 0: no cap. */
+  maxConcurrency: number;
+  /** Its tasks completed per second by this process over the last minute. */
+  throughput: number;
 }
 
 /** One worker pool in {@link TasksSnapshot.workers}. */

@@ -4,6 +4,7 @@ import {
   type DeadLetterSnapshot,
   disabledTasksSnapshot,
   type TaskFailureSnapshot,
+  type TaskGroupsSnapshot,
   type TaskQueueSnapshot,
   type TasksSnapshot,
   type TaskWorkerSnapshot,
@@ -286,8 +287,42 @@ function normalizeQueues(value: unknown): TaskQueueSnapshot[] {
       throughput: maybeNum(
         entry.throughput ?? entry.throughputPerSecond ?? entry.completedPerSecond,
       ),
+      ...normalizeGroups(entry.groups),
     };
   });
+}
+
+/** A queue's groups as the tasks module reports them (`stats().queues[].groups`). */
+function normalizeGroups(value: unknown): { groups?: TaskGroupsSnapshot } {
+  if (value === null || typeof value !== 'object') return {};
+  const g = value as Record<string, any>;
+  const limits = asRecord(g.limits);
+  const limit = (v: unknown) => {
+    const l = asRecord(v);
+    return maybeNum(l.limit) === null ? null : { limit: num(l.limit), perMs: num(l.perMs) };
+  };
+  const other = asRecord(g.other);
+  return {
+    groups: {
+      total: num(g.total),
+      waiting: num(g.waiting),
+      active: num(g.active),
+      rateLimit: limit(limits.rateLimit),
+      groupRateLimit: limit(limits.groupRateLimit),
+      groupMaxConcurrency: num(limits.groupMaxConcurrency),
+      top: list(g.top).map((t) => ({
+        group: String(t.group ?? ''),
+        waiting: num(t.waiting),
+        active: num(t.active),
+        paused: t.paused === true,
+        limitedUntil: iso(t.limitedUntil),
+        weight: maybeNum(t.weight) ?? 1,
+        maxConcurrency: num(t.maxConcurrency),
+        throughput: num(t.throughput),
+      })),
+      other: { groups: num(other.groups), waiting: num(other.waiting), active: num(other.active) },
+    },
+  };
 }
 
 function normalizeWorker(entry: Record<string, any>): TaskWorkerSnapshot {

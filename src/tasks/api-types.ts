@@ -1,7 +1,14 @@
 import type { Duration } from '../core/duration.js';
 import type { TraceContext } from '../core/trace-context.js';
 import type { TaskPriorityValue } from './priority.js';
-import type { BackoffSpec, TaskErrorInfo, TaskState, WorkerInfo } from './types.js';
+import type {
+  BackoffSpec,
+  GroupInfo,
+  QueueLimits,
+  TaskErrorInfo,
+  TaskState,
+  WorkerInfo,
+} from './types.js';
 
 /**
  * The task names of an application and their payload types. Empty by default: any name and any
@@ -48,9 +55,9 @@ export type TaskSubmission<R = TaskRegistry> = {
 
 /**
  * What a handler gets besides its payload. Destructuring works (`{ signal, progress }`), but
- * `signal` and `progress` are accessors, not own fields: a copy made with spread (`{ ...context }`)
- * does not carry them, so name them when passing a copy on (`{ ...context, signal: context.signal,
- * progress: context.progress }`).
+ * `signal`, `progress` and `rateLimited` are accessors, not own fields: a copy made with spread
+ * (`{ ...context }`) does not carry them, so name them when passing a copy on (`{ ...context,
+ * signal: context.signal, progress: context.progress }`).
  */
 export interface TaskContext {
   /** The task id (stable across retries). */
@@ -67,6 +74,17 @@ export interface TaskContext {
   readonly signal: AbortSignal;
   /** Reports progress (any JSON value), stored with the task and emitted as a `progress` event. */
   progress(value: unknown): void;
+  /**
+   * Says the remote side rate-limited this attempt, and throws (a `TaskRateLimitedError`): the
+   * task goes back in line without spending an attempt, and its group (an ungrouped task: its
+   * queue) starts nothing for `retryAfter` (seconds or a string with a unit) in any process.
+   *
+   * @example
+   * ```ts
+   * if (res.status === 429) ctx.rateLimited(Number(res.headers.get('retry-after') ?? 1));
+   * ```
+   */
+  rateLimited(retryAfter: Duration): never;
 }
 
 /**
@@ -124,6 +142,14 @@ export interface SubmitOptions extends TaskDefinitionOptions {
    */
   uniqueFor?: Duration;
   /**
+   * The group (a tenant, an account) the task belongs to: within its queue, ready tasks of
+   * different groups are claimed in turns, so a group with many tasks does not starve the others;
+   * priorities order the tasks inside a group. 1 or more characters from `[A-Za-z0-9_.:@/+=-]`,
+   * counting toward the 200 characters of the task id. See "Groups" in docs/tasks.md.
+   * @defaultValue none (ungrouped)
+   */
+  group?: string;
+  /**
    * Accept a name no handler is registered for in this process even though some are (see
    * "Unknown task names" in docs/tasks.md). @defaultValue false
    */
@@ -140,6 +166,8 @@ export interface TaskInfo<P = unknown, R = unknown> {
   priority: number;
   /** Attempts started so far. */
   attempts: number;
+  /** The group it was submitted with, if any. */
+  group?: string;
   maxRetries: number;
   /** Set once completed. */
   result?: R;
@@ -221,6 +249,26 @@ export interface FailureGroup {
   lastTaskId: string;
 }
 
+/** One group of a queue in `stats()`. */
+export interface GroupStats extends GroupInfo {
+  /** Tasks of the group completed per second by this process over about the last minute. */
+  throughput: number;
+}
+
+/** The groups of a queue in `stats()`: the deepest ones, the rest summed as "other". */
+export interface QueueGroupStats {
+  /** Groups with work, held tasks, paused or waiting out a limit. */
+  total: number;
+  waiting: number;
+  active: number;
+  /** The queue's limits and group defaults. */
+  limits: QueueLimits;
+  /** The deepest groups (at most 10). */
+  top: GroupStats[];
+  /** The groups beyond `top`, summed. */
+  other: { groups: number; waiting: number; active: number };
+}
+
 /** One queue in `stats()`. */
 export interface QueueStats {
   name: string;
@@ -241,6 +289,8 @@ export interface QueueStats {
    * failedPerSecond)` is the queue's failure rate.
    */
   failedPerSecond: number;
+  /** Its groups, when it has some or limits (and the backend keeps groups). */
+  groups?: QueueGroupStats;
   /** Worker pools of every process consuming this queue. */
   workers: WorkerStats[];
 }

@@ -209,3 +209,56 @@ export class TaskSandboxCloneError extends EnterpriseError {
     super('E_TASK_SANDBOX_CLONE', message, { context, cause });
   }
 }
+
+/**
+ * What `context.rateLimited(retryAfter)` throws inside a handler: the remote side refused for now.
+ * The worker hands the task back without spending an attempt, and its group (an ungrouped task:
+ * its queue) starts nothing for `retryAfterMs` in any process. Rethrow it if you catch it.
+ *
+ * @example
+ * ```ts
+ * backgroundTask('charge', async (payload, ctx) => {
+ *   const res = await fetch(url);
+ *   if (res.status === 429) ctx.rateLimited(Number(res.headers.get('retry-after') ?? 1)); // throws
+ * });
+ * ```
+ */
+export class TaskRateLimitedError extends EnterpriseError {
+  readonly retryAfterMs: number;
+  constructor(message: string, retryAfterMs: number) {
+    super('E_TASK_RATE_LIMITED', message, { context: { retryAfterMs } });
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
+ * A group name that cannot be used: empty, longer than the task id allows with it (a group
+ * counts toward the 200 characters of a task id), or with a character outside
+ * `[A-Za-z0-9_.:@/+=-]`. Thrown by `submitTask` and the group calls before anything is stored.
+ *
+ * @example
+ * ```ts
+ * await submitTask('sync', {}, { group: 'tenant 42' }); // TaskGroupError (E_TASK_GROUP)
+ * ```
+ */
+export class TaskGroupError extends EnterpriseError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super('E_TASK_GROUP', message, { context });
+  }
+}
+
+/**
+ * A rate limit or group setting that cannot be used: a limit that is not a positive whole number,
+ * a window that is not a positive duration, a weight or cap that is not positive, or a backend
+ * without groups and limits.
+ *
+ * @example
+ * ```ts
+ * await tasks.configureQueue('emails', { rateLimit: { limit: 0, per: '1s' } }); // TaskLimitError (E_TASK_LIMIT)
+ * ```
+ */
+export class TaskLimitError extends EnterpriseError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super('E_TASK_LIMIT', message, { context });
+  }
+}

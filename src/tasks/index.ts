@@ -18,7 +18,10 @@ export { scheduler, submitTask, submitTasks, tasks } from './default-tasks.js';
 export {
   TaskDependencyError,
   TaskFailedError,
+  TaskGroupError,
+  TaskLimitError,
   TaskPayloadError,
+  TaskRateLimitedError,
   TaskSandboxCloneError,
   TaskSandboxCrashError,
   TaskSandboxFileError,
@@ -61,4 +64,6 @@ export {
   type ScheduleOptions,
   Scheduler,
 } from './scheduler.js';
+export { type GroupOptions, type QueueLimitOptions, TaskGroups } from './task-groups.js';
 export type * from './types.js';
+export type { RateLimitOptions } from './validate.js';

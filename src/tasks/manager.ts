@@ -25,6 +25,7 @@ import { type SandboxedTaskOptions, splitSandbox } from './sandbox/spec.js';
 import { Scheduler } from './scheduler.js';
 import { checkLeaseMs, type TaskSettings } from './settings.js';
 import { TaskAnalytics } from './task-analytics.js';
+import { TaskGroups } from './task-groups.js';
 import { toInfo } from './task-info.js';
 import { TaskPools } from './task-pools.js';
 import { TaskQueues } from './task-queues.js';
@@ -76,6 +77,8 @@ export class TaskManager extends Emitter<TaskEvents> {
   readonly scheduler: Scheduler;
   /** Dead letter queue operations. */
   readonly deadLetters: DeadLetters;
+  /** Groups and rate limits of the queues (every process follows them). */
+  readonly groups: TaskGroups;
   readonly #settings: TaskSettings;
   readonly #log: Logger;
   readonly #prefix: string;
@@ -120,6 +123,7 @@ export class TaskManager extends Emitter<TaskEvents> {
       syncMs: deps.settings.scheduleSyncMs,
     });
     this.#queues = new TaskQueues(this.#settings, this.#local, backend);
+    this.groups = new TaskGroups(backend, () => this.#settings.queueName);
     this.deadLetters = deadLetters(backend, this.#queues);
     this.#waiters = new TaskWaiters(
       (id, queue) => this.#queues.find(id, queue),
@@ -425,6 +429,7 @@ export class TaskManager extends Emitter<TaskEvents> {
       counts: this.#pools.counts,
       pools: this.#pools.figures(),
       byTask: [...this.#analytics.byTask.values()],
+      groups: this.#analytics.groups.latest,
       now: Date.now(),
     });
   }

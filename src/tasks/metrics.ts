@@ -1,4 +1,6 @@
 import type { MetricFamily } from '../performance/prometheus.js';
+import type { QueueGroupStats } from './api-types.js';
+import { OTHER_GROUP } from './group-rates.js';
 import type { QueueCounts } from './types.js';
 
 /** What the task collector reads. @internal */
@@ -9,6 +11,8 @@ export interface TaskMetricsInput {
   pools: readonly { queue: string; concurrency: number; active: number }[];
   /** Attempts of this process per queue and task name. */
   byTask: readonly { queue: string; task: string; completed: number; failed: number }[];
+  /** The group figures of each queue as `stats()` last read them (top groups and "other"). */
+  groups?: ReadonlyMap<string, QueueGroupStats>;
   now: number;
 }
 
@@ -82,6 +86,7 @@ export function taskMetricFamilies(
         value: pool.active,
       })),
     },
+    ...groupFamilies(p, input?.groups),
     {
       name: `${p}attempts_total`,
       help: 'Task attempts finished by this process, by queue, task name and outcome.',
@@ -98,6 +103,71 @@ export function taskMetricFamilies(
           value: t.failed,
         },
       ]),
+    },
+  ];
+}
+
+/**
+ * Per-group families, bounded: the deepest groups of each queue by name (at most 10, as
+ * `stats()` read them) and the others summed under `group="other"`.
+ */
+function groupFamilies(
+  p: string,
+  groups: ReadonlyMap<string, QueueGroupStats> | undefined,
+): MetricFamily[] {
+  const entries = [...(groups ?? new Map<string, QueueGroupStats>())];
+  const depth = entries.flatMap(([queue, g]) => [
+    ...g.top.flatMap((t) => [
+      {
+        name: `${p}group_depth`,
+        labels: { queue, group: t.group, state: 'waiting' },
+        value: t.waiting,
+      },
+      {
+        name: `${p}group_depth`,
+        labels: { queue, group: t.group, state: 'active' },
+        value: t.active,
+      },
+    ]),
+    {
+      name: `${p}group_depth`,
+      labels: { queue, group: OTHER_GROUP, state: 'waiting' },
+      value: g.other.waiting,
+    },
+    {
+      name: `${p}group_depth`,
+      labels: { queue, group: OTHER_GROUP, state: 'active' },
+      value: g.other.active,
+    },
+  ]);
+  return [
+    {
+      name: `${p}group_depth`,
+      help: 'Tasks of the deepest groups of a queue per state, the others summed as group "other" (last stats read).',
+      type: 'gauge',
+      samples: depth,
+    },
+    {
+      name: `${p}group_throughput`,
+      help: 'Tasks of a group completed per second by this process over the last minute (deepest groups).',
+      type: 'gauge',
+      samples: entries.flatMap(([queue, g]) =>
+        g.top.map((t) => ({
+          name: `${p}group_throughput`,
+          labels: { queue, group: t.group },
+          value: t.throughput,
+        })),
+      ),
+    },
+    {
+      name: `${p}groups`,
+      help: 'Groups of a queue with work, held tasks, paused or waiting out a limit.',
+      type: 'gauge',
+      samples: entries.map(([queue, g]) => ({
+        name: `${p}groups`,
+        labels: { queue },
+        value: g.total,
+      })),
     },
   ];
 }

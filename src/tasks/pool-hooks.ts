@@ -99,6 +99,7 @@ export function poolHooks(parts: PoolHookParts): PoolHooks {
     },
     completed: (task, durationMs, result) => {
       analytics.completed(task.queue, task.name, Date.now());
+      if (task.group !== undefined) analytics.groups.completed(task.queue, task.group, Date.now());
       durations.record(task, durationMs, false);
       if (events.listenerCount('completed') === 0) return;
       events.emit('completed', {

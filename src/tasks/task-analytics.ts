@@ -1,4 +1,5 @@
 import type { FailureGroup } from './api-types.js';
+import { GroupRates } from './group-rates.js';
 import type { TaskErrorInfo } from './types.js';
 
 const WINDOW_SECONDS = 60;
@@ -97,6 +98,8 @@ export class FailureGroups {
 
 /** What this process's workers did: totals, rates per queue, failures by kind. @internal */
 export class TaskAnalytics {
+  /** Completions per group, and the latest group figures of each queue. */
+  readonly groups = new GroupRates();
   readonly totals = { completed: 0, failed: 0, retried: 0, dead: 0 };
   readonly failures = new FailureGroups();
   readonly #perQueue = new Map<string, MinuteCounter>();

@@ -9,7 +9,14 @@ import { TaskPriority } from './priority.js';
 import { handlerRegistry, type TaskDefinition } from './registry.js';
 import type { TaskSettings } from './settings.js';
 import type { NewTask } from './types.js';
-import { checkPriority, checkQueue, checkRetries, checkTaskId, checkTaskName } from './validate.js';
+import {
+  checkGroup,
+  checkPriority,
+  checkQueue,
+  checkRetries,
+  checkTaskId,
+  checkTaskName,
+} from './validate.js';
 
 /** @internal The definition of task `name`: the instance's (`local`), else the process-wide one. */
 export function definitionOf(
@@ -149,6 +156,7 @@ export function buildTask(
     createdAt: now,
   };
   if (uniqueForMs > 0) task.uniqueForMs = uniqueForMs;
+  if (o.group !== undefined) task.group = checkGroup(o.group, where('options.group'), id.length);
   return task;
 }
 

@@ -1,8 +1,43 @@
-import type { QueueStats, TaskStats, WorkerStats } from './api-types.js';
+import type { QueueGroupStats, QueueStats, TaskStats, WorkerStats } from './api-types.js';
 import type { TaskSettings } from './settings.js';
 import { FailureGroups, type TaskAnalytics } from './task-analytics.js';
 import type { TaskQueues } from './task-queues.js';
-import type { QueueCounts, TaskBackend, WorkerInfo } from './types.js';
+import type { GroupList, QueueCounts, TaskBackend, WorkerInfo } from './types.js';
+
+/** Groups listed by name per queue in `stats()` and the metrics; the rest are "other". */
+const TOP_GROUPS = 10;
+
+/** A queue's groups for `stats()`: none when it has neither groups nor limits. */
+function groupStats(
+  queue: string,
+  list: GroupList,
+  analytics: TaskAnalytics,
+  now: number,
+): QueueGroupStats | undefined {
+  if (list.total === 0 && Object.keys(list.limits).length === 0) return undefined;
+  const top = list.groups.map((g) => ({
+    ...g,
+    throughput: analytics.groups.perSecond(queue, g.group, now),
+  }));
+  let waiting = 0;
+  let active = 0;
+  for (const g of top) {
+    waiting += g.waiting;
+    active += g.active;
+  }
+  return {
+    total: list.total,
+    waiting: list.waiting,
+    active: list.active,
+    limits: list.limits,
+    top,
+    other: {
+      groups: Math.max(0, list.total - top.length),
+      waiting: Math.max(0, list.waiting - waiting),
+      active: Math.max(0, list.active - active),
+    },
+  };
+}
 
 /**
  * @internal What `tasks.stats()` reports: every known queue's counts and workers (the counts are
@@ -19,10 +54,11 @@ export async function taskStats(
   const list: QueueStats[] = [];
   const deadGroups = new FailureGroups();
   for (const name of await queues.all()) {
-    const [counts, workers, dead] = await Promise.all([
+    const [counts, workers, dead, groups] = await Promise.all([
       backend.counts(name),
       backend.workers(name),
       backend.listDead(name, 0, 100),
+      backend.groups?.(name, TOP_GROUPS),
     ]);
     known.set(name, counts);
     const queueRate = analytics.rate(now, name);
@@ -45,6 +81,12 @@ export async function taskStats(
       failedPerSecond: queueRate.failed,
       workers: workers.map((w) => workerHealth(w, now, settings)),
     });
+    const grouped = groups === undefined ? undefined : groupStats(name, groups, analytics, now);
+    if (grouped === undefined) analytics.groups.latest.delete(name);
+    else {
+      list[list.length - 1]!.groups = grouped;
+      analytics.groups.latest.set(name, grouped);
+    }
   }
   const rate = analytics.rate(now);
   return {

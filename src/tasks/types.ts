@@ -83,6 +83,12 @@ export interface NewTask {
    * version without tracing.
    */
   trace?: TraceContext;
+  /**
+   * The group the task belongs to (a tenant, an account): within its queue, ready tasks of
+   * different groups are claimed in turns, each group's by priority then submission order; absent
+   * for an ungrouped task. See {@link TaskGroupBackend}.
+   */
+  group?: string;
 }
 
 /** A task as a backend returns it. */
@@ -142,7 +148,12 @@ export interface Lease {
 export type AttemptOutcome =
   | (Lease & { kind: 'completed'; result: string | undefined; finishedAt: number })
   | (Lease & { kind: 'retry'; error: TaskErrorInfo; runAt: number })
-  | (Lease & { kind: 'dead'; error: TaskErrorInfo; finishedAt: number });
+  | (Lease & { kind: 'dead'; error: TaskErrorInfo; finishedAt: number })
+  /**
+   * The remote side rate-limited the handler: the task is ready again at its place, its attempt not
+   * counted, and its group (ungrouped: its queue) starts nothing for `retryAfterMs`.
+   */
+  | (Lease & { kind: 'limited'; retryAfterMs: number });
 
 /** What {@link TaskBackend.finish} did with one outcome. */
 export interface FinishResult {
@@ -228,6 +239,82 @@ export interface RetentionSpec {
   dead: { count: number; ageMs: number };
 }
 
+/** A rate limit: at most `limit` starts per window of `perMs`, windows aligned on the store's clock. */
+export interface RateLimitSpec {
+  limit: number;
+  perMs: number;
+}
+
+/** The limits of one queue and the defaults of its groups, kept by the store for every process. */
+export interface QueueLimits {
+  /** Starts of the queue per window, across every process; absent: none. */
+  rateLimit?: RateLimitSpec;
+  /**
+   * A limit shared by every queue configured with the same `name` (one external API behind
+   * several queues): their starts together, per window, across every process; absent: none.
+   */
+  sharedLimit?: RateLimitSpec & { name: string };
+  /** Tasks of one group held by workers at once, across every process; 0 or absent: no cap. */
+  groupMaxConcurrency?: number;
+  /** Starts per window of each group (counted per group); absent: none. */
+  groupRateLimit?: RateLimitSpec;
+}
+
+/** What one group overrides of its queue's defaults. */
+export interface GroupSettings {
+  /** Its share of turns relative to the other groups (2 takes twice as many). @defaultValue 1 */
+  weight?: number;
+  /** Overrides the queue's `groupMaxConcurrency` for this group (0: no cap). */
+  maxConcurrency?: number;
+}
+
+/** One group of a queue, as {@link TaskGroupBackend.groups} lists it. */
+export interface GroupInfo {
+  group: string;
+  /** Ready tasks waiting for their turn. */
+  waiting: number;
+  /** Tasks held by workers now. */
+  active: number;
+  paused: boolean;
+  /** While the group waits out a rate limit: until when (epoch ms, the store's clock). */
+  limitedUntil?: number;
+  weight: number;
+  /** 0: no cap. */
+  maxConcurrency: number;
+}
+
+/** What {@link TaskGroupBackend.groups} answers. */
+export interface GroupList {
+  /** Groups listed in all (with work, held tasks, paused or waiting out a limit). */
+  total: number;
+  /** Ready and held tasks over every group (not only those in `groups`). */
+  waiting: number;
+  active: number;
+  /** The queue's limits and group defaults as stored. */
+  limits: QueueLimits;
+  /** The deepest groups, at most the number asked for. */
+  groups: GroupInfo[];
+}
+
+/**
+ * What a store offers for groups and limits. Both built-in backends implement it; a backend
+ * without it refuses grouped tasks and limits (the task manager checks).
+ */
+export interface TaskGroupBackend {
+  /** Stores the queue's limits and group defaults (replacing earlier ones), for every process. */
+  configureQueue(queue: string, limits: QueueLimits): Promise<void>;
+  /** Stores one group's weight and cap (replacing earlier ones). */
+  configureGroup(queue: string, group: string, settings: GroupSettings): Promise<void>;
+  /** Claims take nothing of the group (in every process) until {@link resumeGroup}. */
+  pauseGroup(queue: string, group: string): Promise<void>;
+  resumeGroup(queue: string, group: string): Promise<void>;
+  /**
+   * Groups with ready or active tasks (or paused or waiting out a limit), the deepest first, at
+   * most `limit`; `total` counts them all.
+   */
+  groups(queue: string, limit: number): Promise<GroupList>;
+}
+
 /**
  * The store behind the task module. Every method settles (a remote store that cannot be reached
  * rejects; the engine applies timeouts and retries), and every state change is atomic: two workers
@@ -249,7 +336,7 @@ export interface RetentionSpec {
  * const enterprise = createEnterprise({ tasks: { backend: redisTaskBackend({ url: process.env.REDIS_URL }) } });
  * ```
  */
-export interface TaskBackend {
+export interface TaskBackend extends Partial<TaskGroupBackend> {
   /** Short name for logs and stats: `memory`, `redis`. */
   readonly name: string;
 

@@ -6,6 +6,7 @@ import {
   type TaskBackendHarnessOptions,
 } from './task-backend/context.js';
 import { dependenciesTests } from './task-backend/dependencies.js';
+import { groupsTests } from './task-backend/groups.js';
 import { lifecycleTests } from './task-backend/lifecycle.js';
 import { outcomesTests } from './task-backend/outcomes.js';
 import type { TestApi } from './test-api.js';
@@ -47,5 +48,6 @@ export function describeTaskBackend(
     dependenciesTests(suite);
     adminTests(suite);
     lifecycleTests(suite);
+    groupsTests(suite);
   });
 }

@@ -157,6 +157,50 @@ describe('with the tasks module (memory backend)', () => {
     expect(await tasks.deadLetters.list()).toEqual([]);
   });
 
+  it('shows the groups of a queue, deepest first with the rest as "other", and its limits', async () => {
+    const { enterprise, router, tasks } = setup();
+    await tasks.groups.configureQueue(tasks.defaultQueue, {
+      rateLimit: { limit: 100, per: '1s' },
+      groups: { maxConcurrency: 2 },
+    });
+    await tasks.groups.pause(tasks.defaultQueue, 'tenant-0');
+    const submissions = [];
+    for (let g = 0; g < 14; g++) {
+      for (let i = 0; i <= g; i++) {
+        submissions.push({
+          name: 'noop',
+          payload: {},
+          options: { group: `tenant-${g}`, allowUnknown: true },
+        });
+      }
+    }
+    await tasks.submitMany(submissions);
+    void enterprise;
+    const body = await json(await call(router, '/tasks/monitoring', { headers: AUTH }));
+    const queue = body.queues.find((q: { name: string }) => q.name === tasks.defaultQueue);
+    expect(queue.groups).toMatchObject({
+      total: 14,
+      waiting: 105,
+      active: 0,
+      rateLimit: { limit: 100, perMs: 1_000 },
+      groupRateLimit: null,
+      groupMaxConcurrency: 2,
+    });
+    expect(queue.groups.top).toHaveLength(10);
+    expect(queue.groups.top[0]).toMatchObject({
+      group: 'tenant-13',
+      waiting: 14,
+      maxConcurrency: 2,
+    });
+    // The four shallowest groups (1 + 2 + 3 + 4 tasks) are summed, tenant-0 paused among them.
+    expect(queue.groups.other).toEqual({ groups: 4, waiting: 10, active: 0 });
+    const metrics = await (await call(router, '/metrics', { headers: AUTH })).text();
+    expect(metrics).toMatch(
+      /tasks_group_depth\{[^}]*group="tenant-13"[^}]*state="waiting"[^}]*\} 14/,
+    );
+    expect(metrics).toMatch(/tasks_group_depth\{[^}]*group="other"[^}]*state="waiting"[^}]*\} 10/);
+  });
+
   it('puts the task figures into the real-time snapshot', async () => {
     const { enterprise, router, tasks } = setup();
     tasks.register('noop', async () => undefined);

@@ -7,9 +7,12 @@ import type {
   AttemptOutcome,
   ClaimedTask,
   FinishResult,
+  GroupList,
+  GroupSettings,
   Lease,
   NewTask,
   QueueCounts,
+  QueueLimits,
   RetentionSpec,
   StoredSchedule,
   TaskBackend,
@@ -18,18 +21,13 @@ import type {
   WorkerInfo,
 } from '../types.js';
 import { cancelTask, listDead, purgeDead, queueCounts, retryDead } from './memory/admin.js';
+import { readyAt, takeReady } from './memory/claim.js';
 import { settleNewTasks } from './memory/dependencies.js';
 import { BackendListeners } from './memory/events.js';
+import { configureGroup, configureQueue, groupPause } from './memory/group-admin.js';
 import { recoverExpired, release, renewLeases } from './memory/leases.js';
 import { recordOutcomes } from './memory/outcomes.js';
-import {
-  compact,
-  nextDue,
-  promoteDue,
-  QueueState,
-  type Waiter,
-  wakeWaiters,
-} from './memory/queue-state.js';
+import { compact, promoteDue, QueueState, type Waiter, wakeWaiters } from './memory/queue-state.js';
 import { applyRetention } from './memory/retention.js';
 import type { Slot } from './memory/slot.js';
 import { heartbeat, listWorkers } from './memory/workers.js';
@@ -65,6 +63,8 @@ export class MemoryTaskBackend implements TaskBackend {
   /** `queue \0 id` -> until when the id stays taken (`uniqueForMs`). */
   readonly #unique = new Map<string, number>();
   readonly #listeners = new BackendListeners();
+  /** The counters of limits shared by several queues, by name. */
+  readonly #shared = new Map<string, { window: number; used: number }>();
   readonly #retention: RetentionSpec;
   readonly #tokenPrefix = randomBytes(6).toString('hex');
   #seq = 0;
@@ -175,11 +175,7 @@ export class MemoryTaskBackend implements TaskBackend {
     const now = Date.now();
     promoteDue(state, now);
     const claimed: ClaimedTask[] = [];
-    while (claimed.length < max) {
-      const entry = state.ready.pop();
-      if (entry === undefined) break;
-      const slot = entry.slot;
-      if (entry.gen !== slot.gen || slot.record.state !== 'waiting') continue;
+    for (const slot of takeReady(state, max, now)) {
       slot.gen += 1;
       state.counts.waiting -= 1;
       const record = slot.record;
@@ -205,12 +201,10 @@ export class MemoryTaskBackend implements TaskBackend {
     if (signal.aborted) return Promise.resolve();
     const state = this.#queue(queue);
     const now = Date.now();
-    if (!state.paused && (state.counts.waiting > 0 || nextDue(state) <= now)) {
-      return Promise.resolve();
-    }
+    const at = readyAt(state, now);
+    if (at <= now) return Promise.resolve();
     let wait = timeoutMs;
-    const due = nextDue(state);
-    if (!state.paused && due !== Number.POSITIVE_INFINITY) wait = Math.min(wait, due - now);
+    if (at !== Number.POSITIVE_INFINITY) wait = Math.min(wait, at - now);
     return new Promise<void>((resolve) => {
       const waiter: Waiter = {
         resolve: () => {
@@ -311,6 +305,33 @@ export class MemoryTaskBackend implements TaskBackend {
     this.#listeners.announce('resumed', queue);
   }
 
+  async configureQueue(queue: string, limits: QueueLimits): Promise<void> {
+    let shared: { window: number; used: number } | undefined;
+    if (limits.sharedLimit !== undefined) {
+      const name = limits.sharedLimit.name;
+      shared = this.#shared.get(name) ?? { window: -1, used: 0 };
+      this.#shared.set(name, shared);
+    }
+    configureQueue(this.#queue(queue), limits, shared);
+  }
+
+  async configureGroup(queue: string, group: string, settings: GroupSettings): Promise<void> {
+    configureGroup(this.#queue(queue), group, settings);
+  }
+
+  async pauseGroup(queue: string, group: string): Promise<void> {
+    groupPause(this.#queue(queue), group, true);
+  }
+
+  async resumeGroup(queue: string, group: string): Promise<void> {
+    groupPause(this.#queue(queue), group, false);
+  }
+
+  async groups(queue: string, limit: number): Promise<GroupList> {
+    const state = this.#queues.get(queue);
+    return state === undefined ? EMPTY_GROUPS : state.groups.list(limit, Date.now());
+  }
+
   async heartbeat(worker: WorkerInfo, ttlMs: number): Promise<void> {
     heartbeat(this.#queue(worker.queue), worker, ttlMs);
   }
@@ -375,6 +396,14 @@ export class MemoryTaskBackend implements TaskBackend {
     return state;
   }
 }
+
+const EMPTY_GROUPS: GroupList = Object.freeze({
+  total: 0,
+  waiting: 0,
+  active: 0,
+  limits: {},
+  groups: [],
+}) as GroupList;
 
 /** Forgets expired entries now and then, so a long run of schedules stays bounded. */
 function forgetExpired(map: Map<string, number>, now: number): void {

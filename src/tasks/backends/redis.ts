@@ -7,9 +7,12 @@ import type {
   AttemptOutcome,
   ClaimedTask,
   FinishResult,
+  GroupList,
+  GroupSettings,
   Lease,
   NewTask,
   QueueCounts,
+  QueueLimits,
   RetentionSpec,
   StoredSchedule,
   TaskBackend,
@@ -38,11 +41,13 @@ import {
 import { BackendConnection } from './redis/connection.js';
 import type { BackendContext } from './redis/context.js';
 import { BackendEvents } from './redis/events.js';
+import { configureGroup, configureQueue, listGroups, pauseGroup } from './redis/groups.js';
 import { BackendKeys } from './redis/keys.js';
 import { recoverExpired, release, renewLeases, setProgress } from './redis/leases.js';
 import { claimedTasks, errorJson } from './redis/records.js';
 import { deleteSchedule, listSchedules, saveSchedule } from './redis/schedules.js';
 import { CLAIM, CLAIM_FIELDS, FINISH } from './redis/scripts.js';
+import { SharedLimits } from './redis/shared-limits.js';
 import { WorkWaits } from './redis/waiting.js';
 import { heartbeat, listWorkers, removeWorker } from './redis/workers.js';
 
@@ -160,6 +165,7 @@ export class RedisTaskBackend implements TaskBackend {
   readonly #ctx: BackendContext;
   readonly #waits: WorkWaits;
   readonly #events: BackendEvents;
+  readonly #shared: SharedLimits;
   /** Claims whose script has not answered yet (settled when it does, never rejected). */
   readonly #claimScripts = new Set<Promise<void>>();
   /** How long a call's answer is remembered for a re-send: longer than any retry can come. */
@@ -188,6 +194,7 @@ export class RedisTaskBackend implements TaskBackend {
     };
     this.#waits = new WorkWaits(this.#conn, (queue) => this.#keys.queue(queue).marker);
     this.#events = new BackendEvents(this.#conn, this.channel);
+    this.#shared = new SharedLimits(this.#ctx);
   }
 
   /**
@@ -218,6 +225,24 @@ export class RedisTaskBackend implements TaskBackend {
     leaseMs: number,
   ): Promise<ClaimedTask[]> {
     if (!(max >= 1)) return [];
+    // Without a shared limit the claim's script goes out at once (no await before it): a finish
+    // asked for meanwhile must queue behind it.
+    const pending = this.#shared.room(queue, Math.floor(max));
+    const room = pending instanceof Promise ? await pending : pending;
+    const claimed = await this.#claim(queue, workerId, room.max, leaseMs, room.holdUntil);
+    if (room.key !== undefined && claimed.length < room.max) {
+      await this.#shared.giveBack(queue, room.key, room.max - claimed.length).catch(noop);
+    }
+    return claimed;
+  }
+
+  async #claim(
+    queue: string,
+    workerId: string,
+    max: number,
+    leaseMs: number,
+    holdUntil: number,
+  ): Promise<ClaimedTask[]> {
     const k = this.#keys.queue(queue);
     const now = Date.now();
     const leaseUntil = now + leaseMs;
@@ -231,7 +256,7 @@ export class RedisTaskBackend implements TaskBackend {
         client,
         CLAIM,
         [k.ready, k.delayed, k.active, k.paused, k.marker, k.seq, memo],
-        [Math.floor(max), leaseMs, workerId, k.base, PROMOTE_BATCH, inline ? 1 : 0, this.#memoMs],
+        [max, leaseMs, workerId, k.base, PROMOTE_BATCH, inline ? 1 : 0, this.#memoMs, holdUntil],
       ),
     );
     // A finish called meanwhile waits for this reply (see `finish`), so that the payload read
@@ -244,6 +269,11 @@ export class RedisTaskBackend implements TaskBackend {
     } finally {
       if (replied !== undefined) this.#claimScripts.delete(replied);
     }
+    // The trailer: the queue's shared limit as stored, then the server's time of the claim (the
+    // attempts' `startedAt`).
+    const claimedAt = Number(rows.pop() ?? now);
+    const [sharedName, sharedLimit, sharedPer] = rows.splice(rows.length - 3, 3);
+    this.#shared.learned(queue, sharedName, sharedLimit, sharedPer);
     const count = rows.length / width;
     if (count === 0) return [];
     let payloads: (string | null)[] | undefined;
@@ -254,7 +284,7 @@ export class RedisTaskBackend implements TaskBackend {
       // a claim whose reply was lost do.
       payloads = await this.#conn.run('claim', queue, (client) => client.mget(payloadKeys));
     }
-    return claimedTasks(rows, width, payloads, queue, workerId, now, leaseUntil);
+    return claimedTasks(rows, width, payloads, queue, workerId, claimedAt, leaseUntil);
   }
 
   waitForWork(queue: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
@@ -311,6 +341,9 @@ export class RedisTaskBackend implements TaskBackend {
           break;
         case 'retry':
           args.push('r', o.id, o.token, errorJson(o.error), o.runAt);
+          break;
+        case 'limited':
+          args.push('l', o.id, o.token, Math.max(1, Math.ceil(o.retryAfterMs)), 0);
           break;
         default:
           args.push('d', o.id, o.token, errorJson(o.error), o.finishedAt);
@@ -377,6 +410,27 @@ export class RedisTaskBackend implements TaskBackend {
 
   resume(queue: string): Promise<void> {
     return resumeQueue(this.#ctx, queue);
+  }
+
+  async configureQueue(queue: string, limits: QueueLimits): Promise<void> {
+    await configureQueue(this.#ctx, queue, limits);
+    this.#shared.configured(queue, limits);
+  }
+
+  configureGroup(queue: string, group: string, settings: GroupSettings): Promise<void> {
+    return configureGroup(this.#ctx, queue, group, settings);
+  }
+
+  pauseGroup(queue: string, group: string): Promise<void> {
+    return pauseGroup(this.#ctx, queue, group, true);
+  }
+
+  resumeGroup(queue: string, group: string): Promise<void> {
+    return pauseGroup(this.#ctx, queue, group, false);
+  }
+
+  groups(queue: string, limit: number): Promise<GroupList> {
+    return listGroups(this.#ctx, queue, limit);
   }
 
   heartbeat(worker: WorkerInfo, ttlMs: number): Promise<void> {

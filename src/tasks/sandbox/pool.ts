@@ -1,6 +1,7 @@
+import { parseDuration } from '../../core/duration.js';
 import type { Logger } from '../../core/logger.js';
 import type { TaskContext } from '../api-types.js';
-import { TaskSandboxCloneError, TaskSandboxCrashError } from '../errors.js';
+import { TaskRateLimitedError, TaskSandboxCloneError, TaskSandboxCrashError } from '../errors.js';
 import { locateRunner } from './locate.js';
 import type { FromRunner, WireError } from './protocol.js';
 import { type SandboxSlot, type SlotExit, startSlot } from './slot.js';
@@ -36,6 +37,9 @@ function toWire(reason: unknown): WireError {
 function fromWire(wire: WireError, file: string): Error {
   if (wire.code === 'E_TASK_SANDBOX_CLONE')
     return new TaskSandboxCloneError(wire.message, { file });
+  if (wire.code === 'E_TASK_RATE_LIMITED' && wire.retryAfter !== undefined) {
+    return new TaskRateLimitedError(wire.message, parseDuration(wire.retryAfter, 'retryAfter'));
+  }
   const error = new Error(wire.message);
   error.name = wire.name;
   if (wire.stack !== undefined) error.stack = wire.stack;

@@ -9,6 +9,8 @@ export interface WireError {
   message: string;
   stack?: string;
   code?: string;
+  /** `ctx.rateLimited(retryAfter)` in the sandbox: the duration as the handler gave it. */
+  retryAfter?: number | string;
 }
 
 /** Main side to runner. */

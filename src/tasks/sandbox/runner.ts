@@ -73,6 +73,10 @@ function toWire(error: unknown): WireError {
     if (typeof error.stack === 'string') wire.stack = error.stack;
     const code = (error as { code?: unknown }).code;
     if (typeof code === 'string') wire.code = code;
+    const retryAfter = (error as { retryAfter?: unknown }).retryAfter;
+    if (typeof retryAfter === 'number' || typeof retryAfter === 'string') {
+      wire.retryAfter = retryAfter;
+    }
     return wire;
   }
   let text: string;
@@ -114,6 +118,13 @@ function contextFor(message: Extract<ToRunner, { type: 'run' }>, signal: AbortSi
     ...message.context,
     signal,
     logger,
+    // The main thread reads the duration (TaskRateLimitedError): no attempt spent, the group waits.
+    rateLimited(retryAfter: number | string): never {
+      const error = new Error(`rate limited by the remote side; retry after ${retryAfter}`);
+      error.name = 'TaskRateLimitedError';
+      Object.assign(error, { code: 'E_TASK_RATE_LIMITED', retryAfter });
+      throw error;
+    },
     progress(value: unknown): void {
       try {
         send!({ type: 'progress', seq, value });

@@ -1,7 +1,8 @@
 import type { AnyFunction } from '../../core/decorators.js';
+import { type Duration, parseDuration } from '../../core/duration.js';
 import type { TraceSpan } from '../../performance/tracer.js';
 import type { TaskContext } from '../api-types.js';
-import { TaskPayloadError, TaskUnknownError } from '../errors.js';
+import { TaskPayloadError, TaskRateLimitedError, TaskUnknownError } from '../errors.js';
 import { decodeJson } from '../payload.js';
 import type { AttemptOutcome, ClaimedTask, TaskRecord } from '../types.js';
 import type { PoolHooks } from './types.js';
@@ -79,6 +80,17 @@ export class AttemptContext implements TaskContext {
       if (running.abortReason !== undefined) running.controller.abort(running.abortReason);
     }
     return running.controller.signal;
+  }
+
+  /** A function bound to this attempt (handlers destructure it, as `progress`). */
+  get rateLimited(): (retryAfter: Duration) => never {
+    return (retryAfter: Duration) => {
+      const ms = parseDuration(retryAfter, 'retryAfter');
+      throw new TaskRateLimitedError(
+        `task ${this.id} was rate-limited by the remote side; its ${this.#running.task.group === undefined ? 'queue' : 'group'} waits ${ms} ms`,
+        ms,
+      );
+    };
   }
 
   get progress(): (value: unknown) => void {

@@ -68,6 +68,13 @@ export class OutcomeBatches {
         result,
         finishedAt: now,
       };
+    } else if (isRateLimited(value)) {
+      running.outcome = {
+        kind: 'limited',
+        id: task.id,
+        token: running.token,
+        retryAfterMs: value.retryAfterMs,
+      };
     } else {
       const error = toErrorInfo(value);
       if (retryable && task.attempts <= task.maxRetries) {
@@ -137,6 +144,8 @@ export class OutcomeBatches {
         this.lastCompletedAt = outcome.finishedAt;
         this.#hooks.completed(task, running.durationMs, value);
         return;
+      case 'limited':
+        return;
       case 'retry':
         this.failed += 1;
         this.#hooks.failed(task, running.durationMs, outcome.error, true);
@@ -197,4 +206,16 @@ export class OutcomeBatches {
     })();
     return this.#flushing;
   }
+}
+
+/**
+ * A handler's signal that the remote side rate-limited it (`context.rateLimited`): recognised by
+ * its code, so that one crossing a thread or process boundary as plain data counts too.
+ */
+function isRateLimited(value: unknown): value is { retryAfterMs: number } {
+  if (value === null || typeof value !== 'object') return false;
+  const v = value as { code?: unknown; retryAfterMs?: unknown };
+  return (
+    v.code === 'E_TASK_RATE_LIMITED' && typeof v.retryAfterMs === 'number' && v.retryAfterMs >= 0
+  );
 }

@@ -98,6 +98,33 @@ describe.runIf(requires(redis))('redis task backend: replies lost after the comm
     expect((await backend.get(queue, second.id))?.state).toBe('waiting');
   });
 
+  it('grouped claim and finish: the group counts its held task once, and frees it once', async () => {
+    make();
+    await backend.configureGroup(queue, 'g', { maxConcurrency: 1 });
+    const first = task({ group: 'g' });
+    const second = task({ group: 'g' });
+    await backend.add([first, second]);
+    const lostClaim = proxy.loseReplyTo(`${prefix}:{${queue}}:active`);
+    const claimed = await backend.claim(queue, 'w', 5, 30_000);
+    await lostClaim;
+    expect(claimed.map((c) => c.task.id)).toEqual([first.id]);
+    expect((await backend.groups(queue, 5)).groups[0]).toMatchObject({ active: 1, waiting: 1 });
+    const lostFinish = proxy.loseReplyTo(`"result-${first.id}"`);
+    const [result] = await backend.finish(queue, [
+      {
+        kind: 'completed',
+        id: first.id,
+        token: claimed[0]!.token,
+        result: `"result-${first.id}"`,
+        finishedAt: Date.now(),
+      },
+    ]);
+    await lostFinish;
+    expect(result).toMatchObject({ accepted: true });
+    expect((await backend.groups(queue, 5)).groups[0]).toMatchObject({ active: 0, waiting: 1 });
+    expect((await backend.claim(queue, 'w', 5, 30_000)).map((c) => c.task.id)).toEqual([second.id]);
+  });
+
   it('retryDead: answers true for the task its first run sent back', async () => {
     make();
     const t = task({ maxRetries: 0 });

@@ -120,6 +120,9 @@ describe.each(['thread', 'process'] as const)('sending values to a sandbox (%s)'
         attempt: 1,
         signal: new AbortController().signal,
         progress() {},
+        rateLimited(): never {
+          throw new Error('not used here');
+        },
       }) satisfies TaskContext;
     try {
       const bad = pool.run({ n: 1, callback: () => 1 }, context('a'));

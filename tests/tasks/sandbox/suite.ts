@@ -82,6 +82,20 @@ export function describeSandboxedTasks(label: string, backend: SuiteBackend): vo
       }
     });
 
+    it('ctx.rateLimited in the sandbox hands the task back without spending an attempt', async () => {
+      const e = await started('sbx_limited', {
+        file: fixture('rate-limited.mjs'),
+        kind,
+        poolSize: 1,
+      });
+      const id = await e.tasks.submit('sbx_limited', {});
+      const started_ = Date.now();
+      const info = await e.tasks.waitFor(id, { timeout: 20 });
+      // maxRetries is 0: a spent attempt would have made the task dead.
+      expect(info.result).toEqual({ attempt: 1, calls: 2 });
+      expect(Date.now() - started_).toBeGreaterThanOrEqual(140);
+    });
+
     it('runs a CommonJS handler (module.exports)', async () => {
       const e = await started('sbx_cjs', { file: fixture('ok.cjs'), kind });
       const id = await e.tasks.submit('sbx_cjs', { a: 2, b: 3 });

@@ -2,7 +2,7 @@ import { UNSTARTED_DELIVERIES } from '../../errors.js';
 import type { Lease, RetentionSpec } from '../../types.js';
 import { settleDependents } from './dependencies.js';
 import type { PendingEvent } from './events.js';
-import { giveBack, type QueueState, wakeWaiters } from './queue-state.js';
+import { giveBack, leftActive, type QueueState, wakeWaiters } from './queue-state.js';
 import { applyRetention } from './retention.js';
 
 // The leases of the memory task backend: renewal, early release and recovery once they expire.
@@ -54,6 +54,7 @@ export function recoverExpired(
     if (!slot.started && ++slot.unstarted >= UNSTARTED_DELIVERIES.limit) {
       // Lost before any start was recorded, again and again: it stops every worker it reaches.
       state.active.delete(slot.record.id);
+      leftActive(state, slot, now);
       slot.token = undefined;
       const record = slot.record;
       record.workerId = undefined;

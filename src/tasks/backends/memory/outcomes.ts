@@ -1,7 +1,15 @@
 import type { AttemptOutcome, FinishResult, Lease, RetentionSpec } from '../../types.js';
+import { wait } from './claim.js';
 import { settleDependents } from './dependencies.js';
 import type { PendingEvent } from './events.js';
-import { makeReady, type QueueState, startAttempt, wakeWaiters } from './queue-state.js';
+import {
+  giveBack,
+  leftActive,
+  makeReady,
+  type QueueState,
+  startAttempt,
+  wakeWaiters,
+} from './queue-state.js';
 import { applyRetention } from './retention.js';
 
 // What `finish` records in the memory task backend: attempt starts, then outcomes.
@@ -31,8 +39,24 @@ export function recordOutcomes(
       results.push({ id: outcome.id, accepted: false });
       continue;
     }
+    if (outcome.kind === 'limited') {
+      // The remote side refused: no attempt spent; the group (or the queue) waits.
+      if (slot.started) slot.record.attempts = Math.max(0, slot.record.attempts - 1);
+      const until = now + Math.max(1, outcome.retryAfterMs);
+      const name = slot.record.group;
+      if (name === undefined)
+        state.groups.limitedUntil = Math.max(state.groups.limitedUntil, until);
+      else wait(state, state.groups.group(name), until);
+      giveBack(state, slot, now);
+      // Waiting workers compute their wait again: until the group (or queue) may run.
+      wake = true;
+      events.push(['retry', slot.record]);
+      results.push({ id: outcome.id, accepted: true });
+      continue;
+    }
     startAttempt(slot, now);
     state.active.delete(outcome.id);
+    if (leftActive(state, slot, now)) wake = true;
     slot.token = undefined;
     const record = slot.record;
     record.workerId = undefined;

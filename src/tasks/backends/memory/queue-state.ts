@@ -1,4 +1,5 @@
 import type { WorkerInfo } from '../../types.js';
+import { QueueGroups } from './groups.js';
 import { type Entry, Heap } from './heap.js';
 import type { Slot } from './slot.js';
 
@@ -22,6 +23,9 @@ export class QueueState {
   readonly counts = { waiting: 0, delayed: 0, blocked: 0 };
   readonly workers = new Map<string, { info: WorkerInfo; expiresAt: number }>();
   readonly waiters = new Set<Waiter>();
+  readonly groups = new QueueGroups();
+  /** Waiting tasks that belong to a group (the others are in `ready`). */
+  groupedWaiting = 0;
   paused = false;
 }
 
@@ -44,7 +48,16 @@ export function makeReady(state: QueueState, slot: Slot, now: number): void {
 export function enqueue(state: QueueState, slot: Slot): void {
   slot.record.state = 'waiting';
   state.counts.waiting += 1;
-  state.ready.push({ slot, gen: slot.gen, a: slot.record.priority, b: slot.seq });
+  const name = slot.record.group;
+  if (name === undefined) {
+    state.ready.push({ slot, gen: slot.gen, a: slot.record.priority, b: slot.seq });
+  } else {
+    const g = state.groups.group(name);
+    g.ready.push({ slot, gen: slot.gen, a: slot.record.priority, b: slot.seq });
+    g.waiting += 1;
+    state.groupedWaiting += 1;
+    state.groups.join(g, Date.now());
+  }
   state.oldest.push({ slot, gen: slot.gen, a: slot.record.createdAt, b: slot.seq });
 }
 
@@ -57,8 +70,9 @@ export function startAttempt(slot: Slot, now: number): void {
 }
 
 /** An active task goes back to waiting (release, lease expiry), keeping its place in line. */
-export function giveBack(state: QueueState, slot: Slot, _now: number): void {
+export function giveBack(state: QueueState, slot: Slot, now: number): void {
   state.active.delete(slot.record.id);
+  leftActive(state, slot, now);
   slot.token = undefined;
   slot.started = false;
   slot.record.workerId = undefined;
@@ -69,8 +83,10 @@ export function giveBack(state: QueueState, slot: Slot, _now: number): void {
 /** Takes a waiting, delayed or blocked task out of the counts (its heap entries go stale). */
 export function leave(state: QueueState, slot: Slot): void {
   const current = slot.record.state;
-  if (current === 'waiting') state.counts.waiting -= 1;
-  else if (current === 'delayed') state.counts.delayed -= 1;
+  if (current === 'waiting') {
+    state.counts.waiting -= 1;
+    if (slot.record.group !== undefined) tookGrouped(state, slot.record.group);
+  } else if (current === 'delayed') state.counts.delayed -= 1;
   else if (current === 'blocked') state.counts.blocked -= 1;
   slot.gen += 1;
 }
@@ -117,4 +133,30 @@ export function compact(state: QueueState): void {
 export function wakeWaiters(state: QueueState): void {
   if (state.waiters.size === 0) return;
   for (const waiter of [...state.waiters]) waiter.resolve();
+}
+
+/** A waiting task of group `name` left its heap (claimed, cancelled, killed). */
+export function tookGrouped(state: QueueState, name: string): void {
+  const g = state.groups.group(name);
+  g.waiting -= 1;
+  state.groupedWaiting -= 1;
+  if (g.waiting <= 0) {
+    state.groups.leaveRing(g);
+    state.groups.forget(g);
+  }
+}
+
+/**
+ * A task stopped being held by a worker (finished, released, recovered): its group may take turns
+ * again; returns whether the group joined the ring (waiting workers should wake).
+ */
+export function leftActive(state: QueueState, slot: Slot, now: number): boolean {
+  const name = slot.record.group;
+  if (name === undefined) return false;
+  const g = state.groups.group(name);
+  g.active = Math.max(0, g.active - 1);
+  const was = g.inRing;
+  state.groups.join(g, now);
+  state.groups.forget(g);
+  return !was && g.inRing;
 }

@@ -76,6 +76,7 @@ async function addToQueue(
       t.failOnDependencyFailure === false ? 0 : 1,
       t.createdAt,
       Math.ceil(uniqueForMs),
+      t.group ?? '',
       deps.length,
     );
     if (deps.length > 0) {

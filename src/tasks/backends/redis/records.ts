@@ -95,7 +95,7 @@ export function claimedTasks(
       queue,
       // A payload gone meanwhile (its task finished elsewhere and was trimmed) is no JSON: the
       // attempt fails as a bad payload, and its finish is refused by the token.
-      payload: ((payloads === undefined ? rows[at + 10] : payloads[i]) as string | null) ?? '',
+      payload: ((payloads === undefined ? rows[at + 11] : payloads[i]) as string | null) ?? '',
       priority: Number(rows[at + 5] ?? 0),
       runAt: Number(rows[at + 6] ?? 0),
       maxRetries: Number(meta.mr ?? 0),
@@ -116,6 +116,8 @@ export function claimedTasks(
       task.error = parseJson(error as string) as TaskErrorInfo;
     const progress = rows[at + 9];
     if (progress !== null && progress !== undefined) task.progress = progress as string;
+    const group = rows[at + 10];
+    if (group !== null && group !== undefined) task.group = group as string;
     claimed[i] = { task, token: String(rows[at + 1]), leaseUntil };
     // The record holds the payload now. Left in the reply too, every payload of the claim
     // lived as long as the reply array did, and V8's traces of a loaded worker showed
@@ -156,6 +158,7 @@ export function recordFromHash(
   if (h.r !== undefined) record.result = h.r;
   if (h.e !== undefined) record.error = parseJson(h.e) as TaskErrorInfo;
   if (h.pg !== undefined) record.progress = h.pg;
+  if (h.g !== undefined) record.group = h.g;
   // A finished task keeps the fields of its last lease in Redis; the record shows a worker only
   // while one holds it.
   if (h.w !== undefined && record.state === 'active') record.workerId = h.w;

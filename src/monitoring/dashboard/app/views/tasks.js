@@ -1,4 +1,5 @@
-// The tasks view: queues, workers, failures and dead letters, with a retry button per dead task.
+// The tasks view: queues, their groups, workers, failures and dead letters, with a retry button per
+// dead task.
 import { api, errorMessage } from '../api.js';
 import { $, num, syncTable } from '../dom.js';
 import {
@@ -69,6 +70,21 @@ export function renderTasks(snapshot) {
     ],
   );
   syncTable(
+    'task-groups',
+    'task-groups-empty',
+    groupRows(asNamedList(tasks.queues)),
+    (g) => g.key,
+    (g) => [
+      String(g.queue),
+      { kind: 'code', text: String(g.group) },
+      num(fmtInteger(g.waiting)),
+      num(fmtInteger(g.active)),
+      num(isNumber(g.throughput) ? `${fmtNumber(g.throughput)}/s` : '–'),
+      g.limits,
+      { kind: 'badge', status: g.state, tone: g.state === 'running' ? 'ok' : 'degraded' },
+    ],
+  );
+  syncTable(
     'workers',
     'workers-empty',
     asNamedList(tasks.workers),
@@ -122,4 +138,53 @@ export function renderTasks(snapshot) {
       },
     ],
   );
+}
+
+/** A rate limit as text (`100 / 1 s`), or '' when there is none. */
+function limitText(limit) {
+  if (!limit || !isNumber(limit.limit)) return '';
+  const per = limit.perMs >= 1000 ? `${fmtNumber(limit.perMs / 1000)} s` : `${limit.perMs} ms`;
+  return `${fmtInteger(limit.limit)} / ${per}`;
+}
+
+/** One row per listed group of every queue (the deepest ones), then one "other" row per queue. */
+function groupRows(queues) {
+  const rows = [];
+  for (const q of queues) {
+    const g = q.groups;
+    if (!g) continue;
+    const shared = [
+      g.rateLimit ? `queue ${limitText(g.rateLimit)}` : '',
+      g.groupRateLimit ? `group ${limitText(g.groupRateLimit)}` : '',
+    ]
+      .filter(Boolean)
+      .join(' · ');
+    for (const t of g.top ?? []) {
+      const cap = t.maxConcurrency > 0 ? `max ${t.maxConcurrency}` : '';
+      const weight = t.weight !== 1 ? `weight ${fmtNumber(t.weight)}` : '';
+      rows.push({
+        key: `${q.name}\0${t.group}`,
+        queue: q.name,
+        group: t.group,
+        waiting: t.waiting,
+        active: t.active,
+        throughput: t.throughput,
+        limits: [cap, weight, shared].filter(Boolean).join(' · '),
+        state: t.paused ? 'paused' : t.limitedUntil ? 'rate-limited' : 'running',
+      });
+    }
+    if (g.other && g.other.groups > 0) {
+      rows.push({
+        key: `${q.name}\0\0other`,
+        queue: q.name,
+        group: `other (${fmtInteger(g.other.groups)})`,
+        waiting: g.other.waiting,
+        active: g.other.active,
+        throughput: null,
+        limits: shared,
+        state: 'running',
+      });
+    }
+  }
+  return rows;
 }

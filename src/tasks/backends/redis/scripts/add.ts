@@ -9,8 +9,8 @@ import { COMMON } from './common.js';
  * store nothing unless every queue's part is valid), memo ms, dead count, dead age ms, the caller's
  * clock (ms), then per
  * task: id, name, payload, priority, runAt, meta (JSON of the fields no script reads),
- * failOnDependencyFailure (1/0), createdAt, uniqueForMs (0: none), dependency count, dependency
- * ids.
+ * failOnDependencyFailure (1/0), createdAt, uniqueForMs (0: none), group (empty: none), dependency
+ * count, dependency ids.
  *
  * Atomic: validation (unknown dependency, cycle among the new tasks) happens before any write, so
  * a rejected call stores nothing. New tasks are written in dependency order so that a task that
@@ -35,10 +35,10 @@ local tasks, by_id = {}, {}
 local a, k = 10, 8
 for i = 1, n do
   local t = { id = ARGV[a], name = ARGV[a + 1], payload = ARGV[a + 2], pr = ARGV[a + 3], ra = ARGV[a + 4],
-    meta = ARGV[a + 5], ff = ARGV[a + 6], ca = ARGV[a + 7], uf = tonumber(ARGV[a + 8]), deps = {},
-    dep_keys = {}, key = KEYS[k], payload_key = KEYS[k + 1], index = i }
-  local nd = tonumber(ARGV[a + 9])
-  a = a + 10
+    meta = ARGV[a + 5], ff = ARGV[a + 6], ca = ARGV[a + 7], uf = tonumber(ARGV[a + 8]), g = ARGV[a + 9],
+    deps = {}, dep_keys = {}, key = KEYS[k], payload_key = KEYS[k + 1], index = i }
+  local nd = tonumber(ARGV[a + 10])
+  a = a + 11
   k = k + 2
   if t.uf > 0 then
     t.unique_key = KEYS[k]
@@ -145,6 +145,7 @@ for _, t in ipairs(order) do
   end
   -- One HSET per task, and its payload apart.
   local fields = { 'n', t.name, 'm', t.meta, 'pr', t.pr, 'ra', ra, 'ff', t.ff, 'sq', seq, 's', state, 'a', 0 }
+  if t.g ~= '' then fields[#fields + 1] = 'g'; fields[#fields + 1] = t.g end
   if state == 'dead' then
     fields[#fields + 1] = 'fa'; fields[#fields + 1] = now
     fields[#fields + 1] = 'e'; fields[#fields + 1] = dep_error(failed_dep, failed_state)
@@ -168,7 +169,7 @@ for _, t in ipairs(order) do
     redis.call('ZADD', k_delayed, ra, t.id)
     if min_delay == nil or ra < min_delay then min_delay = ra end
   else
-    redis.call('ZADD', k_ready, score_of(t.pr, seq), t.id)
+    push_ready(t.id, k_ready, t.pr, seq, t.g)
     any_ready = true
   end
 end

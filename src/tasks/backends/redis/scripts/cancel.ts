@@ -20,10 +20,14 @@ prefix = ARGV[1]
 local channel, queue, id = ARGV[2], ARGV[3], ARGV[4]
 local tk, k_pending, k_ready, k_delayed, k_blocked, k_cancelled, k_dead, k_marker =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-local f = redis.call('HMGET', tk, 's', 'n')
+local f = redis.call('HMGET', tk, 's', 'n', 'g')
 local s = f[1]
 if s == 'waiting' then
-  redis.call('ZREM', k_ready, id)
+  if f[3] then
+    if redis.call('ZREM', gk('g:' .. f[3]), id) == 1 then g_took(f[3]) end
+  else
+    redis.call('ZREM', k_ready, id)
+  end
 elseif s == 'delayed' then
   redis.call('ZREM', k_delayed, id)
 elseif s == 'blocked' then

@@ -1,9 +1,10 @@
 import { DEPENDENCY_FAILED } from '../../../errors.js';
+import { GROUPS_LUA } from './groups.js';
 
 /*
  * Task hash fields (short: every task carries them). Written at add: `n` name, `m`
  * the fields no script reads (JSON: maxRetries `mr`, backoff `bo`, timeoutMs `to`, createdAt `ca`,
- * dependsOn `dp`), `pr` priority, `ra` runAt, `ff` failOnDependencyFailure (1/0), `sq` sequence,
+ * dependsOn `dp`), `pr` priority, `ra` runAt, `ff` failOnDependencyFailure (1/0), `sq` sequence, `g` group (absent: none),
  * `s` state, `a` attempts started. Later: `sa` startedAt, `w` workerId, `tok` fencing token, `st`
  * 1 once the current lease's handler start was recorded, `nd` deliveries lost before a start was
  * recorded, `fa` finishedAt, `r` result, `e` error (JSON), `pg` progress, `hd` "has dependents".
@@ -32,10 +33,11 @@ local function score_of(pr, sq)
   if band < 0 then band = 0 elseif band > 1000 then band = 1000 end
   return band * BAND + tonumber(sq)
 end
+${GROUPS_LUA}
 
 -- Makes a task that is no longer blocked runnable: ready now, or delayed until its runAt.
 local function make_runnable(id, tk, k_ready, k_delayed, k_marker)
-  local f = redis.call('HMGET', tk, 'ra', 'pr', 'sq')
+  local f = redis.call('HMGET', tk, 'ra', 'pr', 'sq', 'g')
   local ra = tonumber(f[1]) or 0
   if ra > now then
     redis.call('HSET', tk, 's', 'delayed')
@@ -43,7 +45,7 @@ local function make_runnable(id, tk, k_ready, k_delayed, k_marker)
     redis.call('ZADD', k_marker, 'LT', ra, 'd')
   else
     redis.call('HSET', tk, 's', 'waiting')
-    redis.call('ZADD', k_ready, score_of(f[2], f[3]), id)
+    push_ready(id, k_ready, f[2], f[3], f[4])
     redis.call('ZADD', k_marker, 0, 'r')
   end
 end

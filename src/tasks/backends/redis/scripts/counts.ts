@@ -3,7 +3,7 @@ import { COMMON } from './common.js';
 
 /**
  * COUNTS. KEYS: ready, delayed, blocked, active, completed, dead, paused. ARGV: queue key prefix.
- * Returns the counts, the paused flag and the oldest `createdAt` among ready tasks. The ready zset
+ * Returns the counts (waiting: ungrouped and grouped), the paused flag and the oldest `createdAt` among ready tasks. The ready zset
  * is ordered by priority band then sequence, so the oldest task is the head of one of the bands:
  * the script visits the head of each band present (at most one per priority in use).
  */
@@ -19,7 +19,9 @@ for _ = 1, 1001 do
   if ca ~= nil and (oldest == nil or ca < oldest) then oldest = ca end
   from = '(' .. string.format('%.0f', (math.floor(tonumber(head[2]) / BAND) + 1) * BAND - 1)
 end
-return { redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2]), redis.call('SCARD', KEYS[3]),
+local grouped = 0
+for _, v in ipairs(redis.call('HVALS', prefix .. 'gdepth')) do grouped = grouped + tonumber(v) end
+return { redis.call('ZCARD', KEYS[1]) + grouped, redis.call('ZCARD', KEYS[2]), redis.call('SCARD', KEYS[3]),
   redis.call('ZCARD', KEYS[4]), redis.call('ZCARD', KEYS[5]), redis.call('ZCARD', KEYS[6]),
   redis.call('EXISTS', KEYS[7]), oldest and string.format('%.0f', oldest) or '' }
 `);

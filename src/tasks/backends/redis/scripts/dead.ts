@@ -16,7 +16,7 @@ if seen then return { tonumber(seen) } end
 prefix = ARGV[2]
 local tk, k_dead, k_ready, k_marker, k_blocked, k_pending = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local id = ARGV[1]
-local f = redis.call('HMGET', tk, 's', 'pr', 'sq', 'm', 'ff')
+local f = redis.call('HMGET', tk, 's', 'pr', 'sq', 'm', 'ff', 'g')
 if f[1] ~= 'dead' then return { 0 } end
 local deps = {}
 if f[4] then
@@ -44,7 +44,7 @@ if #pending > 0 then
   end
 else
   redis.call('HSET', tk, 's', 'waiting', 'a', 0)
-  redis.call('ZADD', k_ready, score_of(f[2], f[3]), id)
+  push_ready(id, k_ready, f[2], f[3], f[6])
   redis.call('ZADD', k_marker, 0, 'r')
 end
 redis.call('SET', KEYS[7], 1, 'PX', ARGV[3])

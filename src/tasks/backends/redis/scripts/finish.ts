@@ -6,8 +6,8 @@ import { COMMON } from './common.js';
  * of each started lease, then of each outcome's task. ARGV: queue key prefix, channel, queue,
  * completed count, completed age ms, dead count, dead age ms, memo ms, number of started leases,
  * the caller's clock (ms), then per started lease: id, token; then per outcome: kind (`c`
- * completed with a result, `n` completed without, `r` retry, `d` dead), id, token, data (result or
- * error JSON), time (finishedAt, or the retry's runAt; moved onto the server's clock when the
+ * completed with a result, `n` completed without, `r` retry, `d` dead, `l` rate-limited), id, token,
+ * data (result, error JSON, or for `l` how long the task's group or queue waits, ms), time (finishedAt, or the retry's runAt; moved onto the server's clock when the
  * caller's is more than a second off, as in ADD).
  *
  * Atomic per call. Started leases first: each still held under its token and not yet started
@@ -64,7 +64,7 @@ for i = 0, n - 1 do
   local kind, id, token, data = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
   local time = tonumber(ARGV[a + 4]) + skew
   local tk = KEYS[9 + ns + i]
-  local f = redis.call('HMGET', tk, 's', 'tok', 'n', 'hd', 'st', 'a')
+  local f = redis.call('HMGET', tk, 's', 'tok', 'n', 'hd', 'st', 'a', 'g')
   if f[1] ~= 'active' or f[2] ~= token then
     out[#out + 1] = 0
     out[#out + 1] = 0
@@ -75,7 +75,13 @@ for i = 0, n - 1 do
     -- over, and a later claim overwrites them.
     unleased[#unleased + 1] = id
     local released, killed = {}, {}
-    if kind == 'c' or kind == 'n' then
+    if kind == 'l' then
+      -- The remote side refused: no attempt spent, the group (or queue) waits.
+      local untl = limited(id, tk, k_ready, f[7], tonumber(data) or 1000)
+      if min_delay == nil or untl < min_delay then min_delay = untl end
+      events[#events + 1] = { 'retry', id, f[3] }
+      plain = false
+    elseif kind == 'c' or kind == 'n' then
       if kind == 'c' then
         redis.call('HSET', tk, with_start(f, { 's', 'completed', 'fa', time, 'r', data }))
       else
@@ -96,7 +102,7 @@ for i = 0, n - 1 do
       else
         local g = redis.call('HMGET', tk, 'pr', 'sq')
         redis.call('HSET', tk, with_start(f, { 's', 'waiting', 'e', data }))
-        redis.call('ZADD', k_ready, score_of(g[1], g[2]), id)
+        push_ready(id, k_ready, g[1], g[2], f[7])
         retried_now = true
       end
       events[#events + 1] = { 'retry', id, f[3] }
@@ -109,6 +115,10 @@ for i = 0, n - 1 do
       if f[4] then
         released, killed = settle(id, 'dead', k_ready, k_delayed, k_blocked, k_dead, k_marker, events)
       end
+    end
+    if kind ~= 'l' and f[7] then
+      g_left(f[7])
+      if redis.call('EXISTS', gk('gring')) == 1 then retried_now = true end
     end
     for _, d in ipairs(killed) do dead[#dead + 1] = d end
     if #released > 0 or #killed > 0 then plain = false end

@@ -30,16 +30,18 @@ return lost
  */
 export const RELEASE = luaScript(`${COMMON}
 local k_active, k_ready, k_marker = KEYS[1], KEYS[2], KEYS[3]
+prefix = string.sub(k_active, 1, -7)
 local any = false
 for i = 4, #KEYS do
   local id, token = ARGV[i * 2 - 7], ARGV[i * 2 - 6]
-  local f = redis.call('HMGET', KEYS[i], 's', 'tok', 'pr', 'sq', 'st')
+  local f = redis.call('HMGET', KEYS[i], 's', 'tok', 'pr', 'sq', 'st', 'g')
   if f[1] == 'active' and f[2] == token then
     redis.call('HDEL', KEYS[i], 'tok', 'w', 'st')
     if f[5] == '1' then redis.call('HINCRBY', KEYS[i], 'a', -1) end
     redis.call('HSET', KEYS[i], 's', 'waiting')
     redis.call('ZREM', k_active, id)
-    redis.call('ZADD', k_ready, score_of(f[3], f[4]), id)
+    push_ready(id, k_ready, f[3], f[4], f[6])
+    if f[6] then g_left(f[6]) end
     any = true
   end
 end
@@ -71,8 +73,9 @@ local expired = redis.call('ZRANGEBYSCORE', k_active, '-inf', '(' .. now, 'LIMIT
 local count, events, dead = 0, {}, 0
 for _, id in ipairs(expired) do
   local tk = prefix .. 't:' .. id
-  local f = redis.call('HMGET', tk, 's', 'pr', 'sq', 'st', 'n', 'hd')
+  local f = redis.call('HMGET', tk, 's', 'pr', 'sq', 'st', 'n', 'hd', 'g')
   if f[1] == 'active' then
+    if f[7] then g_left(f[7]) end
     redis.call('HDEL', tk, 'tok', 'w', 'st')
     local gone = 0
     if f[4] ~= '1' then gone = redis.call('HINCRBY', tk, 'nd', 1) end
@@ -87,7 +90,7 @@ for _, id in ipairs(expired) do
       end
     else
       redis.call('HSET', tk, 's', 'waiting')
-      redis.call('ZADD', k_ready, score_of(f[2], f[3]), id)
+      push_ready(id, k_ready, f[2], f[3], f[7])
       count = count + 1
     end
   end

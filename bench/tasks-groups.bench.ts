@@ -1,0 +1,269 @@
+/**
+ * npm run bench:tasks:groups
+ *
+ * Groups on the Redis task backend, in one run on the same local Redis:
+ *
+ * 1. processing throughput: BENCH_TASKS small tasks queued first, then one worker pool of
+ *    BENCH_CONCURRENCY slots with a no-op handler; the clock runs from the start of the 10th
+ *    percentile task to the start of the last one. Three variants: our ungrouped tasks, our tasks
+ *    spread over 1,000 groups of uneven size (group i gets a share proportional to 1 / (i + 1)),
+ *    and open BullMQ without groups (it has none);
+ * 2. what the groups cost Redis: its CPU time per task (INFO cpu) in the first two variants;
+ * 3. fairness: one group of 5,000 tasks and 99 groups of 60, all queued before the worker starts;
+ *    over the first 5,000 starts (every group has work throughout) the largest group's share of
+ *    starts, against an equal share of 1 %.
+ *
+ * Variants alternate order across BENCH_ROUNDS rounds; the table shows the median round. Each run
+ * uses fresh random prefixes and deletes its keys. Environment: BENCH_ROUNDS (3), BENCH_TASKS
+ * (10000), BENCH_CONCURRENCY (50), REDIS_URL.
+ */
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { createEnterprise } from '../src/index.js';
+import { redisTaskBackend } from '../src/tasks/backends/redis.js';
+
+const ROUNDS = intFromEnv('BENCH_ROUNDS', 3);
+const TASKS = intFromEnv('BENCH_TASKS', 10_000);
+const CONCURRENCY = intFromEnv('BENCH_CONCURRENCY', 50);
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const RUN = randomBytes(4).toString('hex');
+const GROUPS = 1_000;
+const PAYLOAD = { userId: 'u-1234', orderId: 'o-5678', attempt: 1 };
+
+interface Figures {
+  rate: number;
+  redisCpuUsPerTask: number;
+}
+
+const admin = new Redis(REDIS_URL);
+
+async function redisCpuUs(): Promise<number> {
+  const info = await admin.info('cpu');
+  const read = (field: string) => Number(new RegExp(`${field}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return (read('used_cpu_user') + read('used_cpu_sys')) * 1e6;
+}
+
+/** The group of each task: 1,000 groups, group i weighted 1 / (i + 1). */
+function unevenGroups(n: number): string[] {
+  const weights = Array.from({ length: GROUPS }, (_, i) => 1 / (i + 1));
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const out: string[] = [];
+  weights.forEach((w, i) => {
+    const count = Math.max(1, Math.round((w / sum) * n));
+    for (let j = 0; j < count && out.length < n; j++) out.push(`g${i}`);
+  });
+  while (out.length < n) out.push(`g${out.length % GROUPS}`);
+  // Submitted shuffled, as tenants' tasks arrive interleaved.
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/** Our engine on Redis: queue `groups` (one per task, or undefined), then process them. */
+async function ours(
+  groups: (string | undefined)[],
+  onStart?: (group: string) => void,
+): Promise<Figures> {
+  const prefix = `bench-groups-${RUN}-${randomBytes(3).toString('hex')}`;
+  const backend = redisTaskBackend({ url: REDIS_URL, prefix });
+  const enterprise = createEnterprise({
+    logLevel: 'silent',
+    performance: { systemMetrics: false },
+    tasks: {
+      backend,
+      queueName: 'bench',
+      workerCount: CONCURRENCY,
+      concurrency: { min: CONCURRENCY, max: CONCURRENCY },
+    },
+  });
+  const n = groups.length;
+  const warm = Math.floor(n / 10);
+  let count = 0;
+  let start = 0;
+  let end = 0;
+  let cpuStart = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  enterprise.tasks.register('bench', async (payload: { g?: string }) => {
+    count++;
+    if (onStart !== undefined) onStart(payload.g ?? '-');
+    if (count === warm) {
+      start = performance.now();
+      void redisCpuUs().then((us) => {
+        cpuStart = us;
+      });
+    }
+    if (count === n) {
+      end = performance.now();
+      done();
+    }
+  });
+  try {
+    for (let i = 0; i < n; i += 1_000) {
+      await enterprise.tasks.submitMany(
+        groups.slice(i, i + 1_000).map((g) => ({
+          name: 'bench',
+          payload: g === undefined ? PAYLOAD : { ...PAYLOAD, g },
+          options: g === undefined ? {} : { group: g },
+        })),
+      );
+    }
+    await enterprise.start();
+    await finished;
+    const cpuEnd = await redisCpuUs();
+    return {
+      rate: ((n - warm) * 1_000) / (end - start),
+      redisCpuUsPerTask: (cpuEnd - cpuStart) / (n - warm),
+    };
+  } finally {
+    await enterprise.shutdown();
+    await backend.close();
+    await deleteKeys(prefix);
+  }
+}
+
+/** Open BullMQ (no groups): the same tasks, one Worker of the same concurrency. */
+async function bull(n: number): Promise<Figures> {
+  const prefix = `bench-bull-${RUN}-${randomBytes(3).toString('hex')}`;
+  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const retention = { removeOnComplete: { count: 1_000 }, removeOnFail: { count: 10_000 } };
+  const queue = new Queue('bench', { connection, prefix, defaultJobOptions: retention });
+  const warm = Math.floor(n / 10);
+  let count = 0;
+  let start = 0;
+  let end = 0;
+  let cpuStart = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  try {
+    for (let i = 0; i < n; i += 1_000) {
+      await queue.addBulk(
+        Array.from({ length: Math.min(1_000, n - i) }, () => ({ name: 'bench', data: PAYLOAD })),
+      );
+    }
+    const worker = new Worker(
+      'bench',
+      async () => {
+        count++;
+        if (count === warm) {
+          start = performance.now();
+          void redisCpuUs().then((us) => {
+            cpuStart = us;
+          });
+        }
+        if (count === n) {
+          end = performance.now();
+          done();
+        }
+      },
+      { connection, prefix, concurrency: CONCURRENCY, ...retention },
+    );
+    worker.on('error', () => undefined);
+    await finished;
+    const cpuEnd = await redisCpuUs();
+    await worker.close();
+    return {
+      rate: ((n - warm) * 1_000) / (end - start),
+      redisCpuUsPerTask: (cpuEnd - cpuStart) / (n - warm),
+    };
+  } finally {
+    await queue.close();
+    await deleteKeys(prefix);
+    await connection.quit();
+  }
+}
+
+/** The largest group's share of the first 5,000 starts while 100 groups have work. */
+async function fairness(): Promise<number> {
+  const groups = [
+    ...Array.from({ length: 5_000 }, () => 'big'),
+    ...Array.from({ length: 99 * 60 }, (_, i) => `small-${i % 99}`),
+  ];
+  const starts: string[] = [];
+  await ours(groups, (g) => {
+    if (starts.length < 5_000) starts.push(g);
+  });
+  return starts.filter((g) => g === 'big').length / starts.length;
+}
+
+async function deleteKeys(prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await admin.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name}=${raw}: expected a whole number >= 1`);
+  return value;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+
+async function main(): Promise<void> {
+  console.log(
+    `node ${process.version}, ${os.cpus().length} cores, load ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}; ${TASKS} tasks, concurrency ${CONCURRENCY}, ${ROUNDS} rounds`,
+  );
+  const grouped = unevenGroups(TASKS);
+  const ungrouped = Array.from({ length: TASKS }, () => undefined);
+  const results: Record<string, Figures[]> = { ungrouped: [], grouped: [], bullmq: [] };
+  const variants: [string, () => Promise<Figures>][] = [
+    ['ungrouped', () => ours(ungrouped)],
+    ['grouped', () => ours(grouped)],
+    ['bullmq', () => bull(TASKS)],
+  ];
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? variants : [...variants].reverse();
+    for (const [name, run] of order) results[name]!.push(await run());
+  }
+  const shares: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) shares.push(await fairness());
+
+  const row = (name: string) => {
+    const rate = median(results[name]!.map((f) => f.rate));
+    const cpu = median(results[name]!.map((f) => f.redisCpuUsPerTask));
+    return { rate, cpu };
+  };
+  const u = row('ungrouped');
+  const g = row('grouped');
+  const b = row('bullmq');
+  const ratios = results.grouped!.map((f, i) => f.rate / results.ungrouped![i]!.rate);
+  console.log('\n| variant | tasks/s (median) | Redis CPU µs per task |');
+  console.log('|---|---:|---:|');
+  console.log(`| ours, ungrouped | ${u.rate.toFixed(0)} | ${u.cpu.toFixed(1)} |`);
+  console.log(`| ours, 1,000 uneven groups | ${g.rate.toFixed(0)} | ${g.cpu.toFixed(1)} |`);
+  console.log(`| BullMQ (open, no groups) | ${b.rate.toFixed(0)} | ${b.cpu.toFixed(1)} |`);
+  const ratio = median(ratios);
+  console.log(
+    `\ngrouped / ungrouped throughput: ${(ratio * 100).toFixed(1)} % (rounds: ${ratios.map((r) => (r * 100).toFixed(1)).join(', ')}); goal: within 10 % (>= 90 %): ${ratio >= 0.9 ? 'met' : 'not met'}`,
+  );
+  console.log(`extra Redis CPU per grouped task: ${(g.cpu - u.cpu).toFixed(1)} µs`);
+  const share = median(shares);
+  console.log(
+    `largest group's share of the first 5,000 starts, 100 groups with work: ${(share * 100).toFixed(2)} % (rounds: ${shares.map((s) => (s * 100).toFixed(2)).join(', ')}); equal share 1 %; goal: within 2 points: ${Math.abs(share - 0.01) <= 0.02 ? 'met' : 'not met'}`,
+  );
+  await admin.quit();
+}
+
+await main();

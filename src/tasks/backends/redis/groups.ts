@@ -1,0 +1,94 @@
+import { runScript } from '../../../redis/scripts.js';
+import type { GroupInfo, GroupList, GroupSettings, QueueLimits } from '../../types.js';
+import type { BackendContext } from './context.js';
+import { GROUP_LIST, GROUP_SET } from './scripts.js';
+
+/** Runs GROUP_SET on `queue` with `args` after the prefix. */
+async function groupSet(
+  ctx: BackendContext,
+  queue: string,
+  args: (string | number)[],
+): Promise<void> {
+  const k = ctx.keys.queue(queue);
+  await ctx.conn.run('groups', queue, (client) =>
+    runScript(client, GROUP_SET, [k.marker], [k.base, ...args]),
+  );
+}
+
+/** `configureQueue`: the queue's limits and group defaults. */
+export function configureQueue(
+  ctx: BackendContext,
+  queue: string,
+  limits: QueueLimits,
+): Promise<void> {
+  return groupSet(ctx, queue, [
+    'queue',
+    '',
+    limits.rateLimit?.limit ?? 0,
+    limits.rateLimit?.perMs ?? 0,
+    limits.groupMaxConcurrency ?? 0,
+    limits.groupRateLimit?.limit ?? 0,
+    limits.groupRateLimit?.perMs ?? 0,
+    limits.sharedLimit?.name ?? '',
+    limits.sharedLimit?.limit ?? 0,
+    limits.sharedLimit?.perMs ?? 0,
+  ]);
+}
+
+/** `configureGroup`: one group's weight and cap (-1: the queue's default). */
+export function configureGroup(
+  ctx: BackendContext,
+  queue: string,
+  group: string,
+  settings: GroupSettings,
+): Promise<void> {
+  return groupSet(ctx, queue, [
+    'group',
+    group,
+    settings.weight ?? 1,
+    settings.maxConcurrency ?? -1,
+  ]);
+}
+
+/** `pauseGroup` / `resumeGroup`. */
+export function pauseGroup(
+  ctx: BackendContext,
+  queue: string,
+  group: string,
+  paused: boolean,
+): Promise<void> {
+  return groupSet(ctx, queue, [paused ? 'pause' : 'resume', group]);
+}
+
+/** `groups`: the deepest groups of `queue`. */
+export async function listGroups(
+  ctx: BackendContext,
+  queue: string,
+  limit: number,
+): Promise<GroupList> {
+  const k = ctx.keys.queue(queue);
+  const reply = (await ctx.conn.run('groups', queue, (client) =>
+    runScript(client, GROUP_LIST, [k.marker], [k.base, Math.max(0, Math.floor(limit))]),
+  )) as (string | number)[];
+  const groups: GroupInfo[] = [];
+  for (let at = 11; at + 6 < reply.length; at += 7) {
+    const info: GroupInfo = {
+      group: String(reply[at]),
+      waiting: Number(reply[at + 1]),
+      active: Number(reply[at + 2]),
+      paused: Number(reply[at + 3]) === 1,
+      weight: Number(reply[at + 5]),
+      maxConcurrency: Number(reply[at + 6]),
+    };
+    const until = Number(reply[at + 4]);
+    if (until > 0) info.limitedUntil = until;
+    groups.push(info);
+  }
+  const n = (i: number) => (reply[i] === '' || reply[i] === undefined ? 0 : Number(reply[i]));
+  const limits: QueueLimits = {};
+  if (n(3) > 0) limits.rateLimit = { limit: n(3), perMs: n(4) };
+  if (n(5) > 0) limits.groupMaxConcurrency = n(5);
+  if (n(6) > 0) limits.groupRateLimit = { limit: n(6), perMs: n(7) };
+  if (n(9) > 0) limits.sharedLimit = { name: String(reply[8]), limit: n(9), perMs: n(10) };
+  return { total: n(0), waiting: n(1), active: n(2), limits, groups };
+}
