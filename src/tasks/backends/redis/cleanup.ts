@@ -91,6 +91,7 @@ export async function cleanupBackend(
     details: { unusedQueues: [], queues: [] },
   };
   const queuePrefix = `${ctx.prefix}:{`;
+  const limitPrefix = `${ctx.prefix}:{limit:`;
   const schedulePrefix = `${ctx.prefix}:schedule:`;
   const discovered = new Set<string>();
   const client = ctx.conn.client;
@@ -111,7 +112,8 @@ export async function cleanupBackend(
           markers.push(key);
           continue;
         }
-        if (!key.startsWith(queuePrefix)) continue;
+        // Counters of limits shared by several queues (`{limit:<name>}`) are not a queue's keys.
+        if (!key.startsWith(queuePrefix) || key.startsWith(limitPrefix)) continue;
         const close = key.indexOf('}:', queuePrefix.length);
         if (close < 0) continue;
         const queue = unescapeSegment(key.slice(queuePrefix.length, close));
