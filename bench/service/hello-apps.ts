@@ -15,6 +15,7 @@ import { type FastifyInstance, LogController } from 'fastify';
 import pino from 'pino';
 import client from 'prom-client';
 import type { Running } from './contract.js';
+import { ours } from './ours-library.js';
 
 export type HelloFramework = 'fastify' | 'express';
 export type HelloVariant = 'bare' | 'floor' | 'ours' | 'peers';
@@ -46,8 +47,8 @@ async function fastifyApp(variant: HelloVariant): Promise<number> {
       : Fastify({ logger: false })
   ) as FastifyInstance;
   if (variant === 'ours') {
-    const { createEnterprise } = await import('../../src/enterprise.js');
-    const { enterprisePlugin } = await import('../../src/adapters/fastify.js');
+    const { createEnterprise } = await ours.root();
+    const { enterprisePlugin } = await ours.fastify();
     const enterprise = createEnterprise({ performance: { systemMetrics: false } });
     await app.register(enterprisePlugin, {
       enterprise,
@@ -88,8 +89,8 @@ async function expressApp(variant: HelloVariant): Promise<number> {
   const { default: express } = await import('express');
   const app = express();
   if (variant === 'ours') {
-    const { createEnterprise } = await import('../../src/enterprise.js');
-    const { enterpriseMiddleware } = await import('../../src/adapters/express.js');
+    const { createEnterprise } = await ours.root();
+    const { enterpriseMiddleware } = await ours.express();
     const enterprise = createEnterprise({ performance: { systemMetrics: false } });
     app.use(enterpriseMiddleware({ enterprise }));
   } else if (variant === 'floor') {

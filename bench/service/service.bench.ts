@@ -24,12 +24,16 @@
  * one table per part, the goals and a JSON summary, and deletes its tables and Redis keys.
  *
  * `--quick`: one short round of each part (about a minute). Environment: BENCH_ROUNDS (3; quick
- * 1), BENCH_PARTS (`service,hello`), DATABASE_URL (postgres://postgres@127.0.0.1:5432/test), REDIS_URL (redis://127.0.0.1:6379).
+ * 1), BENCH_PARTS (`service,hello`), BENCH_HELLO_RATE (500), BENCH_OURS_FROM (`dist` when the
+ * build is newer than the sources, else `src`; see ours-library.ts), DATABASE_URL
+ * (postgres://postgres@127.0.0.1:5432/test), REDIS_URL (redis://127.0.0.1:6379).
  */
 import { type ChildProcess, execSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -41,6 +45,30 @@ import { openLoop, quantile } from './open-loop.js';
 import { type ServiceRequest, workload } from './workload.js';
 
 const QUICK = process.argv.includes('--quick');
+const OURS_FROM = oursFrom();
+process.env.BENCH_OURS_FROM = OURS_FROM; // read by ours-library.ts in the children
+
+/**
+ * `dist` when the build is at least as new as every source file (users run the build; see
+ * ours-library.ts), else `src`; BENCH_OURS_FROM chooses.
+ */
+function oursFrom(): 'dist' | 'src' {
+  const chosen = process.env.BENCH_OURS_FROM;
+  if (chosen === 'dist' || chosen === 'src') return chosen;
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const built = join(root, 'dist/index.js');
+  if (!existsSync(built)) return 'src';
+  const newest = (dir: string): number =>
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((entry) =>
+        entry.isDirectory()
+          ? newest(join(dir, entry.name))
+          : statSync(join(dir, entry.name)).mtimeMs,
+      ),
+    );
+  return statSync(built).mtimeMs >= newest(join(root, 'src')) ? 'dist' : 'src';
+}
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3));
 const S = QUICK
   ? { warm: 2, satWarm: 0.5, sat: 2, latWarm: 0.5, lat: 3, helloWarm: 0.5, hello: 1 }
@@ -587,9 +615,14 @@ async function main(): Promise<void> {
   const uptime = execSync('uptime').toString().trim();
   console.log(
     `# bench:service${QUICK ? ' --quick' : ''}: ${ROUNDS} round(s), Node ${process.version}, ` +
-      `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}); ${uptime}`,
+      `${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? 'unknown'}), ours loaded from ${OURS_FROM}/; ${uptime}`,
   );
-  const summary: Record<string, unknown> = { quick: QUICK, rounds: ROUNDS, uptimeAtStart: uptime };
+  const summary: Record<string, unknown> = {
+    quick: QUICK,
+    rounds: ROUNDS,
+    oursFrom: OURS_FROM,
+    uptimeAtStart: uptime,
+  };
   const service = PARTS.includes('service') ? await servicePart() : undefined;
   summary.service = service;
   const hello = PARTS.includes('hello') ? await helloPart() : undefined;
