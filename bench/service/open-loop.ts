@@ -12,6 +12,8 @@ import type { ServiceRequest } from './workload.js';
 export interface OpenLoopResult {
   /** Latencies of the completed requests, from their scheduled time, in ms. */
   latencies: Float64Array;
+  /** The same by route (workload.ts's `route`). */
+  byRoute: Record<string, number[]>;
   sent: number;
   completed: number;
   /** Answers outside 2xx, and requests that failed or were still open at the end. */
@@ -36,6 +38,7 @@ export async function openLoop(options: {
   const interval = 1000 / rate;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
   const latencies = new Float64Array(total);
+  const byRoute: Record<string, number[]> = {};
   let completed = 0;
   let failed = 0;
   let sent = 0;
@@ -67,8 +70,11 @@ export async function openLoop(options: {
         response.resume();
         response.on('end', () => {
           const ok = response.statusCode !== undefined && response.statusCode < 300;
-          if (ok) latencies[completed++] = performance.now() - scheduled;
-          else failed++;
+          if (ok) {
+            const latency = performance.now() - scheduled;
+            latencies[completed++] = latency;
+            (byRoute[spec.route] ??= []).push(latency);
+          } else failed++;
           settle();
         });
       },
@@ -102,7 +108,7 @@ export async function openLoop(options: {
   }
   agent.destroy();
   failed += total - settled;
-  return { latencies: latencies.subarray(0, completed), sent, completed, failed, rate };
+  return { latencies: latencies.subarray(0, completed), byRoute, sent, completed, failed, rate };
 }
 
 /** The `q` quantile (0..1) of sorted values, nearest rank. */

@@ -231,7 +231,7 @@ interface Service {
   worker?: Child;
   next: () => ServiceRequest;
   saturation: Window[];
-  fixedRate: (Window & { latencies: Float64Array })[];
+  fixedRate: (Window & { latencies: Float64Array; byRoute: Record<string, number[]> })[];
 }
 
 /** Runs `load` on a service and returns what its processes did meanwhile. */
@@ -282,6 +282,7 @@ async function fixedRateWindow(service: Service, rate: number, seconds: number) 
       seconds,
       failed: result.failed,
       latencies: result.latencies,
+      byRoute: result.byRoute,
     };
   });
 }
@@ -448,6 +449,7 @@ async function servicePart(): Promise<{
   rows: Record<string, Row>;
   oursOverPeersPerRound: number[];
   ofBoundPerRound: Record<Variant, number[]>;
+  latencyByRouteMs: Record<string, Record<string, string>>;
 }> {
   const tables = `svcbench_${RUN}`;
   const seedStart = performance.now();
@@ -569,12 +571,29 @@ async function servicePart(): Promise<{
       peers: ratioPerRound(peers, bound),
       bound: ratioPerRound(bound, bound),
     };
+    // Where the latency comes from: p50 / p99 by route at the fixed rate.
+    const routes: Record<string, Record<string, string>> = {};
+    for (const service of services) {
+      const byRoute: Record<string, number[][]> = {};
+      for (const window of service.fixedRate) {
+        for (const [route, values] of Object.entries(window.byRoute)) {
+          (byRoute[route] ??= []).push(values);
+        }
+      }
+      routes[service.variant] = Object.fromEntries(
+        Object.entries(byRoute).map(([route, parts]) => {
+          const sorted = sortedOf(parts);
+          return [route, `${fmt(quantile(sorted, 0.5), 2)} / ${fmt(quantile(sorted, 0.99), 2)}`];
+        }),
+      );
+    }
     result = {
       rate,
       drained,
       rows,
       oursOverPeersPerRound: oursOverPeers,
       ofBoundPerRound: ofBound,
+      latencyByRouteMs: routes,
     };
 
     console.log(
@@ -597,7 +616,16 @@ async function servicePart(): Promise<{
         .map(([v, d]) => `${v} ${d}`)
         .join(', ')}`,
     );
-    void bound;
+    console.log(
+      `Latency p50 / p99 ms by route at the fixed rate: ${Object.entries(routes)
+        .map(
+          ([variant, byRoute]) =>
+            `${variant}: ${Object.entries(byRoute)
+              .map(([route, figures]) => `${route} ${figures}`)
+              .join(', ')}`,
+        )
+        .join('; ')}`,
+    );
   } finally {
     await Promise.all(
       services
