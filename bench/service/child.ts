@@ -2,8 +2,9 @@
  * One process of bench:service, started by the benchmark: `service <ours|peers|bound> <http|worker>`
  * or `hello <fastify|express> <variant>`. It tells the parent its port once listening, and answers
  * the parent's questions over IPC: `figures` (CPU time so far, RSS, tasks done and their
- * latencies since the last question, tasks submitted) and `stop` (closes, then exits).
+ * latencies since the last question, tasks submitted, the longest event-loop delay since then) and `stop` (closes, then exits).
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Running, ServiceConfig } from './contract.js';
 
 /** What the parent receives for `figures`. */
@@ -15,6 +16,8 @@ export interface ChildFigures {
   /** Submit → done latencies of the tasks done since the last `figures` (ms). */
   taskLatencies: number[];
   submitted: number;
+  /** Longest event-loop delay since the last `figures` (ms): how long the process stalled. */
+  maxEventLoopDelayMs: number;
 }
 
 export interface ChildRequest {
@@ -43,6 +46,8 @@ async function start(): Promise<Running> {
 }
 
 const running = await start();
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 process.on('message', async (message: ChildRequest) => {
   if (message.type === 'figures') {
     const cpu = process.cpuUsage();
@@ -52,7 +57,9 @@ process.on('message', async (message: ChildRequest) => {
       tasksDone: running.tasks?.done ?? 0,
       taskLatencies: running.tasks?.take() ?? [],
       submitted: running.submitted?.() ?? 0,
+      maxEventLoopDelayMs: loopDelay.max / 1e6,
     };
+    loopDelay.reset();
     process.send?.({ id: message.id, figures });
   } else if (message.type === 'stop') {
     try {

@@ -223,6 +223,8 @@ interface Window {
   taskLatencies: number[];
   scrapes: number;
   scrapeFailures: number;
+  /** The HTTP process's longest event-loop delay in the window (ms). */
+  maxLoopDelayMs: number;
 }
 
 interface Service {
@@ -260,6 +262,7 @@ async function measure<T extends { requests: number; seconds: number; failed: nu
     taskLatencies: taskAfter.taskLatencies,
     scrapes,
     scrapeFailures,
+    maxLoopDelayMs: httpAfter!.maxEventLoopDelayMs,
   };
 }
 
@@ -309,6 +312,8 @@ interface Row {
   failed: number;
   scrapes: number;
   scrapeFailures: number;
+  /** The HTTP process's longest event-loop delay in each fixed-rate window (ms). */
+  maxLoopDelayMs: number[];
 }
 
 // --- summaries -------------------------------------------------------------------------------
@@ -501,7 +506,9 @@ async function servicePart(): Promise<{
         const window = await fixedRateWindow(service, rate, S.lat);
         service.fixedRate.push(window);
         const sorted = sortedOf([window.latencies]);
-        line.push(`${service.variant} p99 ${fmt(quantile(sorted, 0.99), 2)} ms`);
+        line.push(
+          `${service.variant} p99 ${fmt(quantile(sorted, 0.99), 2)} ms (longest event-loop delay ${fmt(window.maxLoopDelayMs, 0)} ms)`,
+        );
       }
       console.error(
         `fixed rate ${rate}/s round ${round + 1}: ${line.join(', ')}; load ${loadAverage()}`,
@@ -557,6 +564,7 @@ async function servicePart(): Promise<{
         failed: [...sat, ...fixed].reduce((sum, w) => sum + w.failed, 0),
         scrapes: [...sat, ...fixed].reduce((sum, w) => sum + w.scrapes, 0),
         scrapeFailures: [...sat, ...fixed].reduce((sum, w) => sum + w.scrapeFailures, 0),
+        maxLoopDelayMs: fixed.map((w) => w.maxLoopDelayMs),
       };
     });
     // Per-round ratios: each round's variants ran seconds apart, on the same machine state.
@@ -615,6 +623,14 @@ async function servicePart(): Promise<{
       `\nTasks done / submitted: ${Object.entries(drained)
         .map(([v, d]) => `${v} ${d}`)
         .join(', ')}`,
+    );
+    console.log(
+      `Longest event-loop delay of the HTTP process in each fixed-rate window (ms): ${services
+        .map(
+          (service) =>
+            `${service.variant} ${rows[service.variant]!.maxLoopDelayMs.map((ms) => fmt(ms, 0)).join(', ')}`,
+        )
+        .join('; ')}`,
     );
     console.log(
       `Latency p50 / p99 ms by route at the fixed rate: ${Object.entries(routes)
