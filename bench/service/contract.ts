@@ -58,3 +58,8 @@ export interface Confirmation {
   orderId: number;
   submittedAt: number;
 }
+
+/** The hello-world applications (hello-apps.ts). */
+export type HelloFramework = 'fastify' | 'express';
+export type HelloVariant = 'bare' | 'floor' | 'ours' | 'peers';
+export const HELLO_VARIANTS: readonly HelloVariant[] = ['bare', 'floor', 'ours', 'peers'];

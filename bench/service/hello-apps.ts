@@ -14,12 +14,10 @@ import { performance } from 'node:perf_hooks';
 import { type FastifyInstance, LogController } from 'fastify';
 import pino from 'pino';
 import client from 'prom-client';
-import type { Running } from './contract.js';
+import type { HelloFramework, HelloVariant, Running } from './contract.js';
 import { ours } from './ours-library.js';
 
-export type HelloFramework = 'fastify' | 'express';
-export type HelloVariant = 'bare' | 'floor' | 'ours' | 'peers';
-export const HELLO_VARIANTS: readonly HelloVariant[] = ['bare', 'floor', 'ours', 'peers'];
+export type { HelloFramework, HelloVariant } from './contract.js';
 
 /** Fastify's request log with one line per request (its `request completed`), as its docs show. */
 class OneLinePerRequest extends LogController {

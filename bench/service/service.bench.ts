@@ -39,8 +39,12 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { dropTables, PRODUCTS, seed } from './catalogue-db.js';
 import type { ChildFigures } from './child.js';
-import type { ServiceConfig } from './contract.js';
-import { HELLO_VARIANTS, type HelloFramework, type HelloVariant } from './hello-apps.js';
+import {
+  HELLO_VARIANTS,
+  type HelloFramework,
+  type HelloVariant,
+  type ServiceConfig,
+} from './contract.js';
 import { openLoop, quantile } from './open-loop.js';
 import { type ServiceRequest, workload } from './workload.js';
 
