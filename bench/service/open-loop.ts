@@ -18,6 +18,8 @@ export interface OpenLoopResult {
   completed: number;
   /** Answers outside 2xx, and requests that failed or were still open at the end. */
   failed: number;
+  /** The failures by kind: `status 500`, an error code (`ECONNRESET`), `unanswered`. */
+  failures: Record<string, number>;
   /** The rate actually scheduled (requests per second). */
   rate: number;
 }
@@ -39,6 +41,11 @@ export async function openLoop(options: {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
   const latencies = new Float64Array(total);
   const byRoute: Record<string, number[]> = {};
+  const failures: Record<string, number> = {};
+  const fail = (kind: string) => {
+    failed++;
+    failures[kind] = (failures[kind] ?? 0) + 1;
+  };
   let completed = 0;
   let failed = 0;
   let sent = 0;
@@ -74,13 +81,13 @@ export async function openLoop(options: {
             const latency = performance.now() - scheduled;
             latencies[completed++] = latency;
             (byRoute[spec.route] ??= []).push(latency);
-          } else failed++;
+          } else fail(`status ${response.statusCode}`);
           settle();
         });
       },
     );
-    request.on('error', () => {
-      failed++;
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      fail(error.code ?? error.message);
       settle();
     });
     request.end(spec.body);
@@ -107,8 +114,17 @@ export async function openLoop(options: {
     });
   }
   agent.destroy();
+  if (total > settled) failures.unanswered = total - settled;
   failed += total - settled;
-  return { latencies: latencies.subarray(0, completed), byRoute, sent, completed, failed, rate };
+  return {
+    latencies: latencies.subarray(0, completed),
+    byRoute,
+    sent,
+    completed,
+    failed,
+    failures,
+    rate,
+  };
 }
 
 /** The `q` quantile (0..1) of sorted values, nearest rank. */

@@ -273,6 +273,11 @@ async function measure<T extends { requests: number; seconds: number; failed: nu
 async function saturationWindow(service: Service, seconds: number) {
   return measure(service, async () => {
     const result = await saturate(service.http.port!, seconds, service.next);
+    if (result.non2xx + result.errors + result.timeouts > 0) {
+      console.error(
+        `${service.variant}: at saturation ${result.non2xx} answers outside 2xx, ${result.errors} errors, ${result.timeouts} timeouts`,
+      );
+    }
     return {
       requests: result.requests.total,
       seconds: result.duration,
@@ -284,6 +289,11 @@ async function saturationWindow(service: Service, seconds: number) {
 async function fixedRateWindow(service: Service, rate: number, seconds: number) {
   return measure(service, async () => {
     const result = await openLoop({ port: service.http.port!, rate, seconds, next: service.next });
+    if (result.failed > 0) {
+      console.error(
+        `${service.variant}: ${result.failed} failed at the fixed rate: ${JSON.stringify(result.failures)}`,
+      );
+    }
     return {
       requests: result.completed,
       seconds,
