@@ -26,15 +26,29 @@ export function definitionOf(
   return local.get(name) ?? handlerRegistry().definitions.get(name);
 }
 
+/** The library's own tasks (alert deliveries, scheduled reports) are named under this prefix. */
+const INTERNAL_TASK_PREFIX = 'enterprise.';
+
+function hasApplicationHandler(names: Iterable<string>): boolean {
+  for (const name of names) if (!name.startsWith(INTERNAL_TASK_PREFIX)) return true;
+  return false;
+}
+
 /**
  * @internal Whether a submission of a task no handler is registered for is refused: with
- * `strictNames`, once this process registered any handler.
+ * `strictNames`, once this process registered a handler of its own. The library's handlers (the
+ * alerts module delivers through one in every process) do not make a web process that only
+ * submits strict.
  */
 export function strictNames(
   settings: TaskSettings,
   local: ReadonlyMap<string, TaskDefinition>,
 ): boolean {
-  return settings.strictNames && (local.size > 0 || handlerRegistry().definitions.size > 0);
+  return (
+    settings.strictNames &&
+    (hasApplicationHandler(local.keys()) ||
+      hasApplicationHandler(handlerRegistry().definitions.keys()))
+  );
 }
 
 /**
