@@ -1,22 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMonitoringListener } from '../../src/adapters/node.js';
 import { createEnterprise } from '../../src/index.js';
 import { circuitBreaker, defaultBreakerRegistry } from '../../src/resilience/index.js';
-import { requires, tool } from '../support/requirements.js';
+import { chromiumAvailable, launchChromium } from '../support/browser.js';
 
 /**
  * The circuit breakers panel of the dashboard's health view, in headless Chromium: each breaker of
  * the process with its state, failures, openings and when it last opened, following the breaker
  * live, under the dashboard's CSP and without console errors.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const chromiumAvailable = requires(
-  tool(CHROMIUM, 'install it with `apt-get install chromium` (Debian package)'),
-);
 const MOUNT = '/monitoring';
 const POLL = { timeout: 10_000 };
 
@@ -24,11 +20,7 @@ describe.runIf(chromiumAvailable)('dashboard circuit breakers panel', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 30_000);
 
   afterAll(async () => {

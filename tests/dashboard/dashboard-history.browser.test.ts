@@ -6,18 +6,15 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMonitoringListener } from '../../src/adapters/node.js';
 import { ClusterView, type MinuteRollup } from '../../src/analytics/index.js';
 import { createEnterprise, type Enterprise } from '../../src/index.js';
 import { memoryTaskBackend } from '../../src/tasks/index.js';
-import { REDIS_URL, redis, requires, tool } from '../support/requirements.js';
+import { chromiumAvailable, launchChromium } from '../support/browser.js';
+import { REDIS_URL, redis, requires } from '../support/requirements.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const chromiumAvailable = requires(
-  tool(CHROMIUM, 'install it with `apt-get install chromium` (Debian package)'),
-);
 const MOUNT = '/api/v1/monitoring';
 const POLL = { timeout: 15_000 };
 const MINUTE = 60_000;
@@ -198,11 +195,7 @@ describe.runIf(chromiumAvailable)('dashboard ranges and scope in headless Chromi
   let browser: Browser;
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 30_000);
 
   afterAll(async () => {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMonitoringListener } from '../../src/adapters/node.js';
 import { Alerts } from '../../src/alerts/alerts.js';
@@ -13,7 +13,7 @@ import type { SecurityOptions } from '../../src/security/options.js';
 import type { ScreenedRequest } from '../../src/security/types.js';
 import { memoryTaskBackend } from '../../src/tasks/index.js';
 import { withAlerts } from '../monitoring/helpers.js';
-import { requires, tool } from '../support/requirements.js';
+import { chromiumAvailable, launchChromium } from '../support/browser.js';
 
 /**
  * The dashboard in a real browser: headless Chromium (Debian's `chromium`) driven by playwright-core
@@ -23,11 +23,6 @@ import { requires, tool } from '../support/requirements.js';
  * The screenshots go to docs/dashboard.png and docs/dashboard-security.png only with
  * UPDATE_SCREENSHOT=1, else to the temp dir.
  */
-/** Debian's `chromium` package; CHROMIUM_PATH points elsewhere (another distribution, a local build). */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const chromiumAvailable = requires(
-  tool(CHROMIUM, 'install it with `apt-get install chromium` (Debian package)'),
-);
 const MOUNT = '/api/v1/monitoring';
 /** vitest's default of one second is short for a shared two-core CI machine. */
 const POLL = { timeout: 10_000 };
@@ -223,17 +218,7 @@ describe.runIf(chromiumAvailable)('dashboard in headless Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 30_000);
 
   afterAll(async () => {

@@ -1,28 +1,20 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMonitoringListener } from '../../src/adapters/node.js';
 import { createEnterprise } from '../../src/index.js';
 import { memoryTaskBackend } from '../../src/tasks/index.js';
-import { requires, tool } from '../support/requirements.js';
+import { chromiumAvailable, launchChromium } from '../support/browser.js';
 
 /** The dashboard's Maintenance view in headless Chromium, against a running application. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const chromiumAvailable = requires(
-  tool(CHROMIUM, 'install it with `apt-get install chromium` (Debian package)'),
-);
 const MOUNT = '/api/v1/monitoring';
 const POLL = { timeout: 10_000 };
 
 describe.runIf(chromiumAvailable)('dashboard: the Maintenance view', () => {
   let browser: Browser;
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   }, 30_000);
   afterAll(async () => {
     await browser?.close();

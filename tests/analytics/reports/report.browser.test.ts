@@ -4,18 +4,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CapacityPlanner } from '../../../src/analytics/capacity/planner.js';
 import { Reports } from '../../../src/analytics/reports/reports.js';
 import { createDefaultLogger } from '../../../src/core/logger.js';
-import { requires, tool } from '../../support/requirements.js';
+import { chromiumAvailable, launchChromium } from '../../support/browser.js';
 import { HEAP_BASE, HEAP_SLOPE, workload } from './helpers.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const chromiumAvailable = requires(
-  tool(CHROMIUM, 'install it with `apt-get install chromium` (Debian package)'),
-);
 
 describe.runIf(chromiumAvailable)('the HTML report in a browser, offline, without scripts', () => {
   let browser: Browser;
@@ -50,17 +45,7 @@ describe.runIf(chromiumAvailable)('the HTML report in a browser, offline, withou
     dir = await mkdtemp(join(tmpdir(), 'report-browser-'));
     file = join(dir, page.filename);
     await writeFile(file, page.body);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
