@@ -118,6 +118,8 @@ export interface MaintenanceTaskHost {
  */
 export interface MaintenanceReportRunner {
   run(name: string): Promise<unknown>;
+  /** The reports defined, when the runner can tell: a report not defined is a note, not a failure. */
+  list?(): readonly { name: string }[];
 }
 
 /** What `cache_warming` uses of the cache. */

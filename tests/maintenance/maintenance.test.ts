@@ -185,7 +185,9 @@ describe('maintenance.run()', () => {
     enterprise.maintenance.enable();
     const report = await enterprise.maintenance.run('generate_analytics_report');
     expect(report.ok).toBe(true);
-    expect(report.notes).toEqual(['no report configured: the reports module is not enabled']);
+    expect(report.notes).toEqual([
+      'no report configured: no report is named "daily" (define it, or set generate_analytics_report.report)',
+    ]);
     const metrics = await enterprise.maintenance.run('cleanup_performance_metrics');
     expect(metrics.notes?.[0]).toMatch(/history is not in use/);
     const database = await enterprise.maintenance.run('optimize_database');

@@ -115,6 +115,16 @@ export async function generateAnalyticsReport(
       notes: ['no report configured: the reports module is not enabled'],
     };
   }
+  const defined = reports.list?.();
+  if (defined !== undefined && !defined.some((report) => report.name === name)) {
+    return {
+      examined: { reports: defined.length },
+      done: {},
+      notes: [
+        `no report configured: no report is named "${name}" (define it, or set generate_analytics_report.report)`,
+      ],
+    };
+  }
   if (context.dryRun) return { examined: { reports: 1 }, done: {}, details: { report: name } };
   const result = await reports.run(name);
   return { examined: { reports: 1 }, done: { generated: 1 }, details: { report: name, result } };
