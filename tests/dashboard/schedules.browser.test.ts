@@ -76,9 +76,9 @@ describe.runIf(chromiumAvailable)('dashboard: the Schedules view', () => {
       await page.getByRole('button', { name: 'Pause hourly_digest' }).click();
       await expect.poll(async () => (await cells('hourly_digest'))[3], POLL).toBe('paused');
       expect((await stored('hourly_digest'))?.state).toBe('paused');
-      expect(enterprise.tasks.scheduler.list().find((s) => s.name === 'hourly_digest')?.paused).toBe(
-        true,
-      );
+      expect(
+        enterprise.tasks.scheduler.list().find((s) => s.name === 'hourly_digest')?.paused,
+      ).toBe(true);
       await page.getByRole('button', { name: 'Resume hourly_digest' }).click();
       await expect.poll(async () => (await cells('hourly_digest'))[3], POLL).toBe('active');
       expect((await stored('hourly_digest'))?.state).toBe('active');

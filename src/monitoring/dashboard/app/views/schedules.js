@@ -161,7 +161,11 @@ async function add(event) {
   const submit = $('schedule-submit');
   submit.disabled = true;
   try {
-    const body = { name, task, ...(kind === 'cron' ? { cron: when } : { every: everyValue(when) }) };
+    const body = {
+      name,
+      task,
+      ...(kind === 'cron' ? { cron: when } : { every: everyValue(when) }),
+    };
     const response = await api('/schedules', {
       method: 'POST',
       headers: JSON_HEADERS,
