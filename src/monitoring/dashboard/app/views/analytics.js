@@ -70,7 +70,9 @@ function drawEvents() {
 function renderFunnels(funnels) {
   const rows = [];
   for (const funnel of funnels.funnels ?? []) {
-    (funnel.steps ?? []).forEach((step, index) => rows.push({ funnel, step, index }));
+    (funnel.steps ?? []).forEach((step, index) => {
+      rows.push({ funnel, step, index });
+    });
   }
   syncTable(
     'analytics-funnels',

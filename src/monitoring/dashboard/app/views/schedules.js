@@ -42,6 +42,7 @@ function actionButton(schedule, verb) {
       button.dataset.verb = verb;
       button.addEventListener('click', () => void act(button));
     }
+    button.classList.add('row-action');
     button.dataset.schedule = schedule.name;
     button.setAttribute('aria-label', `${action.label} ${schedule.name}`);
     const busy = button.dataset.busy === 'true';
