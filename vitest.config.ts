@@ -32,6 +32,9 @@ export default defineConfig({
         },
       },
     ],
+    // Most suites wait on Redis, PostgreSQL, child processes and timers rather than compute: two
+    // files at a time on a 2-core machine halves the run (the default is half the cores).
+    maxWorkers: 2,
     testTimeout: 20_000,
     hookTimeout: 20_000,
     reporters: ['default'],

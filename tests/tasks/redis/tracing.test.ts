@@ -93,11 +93,16 @@ describe.runIf(requires(redis))('tracing from a request to a task run by another
       const url = await listen(http);
       let taskId: string;
       try {
+        // The handler's log line goes through the logger's batched stdout: it may come after
+        // the spans line, so reading stops once both are in.
         const done = child.lines((line) => {
           childLines.push(line);
-          if (!line.startsWith('spans ')) return false;
-          childSpans = JSON.parse(line.slice('spans '.length)) as ChildSpan[];
-          return true;
+          if (line.startsWith('spans ')) {
+            childSpans = JSON.parse(line.slice('spans '.length)) as ChildSpan[];
+          }
+          return (
+            childSpans !== undefined && childLines.some((l) => l.includes('"handling the order"'))
+          );
         });
         const response = await fetch(`${url}/orders/42`, {
           method: 'POST',
