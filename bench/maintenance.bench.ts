@@ -16,6 +16,8 @@
  * PostgreSQL at BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test). The bench
  * creates its own schema (random suffix) with autovacuum off on its tables, and drops it at the
  * end. BENCH_BATCH (5000) rows per cleanup batch; the cleanup's pause is its default (50 ms).
+ * Each table is built right before its VACUUM step and each step starts after a CHECKPOINT; ours
+ * runs before the plain statement of its pair, and BENCH_NAIVE_FIRST=1 swaps them.
  */
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -102,6 +104,9 @@ async function measured(
   pool: pg.Pool,
   work: () => Promise<string>,
 ): Promise<Step> {
+  // Every step starts with no dirty buffers left by the previous one (superuser or
+  // pg_checkpoint role; skipped otherwise).
+  await pool.query('CHECKPOINT').catch(() => {});
   const w = startWriter(writer, table);
   const s = startSampler(pool, writerPid);
   await sleep(200); // the writer is under way before the step starts
@@ -166,18 +171,27 @@ async function main(): Promise<void> {
   const writerPid = Number((await writer.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
   const enterprise = createEnterprise({ logger: silent, env: {}, alerts: false });
   const steps: Step[] = [];
+  const notes: string[] = [];
   const ours = `${schema}.ours`;
   const naive = `${schema}.naive`;
   const started = performance.now();
+  console.log(
+    `load average at start: ${loadavg()
+      .map((n) => n.toFixed(2))
+      .join(' ')}`,
+  );
   try {
     await setup.query(`CREATE SCHEMA ${schema}`);
-    for (const table of [ours, naive]) {
+    const build = async (table: string) => {
       const t0 = performance.now();
       await createTable(setup, table);
       console.log(
         `${table}: ${ROWS} rows loaded, ${DEAD_SHARE * 100}% deleted in ${fmt((performance.now() - t0) / 1000)} s`,
       );
-    }
+    };
+    await setup.query(
+      `CREATE TABLE ${schema}.floor (id bigserial PRIMARY KEY, created_at timestamptz NOT NULL, body text NOT NULL)`,
+    );
     const tasks = enterprise.maintenance.enable({
       database: { postgres: pool },
       optimize_database: { schemas: [schema], exclude: [naive], schedule: false },
@@ -188,53 +202,76 @@ async function main(): Promise<void> {
     });
 
     steps.push(
-      await measured('writer alone (floor)', ours, writer, writerPid, pool, async () => {
-        await sleep(3_000);
-        return '-';
-      }),
-    );
-
-    steps.push(
-      await measured('optimize_database', ours, writer, writerPid, pool, async () => {
-        const result = await tasks.run('optimize_database');
-        if (!result.ok) throw new Error(`optimize_database failed: ${result.error?.message}`);
-        const vacuum =
-          (result.details?.postgres as { vacuum?: { dead: number }[] } | undefined)?.vacuum ?? [];
-        return `${result.done.vacuumed} vacuumed (${vacuum.reduce((n, t) => n + t.dead, 0)} dead tuples)`;
-      }),
-    );
-    steps.push(
-      await measured('naive: VACUUM ANALYZE', naive, writer, writerPid, pool, async () => {
-        await setup.query(`VACUUM ANALYZE ${naive}`);
-        return '1 vacuumed';
-      }),
-    );
-
-    steps.push(
       await measured(
-        `cleanup_old_content (batch ${BATCH})`,
-        ours,
+        'writer alone (floor)',
+        `${schema}.floor`,
         writer,
         writerPid,
         pool,
         async () => {
-          const result = await tasks.run('cleanup_old_content');
-          if (!result.ok) throw new Error(`cleanup_old_content failed: ${result.error?.message}`);
-          const rule = (
-            result.details?.rules as { deleted: number; batches: number }[] | undefined
-          )?.[0] ?? { deleted: 0, batches: 0 };
-          return `${rule.deleted} deleted, ${rule.batches} batches`;
+          await sleep(3_000);
+          return '-';
         },
       ),
     );
-    steps.push(
-      await measured('naive: one DELETE', naive, writer, writerPid, pool, async () => {
+
+    const optimizeOurs = () =>
+      measured('optimize_database', ours, writer, writerPid, pool, async () => {
+        const dry = await tasks.run('optimize_database', { dryRun: true });
+        notes.push(
+          `optimize_database dry run (statistics and index report, no VACUUM): ${fmt(dry.durationMs / 1000, 2)} s`,
+        );
+        const t0 = performance.now();
+        const result = await tasks.run('optimize_database');
+        notes.push(
+          `optimize_database run: ${fmt(result.durationMs / 1000, 2)} s by its own record, ${fmt((performance.now() - t0) / 1000, 2)} s awaited`,
+        );
+        if (!result.ok) throw new Error(`optimize_database failed: ${result.error?.message}`);
+        const vacuum =
+          (result.details?.postgres as { vacuum?: { dead: number }[] } | undefined)?.vacuum ?? [];
+        return `${result.done.vacuumed} vacuumed (${vacuum.reduce((n, t) => n + t.dead, 0)} dead tuples)`;
+      });
+    const vacuumNaive = () =>
+      measured('naive: VACUUM ANALYZE', naive, writer, writerPid, pool, async () => {
+        await setup.query(`VACUUM ANALYZE ${naive}`);
+        return '1 vacuumed';
+      });
+
+    const cleanupOurs = () =>
+      measured(`cleanup_old_content (batch ${BATCH})`, ours, writer, writerPid, pool, async () => {
+        const result = await tasks.run('cleanup_old_content');
+        if (!result.ok) throw new Error(`cleanup_old_content failed: ${result.error?.message}`);
+        const rule = (
+          result.details?.rules as { deleted: number; batches: number }[] | undefined
+        )?.[0] ?? { deleted: 0, batches: 0 };
+        return `${rule.deleted} deleted, ${rule.batches} batches`;
+      });
+    const deleteNaive = () =>
+      measured('naive: one DELETE', naive, writer, writerPid, pool, async () => {
         const { rowCount } = await setup.query(
           `DELETE FROM ${naive} WHERE created_at < now() - interval '90 days'`,
         );
         return `${rowCount} deleted`;
-      }),
-    );
+      });
+    // Which of the pair runs first (the first finds the buffer cache in a different state):
+    // BENCH_NAIVE_FIRST=1 runs the plain statements first.
+    const naiveFirst = process.env.BENCH_NAIVE_FIRST === '1';
+    // Each table is built right before its VACUUM: a table built earlier has more of its pages
+    // out of shared_buffers, which made the first one's VACUUM 2-3 times slower whatever ran it.
+    for (const [table, step] of naiveFirst
+      ? ([
+          [naive, vacuumNaive],
+          [ours, optimizeOurs],
+        ] as const)
+      : ([
+          [ours, optimizeOurs],
+          [naive, vacuumNaive],
+        ] as const)) {
+      await build(table);
+      steps.push(await step());
+    }
+    if (naiveFirst) steps.push(await deleteNaive(), await cleanupOurs());
+    else steps.push(await cleanupOurs(), await deleteNaive());
   } finally {
     await enterprise.shutdown();
     await setup.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch((error) => {
@@ -281,6 +318,7 @@ async function main(): Promise<void> {
   console.log(line(header));
   console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
   for (const r of rows) console.log(line(r));
+  for (const note of notes) console.log(note);
 }
 
 main().catch((error) => {
