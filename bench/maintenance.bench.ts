@@ -44,6 +44,8 @@ interface Step {
   waits: number[];
   lockSamples: number;
   samples: number;
+  /** What the writer's backend waited on when a sample found its insert under way. */
+  waitEvents: Map<string, number>;
 }
 
 /** Inserts one row every ~5 ms into `table` until stopped, timing each insert. */
@@ -76,14 +78,20 @@ function startSampler(pool: pg.Pool, writerPid: number) {
   let running = true;
   let samples = 0;
   let lockSamples = 0;
+  const waitEvents = new Map<string, number>();
   const done = (async () => {
     while (running) {
       const { rows } = await pool.query(
-        `SELECT wait_event_type FROM pg_stat_activity WHERE pid = $1`,
+        `SELECT state, wait_event_type, wait_event FROM pg_stat_activity WHERE pid = $1`,
         [writerPid],
       );
       samples++;
-      if (rows[0]?.wait_event_type === 'Lock') lockSamples++;
+      const row = rows[0];
+      if (row?.wait_event_type === 'Lock') lockSamples++;
+      if (row?.state === 'active' && row.wait_event_type) {
+        const key = `${row.wait_event_type}:${row.wait_event}`;
+        waitEvents.set(key, (waitEvents.get(key) ?? 0) + 1);
+      }
       await sleep(10);
     }
   })();
@@ -91,7 +99,7 @@ function startSampler(pool: pg.Pool, writerPid: number) {
     stop: async () => {
       running = false;
       await done;
-      return { samples, lockSamples };
+      return { samples, lockSamples, waitEvents };
     },
   };
 }
@@ -115,7 +123,7 @@ async function measured(
   const seconds = (performance.now() - t0) / 1000;
   await sleep(200);
   await w.stop();
-  const { samples, lockSamples } = await s.stop();
+  const { samples, lockSamples, waitEvents } = await s.stop();
   return {
     step: name,
     seconds,
@@ -124,6 +132,7 @@ async function measured(
     waits: w.waits,
     lockSamples,
     samples,
+    waitEvents,
   };
 }
 
@@ -319,6 +328,14 @@ async function main(): Promise<void> {
   console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
   for (const r of rows) console.log(line(r));
   for (const note of notes) console.log(note);
+  for (const step of steps) {
+    const top = [...step.waitEvents].sort((a, b) => b[1] - a[1]).slice(0, 3);
+    if (top.length > 0) {
+      console.log(
+        `${step.step}: the writer's insert was seen waiting on ${top.map(([k, n]) => `${k} ×${n}`).join(', ')} (of ${step.samples} samples)`,
+      );
+    }
+  }
 }
 
 main().catch((error) => {
