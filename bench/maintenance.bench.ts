@@ -265,8 +265,8 @@ async function main(): Promise<void> {
     // Which of the pair runs first (the first finds the buffer cache in a different state):
     // BENCH_NAIVE_FIRST=1 runs the plain statements first.
     const naiveFirst = process.env.BENCH_NAIVE_FIRST === '1';
-    // Each table is built right before its VACUUM: a table built earlier has more of its pages
-    // out of shared_buffers, which made the first one's VACUUM 2-3 times slower whatever ran it.
+    // Each table is built right before its VACUUM: with both built first, the one built earlier
+    // vacuumed 2-3 times slower whatever ran it (likely more of its pages out of shared_buffers).
     for (const [table, step] of naiveFirst
       ? ([
           [naive, vacuumNaive],
