@@ -126,10 +126,8 @@ function build(enterprise: Enterprise, options: EnterpriseOptions): Maintenance 
     cache: () => enterprise.peek('cache'),
     reports,
     backup: {
-      taskStore: async () => {
-        const tasks = enterprise.peek('tasks');
-        return tasks === undefined ? undefined : await tasks.backend();
-      },
+      // Built if need be: an instance that has not used its tasks yet still exports its store.
+      taskStore: () => enterprise.tasks.backend(),
       alerts: () => {
         const alerts = enterprise.peek('alerts');
         return alerts === undefined ? undefined : backupAlerts(alerts);

@@ -92,6 +92,32 @@ export async function importState(
     missing(doc.alertRules.length > 0 ? 'alertRules' : 'silences', 'the alerts module');
   }
 
+  // Rules and silences first: the alerts engine checks them as it takes them, so a definition it
+  // refuses stops the import before the task store is written.
+  if (alerts !== undefined) {
+    const names = new Set(alerts.rules().map((r) => r.name));
+    for (const rule of doc.alertRules) {
+      if (names.has(rule.name)) {
+        result.alertRules.unchanged += 1;
+        continue;
+      }
+      result.alertRules.created += 1;
+      if (!dryRun) alerts.addRule(rule);
+      names.add(rule.name);
+    }
+    const present = new Set((await alerts.silences()).map(silenceKey));
+    const now = Date.now();
+    for (const silence of doc.silences) {
+      if (present.has(silenceKey(silence)) || Date.parse(silence.endsAt) <= now) {
+        result.silences.unchanged += 1;
+        continue;
+      }
+      result.silences.created += 1;
+      const { id: _id, ...input } = silence;
+      if (!dryRun) await alerts.addSilence(input);
+      present.add(silenceKey(silence));
+    }
+  }
   if (store !== undefined) {
     const stored = new Map((await store.schedules()).map((s) => [s.name, s]));
     for (const schedule of doc.schedules) {
@@ -125,30 +151,6 @@ export async function importState(
     }
   }
 
-  if (alerts !== undefined) {
-    const names = new Set(alerts.rules().map((r) => r.name));
-    for (const rule of doc.alertRules) {
-      if (names.has(rule.name)) {
-        result.alertRules.unchanged += 1;
-        continue;
-      }
-      result.alertRules.created += 1;
-      if (!dryRun) alerts.addRule(rule);
-      names.add(rule.name);
-    }
-    const present = new Set((await alerts.silences()).map(silenceKey));
-    const now = Date.now();
-    for (const silence of doc.silences) {
-      if (present.has(silenceKey(silence)) || Date.parse(silence.endsAt) <= now) {
-        result.silences.unchanged += 1;
-        continue;
-      }
-      result.silences.created += 1;
-      const { id: _id, ...input } = silence;
-      if (!dryRun) await alerts.addSilence(input);
-      present.add(silenceKey(silence));
-    }
-  }
   return result;
 }
 
