@@ -150,8 +150,13 @@ export {
   type StartOptions,
 } from './enterprise.js';
 export {
+  type BackupDocument,
+  type ExportStateOptions,
+  type ImportStateOptions,
+  type ImportStateResult,
   MAINTENANCE_TASKS,
   Maintenance,
+  MaintenanceBackupError,
   MaintenanceConfigError,
   type MaintenanceOptions,
   type MaintenanceRunResult,

@@ -18,12 +18,16 @@ Commands (against the task store of a deployment, on REDIS_URL):
                                        schedules of every process, changed for every process
   maintenance run <task>               submits a maintenance task now, run by the deployment's workers:
                                        ${MAINTENANCE_TASKS.join(', ')}
+  export [--file <f>]                  schedules and dead tasks as a JSON document (printed, or to a file)
+  import <file> [--dry-run]            restores such a document; importing it again changes nothing
 
 Options:
   --redis-url <url>   the deployment's Redis (default: REDIS_URL)
   --prefix <prefix>   the task backend's key prefix (default: enterprise:tasks)
   --queue <name>      one queue only (dead) or the queue to submit to (maintenance)
   --limit <n>         how many dead tasks to list (default 20)
+  --file <f>          export: the file to write
+  --dry-run           import: check and count, write nothing
   --json              print JSON instead of text
   -h, --help          this help`;
 
@@ -94,6 +98,8 @@ export async function runCli(
       args,
       ...(values.queue === undefined ? {} : { queue: values.queue }),
       ...(limit === undefined ? {} : { limit }),
+      ...(values.file === undefined ? {} : { file: values.file }),
+      ...(values['dry-run'] === true ? { dryRun: true } : {}),
     });
     if (values.json) output.out(JSON.stringify(result.data, null, 2));
     else for (const line of result.text) output.out(line);
@@ -119,6 +125,8 @@ function parse(argv: readonly string[]) {
       prefix: { type: 'string' },
       queue: { type: 'string' },
       limit: { type: 'string' },
+      file: { type: 'string' },
+      'dry-run': { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

@@ -3,9 +3,10 @@
 // reports runner when an entry provides one; and, with the alerts module, the alerts that a failed
 // run and a component found down raise.
 import type { Alerts } from '../alerts/alerts.js';
-import type { SeriesValue } from '../alerts/types.js';
+import type { AlertRuleDefinition, SeriesValue } from '../alerts/types.js';
 import { providedService } from '../core/module-services.js';
 import { type Enterprise, type EnterpriseOptions, registerModule } from '../enterprise.js';
+import type { BackupAlerts } from '../maintenance/backup-types.js';
 import { Maintenance } from '../maintenance/maintenance.js';
 import { type MaintenanceOptions, resolveMaintenanceOptions } from '../maintenance/options.js';
 import { checkTaskOptions } from '../maintenance/task-runners.js';
@@ -89,6 +90,22 @@ function watch(alerts: Alerts, maintenance: Maintenance): void {
   });
 }
 
+/** The alerts engine as a backup sees it. */
+function backupAlerts(alerts: Alerts): BackupAlerts {
+  return {
+    rules: () =>
+      alerts.rules().map((r) => ({
+        name: r.name,
+        definition: r.definition as unknown as Readonly<Record<string, unknown>>,
+      })),
+    addRule: (rule) => {
+      alerts.rule(rule as unknown as AlertRuleDefinition);
+    },
+    silences: () => alerts.silences(),
+    addSilence: (silence) => alerts.silence({ ...silence, matchers: [...silence.matchers] }),
+  };
+}
+
 function build(enterprise: Enterprise, options: EnterpriseOptions): Maintenance {
   const health = new HealthChecker(enterprise, new TasksSource(enterprise));
   const reports = () =>
@@ -108,6 +125,14 @@ function build(enterprise: Enterprise, options: EnterpriseOptions): Maintenance 
     health: () => health.check(0),
     cache: () => enterprise.peek('cache'),
     reports,
+    backup: {
+      // Built if need be: an instance that has not used its tasks yet still exports its store.
+      taskStore: () => enterprise.tasks.backend(),
+      alerts: () => {
+        const alerts = enterprise.peek('alerts');
+        return alerts === undefined ? undefined : backupAlerts(alerts);
+      },
+    },
     onResult: (result: MaintenanceRunResult) => {
       const alerts = enterprise.peek('alerts');
       if (alerts === undefined) return;

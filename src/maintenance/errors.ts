@@ -88,3 +88,27 @@ export class MaintenanceTaskError extends EnterpriseError {
     });
   }
 }
+
+/**
+ * A backup document given to `importState()` is invalid, or names something this instance cannot
+ * restore (no task backend, a backend without `restoreDead`, no alerts module). `context.field`
+ * is the path of the bad field (`schedules[2].kind`, `version`), `context.value` what it held.
+ * Nothing is written when the document is invalid: it is checked whole before the first write.
+ *
+ * @example
+ * ```ts
+ * await enterprise.maintenance.importState({ version: 9 });
+ * // MaintenanceBackupError (E_MAINTENANCE_BACKUP): version=9 is invalid: expected 1
+ * ```
+ */
+export class MaintenanceBackupError extends EnterpriseError {
+  declare readonly context: Readonly<{ field: string; value: unknown; expected: string }>;
+
+  constructor(
+    message: string,
+    context: { field: string; value: unknown; expected: string },
+    cause?: unknown,
+  ) {
+    super('E_MAINTENANCE_BACKUP', message, { context, cause });
+  }
+}

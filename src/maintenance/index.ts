@@ -1,4 +1,18 @@
 export {
+  BACKUP_VERSION,
+  type BackupAlertRule,
+  type BackupAlerts,
+  type BackupDocument,
+  type BackupServices,
+  type BackupSilence,
+  type BackupTaskStore,
+  type ExportStateOptions,
+  type ImportCounts,
+  type ImportStateOptions,
+  type ImportStateResult,
+} from './backup-types.js';
+export {
+  MaintenanceBackupError,
   MaintenanceConfigError,
   MaintenanceTaskError,
   MaintenanceTimeoutError,

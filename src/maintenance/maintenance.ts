@@ -1,6 +1,13 @@
 import { EnterpriseError } from '../core/errors.js';
 import type { HealthStatus } from '../resilience/health-types.js';
 import { cronSlots } from '../tasks/schedule-slots.js';
+import { exportState, importState } from './backup.js';
+import type {
+  BackupDocument,
+  ExportStateOptions,
+  ImportStateOptions,
+  ImportStateResult,
+} from './backup-types.js';
 import {
   MaintenanceTaskError,
   MaintenanceTimeoutError,
@@ -79,6 +86,37 @@ export class Maintenance {
   /** @internal Built by the composition; use `enterprise.maintenance`. */
   constructor(services: MaintenanceServices) {
     this.#services = services;
+  }
+
+  /**
+   * A JSON document of what operators build up at run time, for a backup or a move to another
+   * environment: the stored schedules, the dead tasks of every queue, the alert rules that watch a
+   * named source and the silences not yet expired. Works whether or not `enable()` was called.
+   *
+   * @example
+   * ```ts
+   * const doc = await enterprise.maintenance.exportState();
+   * await writeFile('backup.json', JSON.stringify(doc, null, 2));
+   * ```
+   */
+  exportState(options?: ExportStateOptions): Promise<BackupDocument> {
+    return exportState(this.#services.backup ?? {}, options);
+  }
+
+  /**
+   * Restores a document of {@link exportState} (the object or its JSON text). Checked whole first:
+   * a bad field is a `MaintenanceBackupError` naming it, and nothing is written. Then it writes only
+   * what is missing or differs (dead tasks and silences already present, rules of the same name,
+   * identical schedules are left alone), so importing the same document twice changes nothing.
+   *
+   * @example
+   * ```ts
+   * const result = await enterprise.maintenance.importState(await readFile('backup.json', 'utf8'));
+   * console.log(result.schedules, result.deadTasks); // { created, updated, unchanged }
+   * ```
+   */
+  importState(document: unknown, options?: ImportStateOptions): Promise<ImportStateResult> {
+    return importState(this.#services.backup ?? {}, document, options);
   }
 
   /** Whether `enable()` was called (and not undone by `disable()`). */

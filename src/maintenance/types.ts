@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.js';
 import type { HealthReport } from '../resilience/health-types.js';
 import type { TaskDefinitionOptions, TaskHandler } from '../tasks/api-types.js';
 import type { ScheduleInfo, ScheduleOptions } from '../tasks/scheduler.js';
+import type { BackupServices } from './backup-types.js';
 
 /** The seven maintenance tasks, under the names the task system and the router know them by. */
 export const MAINTENANCE_TASKS = [
@@ -172,6 +173,8 @@ export interface MaintenanceServices {
   health?: () => Promise<HealthReport>;
   cache?: () => MaintenanceCache | undefined;
   reports?: () => MaintenanceReportRunner | undefined;
+  /** What `exportState()` and `importState()` read and write. */
+  backup?: BackupServices;
   /** Told of every run once recorded (the composition re-evaluates the alerts on a failure). */
   onResult?: (result: MaintenanceRunResult) => void;
 }

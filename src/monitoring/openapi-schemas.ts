@@ -180,6 +180,11 @@ export const SCHEMAS: Record<string, Schema> = {
         'Each module of the instance: true once enabled (the cache and tasks once built)',
       additionalProperties: bool,
     },
+    settings: {
+      type: 'object',
+      description:
+        "The instance's resolved settings (log level, Redis URL, performance, cache, tasks), with secrets redacted: a URL's password and query, values under keys that name a secret",
+    },
   }),
   OperationStats: obj({
     name: str,

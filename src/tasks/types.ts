@@ -426,6 +426,14 @@ export interface TaskBackend extends Partial<TaskGroupBackend> {
   retryDead(queue: string, id: string): Promise<boolean>;
   /** Removes every dead task of `queue`; resolves how many. */
   purgeDead(queue: string): Promise<number>;
+  /**
+   * Re-creates dead tasks from their records (a backup restored, a move between environments):
+   * each is stored `dead` with its id, name, payload, options, attempts, error and times, as
+   * {@link listDead} returned it. An id stored already (in any state) is left alone
+   * (`created: false`), so restoring twice changes nothing. Optional: a backend without it cannot
+   * restore dead tasks.
+   */
+  restoreDead?(queue: string, records: readonly TaskRecord[]): Promise<AddOutcome[]>;
 
   /**
    * Stops `claim` from handing out tasks of `queue` (in every process) until {@link resume}, and

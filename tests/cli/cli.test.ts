@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/run.js';
@@ -80,6 +83,54 @@ describe.runIf(requires(redis))('command line against a deployment on Redis', ()
     expect(queue).toMatchObject({ completed: 1, dead: 1 });
     expect(queue.workers).toBeGreaterThanOrEqual(1);
     expect((await cli('queues', '--prefix', prefix)).out).toMatch(/^queue\s+paused\s+waiting/);
+  });
+
+  it('exports schedules and dead tasks to a file, and imports them into an empty prefix once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cli-backup-'));
+    const target = testPrefix('cli-import');
+    const client = adminClient();
+    try {
+      const file = join(dir, 'backup.json');
+      const exported = await cli('export', '--file', file, '--prefix', prefix);
+      expect(exported).toMatchObject({ code: 0 });
+      expect(exported.out).toMatch(/wrote 1 schedule\(s\), 1 dead task\(s\)/);
+      const doc = JSON.parse(await readFile(file, 'utf8'));
+      expect(doc).toMatchObject({ version: 1, deadTasks: [{ name: 'boom' }] });
+
+      const dry = await cli('import', file, '--dry-run', '--prefix', target, '--json');
+      expect(JSON.parse(dry.out)).toMatchObject({ dryRun: true, deadTasks: { created: 1 } });
+      expect(JSON.parse((await cli('dead', 'list', '--prefix', target, '--json')).out)).toEqual([]);
+
+      const first = await cli('import', file, '--prefix', target, '--json');
+      expect(first.code).toBe(0);
+      expect(JSON.parse(first.out)).toMatchObject({
+        schedules: { created: 1 },
+        deadTasks: { created: 1 },
+      });
+      const [original] = JSON.parse((await cli('dead', 'list', '--prefix', prefix, '--json')).out);
+      const [copy] = JSON.parse((await cli('dead', 'list', '--prefix', target, '--json')).out);
+      expect(copy).toEqual(original);
+      expect((await cli('schedules', 'list', '--prefix', target)).out).toMatch(
+        /nightly\s+ok\s+0 2 \* \* \*\s+active\s+code/,
+      );
+      const second = await cli('import', file, '--prefix', target);
+      expect(second.out).toContain('schedules: 0 created, 0 updated, 1 unchanged');
+      expect(second.out).toContain('deadTasks: 0 created, 0 updated, 1 unchanged');
+
+      const bad = join(dir, 'bad.json');
+      await writeFile(
+        bad,
+        JSON.stringify({ ...doc, deadTasks: [{ ...doc.deadTasks[0], attempts: 'x' }] }),
+      );
+      const refused = await cli('import', bad, '--prefix', target);
+      expect(refused.code).toBe(1);
+      expect(refused.err).toContain('deadTasks[0].attempts="x" is invalid');
+      expect((await cli('import', join(dir, 'missing.json'), '--prefix', target)).code).toBe(1);
+    } finally {
+      await deleteKeys(client, target);
+      await client.quit();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('lists, retries and purges dead tasks', async () => {

@@ -1,5 +1,6 @@
 import { packageInfo } from '../info.js';
 import { openApiDocument } from '../openapi.js';
+import { redactSettings } from '../redact.js';
 import { jsonResponse as json, PROMETHEUS_TYPE } from '../responses.js';
 import { ROUTES } from '../routes.js';
 import type { HandlerContext, Handlers } from './types.js';
@@ -44,10 +45,17 @@ export function metaHandlers({
           history: enterprise.peek('history') !== undefined,
           cluster: enterprise.peek('cluster') !== undefined,
         },
+        // The resolved settings, secrets redacted (a URL's password, keys that name a secret).
+        settings: infoSettings(enterprise),
       }),
     openapi: () =>
       // Without a basePath the router does not know where the host mounted it: '.' is the
       // document's own directory, so clients call `<mount>/health`, not `/health` at the root.
       json(openApiDocument(packageInfo(), basePath || '.', secured)),
   };
+}
+
+function infoSettings(enterprise: HandlerContext['enterprise']): unknown {
+  const { clock: _clock, ...config } = enterprise.config;
+  return redactSettings(config);
 }

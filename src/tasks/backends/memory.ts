@@ -20,7 +20,14 @@ import type {
   TaskRecord,
   WorkerInfo,
 } from '../types.js';
-import { cancelTask, listDead, purgeDead, queueCounts, retryDead } from './memory/admin.js';
+import {
+  cancelTask,
+  listDead,
+  purgeDead,
+  queueCounts,
+  restoreDead,
+  retryDead,
+} from './memory/admin.js';
 import { readyAt, takeReady } from './memory/claim.js';
 import { settleNewTasks } from './memory/dependencies.js';
 import { BackendListeners } from './memory/events.js';
@@ -291,6 +298,12 @@ export class MemoryTaskBackend implements TaskBackend {
   async purgeDead(queue: string): Promise<number> {
     const state = this.#queues.get(queue);
     return state === undefined ? 0 : purgeDead(state);
+  }
+
+  async restoreDead(queue: string, records: readonly TaskRecord[]): Promise<AddOutcome[]> {
+    this.#open();
+    if (records.length === 0) return [];
+    return restoreDead(this.#queue(queue), queue, records, () => ++this.#seq);
   }
 
   async pause(queue: string): Promise<void> {

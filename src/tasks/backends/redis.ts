@@ -45,6 +45,7 @@ import { configureGroup, configureQueue, listGroups, pauseGroup } from './redis/
 import { BackendKeys } from './redis/keys.js';
 import { recoverExpired, release, renewLeases, setProgress } from './redis/leases.js';
 import { claimedTasks, errorJson } from './redis/records.js';
+import { restoreDead } from './redis/restore.js';
 import { deleteSchedule, listSchedules, saveSchedule } from './redis/schedules.js';
 import { CLAIM, CLAIM_FIELDS, FINISH } from './redis/scripts.js';
 import { SharedLimits } from './redis/shared-limits.js';
@@ -402,6 +403,10 @@ export class RedisTaskBackend implements TaskBackend {
 
   purgeDead(queue: string): Promise<number> {
     return purgeDead(this.#ctx, queue);
+  }
+
+  restoreDead(queue: string, records: readonly TaskRecord[]): Promise<AddOutcome[]> {
+    return restoreDead(this.#ctx, queue, records);
   }
 
   pause(queue: string): Promise<void> {

@@ -99,6 +99,40 @@ export function adminTests(s: BackendSuite): void {
       expect((await s.backend.get(s.queue, alive.id))?.state).toBe('waiting');
       expect(await s.backend.purgeDead(s.queue)).toBe(0);
     });
+
+    it('restores dead tasks from their records into another queue, once', async () => {
+      // Optional in the interface: a backend without it has nothing to check here.
+      if (s.backend.restoreDead === undefined) return;
+      const ids = await makeDead(2);
+      const records = await s.backend.listDead(s.queue, 0, 10);
+      const target = `${s.queue}.b`;
+      const outcomes = await s.backend.restoreDead(
+        target,
+        records.map((r) => ({ ...r, queue: target })),
+      );
+      expect(outcomes.map((o) => o.created)).toEqual([true, true]);
+      const restored = await s.backend.listDead(target, 0, 10);
+      expect(restored.map((r) => r.id)).toEqual([...ids].reverse());
+      for (const [i, r] of restored.entries()) {
+        const o = records[i]!;
+        expect(r).toMatchObject({
+          ...pick(o, ['id', 'name', 'payload', 'priority', 'runAt', 'maxRetries', 'backoff']),
+          ...pick(o, ['timeoutMs', 'dependsOn', 'createdAt', 'attempts', 'finishedAt']),
+          queue: target,
+          state: 'dead',
+          error: ERROR,
+        });
+      }
+      expect((await s.backend.counts(target)).dead).toBe(2);
+      expect(await s.backend.queues()).toContain(target);
+      // A second restore, or one over a stored id, changes nothing.
+      const again = await s.backend.restoreDead(target, restored);
+      expect(again.map((o) => o.created)).toEqual([false, false]);
+      expect((await s.backend.counts(target)).dead).toBe(2);
+      // A restored task is a dead task like any other: it can be retried.
+      expect(await s.backend.retryDead(target, ids[0]!)).toBe(true);
+      expect((await s.backend.get(target, ids[0]!))?.state).toBe('waiting');
+    });
   });
 
   describe('pause and resume', () => {
@@ -233,4 +267,10 @@ export function adminTests(s: BackendSuite): void {
       await s.backend.deleteSchedule(name);
     });
   });
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: readonly K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const key of keys) if (o[key] !== undefined) out[key] = o[key];
+  return out;
 }

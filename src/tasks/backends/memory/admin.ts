@@ -1,5 +1,5 @@
 import { TaskDependencyError } from '../../errors.js';
-import type { QueueCounts, RetentionSpec, TaskRecord } from '../../types.js';
+import type { AddOutcome, QueueCounts, RetentionSpec, TaskRecord } from '../../types.js';
 import { settleDependents } from './dependencies.js';
 import { leave, makeReady, QueueState, wakeWaiters } from './queue-state.js';
 import { applyRetention } from './retention.js';
@@ -112,4 +112,53 @@ export function purgeDead(state: QueueState): number {
   for (const id of state.dead.keys()) state.tasks.delete(id);
   state.dead.clear();
   return purged;
+}
+
+/** `restoreDead`: stores each record `dead` unless its id is taken; `seq` numbers the new ones. */
+export function restoreDead(
+  state: QueueState,
+  queue: string,
+  records: readonly TaskRecord[],
+  seq: () => number,
+): AddOutcome[] {
+  // Oldest first, so that the dead list keeps its order of finishing.
+  const order = records
+    .map((t, i) => ({ t, i }))
+    .sort((a, b) => (a.t.finishedAt ?? a.t.createdAt) - (b.t.finishedAt ?? b.t.createdAt));
+  const outcomes: AddOutcome[] = new Array(records.length);
+  for (const { t, i } of order) outcomes[i] = restoreOne(state, queue, t, seq);
+  return outcomes;
+}
+
+function restoreOne(
+  state: QueueState,
+  queue: string,
+  t: TaskRecord,
+  seq: () => number,
+): AddOutcome {
+  {
+    if (state.tasks.has(t.id)) return { id: t.id, created: false, state: 'dead' };
+    const { uniqueForMs: _unique, pendingDependencies: _pending, workerId: _worker, ...fields } = t;
+    const record: TaskRecord = {
+      ...fields,
+      queue,
+      dependsOn: [...t.dependsOn],
+      backoff: { ...t.backoff },
+      state: 'dead',
+      finishedAt: t.finishedAt ?? t.createdAt,
+    };
+    if (t.error !== undefined) record.error = { ...t.error };
+    state.tasks.set(t.id, {
+      record,
+      seq: seq(),
+      gen: 0,
+      token: undefined,
+      leaseUntil: 0,
+      started: false,
+      unstarted: 0,
+      dependents: undefined,
+    });
+    state.dead.set(t.id, record.finishedAt!);
+    return { id: t.id, created: true, state: 'dead' };
+  }
 }

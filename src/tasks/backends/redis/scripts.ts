@@ -50,5 +50,6 @@ export { GROUP_LIST, GROUP_SET } from './scripts/group-admin.js';
 export { RECOVER, RELEASE, RENEW } from './scripts/leases.js';
 export { ONCE } from './scripts/once.js';
 export { PROGRESS } from './scripts/progress.js';
+export { RESTORE_DEAD } from './scripts/restore.js';
 export { SHARED_GIVE, SHARED_TAKE } from './scripts/shared-limit.js';
 export { HEARTBEAT, REMOVE_WORKER, WORKERS } from './scripts/workers.js';
