@@ -123,6 +123,8 @@ export class ClusterView {
   readonly #keys: { instances: string; live: (id: string) => string };
   #timer: NodeJS.Timeout | undefined;
   #beating: Promise<void> | undefined;
+  /** The beat queued behind the one in flight. */
+  #next: Promise<void> | undefined;
   #down = false;
   #stopping: Promise<void> | undefined;
 
@@ -195,7 +197,18 @@ export class ClusterView {
    * (once while Redis stays away) and the next heartbeat tries again.
    */
   heartbeat(): Promise<void> {
-    this.#beating ??= this.#beat().finally(() => {
+    if (this.#stopping !== undefined) return this.#stopping.then(() => undefined);
+    // A beat in flight read the figures before this call: the caller's need the next one, which
+    // every caller meanwhile shares (a late write of the older figures never lands last).
+    if (this.#beating !== undefined) {
+      this.#next ??= this.#beating.then(() => {
+        this.#next = undefined;
+        // Stopped meanwhile: publishing now would bring a withdrawn instance back.
+        return this.#stopping === undefined ? this.heartbeat() : undefined;
+      });
+      return this.#next;
+    }
+    this.#beating = this.#beat().finally(() => {
       this.#beating = undefined;
     });
     return this.#beating;
@@ -300,6 +313,7 @@ export class ClusterView {
       if (this.#timer !== undefined) clearInterval(this.#timer);
       this.#timer = undefined;
       await this.#beating;
+      await this.#next;
       await this.#run('leave', (client) => client.del(this.#keys.live(this.instanceId))).catch(
         () => undefined,
       );
