@@ -3,7 +3,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Enterprise } from '../enterprise.js';
 import { exportState, importState } from '../maintenance/backup.js';
-import type { BackupServices } from '../maintenance/backup-types.js';
+import type { BackupAlerts, BackupServices } from '../maintenance/backup-types.js';
 import { CliError } from './cli-error.js';
 
 /** The seed's maintenance tasks: `maintenance run <name>` submits one for the workers to run. */
@@ -33,6 +33,8 @@ export interface CommandInput {
   dryRun?: boolean;
   queue?: string;
   limit?: number;
+  /** The deployment's silences (the alert store on the same Redis). */
+  silences?: BackupAlerts;
 }
 
 type Command = (enterprise: Enterprise, input: CommandInput) => Promise<CommandResult>;
@@ -186,22 +188,26 @@ const maintenance: Command = async (enterprise, input) => {
   return ok({ task, taskId: id }, [`submitted ${task} as ${id}; the deployment's workers run it`]);
 };
 
-// The command line's instance has the deployment's task store and no alerts engine: the document
-// carries schedules and dead tasks (alert rules and silences live in the services' processes).
-const backupServices = (enterprise: Enterprise): BackupServices => ({
+// The command line's instance has the deployment's task store and its alert store, and no alerts
+// engine: the document carries schedules, dead tasks and silences. Alert rules are defined in each
+// service's code; `maintenance.exportState()` in a service exports them.
+const backupServices = (enterprise: Enterprise, input: CommandInput): BackupServices => ({
   taskStore: () => enterprise.tasks.backend(),
+  ...(input.silences === undefined ? {} : { alerts: () => input.silences }),
 });
 
 const exportCommand: Command = async (enterprise, input) => {
-  const doc = await exportState(backupServices(enterprise));
+  const doc = await exportState(backupServices(enterprise, input));
   const text = JSON.stringify(doc, null, 2);
-  const summary = `${doc.schedules.length} schedule(s), ${doc.deadTasks.length} dead task(s)`;
+  const counts = {
+    schedules: doc.schedules.length,
+    deadTasks: doc.deadTasks.length,
+    silences: doc.silences.length,
+  };
+  const summary = `${counts.schedules} schedule(s), ${counts.deadTasks} dead task(s), ${counts.silences} silence(s)`;
   if (input.file === undefined) return { data: doc, text: [text], exitCode: 0 };
   await writeFile(input.file, `${text}\n`);
-  return ok(
-    { file: input.file, schedules: doc.schedules.length, deadTasks: doc.deadTasks.length },
-    [`wrote ${summary} to ${input.file}`],
-  );
+  return ok({ file: input.file, ...counts }, [`wrote ${summary} to ${input.file}`]);
 };
 
 const importCommand: Command = async (enterprise, input) => {
@@ -216,24 +222,25 @@ const importCommand: Command = async (enterprise, input) => {
   const skipped: string[] = [];
   try {
     const parsed = JSON.parse(text) as Record<string, unknown>;
-    for (const part of ['alertRules', 'silences']) {
-      if (Array.isArray(parsed[part]) && parsed[part].length > 0) skipped.push(part);
-    }
-    doc = { ...parsed, alertRules: [], silences: [] };
+    if (Array.isArray(parsed.alertRules) && parsed.alertRules.length > 0)
+      skipped.push('alertRules');
+    doc = { ...parsed, alertRules: [] };
   } catch {
     // Not JSON: importState names the problem.
   }
-  const result = await importState(backupServices(enterprise), doc, {
+  const result = await importState(backupServices(enterprise, input), doc, {
     dryRun: input.dryRun === true,
   });
-  const line = (part: 'schedules' | 'deadTasks') =>
+  const line = (part: 'schedules' | 'deadTasks' | 'silences') =>
     `${part}: ${result[part].created} created, ${result[part].updated} updated, ${result[part].unchanged} unchanged`;
   return ok({ ...result, skipped }, [
     ...(result.dryRun ? ['dry run: nothing written'] : []),
     line('schedules'),
     line('deadTasks'),
+    line('silences'),
     ...skipped.map(
-      (part) => `${part}: skipped (import them with maintenance.importState() in the service)`,
+      (part) =>
+        `${part}: skipped (rules live in the services' code; import them with maintenance.importState())`,
     ),
   ]);
 };

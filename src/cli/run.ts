@@ -7,6 +7,7 @@ import { createEnterprise } from '../enterprise.js';
 import { redisTaskBackend } from '../tasks/backends/redis.js';
 import { CliError } from './cli-error.js';
 import { COMMANDS, MAINTENANCE_TASKS } from './commands.js';
+import { openAlertStore, storeSilences } from './silences.js';
 
 export const USAGE = `Usage: revcopy-enterprise <command> [options]
 
@@ -18,12 +19,14 @@ Commands (against the task store of a deployment, on REDIS_URL):
                                        schedules of every process, changed for every process
   maintenance run <task>               submits a maintenance task now, run by the deployment's workers:
                                        ${MAINTENANCE_TASKS.join(', ')}
-  export [--file <f>]                  schedules and dead tasks as a JSON document (printed, or to a file)
+  export [--file <f>]                  schedules, dead tasks and silences as a JSON document (printed,
+                                       or to a file)
   import <file> [--dry-run]            restores such a document; importing it again changes nothing
 
 Options:
   --redis-url <url>   the deployment's Redis (default: REDIS_URL)
   --prefix <prefix>   the task backend's key prefix (default: enterprise:tasks)
+  --alerts-prefix <p> the alert store's key prefix, for silences (default: enterprise:alerts)
   --queue <name>      one queue only (dead) or the queue to submit to (maintenance)
   --limit <n>         how many dead tasks to list (default 20)
   --file <f>          export: the file to write
@@ -93,8 +96,14 @@ export async function runCli(
     performance: { systemMetrics: false },
     tasks: { backend, strictNames: false },
   });
+  // Only export and import read silences: the other commands open no second connection.
+  const alertStore =
+    name === 'export' || name === 'import'
+      ? openAlertStore(url, values['alerts-prefix'])
+      : undefined;
   try {
     const result = await command(enterprise, {
+      ...(alertStore === undefined ? {} : { silences: storeSilences(alertStore) }),
       args,
       ...(values.queue === undefined ? {} : { queue: values.queue }),
       ...(limit === undefined ? {} : { limit }),
@@ -112,6 +121,7 @@ export async function runCli(
   } finally {
     await enterprise.shutdown().catch(() => undefined);
     await backend.close().catch(() => undefined);
+    await alertStore?.close().catch(() => undefined);
   }
 }
 
@@ -123,6 +133,7 @@ function parse(argv: readonly string[]) {
     options: {
       'redis-url': { type: 'string' },
       prefix: { type: 'string' },
+      'alerts-prefix': { type: 'string' },
       queue: { type: 'string' },
       limit: { type: 'string' },
       file: { type: 'string' },

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisAlertStore } from '../../src/alerts/index.js';
 import { runCli } from '../../src/cli/run.js';
 import { createEnterprise, type Enterprise } from '../../src/index.js';
 import { redisTaskBackend } from '../../src/tasks/index.js';
@@ -128,6 +129,68 @@ describe.runIf(requires(redis))('command line against a deployment on Redis', ()
       expect((await cli('import', join(dir, 'missing.json'), '--prefix', target)).code).toBe(1);
     } finally {
       await deleteKeys(client, target);
+      await client.quit();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('exports and imports the silences of the alert store; alert rules in a document are skipped', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cli-silences-'));
+    const [from, to] = [testPrefix('cli-alerts'), testPrefix('cli-alerts-copy')];
+    const tasks = testPrefix('cli-tasks-copy');
+    const source = new RedisAlertStore({ url: REDIS_URL, prefix: from });
+    const target = new RedisAlertStore({ url: REDIS_URL, prefix: to });
+    const client = adminClient();
+    try {
+      const hour = 3_600_000;
+      const silence = {
+        id: 'maintenance-window',
+        matchers: [{ name: 'service', value: 'billing', op: '=' as const }],
+        startsAt: new Date(Date.now() - hour).toISOString(),
+        endsAt: new Date(Date.now() + hour).toISOString(),
+        createdBy: 'alice',
+        comment: 'billing migration',
+      };
+      await source.putSilence(silence);
+      // An expired silence is history, not state: it is not exported.
+      await source.putSilence({
+        ...silence,
+        id: 'old',
+        startsAt: new Date(Date.now() - 3 * hour).toISOString(),
+        endsAt: new Date(Date.now() - 2 * hour).toISOString(),
+      });
+      const file = join(dir, 'backup.json');
+      const exported = await cli(
+        'export',
+        '--file',
+        file,
+        '--prefix',
+        prefix,
+        '--alerts-prefix',
+        from,
+      );
+      expect(exported.out).toMatch(/1 silence\(s\)/);
+      const doc = JSON.parse(await readFile(file, 'utf8'));
+      expect(doc.silences).toEqual([silence]);
+
+      await writeFile(
+        file,
+        JSON.stringify({ ...doc, alertRules: [{ name: 'r', watch: 'x', condition: {} }] }),
+      );
+      const first = await cli('import', file, '--prefix', tasks, '--alerts-prefix', to);
+      expect(first.code).toBe(0);
+      expect(first.out).toContain('silences: 1 created, 0 updated, 0 unchanged');
+      expect(first.out).toContain('alertRules: skipped');
+      const [copy] = await target.silences();
+      expect(copy).toMatchObject({ ...silence, id: expect.any(String) });
+      const second = await cli('import', file, '--prefix', tasks, '--alerts-prefix', to);
+      expect(second.out).toContain('silences: 0 created, 0 updated, 1 unchanged');
+      expect(await target.silences()).toHaveLength(1);
+    } finally {
+      await source.close();
+      await target.close();
+      for (const p of [from, to]) await deleteKeys(client, `{${p}}`);
+      await deleteKeys(client, tasks);
       await client.quit();
       await rm(dir, { recursive: true, force: true });
     }
