@@ -150,6 +150,12 @@ describe.runIf(chromiumAvailable)('/docs in a browser', () => {
 
         // The page's own links: the dashboard, relative to the mount.
         expect(await page.locator('.docs-bar a').getAttribute('href')).toBe('dashboard');
+        // From the dashboard, its "API docs" link opens the page again, with the same token.
+        await page.goto(`${host.url}${MOUNT}/dashboard`);
+        await page.getByRole('link', { name: 'API docs' }).click();
+        await expect.poll(() => page.url(), POLL).toBe(`${host.url}${MOUNT}/docs`);
+        await expect.poll(() => operations(page), POLL).toContain('GET /health');
+        expect(await page.locator('#docs-auth').isHidden()).toBe(true);
         expect(await cspViolations(page)).toEqual([]);
         expect(problems).toEqual([]);
         expect(requests.foreign).toEqual([]);

@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryTier } from '../../src/cache/tiers/memory.js';
 import { postgresTier } from '../../src/cache/tiers/postgres.js';
 import { redisTier } from '../../src/cache/tiers/redis.js';
+import { sqliteTier } from '../../src/cache/tiers/sqlite.js';
 import type { Enterprise } from '../../src/index.js';
 import { createMonitoringRouter } from '../../src/monitoring/index.js';
 import { redisTaskBackend } from '../../src/tasks/backends/redis.js';
@@ -115,6 +117,24 @@ describe('/info module versions', () => {
       });
     },
   );
+
+  it('gives the SQLite library and better-sqlite3 versions of a SQLite tier', async () => {
+    const database = new Database(':memory:');
+    cleanup.push(async () => database.close());
+    const enterprise = testEnterprise({
+      alerts: false,
+      performance: { systemMetrics: false },
+      cache: { tiers: [memoryTier(), sqliteTier({ database, table: 'info_cache' })] },
+    });
+    enterprise.cache;
+    const { read } = await info(enterprise);
+    const { body } = await read();
+    const library = (database.prepare('SELECT sqlite_version() AS v').get() as { v: string }).v;
+    expect(body.moduleVersions.cache.runsOn).toEqual({
+      sqlite: library,
+      'better-sqlite3': installed('better-sqlite3'),
+    });
+  });
 
   it('answers quickly with the server version null when Redis is down', async () => {
     const url = `redis://127.0.0.1:${await closedPort()}`;
