@@ -1,4 +1,7 @@
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { defineConfig } from 'tsup';
+import { DOCS_PAGE_DIR, writeDocsFiles } from './src/monitoring/docs/files.js';
 
 export default defineConfig({
   entry: {
@@ -34,4 +37,11 @@ export default defineConfig({
   shims: true,
   splitting: true,
   treeshake: true,
+  // The `/docs` page's files, Swagger UI's bundle among them, go next to the built code: the
+  // package ships them (users never install swagger-ui-dist) and the router reads them on the
+  // first request to the page.
+  async onSuccess() {
+    const swagger = createRequire(import.meta.url).resolve('swagger-ui-dist/package.json');
+    writeDocsFiles('src/monitoring/docs', dirname(swagger), `dist/${DOCS_PAGE_DIR}`);
+  },
 });

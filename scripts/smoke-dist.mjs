@@ -145,6 +145,28 @@ for (const [label, monitoring] of [
   assert.equal(live.status, 200);
   const chart = await router.fetch(new Request('http://localhost/dashboard/assets/uplot.js'));
   assert.equal(chart.status, 200, `${label}: the dashboard's chart library is bundled`);
+  // The /docs page and Swagger UI come from the files the build put in dist/docs-page (the build
+  // code never reads swagger-ui-dist), linked from the page with their content hash.
+  const docs = await router.fetch(new Request('http://localhost/docs'));
+  assert.equal(docs.status, 200, `${label}: /docs is served`);
+  const links = new Map(
+    [...(await docs.text()).matchAll(/"docs\/assets\/([^"?]+)\?v=[\w-]+"/g)].map((m) => [
+      m[1],
+      m[0],
+    ]),
+  );
+  for (const file of ['swagger-ui-bundle.js', 'swagger-ui.css', 'docs.js', 'docs.css']) {
+    assert.ok(links.has(file), `${label}: /docs links ${file}`);
+    const asset = await router.fetch(
+      new Request(`http://localhost/${links.get(file).slice(1, -1)}`),
+    );
+    assert.equal(asset.status, 200, `${label}: /docs/assets/${file}`);
+    assert.equal(
+      await asset.text(),
+      readFileSync(new URL(`../dist/docs-page/${file}`, import.meta.url), 'utf8'),
+      `${label}: ${file} is the shipped copy`,
+    );
+  }
   await router.close();
   await enterprise.shutdown();
   console.log(`${label}: monitoring router from dist: ok`);

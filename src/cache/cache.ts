@@ -326,6 +326,20 @@ export class Cache extends Emitter<CacheEvents> {
     return this.#stack.ping();
   }
 
+  /**
+   * The version of the server behind each tier that has one (Redis, PostgreSQL, SQLite), by tier
+   * name; `null` for a tier whose server did not answer. One read per tier, outside the circuit
+   * breaker (it is not traffic); bound it with your own timeout. Never rejects.
+   *
+   * @example
+   * ```ts
+   * await cache.serverVersions(); // { redis: '7.2.4', postgres: '16.4' }
+   * ```
+   */
+  serverVersions(): Promise<Record<string, string | null>> {
+    return this.#stack.serverVersions();
+  }
+
   /** Hits, misses, errors and latency per tier and per namespace, and codec and bus figures. */
   analytics(): CacheAnalytics {
     const invalidation = this.#invalidation;

@@ -244,6 +244,23 @@ export class TierStack {
     );
   }
 
+  /** The server version of every tier that has a server; see `Cache.serverVersions`. */
+  async serverVersions(): Promise<Record<string, string | null>> {
+    const versions: Record<string, string | null> = {};
+    await Promise.all(
+      this.levels.map(async (level) => {
+        const tier = level.kind === 'local' ? level.tier : level.guard.tier;
+        if (typeof tier.serverVersion !== 'function') return;
+        try {
+          versions[tier.name] = (await tier.serverVersion()) ?? null;
+        } catch {
+          versions[tier.name] = null;
+        }
+      }),
+    );
+    return versions;
+  }
+
   /** Asks every tier whether its store answers; see `Cache.ping`. */
   ping(): Promise<TierHealth[]> {
     return Promise.all(

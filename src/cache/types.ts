@@ -88,6 +88,12 @@ export interface CacheTier<P = Uint8Array> {
    * reached or the tier is closed. Health checks call it; it reads and writes nothing.
    */
   ping(): Promise<void>;
+  /**
+   * The version of the server the tier stores in (`'7.2.4'` for Redis, `'16.4'` for PostgreSQL,
+   * the library's for SQLite), for `/info`. Optional: a tier without a server leaves it out.
+   * Rejects when the store cannot be reached; callers bound it with their own timeout.
+   */
+  serverVersion?(): Promise<string | undefined>;
   /** Releases what the tier opened (never a client or pool it was given). Idempotent. */
   close(): Promise<void>;
   /**

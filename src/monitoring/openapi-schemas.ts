@@ -180,6 +180,15 @@ export const SCHEMAS: Record<string, Schema> = {
         'Each module of the instance: true once enabled (the cache and tasks once built)',
       additionalProperties: bool,
     },
+    moduleVersions: {
+      type: 'object',
+      description:
+        'Each enabled module: its version and, in `runsOn`, the versions of the servers and packages it runs on where known (`redis`, `ioredis`, `postgresql`, `pg`, `sqlite`, `better-sqlite3`, `hono`); a server that did not answer within the health timeout is `null`',
+      additionalProperties: obj({
+        version: str,
+        runsOn: { type: 'object', additionalProperties: nullable('string') },
+      }),
+    },
     settings: {
       type: 'object',
       description:

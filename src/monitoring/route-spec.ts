@@ -16,6 +16,8 @@ export type OperationId =
   | 'openapi'
   | 'dashboard'
   | 'dashboardAsset'
+  | 'docs'
+  | 'docsAsset'
   | 'securityMonitoring'
   | 'performanceHistory'
   | 'analyticsOverview'

@@ -8,6 +8,7 @@ import { alertHandlers } from './handlers/alerts.js';
 import { analyticsHandlers } from './handlers/analytics.js';
 import { cacheHandlers } from './handlers/cache.js';
 import { dashboardHandlers } from './handlers/dashboard.js';
+import { docsHandlers } from './handlers/docs.js';
 import { healthHandlers } from './handlers/health.js';
 import { maintenanceHandlers } from './handlers/maintenance.js';
 import { metaHandlers } from './handlers/meta.js';
@@ -61,8 +62,8 @@ export interface MonitoringRouterOptions {
   /**
    * Protects every data endpoint and action: a bearer token (`Authorization: Bearer <token>`,
    * compared in constant time) or a hook `(request) => boolean | Promise<boolean>`. Required when
-   * `NODE_ENV=production` unless `public: true`. The dashboard shell and its assets,
-   * `/health/live` and `/health/ready` are always served without it.
+   * `NODE_ENV=production` unless `public: true`. The dashboard shell, the `/docs` page and their
+   * assets (they carry no data), `/health/live` and `/health/ready` are always served without it.
    */
   auth?: MonitoringAuth;
   /**
@@ -117,7 +118,8 @@ export interface MonitoringRouter {
   readonly routes: readonly { method: string; path: string }[];
 }
 
-const DASHBOARD_PATHS = /^\/dashboard(\/|$)/;
+// The dashboard and the `/docs` page run under the same policy.
+const DASHBOARD_PATHS = /^\/(dashboard|docs)(\/|$)/;
 const REPORT_PATHS = /^\/reports\/[^/]+$/;
 
 /**
@@ -196,6 +198,7 @@ export function createMonitoringRouter(options: MonitoringRouterOptions = {}): M
     ...maintenanceHandlers(context),
     ...reportHandlers(context),
     ...dashboardHandlers(),
+    ...docsHandlers(context),
   };
 
   const app =

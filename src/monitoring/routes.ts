@@ -219,6 +219,31 @@ export const ROUTES: readonly RouteSpec[] = [
       '304': ['Not modified (If-None-Match).', 'application/octet-stream', str],
     },
   },
+  {
+    method: 'get',
+    path: '/docs',
+    operationId: 'docs',
+    summary:
+      'This document rendered as a page (Swagger UI, shipped with the package; it carries no data: it reads `openapi.json` with the token it asks for on a 401).',
+    tag: 'docs',
+    auth: false,
+    responses: {
+      '200': ['The page.', 'text/html', str],
+      '503': ['The page files are missing from this installation.', json, ref('Error')],
+    },
+  },
+  {
+    method: 'get',
+    path: '/docs/assets/:file',
+    operationId: 'docsAsset',
+    summary: "A script, style sheet or licence of the `/docs` page (Swagger UI's bundle included).",
+    tag: 'docs',
+    auth: false,
+    responses: {
+      '200': ['The file.', 'application/octet-stream', str],
+      '304': ['Not modified (If-None-Match).', 'application/octet-stream', str],
+    },
+  },
   ...SECURITY_READ_ROUTES,
   ...ANALYTICS_READ_ROUTES,
   ...SCHEDULE_READ_ROUTES,

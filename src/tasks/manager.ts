@@ -156,6 +156,26 @@ export class TaskManager extends Emitter<TaskEvents> {
     return this.#queues.served();
   }
 
+  /**
+   * The backend's name and server version, once the backend exists (never creating it):
+   * `undefined` before, `version: null` when its server did not answer or it has none to tell.
+   * Bound it with your own timeout.
+   *
+   * @example
+   * ```ts
+   * await enterprise.tasks.backendVersion(); // { name: 'redis', version: '7.2.4' }
+   * ```
+   */
+  async backendVersion(): Promise<{ name: string; version: string | null } | undefined> {
+    const backend = this.#backendNow;
+    if (backend === undefined) return undefined;
+    try {
+      return { name: backend.name, version: (await backend.serverVersion?.()) ?? null };
+    } catch {
+      return { name: backend.name, version: null };
+    }
+  }
+
   /** The backend, created on first use (the Redis one is imported only then). */
   async backend(): Promise<TaskBackend> {
     if (this.#backendNow !== undefined) return this.#backendNow;

@@ -348,6 +348,12 @@ export interface TaskBackend extends Partial<TaskGroupBackend> {
   readonly commandTimeoutMs?: number;
 
   /**
+   * The version of the server the backend stores in (`'7.2.4'` for Redis), for `/info`. Optional:
+   * a backend without a server leaves it out. Rejects when the store cannot be reached.
+   */
+  serverVersion?(): Promise<string | undefined>;
+
+  /**
    * Stores new tasks in one atomic step per queue. A task whose id exists is left as it is
    * (`created: false`). Dependencies must name tasks of the same queue that exist or are in the same
    * call; a task whose dependencies are all completed is ready, one with a dead or cancelled

@@ -246,6 +246,11 @@ export function describeCacheTier<P>(name: string, api: TestApi, harness: TierHa
       expect(await tier.get('ns', 'k')).toBeDefined();
     });
 
+    it('reports its server version as a non-empty string, when it has serverVersion', async () => {
+      if (typeof tier.serverVersion !== 'function') return;
+      await expect(tier.serverVersion()).resolves.toMatch(/^\d+(\.\d+)*/);
+    });
+
     it('closes idempotently, and a remote tier refuses ping once closed', async () => {
       await tier.close();
       await tier.close();

@@ -101,7 +101,7 @@ describe('auth', () => {
     expect(lowerScheme.status).toBe(200);
   });
 
-  it('protects every data endpoint and action, and leaves the probes and dashboard shell open', async () => {
+  it('protects every data endpoint and action, and leaves the probes, dashboard and docs shells open', async () => {
     const { router } = setup();
     for (const route of router.routes) {
       const path = route.path
@@ -112,7 +112,14 @@ describe('auth', () => {
         .replace(':file', 'app.js');
       const response = await call(router, path, { method: route.method });
       await response.body?.cancel();
-      const open = ['/health/live', '/health/ready', '/dashboard', '/dashboard/assets/:file'];
+      const open = [
+        '/health/live',
+        '/health/ready',
+        '/dashboard',
+        '/dashboard/assets/:file',
+        '/docs',
+        '/docs/assets/:file',
+      ];
       if (open.includes(route.path)) expect(response.status, route.path).not.toBe(401);
       else expect(response.status, `${route.method} ${route.path}`).toBe(401);
     }

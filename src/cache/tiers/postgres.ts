@@ -270,6 +270,12 @@ export class PostgresTier implements CacheTier<Uint8Array> {
     await this.#query('ping', 'SELECT 1', []);
   }
 
+  async serverVersion(): Promise<string | undefined> {
+    const { rows } = await this.#query('serverVersion', 'SHOW server_version', []);
+    const version = rows[0]?.server_version;
+    return typeof version === 'string' ? version : undefined;
+  }
+
   /**
    * Deletes the rows past their `staleUntil`, 10,000 per statement (each its own transaction), so
    * a large backlog never locks many rows at once nor runs into the statement timeout. Rows that

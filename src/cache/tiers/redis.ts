@@ -8,6 +8,7 @@ import {
 } from '../../redis/client.js';
 import { checkPrefix, escapeSegment, hashTag, redisSegment } from '../../redis/keys.js';
 import { runScript } from '../../redis/scripts.js';
+import { redisServerVersion } from '../../redis/server-version.js';
 import type { CacheCodecError } from '../errors.js';
 import { CacheTierError } from '../errors.js';
 import { MAX_PLAIN_KEY_LENGTH, storageKey } from '../keys.js';
@@ -263,6 +264,15 @@ export class RedisTier implements CacheTier<Uint8Array> {
   }
 
   /** A `PING` on the tier's connection. */
+  async serverVersion(): Promise<string | undefined> {
+    const client = await this.#ready('serverVersion');
+    try {
+      return await redisServerVersion(client);
+    } catch (error) {
+      throw this.#failure('serverVersion', error);
+    }
+  }
+
   async ping(): Promise<void> {
     const client = await this.#ready('ping');
     try {

@@ -208,6 +208,15 @@ export class SqliteTier implements CacheTier<Uint8Array> {
     this.#run('ping', () => undefined);
   }
 
+  /** The SQLite library's version (the database is a file, its engine is the library). */
+  async serverVersion(): Promise<string | undefined> {
+    this.#run('serverVersion', () => undefined);
+    const row = this.#db?.prepare('SELECT sqlite_version() AS version').get() as
+      | { version?: unknown }
+      | undefined;
+    return typeof row?.version === 'string' ? row.version : undefined;
+  }
+
   /**
    * Deletes the rows past their `staleUntil`, 10,000 per transaction, yielding to the event loop
    * between batches: better-sqlite3 is synchronous, and one huge delete would both stall the

@@ -1,6 +1,7 @@
 import { checkTimeout, quitClient, type RedisClient } from '../../redis/client.js';
 import { checkPrefix } from '../../redis/keys.js';
 import { runScript } from '../../redis/scripts.js';
+import { redisServerVersion } from '../../redis/server-version.js';
 import { type RetentionOptions, resolveRetention } from '../retention.js';
 import type {
   AddOutcome,
@@ -468,6 +469,10 @@ export class RedisTaskBackend implements TaskBackend {
 
   queues(): Promise<string[]> {
     return listQueues(this.#ctx);
+  }
+
+  serverVersion(): Promise<string | undefined> {
+    return this.#conn.run('serverVersion', undefined, redisServerVersion);
   }
 
   subscribe(listener: (event: TaskBackendEvent) => void): () => void {
