@@ -3,10 +3,11 @@
  *
  * What the grouped claim costs Redis, script by script: the Redis backend's CLAIM and FINISH
  * called directly (no worker pool), on BENCH_TASKS tasks queued first, either ungrouped or over
- * 1,000 groups of uneven size (as in tasks-groups.bench.ts). Claims take BENCH_BATCH tasks each;
- * each claimed batch is finished at once in one call. All claims run first, then all finishes, each
+ * 1,000 groups of uneven size (as in tasks-groups.bench.ts). Claims take BENCH_BATCH tasks each
+ * and each claimed batch is finished in one call; all claims run first, then all finishes, each
  * phase timed by the Redis server's CPU time (`INFO cpu`): run it on a Redis with no other clients
- * for clean figures.
+ * for clean figures. The commands each phase ran (`INFO commandstats`, the scripts' own commands)
+ * are counted too: a figure no other load on the machine moves.
  * Environment: BENCH_TASKS (20000), BENCH_BATCH (10), BENCH_ROUNDS (3), REDIS_URL.
  */
 import { randomBytes } from 'node:crypto';
@@ -44,10 +45,24 @@ function unevenGroups(n: number): string[] {
   return out;
 }
 
-async function run(
-  groups: (string | undefined)[],
-  shuffled = false,
-): Promise<{ claim: number; finish: number }> {
+/** Commands Redis ran so far, scripts' own commands included (not the scripts nor INFO). */
+async function commands(): Promise<number> {
+  const info = await admin.info('commandstats');
+  let n = 0;
+  for (const m of info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)) {
+    if (!['evalsha', 'eval', 'info'].includes(m[1]!)) n += Number(m[2]);
+  }
+  return n;
+}
+
+interface Cost {
+  claim: number;
+  finish: number;
+  claimCommands: number;
+  finishCommands: number;
+}
+
+async function run(groups: (string | undefined)[], shuffled = false): Promise<Cost> {
   const prefix = `bench-gscripts-${randomBytes(4).toString('hex')}`;
   const backend = redisTaskBackend({ url: REDIS_URL, prefix });
   const queue = 'bench';
@@ -76,6 +91,7 @@ async function run(
     // costs nothing per call.
     const batches: ClaimedTask[][] = [];
     let left = groups.length;
+    const ca = await commands();
     const a = await cpuUs();
     while (left > 0) {
       const claimed = await backend.claim(queue, 'w1', BATCH, 600_000);
@@ -84,6 +100,7 @@ async function run(
       left -= claimed.length;
     }
     const b = await cpuUs();
+    const cb = await commands();
     for (const claimed of batches) {
       const outcomes: AttemptOutcome[] = claimed.map((c) => ({
         kind: 'completed',
@@ -95,9 +112,17 @@ async function run(
       await backend.finish(queue, outcomes, outcomes);
     }
     const c = await cpuUs();
+    const cc = await commands();
     const claimUs = b - a;
     const finishUs = c - b;
-    return { claim: claimUs / groups.length, finish: finishUs / groups.length };
+    const n = groups.length;
+    return {
+      claim: claimUs / n,
+      finish: finishUs / n,
+      // Less the INFO calls between phases (one each for the CPU and one for the commands).
+      claimCommands: (cb - ca - 1) / n,
+      finishCommands: (cc - cb - 1) / n,
+    };
   } finally {
     await backend.close();
     let cursor = '0';
@@ -121,7 +146,7 @@ function intFromEnv(name: string, fallback: number): number {
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-const results: Record<string, { claim: number; finish: number }[]> = {
+const results: Record<string, Cost[]> = {
   ungrouped: [],
   'ungrouped, random priorities': [],
   grouped: [],
@@ -137,11 +162,15 @@ for (let round = 0; round < ROUNDS; round++) {
   results.grouped!.push(await run(unevenGroups(TASKS)));
 }
 console.log(`${TASKS} tasks, ${BATCH} per claim, ${ROUNDS} rounds (median); Redis CPU µs per task`);
-console.log('| variant | CLAIM | FINISH | both |');
-console.log('|---|---:|---:|---:|');
+console.log('| variant | CLAIM | FINISH | both | commands per task (CLAIM + FINISH) |');
+console.log('|---|---:|---:|---:|---:|');
 for (const name of Object.keys(results)) {
   const c = median(results[name]!.map((r) => r.claim));
   const f = median(results[name]!.map((r) => r.finish));
-  console.log(`| ${name} | ${c.toFixed(2)} | ${f.toFixed(2)} | ${(c + f).toFixed(2)} |`);
+  const cc = median(results[name]!.map((r) => r.claimCommands));
+  const fc = median(results[name]!.map((r) => r.finishCommands));
+  console.log(
+    `| ${name} | ${c.toFixed(2)} | ${f.toFixed(2)} | ${(c + f).toFixed(2)} | ${cc.toFixed(2)} + ${fc.toFixed(2)} |`,
+  );
 }
 await admin.quit();

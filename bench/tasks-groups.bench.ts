@@ -5,10 +5,12 @@
  *
  * 1. processing throughput: BENCH_TASKS small tasks queued first, then one worker pool of
  *    BENCH_CONCURRENCY slots with a no-op handler; the clock runs from the start of the 10th
- *    percentile task to the start of the last one. Three variants: our ungrouped tasks, our tasks
+ *    percentile task to the start of the last one. Variants: our ungrouped tasks, our tasks
  *    spread over 1,000 groups of uneven size (group i gets a share proportional to 1 / (i + 1)),
- *    and open BullMQ without groups (it has none);
- * 2. what the groups cost Redis: its CPU time per task (INFO cpu) in the first two variants;
+ *    and open BullMQ without groups (it has none); a fourth, our ungrouped tasks with random
+ *    priorities, takes tasks out of submission order as groups do, without any group work;
+ * 2. what the groups cost Redis: its CPU time per task (INFO cpu) in each variant (run it on a
+ *    Redis with no other clients: INFO cpu counts every client's work);
  * 3. fairness: one group of 5,000 tasks and 99 groups of 60, all queued before the worker starts;
  *    over the first 5,000 starts (every group has work throughout) the largest group's share of
  *    starts, against an equal share of 1 %.
@@ -64,10 +66,15 @@ function unevenGroups(n: number): string[] {
   return out;
 }
 
-/** Our engine on Redis: queue `groups` (one per task, or undefined), then process them. */
+/**
+ * Our engine on Redis: queue `groups` (one per task, or undefined), then process them. With
+ * `shuffled`, ungrouped tasks get random priorities, so they leave in an order unrelated to the
+ * order they were written, as grouped tasks do: what taking tasks out of order costs by itself.
+ */
 async function ours(
   groups: (string | undefined)[],
   onStart?: (group: string) => void,
+  shuffled = false,
 ): Promise<Figures> {
   const prefix = `bench-groups-${RUN}-${randomBytes(3).toString('hex')}`;
   const backend = redisTaskBackend({ url: REDIS_URL, prefix });
@@ -111,7 +118,12 @@ async function ours(
         groups.slice(i, i + 1_000).map((g) => ({
           name: 'bench',
           payload: g === undefined ? PAYLOAD : { ...PAYLOAD, g },
-          options: g === undefined ? {} : { group: g },
+          options:
+            g !== undefined
+              ? { group: g }
+              : shuffled
+                ? { priority: Math.floor(Math.random() * 101) }
+                : {},
         })),
       );
     }
@@ -227,9 +239,15 @@ async function main(): Promise<void> {
   );
   const grouped = unevenGroups(TASKS);
   const ungrouped = Array.from({ length: TASKS }, () => undefined);
-  const results: Record<string, Figures[]> = { ungrouped: [], grouped: [], bullmq: [] };
+  const results: Record<string, Figures[]> = {
+    ungrouped: [],
+    shuffled: [],
+    grouped: [],
+    bullmq: [],
+  };
   const variants: [string, () => Promise<Figures>][] = [
     ['ungrouped', () => ours(ungrouped)],
+    ['shuffled', () => ours(ungrouped, undefined, true)],
     ['grouped', () => ours(grouped)],
     ['bullmq', () => bull(TASKS)],
   ];
@@ -246,19 +264,25 @@ async function main(): Promise<void> {
     return { rate, cpu };
   };
   const u = row('ungrouped');
+  const sh = row('shuffled');
   const g = row('grouped');
   const b = row('bullmq');
   const ratios = results.grouped!.map((f, i) => f.rate / results.ungrouped![i]!.rate);
   console.log('\n| variant | tasks/s (median) | Redis CPU µs per task |');
   console.log('|---|---:|---:|');
   console.log(`| ours, ungrouped | ${u.rate.toFixed(0)} | ${u.cpu.toFixed(1)} |`);
+  console.log(
+    `| ours, ungrouped, random priorities | ${sh.rate.toFixed(0)} | ${sh.cpu.toFixed(1)} |`,
+  );
   console.log(`| ours, 1,000 uneven groups | ${g.rate.toFixed(0)} | ${g.cpu.toFixed(1)} |`);
   console.log(`| BullMQ (open, no groups) | ${b.rate.toFixed(0)} | ${b.cpu.toFixed(1)} |`);
   const ratio = median(ratios);
   console.log(
     `\ngrouped / ungrouped throughput: ${(ratio * 100).toFixed(1)} % (rounds: ${ratios.map((r) => (r * 100).toFixed(1)).join(', ')}); goal: within 10 % (>= 90 %): ${ratio >= 0.9 ? 'met' : 'not met'}`,
   );
-  console.log(`extra Redis CPU per grouped task: ${(g.cpu - u.cpu).toFixed(1)} µs`);
+  console.log(
+    `extra Redis CPU per grouped task: ${(g.cpu - u.cpu).toFixed(1)} µs (${(g.cpu - sh.cpu).toFixed(1)} µs beside ungrouped tasks taken out of order)`,
+  );
   const share = median(shares);
   console.log(
     `largest group's share of the first 5,000 starts, 100 groups with work: ${(share * 100).toFixed(2)} % (rounds: ${shares.map((s) => (s * 100).toFixed(2)).join(', ')}); equal share 1 %; goal: within 2 points: ${Math.abs(share - 0.01) <= 0.02 ? 'met' : 'not met'}`,
