@@ -9,8 +9,10 @@
  *    spread over 1,000 groups of uneven size (group i gets a share proportional to 1 / (i + 1)),
  *    and open BullMQ without groups (it has none); a fourth, our ungrouped tasks with random
  *    priorities, takes tasks out of submission order as groups do, without any group work;
- * 2. what the groups cost Redis: its CPU time per task (INFO cpu) in each variant (run it on a
- *    Redis with no other clients: INFO cpu counts every client's work);
+ * 2. what the groups cost Redis: its CPU time (INFO cpu) and the commands it ran (INFO
+ *    commandstats, the scripts' own commands) per task in each variant (run it on a Redis with no
+ *    other clients: both count every client's work; the commands are what a loaded machine does
+ *    not move);
  * 3. fairness: one group of 5,000 tasks and 99 groups of 60, all queued before the worker starts;
  *    over the first 5,000 starts (every group has work throughout) the largest group's share of
  *    starts, against an equal share of 1 %.
@@ -38,14 +40,21 @@ const PAYLOAD = { userId: 'u-1234', orderId: 'o-5678', attempt: 1 };
 interface Figures {
   rate: number;
   redisCpuUsPerTask: number;
+  /** Commands Redis ran per task, the scripts' own commands included. */
+  redisCommandsPerTask: number;
 }
 
 const admin = new Redis(REDIS_URL);
 
-async function redisCpuUs(): Promise<number> {
-  const info = await admin.info('cpu');
+/** Redis CPU time (µs) and commands run so far (scripts' own commands, not scripts nor INFO). */
+async function redisUsage(): Promise<{ cpu: number; commands: number }> {
+  const info = String(await admin.call('INFO', 'cpu', 'commandstats'));
   const read = (field: string) => Number(new RegExp(`${field}:([\\d.]+)`).exec(info)?.[1] ?? 0);
-  return (read('used_cpu_user') + read('used_cpu_sys')) * 1e6;
+  let commands = 0;
+  for (const m of info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)) {
+    if (!['evalsha', 'eval', 'evalsha_ro', 'info'].includes(m[1]!)) commands += Number(m[2]);
+  }
+  return { cpu: (read('used_cpu_user') + read('used_cpu_sys')) * 1e6, commands };
 }
 
 /** The group of each task: 1,000 groups, group i weighted 1 / (i + 1). */
@@ -93,7 +102,7 @@ async function ours(
   let count = 0;
   let start = 0;
   let end = 0;
-  let cpuStart = 0;
+  let usageStart = { cpu: 0, commands: 0 };
   let done!: () => void;
   const finished = new Promise<void>((resolve) => {
     done = resolve;
@@ -103,8 +112,8 @@ async function ours(
     if (onStart !== undefined) onStart(payload.g ?? '-');
     if (count === warm) {
       start = performance.now();
-      void redisCpuUs().then((us) => {
-        cpuStart = us;
+      void redisUsage().then((usage) => {
+        usageStart = usage;
       });
     }
     if (count === n) {
@@ -129,10 +138,11 @@ async function ours(
     }
     await enterprise.start();
     await finished;
-    const cpuEnd = await redisCpuUs();
+    const usageEnd = await redisUsage();
     return {
       rate: ((n - warm) * 1_000) / (end - start),
-      redisCpuUsPerTask: (cpuEnd - cpuStart) / (n - warm),
+      redisCpuUsPerTask: (usageEnd.cpu - usageStart.cpu) / (n - warm),
+      redisCommandsPerTask: (usageEnd.commands - usageStart.commands) / (n - warm),
     };
   } finally {
     await enterprise.shutdown();
@@ -151,7 +161,7 @@ async function bull(n: number): Promise<Figures> {
   let count = 0;
   let start = 0;
   let end = 0;
-  let cpuStart = 0;
+  let usageStart = { cpu: 0, commands: 0 };
   let done!: () => void;
   const finished = new Promise<void>((resolve) => {
     done = resolve;
@@ -168,8 +178,8 @@ async function bull(n: number): Promise<Figures> {
         count++;
         if (count === warm) {
           start = performance.now();
-          void redisCpuUs().then((us) => {
-            cpuStart = us;
+          void redisUsage().then((usage) => {
+            usageStart = usage;
           });
         }
         if (count === n) {
@@ -181,11 +191,12 @@ async function bull(n: number): Promise<Figures> {
     );
     worker.on('error', () => undefined);
     await finished;
-    const cpuEnd = await redisCpuUs();
+    const usageEnd = await redisUsage();
     await worker.close();
     return {
       rate: ((n - warm) * 1_000) / (end - start),
-      redisCpuUsPerTask: (cpuEnd - cpuStart) / (n - warm),
+      redisCpuUsPerTask: (usageEnd.cpu - usageStart.cpu) / (n - warm),
+      redisCommandsPerTask: (usageEnd.commands - usageStart.commands) / (n - warm),
     };
   } finally {
     await queue.close();
@@ -261,27 +272,34 @@ async function main(): Promise<void> {
   const row = (name: string) => {
     const rate = median(results[name]!.map((f) => f.rate));
     const cpu = median(results[name]!.map((f) => f.redisCpuUsPerTask));
-    return { rate, cpu };
+    const commands = median(results[name]!.map((f) => f.redisCommandsPerTask));
+    return { rate, cpu, commands };
   };
   const u = row('ungrouped');
   const sh = row('shuffled');
   const g = row('grouped');
   const b = row('bullmq');
   const ratios = results.grouped!.map((f, i) => f.rate / results.ungrouped![i]!.rate);
-  console.log('\n| variant | tasks/s (median) | Redis CPU µs per task |');
-  console.log('|---|---:|---:|');
-  console.log(`| ours, ungrouped | ${u.rate.toFixed(0)} | ${u.cpu.toFixed(1)} |`);
+  console.log('\n| variant | tasks/s (median) | Redis CPU µs per task | Redis commands per task |');
+  console.log('|---|---:|---:|---:|');
   console.log(
-    `| ours, ungrouped, random priorities | ${sh.rate.toFixed(0)} | ${sh.cpu.toFixed(1)} |`,
+    `| ours, ungrouped | ${u.rate.toFixed(0)} | ${u.cpu.toFixed(1)} | ${u.commands.toFixed(2)} |`,
   );
-  console.log(`| ours, 1,000 uneven groups | ${g.rate.toFixed(0)} | ${g.cpu.toFixed(1)} |`);
-  console.log(`| BullMQ (open, no groups) | ${b.rate.toFixed(0)} | ${b.cpu.toFixed(1)} |`);
+  console.log(
+    `| ours, ungrouped, random priorities | ${sh.rate.toFixed(0)} | ${sh.cpu.toFixed(1)} | ${sh.commands.toFixed(2)} |`,
+  );
+  console.log(
+    `| ours, 1,000 uneven groups | ${g.rate.toFixed(0)} | ${g.cpu.toFixed(1)} | ${g.commands.toFixed(2)} |`,
+  );
+  console.log(
+    `| BullMQ (open, no groups) | ${b.rate.toFixed(0)} | ${b.cpu.toFixed(1)} | ${b.commands.toFixed(2)} |`,
+  );
   const ratio = median(ratios);
   console.log(
     `\ngrouped / ungrouped throughput: ${(ratio * 100).toFixed(1)} % (rounds: ${ratios.map((r) => (r * 100).toFixed(1)).join(', ')}); goal: within 10 % (>= 90 %): ${ratio >= 0.9 ? 'met' : 'not met'}`,
   );
   console.log(
-    `extra Redis CPU per grouped task: ${(g.cpu - u.cpu).toFixed(1)} µs (${(g.cpu - sh.cpu).toFixed(1)} µs beside ungrouped tasks taken out of order)`,
+    `extra Redis CPU per grouped task: ${(g.cpu - u.cpu).toFixed(1)} µs (${(g.cpu - sh.cpu).toFixed(1)} µs beside ungrouped tasks taken out of order); ${(g.commands - u.commands).toFixed(2)} more Redis commands`,
   );
   const share = median(shares);
   console.log(
