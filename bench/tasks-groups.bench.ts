@@ -5,10 +5,14 @@
  *
  * 1. processing throughput: BENCH_TASKS small tasks queued first, then one worker pool of
  *    BENCH_CONCURRENCY slots with a no-op handler; the clock runs from the start of the 10th
- *    percentile task to the start of the last one. Three variants: our ungrouped tasks, our tasks
+ *    percentile task to the start of the last one. Variants: our ungrouped tasks, our tasks
  *    spread over 1,000 groups of uneven size (group i gets a share proportional to 1 / (i + 1)),
- *    and open BullMQ without groups (it has none);
- * 2. what the groups cost Redis: its CPU time per task (INFO cpu) in the first two variants;
+ *    and open BullMQ without groups (it has none); a fourth, our ungrouped tasks with random
+ *    priorities, takes tasks out of submission order as groups do, without any group work;
+ * 2. what the groups cost Redis: its CPU time (INFO cpu) and the commands it ran (INFO
+ *    commandstats, the scripts' own commands) per task in each variant (run it on a Redis with no
+ *    other clients: both count every client's work; the commands are what a loaded machine does
+ *    not move);
  * 3. fairness: one group of 5,000 tasks and 99 groups of 60, all queued before the worker starts;
  *    over the first 5,000 starts (every group has work throughout) the largest group's share of
  *    starts, against an equal share of 1 %.
@@ -36,14 +40,21 @@ const PAYLOAD = { userId: 'u-1234', orderId: 'o-5678', attempt: 1 };
 interface Figures {
   rate: number;
   redisCpuUsPerTask: number;
+  /** Commands Redis ran per task, the scripts' own commands included. */
+  redisCommandsPerTask: number;
 }
 
 const admin = new Redis(REDIS_URL);
 
-async function redisCpuUs(): Promise<number> {
-  const info = await admin.info('cpu');
+/** Redis CPU time (µs) and commands run so far (scripts' own commands, not scripts nor INFO). */
+async function redisUsage(): Promise<{ cpu: number; commands: number }> {
+  const info = String(await admin.call('INFO', 'cpu', 'commandstats'));
   const read = (field: string) => Number(new RegExp(`${field}:([\\d.]+)`).exec(info)?.[1] ?? 0);
-  return (read('used_cpu_user') + read('used_cpu_sys')) * 1e6;
+  let commands = 0;
+  for (const m of info.matchAll(/cmdstat_(\w+):calls=(\d+)/g)) {
+    if (!['evalsha', 'eval', 'evalsha_ro', 'info'].includes(m[1]!)) commands += Number(m[2]);
+  }
+  return { cpu: (read('used_cpu_user') + read('used_cpu_sys')) * 1e6, commands };
 }
 
 /** The group of each task: 1,000 groups, group i weighted 1 / (i + 1). */
@@ -64,10 +75,15 @@ function unevenGroups(n: number): string[] {
   return out;
 }
 
-/** Our engine on Redis: queue `groups` (one per task, or undefined), then process them. */
+/**
+ * Our engine on Redis: queue `groups` (one per task, or undefined), then process them. With
+ * `shuffled`, ungrouped tasks get random priorities, so they leave in an order unrelated to the
+ * order they were written, as grouped tasks do: what taking tasks out of order costs by itself.
+ */
 async function ours(
   groups: (string | undefined)[],
   onStart?: (group: string) => void,
+  shuffled = false,
 ): Promise<Figures> {
   const prefix = `bench-groups-${RUN}-${randomBytes(3).toString('hex')}`;
   const backend = redisTaskBackend({ url: REDIS_URL, prefix });
@@ -86,7 +102,7 @@ async function ours(
   let count = 0;
   let start = 0;
   let end = 0;
-  let cpuStart = 0;
+  let usageStart = { cpu: 0, commands: 0 };
   let done!: () => void;
   const finished = new Promise<void>((resolve) => {
     done = resolve;
@@ -96,8 +112,8 @@ async function ours(
     if (onStart !== undefined) onStart(payload.g ?? '-');
     if (count === warm) {
       start = performance.now();
-      void redisCpuUs().then((us) => {
-        cpuStart = us;
+      void redisUsage().then((usage) => {
+        usageStart = usage;
       });
     }
     if (count === n) {
@@ -111,16 +127,22 @@ async function ours(
         groups.slice(i, i + 1_000).map((g) => ({
           name: 'bench',
           payload: g === undefined ? PAYLOAD : { ...PAYLOAD, g },
-          options: g === undefined ? {} : { group: g },
+          options:
+            g !== undefined
+              ? { group: g }
+              : shuffled
+                ? { priority: Math.floor(Math.random() * 101) }
+                : {},
         })),
       );
     }
     await enterprise.start();
     await finished;
-    const cpuEnd = await redisCpuUs();
+    const usageEnd = await redisUsage();
     return {
       rate: ((n - warm) * 1_000) / (end - start),
-      redisCpuUsPerTask: (cpuEnd - cpuStart) / (n - warm),
+      redisCpuUsPerTask: (usageEnd.cpu - usageStart.cpu) / (n - warm),
+      redisCommandsPerTask: (usageEnd.commands - usageStart.commands) / (n - warm),
     };
   } finally {
     await enterprise.shutdown();
@@ -139,7 +161,7 @@ async function bull(n: number): Promise<Figures> {
   let count = 0;
   let start = 0;
   let end = 0;
-  let cpuStart = 0;
+  let usageStart = { cpu: 0, commands: 0 };
   let done!: () => void;
   const finished = new Promise<void>((resolve) => {
     done = resolve;
@@ -156,8 +178,8 @@ async function bull(n: number): Promise<Figures> {
         count++;
         if (count === warm) {
           start = performance.now();
-          void redisCpuUs().then((us) => {
-            cpuStart = us;
+          void redisUsage().then((usage) => {
+            usageStart = usage;
           });
         }
         if (count === n) {
@@ -169,11 +191,12 @@ async function bull(n: number): Promise<Figures> {
     );
     worker.on('error', () => undefined);
     await finished;
-    const cpuEnd = await redisCpuUs();
+    const usageEnd = await redisUsage();
     await worker.close();
     return {
       rate: ((n - warm) * 1_000) / (end - start),
-      redisCpuUsPerTask: (cpuEnd - cpuStart) / (n - warm),
+      redisCpuUsPerTask: (usageEnd.cpu - usageStart.cpu) / (n - warm),
+      redisCommandsPerTask: (usageEnd.commands - usageStart.commands) / (n - warm),
     };
   } finally {
     await queue.close();
@@ -227,9 +250,15 @@ async function main(): Promise<void> {
   );
   const grouped = unevenGroups(TASKS);
   const ungrouped = Array.from({ length: TASKS }, () => undefined);
-  const results: Record<string, Figures[]> = { ungrouped: [], grouped: [], bullmq: [] };
+  const results: Record<string, Figures[]> = {
+    ungrouped: [],
+    shuffled: [],
+    grouped: [],
+    bullmq: [],
+  };
   const variants: [string, () => Promise<Figures>][] = [
     ['ungrouped', () => ours(ungrouped)],
+    ['shuffled', () => ours(ungrouped, undefined, true)],
     ['grouped', () => ours(grouped)],
     ['bullmq', () => bull(TASKS)],
   ];
@@ -243,22 +272,35 @@ async function main(): Promise<void> {
   const row = (name: string) => {
     const rate = median(results[name]!.map((f) => f.rate));
     const cpu = median(results[name]!.map((f) => f.redisCpuUsPerTask));
-    return { rate, cpu };
+    const commands = median(results[name]!.map((f) => f.redisCommandsPerTask));
+    return { rate, cpu, commands };
   };
   const u = row('ungrouped');
+  const sh = row('shuffled');
   const g = row('grouped');
   const b = row('bullmq');
   const ratios = results.grouped!.map((f, i) => f.rate / results.ungrouped![i]!.rate);
-  console.log('\n| variant | tasks/s (median) | Redis CPU µs per task |');
-  console.log('|---|---:|---:|');
-  console.log(`| ours, ungrouped | ${u.rate.toFixed(0)} | ${u.cpu.toFixed(1)} |`);
-  console.log(`| ours, 1,000 uneven groups | ${g.rate.toFixed(0)} | ${g.cpu.toFixed(1)} |`);
-  console.log(`| BullMQ (open, no groups) | ${b.rate.toFixed(0)} | ${b.cpu.toFixed(1)} |`);
+  console.log('\n| variant | tasks/s (median) | Redis CPU µs per task | Redis commands per task |');
+  console.log('|---|---:|---:|---:|');
+  console.log(
+    `| ours, ungrouped | ${u.rate.toFixed(0)} | ${u.cpu.toFixed(1)} | ${u.commands.toFixed(2)} |`,
+  );
+  console.log(
+    `| ours, ungrouped, random priorities | ${sh.rate.toFixed(0)} | ${sh.cpu.toFixed(1)} | ${sh.commands.toFixed(2)} |`,
+  );
+  console.log(
+    `| ours, 1,000 uneven groups | ${g.rate.toFixed(0)} | ${g.cpu.toFixed(1)} | ${g.commands.toFixed(2)} |`,
+  );
+  console.log(
+    `| BullMQ (open, no groups) | ${b.rate.toFixed(0)} | ${b.cpu.toFixed(1)} | ${b.commands.toFixed(2)} |`,
+  );
   const ratio = median(ratios);
   console.log(
     `\ngrouped / ungrouped throughput: ${(ratio * 100).toFixed(1)} % (rounds: ${ratios.map((r) => (r * 100).toFixed(1)).join(', ')}); goal: within 10 % (>= 90 %): ${ratio >= 0.9 ? 'met' : 'not met'}`,
   );
-  console.log(`extra Redis CPU per grouped task: ${(g.cpu - u.cpu).toFixed(1)} µs`);
+  console.log(
+    `extra Redis CPU per grouped task: ${(g.cpu - u.cpu).toFixed(1)} µs (${(g.cpu - sh.cpu).toFixed(1)} µs beside ungrouped tasks taken out of order); ${(g.commands - u.commands).toFixed(2)} more Redis commands`,
+  );
   const share = median(shares);
   console.log(
     `largest group's share of the first 5,000 starts, 100 groups with work: ${(share * 100).toFixed(2)} % (rounds: ${shares.map((s) => (s * 100).toFixed(2)).join(', ')}); equal share 1 %; goal: within 2 points: ${Math.abs(share - 0.01) <= 0.02 ? 'met' : 'not met'}`,

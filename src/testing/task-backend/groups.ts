@@ -98,6 +98,40 @@ export function groupsTests(s: BackendSuite): void {
       expect(groupsOf(await claimAll(10))).toEqual(['two']);
     });
 
+    it('counts the tasks a group already holds when its cap is set later', async () => {
+      await s.backend.add(Array.from({ length: 6 }, () => task({ group: 'late' })));
+      const held = await claimAll(2);
+      expect(held).toHaveLength(2);
+      await gb().configureGroup(s.queue, 'late', { maxConcurrency: 2 });
+      expect(await claimAll(10)).toEqual([]);
+      expect((await gb().groups(s.queue, 10)).groups[0]).toMatchObject({
+        group: 'late',
+        waiting: 4,
+        active: 2,
+      });
+      await s.backend.finish(s.queue, [complete(held[0]!)]);
+      expect(groupsOf(await claimAll(10))).toEqual(['late']);
+      // Without the cap the group takes its turns again at once.
+      await gb().configureGroup(s.queue, 'late', {});
+      expect(groupsOf(await claimAll(10))).toEqual(['late', 'late', 'late']);
+    });
+
+    it('lists the tasks each group holds when no group has a cap', async () => {
+      await s.backend.add([
+        ...Array.from({ length: 3 }, () => task({ group: 'x' })),
+        task({ group: 'y' }),
+        task(),
+      ]);
+      await claimAll(4);
+      const listed = await gb().groups(s.queue, 10);
+      const byName = Object.fromEntries(listed.groups.map((g) => [g.group, g]));
+      expect(byName.x).toMatchObject({ waiting: 1, active: 2 });
+      expect(byName.y).toMatchObject({ waiting: 0, active: 1 });
+      expect(listed.total).toBe(2);
+      expect(listed.active).toBe(3);
+      expect((await s.backend.counts(s.queue)).waiting).toBe(1);
+    });
+
     it('frees the place of a task whose lease expired', async () => {
       await gb().configureGroup(s.queue, 'g', { maxConcurrency: 1 });
       await s.backend.add([task({ group: 'g' }), task({ group: 'g' })]);

@@ -44,33 +44,34 @@ export function takeReady(state: QueueState, max: number, now: number): Slot[] {
     ungrouped.waiting = state.counts.waiting - state.groupedWaiting;
     groups.join(ungrouped, now);
     const perGroup = groups.limits.groupRateLimit;
-    for (let guard = 0; taken.length < max && guard < 100 * max; guard++) {
-      const entry = groups.peek();
-      if (entry === undefined) break;
-      const g = entry.group;
-      if (g.name !== UNGROUPED && perGroup !== undefined) {
-        const { room, ends } = windowRoom(g, perGroup.limit, perGroup.perMs, now);
-        if (room <= 0) {
-          wait(state, g, ends);
+    let visits = 0;
+    while (taken.length < max && visits < 100 * max) {
+      const round = groups.popRound(max - taken.length);
+      if (round.length === 0) break;
+      for (const entry of round) {
+        visits += 1;
+        const g = entry.group;
+        if (g.name !== UNGROUPED && perGroup !== undefined) {
+          const { room, ends } = windowRoom(g, perGroup.limit, perGroup.perMs, now);
+          if (room <= 0) {
+            wait(state, g, ends);
+            continue;
+          }
+        }
+        const slot = popLive(g.name === UNGROUPED ? state.ready : g.ready);
+        if (slot === undefined) continue;
+        taken.push(slot);
+        if (g.name === UNGROUPED) {
+          g.waiting -= 1;
+          groups.advance(entry, g.waiting > 0);
           continue;
         }
+        g.used += perGroup === undefined ? 0 : 1;
+        g.active += 1;
+        const cap = groups.capOf(g);
+        groups.advance(entry, !(cap > 0 && g.active >= cap));
+        tookGrouped(state, g.name);
       }
-      const slot = popLive(g.name === UNGROUPED ? state.ready : g.ready);
-      if (slot === undefined) {
-        groups.leaveRing(g);
-        continue;
-      }
-      taken.push(slot);
-      if (g.name === UNGROUPED) {
-        g.waiting -= 1;
-        groups.advance(entry, g.waiting > 0);
-        continue;
-      }
-      g.used += perGroup === undefined ? 0 : 1;
-      g.active += 1;
-      const cap = groups.capOf(g);
-      groups.advance(entry, !(cap > 0 && g.active >= cap));
-      tookGrouped(state, g.name);
     }
     // The ungrouped tasks keep their place in the ring while they have some: rejoining at the
     // last pass each claim would put them ahead of every group.

@@ -4,7 +4,7 @@ import type { Slot } from './slot.js';
 
 // Groups and rate limits of one queue in the memory task backend: the same rules as the Redis
 // scripts (see ../redis/scripts/groups.ts), with a heap per group and a ring of the groups a claim
-// may take from, ordered by pass (stride scheduling: each take adds 1 / weight).
+// may take from, ordered by pass (stride scheduling: each take adds 1 / weight), taken in rounds.
 
 /** One group of a queue. */
 export interface MemoryGroup {
@@ -111,6 +111,22 @@ export class QueueGroups {
       if (top.group.inRing && top.gen === top.group.ringGen) return top;
       this.#pop();
     }
+  }
+
+  /**
+   * A claim's round: the `n` lowest passes leave the ring together; each visited group comes back
+   * through {@link advance} (so none has a second turn in the same round, as in the Redis script).
+   */
+  popRound(n: number): RingEntry[] {
+    const round: RingEntry[] = [];
+    while (round.length < n) {
+      const top = this.peek();
+      if (top === undefined) break;
+      this.#pop();
+      this.leaveRing(top.group);
+      round.push(top);
+    }
+    return round;
   }
 
   /** After a take from the entry's group: its next turn, `1 / weight` later (if it stays). */

@@ -21,8 +21,10 @@ import { COMMON } from './common.js';
  * Redis than carrying them through Lua, one more round trip.
  *
  * Groups (see ./groups.ts): while no grouped task is ready (no ring), a claim pops `ready` as it
- * always did. Otherwise each task comes from the ring's lowest pass (the ungrouped tasks taking
- * turns as one more group), so groups share the workers whatever their depth. The queue's limit
+ * always did. Otherwise the tasks come from the ring's lowest passes (the ungrouped tasks taking
+ * turns as one more group), so groups share the workers whatever their depth: a claim of n tasks
+ * pops the n lowest passes at once, takes one task from each and puts them back with their next
+ * pass in one command, so that a take costs Redis about one command more than an ungrouped one. The queue's limit
  * bounds how many a claim takes in the current window; a group out of room in its window, or
  * waiting after a reported limit, leaves the ring until it may run again. When work is left but
  * nothing may start now, the marker carries the time it may (`d`) rather than `r`, so waiting
@@ -92,7 +94,7 @@ if #due > 0 then
 end
 
 local k_ring = gk('gring')
-local cfg = redis.call('HMGET', gk('cfg'), 'qlim', 'qper', 'glim', 'gper', 'sname', 'slim', 'sper')
+local cfg = redis.call('HMGET', gk('cfg'), 'qlim', 'qper', 'glim', 'gper', 'sname', 'slim', 'sper', 'cap', 'wts')
 if redis.call('EXISTS', gk('glimited')) == 1 then g_wake() end
 -- Until when nothing may start (the queue waits out a limit), if it must.
 local hold = nil
@@ -139,52 +141,55 @@ if max > 0 and redis.call('EXISTS', k_ring) == 0 then
 elseif max > 0 then
   local vt = tonumber(redis.call('GET', gk('gvt'))) or 0
   if redis.call('ZCARD', k_ready) > 0 then redis.call('ZADD', k_ring, 'NX', vt, '') end
-  -- Without any setting stored, every group has weight 1 and no cap: no reads per take.
-  local has_cfg = redis.call('EXISTS', gk('cfg')) == 1
-  local last_pass = nil
-  for _ = 1, 100 * max do
-    if taken >= max then break end
-    -- The lowest pass leaves the ring; it comes back with its next pass if it may go on.
-    local top = redis.call('ZPOPMIN', k_ring, 1)
+  -- Without caps nor weights stored, every group has weight 1 and no cap: no reads per take.
+  local track, weighted = cfg[8] == '1', cfg[9] == '1'
+  local last_pass, popped, visits = nil, 0, 0
+  -- Rounds: the lowest passes leave the ring together, one take each, and come back with their
+  -- next pass in one call (a group may have a second turn in the next round, never in the same).
+  while taken < max and visits < 100 * max do
+    local top = redis.call('ZPOPMIN', k_ring, max - taken)
     if #top == 0 then break end
-    local g, pass = top[1], tonumber(top[2])
-    local gkey, room, ends = nil, 1, 0
-    if g ~= '' and glim then room, ends, gkey = window_room(gk('gr:' .. g .. ':'), glim, gper) end
-    if room <= 0 then
-      redis.call('ZADD', gk('glimited'), 'GT', ends, g)
-    else
-      local zk = k_ready
-      if g ~= '' then zk = gk('g:' .. g) end
-      local p = redis.call('ZPOPMIN', zk, 1)
-      if #p == 0 then
-        if g ~= '' then redis.call('HDEL', gk('gdepth'), g) end
+    local back = {}
+    for i = 1, #top, 2 do
+      local g, pass = top[i], tonumber(top[i + 1])
+      visits = visits + 1
+      local gkey, room, ends = nil, 1, 0
+      if g ~= '' and glim then room, ends, gkey = window_room(gk('gr:' .. g .. ':'), glim, gper) end
+      if room <= 0 then
+        redis.call('ZADD', gk('glimited'), 'GT', ends, g)
       else
-        last_pass = pass
-        local stays, weight = true, 1
-        if g == '' then
-          stays = redis.call('ZCARD', k_ready) > 0
-        else
-          if redis.call('HINCRBY', gk('gdepth'), g, -1) <= 0 then
-            redis.call('HDEL', gk('gdepth'), g)
-            stays = false
+        local zk = k_ready
+        if g ~= '' then zk = gk('g:' .. g) end
+        local p = redis.call('ZPOPMIN', zk, 1)
+        -- Empty (its last task was taken earlier): it leaves the ring now.
+        if #p > 0 then
+          last_pass = pass
+          local stays, weight = true, 1
+          if g ~= '' then
+            popped = popped + 1
+            if gkey then window_use(gkey, 1, gper) end
+            if track or weighted then
+              local cap, w = g_cfg(g)
+              weight = w
+              if track then
+                local active = redis.call('HINCRBY', gk('gactive'), g, 1)
+                if cap > 0 and active >= cap then stays = false end
+              end
+            end
           end
-          if gkey then window_use(gkey, 1, gper) end
-          local active = redis.call('HINCRBY', gk('gactive'), g, 1)
-          if has_cfg then
-            local cap, w = g_cfg(g)
-            weight = w
-            if cap > 0 and active >= cap then stays = false end
+          if stays then
+            if not (weight > 0) then weight = 1 end
+            back[#back + 1] = pass + 1 / weight
+            back[#back + 1] = g
           end
+          take(p[1])
         end
-        if stays then
-          if not (weight > 0) then weight = 1 end
-          redis.call('ZADD', k_ring, pass + 1 / weight, g)
-        end
-        take(p[1])
       end
     end
+    bulk('ZADD', k_ring, back)
   end
   if last_pass then redis.call('SET', gk('gvt'), last_pass) end
+  if popped > 0 then redis.call('DECRBY', gk('gwait'), popped) end
 end
 
 if taken > 0 then

@@ -19,8 +19,7 @@ for _ = 1, 1001 do
   if ca ~= nil and (oldest == nil or ca < oldest) then oldest = ca end
   from = '(' .. string.format('%.0f', (math.floor(tonumber(head[2]) / BAND) + 1) * BAND - 1)
 end
-local grouped = 0
-for _, v in ipairs(redis.call('HVALS', prefix .. 'gdepth')) do grouped = grouped + tonumber(v) end
+local grouped = tonumber(redis.call('GET', prefix .. 'gwait')) or 0
 return { redis.call('ZCARD', KEYS[1]) + grouped, redis.call('ZCARD', KEYS[2]), redis.call('SCARD', KEYS[3]),
   redis.call('ZCARD', KEYS[4]), redis.call('ZCARD', KEYS[5]), redis.call('ZCARD', KEYS[6]),
   redis.call('EXISTS', KEYS[7]), oldest and string.format('%.0f', oldest) or '' }
