@@ -334,10 +334,12 @@ export class MemoryTaskBackend implements TaskBackend {
 
   async pauseGroup(queue: string, group: string): Promise<void> {
     groupPause(this.#queue(queue), group, true);
+    this.#listeners.announceGroup('group-paused', queue, group);
   }
 
   async resumeGroup(queue: string, group: string): Promise<void> {
     groupPause(this.#queue(queue), group, false);
+    this.#listeners.announceGroup('group-resumed', queue, group);
   }
 
   async groups(queue: string, limit: number): Promise<GroupList> {

@@ -50,14 +50,20 @@ export function configureGroup(
   ]);
 }
 
-/** `pauseGroup` / `resumeGroup`. */
-export function pauseGroup(
+/**
+ * `pauseGroup` / `resumeGroup`: the change, then its event (after it, so that no process hears of
+ * a pause before claims stopped).
+ */
+export async function pauseGroup(
   ctx: BackendContext,
   queue: string,
   group: string,
   paused: boolean,
 ): Promise<void> {
-  return groupSet(ctx, queue, [paused ? 'pause' : 'resume', group]);
+  await groupSet(ctx, queue, [paused ? 'pause' : 'resume', group]);
+  const type = paused ? 'group-paused' : 'group-resumed';
+  const message = JSON.stringify({ q: queue, e: [[type, '', '', group]] });
+  await ctx.conn.run('groups', queue, (client) => client.publish(ctx.channel, message));
 }
 
 /** `groups`: the deepest groups of `queue`. */
