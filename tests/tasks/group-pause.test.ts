@@ -56,7 +56,6 @@ async function untilPrefetched(backend: TaskBackend): Promise<void> {
 
 async function checkPausedGroup(
   e: Enterprise,
-  backend: TaskBackend,
   ids: Map<string, string[]>,
   started: Map<string, string[]>,
   startedAtPause: number,
@@ -78,7 +77,6 @@ async function checkPausedGroup(
   await sleep(600);
   expect(started.get('paused')?.length ?? 0).toBe(startedAtPause);
   expect(started.get('other')?.length ?? 0).toBeGreaterThan(otherBefore);
-  void backend;
 }
 
 async function pausesInThisProcess(backend: TaskBackend): Promise<void> {
@@ -93,7 +91,7 @@ async function pausesInThisProcess(backend: TaskBackend): Promise<void> {
   // Given back at once: only a running task of the group may still be held.
   const list = await e.tasks.groups.list('default');
   expect(list.groups.find((g) => g.group === 'paused')!.active).toBeLessThanOrEqual(1);
-  await checkPausedGroup(e, backend, ids, started, startedAtPause);
+  await checkPausedGroup(e, ids, started, startedAtPause);
 
   await e.tasks.groups.resume('default', 'paused');
   await eventually(
@@ -123,7 +121,7 @@ async function pausesInAnotherInstance(
   // Within one event's delivery the worker gives back what it claimed of the group.
   await sleep(300);
   const stoppedAt = started.get('paused')?.length ?? 0;
-  await checkPausedGroup(worker, one, ids, started, stoppedAt);
+  await checkPausedGroup(worker, ids, started, stoppedAt);
 
   await admin.tasks.groups.resume('default', 'paused');
   await eventually(

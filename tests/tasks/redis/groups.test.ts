@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnterprise } from '../../../src/index.js';
 import { redisTaskBackend } from '../../../src/tasks/backends/redis.js';
 import { REDIS_URL, redis, requires } from '../../support/requirements.js';
-import { adminClient, deleteKeys, spawnWorker, testPrefix } from './helpers.js';
+import { adminClient, deleteKeys, startGroupWorkers, testPrefix } from './helpers.js';
 
 /** Seconds the rate-limit run lasts (issue 23 asks for 10 s). */
 const RUN_S = Number(process.env.RATE_RUN_S ?? 10);
@@ -21,33 +21,6 @@ describe.runIf(requires(redis))('groups and rate limits across processes', () =>
     await admin.quit();
   });
 
-  /** Starts `n` worker children and waits until each is ready. */
-  async function startWorkers(n: number, env: Record<string, string>) {
-    const children = Array.from({ length: n }, () => spawnWorker('group-worker.ts', env));
-    const outputs = children.map(() => [] as string[]);
-    await Promise.all(
-      children.map((child, i) =>
-        child.lines((line) => {
-          outputs[i]!.push(line);
-          return line === 'ready';
-        }),
-      ),
-    );
-    // The listeners above keep collecting every later line into `outputs`.
-    return {
-      outputs,
-      async stop() {
-        const byes = children.map((child) =>
-          child.lines((line) => line === 'bye').catch(() => undefined),
-        );
-        for (const child of children) child.process.kill('SIGTERM');
-        await Promise.all(byes);
-        for (const child of children) child.process.kill('SIGKILL');
-        await Promise.all(children.map((child) => child.exited));
-      },
-    };
-  }
-
   it(`starts at most 1,000 per second over three processes, and the limit times the windows (${RUN_S} s)`, async () => {
     const prefix = testPrefix('rate');
     const queue = 'rated';
@@ -60,7 +33,7 @@ describe.runIf(requires(redis))('groups and rate limits across processes', () =>
       await enterprise.tasks.groups.configureQueue(queue, {
         rateLimit: { limit: 1_000, per: '1s' },
       });
-      const workers = await startWorkers(3, {
+      const workers = await startGroupWorkers(3, {
         PREFIX: prefix,
         QUEUE: queue,
         CONCURRENCY: '40',
@@ -152,7 +125,7 @@ describe.runIf(requires(redis))('groups and rate limits across processes', () =>
       }));
       // The deep group is submitted first: without groups it would take every worker.
       await enterprise.tasks.submitMany(submissions);
-      const workers = await startWorkers(2, {
+      const workers = await startGroupWorkers(2, {
         PREFIX: prefix,
         QUEUE: queue,
         CONCURRENCY: '5',
