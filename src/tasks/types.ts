@@ -330,6 +330,11 @@ export interface TaskGroupBackend {
    * most `limit`; `total` counts them all.
    */
   groups(queue: string, limit: number): Promise<GroupList>;
+  /**
+   * The queue's limits as stored (what `groups(queue, 0).limits` answers, without counting the
+   * groups). Worker pools read it periodically; optional: without it they call `groups`.
+   */
+  queueLimits?(queue: string): Promise<QueueLimits>;
 }
 
 /**

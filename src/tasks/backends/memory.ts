@@ -342,6 +342,10 @@ export class MemoryTaskBackend implements TaskBackend {
     this.#listeners.announceGroup('group-resumed', queue, group);
   }
 
+  async queueLimits(queue: string): Promise<QueueLimits> {
+    return { ...(this.#queues.get(queue)?.groups.limits ?? {}) };
+  }
+
   async groups(queue: string, limit: number): Promise<GroupList> {
     const state = this.#queues.get(queue);
     return state === undefined ? EMPTY_GROUPS : state.groups.list(limit, Date.now());

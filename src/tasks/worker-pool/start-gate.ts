@@ -43,9 +43,14 @@ export class StartGate {
 
   /** Reads the queue's limits again (a change made by any process is followed from then on). */
   async refresh(): Promise<void> {
-    if (this.#backend.groups === undefined) return;
+    const backend = this.#backend;
+    if (backend.groups === undefined && backend.queueLimits === undefined) return;
     try {
-      this.apply((await this.#backend.groups(this.#queue, 0)).limits);
+      this.apply(
+        backend.queueLimits !== undefined
+          ? await backend.queueLimits(this.#queue)
+          : (await backend.groups!(this.#queue, 0)).limits,
+      );
     } catch (error) {
       this.#log.debug({ err: error, queue: this.#queue }, 'reading the queue limits failed');
     }
