@@ -123,7 +123,10 @@ export class TaskManager extends Emitter<TaskEvents> {
       syncMs: deps.settings.scheduleSyncMs,
     });
     this.#queues = new TaskQueues(this.#settings, this.#local, backend);
-    this.groups = new TaskGroups(backend, () => this.#settings.queueName);
+    this.groups = new TaskGroups(backend, () => this.#settings.queueName, {
+      paused: (queue, group) => this.#pools.groupPaused(queue, group),
+      resumed: (queue, group) => this.#pools.groupResumed(queue, group),
+    });
     this.deadLetters = deadLetters(backend, this.#queues);
     this.#waiters = new TaskWaiters(
       (id, queue) => this.#queues.find(id, queue),
@@ -331,6 +334,12 @@ export class TaskManager extends Emitter<TaskEvents> {
     this.#unsubscribe = backend.subscribe((event) => {
       if (event.type === 'paused' || event.type === 'resumed') {
         this.#pools.pauses.heard(event);
+        return;
+      }
+      if (event.type === 'group-paused' || event.type === 'group-resumed') {
+        if (event.group === undefined) return;
+        if (event.type === 'group-paused') void this.#pools.groupPaused(event.queue, event.group);
+        else this.#pools.groupResumed(event.queue, event.group);
         return;
       }
       this.#waiters.notify(event.id);

@@ -35,6 +35,13 @@ export interface GroupOptions {
   maxConcurrency?: number;
 }
 
+/** What this process's worker pools do when a group is paused or resumed here. */
+export interface LocalGroupPauses {
+  /** The backend paused the group: give back its tasks claimed and not started. */
+  paused(queue: string, group: string): Promise<void>;
+  resumed(queue: string, group: string): void;
+}
+
 /**
  * Groups and rate limits of the task queues, kept in the backend so that every process follows
  * them: `enterprise.tasks.groups`. Tasks join a group with `submitTask(name, payload, { group })`.
@@ -52,11 +59,17 @@ export interface GroupOptions {
 export class TaskGroups {
   readonly #backend: () => Promise<TaskBackend>;
   readonly #defaultQueue: () => string;
+  readonly #local: LocalGroupPauses | undefined;
 
   /** @internal Built by the task manager. */
-  constructor(backend: () => Promise<TaskBackend>, defaultQueue: () => string) {
+  constructor(
+    backend: () => Promise<TaskBackend>,
+    defaultQueue: () => string,
+    local?: LocalGroupPauses,
+  ) {
     this.#backend = backend;
     this.#defaultQueue = defaultQueue;
+    this.#local = local;
   }
 
   /**
@@ -127,8 +140,11 @@ export class TaskGroups {
   }
 
   /**
-   * Stops every process from claiming tasks of `group` in `queue` until {@link resume}. Tasks
-   * already claimed still run.
+   * Stops every process from starting tasks of `group` in `queue` until {@link resume}. Tasks
+   * running when it resolves go on. Tasks a worker claimed ahead of a free slot and did not start
+   * go back to the queue at their place, without spending an attempt: this process's before the
+   * call resolves, every other process's as soon as it hears of the pause (the backend's
+   * `group-paused` event).
    *
    * @example
    * ```ts
@@ -136,7 +152,10 @@ export class TaskGroups {
    * ```
    */
   async pause(queue: string, group: string): Promise<void> {
-    await (await this.#groupBackend()).pauseGroup(checkQueue(queue), checkGroup(group));
+    const name = checkQueue(queue);
+    checkGroup(group);
+    await (await this.#groupBackend()).pauseGroup(name, group);
+    await this.#local?.paused(name, group);
   }
 
   /**
@@ -148,7 +167,10 @@ export class TaskGroups {
    * ```
    */
   async resume(queue: string, group: string): Promise<void> {
-    await (await this.#groupBackend()).resumeGroup(checkQueue(queue), checkGroup(group));
+    const name = checkQueue(queue);
+    checkGroup(group);
+    await (await this.#groupBackend()).resumeGroup(name, group);
+    this.#local?.resumed(name, group);
   }
 
   /**

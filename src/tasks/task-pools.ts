@@ -54,6 +54,19 @@ export class TaskPools {
     pool.start();
   }
 
+  /**
+   * A group of `queue` was paused in the backend (by this process, or an event said so): the
+   * queue's pool starts none of the tasks of it it claimed before, and gives them back.
+   */
+  async groupPaused(queue: string, group: string): Promise<void> {
+    await this.pools.get(queue)?.pauseGroup(group);
+  }
+
+  /** A group of `queue` was resumed. */
+  groupResumed(queue: string, group: string): void {
+    this.pools.get(queue)?.resumeGroup(group);
+  }
+
   /** Gives back the tasks of the pools' queues whose lease expired. */
   async recover(backend: TaskBackend | undefined): Promise<void> {
     if (backend === undefined) return;

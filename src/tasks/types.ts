@@ -201,12 +201,25 @@ export interface WorkerInfo {
  * A change that other processes hear about (to settle `waitFor`, drive events and dashboards).
  * `paused` and `resumed` concern a whole queue: their `id` and `name` are empty, and every
  * process's task manager stops or restarts its worker pools of that queue when it hears them.
+ * `group-paused` and `group-resumed` concern one group of the queue (`group`; `id` and `name`
+ * empty): every process stops starting, and gives back, the tasks of it that it claimed ahead.
  */
 export interface TaskBackendEvent {
-  type: 'completed' | 'dead' | 'cancelled' | 'retry' | 'progress' | 'paused' | 'resumed';
+  type:
+    | 'completed'
+    | 'dead'
+    | 'cancelled'
+    | 'retry'
+    | 'progress'
+    | 'paused'
+    | 'resumed'
+    | 'group-paused'
+    | 'group-resumed';
   queue: string;
   id: string;
   name: string;
+  /** The group of a `group-paused` or `group-resumed` event. */
+  group?: string;
 }
 
 /**
@@ -305,14 +318,23 @@ export interface TaskGroupBackend {
   configureQueue(queue: string, limits: QueueLimits): Promise<void>;
   /** Stores one group's weight and cap (replacing earlier ones). */
   configureGroup(queue: string, group: string, settings: GroupSettings): Promise<void>;
-  /** Claims take nothing of the group (in every process) until {@link resumeGroup}. */
+  /**
+   * Claims take nothing of the group (in every process) until {@link resumeGroup}; tells every
+   * subscriber with a `group-paused` event, sent once claims stopped.
+   */
   pauseGroup(queue: string, group: string): Promise<void>;
+  /** Lets claims take the group's tasks again; tells every subscriber (`group-resumed`). */
   resumeGroup(queue: string, group: string): Promise<void>;
   /**
    * Groups with ready or active tasks (or paused or waiting out a limit), the deepest first, at
    * most `limit`; `total` counts them all.
    */
   groups(queue: string, limit: number): Promise<GroupList>;
+  /**
+   * The queue's limits as stored (what `groups(queue, 0).limits` answers, without counting the
+   * groups). Worker pools read it periodically; optional: without it they call `groups`.
+   */
+  queueLimits?(queue: string): Promise<QueueLimits>;
 }
 
 /**

@@ -17,6 +17,7 @@ import { AttemptDeadlines } from './worker-pool/deadlines.js';
 import { type LeaseHolder, renewPoolLeases } from './worker-pool/lease-renewal.js';
 import { OutcomeBatches } from './worker-pool/outcomes.js';
 import { Prefetch } from './worker-pool/prefetch.js';
+import { StartGate } from './worker-pool/start-gate.js';
 import type { PoolHooks, PoolSettings } from './worker-pool/types.js';
 import { pause, settledBy } from './worker-pool/waits.js';
 
@@ -49,6 +50,8 @@ export class WorkerPool {
   readonly #leases: LeaseHolder;
   readonly #deadlines: AttemptDeadlines;
   readonly #autoscaler: Autoscaler;
+  /** Paused groups and rate-limit windows: which claimed tasks may still start. */
+  readonly #gate: StartGate;
   /** Reports a handler's progress (one function per pool, shared by every context). */
   readonly #report = (running: Running, value: unknown): void => this.#progress(running, value);
   #concurrency: number;
@@ -72,10 +75,15 @@ export class WorkerPool {
       Math.max(settings.minConcurrency, settings.initialConcurrency),
     );
     this.id = `${hostname()}:${process.pid}:${settings.queue}:${randomBytes(4).toString('hex')}`;
+    this.#gate = new StartGate(backend, settings.queue, log);
     this.#prefetch = new Prefetch(backend, settings.queue, this.id, settings.leaseMs, log, {
       paused: () => this.#paused,
       giveBack: (leases) => this.#giveBack(leases),
       settled: () => this.#wakeLoop(),
+      keep: (claimed, sentAt) => {
+        this.#gate.claimed(claimed, sentAt);
+        return !this.#gate.paused(claimed);
+      },
     });
     this.#leases = {
       backend,
@@ -130,6 +138,8 @@ export class WorkerPool {
     // keep their leases, or another worker would recover and run them while they still run here.
     this.#every(Math.max(50, Math.floor(leaseMs / 3)), () => renewPoolLeases(this.#leases), true);
     this.#every(heartbeatMs, () => this.#heartbeat());
+    // Limits set by any process are followed from the next read on.
+    this.#every(heartbeatMs, () => this.#gate.refresh());
     if (minConcurrency < maxConcurrency) this.#every(scaleIntervalMs, () => this.#scale());
     void this.#heartbeat();
     this.#loop = this.#run();
@@ -204,6 +214,24 @@ export class WorkerPool {
     await settledBy(Promise.all(prefetch.claims), Date.now() + this.#settings.leaseMs);
   }
 
+  /**
+   * Starts no task of `group` claimed until now, and gives those claimed and not started back (no
+   * attempt spent, same place). Called once the backend's pause applies (no later claim brings
+   * tasks of it); waits for the claims in flight, which give back theirs, for up to a lease.
+   */
+  async pauseGroup(group: string): Promise<void> {
+    const prefetch = this.#prefetch;
+    this.#gate.pauseGroup(group);
+    const leases = prefetch.takeBuffered((c) => this.#gate.paused(c));
+    if (leases.length > 0) await this.#giveBack(leases);
+    await settledBy(Promise.all(prefetch.claims), Date.now() + this.#settings.leaseMs);
+  }
+
+  /** Forgets a pause of `group` (nothing claimed after the pause was refused anyway). */
+  resumeGroup(group: string): void {
+    this.#gate.resumeGroup(group);
+  }
+
   /** Starts tasks and claims again after {@link pause}. */
   resume(): void {
     if (!this.#paused) return;
@@ -242,6 +270,8 @@ export class WorkerPool {
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
     const prefetch = this.#prefetch;
+    // The limits first: the first claims' tasks must know their windows too.
+    await settledBy(this.#gate.refresh(), Date.now() + 1_000);
     while (!this.#stopping) {
       if (this.#paused) {
         await this.#nextWake();
@@ -250,7 +280,9 @@ export class WorkerPool {
       this.#fill();
       const free = this.#concurrency - this.#running.size;
       const coming = prefetch.buffer.length + prefetch.asked;
-      const want = free + this.#settings.prefetch - coming;
+      // Under a rate limit a task claimed ahead would start late, maybe after its claim's window.
+      const reserve = this.#gate.limited ? 0 : this.#settings.prefetch;
+      const want = free + reserve - coming;
       if (prefetch.claims.size === 0) {
         if (prefetch.retryAt > 0) {
           const wait = prefetch.retryAt - Date.now();
@@ -281,7 +313,7 @@ export class WorkerPool {
         !prefetch.drained &&
         prefetch.retryAt === 0 &&
         prefetch.claims.size < MAX_CLAIMS_IN_FLIGHT &&
-        (free > coming || want * 2 >= this.#settings.prefetch)
+        (free > coming || want * 2 >= reserve)
       ) {
         prefetch.claim(want);
         continue;
@@ -300,6 +332,7 @@ export class WorkerPool {
   /** Starts claimed tasks in the free slots (a synchronous handler frees its slot at once). */
   #fill(): void {
     const prefetch = this.#prefetch;
+    let refused: Lease[] | undefined;
     while (
       prefetch.buffer.length > 0 &&
       this.#running.size < this.#concurrency &&
@@ -307,6 +340,11 @@ export class WorkerPool {
       !this.#paused
     ) {
       const claimed = prefetch.buffer.shift()!;
+      if (!this.#gate.mayStart(claimed, Date.now())) {
+        // Its group was paused, or its claim's window ended: back to its place, no attempt spent.
+        (refused ??= []).push({ id: claimed.task.id, token: claimed.token });
+        continue;
+      }
       try {
         this.#start(claimed);
       } catch (error) {
@@ -316,6 +354,7 @@ export class WorkerPool {
         else this.#log.error({ err: error, task: claimed.task.id }, 'a task could not be started');
       }
     }
+    if (refused !== undefined) void this.#giveBack(refused);
   }
 
   #wakeLoop(): void {

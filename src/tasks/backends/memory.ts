@@ -334,10 +334,16 @@ export class MemoryTaskBackend implements TaskBackend {
 
   async pauseGroup(queue: string, group: string): Promise<void> {
     groupPause(this.#queue(queue), group, true);
+    this.#listeners.announceGroup('group-paused', queue, group);
   }
 
   async resumeGroup(queue: string, group: string): Promise<void> {
     groupPause(this.#queue(queue), group, false);
+    this.#listeners.announceGroup('group-resumed', queue, group);
+  }
+
+  async queueLimits(queue: string): Promise<QueueLimits> {
+    return { ...(this.#queues.get(queue)?.groups.limits ?? {}) };
   }
 
   async groups(queue: string, limit: number): Promise<GroupList> {

@@ -42,7 +42,13 @@ import {
 import { BackendConnection } from './redis/connection.js';
 import type { BackendContext } from './redis/context.js';
 import { BackendEvents } from './redis/events.js';
-import { configureGroup, configureQueue, listGroups, pauseGroup } from './redis/groups.js';
+import {
+  configureGroup,
+  configureQueue,
+  listGroups,
+  pauseGroup,
+  queueLimits,
+} from './redis/groups.js';
 import { BackendKeys } from './redis/keys.js';
 import { recoverExpired, release, renewLeases, setProgress } from './redis/leases.js';
 import { claimedTasks, errorJson } from './redis/records.js';
@@ -437,6 +443,10 @@ export class RedisTaskBackend implements TaskBackend {
 
   groups(queue: string, limit: number): Promise<GroupList> {
     return listGroups(this.#ctx, queue, limit);
+  }
+
+  queueLimits(queue: string): Promise<QueueLimits> {
+    return queueLimits(this.#ctx, queue);
   }
 
   heartbeat(worker: WorkerInfo, ttlMs: number): Promise<void> {

@@ -11,6 +11,11 @@ export interface PrefetchHooks {
   giveBack(leases: Lease[]): Promise<void>;
   /** A claim settled (answered or failed): the claim loop may go on. */
   settled(): void;
+  /**
+   * Sorts the tasks of a claim sent at local time `sentAt`: `false` for one that may not start
+   * here (its group was paused meanwhile), given back at once.
+   */
+  keep(claimed: ClaimedTask, sentAt: number): boolean;
 }
 
 /**
@@ -54,16 +59,17 @@ export class Prefetch {
     this.#hooks = hooks;
   }
 
-  /** Empties the buffer; returns the leases of the tasks it held. */
-  takeBuffered(): Lease[] {
-    const buffered: Lease[] = this.buffer.map((c) => ({ id: c.task.id, token: c.token }));
-    this.buffer = [];
-    return buffered;
+  /** Empties the buffer (or takes the tasks `which` selects); returns the leases they held. */
+  takeBuffered(which?: (claimed: ClaimedTask) => boolean): Lease[] {
+    const taken = which === undefined ? this.buffer : this.buffer.filter(which);
+    this.buffer = which === undefined ? [] : this.buffer.filter((c) => !which(c));
+    return taken.map((c) => ({ id: c.task.id, token: c.token }));
   }
 
   /** Sends one claim for `max` tasks; its tasks join the buffer. */
   claim(max: number): void {
     this.asked += max;
+    const sentAt = Date.now();
     let request: Promise<ClaimedTask[]>;
     try {
       request = this.#backend.claim(this.#queue, this.#workerId, max, this.#leaseMs);
@@ -84,8 +90,14 @@ export class Prefetch {
           return;
         }
         // Even when stopping: buffered tasks are given back by stop().
-        for (let i = 0; i < claimed.length; i++) this.buffer.push(claimed[i]!);
+        let refused: Lease[] | undefined;
+        for (let i = 0; i < claimed.length; i++) {
+          const c = claimed[i]!;
+          if (this.#hooks.keep(c, sentAt)) this.buffer.push(c);
+          else (refused ??= []).push({ id: c.task.id, token: c.token });
+        }
         this.drained = claimed.length < max;
+        if (refused !== undefined) return this.#hooks.giveBack(refused);
       },
       (error: unknown) => {
         this.#errorDelay = Math.min(5_000, Math.max(100, this.#errorDelay * 2));

@@ -1,5 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ClaimedTask, TaskBackend, TaskGroupBackend } from '../../tasks/types.js';
+import type {
+  ClaimedTask,
+  TaskBackend,
+  TaskBackendEvent,
+  TaskGroupBackend,
+} from '../../tasks/types.js';
 import type { BackendSuite } from './context.js';
 
 /** Groups (turns, priorities inside a group, weights, caps, pause) and rate limits. */
@@ -155,6 +160,21 @@ export function groupsTests(s: BackendSuite): void {
       expect(groupsOf(await claimAll(10))).toEqual(['p', 'p']);
     });
 
+    it('tells subscribers when a group is paused and resumed', async () => {
+      const heard: TaskBackendEvent[] = [];
+      const off = s.backend.subscribe((event) => heard.push(event));
+      await sleep(100);
+      await gb().pauseGroup(s.queue, 'p');
+      await gb().resumeGroup(s.queue, 'p');
+      for (let waited = 0; heard.length < 2 && waited < 2_000; waited += 20) await sleep(20);
+      off();
+      const base = { queue: s.queue, id: '', name: '', group: 'p' };
+      expect(heard).toEqual([
+        { type: 'group-paused', ...base },
+        { type: 'group-resumed', ...base },
+      ]);
+    });
+
     it('lists groups deepest first with their waiting and active tasks and settings', async () => {
       await gb().configureGroup(s.queue, 'b', { weight: 2, maxConcurrency: 4 });
       await s.backend.add([
@@ -230,6 +250,22 @@ export function groupsTests(s: BackendSuite): void {
       expect(here).toHaveLength(4);
       expect(there.length === 1 || there.length === 4).toBe(true);
       expect((await gb().groups(other, 1)).limits.sharedLimit).toEqual(sharedLimit);
+    });
+
+    it('answers the stored limits alone (queueLimits, when implemented)', async () => {
+      const limits = {
+        rateLimit: { limit: 7, perMs: 1_000 },
+        groupMaxConcurrency: 3,
+        groupRateLimit: { limit: 2, perMs: 500 },
+        sharedLimit: { name: `ql-${s.queue}`, limit: 9, perMs: 2_000 },
+      };
+      await gb().configureQueue(s.queue, limits);
+      if (gb().queueLimits !== undefined) {
+        expect(await gb().queueLimits!(s.queue)).toEqual(limits);
+        await gb().configureQueue(s.queue, {});
+        expect(await gb().queueLimits!(s.queue)).toEqual({});
+      }
+      await gb().configureQueue(s.queue, {});
     });
 
     it('hands a rate-limited task back without an attempt and makes its group wait', async () => {

@@ -95,6 +95,44 @@ export function spawnWorker(
   };
 }
 
+/**
+ * Starts `n` children of fixtures/group-worker.ts and waits until each is ready. `outputs[i]`
+ * keeps collecting every line child `i` writes; `kill(i)` ends one with SIGKILL; `stop()` ends the
+ * others with SIGTERM (each writes its figures and `bye`).
+ */
+export async function startGroupWorkers(n: number, env: Record<string, string>) {
+  const children = Array.from({ length: n }, () => spawnWorker('group-worker.ts', env));
+  const outputs = children.map(() => [] as string[]);
+  const killed = new Set<number>();
+  await Promise.all(
+    children.map((child, i) =>
+      child.lines((line) => {
+        outputs[i]!.push(line);
+        return line === 'ready';
+      }),
+    ),
+  );
+  // The listeners above keep collecting every later line into `outputs`.
+  return {
+    outputs,
+    async kill(i: number) {
+      killed.add(i);
+      children[i]!.process.kill('SIGKILL');
+      await children[i]!.exited;
+    },
+    async stop() {
+      const alive = children.filter((_, i) => !killed.has(i));
+      const byes = alive.map((child) =>
+        child.lines((line) => line === 'bye').catch(() => undefined),
+      );
+      for (const child of alive) child.process.kill('SIGTERM');
+      await Promise.all(byes);
+      for (const child of alive) child.process.kill('SIGKILL');
+      await Promise.all(children.map((child) => child.exited));
+    },
+  };
+}
+
 /** A task ready now, with a short fixed backoff, for tests that drive a backend directly. */
 export function newTask(queue: string, overrides: Partial<NewTask> = {}): NewTask {
   const now = Date.now();

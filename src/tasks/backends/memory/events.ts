@@ -33,6 +33,11 @@ export class BackendListeners {
     this.#deliver({ type, queue, id: '', name: '' });
   }
 
+  /** Tells every listener that a group of `queue` was paused or resumed. */
+  announceGroup(type: 'group-paused' | 'group-resumed', queue: string, group: string): void {
+    this.#deliver({ type, queue, id: '', name: '', group });
+  }
+
   /** Forgets every listener. */
   clear(): void {
     this.#listeners.clear();

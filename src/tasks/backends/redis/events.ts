@@ -69,7 +69,7 @@ export class BackendEvents {
     if (typeof message.q !== 'string' || !Array.isArray(message.e)) return;
     for (const entry of message.e) {
       if (!Array.isArray(entry)) continue;
-      const [type, id, name] = entry as unknown[];
+      const [type, id, name, group] = entry as unknown[];
       if (typeof type !== 'string' || typeof id !== 'string') continue;
       const event = {
         type,
@@ -77,6 +77,7 @@ export class BackendEvents {
         id,
         name: typeof name === 'string' ? name : '',
       } as TaskBackendEvent;
+      if (typeof group === 'string') event.group = group;
       for (const listener of this.#listeners) {
         try {
           listener(event);

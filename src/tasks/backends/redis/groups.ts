@@ -50,14 +50,20 @@ export function configureGroup(
   ]);
 }
 
-/** `pauseGroup` / `resumeGroup`. */
-export function pauseGroup(
+/**
+ * `pauseGroup` / `resumeGroup`: the change, then its event (after it, so that no process hears of
+ * a pause before claims stopped).
+ */
+export async function pauseGroup(
   ctx: BackendContext,
   queue: string,
   group: string,
   paused: boolean,
 ): Promise<void> {
-  return groupSet(ctx, queue, [paused ? 'pause' : 'resume', group]);
+  await groupSet(ctx, queue, [paused ? 'pause' : 'resume', group]);
+  const type = paused ? 'group-paused' : 'group-resumed';
+  const message = JSON.stringify({ q: queue, e: [[type, '', '', group]] });
+  await ctx.conn.run('groups', queue, (client) => client.publish(ctx.channel, message));
 }
 
 /** `groups`: the deepest groups of `queue`. */
@@ -85,10 +91,32 @@ export async function listGroups(
     groups.push(info);
   }
   const n = (i: number) => (reply[i] === '' || reply[i] === undefined ? 0 : Number(reply[i]));
+  return {
+    total: n(0),
+    waiting: n(1),
+    active: n(2),
+    limits: parseLimits(reply.slice(3, 11)),
+    groups,
+  };
+}
+
+/** The stored limits (queue limit, window, group cap, group limit, window, shared name, limit, window). */
+function parseLimits(fields: readonly (string | number | null | undefined)[]): QueueLimits {
+  const n = (i: number) =>
+    fields[i] === '' || fields[i] === undefined || fields[i] === null ? 0 : Number(fields[i]);
   const limits: QueueLimits = {};
-  if (n(3) > 0) limits.rateLimit = { limit: n(3), perMs: n(4) };
-  if (n(5) > 0) limits.groupMaxConcurrency = n(5);
-  if (n(6) > 0) limits.groupRateLimit = { limit: n(6), perMs: n(7) };
-  if (n(9) > 0) limits.sharedLimit = { name: String(reply[8]), limit: n(9), perMs: n(10) };
-  return { total: n(0), waiting: n(1), active: n(2), limits, groups };
+  if (n(0) > 0) limits.rateLimit = { limit: n(0), perMs: n(1) };
+  if (n(2) > 0) limits.groupMaxConcurrency = n(2);
+  if (n(3) > 0) limits.groupRateLimit = { limit: n(3), perMs: n(4) };
+  if (n(6) > 0) limits.sharedLimit = { name: String(fields[5]), limit: n(6), perMs: n(7) };
+  return limits;
+}
+
+/** `queueLimits`: the queue's stored limits, one HMGET (no script, however many groups). */
+export async function queueLimits(ctx: BackendContext, queue: string): Promise<QueueLimits> {
+  const k = ctx.keys.queue(queue);
+  const fields = await ctx.conn.run('groups', queue, (client) =>
+    client.hmget(`${k.base}cfg`, 'qlim', 'qper', 'gmax', 'glim', 'gper', 'sname', 'slim', 'sper'),
+  );
+  return parseLimits(fields);
 }

@@ -1,0 +1,186 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Enterprise } from '../../src/index.js';
+import { redisTaskBackend } from '../../src/tasks/backends/redis.js';
+import { memoryTaskBackend, type TaskBackend } from '../../src/tasks/index.js';
+import { REDIS_URL, redis, requires } from '../support/requirements.js';
+import { eventually, make, shutDownAfterEach } from './pool-helpers.js';
+import { adminClient, deleteKeys, testPrefix } from './redis/helpers.js';
+
+/**
+ * `groups.pause()` stops what was prefetched too: once it resolves, the calling process starts no
+ * task of the group and its claimed-ahead tasks of it are back in the queue at their place, their
+ * attempt not spent; other processes stop when the backend's `group-paused` event reaches them.
+ * The other groups go on.
+ */
+
+shutDownAfterEach();
+
+const PER_GROUP = 12;
+
+/** One slot and eight tasks claimed ahead, each task running 100 ms; starts by group. */
+function slowPool(backend: TaskBackend, started: Map<string, string[]>): Enterprise {
+  const e = make(backend, { workerCount: 1, prefetch: 8 });
+  e.tasks.register('slow', async ({ group }: { group: string }, ctx) => {
+    started.set(group, [...(started.get(group) ?? []), ctx.id]);
+    await sleep(100);
+  });
+  return e;
+}
+
+async function submitTwoGroups(e: Enterprise): Promise<Map<string, string[]>> {
+  const ids = new Map<string, string[]>();
+  for (const group of ['paused', 'other']) {
+    ids.set(
+      group,
+      await e.tasks.submitMany(
+        Array.from({ length: PER_GROUP }, () => ({
+          name: 'slow',
+          payload: { group },
+          options: { group },
+        })),
+      ),
+    );
+  }
+  return ids;
+}
+
+/** The pool is running one task with eight more claimed ahead (of both groups, in turns). */
+async function untilPrefetched(backend: TaskBackend): Promise<void> {
+  await eventually(
+    async () => (await backend.counts('default')).active === 9,
+    'one task running and eight prefetched',
+  );
+}
+
+async function checkPausedGroup(
+  e: Enterprise,
+  ids: Map<string, string[]>,
+  started: Map<string, string[]>,
+  startedAtPause: number,
+): Promise<void> {
+  expect(startedAtPause).toBeLessThan(PER_GROUP);
+  const list = await e.tasks.groups.list('default');
+  const paused = list.groups.find((g) => g.group === 'paused')!;
+  expect(paused.paused).toBe(true);
+  // Nothing of the group is held by a worker (one may still run when the pause is heard).
+  expect(paused.active).toBeLessThanOrEqual(1);
+  for (const id of ids.get('paused')!) {
+    if (started.get('paused')?.includes(id)) continue;
+    const task = await e.tasks.get(id);
+    expect(task?.state).toBe('waiting');
+    expect(task?.attempts).toBe(0);
+  }
+  // The other group goes on meanwhile, the paused one starts nothing.
+  const otherBefore = started.get('other')?.length ?? 0;
+  await sleep(600);
+  expect(started.get('paused')?.length ?? 0).toBe(startedAtPause);
+  expect(started.get('other')?.length ?? 0).toBeGreaterThan(otherBefore);
+}
+
+async function pausesInThisProcess(backend: TaskBackend): Promise<void> {
+  const started = new Map<string, string[]>();
+  const e = slowPool(backend, started);
+  const ids = await submitTwoGroups(e);
+  await e.start();
+  await untilPrefetched(backend);
+
+  await e.tasks.groups.pause('default', 'paused');
+  const startedAtPause = started.get('paused')?.length ?? 0;
+  // Given back at once: only a running task of the group may still be held.
+  const list = await e.tasks.groups.list('default');
+  expect(list.groups.find((g) => g.group === 'paused')!.active).toBeLessThanOrEqual(1);
+  await checkPausedGroup(e, ids, started, startedAtPause);
+
+  await e.tasks.groups.resume('default', 'paused');
+  await eventually(
+    async () => (await backend.counts('default')).completed === 2 * PER_GROUP,
+    'every task after resume',
+    15_000,
+  );
+  // Given back in order: the group's tasks started in submission order.
+  expect(started.get('paused')).toEqual(ids.get('paused'));
+  for (const id of [...ids.values()].flat()) expect((await e.tasks.get(id))?.attempts).toBe(1);
+}
+
+async function pausesInAnotherInstance(
+  one: TaskBackend,
+  other: TaskBackend,
+  subscribed: () => Promise<void> = async () => {},
+): Promise<void> {
+  const started = new Map<string, string[]>();
+  const worker = slowPool(one, started);
+  const admin = make(other, { workerCount: 1 });
+  const ids = await submitTwoGroups(worker);
+  await worker.start();
+  await untilPrefetched(one);
+  await subscribed();
+
+  await admin.tasks.groups.pause('default', 'paused');
+  // Within one event's delivery the worker gives back what it claimed of the group.
+  await sleep(300);
+  const stoppedAt = started.get('paused')?.length ?? 0;
+  await checkPausedGroup(worker, ids, started, stoppedAt);
+
+  await admin.tasks.groups.resume('default', 'paused');
+  await eventually(
+    () => (started.get('paused')?.length ?? 0) === PER_GROUP,
+    'every task after resume',
+    15_000,
+  );
+  for (const id of ids.get('paused')!) {
+    await eventually(async () => (await worker.tasks.get(id))?.state === 'completed', id);
+    expect((await worker.tasks.get(id))?.attempts).toBe(1);
+  }
+}
+
+describe('group pause with the memory backend', () => {
+  it('starts nothing of the group once pause() resolves; prefetched tasks go back uncounted, in order', async () => {
+    await pausesInThisProcess(memoryTaskBackend());
+  });
+
+  it('stops the pools of another instance on the same store', async () => {
+    const backend = memoryTaskBackend();
+    await pausesInAnotherInstance(backend, backend);
+  });
+});
+
+describe.runIf(requires(redis))('group pause with the redis backend', () => {
+  let admin: Redis;
+  const prefixes: string[] = [];
+  const backends: ReturnType<typeof redisTaskBackend>[] = [];
+  const backend = () => {
+    const prefix = prefixes[prefixes.length - 1]!;
+    const created = redisTaskBackend({ url: REDIS_URL, prefix });
+    backends.push(created);
+    return created;
+  };
+  beforeAll(() => {
+    admin = adminClient();
+  });
+  afterAll(async () => {
+    await Promise.all(backends.map((b) => b.close()));
+    for (const prefix of prefixes) await deleteKeys(admin, prefix);
+    await admin.quit();
+  });
+
+  it('starts nothing of the group once pause() resolves; prefetched tasks go back uncounted, in order', async () => {
+    prefixes.push(testPrefix('gpause'));
+    await pausesInThisProcess(backend());
+  });
+
+  it('stops the pools of an instance with its own connections (another subscriber)', async () => {
+    const prefix = testPrefix('gpause');
+    prefixes.push(prefix);
+    await pausesInAnotherInstance(backend(), backend(), async () => {
+      await eventually(async () => {
+        const [, subscribers] = (await admin.pubsub('NUMSUB', `${prefix}:events`)) as [
+          string,
+          number,
+        ];
+        return Number(subscribers) >= 1;
+      }, 'the worker subscribed to task events');
+    });
+  });
+});
