@@ -122,7 +122,11 @@ function seriesFor(
       read: () =>
         collect(ranges, to, 'end', async (range) => {
           const series = await store.query({ operation: info.name, labels: info.labels, ...range });
-          return series.points.map((p) => [p.at, series.stepMs, source.pick(p)]);
+          // Before its first call the operation did not exist yet: no zero throughput for it.
+          const first = series.points.findIndex((p) => p.count > 0);
+          return series.points
+            .slice(first < 0 ? series.points.length : first)
+            .map((p) => [p.at, series.stepMs, source.pick(p)]);
         }),
     };
   }
@@ -185,18 +189,23 @@ interface Range {
 
 /**
  * The queries that cover the request: the part older than the minutes the store keeps (with a
- * minute's margin either way) in hours, the rest at the step asked for.
+ * minute's margin either way) in hours, the rest at the step asked for, its steps laid out to end
+ * at `to` (a step that would run past it is not history yet).
  */
 function rangesOf(store: AlertHistoryStore, request: AlertHistoryRequest): Range[] {
   const { from, to, stepMs } = request;
   const step = (ms: number) => ms / 1000;
+  const ending = (start: number) => to - Math.floor((to - start) / stepMs) * stepMs;
   const minutesFrom = to - store.retention.minutesMs + 2 * MINUTE_MS;
-  if (stepMs % HOUR_MS === 0 || from >= minutesFrom) return [{ from, to, step: step(stepMs) }];
+  if (stepMs % HOUR_MS === 0 || from >= minutesFrom) {
+    return [{ from: ending(from), to, step: step(stepMs) }];
+  }
   const boundary = Math.min(to, Math.ceil(minutesFrom / HOUR_MS) * HOUR_MS);
   const ranges: Range[] = [];
   const hoursFrom = Math.floor(from / HOUR_MS) * HOUR_MS;
   if (boundary > hoursFrom) ranges.push({ from: hoursFrom, to: boundary, step: step(HOUR_MS) });
-  if (to > boundary) ranges.push({ from: boundary, to, step: step(stepMs) });
+  // Less than a step may lie between the hours and the first step: left out, never read twice.
+  if (to - boundary >= stepMs) ranges.push({ from: ending(boundary), to, step: step(stepMs) });
   return ranges;
 }
 
