@@ -86,7 +86,8 @@ export async function seedRules(state: TickState, runtimes: Iterable<RuleRuntime
   clearTimeout(timer);
   if (!controller.signal.aborted) controller.abort(new Error('history replay over'));
   if (failure !== undefined) {
-    if (!state.historyWarned) {
+    // A store closed under a replay at shutdown is no news.
+    if (!state.historyWarned && state.closed !== true) {
       state.historyWarned = true;
       log.warn(
         { err: (failure as Error)?.message ?? String(failure) },
