@@ -16,11 +16,6 @@ export class SeedingDetector implements Detector {
     this.inner = inner;
   }
 
-  /** The live readings kept, for tests and the rule summary. */
-  get buffered(): number {
-    return this.#buffer.length / 2;
-  }
-
   observe(at: number, value: number): void {
     this.#buffer.push(at, value);
   }
