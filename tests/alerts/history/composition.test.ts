@@ -1,5 +1,6 @@
 // An instance with the metrics history seeds its alert rules from it at start.
 import { afterEach, describe, expect, it } from 'vitest';
+import { Alerts } from '../../../src/alerts/alerts.js';
 import { MemoryHistoryStore } from '../../../src/analytics/history/memory-store.js';
 import { createEnterprise, type Enterprise } from '../../../src/index.js';
 import { MINUTE, metricRollup, writeMinutes } from './helpers.js';
@@ -55,6 +56,40 @@ describe('alerts of an instance with the metrics history', () => {
     const seeded = lines.find((l) => l.message.includes('seeded from the metrics history'));
     expect(seeded?.fields).toMatchObject({ rules: 1, series: 1 });
     expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
+  });
+
+  it('leave the history alone with alerts.history: false', async () => {
+    const store = new MemoryHistoryStore();
+    let asked = 0;
+    store.series = async () => {
+      asked++;
+      return [];
+    };
+    const { lines, logger } = capturing();
+    const enterprise = createEnterprise({
+      logger,
+      logLevel: 'debug',
+      env: {},
+      analytics: { history: { store } },
+      alerts: { builtin: false, rules, history: false },
+    });
+    open.push(enterprise);
+    await enterprise.start();
+    await enterprise.alerts.seeded();
+    expect(asked).toBe(0);
+    expect(lines.filter((l) => l.message.includes('metrics history'))).toEqual([]);
+  });
+
+  it('reject a history that is not a reader, and a bad historyTimeout, naming the option', () => {
+    expect(() => new Alerts({ history: 42 as never })).toThrow(
+      expect.objectContaining({
+        code: 'E_ALERT_RULE',
+        context: expect.objectContaining({ field: 'history' }),
+      }),
+    );
+    expect(() => new Alerts({ historyTimeout: 'soon' as never })).toThrow(
+      expect.objectContaining({ context: expect.objectContaining({ field: 'historyTimeout' }) }),
+    );
   });
 
   it('learn live, with one warning, when the history store fails', async () => {
