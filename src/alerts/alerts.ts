@@ -7,6 +7,7 @@ import { Advisor } from './advisor.js';
 import { type AlertFilter, filterAlerts, listedState } from './alert-view.js';
 import { type AlertChannelStatus, sendNow } from './delivery.js';
 import { AlertChannelError, AlertRuleError } from './errors.js';
+import { seedRules } from './history-replay.js';
 import { alertsMetricFamilies } from './metrics.js';
 import { type AlertsOptions, checkChannel, resolveAlertsOptions } from './options.js';
 import type { Recommendation } from './recommendation-types.js';
@@ -56,6 +57,8 @@ export class Alerts extends Emitter<AlertsEvents> {
   /** Bumped by each start(): a tick that ends after a stop() and start() must not chain on. */
   #generation = 0;
   #closed = false;
+  /** The history replays under way (see {@link Alerts.seeded}). */
+  readonly #seeding = new Set<Promise<void>>();
   readonly #advisor: Advisor | undefined;
 
   constructor(options: AlertsOptions = {}) {
@@ -80,7 +83,8 @@ export class Alerts extends Emitter<AlertsEvents> {
 
   /**
    * Adds a rule, evaluated from the next tick on. An invalid definition or a name in use is an
-   * {@link AlertRuleError} naming the field.
+   * {@link AlertRuleError} naming the field. On a started engine with a `history`, an anomaly,
+   * trend or forecast rule is seeded from it first.
    */
   rule(definition: AlertRuleDefinition): AlertRuleHandle {
     const rule = compileRule(definition, {
@@ -101,6 +105,7 @@ export class Alerts extends Emitter<AlertsEvents> {
       nextDueAt: Number.NEGATIVE_INFINITY,
     };
     this.#state.rules.set(rule.name, runtime);
+    if (this.#running) this.#seed([runtime]);
     return {
       name: rule.name,
       remove: () => this.#state.rules.get(rule.name) === runtime && this.removeRule(rule.name),
@@ -183,11 +188,31 @@ export class Alerts extends Emitter<AlertsEvents> {
     return this.#advisor?.sample(this.#state.clock.now()) ?? Promise.resolve([]);
   }
 
-  /** Evaluates on an unref'd timer from now on, each rule at its own interval. */
+  /**
+   * Evaluates on an unref'd timer from now on, each rule at its own interval. With a `history`,
+   * the anomaly, trend and forecast rules are first seeded from it, in the background: their
+   * series keep the live readings meanwhile and judge once the replay is over (see
+   * {@link Alerts.seeded}).
+   */
   start(): void {
     if (this.#running || this.#closed) return;
     this.#running = true;
+    this.#seed(this.#state.rules.values());
     this.#schedule(0, ++this.#generation);
+  }
+
+  /**
+   * Resolves when the history replays under way are over: the rules are seeded, or were given
+   * up on (the history failed or passed `historyTimeout`). Never rejects.
+   *
+   * @example
+   * ```ts
+   * alerts.start();
+   * await alerts.seeded(); // anomaly rules now judge against the baseline learned from history
+   * ```
+   */
+  async seeded(): Promise<void> {
+    while (this.#seeding.size > 0) await Promise.all([...this.#seeding]);
   }
 
   /** Stops the timer; a tick under way finishes. */
@@ -324,6 +349,17 @@ export class Alerts extends Emitter<AlertsEvents> {
     this.#state.closed = true;
     await this.#queue;
     await closeState(this.#state);
+  }
+
+  #seed(runtimes: Iterable<RuleRuntime>): void {
+    const run = seedRules(this.#state, runtimes).catch((error: unknown) => {
+      this.#state.log.error(
+        { err: (error as Error)?.message ?? String(error) },
+        'alerts: seeding from the metrics history failed',
+      );
+    });
+    this.#seeding.add(run);
+    void run.finally(() => this.#seeding.delete(run));
   }
 
   #schedule(delayMs: number, generation: number): void {

@@ -12,6 +12,7 @@ export * from './channels/index.js';
 export type { AlertChannelStatus, AlertDeliver, DeliveryOutcome } from './delivery.js';
 export { AlertChannelError, AlertRuleError, AlertSilenceError } from './errors.js';
 export type { EscalationPolicy, EscalationStep } from './escalation.js';
+export type * from './history-reader.js';
 export type { InhibitionRule } from './inhibit.js';
 export { MemoryAlertStore } from './memory-store.js';
 export type { AlertRouteOptions, AlertsOptions } from './options.js';

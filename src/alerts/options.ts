@@ -13,6 +13,7 @@ import {
   type ResolvedPolicy,
   resolvePolicies,
 } from './escalation.js';
+import type { AlertHistoryReader } from './history-reader.js';
 import { type CompiledInhibition, compileInhibitions, type InhibitionRule } from './inhibit.js';
 import type { RecommendOptions } from './recommendation-types.js';
 import type { AlertChannel, AlertRuleDefinition, AlertStore, ValueSource } from './types.js';
@@ -88,6 +89,17 @@ export interface AlertsOptions {
   recommendationInputs?: RecommendationReader;
   /** Thresholds of the recommendations. */
   recommend?: RecommendOptions;
+  /**
+   * Past readings of the sources, so anomaly, trend and forecast rules start from them at
+   * `start()` (and when added later) instead of warming up again. An instance with the metrics
+   * history gives one reading it; `false` turns it off there.
+   */
+  history?: AlertHistoryReader | false;
+  /**
+   * Longest wait for the history at start; past it, the rules learn from live readings and one
+   * warning is logged. @defaultValue '10s'
+   */
+  historyTimeout?: Duration;
   logger?: Logger;
   clock?: Clock;
 }
@@ -99,6 +111,8 @@ export interface ResolvedAlertsOptions {
   deliveryTimeoutMs: number;
   commandTimeoutMs: number;
   historyLimit: number;
+  historyTimeoutMs: number;
+  history: AlertHistoryReader | undefined;
   channels: AlertChannel[];
   policies: ResolvedPolicy[];
   inhibitions: CompiledInhibition[];
@@ -171,6 +185,14 @@ export function resolveAlertsOptions(options: AlertsOptions = {}): ResolvedAlert
   if (typeof commandTimeoutMs !== 'number' || !(commandTimeoutMs > 0)) {
     fail('commandTimeoutMs', commandTimeoutMs, 'expected a positive number of milliseconds');
   }
+  const history = options.history;
+  if (
+    history !== undefined &&
+    history !== false &&
+    (history === null || typeof history !== 'object' || typeof history.read !== 'function')
+  ) {
+    fail('history', history, 'expected an AlertHistoryReader ({ read(request) }) or false');
+  }
   if (options.deliver !== undefined && typeof options.deliver !== 'function') {
     fail('deliver', options.deliver, 'expected a function (channel, notification) => void');
   }
@@ -180,6 +202,8 @@ export function resolveAlertsOptions(options: AlertsOptions = {}): ResolvedAlert
     deliveryTimeoutMs: duration('deliveryTimeout', options.deliveryTimeout, 10_000, true),
     commandTimeoutMs,
     historyLimit,
+    historyTimeoutMs: duration('historyTimeout', options.historyTimeout, 10_000, true),
+    history: history === false ? undefined : history,
     channels: [...channels],
     policies: resolvePolicies(options.policies ?? [], names, resolvedRoute),
     inhibitions: compileInhibitions(options.inhibitions ?? []),

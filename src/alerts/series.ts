@@ -2,6 +2,7 @@ import { createDetector } from './detectors/index.js';
 import { alertFingerprint } from './fingerprint.js';
 import { INACTIVE, type SeriesState } from './lifecycle.js';
 import type { CompiledRule } from './rule.js';
+import type { RuleSeed } from './rule-seed.js';
 import type { AlertLabels, Detector, DetectorVerdict } from './types.js';
 import type { ViewEntry } from './views.js';
 
@@ -13,7 +14,8 @@ import type { ViewEntry } from './views.js';
 export class SeriesRuntime {
   readonly fingerprint: string;
   readonly labels: AlertLabels;
-  readonly detector: Detector;
+  /** Replaced once, by the real detector, when its rule's history replay ends. */
+  detector: Detector;
   /** Stands for the whole rule while its source gave no series or failed. */
   readonly placeholder: boolean;
   state: SeriesState = INACTIVE;
@@ -74,6 +76,8 @@ export interface RuleRuntime {
   lastEvaluatedAt?: number;
   lastDurationMs?: number;
   lastError?: string;
+  /** Its seeding from the metrics history, once started (see `seedRules`). */
+  seed?: RuleSeed;
 }
 
 /** @internal A state change of one series at one evaluation. */
@@ -108,22 +112,27 @@ export function ensureSeries(
   placeholder: boolean,
 ): SeriesRuntime {
   const { rule } = runtime;
+  const { labels, fingerprint } = seriesIdentity(rule, seriesLabels);
+  let series = runtime.series.get(fingerprint);
+  if (series === undefined) {
+    const create = () => createDetector(rule.condition, rule.name);
+    const detector = runtime.seed?.detectorFor(fingerprint, create) ?? create();
+    series = new SeriesRuntime(fingerprint, labels, detector, placeholder);
+    runtime.series.set(fingerprint, series);
+  }
+  return series;
+}
+
+/** @internal The labels and fingerprint of the alert of `rule` for a source's series `seriesLabels`. */
+export function seriesIdentity(
+  rule: CompiledRule,
+  seriesLabels: AlertLabels,
+): { labels: Record<string, string>; fingerprint: string } {
   // Rule labels win over the series', and alertname over both, as in Prometheus.
   const labels: Record<string, string> = {};
   for (const [k, v] of Object.entries(seriesLabels ?? {})) if (typeof v === 'string') labels[k] = v;
   Object.assign(labels, rule.labels, { alertname: rule.name });
-  const fingerprint = alertFingerprint(rule.name, labels);
-  let series = runtime.series.get(fingerprint);
-  if (series === undefined) {
-    series = new SeriesRuntime(
-      fingerprint,
-      labels,
-      createDetector(rule.condition, rule.name),
-      placeholder,
-    );
-    runtime.series.set(fingerprint, series);
-  }
-  return series;
+  return { labels, fingerprint: alertFingerprint(rule.name, labels) };
 }
 
 /** The string-valued labels of a source's series as `[name, value, name, value...]`, in order. */

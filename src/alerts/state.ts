@@ -2,6 +2,7 @@ import { type Clock, systemClock } from '../core/clock.js';
 import type { Emitter } from '../core/events.js';
 import { createDefaultLogger, type Logger } from '../core/logger.js';
 import { type AlertDeliver, DeliveryLedger, handOver, loggerChannel } from './delivery.js';
+import type { AlertHistoryReader } from './history-reader.js';
 import { MemoryAlertStore } from './memory-store.js';
 import { Notifier } from './notifier.js';
 import { openStore } from './open-store.js';
@@ -48,6 +49,10 @@ export interface TickState {
   evaluations: number;
   lastEvaluationMs: number | undefined;
   closed?: boolean;
+  /** Past readings the learning detectors are seeded with (see `seedRules`). */
+  readonly historyReader: AlertHistoryReader | undefined;
+  /** The history failed once already: it is not logged again. */
+  historyWarned: boolean;
   /** The channel notifications go to when none is configured. */
   readonly defaultChannel: AlertChannel;
   /** Whether `close()` closes the store (one this module opened). */
@@ -91,6 +96,8 @@ export function createState(
     evaluations: 0,
     lastEvaluationMs: undefined,
     inflight,
+    historyReader: resolved.history,
+    historyWarned: false,
     defaultChannel: options.defaultChannel ?? loggerChannel(log),
     ownsStore: owned,
     notifier: new Notifier({

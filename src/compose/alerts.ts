@@ -21,6 +21,7 @@ import { TasksSource } from '../monitoring/tasks-source.js';
 import { defaultBreakerRegistry } from '../resilience/breaker-registry.js';
 import type { TaskDefinitionOptions } from '../tasks/api-types.js';
 import type { TaskManager } from '../tasks/manager.js';
+import { alertHistoryReader } from './alert-history.js';
 
 /** The task that delivers one notification on one channel, retried and then dead-lettered. */
 export const ALERT_DELIVERY_TASK = 'enterprise.alerts.deliver';
@@ -136,6 +137,8 @@ registerModule('alerts', {
         engine.redisUrl ?? (engine.redis === undefined ? enterprise.config.redisUrl : undefined),
       logger: engine.logger ?? enterprise.logger.child({ module: 'alerts' }),
       clock: engine.clock ?? enterprise.config.clock,
+      // The metrics history, when the instance keeps one, seeds the learning rules at start.
+      history: engine.history ?? alertHistoryReader(() => enterprise.peek('history')?.store),
       recommendationInputs:
         engine.recommendationInputs ??
         (() =>
