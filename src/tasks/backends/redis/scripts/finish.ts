@@ -116,7 +116,9 @@ for i = 0, n - 1 do
         released, killed = settle(id, 'dead', k_ready, k_delayed, k_blocked, k_dead, k_marker, events)
       end
     end
-    if kind ~= 'l' and f[7] then
+    -- A freed slot can make a capped group eligible again (wake the pools); without caps a finish
+    -- changes no group's turn, so it does no group work at all.
+    if kind ~= 'l' and f[7] and g_tracking() then
       g_left(f[7])
       if redis.call('EXISTS', gk('gring')) == 1 then retried_now = true end
     end
