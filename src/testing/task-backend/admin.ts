@@ -8,6 +8,11 @@ export function adminTests(s: BackendSuite): void {
   const { describe, it, expect } = s.api;
   const { task, claimAll, claimOne, complete, run } = s;
 
+  it('reports its server version as a version string, when it has serverVersion', async () => {
+    if (typeof s.backend.serverVersion !== 'function') return;
+    await expect(s.backend.serverVersion()).resolves.toMatch(/^\d+(\.\d+)*/);
+  });
+
   describe('dead letter queue', () => {
     const makeDead = async (n: number) => {
       const batch = Array.from({ length: n }, () => task());
