@@ -199,8 +199,8 @@ export function onAlertEvent() {
 /** Loads the lists when the view is shown, and keeps them fresh while it is. */
 export function initAlertsView() {
   initAlertActions();
-  tabListeners.add((view) => {
-    if (view !== 'alerts') return;
+  tabListeners.add((tab) => {
+    if (tab !== 'alerts') return;
     void reload().then(loadRecommendations);
   });
   setInterval(() => {

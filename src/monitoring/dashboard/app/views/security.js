@@ -311,8 +311,8 @@ export function renderSecuritySummary(snapshot) {
 /** Loads the report when the view is shown, and keeps it fresh while it is. */
 export function initSecurityView() {
   initSecurityActions(reload);
-  tabListeners.add((view) => {
-    if (view !== 'security') return;
+  tabListeners.add((tab) => {
+    if (tab !== 'security') return;
     renderEvents();
     void reload();
   });
