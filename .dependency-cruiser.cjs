@@ -53,10 +53,10 @@ module.exports = {
     {
       name: 'no-root-from-modules',
       comment:
-        'no module imports the composition (src/enterprise.ts, src/index.ts, src/compose/, src/entries/); modules reach the default instance through core/default-instance.ts',
+        'no module imports the composition (src/enterprise.ts, src/enterprise/, src/index.ts, src/compose/, src/entries/); modules reach the default instance through core/default-instance.ts',
       severity: 'error',
-      from: { path: '^src/[^/]+/', pathNot: '^src/(compose|entries|adapters|cli)/' },
-      to: { path: '^src/((enterprise|index)\\.ts$|compose/|entries/)' },
+      from: { path: '^src/[^/]+/', pathNot: '^src/(compose|entries|adapters|cli|enterprise)/' },
+      to: { path: '^src/((enterprise|index)\\.ts$|enterprise/|compose/|entries/)' },
     },
     {
       name: 'adapters-load-only-the-root',

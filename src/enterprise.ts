@@ -6,12 +6,7 @@ import type { MetricsHistory } from './analytics/history/metrics-history.js';
 import type { Reports } from './analytics/reports/reports.js';
 import type { Cache } from './cache/cache.js';
 import { type ResolvedConfig, resolveConfig } from './core/config.js';
-import {
-  defaultInstance,
-  provideDefaultFactory,
-  replaceDefaultInstance,
-} from './core/default-instance.js';
-import { LifecycleError } from './core/errors.js';
+import { provideDefaultFactory } from './core/default-instance.js';
 import {
   type DrainReport,
   type DrainTarget,
@@ -21,13 +16,16 @@ import {
 } from './core/graceful-shutdown.js';
 import { Lifecycle, type LifecycleState } from './core/lifecycle.js';
 import { createDefaultLogger, type Logger, wrapLogger } from './core/logger.js';
+import { InstanceModules } from './enterprise/instance-modules.js';
+import { type HostedModuleBuilder, registerHostedModule } from './enterprise/module-registry.js';
 import type { BuiltOnUse, EnterpriseOptions, StartOptions } from './enterprise-options.js';
 import type { Maintenance } from './maintenance/maintenance.js';
 import { PerformanceMonitor } from './performance/performance-monitor.js';
-import type { MetricFamily } from './performance/prometheus.js';
 import type { Security } from './security/security.js';
 import type { TaskManager } from './tasks/manager.js';
 
+/** @internal For `src/compose/*.ts`, which reach the registry through the composition root. */
+export { isModuleLoaded, registerProcessCollector } from './enterprise/module-registry.js';
 export type { BuiltOnUse, EnterpriseOptions, StartOptions } from './enterprise-options.js';
 
 /**
@@ -35,85 +33,13 @@ export type { BuiltOnUse, EnterpriseOptions, StartOptions } from './enterprise-o
  * builder is registered by the entries that include the module (`src/compose/*.ts`), so an entry
  * that leaves a module out never loads its code.
  */
-export interface ModuleBuilder<T> {
-  /** Checks the module's options when an instance is created, so bad ones fail at creation. */
-  validate?(enterprise: Enterprise, options: EnterpriseOptions): void;
-  build(enterprise: Enterprise, options: EnterpriseOptions): T;
-  /** Starts a built module (at `start()`, or when first built on a started instance). */
-  start(module: T, enterprise: Enterprise, options: StartOptions): Promise<void> | undefined;
-  /** At `start()` when the module was not built yet: whether to build and start it now. */
-  buildAtStart?(options: EnterpriseOptions): boolean;
-  /**
-   * At `start()` when the module is neither built nor built then: may watch for a reason to
-   * build it later (a task handler registered after start); returns what stops watching.
-   */
-  waitForUse?(enterprise: Enterprise): () => void;
-  /** `deadline` (epoch ms): during a graceful shutdown, when in-flight work must be done. */
-  stop(module: T, deadline?: number): Promise<void> | undefined;
-  /** Prometheus families, also declared (empty) before the module is built. */
-  metrics?(prefix: string, module: T | undefined): MetricFamily[];
-  /** Told when another module of the instance is built, to connect to it (alerts to tasks). */
-  sibling?(enterprise: Enterprise, name: keyof BuiltOnUse, options: EnterpriseOptions): void;
-}
-
-type Builders = { [Name in keyof BuiltOnUse]?: ModuleBuilder<BuiltOnUse[Name]> };
-
-// Shared by the ESM and CommonJS builds, like the default instance, so a module registered by
-// either build can be built by an instance of the other.
-const BUILDERS = Symbol.for('@revcopy/enterprise/module-builders');
-
-function builders(): Builders {
-  const holder = globalThis as { [BUILDERS]?: Builders };
-  holder[BUILDERS] ??= {};
-  return holder[BUILDERS];
-}
+export type ModuleBuilder<T> = HostedModuleBuilder<T, Enterprise>;
 
 /** @internal Registers how `name` is built; the first registration stays. */
-export function registerModule<Name extends keyof BuiltOnUse>(
+export const registerModule: <Name extends keyof BuiltOnUse>(
   name: Name,
   builder: ModuleBuilder<BuiltOnUse[Name]>,
-): void {
-  builders()[name] ??= builder as Builders[Name];
-}
-
-const MODULES: readonly (keyof BuiltOnUse)[] = [
-  'cache',
-  'tasks',
-  'security',
-  'analytics',
-  'cluster',
-  'history',
-  'capacity',
-  'alerts',
-  'reports',
-  'maintenance',
-];
-
-// Shared by both builds, like the builders.
-const COLLECTORS = Symbol.for('@revcopy/enterprise/process-collectors');
-
-function collectors(): Map<string, (prefix: string) => MetricFamily[]> {
-  const holder = globalThis as { [COLLECTORS]?: Map<string, (prefix: string) => MetricFamily[]> };
-  holder[COLLECTORS] ??= new Map();
-  return holder[COLLECTORS];
-}
-
-/**
- * @internal Adds Prometheus families that every instance exports beside its modules': figures of
- * the process rather than of an instance (the circuit breakers of the process registry). Registered
- * by the entries that include them (`src/compose/*.ts`); the first registration of a name stays.
- */
-export function registerProcessCollector(
-  name: string,
-  collector: (prefix: string) => MetricFamily[],
-): void {
-  if (!collectors().has(name)) collectors().set(name, collector);
-}
-
-/** @internal Whether the entries loaded so far include the module `name`. */
-export function isModuleLoaded(name: keyof BuiltOnUse): boolean {
-  return builders()[name] !== undefined;
-}
+) => void = registerHostedModule;
 
 /**
  * One isolated set of enterprise services: its own configuration, logger and performance monitor,
@@ -135,11 +61,8 @@ export class Enterprise {
   /** Performance monitoring: statistics, slow calls, bottlenecks, system metrics, Prometheus. */
   readonly performance: PerformanceMonitor;
   readonly #lifecycle: Lifecycle;
-  readonly #options: EnterpriseOptions;
-  readonly #built: { [Name in keyof BuiltOnUse]?: BuiltOnUse[Name] } = {};
-  readonly #waits: (() => void)[] = [];
+  readonly #modules: InstanceModules<Enterprise>;
   readonly #graceful: GracefulShutdown;
-  #startOptions: StartOptions = {};
 
   constructor(options: EnterpriseOptions = {}) {
     this.config = resolveConfig(options);
@@ -149,7 +72,6 @@ export class Enterprise {
         : wrapLogger(options.logger);
     this.logger = root.child({ module: 'enterprise' });
     this.#lifecycle = new Lifecycle(root.child({ module: 'lifecycle' }));
-    this.#options = options;
     this.#graceful = new GracefulShutdown(
       resolveShutdownSettings(options.shutdown),
       root.child({ module: 'shutdown' }),
@@ -165,78 +87,8 @@ export class Enterprise {
       start: () => performance.start(),
       stop: () => performance.stop(),
     });
-    for (const name of MODULES) this.#compose(name);
-    const prefix = this.config.performance.prometheusPrefix;
-    this.performance.addCollector(() =>
-      [...collectors().values()].flatMap((collector) => collector(prefix)),
-    );
-  }
-
-  #compose<Name extends keyof BuiltOnUse>(name: Name): void {
-    const builder = builders()[name] as ModuleBuilder<BuiltOnUse[Name]> | undefined;
-    builder?.validate?.(this, this.#options);
-    const prefix = this.config.performance.prometheusPrefix;
-    // Looked up when called: a module whose entry is imported after this instance was created
-    // still gets its families and its lifecycle.
-    this.performance.addCollector(() => {
-      const current = builders()[name] as ModuleBuilder<BuiltOnUse[Name]> | undefined;
-      return current?.metrics?.(prefix, this.#built[name]) ?? [];
-    });
-    this.#lifecycle.add({
-      name,
-      start: () => {
-        const current = builders()[name] as ModuleBuilder<BuiltOnUse[Name]> | undefined;
-        if (current === undefined) return undefined;
-        let module = this.#built[name];
-        if (module === undefined && current.buildAtStart?.(this.#options) === true)
-          module = this.#build(name);
-        if (module !== undefined) return current.start(module, this, this.#startOptions);
-        const undo = current.waitForUse?.(this);
-        if (undo !== undefined) this.#waits.push(undo);
-        return undefined;
-      },
-      stop: (deadline) => {
-        for (const undo of this.#waits.splice(0)) undo();
-        const module = this.#built[name];
-        const current = builders()[name] as ModuleBuilder<BuiltOnUse[Name]> | undefined;
-        return module === undefined ? undefined : current?.stop(module, deadline);
-      },
-    });
-  }
-
-  #module<Name extends keyof BuiltOnUse>(name: Name): BuiltOnUse[Name] {
-    const existing = this.#built[name];
-    if (existing !== undefined) return existing;
-    const module = this.#build(name);
-    // A module first used after start() still gets started (subscriptions, workers, scheduler).
-    if (this.state === 'started' || this.state === 'starting') {
-      const builder = builders()[name] as ModuleBuilder<BuiltOnUse[Name]>;
-      void builder.start(module, this, this.#startOptions)?.catch((error) => {
-        this.logger.error({ err: error }, `${name} failed to start`);
-      });
-    }
-    return module;
-  }
-
-  #build<Name extends keyof BuiltOnUse>(name: Name): BuiltOnUse[Name] {
-    const builder = builders()[name] as ModuleBuilder<BuiltOnUse[Name]> | undefined;
-    if (builder === undefined) {
-      throw new LifecycleError(
-        `the ${name} module is not loaded: import it from "@revcopy/enterprise/${name}" (or "@revcopy/enterprise")`,
-        { module: name },
-      );
-    }
-    if (this.state === 'stopping' || this.state === 'stopped') {
-      throw new LifecycleError(
-        `the ${name} of an instance that has been shut down cannot be built; use the current instance (getEnterprise())`,
-        { state: this.state },
-      );
-    }
-    const module = builder.build(this, this.#options);
-    this.#built[name] = module;
-    for (const other of MODULES)
-      if (other !== name) builders()[other]?.sibling?.(this, name, this.#options);
-    return module;
+    this.#modules = new InstanceModules<Enterprise>(this, options);
+    this.#modules.compose(this.#lifecycle);
   }
 
   /**
@@ -251,7 +103,7 @@ export class Enterprise {
    * ```
    */
   get tasks(): TaskManager {
-    return this.#module('tasks');
+    return this.#modules.get('tasks');
   }
 
   /**
@@ -264,7 +116,7 @@ export class Enterprise {
    * ```
    */
   get cache(): Cache {
-    return this.#module('cache');
+    return this.#modules.get('cache');
   }
 
   /**
@@ -279,7 +131,7 @@ export class Enterprise {
    * ```
    */
   get alerts(): Alerts {
-    return this.#module('alerts');
+    return this.#modules.get('alerts');
   }
 
   /**
@@ -295,7 +147,7 @@ export class Enterprise {
    * ```
    */
   get security(): Security {
-    return this.#module('security');
+    return this.#modules.get('security');
   }
 
   /**
@@ -309,7 +161,7 @@ export class Enterprise {
    * ```
    */
   get analytics(): Analytics {
-    return this.#module('analytics');
+    return this.#modules.get('analytics');
   }
 
   /**
@@ -323,7 +175,7 @@ export class Enterprise {
    * ```
    */
   get history(): MetricsHistory {
-    return this.#module('history');
+    return this.#modules.get('history');
   }
 
   /**
@@ -337,7 +189,7 @@ export class Enterprise {
    * ```
    */
   get cluster(): ClusterView {
-    return this.#module('cluster');
+    return this.#modules.get('cluster');
   }
 
   /**
@@ -352,7 +204,7 @@ export class Enterprise {
    * ```
    */
   get maintenance(): Maintenance {
-    return this.#module('maintenance');
+    return this.#modules.get('maintenance');
   }
 
   /**
@@ -367,7 +219,7 @@ export class Enterprise {
    * ```
    */
   get capacity(): CapacityPlanner {
-    return this.#module('capacity');
+    return this.#modules.get('capacity');
   }
 
   /**
@@ -382,7 +234,7 @@ export class Enterprise {
    * ```
    */
   get reports(): Reports {
-    return this.#module('reports');
+    return this.#modules.get('reports');
   }
 
   /**
@@ -397,7 +249,7 @@ export class Enterprise {
    * ```
    */
   peek<Name extends keyof BuiltOnUse>(name: Name): BuiltOnUse[Name] | undefined {
-    return this.#built[name];
+    return this.#modules.peek(name);
   }
 
   /** `created`, `starting`, `started`, `stopping` or `stopped`. */
@@ -418,7 +270,7 @@ export class Enterprise {
    */
   start(options: StartOptions = {}): Promise<void> {
     if (this.state === 'created') {
-      this.#startOptions = { ...options };
+      this.#modules.startOptions = options;
       if (this.#graceful.settings.signals.length > 0) this.#graceful.listen();
     }
     return this.#lifecycle.start();
@@ -509,37 +361,3 @@ export function createEnterprise(options: EnterpriseOptions = {}): Enterprise {
 }
 
 provideDefaultFactory(() => new Enterprise());
-
-/**
- * Sets the process default instance, which the exported decorators, `cache`, `submitTask`,
- * `performanceMonitor` and `performanceContext` use. They look it up at call time, so classes may
- * be declared before `configure()` runs. A previous default is shut down; listeners added through
- * `performanceMonitor.on()` move to the new instance.
- *
- * @example
- * ```ts
- * configure({ performance: { alertThresholdMs: 300 } });
- * await getEnterprise().start();
- * ```
- */
-export function configure(options: EnterpriseOptions = {}): Enterprise {
-  const next = new Enterprise(options);
-  const previous = replaceDefaultInstance(next);
-  previous?.shutdown().catch((error) => {
-    next.logger.error({ err: error }, 'the previous default instance failed to shut down');
-  });
-  return next;
-}
-
-/**
- * The process default instance, created from the environment on first use if {@link configure}
- * was not called. Throws `ConfigError` when the environment holds an invalid value.
- *
- * @example
- * ```ts
- * getEnterprise().performance.summary();
- * ```
- */
-export function getEnterprise(): Enterprise {
-  return defaultInstance() as Enterprise;
-}

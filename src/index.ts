@@ -140,13 +140,12 @@ export {
   TRACESTATE_HEADER,
   type TraceContext,
 } from './core/trace-context.js';
+export { configure, getEnterprise } from './enterprise/process-default.js';
 export {
   type BuiltOnUse,
-  configure,
   createEnterprise,
   Enterprise,
   type EnterpriseOptions,
-  getEnterprise,
   type StartOptions,
 } from './enterprise.js';
 export {

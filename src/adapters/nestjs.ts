@@ -12,8 +12,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { MissingDependencyError } from '../core/errors.js';
-import type { EnterpriseOptions } from '../enterprise.js';
-import { configure, type Enterprise, getEnterprise } from '../enterprise.js';
+import { configure, getEnterprise } from '../enterprise/process-default.js';
+import type { Enterprise, EnterpriseOptions } from '../enterprise.js';
 import type { RequestInstrumentationOptions } from '../monitoring/request-instrumentation.js';
 import { enterpriseMiddleware, monitoringRouter } from './express.js';
 import { enterprisePlugin } from './fastify.js';

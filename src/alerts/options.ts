@@ -4,6 +4,7 @@ import { parseDuration } from '../core/duration.js';
 import { describeValue } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { RedisClient } from '../redis/client.js';
+import { resolveStoreChoice, type StoreChoice } from '../redis/store-choice.js';
 import type { RecommendationReader } from './advisor.js';
 import type { AlertDeliver } from './delivery.js';
 import { AlertChannelError, AlertRuleError } from './errors.js';
@@ -116,10 +117,7 @@ export interface ResolvedAlertsOptions {
   channels: AlertChannel[];
   policies: ResolvedPolicy[];
   inhibitions: CompiledInhibition[];
-  store:
-    | { kind: 'given'; store: AlertStore }
-    | { kind: 'memory' }
-    | { kind: 'redis'; client?: RedisClient; url?: string; prefix: string };
+  store: StoreChoice<AlertStore>;
 }
 
 /**
@@ -207,7 +205,24 @@ export function resolveAlertsOptions(options: AlertsOptions = {}): ResolvedAlert
     channels: [...channels],
     policies: resolvePolicies(options.policies ?? [], names, resolvedRoute),
     inhibitions: compileInhibitions(options.inhibitions ?? []),
-    store: resolveStore(options, fail),
+    store: resolveStoreChoice(
+      options,
+      {
+        name: 'AlertStore',
+        methods: [
+          'claim',
+          'episode',
+          'touchEpisodes',
+          'endEpisode',
+          'acknowledgements',
+          'silences',
+          'record',
+          'history',
+        ],
+        defaultPrefix: 'enterprise:alerts',
+      },
+      (field, value, expected) => fail(field, value, `expected ${expected}`),
+    ),
   };
 }
 
@@ -238,53 +253,4 @@ export function checkChannel(channel: AlertChannel, names: Set<string>, field: s
     });
   }
   names.add(channel.name);
-}
-
-function resolveStore(
-  options: AlertsOptions,
-  fail: (field: string, value: unknown, expected: string) => never,
-): ResolvedAlertsOptions['store'] {
-  const store =
-    options.store ??
-    (options.redis !== undefined || options.redisUrl !== undefined ? 'redis' : 'memory');
-  if (typeof store === 'object' && store !== null) {
-    for (const method of [
-      'claim',
-      'episode',
-      'touchEpisodes',
-      'endEpisode',
-      'acknowledgements',
-      'silences',
-      'record',
-      'history',
-    ] as const) {
-      if (typeof store[method] !== 'function')
-        fail('store', store, `expected an AlertStore (no ${method} method)`);
-    }
-    return { kind: 'given', store };
-  }
-  if (store === 'memory') return { kind: 'memory' };
-  if (store !== 'redis') return fail('store', store, "expected 'memory', 'redis' or an AlertStore");
-  if (
-    options.redis === undefined &&
-    (typeof options.redisUrl !== 'string' || options.redisUrl === '')
-  ) {
-    return fail(
-      'redisUrl',
-      options.redisUrl,
-      "the 'redis' store needs redis (a client) or redisUrl",
-    );
-  }
-  const prefix = options.prefix ?? 'enterprise:alerts';
-  if (typeof prefix !== 'string' || prefix === '' || /[{}]/.test(prefix)) {
-    fail('prefix', prefix, 'expected a non-empty string without { or }');
-  }
-  return {
-    kind: 'redis',
-    prefix,
-    ...(options.redis === undefined ? {} : { client: options.redis }),
-    ...(options.redisUrl === undefined || options.redis !== undefined
-      ? {}
-      : { url: options.redisUrl }),
-  };
 }

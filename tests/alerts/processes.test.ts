@@ -1,11 +1,9 @@
 // Two processes of one deployment share their alert state in Redis and evaluate the same firing
 // rule: each notification (escalation step, repeat slot) reaches the receiver exactly once, signed,
 // and an acknowledgement taken in one process stops the repeats of both.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
@@ -13,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhookSignature } from '../../src/alerts/channels/index.js';
 import type { AlertNotification } from '../../src/alerts/types.js';
 import { createClient, quitClient, whenReady } from '../../src/redis/client.js';
+import { type LineChild, startLineChild } from '../support/line-child.js';
 import { REDIS_URL, redis, requires } from '../support/requirements.js';
 
 const SECRET = 'whsec_processes_5e1f';
@@ -31,80 +30,6 @@ interface Delivery {
   signed: boolean;
   notification: AlertNotification;
   receivedAt: number;
-}
-
-/** A child process running the fixture, driven by lines on stdin, answering on stdout. */
-interface Child {
-  process: ChildProcess;
-  name: string;
-  send(command: string): void;
-  /**
-   * Takes the first line (already printed or to come) that `match` accepts, so the next call waits
-   * for another; rejects after `timeoutMs`.
-   */
-  line(match: (line: string) => boolean, timeoutMs?: number): Promise<string>;
-  stop(): Promise<void>;
-}
-
-function startChild(name: string, env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
-    env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  const waiters = new Set<() => void>();
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => {
-    stderr = (stderr + String(chunk)).slice(-4_000);
-  });
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    lines.push(line);
-    for (const wake of waiters) wake();
-  });
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null) resolve();
-    child.once('exit', () => {
-      for (const wake of waiters) wake();
-      resolve();
-    });
-  });
-  return {
-    process: child,
-    name,
-    send: (command) => {
-      child.stdin!.write(`${command}\n`);
-    },
-    line: (match, timeoutMs = 15_000) =>
-      new Promise<string>((resolve, reject) => {
-        const check = () => {
-          const index = lines.findIndex(match);
-          if (index !== -1) {
-            done();
-            resolve(lines.splice(index, 1)[0]!);
-          } else if (child.exitCode !== null || child.signalCode !== null) {
-            done();
-            reject(new Error(`${name} exited (${child.exitCode ?? child.signalCode}): ${stderr}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`${name}: no expected line within ${timeoutMs} ms: ${stderr}`));
-        }, timeoutMs);
-        const done = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      }),
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      if (child.stdin!.writable) child.stdin!.write('stop\n');
-      const killed = setTimeout(() => child.kill('SIGKILL'), 3_000);
-      await exited;
-      clearTimeout(killed);
-    },
-  };
 }
 
 /** A local HTTP receiver that verifies each signature and keeps every delivery. */
@@ -166,10 +91,10 @@ describe.runIf(requires(redis))('two processes of one deployment on Redis', () =
     const env = { REDIS_URL, PREFIX: prefix, HOOK_URL: receiver.url, SECRET };
     // One reads REDIS_URL from its environment, the other is given alerts.redisUrl.
     const children = [
-      startChild('a', { ...env, REDIS_FROM: 'env' }),
-      startChild('b', { ...env, REDIS_FROM: 'option' }),
+      startLineChild(FIXTURE, { ...env, REDIS_FROM: 'env' }, { name: 'a', timeoutMs: 15_000 }),
+      startLineChild(FIXTURE, { ...env, REDIS_FROM: 'option' }, { name: 'b', timeoutMs: 15_000 }),
     ];
-    const [a, b] = children as [Child, Child];
+    const [a, b] = children as [LineChild, LineChild];
     try {
       await Promise.all(children.map((child) => child.line((l) => l === 'ready')));
       for (const child of children) child.send('go');

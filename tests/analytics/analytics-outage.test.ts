@@ -7,11 +7,10 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Analytics, hourOf, RedisAnalyticsStore } from '../../src/analytics/index.js';
 import type { Logger } from '../../src/core/logger.js';
+import { collectUnhandledRejections, startRedisProxy, until } from '../support/redis-outage.js';
 import { REDIS_URL, redis, requires } from '../support/requirements.js';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
 
-const redisPort = Number(new URL(REDIS_URL).port || 6379);
-const redisHost = new URL(REDIS_URL).hostname;
 const TIMEOUT_MS = 200;
 const KEY = 'outage-test-hash-key-0123456789';
 
@@ -65,17 +64,8 @@ function drive(analytics: Analytics) {
   };
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 describe.runIf(requires(redis))('analytics whose Redis goes away', () => {
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  const unhandled = collectUnhandledRejections();
   let admin: Redis;
   let proxy: TcpProxy;
   let prefix: string;
@@ -84,16 +74,14 @@ describe.runIf(requires(redis))('analytics whose Redis goes away', () => {
 
   beforeAll(() => {
     admin = new Redis(REDIS_URL);
-    process.on('unhandledRejection', onUnhandled);
   });
   afterAll(async () => {
-    process.off('unhandledRejection', onUnhandled);
     await admin.quit();
   });
   beforeEach(async () => {
     unhandled.length = 0;
     prefix = `test:analytics-outage:${randomUUID()}`;
-    proxy = await startTcpProxy(redisPort, redisHost);
+    proxy = await startRedisProxy();
     reader = new RedisAnalyticsStore({ url: REDIS_URL, prefix });
   });
   afterEach(async () => {
@@ -140,7 +128,7 @@ describe.runIf(requires(redis))('analytics whose Redis goes away', () => {
     expect(analytics.stats()).toMatchObject({ storeDown: true, outages: 1 });
     expect(analytics.stats().buffered).toBeGreaterThan(1_000);
 
-    proxy = await startTcpProxy(redisPort, redisHost, port);
+    proxy = await startRedisProxy(port);
     await until(() => events.includes('store-recovered'), 'store-recovered', 15_000);
     await run.stop();
     await analytics.flush();

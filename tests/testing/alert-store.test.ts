@@ -1,17 +1,15 @@
 // The AlertStore conformance suite against the package's stores (memory, Redis, Redis Cluster),
 // and against broken stores: each fails the tests about what it breaks, so the suite would catch
 // a store that lets two instances send one notification.
-import { randomUUID } from 'node:crypto';
-import { type Cluster, Redis } from 'ioredis';
 import * as vitest from 'vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryAlertStore } from '../../src/alerts/memory-store.js';
 import { RedisAlertStore } from '../../src/alerts/redis-store.js';
 import type { AlertTransition } from '../../src/alerts/types.js';
 import { describeAlertStore } from '../../src/testing/index.js';
 import { clusterClients } from '../support/redis-cluster.js';
-import { deleteKeysUnderTag } from '../support/redis-keys.js';
-import { REDIS_URL, redis, redisCluster, requires } from '../support/requirements.js';
+import { redisAdmin, storePair } from '../support/redis-store-pair.js';
+import { redis, redisCluster, requires } from '../support/requirements.js';
 import { brokenFailures, collectTests, failingTests } from '../support/suite-runner.js';
 
 describeAlertStore('memory', vitest, {
@@ -19,27 +17,15 @@ describeAlertStore('memory', vitest, {
 });
 
 describe.runIf(requires(redis))('redis alert store', () => {
-  let admin: Redis;
-  beforeAll(() => {
-    admin = new Redis(REDIS_URL);
-  });
-  afterAll(() => admin.quit());
+  const admin = redisAdmin();
 
   describeAlertStore('redis', vitest, {
-    create() {
-      const prefix = `test:alert-store:${randomUUID()}`;
-      // Two connections on one prefix, as two processes of a deployment have.
-      const store = new RedisAlertStore({ url: REDIS_URL, prefix });
-      const second = new RedisAlertStore({ url: REDIS_URL, prefix });
-      return {
-        store,
-        second,
-        async cleanup() {
-          await Promise.all([store.close(), second.close()]);
-          await deleteKeysUnderTag([admin], prefix);
-        },
-      };
-    },
+    create: () =>
+      storePair(
+        { admin },
+        'test:alert-store',
+        (connection, prefix) => new RedisAlertStore({ ...connection, prefix }),
+      ),
   });
 });
 
@@ -52,20 +38,12 @@ describe.runIf(redisCluster())('redis alert store on a Cluster', () => {
   const clusters = clusterClients(2);
 
   describeAlertStore('redis cluster', vitest, {
-    create() {
-      const prefix = `test:alert-store:${randomUUID()}`;
-      // Given clients: the stores never close them.
-      const [cluster, other] = clusters as [Cluster, Cluster];
-      const store = new RedisAlertStore({ client: cluster, prefix });
-      const second = new RedisAlertStore({ client: other, prefix });
-      return {
-        store,
-        second,
-        async cleanup() {
-          await deleteKeysUnderTag(cluster.nodes('master'), prefix);
-        },
-      };
-    },
+    create: () =>
+      storePair(
+        { clusters },
+        'test:alert-store',
+        (connection, prefix) => new RedisAlertStore({ ...connection, prefix }),
+      ),
   });
 });
 

@@ -3,6 +3,7 @@ import { type Duration, parseDuration } from '../../core/duration.js';
 import { describeValue } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { RedisClient } from '../../redis/client.js';
+import { resolveStoreChoice, type StoreChoice } from '../../redis/store-choice.js';
 import { AnalyticsConfigError } from './errors.js';
 import type { AnalyticsStore, CohortDefinition, FunnelDefinition } from './types.js';
 
@@ -107,10 +108,7 @@ export function isName(value: unknown): value is string {
 
 /** @internal The options checked, durations in milliseconds. */
 export interface ResolvedAnalyticsOptions {
-  store:
-    | { kind: 'given'; store: AnalyticsStore }
-    | { kind: 'memory' }
-    | { kind: 'redis'; client?: RedisClient; url?: string; prefix: string };
+  store: StoreChoice<AnalyticsStore>;
   commandTimeoutMs: number;
   hashKey: string | Uint8Array | undefined;
   hashKeyFromEnv: string | undefined;
@@ -203,7 +201,15 @@ export function resolveAnalyticsOptions(options: AnalyticsOptions = {}): Resolve
   }
   const env = options.env ?? process.env;
   return {
-    store: resolveStore(options, fail),
+    store: resolveStoreChoice(
+      options,
+      {
+        name: 'AnalyticsStore',
+        methods: ['record', 'eventCounts', 'activeUsers', 'funnel', 'cohorts'],
+        defaultPrefix: 'enterprise:analytics',
+      },
+      fail,
+    ),
     commandTimeoutMs,
     hashKey: options.hashKey,
     hashKeyFromEnv: env.ANALYTICS_HASH_KEY,
@@ -218,42 +224,5 @@ export function resolveAnalyticsOptions(options: AnalyticsOptions = {}): Resolve
     closeTimeoutMs: duration('closeTimeout', options.closeTimeout, 5_000),
     logger: options.logger,
     clock: options.clock ?? systemClock,
-  };
-}
-
-function resolveStore(
-  options: AnalyticsOptions,
-  fail: (field: string, value: unknown, expected: string) => never,
-): ResolvedAnalyticsOptions['store'] {
-  const store =
-    options.store ??
-    (options.redis !== undefined || options.redisUrl !== undefined ? 'redis' : 'memory');
-  if (typeof store === 'object' && store !== null) {
-    for (const method of ['record', 'eventCounts', 'activeUsers', 'funnel', 'cohorts'] as const) {
-      if (typeof store[method] !== 'function')
-        fail('store', store, `an AnalyticsStore (no ${method} method)`);
-    }
-    return { kind: 'given', store };
-  }
-  if (store === 'memory') return { kind: 'memory' };
-  if (store !== 'redis') return fail('store', store, "'memory', 'redis' or an AnalyticsStore");
-  if (
-    options.redis === undefined &&
-    (typeof options.redisUrl !== 'string' || options.redisUrl === '')
-  ) {
-    return fail(
-      'redisUrl',
-      options.redisUrl,
-      "a Redis URL or a client (redis): the 'redis' store needs one",
-    );
-  }
-  const prefix = options.prefix ?? 'enterprise:analytics';
-  if (typeof prefix !== 'string' || prefix === '' || /[{}]/.test(prefix)) {
-    fail('prefix', prefix, 'a non-empty string without { or }');
-  }
-  return {
-    kind: 'redis',
-    prefix,
-    ...(options.redis === undefined ? { url: options.redisUrl! } : { client: options.redis }),
   };
 }

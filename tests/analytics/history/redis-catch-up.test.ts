@@ -6,26 +6,23 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HistoryRecorder, RedisHistoryStore } from '../../../src/analytics/history/index.js';
 import { eventually } from '../../../src/testing/index.js';
+import { collectUnhandledRejections, startRedisProxy } from '../../support/redis-outage.js';
 import { REDIS_URL, redis, requires } from '../../support/requirements.js';
-import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
+import type { TcpProxy } from '../../support/tcp-proxy.js';
 import { historyClock, monitorOn, silent } from './helpers.js';
 
 describe.runIf(requires(redis))('history recorder while Redis is down', () => {
   let admin: Redis;
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  const unhandled = collectUnhandledRejections();
   beforeAll(() => {
     admin = new Redis(REDIS_URL);
-    process.on('unhandledRejection', onUnhandled);
   });
   afterAll(async () => {
-    process.off('unhandledRejection', onUnhandled);
     await admin.quit();
   });
 
   it('keeps the last minutes in memory and catches up when Redis is back', async () => {
-    const target = new URL(REDIS_URL);
-    let proxy: TcpProxy = await startTcpProxy(Number(target.port || 6379), target.hostname);
+    let proxy: TcpProxy = await startRedisProxy();
     const port = proxy.port;
     const prefix = `test:history:${randomUUID()}`;
     const clock = historyClock(20);
@@ -59,7 +56,7 @@ describe.runIf(requires(redis))('history recorder while Redis is down', () => {
       await minute(3, 5);
       expect(recorder.status()).toMatchObject({ pendingMinutes: 3, storeDown: true });
 
-      proxy = await startTcpProxy(Number(target.port || 6379), target.hostname, port);
+      proxy = await startRedisProxy(port);
       // The client reconnects on its own backoff; every tick tries again meanwhile.
       await eventually(
         async () => {

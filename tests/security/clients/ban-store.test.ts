@@ -2,7 +2,7 @@
 // against broken stores: each fails the tests about what it breaks. Then what only Redis can show:
 // where the keys live, and the change feed across a lost subscriber connection.
 import { randomUUID } from 'node:crypto';
-import { type Cluster, Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import * as vitest from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LifecycleError } from '../../../src/core/errors.js';
@@ -14,6 +14,7 @@ import { eventually } from '../../support/eventually.js';
 import { clusterClients } from '../../support/redis-cluster.js';
 import { connectionIds } from '../../support/redis-connections.js';
 import { deleteKeysUnderTag, keysUnderTag } from '../../support/redis-keys.js';
+import { storePair } from '../../support/redis-store-pair.js';
 import { REDIS_URL, redis, redisCluster, requires } from '../../support/requirements.js';
 import { brokenFailures, collectTests, failingTests } from '../../support/suite-runner.js';
 
@@ -29,20 +30,12 @@ describe.runIf(requires(redis))('redis ban store', () => {
   afterAll(() => admin.quit());
 
   describeBanStore('redis', vitest, {
-    create() {
-      const prefix = `test:ban-store:${randomUUID()}`;
-      // Two connections on one prefix, as two processes of a deployment have.
-      const store = new RedisBanStore({ url: REDIS_URL, prefix });
-      const second = new RedisBanStore({ url: REDIS_URL, prefix });
-      return {
-        store,
-        second,
-        async cleanup() {
-          await Promise.all([store.close(), second.close()]);
-          await deleteKeysUnderTag([admin], prefix);
-        },
-      };
-    },
+    create: () =>
+      storePair(
+        { admin: () => admin },
+        'test:ban-store',
+        (connection, prefix) => new RedisBanStore({ ...connection, prefix }),
+      ),
     closedErrorType: LifecycleError,
   });
 
@@ -103,21 +96,12 @@ describe.runIf(redisCluster())('redis ban store on a Cluster', () => {
   const clusters = clusterClients(2);
 
   describeBanStore('redis cluster', vitest, {
-    create() {
-      const prefix = `test:ban-store:${randomUUID()}`;
-      // Given clients: the stores never close them.
-      const [cluster, other] = clusters as [Cluster, Cluster];
-      const store = new RedisBanStore({ client: cluster, prefix });
-      const second = new RedisBanStore({ client: other, prefix });
-      return {
-        store,
-        second,
-        async cleanup() {
-          await Promise.all([store.close(), second.close()]);
-          await deleteKeysUnderTag(cluster.nodes('master'), prefix);
-        },
-      };
-    },
+    create: () =>
+      storePair(
+        { clusters },
+        'test:ban-store',
+        (connection, prefix) => new RedisBanStore({ ...connection, prefix }),
+      ),
     closedErrorType: LifecycleError,
   });
 

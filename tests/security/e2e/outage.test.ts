@@ -8,20 +8,10 @@ import { Agent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collectUnhandledRejections, startRedisProxy, until } from '../../support/redis-outage.js';
 import { REDIS_URL, redis, requires } from '../../support/requirements.js';
-import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
+import type { TcpProxy } from '../../support/tcp-proxy.js';
 import { e2eEnterprise, FRAMEWORKS, send, startHost } from './support.js';
-
-const redisPort = Number(new URL(REDIS_URL).port || 6379);
-const redisHost = new URL(REDIS_URL).hostname;
-
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /** Requests to `/api/items` with a few in flight until stopped; every outcome kept. */
 function traffic(port: number) {
@@ -69,16 +59,13 @@ function traffic(port: number) {
 }
 
 describe.runIf(requires(redis))('a server whose rate-limit Redis goes away', () => {
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  const unhandled = collectUnhandledRejections();
   let admin: Redis;
   const prefixes: string[] = [];
   beforeAll(() => {
     admin = new Redis(REDIS_URL);
-    process.on('unhandledRejection', onUnhandled);
   });
   afterAll(async () => {
-    process.off('unhandledRejection', onUnhandled);
     for (const prefix of prefixes) {
       const keys = await admin.keys(`${prefix}:*`);
       if (keys.length > 0) await admin.del(...keys);
@@ -92,7 +79,7 @@ describe.runIf(requires(redis))('a server whose rate-limit Redis goes away', () 
       unhandled.length = 0;
       const prefix = `test:security-e2e-outage:${randomUUID()}`;
       prefixes.push(prefix);
-      let proxy: TcpProxy = await startTcpProxy(redisPort, redisHost);
+      let proxy: TcpProxy = await startRedisProxy();
       const enterprise = e2eEnterprise({
         security: {
           redisUrl: `redis://127.0.0.1:${proxy.port}`,
@@ -137,7 +124,7 @@ describe.runIf(requires(redis))('a server whose rate-limit Redis goes away', () 
           exports.push((await send(host.port, { path: '/export' })).status);
         expect(exports).toEqual([200, 200, 200, 429, 429]);
 
-        proxy = await startTcpProxy(redisPort, redisHost, port);
+        proxy = await startRedisProxy(port);
         await until(
           () => events.includes('store-recovered:rate-limit:api'),
           'store-recovered',

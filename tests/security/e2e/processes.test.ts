@@ -1,66 +1,15 @@
 // Two processes of one deployment — a Fastify server and an Express server, each with the
 // middleware's `security` option and the same route limit, their rate limits in one Redis — take
 // 10,000 requests between them: the limit is admitted once across both, within 1%.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLineChild } from '../../support/line-child.js';
 import { REDIS_URL, redis, requires } from '../../support/requirements.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/server-process.ts', import.meta.url));
-
-/** A child running a server; `line(prefix)` resolves with its next stdout line starting so. */
-function startServer(env: Record<string, string>) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
-    env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => {
-    stderr = (stderr + String(chunk)).slice(-4_000);
-  });
-  const lines: string[] = [];
-  const waiters = new Set<() => void>();
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    lines.push(line);
-    for (const wake of waiters) wake();
-  });
-  child.once('exit', () => {
-    for (const wake of waiters) wake();
-  });
-  return {
-    send: (line: string) => child.stdin!.write(`${line}\n`),
-    line: (prefix: string, timeoutMs = 30_000) =>
-      new Promise<string>((resolve, reject) => {
-        const check = () => {
-          const index = lines.findIndex((l) => l.startsWith(prefix));
-          if (index !== -1) {
-            done();
-            resolve(lines.splice(index, 1)[0]!);
-          } else if (child.exitCode !== null || child.signalCode !== null) {
-            done();
-            reject(new Error(`server exited (${child.exitCode ?? child.signalCode}): ${stderr}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`no "${prefix}" line within ${timeoutMs} ms: ${stderr}`));
-        }, timeoutMs);
-        const done = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      }),
-    kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
-  };
-}
 
 /** `count` requests to `path` with `concurrency` in flight on keep-alive connections; statuses counted. */
 async function drive(port: number, path: string, count: number, concurrency: number) {
@@ -106,8 +55,8 @@ describe.runIf(requires(redis))('two server processes sharing one route limit in
     const limit = 2_000;
     const env = { REDIS_URL, PREFIX: prefix, LIMIT: String(limit), WINDOW: '1h' };
     const servers = [
-      startServer({ ...env, FRAMEWORK: 'fastify' }),
-      startServer({ ...env, FRAMEWORK: 'express' }),
+      startLineChild(FIXTURE, { ...env, FRAMEWORK: 'fastify' }, { name: 'server' }),
+      startLineChild(FIXTURE, { ...env, FRAMEWORK: 'express' }, { name: 'server' }),
     ];
     try {
       const ports = (await Promise.all(servers.map((s) => s.line('ready ')))).map((line) =>

@@ -11,11 +11,10 @@ import {
   type LimiterDecision,
   type RateLimiter,
 } from '../../../src/security/rate-limit/index.js';
+import { collectUnhandledRejections, startRedisProxy, until } from '../../support/redis-outage.js';
 import { REDIS_URL, redis, requires } from '../../support/requirements.js';
-import { startTcpProxy, type TcpProxy } from '../../support/tcp-proxy.js';
+import type { TcpProxy } from '../../support/tcp-proxy.js';
 
-const redisPort = Number(new URL(REDIS_URL).port || 6379);
-const redisHost = new URL(REDIS_URL).hostname;
 const TIMEOUT_MS = 200;
 
 /** Calls the limiter every few milliseconds on a handful of keys until stopped; keeps everything. */
@@ -47,17 +46,8 @@ function drive(limiter: RateLimiter) {
   };
 }
 
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 describe.runIf(requires(redis))('a rate limiter whose Redis goes away', () => {
-  const unhandled: unknown[] = [];
-  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  const unhandled = collectUnhandledRejections();
   let admin: Redis;
   let proxy: TcpProxy;
   let prefix: string;
@@ -65,16 +55,14 @@ describe.runIf(requires(redis))('a rate limiter whose Redis goes away', () => {
 
   beforeAll(() => {
     admin = new Redis(REDIS_URL);
-    process.on('unhandledRejection', onUnhandled);
   });
   afterAll(async () => {
-    process.off('unhandledRejection', onUnhandled);
     await admin.quit();
   });
   beforeEach(async () => {
     unhandled.length = 0;
     prefix = `test:rate-limit-outage:${randomUUID()}`;
-    proxy = await startTcpProxy(redisPort, redisHost);
+    proxy = await startRedisProxy();
   });
   afterEach(async () => {
     await limiter?.close();
@@ -122,10 +110,10 @@ describe.runIf(requires(redis))('a rate limiter whose Redis goes away', () => {
     expect(insured.filter((d) => d.decision.allowed).length).toBeLessThanOrEqual(100);
 
     const upAt = Date.now();
-    proxy = await startTcpProxy(redisPort, redisHost, port);
+    proxy = await startRedisProxy(port);
     await until(() => events.includes('store-recovered'), 'store-recovered', 15_000);
     await until(
-      () => run.since(Date.now()).length >= 1 && run.decisions.at(-1)!.decision.source === 'store',
+      () => run.since(upAt).length >= 1 && run.decisions.at(-1)!.decision.source === 'store',
       'decisions from Redis again',
     );
     await run.stop();
@@ -187,7 +175,7 @@ describe.runIf(requires(redis))('a rate limiter whose Redis goes away', () => {
     );
     expect(limiter.stats()).toMatchObject({ storeDown: true, onInsurance: false });
 
-    proxy = await startTcpProxy(redisPort, redisHost, port);
+    proxy = await startRedisProxy(port);
     await until(() => events.includes('store-recovered'), 'store-recovered', 15_000);
     const upAt = Date.now();
     await until(() => run.since(upAt).length >= 5, 'decisions after recovery');

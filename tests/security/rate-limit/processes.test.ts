@@ -1,11 +1,10 @@
 // Two processes of one deployment share a limit in Redis: 10,000 calls on one key, half from each,
 // admit the limit once (within 1%), not once per process; and over several windows, the rate.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLineChild } from '../../support/line-child.js';
 import { REDIS_URL, redis, requires } from '../../support/requirements.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/limiter-process.ts', import.meta.url));
@@ -18,57 +17,6 @@ interface Result {
   storeErrors: number;
   startedAt: number;
   endedAt: number;
-}
-
-/** A child running the fixture; `line(prefix)` waits for its next line starting with `prefix`. */
-function startChild(env: Record<string, string>) {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
-    env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => {
-    stderr = (stderr + String(chunk)).slice(-4_000);
-  });
-  const lines: string[] = [];
-  const waiters = new Set<() => void>();
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    lines.push(line);
-    for (const wake of waiters) wake();
-  });
-  child.once('exit', () => {
-    for (const wake of waiters) wake();
-  });
-  return {
-    child,
-    send: (line: string) => child.stdin!.write(`${line}\n`),
-    line: (prefix: string, timeoutMs = 30_000) =>
-      new Promise<string>((resolve, reject) => {
-        const check = () => {
-          const index = lines.findIndex((l) => l.startsWith(prefix));
-          if (index !== -1) {
-            done();
-            resolve(lines.splice(index, 1)[0]!);
-          } else if (child.exitCode !== null || child.signalCode !== null) {
-            done();
-            reject(new Error(`child exited (${child.exitCode ?? child.signalCode}): ${stderr}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`no "${prefix}" line within ${timeoutMs} ms: ${stderr}`));
-        }, timeoutMs);
-        const done = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      }),
-    kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
-  };
 }
 
 describe.runIf(requires(redis))('two processes sharing one limit in Redis', () => {
@@ -100,7 +48,7 @@ describe.runIf(requires(redis))('two processes sharing one limit in Redis', () =
         REQUESTS: '5000',
         CONCURRENCY: '16',
       };
-      const children = [startChild(env), startChild(env)];
+      const children = [startLineChild(FIXTURE, env), startLineChild(FIXTURE, env)];
       try {
         await Promise.all(children.map((c) => c.line('ready')));
         for (const c of children) c.send('go');
@@ -146,7 +94,7 @@ describe.runIf(requires(redis))('two processes sharing one limit in Redis', () =
       // About 1,600 calls a second from each: always more than the 300 a second the limit passes.
       PACE_MS: '10',
     };
-    const children = [startChild(env), startChild(env)];
+    const children = [startLineChild(FIXTURE, env), startLineChild(FIXTURE, env)];
     try {
       await Promise.all(children.map((c) => c.line('ready')));
       for (const c of children) c.send('go');

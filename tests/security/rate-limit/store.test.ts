@@ -1,39 +1,30 @@
 // The RateLimitStore conformance suite against the package's stores, both algorithms each: memory,
 // Redis and Redis Cluster; and against broken stores, each failing the tests about what it breaks.
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Cluster, Redis } from 'ioredis';
 import * as vitest from 'vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryRateLimitStore } from '../../../src/security/rate-limit/memory-store.js';
 import { RedisRateLimitStore } from '../../../src/security/rate-limit/redis-store.js';
 import type { RateLimitAlgorithm } from '../../../src/security/rate-limit/types.js';
 import type { RateLimitDecision, RateLimitStore } from '../../../src/security/types.js';
 import { describeRateLimitStore } from '../../../src/testing/index.js';
 import { clusterClients } from '../../support/redis-cluster.js';
-import { REDIS_URL, redis, redisCluster, requires } from '../../support/requirements.js';
+import { redisAdmin, type StoreTarget, storePair } from '../../support/redis-store-pair.js';
+import { redis, redisCluster, requires } from '../../support/requirements.js';
 import { brokenFailures, collectTests, failingTests } from '../../support/suite-runner.js';
 
 const ALGORITHMS: RateLimitAlgorithm[] = ['gcra', 'sliding-window'];
 
 /** The keys under `prefix` on each node given. */
-async function scan(nodes: Redis[], prefix: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const node of nodes) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      found.push(...keys);
-    } while (cursor !== '0');
-  }
-  return found;
-}
-
-async function deleteKeys(nodes: Redis[], prefix: string): Promise<void> {
-  for (const node of nodes) {
-    for (const key of await scan([node], prefix)) await node.del(key);
-  }
+/** Two stores on one prefix; each limited key has its own slot, so no hash tag in the keys. */
+function pair(target: StoreTarget, algorithm: RateLimitAlgorithm) {
+  const stores = storePair(
+    target,
+    'test:rate-limit',
+    (connection, prefix) => new RedisRateLimitStore({ ...connection, prefix, algorithm }),
+    (prefix) => `${prefix}:*`,
+  );
+  return { ...stores, keys: async () => (await stores.keys()).length };
 }
 
 for (const algorithm of ALGORITHMS) {
@@ -53,29 +44,11 @@ for (const algorithm of ALGORITHMS) {
 }
 
 describe.runIf(requires(redis))('redis rate limit store', () => {
-  let admin: Redis;
-  beforeAll(() => {
-    admin = new Redis(REDIS_URL);
-  });
-  afterAll(() => admin.quit());
+  const admin = redisAdmin();
 
   for (const algorithm of ALGORITHMS) {
     describeRateLimitStore(`redis, ${algorithm}`, vitest, {
-      create() {
-        const prefix = `test:rate-limit:${randomUUID()}`;
-        // Two connections on one prefix, as two processes of a deployment have.
-        const store = new RedisRateLimitStore({ url: REDIS_URL, prefix, algorithm });
-        const second = new RedisRateLimitStore({ url: REDIS_URL, prefix, algorithm });
-        return {
-          store,
-          second,
-          keys: async () => (await scan([admin], prefix)).length,
-          async cleanup() {
-            await Promise.all([store.close(), second.close()]);
-            await deleteKeys([admin], prefix);
-          },
-        };
-      },
+      create: () => pair({ admin }, algorithm),
     });
   }
 });
@@ -90,19 +63,7 @@ describe.runIf(redisCluster())('redis rate limit store on a Cluster', () => {
 
   for (const algorithm of ALGORITHMS) {
     describeRateLimitStore(`redis cluster, ${algorithm}`, vitest, {
-      create() {
-        const prefix = `test:rate-limit:${randomUUID()}`;
-        // Given clients: the stores never close them.
-        const [cluster, other] = clusters as [Cluster, Cluster];
-        const store = new RedisRateLimitStore({ client: cluster, prefix, algorithm });
-        const second = new RedisRateLimitStore({ client: other, prefix, algorithm });
-        return {
-          store,
-          second,
-          keys: async () => (await scan(cluster.nodes('master'), prefix)).length,
-          cleanup: () => deleteKeys(cluster.nodes('master'), prefix),
-        };
-      },
+      create: () => pair({ clusters }, algorithm),
     });
   }
 

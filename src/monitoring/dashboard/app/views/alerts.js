@@ -5,6 +5,7 @@
 import { api, errorMessage } from '../api.js';
 import { $, num, setText, syncTable } from '../dom.js';
 import { fmtInteger, fmtNumber, fmtTime, fmtUptime, toEpochMs } from '../format.js';
+import { coalesced, moduleView, oncePerBurst, readModuleJson } from '../module-view.js';
 import { tabListeners } from '../tabs.js';
 import {
   ackButton,
@@ -32,20 +33,13 @@ const STATE_TONE = {
   inactive: 'unknown',
 };
 
-const visible = () => !$('view-alerts').hidden;
+const view = moduleView('alerts');
 /** Whether the instance has an alerts module, once a snapshot or an answer said so. */
 let enabled = null;
 
 function showEnabled(value) {
   enabled = value;
-  $('alerts-disabled').hidden = value;
-  $('alerts-content').hidden = !value;
-}
-
-function showError(text) {
-  const element = $('alerts-error');
-  element.hidden = !text;
-  if (element.textContent !== text) element.textContent = text;
+  view.showEnabled(value);
 }
 
 /** Renders the alert counts of a snapshot, and the number firing on the tab. */
@@ -159,64 +153,30 @@ async function readSilences() {
 /** One read of the lists; 501 says the module is not enabled. */
 async function readAlerts() {
   try {
-    const response = await api(`/alerts?limit=${HISTORY_SHOWN}`, {
-      headers: { accept: 'application/json' },
-    });
-    if (response.status === 501) {
-      await response.body?.cancel();
+    const body = await readModuleJson(`/alerts?limit=${HISTORY_SHOWN}`);
+    if (body === null) {
       showEnabled(false);
-      showError('');
+      view.showError('');
       return;
     }
-    if (!response.ok) throw new Error(await errorMessage(response));
-    const body = await response.json();
     const silences = await readSilences();
     showEnabled(true);
-    showError('');
+    view.showError('');
     renderLists(body, silences);
-    document.body.dataset.alertsLoaded = String(
-      Number(document.body.dataset.alertsLoaded ?? 0) + 1,
-    );
+    view.countLoad();
   } catch (error) {
-    showError(`The alerts could not be loaded: ${error.message}`);
+    view.showError(`The alerts could not be loaded: ${error.message}`);
   }
 }
 
-let loading = null;
-let again = false;
-
-/** Reads the lists; a call during a read makes one more read after it (never two at once). */
-function reload() {
-  if (loading) {
-    again = true;
-    return loading;
-  }
-  loading = (async () => {
-    try {
-      do {
-        again = false;
-        await readAlerts();
-      } while (again);
-    } finally {
-      loading = null;
-    }
-  })();
-  return loading;
-}
+const reload = coalesced(readAlerts);
 
 async function loadRecommendations() {
   // Without the module there is nothing to ask (the view says so already).
   if (enabled === false) return;
   try {
-    const response = await api('/alerts/recommendations', {
-      headers: { accept: 'application/json' },
-    });
-    if (response.status === 501) {
-      await response.body?.cancel();
-      return;
-    }
-    if (!response.ok) throw new Error(await errorMessage(response));
-    const body = await response.json();
+    const body = await readModuleJson('/alerts/recommendations');
+    if (body === null) return;
     syncTable(
       'recommendations',
       'recommendations-empty',
@@ -225,32 +185,28 @@ async function loadRecommendations() {
       (r) => [severityBadge(r.severity), String(r.title ?? ''), String(r.advice ?? '')],
     );
   } catch (error) {
-    showError(`The recommendations could not be loaded: ${error.message}`);
+    view.showError(`The recommendations could not be loaded: ${error.message}`);
   }
 }
 
-let eventTimer = null;
+const reloadSoon = oncePerBurst(() => void reload(), EVENT_DEBOUNCE_MS);
 
 /** An `event: alert` of the stream: the lists are read again if they are shown. */
 export function onAlertEvent() {
-  if (!visible() || eventTimer) return;
-  eventTimer = setTimeout(() => {
-    eventTimer = null;
-    void reload();
-  }, EVENT_DEBOUNCE_MS);
+  if (view.visible()) reloadSoon();
 }
 
 /** Loads the lists when the view is shown, and keeps them fresh while it is. */
 export function initAlertsView() {
   initAlertActions();
-  tabListeners.add((view) => {
-    if (view !== 'alerts') return;
+  tabListeners.add((tab) => {
+    if (tab !== 'alerts') return;
     void reload().then(loadRecommendations);
   });
   setInterval(() => {
-    if (visible()) void reload();
+    if (view.visible()) void reload();
   }, REFRESH_MS);
   setInterval(() => {
-    if (visible()) void loadRecommendations();
+    if (view.visible()) void loadRecommendations();
   }, RECOMMENDATIONS_MS);
 }

@@ -1,35 +1,18 @@
 // The analytics view: active users, top events, event counts over time, funnels, retention
 // cohorts and capacity forecasts, read from `<mount>/analytics/*` when the view opens and every
 // 30 s while it is shown. An instance without the analytics module answers 501: the view says so.
-import { api, errorMessage } from '../api.js';
 import { $, num, setText, syncTable } from '../dom.js';
 import { fmtDateTime, fmtInteger, fmtNumber, fmtRatio, toEpochMs } from '../format.js';
+import { moduleView, readModuleJson } from '../module-view.js';
 import { drawChart } from '../series-chart.js';
 import { tabListeners } from '../tabs.js';
 
 const REFRESH_MS = 30_000;
 /** Event series drawn besides the total. */
 const CHART_EVENTS = 5;
-const visible = () => !$('view-analytics').hidden;
+const view = moduleView('analytics');
 /** The last events answer, redrawn when the view is shown (a hidden chart has no width). */
 let lastEvents = null;
-
-/** GET a JSON endpoint: the body, `null` on 501 (not enabled), else throws. */
-async function read(path) {
-  const response = await api(path, { headers: { accept: 'application/json' } });
-  if (response.status === 501) {
-    await response.body?.cancel();
-    return null;
-  }
-  if (!response.ok) throw new Error(await errorMessage(response));
-  return response.json();
-}
-
-function showError(text) {
-  const element = $('analytics-error');
-  element.hidden = !text;
-  if (element.textContent !== text) element.textContent = text;
-}
 
 function renderOverview(overview) {
   setText('analytics-dau', fmtInteger(overview.activeUsers?.day));
@@ -132,18 +115,17 @@ function renderCapacity(capacity) {
 
 async function reload() {
   try {
-    const overview = await read('/analytics/overview');
-    $('analytics-disabled').hidden = overview !== null;
-    $('analytics-content').hidden = overview === null;
+    const overview = await readModuleJson('/analytics/overview');
+    view.showEnabled(overview !== null);
     if (overview === null) {
-      showError('');
+      view.showError('');
       return;
     }
     const [events, funnels, retention, capacity] = await Promise.all([
-      read('/analytics/events'),
-      read('/analytics/funnels'),
-      read('/analytics/retention'),
-      read('/analytics/capacity'),
+      readModuleJson('/analytics/events'),
+      readModuleJson('/analytics/funnels'),
+      readModuleJson('/analytics/retention'),
+      readModuleJson('/analytics/capacity'),
     ]);
     renderOverview(overview);
     lastEvents = events;
@@ -152,18 +134,18 @@ async function reload() {
     if (retention) renderRetention(retention);
     renderCapacity(capacity);
     setText('analytics-updated', `Updated ${fmtDateTime(overview.at ?? Date.now())}`);
-    showError('');
+    view.showError('');
   } catch (error) {
-    showError(`The analytics could not be read: ${error.message}`);
+    view.showError(`The analytics could not be read: ${error.message}`);
   }
 }
 
 /** Loads the view when its tab is selected, then every 30 s while it is shown. */
 export function initAnalyticsView() {
-  tabListeners.add((view) => {
-    if (view === 'analytics') void reload();
+  tabListeners.add((tab) => {
+    if (tab === 'analytics') void reload();
   });
   setInterval(() => {
-    if (visible()) void reload();
+    if (view.visible()) void reload();
   }, REFRESH_MS);
 }

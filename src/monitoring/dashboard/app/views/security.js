@@ -2,7 +2,6 @@
 // the live events of the stream, the riskiest clients, logins, rate-limit policies, and the bans
 // with the ban form. The report is read from `<mount>/security/monitoring` while the view is shown,
 // every few seconds and soon after the stream reports a security event.
-import { api, errorMessage } from '../api.js';
 import { chartOptions, fromZero } from '../charts.js';
 import { $, num, setText, syncTable } from '../dom.js';
 import {
@@ -14,6 +13,7 @@ import {
   fmtTime,
   isNumber,
 } from '../format.js';
+import { coalesced, moduleView, oncePerBurst, readModuleJson } from '../module-view.js';
 import { tabListeners } from '../tabs.js';
 import { banClientButton, initSecurityActions, unbanButton } from './security-actions.js';
 
@@ -24,18 +24,7 @@ const EVENT_DEBOUNCE_MS = 1_000;
 const EVENTS_SHOWN = 20;
 const TOP_CLIENTS = 10;
 
-const visible = () => !$('view-security').hidden;
-
-function showEnabled(value) {
-  $('security-disabled').hidden = value;
-  $('security-content').hidden = !value;
-}
-
-function showError(text) {
-  const element = $('security-error');
-  element.hidden = !text;
-  if (element.textContent !== text) element.textContent = text;
-}
+const view = moduleView('security');
 
 /** The tone of a score against its threshold: below it is down, within ten points degraded. */
 function scoreTone(score) {
@@ -211,19 +200,14 @@ function renderTables(report) {
 /** One read of the report; 501 says the module is not enabled. */
 async function readReport() {
   try {
-    const response = await api(`/security/monitoring?top=${TOP_CLIENTS}`, {
-      headers: { accept: 'application/json' },
-    });
-    if (response.status === 501) {
-      await response.body?.cancel();
-      showEnabled(false);
-      showError('');
+    const report = await readModuleJson(`/security/monitoring?top=${TOP_CLIENTS}`);
+    if (report === null) {
+      view.showEnabled(false);
+      view.showError('');
       return;
     }
-    if (!response.ok) throw new Error(await errorMessage(response));
-    const report = await response.json();
-    showEnabled(true);
-    showError('');
+    view.showEnabled(true);
+    view.showError('');
     for (const render of [renderScore, renderCards, renderTables]) {
       try {
         render(report);
@@ -232,35 +216,13 @@ async function readReport() {
       }
     }
     renderThreatChart(report.threats?.series ?? []);
-    document.body.dataset.securityLoaded = String(
-      Number(document.body.dataset.securityLoaded ?? 0) + 1,
-    );
+    view.countLoad();
   } catch (error) {
-    showError(`The security report could not be loaded: ${error.message}`);
+    view.showError(`The security report could not be loaded: ${error.message}`);
   }
 }
 
-let loading = null;
-let again = false;
-
-/** Reads the report; a call during a read makes one more read after it (never two at once). */
-function reload() {
-  if (loading) {
-    again = true;
-    return loading;
-  }
-  loading = (async () => {
-    try {
-      do {
-        again = false;
-        await readReport();
-      } while (again);
-    } finally {
-      loading = null;
-    }
-  })();
-  return loading;
-}
+const reload = coalesced(readReport);
 
 const liveEvents = [];
 let eventSeq = 0;
@@ -320,7 +282,7 @@ function renderEvents() {
 }
 
 const EVENT_TONE = { threat: 'down', ban: 'down', score: 'degraded', limits: 'degraded' };
-let eventTimer = null;
+const reloadSoon = oncePerBurst(() => void reload(), EVENT_DEBOUNCE_MS);
 
 /** An `event: security` of the stream: listed at once, and the report read again soon after. */
 export function onSecurityEvent(event) {
@@ -334,36 +296,32 @@ export function onSecurityEvent(event) {
     tone: event.kind === 'score' && !event.low ? 'ok' : (EVENT_TONE[event.kind] ?? 'unknown'),
   });
   liveEvents.length = Math.min(liveEvents.length, EVENTS_SHOWN);
-  if (!visible()) return;
+  if (!view.visible()) return;
   renderEvents();
-  if (eventTimer) return;
-  eventTimer = setTimeout(() => {
-    eventTimer = null;
-    void reload();
-  }, EVENT_DEBOUNCE_MS);
+  reloadSoon();
 }
 
 /** The security part of a snapshot: whether the module is there, said before the first read. */
 export function renderSecuritySummary(snapshot) {
   const summary = snapshot.security;
   if (!summary) return;
-  if (summary.enabled === false) showEnabled(false);
+  if (summary.enabled === false) view.showEnabled(false);
 }
 
 /** Loads the report when the view is shown, and keeps it fresh while it is. */
 export function initSecurityView() {
   initSecurityActions(reload);
-  tabListeners.add((view) => {
-    if (view !== 'security') return;
+  tabListeners.add((tab) => {
+    if (tab !== 'security') return;
     renderEvents();
     void reload();
   });
   setInterval(() => {
-    if (visible()) void reload();
+    if (view.visible()) void reload();
   }, REFRESH_MS);
   window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
     threatChart?.destroy();
     threatChart = null;
-    if (visible()) void reload();
+    if (view.visible()) void reload();
   });
 }
