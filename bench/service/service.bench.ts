@@ -24,7 +24,7 @@
  * one table per part, the goals and a JSON summary, and deletes its tables and Redis keys.
  *
  * `--quick`: one short round of each part (about a minute). Environment: BENCH_ROUNDS (3; quick
- * 1), BENCH_PARTS (`service,hello`), BENCH_HELLO_REQUESTS (30,000; quick 10,000), BENCH_HELLO_RATE (unset: saturated), BENCH_OURS_FROM (`dist` when the
+ * 1), BENCH_PARTS (`service,hello`), BENCH_HELLO_REQUESTS (30,000; quick 10,000), BENCH_HELLO_RATE (unset: saturated), BENCH_HELLO_WARM (s of warm-up per process; 5, quick 3), BENCH_OURS_FROM (`dist` when the
  * build is newer than the sources, else `src`; see ours-library.ts), DATABASE_URL
  * (postgres://postgres@127.0.0.1:5432/test), REDIS_URL (redis://127.0.0.1:6379).
  */
@@ -296,6 +296,10 @@ interface Window {
   scrapeFailures: number;
   /** The HTTP process's longest event-loop delay in the window (ms). */
   maxLoopDelayMs: number;
+  /** PostgreSQL queries of the HTTP process in the window. */
+  dbQueries: number;
+  /** Socket writes of the HTTP process in the window by destination (BENCH_SOCKET_WRITES). */
+  socketWrites: Record<string, number>;
 }
 
 interface Service {
@@ -334,6 +338,13 @@ async function measure<T extends { requests: number; seconds: number; failed: nu
     scrapes,
     scrapeFailures,
     maxLoopDelayMs: httpAfter!.maxEventLoopDelayMs,
+    dbQueries: httpAfter!.dbQueries - httpBefore!.dbQueries,
+    socketWrites: Object.fromEntries(
+      Object.entries(httpAfter!.socketWrites).map(([to, n]) => [
+        to,
+        n - (httpBefore!.socketWrites[to] ?? 0),
+      ]),
+    ),
   };
 }
 
@@ -374,6 +385,8 @@ async function fixedRateWindow(service: Service, rate: number, seconds: number) 
 /** One variant's figures in the service table. */
 interface Row {
   rps: number;
+  /** PostgreSQL queries per request at saturation (the caches' misses, the writes). */
+  dbQueriesPerRequest: number;
   /** CPU of the HTTP process per request at saturation. */
   httpCpuUsPerRequest: number;
   /** The same at the fixed rate (the same rate for every variant: the figure the goal uses). */
@@ -453,7 +466,8 @@ async function helloPart(): Promise<Record<string, Record<string, unknown>>> {
     // Each process first serves as many requests as V8 needs to compile the hot paths: a window
     // of a few hundred requests on code not yet optimised costs several times what it costs
     // later, and bare, measured twice as often, would be warm first.
-    for (const app of apps.values()) await saturate(app.port!, S.helloWarm, plain, 10);
+    const warm = Number(process.env.BENCH_HELLO_WARM ?? S.helloWarm);
+    if (warm > 0) for (const app of apps.values()) await saturate(app.port!, warm, plain, 10);
     const one = async (variant: HelloVariant): Promise<HelloFigures> => {
       const app = apps.get(variant)!;
       const before = await figures(app);
@@ -589,7 +603,12 @@ async function servicePart(): Promise<{
         await saturate(service.http.port!, S.satWarm, service.next);
         const window = await saturationWindow(service, S.sat);
         service.saturation.push(window);
-        line.push(`${service.variant} ${Math.round(window.requests / window.seconds)}`);
+        const writes = Object.entries(window.socketWrites)
+          .map(([to, n]) => `${to} ${(n / window.requests).toFixed(2)}`)
+          .join(', ');
+        line.push(
+          `${service.variant} ${Math.round(window.requests / window.seconds)}${writes === '' ? '' : ` (socket writes per request: ${writes})`}`,
+        );
       }
       console.error(
         `saturation round ${round + 1} (req/s): ${line.join(', ')}; load ${loadAverage()}`,
@@ -649,6 +668,7 @@ async function servicePart(): Promise<{
       rows[service.variant] = {
         rps: median(sat.map((w) => w.requests / w.seconds)),
         httpCpuUsPerRequest: median(sat.map((w) => w.httpCpuUs / w.requests)),
+        dbQueriesPerRequest: median(sat.map((w) => w.dbQueries / w.requests)),
         fixedRateCpuUsPerRequest: median(fixed.map((w) => w.httpCpuUs / w.requests)),
         workerCpuUsPerTask: median(
           fixed.map((w) => (w.tasksDone === 0 ? Number.NaN : w.workerCpuUs / w.tasksDone)),
@@ -710,15 +730,15 @@ async function servicePart(): Promise<{
       `\n## Service: saturation (${CONNECTIONS} connections, ${ROUNDS} x ${S.sat} s), fixed rate ${rate}/s (${ROUNDS} x ${S.lat} s, open loop)\n`,
     );
     console.log(
-      '| variant | req/s | of bound (per round) | HTTP CPU µs/req, saturated / fixed rate | worker CPU µs/task | HTTP + worker CPU µs/req | p50 / p99 / p99.9 ms | tasks/s, saturated | task submit→done p50 / p99 ms | RSS MB, HTTP + worker | failed | scrapes (failed) |',
+      '| variant | req/s | of bound (per round) | HTTP CPU µs/req, saturated / fixed rate | worker CPU µs/task | HTTP + worker CPU µs/req | p50 / p99 / p99.9 ms | tasks/s, saturated | task submit→done p50 / p99 ms | RSS MB, HTTP + worker | failed | scrapes (failed) | DB queries/req, saturated |',
     );
     console.log(
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const service of services) {
       const row = rows[service.variant]!;
       console.log(
-        `| ${service.variant} | ${fmt(row.rps, 0)} | ${fmt(median(ofBound[service.variant]), 2)} | ${fmt(row.httpCpuUsPerRequest)} / ${fmt(row.fixedRateCpuUsPerRequest)} | ${fmt(row.workerCpuUsPerTask)} | ${fmt(row.cpuUsPerRequestBoth)} | ${fmt(row.p50Ms, 2)} / ${fmt(row.p99Ms, 2)} / ${fmt(row.p999Ms, 2)} | ${fmt(row.tasksPerSecond)} | ${fmt(row.taskP50Ms, 2)} / ${fmt(row.taskP99Ms, 2)} | ${fmt(row.rssHttpMb, 0)} + ${fmt(row.rssWorkerMb, 0)} | ${row.failed} | ${row.scrapes} (${row.scrapeFailures}) |`,
+        `| ${service.variant} | ${fmt(row.rps, 0)} | ${fmt(median(ofBound[service.variant]), 2)} | ${fmt(row.httpCpuUsPerRequest)} / ${fmt(row.fixedRateCpuUsPerRequest)} | ${fmt(row.workerCpuUsPerTask)} | ${fmt(row.cpuUsPerRequestBoth)} | ${fmt(row.p50Ms, 2)} / ${fmt(row.p99Ms, 2)} / ${fmt(row.p999Ms, 2)} | ${fmt(row.tasksPerSecond)} | ${fmt(row.taskP50Ms, 2)} / ${fmt(row.taskP99Ms, 2)} | ${fmt(row.rssHttpMb, 0)} + ${fmt(row.rssWorkerMb, 0)} | ${row.failed} | ${row.scrapes} (${row.scrapeFailures}) | ${fmt(row.dbQueriesPerRequest, 3)} |`,
       );
     }
     console.log(
