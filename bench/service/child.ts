@@ -56,7 +56,7 @@ async function start(): Promise<Running> {
   }
   const config = JSON.parse(process.env.BENCH_SERVICE_CONFIG ?? '{}') as ServiceConfig;
   const implementation =
-    name === 'ours'
+    name === 'ours' || name === 'baseline'
       ? await import('./ours.js')
       : name === 'peers'
         ? await import('./peers.js')

@@ -24,9 +24,14 @@
  * one table per part, the goals and a JSON summary, and deletes its tables and Redis keys.
  *
  * `--quick`: one short round of each part (about a minute). Environment: BENCH_ROUNDS (3; quick
- * 1), BENCH_PARTS (`service,hello`), BENCH_HELLO_REQUESTS (30,000; quick 10,000), BENCH_HELLO_RATE (unset: saturated), BENCH_HELLO_WARM (s of warm-up per process; 5, quick 3), BENCH_OURS_FROM (`dist` when the
- * build is newer than the sources, else `src`; see ours-library.ts), DATABASE_URL
- * (postgres://postgres@127.0.0.1:5432/test), REDIS_URL (redis://127.0.0.1:6379).
+ * 1), BENCH_PARTS (`service,hello`), BENCH_HELLO_REQUESTS (30,000; quick 10,000),
+ * BENCH_HELLO_RATE (unset: saturated), BENCH_HELLO_WARM (seconds of warm-up per process; 5, quick
+ * 3), BENCH_VARIANTS (`ours,bound`: which run beside the peers), BENCH_BASELINE_DIST (the `dist/`
+ * of an earlier commit, run as the `baseline` variant), BENCH_OURS_FROM (`dist` when the build is
+ * newer than the sources, else `src`; see ours-library.ts), DATABASE_URL
+ * (postgres://postgres@127.0.0.1:5432/test), REDIS_URL (redis://127.0.0.1:6379). For diagnosis:
+ * BENCH_SOCKET_WRITES (socket writes per request by destination), BENCH_CPU_PROF (a child's name,
+ * e.g. `service-ours-http`: its CPU profile) and BENCH_KEEP_LOGS (keeps the children's logs).
  */
 import { type ChildProcess, execSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -96,13 +101,20 @@ const HELLO_RATE =
 const HELLO_REQUESTS = Number(process.env.BENCH_HELLO_REQUESTS ?? (QUICK ? 10_000 : 30_000));
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RUN = randomBytes(4).toString('hex');
-const ALL_VARIANTS = ['ours', 'peers', 'bound'] as const;
+/**
+ * `baseline`: ours.ts on another build of the library, in the directory BENCH_BASELINE_DIST (the
+ * `dist/` of an earlier commit), beside ours in the same run: what a change in src/ did.
+ */
+const BASELINE_DIST = process.env.BENCH_BASELINE_DIST;
+const ALL_VARIANTS = ['ours', 'peers', 'bound', 'baseline'] as const;
 type Variant = (typeof ALL_VARIANTS)[number];
 /** `BENCH_VARIANTS=peers,bound` runs some of them only (for diagnosis; the peers always run). */
 const VARIANTS = ALL_VARIANTS.filter(
   (variant) =>
     variant === 'peers' ||
-    (process.env.BENCH_VARIANTS ?? ALL_VARIANTS.join(',')).split(',').includes(variant),
+    (variant === 'baseline'
+      ? BASELINE_DIST !== undefined
+      : (process.env.BENCH_VARIANTS ?? 'ours,bound').split(',').includes(variant)),
 );
 
 /** The issue's goals. */
@@ -128,7 +140,11 @@ let requestIds = 0;
 const LOG_DIR = mkdtempSync(join(os.tmpdir(), 'bench-service-'));
 const logFiles = new Map<string, string>();
 
-function startChild(args: string[], config?: ServiceConfig): Promise<Child> {
+function startChild(
+  args: string[],
+  config?: ServiceConfig,
+  env: Record<string, string> = {},
+): Promise<Child> {
   const name = args.join('-');
   const logFile = join(LOG_DIR, `${name}.log`);
   logFiles.set(name, logFile);
@@ -142,7 +158,7 @@ function startChild(args: string[], config?: ServiceConfig): Promise<Child> {
     // stdout to a file: the log lines are written as in production, and the errors are kept.
     stdio: ['ignore', out, 'inherit', 'ipc'],
     execArgv: [...process.execArgv, ...profile],
-    env: { ...process.env, BENCH_SERVICE_CONFIG: JSON.stringify(config ?? {}) },
+    env: { ...process.env, ...env, BENCH_SERVICE_CONFIG: JSON.stringify(config ?? {}) },
   });
   closeSync(out);
   return new Promise((resolve, reject) => {
@@ -586,9 +602,13 @@ async function servicePart(): Promise<{
         redisUrl: REDIS_URL,
         prefix: `svcbench:${RUN}:${variant}:`,
       };
-      const http = await startChild(['service', variant, 'http'], config);
+      const env: Record<string, string> =
+        variant === 'baseline' ? { BENCH_OURS_DIST: BASELINE_DIST! } : {};
+      const http = await startChild(['service', variant, 'http'], config, env);
       const worker =
-        variant === 'bound' ? undefined : await startChild(['service', variant, 'worker'], config);
+        variant === 'bound'
+          ? undefined
+          : await startChild(['service', variant, 'worker'], config, env);
       services.push({ variant, http, worker, next: workload(1), saturation: [], fixedRate: [] });
     }
     const order = (round: number) =>
@@ -700,7 +720,11 @@ async function servicePart(): Promise<{
       ours: ours === undefined || bound === undefined ? [] : ratioPerRound(ours, bound),
       peers: bound === undefined ? [] : ratioPerRound(peers, bound),
       bound: bound === undefined ? [] : ratioPerRound(bound, bound),
+      baseline: [],
     };
+    const baseline = services.find((service) => service.variant === 'baseline');
+    if (baseline !== undefined && bound !== undefined)
+      ofBound.baseline = ratioPerRound(baseline, bound);
     // Where the latency comes from: p50 / p99 by route at the fixed rate.
     const routes: Record<string, Record<string, string>> = {};
     for (const service of services) {
