@@ -9,6 +9,7 @@ import { checkTags, raceTimeout } from './cache-checks.js';
 import { CacheLoaderTimeoutError } from './errors.js';
 import type { Generations } from './generations.js';
 import type { Invalidation } from './invalidation.js';
+import { noteLoadTags } from './load-tags.js';
 import type { TierLog } from './tier-log.js';
 import type { Found, TierStack } from './tier-stack.js';
 import type { CacheEvents, DistributedLock, GetOrSetOptions } from './types.js';
@@ -108,6 +109,7 @@ export class GetOrSet {
       // returns the stale value at once: the load only refreshes in the background.
       const background = stale !== undefined && soft === undefined;
       pending = this.#load(namespace, key, loader, options, stale, background);
+      noteLoadTags(pending, options.tags);
       inflight.set(id, pending);
       const forget = () => {
         if (inflight.get(id) === pending) inflight.delete(id);
@@ -146,6 +148,7 @@ export class GetOrSet {
     const pending = inflight.get(id) as Promise<T> | undefined;
     if (pending !== undefined) return pending;
     const load = this.#load(namespace, key, loader, options, undefined, true);
+    noteLoadTags(load, options.tags);
     inflight.set(id, load);
     const forget = () => {
       if (inflight.get(id) === load) inflight.delete(id);

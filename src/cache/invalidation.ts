@@ -1,6 +1,7 @@
 import type { Logger } from '../core/logger.js';
 import type { CacheCounters } from './cache-analytics.js';
 import type { Generations } from './generations.js';
+import { mayCarryTags } from './load-tags.js';
 import type { TierLog } from './tier-log.js';
 import type { TierStack } from './tier-stack.js';
 import type { InvalidationBus, InvalidationMessage } from './types.js';
@@ -52,8 +53,9 @@ export class Invalidation {
   /** Removes the entries carrying any of `tags` everywhere. */
   async removeByTags(tags: readonly string[], namespace: string | undefined): Promise<void> {
     const { generations, inflight, stack } = this.#parts;
-    // Loads under way may have read what is being invalidated: callers from now on start afresh.
-    inflight.clear();
+    // Loads under way whose value may carry one of the tags may have read what is being
+    // invalidated: callers from now on start afresh rather than join them.
+    for (const [id, load] of inflight) if (mayCarryTags(load, tags)) inflight.delete(id);
     generations.markTags(tags, 1);
     await stack.removeByTags(tags, namespace).finally(() => generations.markTags(tags, -1));
     this.#publish({ type: 'tags', origin: this.#parts.origin, namespace, tags: [...tags] });

@@ -448,6 +448,35 @@ describe('cache: changes racing reads and loads', () => {
     expect(calls).toBe(2);
   });
 
+  it('lets callers after a tag invalidation join loads under way that cannot carry its tags, and only those', async () => {
+    const { cache } = twoTiers();
+    const calls: Record<string, number> = {};
+    const slow = (name: string) => async () => {
+      const mine = (calls[name] ?? 0) + 1;
+      calls[name] = mine;
+      await sleep(50);
+      return `${name}-${mine}`;
+    };
+    const byFunction = (value: string) => [`tag:${value.split('-')[0]}`];
+    const first = [
+      cache.getOrSet('untagged', slow('untagged')),
+      cache.getOrSet('other', slow('other'), { tags: ['tag:other'] }),
+      cache.getOrSet('hit', slow('hit'), { tags: ['tag:hit'] }),
+      cache.getOrSet('fn', slow('fn'), { tags: byFunction }),
+    ];
+    await sleep(10);
+    await cache.invalidateTags(['tag:hit', 'tag:fn']);
+    const second = [
+      cache.getOrSet('untagged', slow('untagged')),
+      cache.getOrSet('other', slow('other'), { tags: ['tag:other'] }),
+      cache.getOrSet('hit', slow('hit'), { tags: ['tag:hit'] }),
+      cache.getOrSet('fn', slow('fn'), { tags: byFunction }),
+    ];
+    expect(await Promise.all(first)).toEqual(['untagged-1', 'other-1', 'hit-1', 'fn-1']);
+    expect(await Promise.all(second)).toEqual(['untagged-1', 'other-1', 'hit-2', 'fn-2']);
+    expect(calls).toEqual({ untagged: 1, other: 1, hit: 2, fn: 2 });
+  });
+
   it('does not cache a load whose value carries a tag invalidated while it ran', async () => {
     const { cache } = twoTiers();
     const slow = async () => {
