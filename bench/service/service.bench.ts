@@ -463,8 +463,6 @@ function loadAverage(): string {
 // --- the hello-world part ----------------------------------------------------------------------
 
 interface HelloFigures {
-  /** Requests per second of the window (at saturation; the rate itself at a fixed rate). */
-  rps: number;
   p99Ms: number;
   cpuPerRequest: number;
 }
@@ -487,7 +485,6 @@ async function helloPart(): Promise<Record<string, Record<string, unknown>>> {
     const one = async (variant: HelloVariant): Promise<HelloFigures> => {
       const app = apps.get(variant)!;
       const before = await figures(app);
-      const started = performance.now();
       let completed: number;
       let p99Ms = Number.NaN;
       if (HELLO_RATE === undefined) {
@@ -510,10 +507,8 @@ async function helloPart(): Promise<Record<string, Record<string, unknown>>> {
         completed = result.completed;
         p99Ms = quantile(sortedOf([result.latencies]), 0.99);
       }
-      const seconds = (performance.now() - started) / 1000;
       const after = await figures(app);
       const measured = {
-        rps: completed / seconds,
         p99Ms,
         cpuPerRequest: (after!.cpuUs - before!.cpuUs) / completed,
       };
@@ -542,7 +537,6 @@ async function helloPart(): Promise<Record<string, Record<string, unknown>>> {
       HELLO_VARIANTS.map((variant) => [
         variant,
         {
-          rps: median(runs.get(variant)!.map((run) => run.rps)),
           p99Ms: median(runs.get(variant)!.map((run) => run.p99Ms)),
           cpuUsPerRequest: median(runs.get(variant)!.map((run) => run.cpuPerRequest)),
           addedCpuUsPerRequest: variant === 'bare' ? 0 : median(added.get(variant)!),
@@ -821,16 +815,14 @@ async function main(): Promise<void> {
     console.log(
       `\n## Hello world: CPU µs per request added beyond bare (${HELLO_RATE === undefined ? 'saturated, 10 connections' : `${HELLO_RATE} req/s open loop`}, ${ROUNDS} x ${HELLO_REQUESTS} requests per variant, bare before and after each)\n`,
     );
-    console.log(
-      '| framework | variant | req/s | p99 ms | CPU µs/req | added beyond bare (per round) |',
-    );
-    console.log('| --- | --- | ---: | ---: | ---: | ---: |');
+    console.log('| framework | variant | p99 ms | CPU µs/req | added beyond bare (per round) |');
+    console.log('| --- | --- | ---: | ---: | ---: |');
     for (const [framework, variants] of Object.entries(hello)) {
       for (const [variant, row] of Object.entries(
         variants as Record<string, Record<string, number>>,
       )) {
         console.log(
-          `| ${framework} | ${variant} | ${fmt(row.rps!, 0)} | ${fmt(row.p99Ms!, 2)} | ${fmt(row.cpuUsPerRequest!)} | ${fmt(row.addedCpuUsPerRequest!)} (${(row.addedPerRound as unknown as number[]).map((value) => fmt(value)).join(', ')}) |`,
+          `| ${framework} | ${variant} | ${fmt(row.p99Ms!, 2)} | ${fmt(row.cpuUsPerRequest!)} | ${fmt(row.addedCpuUsPerRequest!)} (${(row.addedPerRound as unknown as number[]).map((value) => fmt(value)).join(', ')}) |`,
         );
       }
     }
