@@ -46,6 +46,9 @@ export function tableNames(base: string): { products: string; orders: string } {
   return { products: `${base}_products`, orders: `${base}_orders` };
 }
 
+/** Queries sent by every {@link CatalogueDb} of this process (read by child.ts for the figures). */
+export const queryCount = { value: 0 };
+
 /** The queries of the service, on a pool of its own. */
 export class CatalogueDb {
   readonly pool: pg.Pool;
@@ -60,6 +63,7 @@ export class CatalogueDb {
   }
 
   async findProduct(id: number): Promise<Product | undefined> {
+    queryCount.value++;
     const result = await this.pool.query({
       name: 'find-product',
       text: `SELECT id, category_id AS "categoryId", name, description, price_cents AS "priceCents",
@@ -70,6 +74,7 @@ export class CatalogueDb {
   }
 
   async listCategory(categoryId: number, page: number): Promise<ProductSummary[]> {
+    queryCount.value++;
     const result = await this.pool.query({
       name: 'list-category',
       text: `SELECT id, name, price_cents AS "priceCents" FROM ${this.#products}
@@ -81,6 +86,7 @@ export class CatalogueDb {
 
   /** Sets a product's price; its category, or undefined when there is no such product. */
   async updatePrice(id: number, priceCents: number): Promise<number | undefined> {
+    queryCount.value++;
     const result = await this.pool.query({
       name: 'update-price',
       text: `UPDATE ${this.#products} SET price_cents = $2, updated_at = now() WHERE id = $1
@@ -92,6 +98,7 @@ export class CatalogueDb {
 
   /** Stores an order; its id. */
   async insertOrder(productId: number, quantity: number): Promise<number> {
+    queryCount.value++;
     const result = await this.pool.query({
       name: 'insert-order',
       text: `INSERT INTO ${this.#orders} (product_id, quantity) VALUES ($1, $2) RETURNING id`,

@@ -4,7 +4,9 @@
  * the parent's questions over IPC: `figures` (CPU time so far, RSS, tasks done and their
  * latencies since the last question, tasks submitted, the longest event-loop delay since then) and `stop` (closes, then exits).
  */
+import { Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { queryCount } from './catalogue-db.js';
 import type { Running, ServiceConfig } from './contract.js';
 
 /** What the parent receives for `figures`. */
@@ -16,6 +18,10 @@ export interface ChildFigures {
   /** Submit → done latencies of the tasks done since the last `figures` (ms). */
   taskLatencies: number[];
   submitted: number;
+  /** PostgreSQL queries sent so far. */
+  dbQueries: number;
+  /** Socket writes so far by destination (`redis`, `pg`, `other`), with BENCH_SOCKET_WRITES. */
+  socketWrites: Record<string, number>;
   /** Longest event-loop delay since the last `figures` (ms): how long the process stalled. */
   maxEventLoopDelayMs: number;
 }
@@ -23,6 +29,23 @@ export interface ChildFigures {
 export interface ChildRequest {
   id: number;
   type: 'figures' | 'stop';
+}
+
+/**
+ * Socket writes (each one a `write`/`writev` system call) by the remote port they went to, counted
+ * when BENCH_SOCKET_WRITES is set: how many trips to Redis, PostgreSQL and the HTTP clients each
+ * request costs. For diagnosis only (it wraps a Node internal).
+ */
+const socketWrites: Record<string, number> = {};
+if (process.env.BENCH_SOCKET_WRITES !== undefined) {
+  const proto = Socket.prototype as unknown as { _writeGeneric: (...args: unknown[]) => unknown };
+  const original = proto._writeGeneric;
+  proto._writeGeneric = function (this: Socket, ...args: unknown[]) {
+    const port = this.remotePort;
+    const key = port === 6379 ? 'redis' : port === 5432 ? 'pg' : 'other';
+    socketWrites[key] = (socketWrites[key] ?? 0) + 1;
+    return original.apply(this, args);
+  };
 }
 
 async function start(): Promise<Running> {
@@ -33,7 +56,7 @@ async function start(): Promise<Running> {
   }
   const config = JSON.parse(process.env.BENCH_SERVICE_CONFIG ?? '{}') as ServiceConfig;
   const implementation =
-    name === 'ours'
+    name === 'ours' || name === 'baseline'
       ? await import('./ours.js')
       : name === 'peers'
         ? await import('./peers.js')
@@ -57,6 +80,8 @@ process.on('message', async (message: ChildRequest) => {
       tasksDone: running.tasks?.done ?? 0,
       taskLatencies: running.tasks?.take() ?? [],
       submitted: running.submitted?.() ?? 0,
+      dbQueries: queryCount.value,
+      socketWrites: { ...socketWrites },
       maxEventLoopDelayMs: loopDelay.max / 1e6,
     };
     loopDelay.reset();

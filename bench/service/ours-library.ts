@@ -5,14 +5,22 @@
  * process and keeps their source maps, which adds tens of MB to its RSS that the peers, loaded
  * from plain JavaScript, do not pay.
  */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
 type Root = typeof import('../../src/index.js');
 type Tasks = typeof import('../../src/entries/tasks.js');
 type FastifyAdapter = typeof import('../../src/adapters/fastify.js');
 type ExpressAdapter = typeof import('../../src/adapters/express.js');
 
 const FROM_DIST = process.env.BENCH_OURS_FROM === 'dist';
+/** Another build to load instead (the benchmark's `baseline` variant: an earlier commit's dist/). */
+const OTHER_DIST = process.env.BENCH_OURS_DIST;
 
 function load<T>(source: string, built: string): Promise<T> {
+  if (OTHER_DIST !== undefined) {
+    return import(pathToFileURL(join(OTHER_DIST, built)).href) as Promise<T>;
+  }
   const path = FROM_DIST ? `../../dist/${built}` : `../../src/${source}`;
   return import(new URL(path, import.meta.url).href) as Promise<T>;
 }

@@ -62,6 +62,9 @@ export async function startHttp(config: ServiceConfig): Promise<Running> {
     prefix: `${config.prefix}bento`,
     stores: {
       catalogue: bentostore()
+        // `serialize: false` (BentoCache's advice for speed) has a bug in 1.6: a value found in
+        // Redis is put in memory as Redis' serialized string, and the next memory hit of that key
+        // throws (`reading 'deserialize'`): the rare 500s of this stack in bench:service.
         .useL1Layer(memoryDriver({ maxItems: 10_000, serialize: false }))
         .useL2Layer(redisDriver({ connection: redis }))
         .useBus(redisBusDriver({ connection: redis })),

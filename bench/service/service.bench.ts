@@ -24,13 +24,27 @@
  * one table per part, the goals and a JSON summary, and deletes its tables and Redis keys.
  *
  * `--quick`: one short round of each part (about a minute). Environment: BENCH_ROUNDS (3; quick
- * 1), BENCH_PARTS (`service,hello`), BENCH_HELLO_RATE (500), BENCH_OURS_FROM (`dist` when the
- * build is newer than the sources, else `src`; see ours-library.ts), DATABASE_URL
- * (postgres://postgres@127.0.0.1:5432/test), REDIS_URL (redis://127.0.0.1:6379).
+ * 1), BENCH_PARTS (`service,hello`), BENCH_HELLO_REQUESTS (30,000; quick 10,000),
+ * BENCH_HELLO_RATE (unset: saturated), BENCH_HELLO_WARM (seconds of warm-up per process; 5, quick
+ * 3), BENCH_VARIANTS (`ours,bound`: which run beside the peers), BENCH_BASELINE_DIST (the `dist/`
+ * of an earlier commit, run as the `baseline` variant), BENCH_OURS_FROM (`dist` when the build is
+ * newer than the sources, else `src`; see ours-library.ts), DATABASE_URL
+ * (postgres://postgres@127.0.0.1:5432/test), REDIS_URL (redis://127.0.0.1:6379). For diagnosis:
+ * BENCH_SOCKET_WRITES (socket writes per request by destination), BENCH_CPU_PROF (a child's name,
+ * e.g. `service-ours-http`: its CPU profile) and BENCH_KEEP_LOGS (keeps the children's logs).
  */
 import { type ChildProcess, execSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -75,17 +89,33 @@ function oursFrom(): 'dist' | 'src' {
 }
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3));
 const S = QUICK
-  ? { warm: 2, satWarm: 0.5, sat: 2, latWarm: 0.5, lat: 3, helloWarm: 0.5, hello: 1 }
-  : { warm: 5, satWarm: 1, sat: 5, latWarm: 1, lat: 8, helloWarm: 0.5, hello: 2 };
+  ? { warm: 2, satWarm: 0.5, sat: 2, latWarm: 0.5, lat: 3, helloWarm: 3 }
+  : { warm: 5, satWarm: 1, sat: 5, latWarm: 1, lat: 8, helloWarm: 5 };
 /** `BENCH_PARTS=service` or `hello` runs one part only (for diagnosis; the goals need both). */
 const PARTS = (process.env.BENCH_PARTS ?? 'service,hello').split(',');
 const CONNECTIONS = 50;
-/** Requests per second of the hello-world measurements (open loop, every variant alike). */
-const HELLO_RATE = Number(process.env.BENCH_HELLO_RATE ?? 500);
+/** Requests per second of the hello-world measurements when set (open loop); else saturated. */
+const HELLO_RATE =
+  process.env.BENCH_HELLO_RATE === undefined ? undefined : Number(process.env.BENCH_HELLO_RATE);
+/** Requests of each hello-world window. */
+const HELLO_REQUESTS = Number(process.env.BENCH_HELLO_REQUESTS ?? (QUICK ? 10_000 : 30_000));
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RUN = randomBytes(4).toString('hex');
-const VARIANTS = ['ours', 'peers', 'bound'] as const;
-type Variant = (typeof VARIANTS)[number];
+/**
+ * `baseline`: ours.ts on another build of the library, in the directory BENCH_BASELINE_DIST (the
+ * `dist/` of an earlier commit), beside ours in the same run: what a change in src/ did.
+ */
+const BASELINE_DIST = process.env.BENCH_BASELINE_DIST;
+const ALL_VARIANTS = ['ours', 'peers', 'bound', 'baseline'] as const;
+type Variant = (typeof ALL_VARIANTS)[number];
+/** `BENCH_VARIANTS=peers,bound` runs some of them only (for diagnosis; the peers always run). */
+const VARIANTS = ALL_VARIANTS.filter(
+  (variant) =>
+    variant === 'peers' ||
+    (variant === 'baseline'
+      ? BASELINE_DIST !== undefined
+      : (process.env.BENCH_VARIANTS ?? 'ours,bound').split(',').includes(variant)),
+);
 
 /** The issue's goals. */
 const GOALS = {
@@ -106,13 +136,31 @@ interface Child {
 
 let requestIds = 0;
 
-function startChild(args: string[], config?: ServiceConfig): Promise<Child> {
+/** Where each child's stdout (its log lines) goes, read at the end for the errors it logged. */
+const LOG_DIR = mkdtempSync(join(os.tmpdir(), 'bench-service-'));
+const logFiles = new Map<string, string>();
+
+function startChild(
+  args: string[],
+  config?: ServiceConfig,
+  env: Record<string, string> = {},
+): Promise<Child> {
+  const name = args.join('-');
+  const logFile = join(LOG_DIR, `${name}.log`);
+  logFiles.set(name, logFile);
+  const out = openSync(logFile, 'w');
+  // BENCH_CPU_PROF=<name> (e.g. service-ours-http) writes that child's CPU profile on its exit.
+  const profile =
+    process.env.BENCH_CPU_PROF === name
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR ?? LOG_DIR}`]
+      : [];
   const child = fork(fileURLToPath(new URL('./child.ts', import.meta.url)), args, {
-    // stdout to /dev/null: the log lines are written, nobody reads them.
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    execArgv: process.execArgv,
-    env: { ...process.env, BENCH_SERVICE_CONFIG: JSON.stringify(config ?? {}) },
+    // stdout to a file: the log lines are written as in production, and the errors are kept.
+    stdio: ['ignore', out, 'inherit', 'ipc'],
+    execArgv: [...process.execArgv, ...profile],
+    env: { ...process.env, ...env, BENCH_SERVICE_CONFIG: JSON.stringify(config ?? {}) },
   });
+  closeSync(out);
   return new Promise((resolve, reject) => {
     const onExit = (code: number | null) =>
       reject(new Error(`${args.join(' ')} exited with ${code}`));
@@ -146,11 +194,44 @@ const figures = async (child: Child | undefined): Promise<ChildFigures | undefin
 async function stop(child: Child): Promise<void> {
   const exited = new Promise((resolve) => child.process.once('exit', resolve));
   await Promise.race([ask(child, 'stop'), exited, sleep(15_000)]);
+  // It exits by itself once stopped (and writes its CPU profile then, when asked for one).
+  await Promise.race([exited, sleep(5_000)]);
   child.process.kill();
 }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The errors each child logged (pino's levels 50 and 60, or `error` / `fatal`), counted by message
+ * with one full line kept as an example: how a failed request failed.
+ */
+function loggedErrors(): Record<string, { count: number; message: string; example: string }[]> {
+  const found: Record<string, { count: number; message: string; example: string }[]> = {};
+  for (const [name, file] of logFiles) {
+    if (!existsSync(file)) continue;
+    const byMessage = new Map<string, { count: number; message: string; example: string }>();
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!/"level":(5\d|6\d|"error"|"fatal")/.test(line)) continue;
+      let message = line.slice(0, 200);
+      try {
+        const parsed = JSON.parse(line) as {
+          msg?: string;
+          message?: string;
+          err?: { message?: string };
+        };
+        message = `${parsed.msg ?? parsed.message ?? ''}: ${parsed.err?.message ?? ''}`;
+      } catch {
+        // not JSON: the raw line's start is the message
+      }
+      const entry = byMessage.get(message) ?? { count: 0, message, example: line.slice(0, 2000) };
+      entry.count++;
+      byMessage.set(message, entry);
+    }
+    if (byMessage.size > 0) found[name] = [...byMessage.values()].sort((a, b) => b.count - a.count);
+  }
+  return found;
 }
 
 // --- load ------------------------------------------------------------------------------------
@@ -171,11 +252,13 @@ function saturate(
   seconds: number,
   next: () => ServiceRequest,
   connections = CONNECTIONS,
+  amount?: number,
 ) {
   return autocannon({
     url: `http://127.0.0.1:${port}`,
     connections,
-    duration: seconds,
+    // `amount`: that many requests, however long they take.
+    ...(amount === undefined ? { duration: seconds } : { amount }),
     requests: [
       {
         setupRequest: (request: AutocannonRequest) => {
@@ -229,6 +312,10 @@ interface Window {
   scrapeFailures: number;
   /** The HTTP process's longest event-loop delay in the window (ms). */
   maxLoopDelayMs: number;
+  /** PostgreSQL queries of the HTTP process in the window. */
+  dbQueries: number;
+  /** Socket writes of the HTTP process in the window by destination (BENCH_SOCKET_WRITES). */
+  socketWrites: Record<string, number>;
 }
 
 interface Service {
@@ -267,6 +354,13 @@ async function measure<T extends { requests: number; seconds: number; failed: nu
     scrapes,
     scrapeFailures,
     maxLoopDelayMs: httpAfter!.maxEventLoopDelayMs,
+    dbQueries: httpAfter!.dbQueries - httpBefore!.dbQueries,
+    socketWrites: Object.fromEntries(
+      Object.entries(httpAfter!.socketWrites).map(([to, n]) => [
+        to,
+        n - (httpBefore!.socketWrites[to] ?? 0),
+      ]),
+    ),
   };
 }
 
@@ -307,6 +401,8 @@ async function fixedRateWindow(service: Service, rate: number, seconds: number) 
 /** One variant's figures in the service table. */
 interface Row {
   rps: number;
+  /** PostgreSQL queries per request at saturation (the caches' misses, the writes). */
+  dbQueriesPerRequest: number;
   /** CPU of the HTTP process per request at saturation. */
   httpCpuUsPerRequest: number;
   /** The same at the fixed rate (the same rate for every variant: the figure the goal uses). */
@@ -380,27 +476,41 @@ async function helloPart(): Promise<Record<string, Record<string, unknown>>> {
       apps.set(variant, await startChild(['hello', framework, variant]));
     const runs = new Map<HelloVariant, HelloFigures[]>(HELLO_VARIANTS.map((v) => [v, []]));
     const added = new Map<HelloVariant, number[]>(HELLO_VARIANTS.map((v) => [v, []]));
-    // At one fixed rate for every variant: CPU per request depends on how many requests each
-    // turn of the event loop serves, which at saturation differs with each variant's speed and
-    // with what else the machine runs; at the same rate it differs by the variant's own work.
     const plain = () => ({ method: 'GET', path: '/', route: 'product' }) as ServiceRequest;
+    // Each process first serves as many requests as V8 needs to compile the hot paths: a window
+    // of a few hundred requests on code not yet optimised costs several times what it costs
+    // later, and bare, measured twice as often, would be warm first.
+    const warm = Number(process.env.BENCH_HELLO_WARM ?? S.helloWarm);
+    if (warm > 0) for (const app of apps.values()) await saturate(app.port!, warm, plain, 10);
     const one = async (variant: HelloVariant): Promise<HelloFigures> => {
       const app = apps.get(variant)!;
-      await openLoop({ port: app.port!, rate: HELLO_RATE, seconds: S.helloWarm, next: plain });
       const before = await figures(app);
-      const result = await openLoop({
-        port: app.port!,
-        rate: HELLO_RATE,
-        seconds: S.hello,
-        next: plain,
-      });
+      let completed: number;
+      let p99Ms = Number.NaN;
+      if (HELLO_RATE === undefined) {
+        // Saturated, a fixed number of requests: the CPU each request costs, with the process's
+        // timers, idle wake-ups and IPC spread over thousands of requests a second rather than a
+        // few hundred, where they would be a large share of each request's CPU.
+        const result = await saturate(app.port!, 0, plain, 10, HELLO_REQUESTS);
+        if (result.non2xx + result.errors + result.timeouts > 0)
+          throw new Error(`hello ${framework} ${variant}: failed requests`);
+        completed = result.requests.total;
+      } else {
+        const result = await openLoop({
+          port: app.port!,
+          rate: HELLO_RATE,
+          seconds: HELLO_REQUESTS / HELLO_RATE,
+          next: plain,
+        });
+        if (result.failed > 0)
+          throw new Error(`hello ${framework} ${variant}: ${result.failed} failed`);
+        completed = result.completed;
+        p99Ms = quantile(sortedOf([result.latencies]), 0.99);
+      }
       const after = await figures(app);
-      if (result.failed > 0)
-        throw new Error(`hello ${framework} ${variant}: ${result.failed} failed`);
-      const sorted = sortedOf([result.latencies]);
       const measured = {
-        p99Ms: quantile(sorted, 0.99),
-        cpuPerRequest: (after!.cpuUs - before!.cpuUs) / result.completed,
+        p99Ms,
+        cpuPerRequest: (after!.cpuUs - before!.cpuUs) / completed,
       };
       runs.get(variant)!.push(measured);
       return measured;
@@ -430,6 +540,7 @@ async function helloPart(): Promise<Record<string, Record<string, unknown>>> {
           p99Ms: median(runs.get(variant)!.map((run) => run.p99Ms)),
           cpuUsPerRequest: median(runs.get(variant)!.map((run) => run.cpuPerRequest)),
           addedCpuUsPerRequest: variant === 'bare' ? 0 : median(added.get(variant)!),
+          addedPerRound: added.get(variant)!,
         },
       ]),
     );
@@ -485,9 +596,13 @@ async function servicePart(): Promise<{
         redisUrl: REDIS_URL,
         prefix: `svcbench:${RUN}:${variant}:`,
       };
-      const http = await startChild(['service', variant, 'http'], config);
+      const env: Record<string, string> =
+        variant === 'baseline' ? { BENCH_OURS_DIST: BASELINE_DIST! } : {};
+      const http = await startChild(['service', variant, 'http'], config, env);
       const worker =
-        variant === 'bound' ? undefined : await startChild(['service', variant, 'worker'], config);
+        variant === 'bound'
+          ? undefined
+          : await startChild(['service', variant, 'worker'], config, env);
       services.push({ variant, http, worker, next: workload(1), saturation: [], fixedRate: [] });
     }
     const order = (round: number) =>
@@ -502,7 +617,12 @@ async function servicePart(): Promise<{
         await saturate(service.http.port!, S.satWarm, service.next);
         const window = await saturationWindow(service, S.sat);
         service.saturation.push(window);
-        line.push(`${service.variant} ${Math.round(window.requests / window.seconds)}`);
+        const writes = Object.entries(window.socketWrites)
+          .map(([to, n]) => `${to} ${(n / window.requests).toFixed(2)}`)
+          .join(', ');
+        line.push(
+          `${service.variant} ${Math.round(window.requests / window.seconds)}${writes === '' ? '' : ` (socket writes per request: ${writes})`}`,
+        );
       }
       console.error(
         `saturation round ${round + 1} (req/s): ${line.join(', ')}; load ${loadAverage()}`,
@@ -562,6 +682,7 @@ async function servicePart(): Promise<{
       rows[service.variant] = {
         rps: median(sat.map((w) => w.requests / w.seconds)),
         httpCpuUsPerRequest: median(sat.map((w) => w.httpCpuUs / w.requests)),
+        dbQueriesPerRequest: median(sat.map((w) => w.dbQueries / w.requests)),
         fixedRateCpuUsPerRequest: median(fixed.map((w) => w.httpCpuUs / w.requests)),
         workerCpuUsPerTask: median(
           fixed.map((w) => (w.tasksDone === 0 ? Number.NaN : w.workerCpuUs / w.tasksDone)),
@@ -586,13 +707,18 @@ async function servicePart(): Promise<{
       a.saturation.map(
         (w, i) => w.requests / w.seconds / (b.saturation[i]!.requests / b.saturation[i]!.seconds),
       );
-    const [ours, , bound] = services as [Service, Service, Service];
-    const oursOverPeers = ratioPerRound(ours, peers);
-    const ofBound = {
-      ours: ratioPerRound(ours, bound),
-      peers: ratioPerRound(peers, bound),
-      bound: ratioPerRound(bound, bound),
+    const ours = services.find((service) => service.variant === 'ours');
+    const bound = services.find((service) => service.variant === 'bound');
+    const oursOverPeers = ours === undefined ? [] : ratioPerRound(ours, peers);
+    const ofBound: Record<Variant, number[]> = {
+      ours: ours === undefined || bound === undefined ? [] : ratioPerRound(ours, bound),
+      peers: bound === undefined ? [] : ratioPerRound(peers, bound),
+      bound: bound === undefined ? [] : ratioPerRound(bound, bound),
+      baseline: [],
     };
+    const baseline = services.find((service) => service.variant === 'baseline');
+    if (baseline !== undefined && bound !== undefined)
+      ofBound.baseline = ratioPerRound(baseline, bound);
     // Where the latency comes from: p50 / p99 by route at the fixed rate.
     const routes: Record<string, Record<string, string>> = {};
     for (const service of services) {
@@ -622,15 +748,15 @@ async function servicePart(): Promise<{
       `\n## Service: saturation (${CONNECTIONS} connections, ${ROUNDS} x ${S.sat} s), fixed rate ${rate}/s (${ROUNDS} x ${S.lat} s, open loop)\n`,
     );
     console.log(
-      '| variant | req/s | of bound (per round) | HTTP CPU µs/req, saturated / fixed rate | worker CPU µs/task | HTTP + worker CPU µs/req | p50 / p99 / p99.9 ms | tasks/s, saturated | task submit→done p50 / p99 ms | RSS MB, HTTP + worker | failed | scrapes (failed) |',
+      '| variant | req/s | of bound (per round) | HTTP CPU µs/req, saturated / fixed rate | worker CPU µs/task | HTTP + worker CPU µs/req | p50 / p99 / p99.9 ms | tasks/s, saturated | task submit→done p50 / p99 ms | RSS MB, HTTP + worker | failed | scrapes (failed) | DB queries/req, saturated |',
     );
     console.log(
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const service of services) {
       const row = rows[service.variant]!;
       console.log(
-        `| ${service.variant} | ${fmt(row.rps, 0)} | ${fmt(median(ofBound[service.variant]), 2)} | ${fmt(row.httpCpuUsPerRequest)} / ${fmt(row.fixedRateCpuUsPerRequest)} | ${fmt(row.workerCpuUsPerTask)} | ${fmt(row.cpuUsPerRequestBoth)} | ${fmt(row.p50Ms, 2)} / ${fmt(row.p99Ms, 2)} / ${fmt(row.p999Ms, 2)} | ${fmt(row.tasksPerSecond)} | ${fmt(row.taskP50Ms, 2)} / ${fmt(row.taskP99Ms, 2)} | ${fmt(row.rssHttpMb, 0)} + ${fmt(row.rssWorkerMb, 0)} | ${row.failed} | ${row.scrapes} (${row.scrapeFailures}) |`,
+        `| ${service.variant} | ${fmt(row.rps, 0)} | ${fmt(median(ofBound[service.variant]), 2)} | ${fmt(row.httpCpuUsPerRequest)} / ${fmt(row.fixedRateCpuUsPerRequest)} | ${fmt(row.workerCpuUsPerTask)} | ${fmt(row.cpuUsPerRequestBoth)} | ${fmt(row.p50Ms, 2)} / ${fmt(row.p99Ms, 2)} / ${fmt(row.p999Ms, 2)} | ${fmt(row.tasksPerSecond)} | ${fmt(row.taskP50Ms, 2)} / ${fmt(row.taskP99Ms, 2)} | ${fmt(row.rssHttpMb, 0)} + ${fmt(row.rssWorkerMb, 0)} | ${row.failed} | ${row.scrapes} (${row.scrapeFailures}) | ${fmt(row.dbQueriesPerRequest, 3)} |`,
       );
     }
     console.log(
@@ -687,16 +813,16 @@ async function main(): Promise<void> {
   summary.hello = hello;
   if (hello !== undefined) {
     console.log(
-      `\n## Hello world: CPU µs per request added beyond bare (${HELLO_RATE} req/s open loop, ${ROUNDS} x ${S.hello} s per variant, bare before and after each)\n`,
+      `\n## Hello world: CPU µs per request added beyond bare (${HELLO_RATE === undefined ? 'saturated, 10 connections' : `${HELLO_RATE} req/s open loop`}, ${ROUNDS} x ${HELLO_REQUESTS} requests per variant, bare before and after each)\n`,
     );
-    console.log('| framework | variant | p99 ms | CPU µs/req | added beyond bare |');
+    console.log('| framework | variant | p99 ms | CPU µs/req | added beyond bare (per round) |');
     console.log('| --- | --- | ---: | ---: | ---: |');
     for (const [framework, variants] of Object.entries(hello)) {
       for (const [variant, row] of Object.entries(
         variants as Record<string, Record<string, number>>,
       )) {
         console.log(
-          `| ${framework} | ${variant} | ${fmt(row.p99Ms!, 2)} | ${fmt(row.cpuUsPerRequest!)} | ${fmt(row.addedCpuUsPerRequest!)} |`,
+          `| ${framework} | ${variant} | ${fmt(row.p99Ms!, 2)} | ${fmt(row.cpuUsPerRequest!)} | ${fmt(row.addedCpuUsPerRequest!)} (${(row.addedPerRound as unknown as number[]).map((value) => fmt(value)).join(', ')}) |`,
         );
       }
     }
@@ -704,7 +830,7 @@ async function main(): Promise<void> {
 
   // Goals.
   const goals: [string, string, boolean][] = [];
-  if (service !== undefined) {
+  if (service?.rows.ours !== undefined) {
     const o = service.rows.ours!;
     const p = service.rows.peers!;
     goals.push(
@@ -755,6 +881,15 @@ async function main(): Promise<void> {
   console.log('\n| goal | result | |\n| --- | --- | --- |');
   for (const [goal, result, met] of goals)
     console.log(`| ${goal} | ${result} | ${met ? 'met' : 'NOT met'} |`);
+  const errors = loggedErrors();
+  summary.loggedErrors = errors;
+  for (const [name, entries] of Object.entries(errors)) {
+    for (const entry of entries.slice(0, 5))
+      console.error(`${name} logged ${entry.count} x ${entry.message}\n  e.g. ${entry.example}`);
+  }
+  if (process.env.BENCH_KEEP_LOGS === undefined && process.env.BENCH_CPU_PROF === undefined)
+    rmSync(LOG_DIR, { recursive: true, force: true });
+  else console.error(`child logs kept in ${LOG_DIR}`);
   summary.loadAverageAtEnd = loadAverage();
   console.log(
     `\nload average at end: ${loadAverage()}\n\nJSON summary:\n${JSON.stringify(summary)}`,

@@ -9,6 +9,7 @@ import { checkTags, raceTimeout } from './cache-checks.js';
 import { CacheLoaderTimeoutError } from './errors.js';
 import type { Generations } from './generations.js';
 import type { Invalidation } from './invalidation.js';
+import { noteLoadTags } from './load-tags.js';
 import type { TierLog } from './tier-log.js';
 import type { Found, TierStack } from './tier-stack.js';
 import type { CacheEvents, DistributedLock, GetOrSetOptions } from './types.js';
@@ -108,6 +109,7 @@ export class GetOrSet {
       // returns the stale value at once: the load only refreshes in the background.
       const background = stale !== undefined && soft === undefined;
       pending = this.#load(namespace, key, loader, options, stale, background);
+      noteLoadTags(pending, options.tags);
       inflight.set(id, pending);
       const forget = () => {
         if (inflight.get(id) === pending) inflight.delete(id);
@@ -146,6 +148,7 @@ export class GetOrSet {
     const pending = inflight.get(id) as Promise<T> | undefined;
     if (pending !== undefined) return pending;
     const load = this.#load(namespace, key, loader, options, undefined, true);
+    noteLoadTags(load, options.tags);
     inflight.set(id, load);
     const forget = () => {
       if (inflight.get(id) === load) inflight.delete(id);
@@ -166,6 +169,7 @@ export class GetOrSet {
     const { stack, generations, invalidation, tierLog } = this.#parts;
     const stats = this.#parts.counters.of(namespace);
     const generation = generations.of(namespace, key);
+    const tagMark = generations.tagMark();
     let release: (() => Promise<void>) | undefined;
     if (options.lock !== undefined && options.lock !== false) {
       const waited = await this.#lockOrWait<T>(namespace, key, options.lock);
@@ -190,22 +194,20 @@ export class GetOrSet {
             { err: error, namespace, key },
             'cache loader failed; serving the stale value',
           );
-          this.#throttleFailSafe(namespace, key, stale, generation);
+          this.#throttleFailSafe(namespace, key, stale, generation, tagMark);
           return stale.value;
         }
         throw error;
       }
       if (value === undefined) return value;
-      // The key was set, deleted or invalidated while the loader ran: what it loaded may predate
-      // that change. The callers waiting get it; the cache does not keep it.
-      if (generations.changed(namespace, key, generation)) return value;
-      const tags = typeof options.tags === 'function' ? options.tags(value) : options.tags;
-      await stack.write(
-        namespace,
-        key,
-        value,
-        stack.meta(options.ttl, options.grace, checkTags(tags)),
+      const tags = checkTags(
+        typeof options.tags === 'function' ? options.tags(value) : options.tags,
       );
+      // The key, or one of the value's tags, was set, deleted or invalidated while the loader
+      // ran: what it loaded may predate that change. The callers waiting get it; the cache does
+      // not keep it.
+      if (generations.changed(namespace, key, generation, tagMark, tags)) return value;
+      await stack.write(namespace, key, value, stack.meta(options.ttl, options.grace, tags));
       invalidation.publishKey(namespace, key);
       return value;
     } finally {
@@ -218,11 +220,17 @@ export class GetOrSet {
    * After a failed refresh, the stale value is treated as fresh in the local tier for a short
    * while, so that a source that is down is not called by every request in the meantime.
    */
-  #throttleFailSafe(namespace: string, key: string, stale: Found, generation: number): void {
+  #throttleFailSafe(
+    namespace: string,
+    key: string,
+    stale: Found,
+    generation: number,
+    tagMark: number,
+  ): void {
     const { stack, generations, clock, failSafeThrottleMs } = this.#parts;
     const local = stack.localLevel;
     if (local === undefined || failSafeThrottleMs === 0) return;
-    if (generations.of(namespace, key) !== generation) return;
+    if (generations.changed(namespace, key, generation, tagMark, stale.meta.tags)) return;
     const now = clock.epochNow();
     const expiresAt = Math.min(now + failSafeThrottleMs, stale.meta.staleUntil);
     void local.write(namespace, key, stale.value, { ...stale.meta, expiresAt });

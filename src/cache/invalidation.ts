@@ -1,6 +1,7 @@
 import type { Logger } from '../core/logger.js';
 import type { CacheCounters } from './cache-analytics.js';
 import type { Generations } from './generations.js';
+import { mayCarryTags } from './load-tags.js';
 import type { TierLog } from './tier-log.js';
 import type { TierStack } from './tier-stack.js';
 import type { InvalidationBus, InvalidationMessage } from './types.js';
@@ -41,21 +42,22 @@ export class Invalidation {
     counters.of(namespace).deletes++;
     // Callers from now on must not join a load that started before the delete.
     inflight.delete(id);
-    generations.invalidating++;
-    generations.bumpKey(namespace, key);
+    generations.startKey(namespace, key);
     const removed = await stack
       .remove(namespace, key)
-      .finally(() => this.#settle(() => generations.bumpKey(namespace, key)));
+      .finally(() => generations.endKey(namespace, key));
     this.publishKey(namespace, key);
     return removed;
   }
 
   /** Removes the entries carrying any of `tags` everywhere. */
   async removeByTags(tags: readonly string[], namespace: string | undefined): Promise<void> {
-    this.#startGlobal();
-    await this.#parts.stack
-      .removeByTags(tags, namespace)
-      .finally(() => this.#settle(this.#bumpGlobal));
+    const { generations, inflight, stack } = this.#parts;
+    // Loads under way whose value may carry one of the tags may have read what is being
+    // invalidated: callers from now on start afresh rather than join them.
+    for (const [id, load] of inflight) if (mayCarryTags(load, tags)) inflight.delete(id);
+    generations.markTags(tags, 1);
+    await stack.removeByTags(tags, namespace).finally(() => generations.markTags(tags, -1));
     this.#publish({ type: 'tags', origin: this.#parts.origin, namespace, tags: [...tags] });
   }
 
@@ -115,7 +117,7 @@ export class Invalidation {
         void local?.remove(message.namespace, key);
       }
     } else if (message.type === 'tags') {
-      generations.global++;
+      generations.markTags(message.tags, 0);
       void local?.removeByTags(message.tags, message.namespace);
     } else {
       generations.global++;

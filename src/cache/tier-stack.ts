@@ -108,6 +108,7 @@ export class TierStack {
   async lookup(namespace: string, key: string): Promise<Found | undefined> {
     const { generations, clock, codec, counters } = this.#parts;
     const generation = generations.of(namespace, key);
+    const tagMark = generations.tagMark();
     const now = clock.epochNow();
     let stale: Found | undefined;
     for (let i = 0; i < this.levels.length; i++) {
@@ -141,7 +142,7 @@ export class TierStack {
         continue;
       }
       counters.hit(namespace, level);
-      if (i > 0) await this.#promote(i, namespace, key, found, generation);
+      if (i > 0) await this.#promote(i, namespace, key, found, generation, tagMark);
       return found;
     }
     return stale;
@@ -154,10 +155,13 @@ export class TierStack {
     key: string,
     found: Found & { bytes?: Uint8Array },
     generation: number,
+    tagMark: number,
   ): Promise<void> {
-    // A change of this key (or a tag invalidation, or a clear) that happened, or is still under
-    // way, while the value was fetched may have removed it: filling a faster tier could resurrect it.
-    if (this.#parts.generations.changed(namespace, key, generation)) return;
+    // A change of this key (or an invalidation of one of its tags, or a clear) that happened, or
+    // is still under way, while the value was fetched may have removed it: filling a faster tier
+    // could resurrect it.
+    const { generations } = this.#parts;
+    if (generations.changed(namespace, key, generation, tagMark, found.meta.tags)) return;
     const { clock, codec } = this.#parts;
     await Promise.all(
       this.levels.slice(0, index).map(async (level) => {

@@ -429,6 +429,112 @@ describe('cache: failing remote tiers', () => {
 });
 
 describe('cache: changes racing reads and loads', () => {
+  it('keeps caching loads of untagged keys and of other tags while tags are invalidated', async () => {
+    const { cache } = twoTiers();
+    let calls = 0;
+    const slow = async () => {
+      calls++;
+      await sleep(50);
+      return 'loaded';
+    };
+    const untagged = cache.getOrSet('product:1', slow);
+    const otherTag = cache.getOrSet('list:2', slow, { tags: ['category:2'] });
+    await sleep(10);
+    await cache.invalidateTags(['category:1']);
+    expect(await untagged).toBe('loaded');
+    expect(await otherTag).toBe('loaded');
+    expect(await cache.getOrSet('product:1', slow)).toBe('loaded');
+    expect(await cache.getOrSet('list:2', slow, { tags: ['category:2'] })).toBe('loaded');
+    expect(calls).toBe(2);
+  });
+
+  it('lets callers after a tag invalidation join loads under way that cannot carry its tags, and only those', async () => {
+    const { cache } = twoTiers();
+    const calls: Record<string, number> = {};
+    const slow = (name: string) => async () => {
+      const mine = (calls[name] ?? 0) + 1;
+      calls[name] = mine;
+      await sleep(50);
+      return `${name}-${mine}`;
+    };
+    const byFunction = (value: string) => [`tag:${value.split('-')[0]}`];
+    const first = [
+      cache.getOrSet('untagged', slow('untagged')),
+      cache.getOrSet('other', slow('other'), { tags: ['tag:other'] }),
+      cache.getOrSet('hit', slow('hit'), { tags: ['tag:hit'] }),
+      cache.getOrSet('fn', slow('fn'), { tags: byFunction }),
+    ];
+    await sleep(10);
+    await cache.invalidateTags(['tag:hit', 'tag:fn']);
+    const second = [
+      cache.getOrSet('untagged', slow('untagged')),
+      cache.getOrSet('other', slow('other'), { tags: ['tag:other'] }),
+      cache.getOrSet('hit', slow('hit'), { tags: ['tag:hit'] }),
+      cache.getOrSet('fn', slow('fn'), { tags: byFunction }),
+    ];
+    expect(await Promise.all(first)).toEqual(['untagged-1', 'other-1', 'hit-1', 'fn-1']);
+    expect(await Promise.all(second)).toEqual(['untagged-1', 'other-1', 'hit-2', 'fn-2']);
+    expect(calls).toEqual({ untagged: 1, other: 1, hit: 2, fn: 2 });
+  });
+
+  it('does not cache a load whose value carries a tag invalidated while it ran', async () => {
+    const { cache } = twoTiers();
+    const slow = async () => {
+      await sleep(50);
+      return { category: 1 };
+    };
+    const load = cache.getOrSet('list:1', slow, {
+      tags: (value: { category: number }) => [`category:${value.category}`],
+    });
+    await sleep(10);
+    await cache.invalidateTags(['category:1']);
+    expect(await load).toEqual({ category: 1 });
+    expect(await cache.get('list:1')).toBeUndefined();
+  });
+
+  it('does not cache, nor promote, a value of a tag whose invalidation is still under way', async () => {
+    const { cache, memory, remote } = twoTiers();
+    await cache.set('read', 'old', { tags: ['category:1'] });
+    memory.remove('default', 'read');
+    let open!: () => void;
+    remote.tagsGate = new Promise((resolve) => {
+      open = resolve;
+    });
+    const invalidating = cache.invalidateTags(['category:1']);
+    await sleep(5);
+    expect(await cache.getOrSet('loaded', () => 'v', { tags: ['category:1'] })).toBe('v');
+    expect(await cache.getOrSet('untagged', () => 'u')).toBe('u');
+    expect(await cache.get('read')).toBe('old');
+    expect(memory.read('default', 'read')).toBeUndefined();
+    expect(memory.read('default', 'loaded')).toBeUndefined();
+    expect(memory.read('default', 'untagged')).toBeDefined();
+    open();
+    remote.tagsGate = undefined;
+    await invalidating;
+    expect(await cache.get('loaded')).toBeUndefined();
+    expect(await cache.get('read')).toBeUndefined();
+    expect(await cache.get('untagged')).toBe('u');
+  });
+
+  it('promotes other keys while a delete of one is still under way', async () => {
+    const { cache, memory, remote } = twoTiers();
+    await cache.set('a', 'A');
+    await cache.set('b', 'B');
+    memory.remove('default', 'a');
+    memory.remove('default', 'b');
+    let openDelete!: () => void;
+    remote.deleteGate = new Promise((resolve) => {
+      openDelete = resolve;
+    });
+    const deleting = cache.delete('a');
+    expect(await cache.get('b')).toBe('B');
+    expect(memory.read('default', 'b')).toBeDefined();
+    openDelete();
+    remote.deleteGate = undefined;
+    await deleting;
+    expect(await cache.get('a')).toBeUndefined();
+  });
+
   it('does not promote a value read while a delete of it is still under way', async () => {
     const { cache, memory, remote } = twoTiers();
     await cache.set('k', 'old');

@@ -17,6 +17,8 @@ export class FaultTier implements CacheTier<Uint8Array> {
   gate: Promise<void> | undefined;
   /** When set, `delete` waits for this promise before deleting. */
   deleteGate: Promise<void> | undefined;
+  /** When set, `deleteByTags` waits for this promise before deleting. */
+  tagsGate: Promise<void> | undefined;
 
   constructor(readonly name = 'fault') {}
 
@@ -64,6 +66,7 @@ export class FaultTier implements CacheTier<Uint8Array> {
 
   async deleteByTags(tags: readonly string[], namespace?: string): Promise<number> {
     await this.#enter('deleteByTags', namespace);
+    if (this.tagsGate) await this.tagsGate;
     let removed = 0;
     for (const [id, entry] of this.entries) {
       if (namespace !== undefined && !id.startsWith(`${namespace}\u0000`)) continue;
