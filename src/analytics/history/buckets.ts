@@ -122,15 +122,18 @@ export class BucketMerger {
     const n = values.length;
     if (n <= start) return;
     const dense = this.#counts;
+    let total = 0;
     for (let i = start; i < n; i++) {
       const packed = values[i]!;
-      const index = Math.floor(packed / PACKED_SHIFT);
+      // Times 2^-40 rather than divided by 2^40: as exact (a power of two) and several times faster.
+      const index = Math.floor(packed * UNPACK);
       const count = packed - index * PACKED_SHIFT;
       dense[index]! += count;
-      this.#total += count;
+      total += count;
     }
-    const low = Math.floor(values[start]! / PACKED_SHIFT);
-    const high = Math.floor(values[n - 1]! / PACKED_SHIFT);
+    this.#total += total;
+    const low = Math.floor(values[start]! * UNPACK);
+    const high = Math.floor(values[n - 1]! * UNPACK);
     if (low < this.#low) this.#low = low;
     if (high > this.#high) this.#high = high;
   }
@@ -167,6 +170,7 @@ export class BucketMerger {
 }
 
 const PACKED_SHIFT = 2 ** 40;
+const UNPACK = 2 ** -40;
 
 /** The rank of a percentile among `total` values, as the performance monitor's histogram has it. */
 function rankOf(percentile: number, total: number): number {

@@ -84,7 +84,9 @@ export class OperationSteps {
         points[i] = emptyPoint(at);
         continue;
       }
-      for (const histogram of this.#histograms[i] ?? []) {
+      const list = this.#histograms[i];
+      for (let h = 0; list !== undefined && h < list.length; h++) {
+        const histogram = list[h]!;
         if (Array.isArray(histogram)) merger.addPacked(histogram, BUCKETS_AT);
         else merger.add(histogram as HistogramBuckets);
       }
