@@ -42,6 +42,7 @@ import {
 import { BackendConnection } from './redis/connection.js';
 import type { BackendContext } from './redis/context.js';
 import { BackendEvents } from './redis/events.js';
+import { finishCall, finishResults } from './redis/finish.js';
 import {
   configureGroup,
   configureQueue,
@@ -51,7 +52,7 @@ import {
 } from './redis/groups.js';
 import { BackendKeys } from './redis/keys.js';
 import { recoverExpired, release, renewLeases, setProgress } from './redis/leases.js';
-import { claimedTasks, errorJson } from './redis/records.js';
+import { claimedTasks } from './redis/records.js';
 import { restoreDead } from './redis/restore.js';
 import { deleteSchedule, listSchedules, saveSchedule } from './redis/schedules.js';
 import { CLAIM, CLAIM_FIELDS, FINISH } from './redis/scripts.js';
@@ -313,66 +314,22 @@ export class RedisTaskBackend implements TaskBackend {
     // would keep the worker waiting for its next batch while it has nothing to run.
     if (this.#claimScripts.size > 0) await Promise.all(this.#claimScripts);
     const k = this.#keys.queue(queue);
-    const r = this.retention;
-    const keys = [
-      k.active,
-      k.ready,
-      k.delayed,
-      k.completed,
-      k.dead,
-      k.blocked,
-      k.marker,
-      this.#keys.memo(k),
-    ];
-    const args: (string | number)[] = [
-      k.base,
-      this.channel,
-      queue,
-      r.completed.count,
-      r.completed.ageMs,
-      r.dead.count,
-      r.dead.ageMs,
-      this.#memoMs,
-      started.length,
-      Date.now(),
-    ];
-    for (const lease of started) {
-      keys.push(k.base + 't:' + lease.id);
-      args.push(lease.id, lease.token);
-    }
-    for (const o of outcomes) {
-      keys.push(k.base + 't:' + o.id);
-      switch (o.kind) {
-        case 'completed':
-          if (o.result === undefined) args.push('n', o.id, o.token, '', o.finishedAt);
-          else args.push('c', o.id, o.token, o.result, o.finishedAt);
-          break;
-        case 'retry':
-          args.push('r', o.id, o.token, errorJson(o.error), o.runAt);
-          break;
-        case 'limited':
-          args.push('l', o.id, o.token, Math.max(1, Math.ceil(o.retryAfterMs)), 0);
-          break;
-        default:
-          args.push('d', o.id, o.token, errorJson(o.error), o.finishedAt);
-      }
-    }
+    const { keys, args } = finishCall(
+      k,
+      {
+        queue,
+        channel: this.channel,
+        retention: this.retention,
+        memoKey: this.#keys.memo(k),
+        memoMs: this.#memoMs,
+      },
+      outcomes,
+      started,
+    );
     const reply = (await this.#conn.run('finish', queue, (client) =>
       runScript(client, FINISH, keys, args),
     )) as (number | string)[];
-    const results: FinishResult[] = new Array(outcomes.length);
-    let at = 0;
-    for (let i = 0; i < outcomes.length; i++) {
-      const result: FinishResult = { id: outcomes[i]!.id, accepted: Number(reply[at++]) === 1 };
-      const releasedCount = Number(reply[at++]);
-      if (releasedCount > 0) result.released = reply.slice(at, at + releasedCount).map(String);
-      at += releasedCount;
-      const killedCount = Number(reply[at++]);
-      if (killedCount > 0) result.killed = reply.slice(at, at + killedCount).map(String);
-      at += killedCount;
-      results[i] = result;
-    }
-    return results;
+    return finishResults(reply, outcomes);
   }
 
   release(queue: string, leases: readonly Lease[]): Promise<void> {
