@@ -88,20 +88,18 @@ export class Generations {
   }
 }
 
-/** FNV-1a over the namespace and the key, into a generation bucket. */
-function bucketOf(namespace: string, key: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < namespace.length; i++) {
-    hash = Math.imul(hash ^ namespace.charCodeAt(i), 0x01000193);
-  }
-  hash = Math.imul(hash, 0x01000193);
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) & (GENERATION_BUCKETS - 1);
+/** FNV-1a over `text`, continuing from `hash`. */
+function fnv(text: string, hash = 0x811c9dc5): number {
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash;
 }
 
-/** FNV-1a over a tag, into a tag bucket. */
+/** The generation bucket of a key: FNV-1a over the namespace, a separator step, the key. */
+function bucketOf(namespace: string, key: string): number {
+  return (fnv(key, Math.imul(fnv(namespace), 0x01000193)) >>> 0) & (GENERATION_BUCKETS - 1);
+}
+
+/** The tag bucket of a tag. */
 function tagBucketOf(tag: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < tag.length; i++) hash = Math.imul(hash ^ tag.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) & (TAG_BUCKETS - 1);
+  return (fnv(tag) >>> 0) & (TAG_BUCKETS - 1);
 }

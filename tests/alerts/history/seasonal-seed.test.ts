@@ -16,11 +16,14 @@ import {
   writeMinutes,
 } from './helpers.js';
 
-/** A daily cycle of CPU, 20 % at night to 80 % in the afternoon, with a little noise. */
+/**
+ * A daily cycle of CPU, 20 % in the first half of the day (UTC) and 80 % in the second, with a
+ * little noise: level within each hour, so an hour's cell is learned with the noise as its spread
+ * whatever the time of day the test runs at (a sine moves several points within some hours).
+ */
 function cpu(at: number): number {
-  const phase = ((at % DAY) / DAY) * 2 * Math.PI;
   const noise = ((Math.imul(Math.floor(at / MINUTE), 2_654_435_761) >>> 0) / 2 ** 32 - 0.5) * 3;
-  return 50 + 30 * Math.sin(phase) + noise;
+  return (at % DAY < DAY / 2 ? 20 : 80) + noise;
 }
 
 /** Far from this hour's usual level, well within the range of the whole day. */
