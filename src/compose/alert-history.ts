@@ -185,6 +185,12 @@ interface Range {
   to: number;
   /** Seconds, a whole number of minutes. */
   step: number;
+  /**
+   * For hours read in place of the minutes the store no longer keeps: the step asked for, at which
+   * each hour's value is handed on once per step it covers, so a detector learns as many samples
+   * of that hour as minutes would have given it (a seasonal cell needs several to judge by).
+   */
+  spreadMs?: number;
 }
 
 /**
@@ -203,7 +209,9 @@ function rangesOf(store: AlertHistoryStore, request: AlertHistoryRequest): Range
   const boundary = Math.min(to, Math.ceil(minutesFrom / HOUR_MS) * HOUR_MS);
   const ranges: Range[] = [];
   const hoursFrom = Math.floor(from / HOUR_MS) * HOUR_MS;
-  if (boundary > hoursFrom) ranges.push({ from: hoursFrom, to: boundary, step: step(HOUR_MS) });
+  if (boundary > hoursFrom) {
+    ranges.push({ from: hoursFrom, to: boundary, step: step(HOUR_MS), spreadMs: stepMs });
+  }
   // Less than a step may lie between the hours and the first step: left out, never read twice.
   if (to - boundary >= stepMs) ranges.push({ from: ending(boundary), to, step: step(stepMs) });
   return ranges;
@@ -224,9 +232,14 @@ async function collect(
 ): Promise<AlertHistoryPoint[]> {
   const points: AlertHistoryPoint[] = [];
   for (const range of ranges) {
-    for (const [at, stepMs, value] of await query(range)) {
+    const rows = await query({ from: range.from, to: range.to, step: range.step });
+    for (const [at, stepMs, value] of rows) {
       if (value === null || !Number.isFinite(value) || at + stepMs > to) continue;
-      points.push({ at: place === 'end' ? at + stepMs : at + stepMs / 2, value });
+      const each =
+        range.spreadMs !== undefined && range.spreadMs < stepMs ? range.spreadMs : stepMs;
+      for (let start = at; start + each <= at + stepMs; start += each) {
+        points.push({ at: place === 'end' ? start + each : start + each / 2, value });
+      }
     }
   }
   return points;

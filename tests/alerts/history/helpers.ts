@@ -50,21 +50,13 @@ export interface StoreCase {
   open(clock: Clock): { store: HistoryStore; cleanup(): Promise<void> };
 }
 
-/**
- * Retention that keeps a whole week of minutes, so what a seeded rule learns does not depend on the
- * time of day the test runs at: with the default (a day or two of minutes, older ones by the hour),
- * the hour-of-week cell of the current hour is learned from a single hourly point, and whether the
- * first verdict is seasonal turns on where the hours fall.
- */
-const WEEK_OF_MINUTES = { minutes: '8d', hours: '9d' } as const;
-
 export const STORES: StoreCase[] = [
   {
     name: 'memory',
     available: true,
-    // Minutes for more than the week the seasonal baseline learns from (see WEEK_OF_MINUTES).
+    // Hours for more than the week the seasonal baseline learns from.
     open: (clock) => ({
-      store: new MemoryHistoryStore({ clock, retention: WEEK_OF_MINUTES }),
+      store: new MemoryHistoryStore({ clock, retention: { hours: '8d' } }),
       cleanup: async () => undefined,
     }),
   },
@@ -73,12 +65,7 @@ export const STORES: StoreCase[] = [
     available: requires(redis),
     open(clock) {
       const prefix = `test:alert-history:${randomUUID()}`;
-      const store = new RedisHistoryStore({
-        url: REDIS_URL,
-        prefix,
-        clock,
-        retention: WEEK_OF_MINUTES,
-      });
+      const store = new RedisHistoryStore({ url: REDIS_URL, prefix, clock });
       return {
         store,
         async cleanup() {
@@ -107,7 +94,6 @@ export const STORES: StoreCase[] = [
         connectionString: POSTGRES_URL,
         table: `${schema}.history`,
         clock,
-        retention: WEEK_OF_MINUTES,
       });
       return {
         store,
