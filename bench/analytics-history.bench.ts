@@ -30,6 +30,7 @@ import {
 } from '../src/analytics/history/index.js';
 import { BUCKETS_AT, operationCell } from '../src/analytics/history/memory-cells.js';
 import { indexOf } from '../src/performance/histogram.js';
+import { scanKeys, unlinkKeys } from './support.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const LABEL_SETS = Number(process.env.BENCH_LABEL_SETS ?? 100);
@@ -153,13 +154,7 @@ async function redisRow(): Promise<Row> {
   const store = new RedisHistoryStore({ client, prefix: PREFIX, commandTimeoutMs: 30_000 });
   try {
     await fill(store, 'redis');
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, found] = await client.scan(cursor, 'MATCH', `${PREFIX}:*:m:*`, 'COUNT', 1000);
-      cursor = next;
-      keys.push(...found);
-    } while (cursor !== '0');
+    const keys = await scanKeys(client, `${PREFIX}:*:m:*`);
     const floor = async () => {
       const pipeline = client.pipeline();
       for (const key of keys) pipeline.hgetall(key);
@@ -167,12 +162,7 @@ async function redisRow(): Promise<Row> {
     };
     return { store: 'redis', queryMs: await time(query(store)), floorMs: await time(floor) };
   } finally {
-    let cursor = '0';
-    do {
-      const [next, found] = await client.scan(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (found.length > 0) await client.del(...found);
-    } while (cursor !== '0');
+    await unlinkKeys(client, `${PREFIX}:*`);
     await store.close();
     client.disconnect();
   }

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { redisTaskBackend } from '../src/tasks/backends/redis.js';
 import type { AttemptOutcome, ClaimedTask, NewTask } from '../src/tasks/types.js';
+import { intFromEnv, unlinkKeys } from './support.js';
 
 const TASKS = intFromEnv('BENCH_TASKS', 20_000);
 const BATCH = intFromEnv('BENCH_BATCH', 10);
@@ -125,22 +126,8 @@ async function run(groups: (string | undefined)[], shuffled = false): Promise<Co
     };
   } finally {
     await backend.close();
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await admin.unlink(...keys);
-    } while (cursor !== '0');
+    await unlinkKeys(admin, `${prefix}*`);
   }
-}
-
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name}=${raw}: expected a whole number >= 1`);
-  return value;
 }
 
 const median = (values: number[]) =>

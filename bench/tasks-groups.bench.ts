@@ -28,6 +28,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createEnterprise } from '../src/index.js';
 import { redisTaskBackend } from '../src/tasks/backends/redis.js';
+import { intFromEnv, unlinkKeys } from './support.js';
 
 const ROUNDS = intFromEnv('BENCH_ROUNDS', 3);
 const TASKS = intFromEnv('BENCH_TASKS', 10_000);
@@ -147,7 +148,7 @@ async function ours(
   } finally {
     await enterprise.shutdown();
     await backend.close();
-    await deleteKeys(prefix);
+    await unlinkKeys(admin, `${prefix}*`);
   }
 }
 
@@ -200,7 +201,7 @@ async function bull(n: number): Promise<Figures> {
     };
   } finally {
     await queue.close();
-    await deleteKeys(prefix);
+    await unlinkKeys(admin, `${prefix}*`);
     await connection.quit();
   }
 }
@@ -216,24 +217,6 @@ async function fairness(): Promise<number> {
     if (starts.length < 5_000) starts.push(g);
   });
   return starts.filter((g) => g === 'big').length / starts.length;
-}
-
-async function deleteKeys(prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await admin.unlink(...keys);
-  } while (cursor !== '0');
-}
-
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name}=${raw}: expected a whole number >= 1`);
-  return value;
 }
 
 const median = (values: number[]) => {
