@@ -122,7 +122,7 @@ export class CallRecorder {
         start,
       );
       span.trace = trace;
-      this.finish(span, failed, undefined);
+      this.finish(span, failed, undefined, duration);
       return;
     }
     series.record(duration, failed, false, now);
@@ -146,17 +146,20 @@ export class CallRecorder {
     const threshold = thresholdMs ?? this.#settings.alertThresholdMs;
     if (duration > threshold || this.#events.listenerCount('span') > 0) {
       const span = Span.in(currentContext(), name, series, attributes, threshold, now - duration);
-      this.finish(span, failed, undefined);
+      this.finish(span, failed, undefined, duration);
       return;
     }
     series.record(duration, failed, false, now);
     series.lastCallAt = now;
   }
 
-  /** Records a finished span. Never throws. */
-  finish(span: Span, failed: boolean, error: unknown): void {
+  /**
+   * Records a finished span. Never throws. `durationMs` is the duration a caller measured itself:
+   * reading the clock again would add whatever ran since (a GC pause, an OpenTelemetry span start).
+   */
+  finish(span: Span, failed: boolean, error: unknown, durationMs?: number): void {
     const now = this.now();
-    const duration = Math.max(0, now - span.start);
+    const duration = durationMs ?? Math.max(0, now - span.start);
     const slow = duration > span.thresholdMs;
     span.series.record(duration, failed, slow, now);
     span.series.lastCallAt = now;

@@ -263,7 +263,7 @@ export class PerformanceMonitor extends Emitter<PerformanceEvents> {
       rest.thresholdMs ?? this.#settings.alertThresholdMs,
       this.#clock.now() - durationMs,
     );
-    this.finish(span, error === true, undefined);
+    this.#recorder.finish(span, error === true, undefined, durationMs);
   }
 
   /**

@@ -1,13 +1,23 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import {
+  createEnterprise,
   InvalidArgumentError,
   type OverflowEvent,
   type SlowEvent,
   type SpanEvent,
   withContext,
 } from '../../src/index.js';
-import { callFor, capturingLogger, EPOCH, failsAfter, numbersIn, setup, takes } from './helpers.js';
+import {
+  callFor,
+  capturingLogger,
+  EPOCH,
+  failsAfter,
+  fakeClock,
+  numbersIn,
+  setup,
+  takes,
+} from './helpers.js';
 
 const MINUTE = 60_000;
 
@@ -915,6 +925,30 @@ describe('monitor.record (a call timed elsewhere)', () => {
     });
     monitor.record('strict', 6, { thresholdMs: 5 });
     expect(monitor.getStats('strict')!.windows.all.slow).toBe(1);
+  });
+
+  it('records exactly the duration given, however long the recording itself takes', () => {
+    // A clock that moves 3 ms each time it is read stands for a GC pause or a stalled loop between
+    // the start of the recording and its end: neither may be added to the caller's duration.
+    const clock = fakeClock();
+    const enterprise = createEnterprise({
+      logLevel: 'silent',
+      env: {},
+      clock: { ...clock, now: () => (clock.t += 3) },
+      performance: { systemMetrics: false, alertThresholdMs: 20 },
+    });
+    const monitor = enterprise.performance;
+    const durations: number[] = [];
+    monitor.on('span', (span) => durations.push(span.durationMs));
+    monitor.record('measured', 898.782);
+    monitor.record('measured', 4.5);
+    expect(monitor.getStats('measured')!.windows.all).toMatchObject({
+      count: 2,
+      min: 4.5,
+      max: 898.782,
+      slow: 1,
+    });
+    expect(durations).toEqual([898.782, 4.5]);
   });
 
   it('raises slow and span events with the parent span and correlation id of the context', async () => {
