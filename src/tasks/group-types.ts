@@ -84,4 +84,10 @@ export interface TaskGroupBackend {
    * groups). Worker pools read it periodically; optional: without it they call `groups`.
    */
   queueLimits?(queue: string): Promise<QueueLimits>;
+  /**
+   * The paused groups of `queue`, sorted. Worker pools read it periodically, so that a process
+   * whose `group-paused` event was lost still gives back the tasks of the group it claimed
+   * ahead; optional: without it only the events tell them.
+   */
+  pausedGroups?(queue: string): Promise<string[]>;
 }

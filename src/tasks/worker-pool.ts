@@ -138,8 +138,9 @@ export class WorkerPool {
     // keep their leases, or another worker would recover and run them while they still run here.
     this.#every(Math.max(50, Math.floor(leaseMs / 3)), () => renewPoolLeases(this.#leases), true);
     this.#every(heartbeatMs, () => this.#heartbeat());
-    // Limits set by any process are followed from the next read on.
-    this.#every(heartbeatMs, () => this.#gate.refresh());
+    // Limits set by any process are followed from the next read on, and so are group pauses
+    // whose event this process missed.
+    this.#every(heartbeatMs, () => Promise.all([this.#gate.refresh(), this.#syncGroups()]));
     if (minConcurrency < maxConcurrency) this.#every(scaleIntervalMs, () => this.#scale());
     void this.#heartbeat();
     this.#loop = this.#run();
@@ -443,6 +444,29 @@ export class WorkerPool {
     } catch (error) {
       this.#log.debug({ err: error, queue: this.queue }, 'heartbeat failed');
     }
+  }
+
+  /**
+   * Follows the groups paused in the backend: a pause whose `group-paused` event was lost (the
+   * subscription was down) stops the tasks of the group this pool claimed ahead within a
+   * heartbeat, and a lost `group-resumed` is forgotten.
+   */
+  async #syncGroups(): Promise<void> {
+    if (this.#backend.pausedGroups === undefined) return;
+    const since = this.#gate.changes;
+    let paused: string[];
+    try {
+      paused = await this.#backend.pausedGroups(this.queue);
+    } catch (error) {
+      this.#log.debug({ err: error, queue: this.queue }, 'reading the paused groups failed');
+      return;
+    }
+    // A pause or resume learnt meanwhile is newer than what was read.
+    if (this.#gate.changes !== since) return;
+    const known = new Set(this.#gate.pausedGroups());
+    const current = new Set(paused);
+    for (const group of known) if (!current.has(group)) this.resumeGroup(group);
+    await Promise.all(paused.filter((g) => !known.has(g)).map((g) => this.pauseGroup(g)));
   }
 
   /** One look of auto-scaling; after growing, the pool claims for the new slots at once. */

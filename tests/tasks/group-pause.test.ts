@@ -5,7 +5,7 @@ import type { Enterprise } from '../../src/index.js';
 import { redisTaskBackend } from '../../src/tasks/backends/redis.js';
 import { memoryTaskBackend, type TaskBackend } from '../../src/tasks/index.js';
 import { REDIS_URL, redis, requires } from '../support/requirements.js';
-import { eventually, make, shutDownAfterEach } from './pool-helpers.js';
+import { deafTo, eventually, make, shutDownAfterEach } from './pool-helpers.js';
 import { adminClient, deleteKeys, testPrefix } from './redis/helpers.js';
 
 /**
@@ -20,8 +20,12 @@ shutDownAfterEach();
 const PER_GROUP = 12;
 
 /** One slot and eight tasks claimed ahead, each task running 100 ms; starts by group. */
-function slowPool(backend: TaskBackend, started: Map<string, string[]>): Enterprise {
-  const e = make(backend, { workerCount: 1, prefetch: 8 });
+function slowPool(
+  backend: TaskBackend,
+  started: Map<string, string[]>,
+  heartbeatMs?: number,
+): Enterprise {
+  const e = make(backend, { workerCount: 1, prefetch: 8, ...(heartbeatMs ? { heartbeatMs } : {}) });
   e.tasks.register('slow', async ({ group }: { group: string }, ctx) => {
     started.set(group, [...(started.get(group) ?? []), ctx.id]);
     await sleep(100);
@@ -135,7 +139,38 @@ async function pausesInAnotherInstance(
   }
 }
 
+/**
+ * The worker never hears `group-paused` nor `group-resumed` (its subscription was down): its
+ * periodic read of the paused groups (every heartbeat, 100 ms here) stops what it claimed ahead.
+ */
+async function pausesWithEventsLost(backend: TaskBackend): Promise<void> {
+  const started = new Map<string, string[]>();
+  const worker = slowPool(deafTo(backend, ['group-paused', 'group-resumed']), started, 100);
+  const admin = make(backend, { workerCount: 1 });
+  const ids = await submitTwoGroups(worker);
+  await worker.start();
+  await untilPrefetched(backend);
+
+  await admin.tasks.groups.pause('default', 'paused');
+  // Two heartbeats: the read has run and the task running at the pause has ended.
+  await sleep(250);
+  const stoppedAt = started.get('paused')?.length ?? 0;
+  await checkPausedGroup(worker, ids, started, stoppedAt);
+
+  await admin.tasks.groups.resume('default', 'paused');
+  await eventually(
+    () => (started.get('paused')?.length ?? 0) === PER_GROUP,
+    'every task after resume',
+    15_000,
+  );
+  expect(started.get('paused')).toEqual(ids.get('paused'));
+}
+
 describe('group pause with the memory backend', () => {
+  it('stops what a process claimed ahead of a group whose pause event it never heard, within a heartbeat', async () => {
+    await pausesWithEventsLost(memoryTaskBackend());
+  });
+
   it('starts nothing of the group once pause() resolves; prefetched tasks go back uncounted, in order', async () => {
     await pausesInThisProcess(memoryTaskBackend());
   });
@@ -168,6 +203,11 @@ describe.runIf(requires(redis))('group pause with the redis backend', () => {
   it('starts nothing of the group once pause() resolves; prefetched tasks go back uncounted, in order', async () => {
     prefixes.push(testPrefix('gpause'));
     await pausesInThisProcess(backend());
+  });
+
+  it('stops what a process claimed ahead of a group whose pause event it never heard, within a heartbeat', async () => {
+    prefixes.push(testPrefix('gpause'));
+    await pausesWithEventsLost(backend());
   });
 
   it('stops the pools of an instance with its own connections (another subscriber)', async () => {

@@ -5,7 +5,7 @@ import type { Enterprise } from '../../src/index.js';
 import { redisTaskBackend } from '../../src/tasks/backends/redis.js';
 import { memoryTaskBackend, type TaskBackend } from '../../src/tasks/index.js';
 import { REDIS_URL, redis, requires } from '../support/requirements.js';
-import { eventually, make, shutDownAfterEach, withClaim } from './pool-helpers.js';
+import { deafTo, eventually, make, shutDownAfterEach, withClaim } from './pool-helpers.js';
 import { adminClient, deleteKeys, testPrefix } from './redis/helpers.js';
 
 /**
@@ -145,18 +145,7 @@ describe('pause with the memory backend', () => {
   it('resumes a pool whose resumed event was lost, from the queue flag it reads', async () => {
     const backend = memoryTaskBackend();
     // The worker instance hears `paused` but never `resumed`.
-    const deaf = new Proxy(backend, {
-      get(target, property, receiver) {
-        if (property === 'subscribe') {
-          return (listener: Parameters<TaskBackend['subscribe']>[0]) =>
-            target.subscribe((event) => {
-              if (event.type !== 'resumed') listener(event);
-            });
-        }
-        const value = Reflect.get(target, property, receiver);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    const deaf = deafTo(backend, ['resumed']);
     const started: string[] = [];
     const worker = slowPool(deaf, started);
     const admin = make(backend, { workerCount: 1 });

@@ -1,7 +1,7 @@
 import { afterEach } from 'vitest';
 import { createEnterprise, type Enterprise, type TaskOptions } from '../../src/index.js';
 import type { TaskBackend } from '../../src/tasks/index.js';
-import type { ClaimedTask } from '../../src/tasks/types.js';
+import type { ClaimedTask, TaskBackendEvent } from '../../src/tasks/types.js';
 
 /**
  * What the worker-pool test files share: instances shut down after each test, a backend whose
@@ -37,6 +37,25 @@ export function withClaim(
   return new Proxy(inner, {
     get(target, property, receiver) {
       if (property === 'claim') return claim;
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** `inner` whose subscribers never hear the events of `types` (lost, as when a subscription is down). */
+export function deafTo(
+  inner: TaskBackend,
+  types: readonly TaskBackendEvent['type'][],
+): TaskBackend {
+  return new Proxy(inner, {
+    get(target, property, receiver) {
+      if (property === 'subscribe') {
+        return (listener: Parameters<TaskBackend['subscribe']>[0]) =>
+          target.subscribe((event) => {
+            if (!types.includes(event.type)) listener(event);
+          });
+      }
       const value = Reflect.get(target, property, receiver);
       return typeof value === 'function' ? value.bind(target) : value;
     },

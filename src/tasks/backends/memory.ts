@@ -342,6 +342,14 @@ export class MemoryTaskBackend implements TaskBackend {
     this.#listeners.announceGroup('group-resumed', queue, group);
   }
 
+  async pausedGroups(queue: string): Promise<string[]> {
+    const groups = this.#queues.get(queue)?.groups.byName.values() ?? [];
+    return [...groups]
+      .filter((g) => g.paused)
+      .map((g) => g.name)
+      .sort();
+  }
+
   async queueLimits(queue: string): Promise<QueueLimits> {
     return { ...(this.#queues.get(queue)?.groups.limits ?? {}) };
   }

@@ -47,6 +47,7 @@ import {
   configureGroup,
   configureQueue,
   listGroups,
+  pausedGroups,
   pauseGroup,
   queueLimits,
 } from './redis/groups.js';
@@ -404,6 +405,10 @@ export class RedisTaskBackend implements TaskBackend {
 
   queueLimits(queue: string): Promise<QueueLimits> {
     return queueLimits(this.#ctx, queue);
+  }
+
+  pausedGroups(queue: string): Promise<string[]> {
+    return pausedGroups(this.#ctx, queue);
   }
 
   heartbeat(worker: WorkerInfo, ttlMs: number): Promise<void> {

@@ -18,6 +18,8 @@ export class StartGate {
    * event leaves nothing refused for ever.
    */
   readonly #pausedAt = new Map<string, number>();
+  /** Counts the pauses and resumes learnt, so that a list read before one is not applied after. */
+  #changes = 0;
   /** Windows (ms) of the limits that count every claim of the queue: queue and shared limits. */
   #queueWindows: number[] = [];
   /** Window (ms) of the limit per group, counted for grouped tasks only; 0: none. */
@@ -67,11 +69,23 @@ export class StartGate {
 
   /** `group` is paused in the backend as of now: tasks of it claimed until now do not start. */
   pauseGroup(group: string): void {
+    this.#changes += 1;
     this.#pausedAt.set(group, Date.now());
   }
 
   resumeGroup(group: string): void {
+    this.#changes += 1;
     this.#pausedAt.delete(group);
+  }
+
+  /** Pauses and resumes learnt so far; compare before and after reading the paused groups. */
+  get changes(): number {
+    return this.#changes;
+  }
+
+  /** The groups this pool knows to be paused. */
+  pausedGroups(): string[] {
+    return [...this.#pausedAt.keys()];
   }
 
   /** Whether `claimed` was claimed before its group's pause (so it must not start). */

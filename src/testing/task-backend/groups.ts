@@ -160,6 +160,20 @@ export function groupsTests(s: BackendSuite): void {
       expect(groupsOf(await claimAll(10))).toEqual(['p', 'p']);
     });
 
+    it('lists its paused groups, sorted, those without tasks too (pausedGroups, when implemented)', async () => {
+      if (gb().pausedGroups === undefined) return;
+      expect(await gb().pausedGroups!(s.queue)).toEqual([]);
+      await s.backend.add([task({ group: 'p' })]);
+      await gb().pauseGroup(s.queue, 'p');
+      await gb().pauseGroup(s.queue, 'empty');
+      expect(await gb().pausedGroups!(s.queue)).toEqual(['empty', 'p']);
+      await gb().resumeGroup(s.queue, 'p');
+      expect(await gb().pausedGroups!(s.queue)).toEqual(['empty']);
+      await gb().resumeGroup(s.queue, 'empty');
+      expect(await gb().pausedGroups!(s.queue)).toEqual([]);
+      expect(await gb().pausedGroups!(`${s.queue}-never-used`)).toEqual([]);
+    });
+
     it('tells subscribers when a group is paused and resumed', async () => {
       const heard: TaskBackendEvent[] = [];
       const off = s.backend.subscribe((event) => heard.push(event));

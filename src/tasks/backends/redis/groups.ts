@@ -112,6 +112,15 @@ function parseLimits(fields: readonly (string | number | null | undefined)[]): Q
   return limits;
 }
 
+/** `pausedGroups`: one SMEMBERS of the set GROUP_SET keeps. */
+export async function pausedGroups(ctx: BackendContext, queue: string): Promise<string[]> {
+  const k = ctx.keys.queue(queue);
+  const names = await ctx.conn.run('groups', queue, (client) =>
+    client.smembers(`${k.base}gpaused`),
+  );
+  return names.sort();
+}
+
 /** `queueLimits`: the queue's stored limits, one HMGET (no script, however many groups). */
 export async function queueLimits(ctx: BackendContext, queue: string): Promise<QueueLimits> {
   const k = ctx.keys.queue(queue);
