@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createEnterprise, type Enterprise, type TaskOptions } from '../../src/index.js';
 import {
   memoryTaskBackend,
@@ -12,7 +11,7 @@ import {
 import type { NewTask } from '../../src/tasks/types.js';
 import { REDIS_URL, redis, requires } from '../support/requirements.js';
 import { eventually, make, shutDownAfterEach } from './pool-helpers.js';
-import { adminClient, deleteKeys, testPrefix } from './redis/helpers.js';
+import { redisBackends } from './redis/helpers.js';
 
 /**
  * What keeps the task module within bounds whatever it is given: the payload size cap, submitMany
@@ -239,24 +238,8 @@ describe('leaseMs against the backend command timeout', () => {
 });
 
 describe.runIf(requires(redis))('submitMany in bounded batches (redis)', () => {
-  let admin: Redis;
-  const prefixes: string[] = [];
-  const backends: ReturnType<typeof redisTaskBackend>[] = [];
-  const backend = () => {
-    const prefix = testPrefix('batches');
-    prefixes.push(prefix);
-    const created = redisTaskBackend({ url: REDIS_URL, prefix });
-    backends.push(created);
-    return created;
-  };
-  beforeAll(() => {
-    admin = adminClient();
-  });
-  afterAll(async () => {
-    await Promise.all(backends.map((b) => b.close()));
-    for (const prefix of prefixes) await deleteKeys(admin, prefix);
-    await admin.quit();
-  });
+  const redisStore = redisBackends('batches');
+  const backend = () => redisStore.backend(redisStore.prefix());
 
   it('stores 2,500 tasks in ADD scripts of at most 1,000, each dependency before its dependent', async () => {
     await submitsInBatches(backend());

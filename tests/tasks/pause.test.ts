@@ -1,12 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Enterprise } from '../../src/index.js';
-import { redisTaskBackend } from '../../src/tasks/backends/redis.js';
 import { memoryTaskBackend, type TaskBackend } from '../../src/tasks/index.js';
-import { REDIS_URL, redis, requires } from '../support/requirements.js';
+import { redis, requires } from '../support/requirements.js';
 import { deafTo, eventually, make, shutDownAfterEach, withClaim } from './pool-helpers.js';
-import { adminClient, deleteKeys, testPrefix } from './redis/helpers.js';
+import { redisBackends } from './redis/helpers.js';
 
 /**
  * `tasks.pause()` stops what was prefetched too: once it resolves, the calling process starts no
@@ -166,40 +164,16 @@ describe('pause with the memory backend', () => {
 });
 
 describe.runIf(requires(redis))('pause with the redis backend', () => {
-  let admin: Redis;
-  const prefixes: string[] = [];
-  const backends: ReturnType<typeof redisTaskBackend>[] = [];
-  const backend = () => {
-    const prefix = prefixes[prefixes.length - 1]!;
-    const created = redisTaskBackend({ url: REDIS_URL, prefix });
-    backends.push(created);
-    return created;
-  };
-  beforeAll(() => {
-    admin = adminClient();
-  });
-  afterAll(async () => {
-    await Promise.all(backends.map((b) => b.close()));
-    for (const prefix of prefixes) await deleteKeys(admin, prefix);
-    await admin.quit();
-  });
+  const redisStore = redisBackends('pause');
 
   it('starts nothing once pause() resolves; prefetched tasks go back uncounted and run after resume', async () => {
-    prefixes.push(testPrefix('pause'));
-    await pausesInThisProcess(backend());
+    await pausesInThisProcess(redisStore.backend(redisStore.prefix()));
   });
 
   it('stops the pools of an instance with its own connections (another subscriber)', async () => {
-    const prefix = testPrefix('pause');
-    prefixes.push(prefix);
-    await pausesInAnotherInstance(backend(), backend(), async () => {
-      await eventually(async () => {
-        const [, subscribers] = (await admin.pubsub('NUMSUB', `${prefix}:events`)) as [
-          string,
-          number,
-        ];
-        return Number(subscribers) >= 1;
-      }, 'the worker subscribed to task events');
-    });
+    const prefix = redisStore.prefix();
+    await pausesInAnotherInstance(redisStore.backend(prefix), redisStore.backend(prefix), () =>
+      redisStore.subscribed(prefix),
+    );
   });
 });

@@ -3,7 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
+import { type RedisTaskBackend, redisTaskBackend } from '../../../src/tasks/backends/redis.js';
 import type { NewTask } from '../../../src/tasks/types.js';
+import { eventually } from '../../support/eventually.js';
 import { REDIS_URL } from '../../support/requirements.js';
 
 /** A fresh key prefix per test, so parallel test files never share keys. */
@@ -36,6 +39,58 @@ export async function deleteKeys(client: Redis | Cluster, prefix: string): Promi
 /** A plain client on the test Redis, for inspection and cleanup. */
 export function adminClient(): Redis {
   return new Redis(REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 3 });
+}
+
+/** What {@link redisBackends} gives a describe block. */
+export interface RedisBackends {
+  /** A plain client for inspection (from `beforeAll` on). */
+  readonly admin: Redis;
+  /** A fresh prefix, whose keys are deleted after the block. */
+  prefix(): string;
+  /** A backend with its own connections on `prefix` (by default the latest one made). */
+  backend(prefix?: string): RedisTaskBackend;
+  /** Resolves once a backend on `prefix` is subscribed to its task events. */
+  subscribed(prefix: string): Promise<void>;
+}
+
+/**
+ * Redis task backends for one describe block: each on a prefix of its test, all closed and their
+ * keys deleted after the block.
+ */
+export function redisBackends(label: string): RedisBackends {
+  let admin: Redis | undefined;
+  const prefixes: string[] = [];
+  const backends: RedisTaskBackend[] = [];
+  beforeAll(() => {
+    admin = adminClient();
+  });
+  afterAll(async () => {
+    await Promise.all(backends.map((b) => b.close()));
+    for (const prefix of prefixes) await deleteKeys(admin!, prefix);
+    await admin!.quit();
+  });
+  const prefix = () => {
+    const made = testPrefix(label);
+    prefixes.push(made);
+    return made;
+  };
+  return {
+    get admin() {
+      return admin!;
+    },
+    prefix,
+    backend(on = prefixes.at(-1) ?? prefix()) {
+      const created = redisTaskBackend({ url: REDIS_URL, prefix: on });
+      backends.push(created);
+      return created;
+    },
+    async subscribed(on) {
+      await eventually(async () => {
+        const [, subscribers] = (await admin!.pubsub('NUMSUB', `${on}:events`)) as [string, number];
+        return Number(subscribers) >= 1;
+      }, 'a backend subscribed to task events');
+    },
+  };
 }
 
 /** The Cluster nodes of TEST_REDIS_CLUSTER_NODES, when set. */
