@@ -420,11 +420,34 @@ export class WorkerPool {
       return;
     }
     this.#hooks.progress(running.task, value);
-    void this.#backend
-      .setProgress(this.queue, { id: running.task.id, token: running.token }, text)
-      .catch((error) => {
-        this.#log.debug({ err: error, task: running.task.id }, 'progress could not be stored');
-      });
+    running.progressText = text;
+    running.progressWrite ??= this.#storeProgress(running);
+  }
+
+  /**
+   * Stores an attempt's progress one write at a time, the latest value each time (reports made
+   * meanwhile are folded into it). Parallel writes could land out of order (a script Redis forgot
+   * goes again by EVAL, after the later ones), and the last could land after the outcome, which
+   * refuses it: the outcome waits for this instead (see PoolOutcomes).
+   */
+  async #storeProgress(running: Running): Promise<void> {
+    try {
+      while (running.progressText !== undefined) {
+        const text = running.progressText;
+        running.progressText = undefined;
+        try {
+          await this.#backend.setProgress(
+            this.queue,
+            { id: running.task.id, token: running.token },
+            text,
+          );
+        } catch (error) {
+          this.#log.debug({ err: error, task: running.task.id }, 'progress could not be stored');
+        }
+      }
+    } finally {
+      running.progressWrite = undefined;
+    }
   }
 
   /** Ends an attempt: frees its slot now and queues its outcome for the next batch. */

@@ -4,6 +4,7 @@ import { createEnterprise, type Enterprise, type TaskOptions } from '../../src/i
 import {
   backgroundTask,
   memoryTaskBackend,
+  type TaskBackend,
   type TaskContext,
   TaskPriority,
   type TaskStats,
@@ -507,6 +508,45 @@ describe('inspecting and controlling', () => {
     release();
     await e.tasks.waitFor(id, { timeout: 5 });
     expect(events).toEqual([{ done: 1, of: 2 }]);
+  });
+
+  it('stores the last progress reported, whatever order the writes would land in', async () => {
+    // The first write is slow (a script Redis forgot, sent again by EVAL); so is the one made
+    // when the handler returns. Neither may leave an older value, nor be refused by the outcome.
+    const inner = memoryTaskBackend();
+    const writes: string[] = [];
+    const backend = new Proxy(inner, {
+      get(target, property, receiver) {
+        if (property === 'setProgress') {
+          return async (...args: Parameters<TaskBackend['setProgress']>) => {
+            writes.push(args[2]);
+            if (writes.length === 1 || args[2] === '4') await sleep(60);
+            return target.setProgress(...args);
+          };
+        }
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const e = make({ backend });
+    e.tasks.register('steps', async (_p, { progress }) => {
+      progress(1);
+      progress(2);
+      progress(3);
+      await sleep(120);
+      progress(4);
+      return 'ok';
+    });
+    const events: unknown[] = [];
+    e.tasks.on('progress', (ev) => events.push(ev.progress));
+    await e.start();
+    const id = await e.tasks.submit('steps');
+    const done = await e.tasks.waitFor(id, { timeout: 5 });
+    expect(done.state).toBe('completed');
+    expect(done.progress).toBe(4);
+    expect(events).toEqual([1, 2, 3, 4]);
+    // One write at a time, the latest value each time: 2 was folded into 3.
+    expect(writes).toEqual(['1', '3', '4']);
   });
 
   it('reports queues, workers, throughput and failures grouped by task and error', async () => {

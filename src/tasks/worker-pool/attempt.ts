@@ -28,6 +28,10 @@ export interface Running {
   delayMs: number;
   /** The consumer span the handler runs in; ended when the attempt settles. */
   span: TraceSpan | undefined;
+  /** The latest progress reported and not yet sent to the backend (JSON). */
+  progressText: string | undefined;
+  /** The progress write in flight; the attempt's outcome is recorded after it. */
+  progressWrite: Promise<void> | undefined;
 }
 
 /** The attempt of a claimed task, starting now. */
@@ -46,6 +50,8 @@ export function newAttempt(claimed: ClaimedTask): Running {
     durationMs: 0,
     delayMs: 0,
     span: undefined,
+    progressText: undefined,
+    progressWrite: undefined,
   };
 }
 

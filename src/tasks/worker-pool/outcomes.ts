@@ -170,6 +170,12 @@ export class OutcomeBatches {
       for (const attempt of this.#unreported) if (!attempt.done) running.push(attempt);
       this.#unreported = [];
       try {
+        // An attempt's last progress is stored before its outcome, which would refuse it.
+        const writes: Promise<void>[] = [];
+        for (const attempt of batch) {
+          if (attempt.progressWrite !== undefined) writes.push(attempt.progressWrite);
+        }
+        if (writes.length > 0) await Promise.all(writes);
         const outcomes: AttemptOutcome[] = new Array(batch.length);
         for (let i = 0; i < batch.length; i++) outcomes[i] = batch[i]!.outcome!;
         const started: Lease[] = new Array(running.length);
