@@ -82,7 +82,16 @@ describe('importing the package', () => {
     expect(result.importError).toBeNull();
     expect(result.exports).toEqual(expect.arrayContaining(['createEnterprise', 'configure']));
     expect(result.timers).toEqual([]);
-    expect(result.after).toEqual(result.before);
+    // No handle more of any kind (the loader may close one of its own meanwhile).
+    const counts = (handles: string[]) => {
+      const byType = new Map<string, number>();
+      for (const type of handles) byType.set(type, (byType.get(type) ?? 0) + 1);
+      return byType;
+    };
+    const before = counts(result.before);
+    for (const [type, n] of counts(result.after)) {
+      expect(n, type).toBeLessThanOrEqual(before.get(type) ?? 0);
+    }
     for (const variable of OUR_VARIABLES) expect(result.reads).not.toContain(variable);
     expect(result.reads).not.toContain('<all>');
   });

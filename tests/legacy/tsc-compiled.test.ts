@@ -29,15 +29,18 @@ beforeAll(async () => {
   try {
     await run(process.execPath, [join(root, 'node_modules', '.bin', 'tsup'), '--out-dir', dir], {
       cwd: root,
-      timeout: 60_000,
+      // A build with declarations takes about 45 s on an idle two-core machine; much more under
+      // a full parallel test run.
+      timeout: 240_000,
     });
     // Under node_modules the package scope stops, so say again that .js files are ES modules.
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
   } catch (error) {
-    const output = error as { stderr?: string; message: string };
-    buildError = (output.stderr || output.message).trim().split('\n').slice(-15).join('\n');
+    const output = error as { stderr?: string; message: string; killed?: boolean };
+    const tail = (output.stderr || output.message).trim().split('\n').slice(-15).join('\n');
+    buildError = output.killed ? `timed out after 240 s\n${tail}` : tail;
   }
-}, 90_000);
+}, 260_000);
 
 afterAll(() => {
   if (dir !== '') rmSync(dir, { recursive: true, force: true });
