@@ -1,9 +1,8 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEnterprise, type Enterprise, type EnterpriseOptions } from '../../src/index.js';
 import { workload } from '../analytics/reports/helpers.js';
-import { chromiumAvailable, launchChromium } from '../support/browser.js';
-import { cspContext, cspViolations, watch } from './browser-page.js';
+import { chromiumAvailable } from '../support/browser.js';
+import { cspContext, cspViolations, useChromium, watch } from './browser-page.js';
 import { serveDashboard } from './dashboard-server.js';
 
 /** The dashboard's Analytics view in headless Chromium, against a running application. */
@@ -25,13 +24,7 @@ async function serve(options: EnterpriseOptions) {
 }
 
 describe.runIf(chromiumAvailable)('dashboard: the Analytics view', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchChromium();
-  }, 30_000);
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = useChromium();
 
   it('shows active users, tracked events over time, a funnel and capacity forecasts', async () => {
     // Two hours of history with a growing heap, for the capacity forecasts.
@@ -48,7 +41,7 @@ describe.runIf(chromiumAvailable)('dashboard: the Analytics view', () => {
     for (const user of ['ada', 'bob']) analytics.track('cart', { userId: user });
     analytics.track('pay', { userId: 'ada' });
     await analytics.flush();
-    const context = await cspContext(browser);
+    const context = await cspContext(browser());
     try {
       const page = await context.newPage();
       const problems = watch(page);
@@ -111,7 +104,7 @@ describe.runIf(chromiumAvailable)('dashboard: the Analytics view', () => {
 
   it('says so when the analytics module is not enabled (501)', async () => {
     const app = await serve({});
-    const context = await cspContext(browser);
+    const context = await cspContext(browser());
     try {
       const page = await context.newPage();
       const problems = watch(page);

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEnterprise } from '../../src/index.js';
 import { circuitBreaker, defaultBreakerRegistry } from '../../src/resilience/index.js';
-import { chromiumAvailable, launchChromium } from '../support/browser.js';
-import { cspContext, cspViolations, watch } from './browser-page.js';
+import { chromiumAvailable } from '../support/browser.js';
+import { cspContext, cspViolations, useChromium, watch } from './browser-page.js';
 import { serveDashboard } from './dashboard-server.js';
 
 /**
@@ -16,15 +15,7 @@ const MOUNT = '/monitoring';
 const POLL = { timeout: 10_000 };
 
 describe.runIf(chromiumAvailable)('dashboard circuit breakers panel', () => {
-  let browser: Browser;
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-  }, 30_000);
-
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = useChromium();
 
   it('shows each breaker with its state, failures, openings and last opening, live', async () => {
     const name = `payments-${randomUUID().slice(0, 8)}`;
@@ -37,7 +28,7 @@ describe.runIf(chromiumAvailable)('dashboard circuit breakers panel', () => {
       instrument: false,
       shutdown: true,
     });
-    const context = await cspContext(browser);
+    const context = await cspContext(browser());
     try {
       const page = await context.newPage();
       // Strict: no module of this instance is expected to answer 501.

@@ -1,6 +1,28 @@
-// Shared by the dashboard's browser suites (and the docs page's): a browser context that records
-// CSP violations, and a page watcher for console errors and uncaught page errors.
+// Shared by the dashboard's browser suites (and the docs page's): Chromium for a suite, a browser
+// context that records CSP violations, and a page watcher for console and uncaught page errors.
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { launchChromium } from '../support/browser.js';
+
+/**
+ * Launches headless Chromium before the tests of the enclosing `describe` and closes it after
+ * them. Returns the getter the tests read it through: it exists only once `beforeAll` has run.
+ */
+export function useChromium(): () => Browser {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    browser = await launchChromium();
+  }, 30_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return () => {
+    if (browser === undefined) {
+      throw new Error('Chromium is not launched yet: read it inside a test');
+    }
+    return browser;
+  };
+}
 
 /**
  * A context whose pages record their CSP violations (see `cspViolations`). `options` add to or

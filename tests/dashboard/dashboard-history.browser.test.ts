@@ -4,14 +4,20 @@
 // deployment's history, and without a cluster view the page says what to configure.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ClusterView, type MinuteRollup } from '../../src/analytics/index.js';
 import { createEnterprise, type Enterprise } from '../../src/index.js';
 import { memoryTaskBackend } from '../../src/tasks/index.js';
-import { chromiumAvailable, launchChromium } from '../support/browser.js';
+import { chromiumAvailable } from '../support/browser.js';
 import { REDIS_URL, redis, requires } from '../support/requirements.js';
-import { cspContext, cspViolations, type ExpectedFailure, watch } from './browser-page.js';
+import {
+  cspContext,
+  cspViolations,
+  type ExpectedFailure,
+  useChromium,
+  watch,
+} from './browser-page.js';
 import { serveDashboard } from './dashboard-server.js';
 
 const POLL = { timeout: 15_000 };
@@ -142,13 +148,23 @@ async function writeHistory(enterprise: Enterprise) {
   }
 }
 
-/**
- * A figure nothing recorded yet (the request latency of an app without requests...) answers 400;
- * no other failure, and no request off the loopback.
- */
+/** A figure nothing recorded yet (the request latency of an app without requests...) answers 400. */
 const NOTHING_RECORDED: ExpectedFailure[] = [{ status: 400, path: /\/performance\/history$/ }];
-const watchPage = (page: Page) =>
-  watch(page, NOTHING_RECORDED, { ignore501: false, loopbackOnly: true });
+
+/**
+ * A page of `context` watched for any other failure (a 501 included) and any request off the
+ * loopback, and the queries of its history requests in order.
+ */
+async function openPage(context: BrowserContext) {
+  const page = await context.newPage();
+  const problems = watch(page, NOTHING_RECORDED, { ignore501: false, loopbackOnly: true });
+  const history: string[] = [];
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname.endsWith('/performance/history')) history.push(url.search);
+  });
+  return { page, problems, history };
+}
 
 /** The taller page the charts of every view fit in. */
 const VIEWPORT = { viewport: { width: 1280, height: 900 } };
@@ -169,27 +185,13 @@ const drawn = (page: Page, id: string) =>
   }, id);
 
 describe.runIf(chromiumAvailable)('dashboard ranges and scope in headless Chromium', () => {
-  let browser: Browser;
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-  }, 30_000);
-
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = useChromium();
 
   it('draws every view over the last hour from the metrics history', async () => {
     const app = await startApp(undefined);
-    const context = await cspContext(browser, VIEWPORT);
+    const context = await cspContext(browser(), VIEWPORT);
     try {
-      const page = await context.newPage();
-      const problems = watchPage(page);
-      const history: string[] = [];
-      page.on('request', (request) => {
-        const url = new URL(request.url());
-        if (url.pathname.endsWith('/performance/history')) history.push(url.search);
-      });
+      const { page, problems, history } = await openPage(context);
       await page.goto(`${app.url}/dashboard#cache`);
       // Live first: the cache charts follow the stream.
       await expect.poll(() => drawn(page, 'chart-cache-tiers'), POLL).toBe(true);
@@ -262,15 +264,9 @@ describe.runIf(chromiumAvailable)('dashboard ranges and scope in headless Chromi
       const other = new ClusterView({ url: REDIS_URL, prefix, instanceId: 'web-2' });
       other.start();
       await other.heartbeat();
-      const context = await cspContext(browser, VIEWPORT);
+      const context = await cspContext(browser(), VIEWPORT);
       try {
-        const page = await context.newPage();
-        const problems = watchPage(page);
-        const history: string[] = [];
-        page.on('request', (request) => {
-          const url = new URL(request.url());
-          if (url.pathname.endsWith('/performance/history')) history.push(url.search);
-        });
+        const { page, problems, history } = await openPage(context);
         await page.goto(`${app.url}/dashboard#tasks`);
         await page.click('[data-scope="cluster"]');
         await expect.poll(() => page.isVisible('#cluster-panel'), POLL).toBe(true);

@@ -4,15 +4,21 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Alerts } from '../../src/alerts/alerts.js';
 import { createEnterprise, type Enterprise } from '../../src/index.js';
 import type { SecurityOptions } from '../../src/security/options.js';
 import type { ScreenedRequest } from '../../src/security/types.js';
 import { memoryTaskBackend } from '../../src/tasks/index.js';
 import { withAlerts } from '../monitoring/helpers.js';
-import { chromiumAvailable, launchChromium } from '../support/browser.js';
-import { cspContext, cspViolations, type ExpectedFailure, watch } from './browser-page.js';
+import { chromiumAvailable } from '../support/browser.js';
+import {
+  cspContext,
+  cspViolations,
+  type ExpectedFailure,
+  useChromium,
+  watch,
+} from './browser-page.js';
 import { serveDashboard } from './dashboard-server.js';
 
 /**
@@ -177,19 +183,11 @@ const seqAtLeast = (page: Page, n: number) =>
   page.waitForFunction((min) => Number((globalThis as any).document.body.dataset.seq) >= min, n);
 
 describe.runIf(chromiumAvailable)('dashboard in headless Chromium', () => {
-  let browser: Browser;
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-  }, 30_000);
-
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = useChromium();
 
   it('shows live figures, retries a dead task, under the strict CSP and without console errors', async () => {
     const app = await startApp();
-    const context = await newContext(browser);
+    const context = await newContext(browser());
     try {
       const page = await context.newPage();
       const problems = watchPage(page, [{ status: 501, path: /\/(security\/monitoring|alerts)$/ }]);
@@ -324,7 +322,7 @@ describe.runIf(chromiumAvailable)('dashboard in headless Chromium', () => {
       expect(response.status, path).toBe(200);
       return (await response.json()) as any;
     };
-    const context = await newContext(browser);
+    const context = await newContext(browser());
     try {
       const page = await context.newPage();
       const problems = watchPage(page, [{ status: 401, path: /\/performance\/realtime$/ }]);
@@ -437,7 +435,7 @@ describe.runIf(chromiumAvailable)('dashboard in headless Chromium', () => {
       security.recordLogin({ userId: 'ada', ip: '198.51.100.9', success: false });
     }
     security.recordLogin({ userId: 'bob', ip: '198.51.100.10', success: true });
-    const context = await newContext(browser);
+    const context = await newContext(browser());
     try {
       const page = await context.newPage();
       // The view opens before the token is given, and one ban below is refused on purpose.
@@ -532,7 +530,7 @@ describe.runIf(chromiumAvailable)('dashboard in headless Chromium', () => {
 
   it('asks for the token when the router requires one, keeps it for the tab, then works', async () => {
     const app = await startApp(TOKEN);
-    const context = await newContext(browser);
+    const context = await newContext(browser());
     try {
       const page = await context.newPage();
       const problems = watchPage(page, [{ status: 401, path: /\/performance\/realtime$/ }]);

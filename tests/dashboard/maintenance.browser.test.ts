@@ -1,22 +1,15 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEnterprise } from '../../src/index.js';
 import { memoryTaskBackend } from '../../src/tasks/index.js';
-import { chromiumAvailable, launchChromium } from '../support/browser.js';
-import { cspContext, cspViolations, styleAttributes, watch } from './browser-page.js';
+import { chromiumAvailable } from '../support/browser.js';
+import { cspContext, cspViolations, styleAttributes, useChromium, watch } from './browser-page.js';
 import { serveDashboard } from './dashboard-server.js';
 
 /** The dashboard's Maintenance view in headless Chromium, against a running application. */
 const POLL = { timeout: 10_000 };
 
 describe.runIf(chromiumAvailable)('dashboard: the Maintenance view', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchChromium();
-  }, 30_000);
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = useChromium();
 
   it('lists the tasks with their schedule and last result, and runs one with Run now', async () => {
     let swept = 0;
@@ -41,7 +34,7 @@ describe.runIf(chromiumAvailable)('dashboard: the Maintenance view', () => {
     const failed = await enterprise.maintenance.run('optimize_database');
     expect(failed.ok).toBe(false);
     const app = await serveDashboard(enterprise, { public: true, shutdown: true });
-    const context = await cspContext(browser);
+    const context = await cspContext(browser());
     try {
       const page = await context.newPage();
       const problems = watch(page);

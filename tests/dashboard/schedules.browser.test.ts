@@ -1,22 +1,15 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEnterprise } from '../../src/index.js';
 import { memoryTaskBackend } from '../../src/tasks/index.js';
-import { chromiumAvailable, launchChromium } from '../support/browser.js';
-import { cspContext, cspViolations, styleAttributes, watch } from './browser-page.js';
+import { chromiumAvailable } from '../support/browser.js';
+import { cspContext, cspViolations, styleAttributes, useChromium, watch } from './browser-page.js';
 import { serveDashboard } from './dashboard-server.js';
 
 /** The dashboard's Schedules view in headless Chromium, against a running application. */
 const POLL = { timeout: 10_000 };
 
 describe.runIf(chromiumAvailable)('dashboard: the Schedules view', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchChromium();
-  }, 30_000);
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = useChromium();
 
   it('lists code and run-time schedules; pauses, resumes, runs now, adds and removes', async () => {
     const store = memoryTaskBackend();
@@ -38,7 +31,7 @@ describe.runIf(chromiumAvailable)('dashboard: the Schedules view', () => {
       (await store.schedules()).find((record) => record.name === name);
 
     const app = await serveDashboard(enterprise, { public: true, shutdown: true });
-    const context = await cspContext(browser);
+    const context = await cspContext(browser());
     try {
       const page = await context.newPage();
       const problems = watch(page);
