@@ -1,15 +1,11 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMonitoringListener } from '../../src/adapters/node.js';
+import { describe, expect, it } from 'vitest';
 import { createEnterprise, type Enterprise, type EnterpriseOptions } from '../../src/index.js';
 import { workload } from '../analytics/reports/helpers.js';
-import { chromiumAvailable, launchChromium } from '../support/browser.js';
-import { cspContext, cspViolations, watch } from './browser-page.js';
+import { chromiumAvailable } from '../support/browser.js';
+import { cspContext, cspViolations, useChromium, watch } from './browser-page.js';
+import { serveDashboard } from './dashboard-server.js';
 
 /** The dashboard's Analytics view in headless Chromium, against a running application. */
-const MOUNT = '/api/v1/monitoring';
 const POLL = { timeout: 10_000 };
 const HASH_KEY = 'a-test-hash-key-of-32-characters';
 
@@ -23,30 +19,12 @@ async function serve(options: EnterpriseOptions) {
     ...options,
   });
   await enterprise.start({ workers: false });
-  const listener = createMonitoringListener({ enterprise, prefix: MOUNT, public: true });
-  const server: Server = createServer(listener);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    enterprise,
-    url: `http://127.0.0.1:${port}${MOUNT}/dashboard#analytics`,
-    close: async () => {
-      await listener.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await enterprise.shutdown();
-    },
-  };
+  const { url, close } = await serveDashboard(enterprise, { public: true, shutdown: true });
+  return { enterprise, url: `${url}/dashboard#analytics`, close };
 }
 
 describe.runIf(chromiumAvailable)('dashboard: the Analytics view', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchChromium();
-  }, 30_000);
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = useChromium();
 
   it('shows active users, tracked events over time, a funnel and capacity forecasts', async () => {
     // Two hours of history with a growing heap, for the capacity forecasts.
@@ -63,7 +41,7 @@ describe.runIf(chromiumAvailable)('dashboard: the Analytics view', () => {
     for (const user of ['ada', 'bob']) analytics.track('cart', { userId: user });
     analytics.track('pay', { userId: 'ada' });
     await analytics.flush();
-    const context = await cspContext(browser);
+    const context = await cspContext(browser());
     try {
       const page = await context.newPage();
       const problems = watch(page);
@@ -126,7 +104,7 @@ describe.runIf(chromiumAvailable)('dashboard: the Analytics view', () => {
 
   it('says so when the analytics module is not enabled (501)', async () => {
     const app = await serve({});
-    const context = await cspContext(browser);
+    const context = await cspContext(browser());
     try {
       const page = await context.newPage();
       const problems = watch(page);

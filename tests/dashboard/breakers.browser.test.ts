@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMonitoringListener } from '../../src/adapters/node.js';
+import { describe, expect, it } from 'vitest';
 import { createEnterprise } from '../../src/index.js';
 import { circuitBreaker, defaultBreakerRegistry } from '../../src/resilience/index.js';
-import { chromiumAvailable, launchChromium } from '../support/browser.js';
+import { chromiumAvailable } from '../support/browser.js';
+import { cspContext, cspViolations, useChromium, watch } from './browser-page.js';
+import { serveDashboard } from './dashboard-server.js';
 
 /**
  * The circuit breakers panel of the dashboard's health view, in headless Chromium: each breaker of
@@ -17,48 +15,25 @@ const MOUNT = '/monitoring';
 const POLL = { timeout: 10_000 };
 
 describe.runIf(chromiumAvailable)('dashboard circuit breakers panel', () => {
-  let browser: Browser;
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-  }, 30_000);
-
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = useChromium();
 
   it('shows each breaker with its state, failures, openings and last opening, live', async () => {
     const name = `payments-${randomUUID().slice(0, 8)}`;
     const payments = circuitBreaker(name, { consecutiveFailures: 2, halfOpenAfterMs: 60_000 });
     const enterprise = createEnterprise({ logLevel: 'silent', env: {}, alerts: false });
-    const listener = createMonitoringListener({
-      enterprise,
+    const app = await serveDashboard(enterprise, {
       prefix: MOUNT,
       public: true,
       realtimeIntervalMs: 300,
       instrument: false,
+      shutdown: true,
     });
-    const server: Server = createServer(listener);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${MOUNT}`;
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    await context.addInitScript(() => {
-      const page = globalThis as any;
-      page.__cspViolations = [];
-      page.document.addEventListener('securitypolicyviolation', (event: any) => {
-        page.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
-      });
-    });
+    const context = await cspContext(browser());
     try {
       const page = await context.newPage();
-      const problems: string[] = [];
-      page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-      page.on('console', (message) => {
-        if (message.type() === 'error' || message.type() === 'warning') {
-          problems.push(`console.${message.type()}: ${message.text()}`);
-        }
-      });
-      await page.goto(`${url}/dashboard`);
+      // Strict: no module of this instance is expected to answer 501.
+      const problems = watch(page, [], { ignore501: false });
+      await page.goto(`${app.url}/dashboard`);
       const row = page.locator(`#breakers tbody tr[data-key="${name}"]`);
       const cells = () => row.locator('td').allTextContents();
 
@@ -88,13 +63,10 @@ describe.runIf(chromiumAvailable)('dashboard circuit breakers panel', () => {
       expect((await cells())[6]).toBe(lastOpened);
 
       expect(problems).toEqual([]);
-      expect(await page.evaluate(() => (globalThis as any).__cspViolations)).toEqual([]);
+      expect(await cspViolations(page)).toEqual([]);
     } finally {
       await context.close();
-      await listener.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await enterprise.shutdown();
+      await app.close();
       defaultBreakerRegistry().remove(name);
       payments.dispose();
     }

@@ -3,19 +3,23 @@
 // letters, memory, request latency), the Cluster scope lists the instances alive and reads the
 // deployment's history, and without a cluster view the page says what to configure.
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMonitoringListener } from '../../src/adapters/node.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ClusterView, type MinuteRollup } from '../../src/analytics/index.js';
 import { createEnterprise, type Enterprise } from '../../src/index.js';
 import { memoryTaskBackend } from '../../src/tasks/index.js';
-import { chromiumAvailable, launchChromium } from '../support/browser.js';
+import { chromiumAvailable } from '../support/browser.js';
 import { REDIS_URL, redis, requires } from '../support/requirements.js';
+import {
+  cspContext,
+  cspViolations,
+  type ExpectedFailure,
+  useChromium,
+  watch,
+} from './browser-page.js';
+import { serveDashboard } from './dashboard-server.js';
 
-const MOUNT = '/api/v1/monitoring';
 const POLL = { timeout: 15_000 };
 const MINUTE = 60_000;
 
@@ -46,29 +50,16 @@ async function startApp(cluster: { prefix: string } | undefined): Promise<App> {
   enterprise.tasks.register('send-mail', () => undefined);
   await enterprise.tasks.submit('send-mail', {}, { queue: 'emails', delay: 3600 });
   await writeHistory(enterprise);
-  const listener = createMonitoringListener({
-    enterprise,
-    prefix: MOUNT,
+  const { url, close } = await serveDashboard(enterprise, {
     realtimeIntervalMs: 500,
     public: true,
     handler: (_req, res) => {
       res.statusCode = 404;
       res.end();
     },
+    shutdown: true,
   });
-  const server: Server = createServer(listener);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}${MOUNT}`,
-    enterprise,
-    close: async () => {
-      await listener.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await enterprise.shutdown();
-    },
-  };
+  return { url, enterprise, close };
 }
 
 /** Forty minutes of history, as the recorder would have written them, through the instance's store. */
@@ -157,24 +148,26 @@ async function writeHistory(enterprise: Enterprise) {
   }
 }
 
-function watch(page: Page, expected: { status: number; path: RegExp }[] = []): string[] {
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() !== 'error' && message.type() !== 'warning') return;
-    const text = message.text();
-    const url = message.location().url ?? '';
-    const allowed = expected.some(
-      ({ status, path }) =>
-        text.includes(`status of ${status}`) && path.test(new URL(url || 'http://x').pathname),
-    );
-    if (!allowed) problems.push(`console.${message.type()}: ${text} (${url})`);
-  });
+/** A figure nothing recorded yet (the request latency of an app without requests...) answers 400. */
+const NOTHING_RECORDED: ExpectedFailure[] = [{ status: 400, path: /\/performance\/history$/ }];
+
+/**
+ * A page of `context` watched for any other failure (a 501 included) and any request off the
+ * loopback, and the queries of its history requests in order.
+ */
+async function openPage(context: BrowserContext) {
+  const page = await context.newPage();
+  const problems = watch(page, NOTHING_RECORDED, { ignore501: false, loopbackOnly: true });
+  const history: string[] = [];
   page.on('request', (request) => {
-    if (!request.url().startsWith('http://127.0.0.1')) problems.push(`external ${request.url()}`);
+    const url = new URL(request.url());
+    if (url.pathname.endsWith('/performance/history')) history.push(url.search);
   });
-  return problems;
+  return { page, problems, history };
 }
+
+/** The taller page the charts of every view fit in. */
+const VIEWPORT = { viewport: { width: 1280, height: 900 } };
 
 /** The legend labels of the chart in container `id` (uPlot writes one per series). */
 const legend = (page: Page, id: string) =>
@@ -192,30 +185,13 @@ const drawn = (page: Page, id: string) =>
   }, id);
 
 describe.runIf(chromiumAvailable)('dashboard ranges and scope in headless Chromium', () => {
-  let browser: Browser;
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-  }, 30_000);
-
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = useChromium();
 
   it('draws every view over the last hour from the metrics history', async () => {
     const app = await startApp(undefined);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await cspContext(browser(), VIEWPORT);
     try {
-      const page = await context.newPage();
-      const problems = watch(page, [
-        // A figure nothing recorded yet (the request latency of an app without requests...).
-        { status: 400, path: /\/performance\/history$/ },
-      ]);
-      const history: string[] = [];
-      page.on('request', (request) => {
-        const url = new URL(request.url());
-        if (url.pathname.endsWith('/performance/history')) history.push(url.search);
-      });
+      const { page, problems, history } = await openPage(context);
       await page.goto(`${app.url}/dashboard#cache`);
       // Live first: the cache charts follow the stream.
       await expect.poll(() => drawn(page, 'chart-cache-tiers'), POLL).toBe(true);
@@ -262,8 +238,7 @@ describe.runIf(chromiumAvailable)('dashboard ranges and scope in headless Chromi
       await page.click('[data-scope="instance"]');
       await expect.poll(() => page.isVisible('#scope-notice'), POLL).toBe(false);
 
-      const violations = await page.evaluate(() => (globalThis as any).__cspViolations ?? []);
-      expect(violations).toEqual([]);
+      expect(await cspViolations(page)).toEqual([]);
       expect(problems.filter((p) => !p.includes('status of 400'))).toEqual([]);
     } finally {
       await context.close();
@@ -289,15 +264,9 @@ describe.runIf(chromiumAvailable)('dashboard ranges and scope in headless Chromi
       const other = new ClusterView({ url: REDIS_URL, prefix, instanceId: 'web-2' });
       other.start();
       await other.heartbeat();
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const context = await cspContext(browser(), VIEWPORT);
       try {
-        const page = await context.newPage();
-        const problems = watch(page, [{ status: 400, path: /\/performance\/history$/ }]);
-        const history: string[] = [];
-        page.on('request', (request) => {
-          const url = new URL(request.url());
-          if (url.pathname.endsWith('/performance/history')) history.push(url.search);
-        });
+        const { page, problems, history } = await openPage(context);
         await page.goto(`${app.url}/dashboard#tasks`);
         await page.click('[data-scope="cluster"]');
         await expect.poll(() => page.isVisible('#cluster-panel'), POLL).toBe(true);

@@ -1,29 +1,35 @@
 import { mkdirSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMonitoringListener } from '../../src/adapters/node.js';
+import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { Alerts } from '../../src/alerts/alerts.js';
 import { createEnterprise, type Enterprise } from '../../src/index.js';
 import type { SecurityOptions } from '../../src/security/options.js';
 import type { ScreenedRequest } from '../../src/security/types.js';
 import { memoryTaskBackend } from '../../src/tasks/index.js';
 import { withAlerts } from '../monitoring/helpers.js';
-import { chromiumAvailable, launchChromium } from '../support/browser.js';
+import { chromiumAvailable } from '../support/browser.js';
+import {
+  cspContext,
+  cspViolations,
+  type ExpectedFailure,
+  useChromium,
+  watch,
+} from './browser-page.js';
+import { serveDashboard } from './dashboard-server.js';
 
 /**
  * The dashboard in a real browser: headless Chromium (Debian's `chromium`) driven by playwright-core
  * against a running application (node:http with the `/node` adapter: the monitoring router under
- * MOUNT) that serves real traffic through its cache, and whose task queue holds a dead task.
+ * /api/v1/monitoring) that serves real traffic through its cache, and whose task queue holds a
+ * dead task.
  *
  * The screenshots go to docs/dashboard.png and docs/dashboard-security.png only with
  * UPDATE_SCREENSHOT=1, else to the temp dir.
  */
-const MOUNT = '/api/v1/monitoring';
 /** vitest's default of one second is short for a shared two-core CI machine. */
 const POLL = { timeout: 10_000 };
 const TOKEN = 's3cr3t-dashboard-token';
@@ -49,10 +55,10 @@ let appSeq = 0;
 
 /**
  * A running application: a plain node:http server built with the `/node` adapter (the monitoring
- * router under MOUNT, every other request instrumented), an application route that reads through
- * the cache, real HTTP traffic against it, and a task that died. With `alerts`, the instance has
- * that alerts module (handed in through withAlerts, so the test controls its rules); with
- * `security`, a security module built by the instance at start.
+ * router under /api/v1/monitoring, every other request instrumented), an application route that
+ * reads through the cache, real HTTP traffic against it, and a task that died. With `alerts`, the
+ * instance has that alerts module (handed in through withAlerts, so the test controls its rules);
+ * with `security`, a security module built by the instance at start.
  */
 async function startApp(
   auth?: string,
@@ -109,18 +115,14 @@ async function startApp(
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify(user));
   };
-  const listener = createMonitoringListener({
-    enterprise,
-    prefix: MOUNT,
+  const served = await serveDashboard(enterprise, {
     realtimeIntervalMs: 500,
     ...(auth === undefined ? { public: true } : { auth }),
     handler: app,
     instrument: { routeOf: (req) => (req.url?.startsWith('/users/') ? '/users/:id' : undefined) },
+    shutdown: true,
   });
-  const server: Server = createServer(listener);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
+  const { origin } = served;
 
   // Real requests against the application, a few every 100 ms.
   const inFlight = new Set<Promise<unknown>>();
@@ -137,17 +139,14 @@ async function startApp(
   traffic.unref();
 
   return {
-    url: `${origin}${MOUNT}`,
+    url: served.url,
     enterprise,
     attempts: () => attempts,
     close: async () => {
       clearInterval(traffic);
       await Promise.allSettled(inFlight);
       // Ends the open event streams and shuts the instance down (shutdownOnClose).
-      await listener.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await enterprise.shutdown();
+      await served.close();
     },
   };
 }
@@ -165,46 +164,15 @@ async function waitUntil(
 }
 
 /**
- * Console errors, uncaught page errors and CSP violations of a page. `expected` lists failed
- * responses that are part of the scenario (a 401 before the token, a 501 of a disabled module):
- * Chromium logs every non-2xx fetch as a console error.
+ * Failed responses are part of some scenarios (a 401 before the token, a 501 of a disabled module),
+ * each test names its own: no 501 passes unless listed.
  */
-function watch(page: Page, expected: { status: number; path: RegExp }[] = []): string[] {
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() !== 'error' && message.type() !== 'warning') return;
-    const text = message.text();
-    const url = message.location().url ?? '';
-    const allowed = expected.some(
-      ({ status, path }) =>
-        text.includes(`status of ${status}`) && path.test(new URL(url || 'http://x').pathname),
-    );
-    if (!allowed) problems.push(`console.${message.type()}: ${text} (${url})`);
-  });
-  return problems;
-}
+const watchPage = (page: Page, expected: ExpectedFailure[] = []) =>
+  watch(page, expected, { ignore501: false });
 
-async function newContext(browser: Browser): Promise<BrowserContext> {
-  const context = await browser.newContext({
-    viewport: { width: 1280, height: 860 },
-    colorScheme: 'light',
-    reducedMotion: 'reduce',
-  });
-  // Violations are also logged to the console; the event names the directive precisely. Page-side
-  // code reaches the DOM through `globalThis`: this project compiles without the DOM library.
-  await context.addInitScript(() => {
-    const page = globalThis as any;
-    page.__cspViolations = [];
-    page.document.addEventListener('securitypolicyviolation', (event: any) => {
-      page.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
-    });
-  });
-  return context;
-}
-
-const cspViolations = (page: Page) =>
-  page.evaluate(() => (globalThis as any).__cspViolations as string[]);
+/** Light and still, for the screenshots. */
+const newContext = (browser: Browser) =>
+  cspContext(browser, { colorScheme: 'light', reducedMotion: 'reduce' });
 
 /** The `seq` of the last snapshot the page rendered (0 before the first). */
 const seq = (page: Page) =>
@@ -215,22 +183,14 @@ const seqAtLeast = (page: Page, n: number) =>
   page.waitForFunction((min) => Number((globalThis as any).document.body.dataset.seq) >= min, n);
 
 describe.runIf(chromiumAvailable)('dashboard in headless Chromium', () => {
-  let browser: Browser;
-
-  beforeAll(async () => {
-    browser = await launchChromium();
-  }, 30_000);
-
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = useChromium();
 
   it('shows live figures, retries a dead task, under the strict CSP and without console errors', async () => {
     const app = await startApp();
-    const context = await newContext(browser);
+    const context = await newContext(browser());
     try {
       const page = await context.newPage();
-      const problems = watch(page, [{ status: 501, path: /\/(security\/monitoring|alerts)$/ }]);
+      const problems = watchPage(page, [{ status: 501, path: /\/(security\/monitoring|alerts)$/ }]);
       const external: string[] = [];
       page.on('request', (request) => {
         if (!request.url().startsWith(app.url) && !request.url().startsWith('data:')) {
@@ -362,10 +322,10 @@ describe.runIf(chromiumAvailable)('dashboard in headless Chromium', () => {
       expect(response.status, path).toBe(200);
       return (await response.json()) as any;
     };
-    const context = await newContext(browser);
+    const context = await newContext(browser());
     try {
       const page = await context.newPage();
-      const problems = watch(page, [{ status: 401, path: /\/performance\/realtime$/ }]);
+      const problems = watchPage(page, [{ status: 401, path: /\/performance\/realtime$/ }]);
       await page.goto(`${app.url}/dashboard`);
       // The alerts calls use the token the rest of the page uses.
       await page.getByRole('dialog', { name: 'Access token' }).waitFor({ state: 'visible' });
@@ -475,11 +435,11 @@ describe.runIf(chromiumAvailable)('dashboard in headless Chromium', () => {
       security.recordLogin({ userId: 'ada', ip: '198.51.100.9', success: false });
     }
     security.recordLogin({ userId: 'bob', ip: '198.51.100.10', success: true });
-    const context = await newContext(browser);
+    const context = await newContext(browser());
     try {
       const page = await context.newPage();
       // The view opens before the token is given, and one ban below is refused on purpose.
-      const problems = watch(page, [
+      const problems = watchPage(page, [
         { status: 401, path: /\/(performance\/realtime|security\/monitoring)$/ },
         { status: 400, path: /\/security\/bans$/ },
       ]);
@@ -570,10 +530,10 @@ describe.runIf(chromiumAvailable)('dashboard in headless Chromium', () => {
 
   it('asks for the token when the router requires one, keeps it for the tab, then works', async () => {
     const app = await startApp(TOKEN);
-    const context = await newContext(browser);
+    const context = await newContext(browser());
     try {
       const page = await context.newPage();
-      const problems = watch(page, [{ status: 401, path: /\/performance\/realtime$/ }]);
+      const problems = watchPage(page, [{ status: 401, path: /\/performance\/realtime$/ }]);
       await page.goto(`${app.url}/dashboard`);
       const dialog = page.getByRole('dialog', { name: 'Access token' });
       await dialog.waitFor({ state: 'visible' });

@@ -1,24 +1,15 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMonitoringListener } from '../../src/adapters/node.js';
+import { describe, expect, it } from 'vitest';
 import { createEnterprise } from '../../src/index.js';
 import { memoryTaskBackend } from '../../src/tasks/index.js';
-import { chromiumAvailable, launchChromium } from '../support/browser.js';
+import { chromiumAvailable } from '../support/browser.js';
+import { cspContext, cspViolations, styleAttributes, useChromium, watch } from './browser-page.js';
+import { serveDashboard } from './dashboard-server.js';
 
 /** The dashboard's Maintenance view in headless Chromium, against a running application. */
-const MOUNT = '/api/v1/monitoring';
 const POLL = { timeout: 10_000 };
 
 describe.runIf(chromiumAvailable)('dashboard: the Maintenance view', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchChromium();
-  }, 30_000);
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = useChromium();
 
   it('lists the tasks with their schedule and last result, and runs one with Run now', async () => {
     let swept = 0;
@@ -42,23 +33,12 @@ describe.runIf(chromiumAvailable)('dashboard: the Maintenance view', () => {
     await enterprise.start({ workers: false });
     const failed = await enterprise.maintenance.run('optimize_database');
     expect(failed.ok).toBe(false);
-    const listener = createMonitoringListener({ enterprise, prefix: MOUNT, public: true });
-    const server: Server = createServer(listener);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    const url = `http://127.0.0.1:${port}${MOUNT}`;
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    const app = await serveDashboard(enterprise, { public: true, shutdown: true });
+    const context = await cspContext(browser());
     try {
       const page = await context.newPage();
-      const problems: string[] = [];
-      page.on('pageerror', (error) => problems.push(error.message));
-      page.on('console', (message) => {
-        // A disabled module's 501 is part of the page's normal life.
-        if (message.type() === 'error' && !message.text().includes('status of 501')) {
-          problems.push(message.text());
-        }
-      });
-      await page.goto(`${url}/dashboard#maintenance`);
+      const problems = watch(page);
+      await page.goto(`${app.url}/dashboard#maintenance`);
       const rows = page.locator('#maintenance-tasks tbody tr');
       await expect.poll(() => rows.count(), POLL).toBe(7);
       const row = (task: string) => page.locator(`#maintenance-tasks tr[data-key="${task}"]`);
@@ -78,18 +58,12 @@ describe.runIf(chromiumAvailable)('dashboard: the Maintenance view', () => {
         .toContain('deleted 3');
       expect(swept).toBe(1);
       expect(enterprise.maintenance.results('cleanup_old_content')[0]?.trigger).toBe('api');
-      const violations = await page.evaluate(() => {
-        const doc = (globalThis as any).document;
-        return doc.querySelectorAll('[style]').length;
-      });
-      expect(violations).toBe(0);
+      expect(await styleAttributes(page)).toBe(0);
+      expect(await cspViolations(page)).toEqual([]);
       expect(problems).toEqual([]);
     } finally {
       await context.close();
-      await listener.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await enterprise.shutdown();
+      await app.close();
     }
   }, 60_000);
 });

@@ -1,25 +1,15 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMonitoringListener } from '../../src/adapters/node.js';
+import { describe, expect, it } from 'vitest';
 import { createEnterprise } from '../../src/index.js';
 import { memoryTaskBackend } from '../../src/tasks/index.js';
-import { chromiumAvailable, launchChromium } from '../support/browser.js';
-import { cspContext, cspViolations, styleAttributes, watch } from './browser-page.js';
+import { chromiumAvailable } from '../support/browser.js';
+import { cspContext, cspViolations, styleAttributes, useChromium, watch } from './browser-page.js';
+import { serveDashboard } from './dashboard-server.js';
 
 /** The dashboard's Schedules view in headless Chromium, against a running application. */
-const MOUNT = '/api/v1/monitoring';
 const POLL = { timeout: 10_000 };
 
 describe.runIf(chromiumAvailable)('dashboard: the Schedules view', () => {
-  let browser: Browser;
-  beforeAll(async () => {
-    browser = await launchChromium();
-  }, 30_000);
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const browser = useChromium();
 
   it('lists code and run-time schedules; pauses, resumes, runs now, adds and removes', async () => {
     const store = memoryTaskBackend();
@@ -40,15 +30,12 @@ describe.runIf(chromiumAvailable)('dashboard: the Schedules view', () => {
     const stored = async (name: string) =>
       (await store.schedules()).find((record) => record.name === name);
 
-    const listener = createMonitoringListener({ enterprise, prefix: MOUNT, public: true });
-    const server: Server = createServer(listener);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    const context = await cspContext(browser);
+    const app = await serveDashboard(enterprise, { public: true, shutdown: true });
+    const context = await cspContext(browser());
     try {
       const page = await context.newPage();
       const problems = watch(page);
-      await page.goto(`http://127.0.0.1:${port}${MOUNT}/dashboard#schedules`);
+      await page.goto(`${app.url}/dashboard#schedules`);
       const row = (name: string) => page.locator(`#schedules-list tr[data-key="${name}"]`);
       const cells = async (name: string) =>
         (await row(name).locator('td').allTextContents()).slice(0, 7);
@@ -133,10 +120,7 @@ describe.runIf(chromiumAvailable)('dashboard: the Schedules view', () => {
       expect(problems.filter((p) => !p.includes('status of 400'))).toEqual([]);
     } finally {
       await context.close();
-      await listener.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await enterprise.shutdown();
+      await app.close();
     }
   }, 60_000);
 });
