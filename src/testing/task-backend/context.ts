@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type {
   AttemptOutcome,
   BackoffSpec,
@@ -7,6 +8,7 @@ import type {
   NewTask,
   RetentionSpec,
   TaskBackend,
+  TaskBackendEvent,
   TaskErrorInfo,
 } from '../../tasks/types.js';
 import type { TestApi } from '../test-api.js';
@@ -127,6 +129,36 @@ export class BackendSuite {
       createdAt: now,
       ...overrides,
     };
+  };
+
+  /**
+   * Subscribes `listener` to `backend` and resolves once events reach it: a subscription to a
+   * remote server takes a moment (seconds on a loaded Redis Cluster), and an event published
+   * before it is in place is not heard. A probe queue is paused and resumed until its event
+   * arrives; its events are not passed on. Resolves to the subscription's removal.
+   */
+  readonly subscribed = async (
+    backend: TaskBackend,
+    listener: (event: TaskBackendEvent) => void,
+    timeoutMs = 15_000,
+  ): Promise<() => void> => {
+    const probe = `${this.queue}.probe`;
+    let heard = false;
+    const off = backend.subscribe((event) => {
+      if (event.queue === probe) heard = true;
+      else listener(event);
+    });
+    const deadline = Date.now() + timeoutMs;
+    while (!heard) {
+      if (Date.now() > deadline) {
+        off();
+        throw new Error(`a subscription heard nothing within ${timeoutMs} ms`);
+      }
+      await this.backend.pause(probe);
+      await this.backend.resume(probe);
+      for (let waited = 0; !heard && waited < 200; waited += 10) await sleep(10);
+    }
+    return off;
   };
 
   readonly claimAll = (max = 100, worker = 'w1', leaseMs = 30_000): Promise<ClaimedTask[]> =>

@@ -176,8 +176,7 @@ export function groupsTests(s: BackendSuite): void {
 
     it('tells subscribers when a group is paused and resumed', async () => {
       const heard: TaskBackendEvent[] = [];
-      const off = s.backend.subscribe((event) => heard.push(event));
-      await sleep(100);
+      const off = await s.subscribed(s.backend, (event) => heard.push(event));
       await gb().pauseGroup(s.queue, 'p');
       await gb().resumeGroup(s.queue, 'p');
       for (let waited = 0; heard.length < 2 && waited < 2_000; waited += 20) await sleep(20);

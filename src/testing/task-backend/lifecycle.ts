@@ -7,7 +7,7 @@ import type { BackendSuite } from './context.js';
 /** Retention, events, waiting for work and closing. */
 export function lifecycleTests(s: BackendSuite): void {
   const { describe, it, expect } = s.api;
-  const { use, task, claimAll, claimOne, lease, complete, dead, retry, run } = s;
+  const { use, task, claimAll, claimOne, lease, complete, dead, retry, run, subscribed } = s;
 
   describe('retention', () => {
     it('keeps at most the configured number of completed and dead tasks, oldest removed first', async () => {
@@ -111,10 +111,11 @@ export function lifecycleTests(s: BackendSuite): void {
     it('tells subscribers, in this process and others, what happened to tasks', async () => {
       const heard: TaskBackendEvent[] = [];
       const heardElsewhere: TaskBackendEvent[] = [];
-      const off = s.backend.subscribe((event) => heard.push(event));
-      const offElsewhere = s.second?.subscribe((event) => heardElsewhere.push(event));
-      // A remote subscription may take a moment to be in place.
-      await sleep(100);
+      const off = await subscribed(s.backend, (event) => heard.push(event));
+      const offElsewhere =
+        s.second === undefined
+          ? undefined
+          : await subscribed(s.second, (event) => heardElsewhere.push(event));
       const [ok, again, bad, cancelled] = [
         task({ name: 'a' }),
         task({ name: 'b' }),
@@ -160,8 +161,7 @@ export function lifecycleTests(s: BackendSuite): void {
 
     it('announces dependents killed by a dead dependency', async () => {
       const heard: TaskBackendEvent[] = [];
-      const off = s.backend.subscribe((event) => heard.push(event));
-      await sleep(100);
+      const off = await subscribed(s.backend, (event) => heard.push(event));
       const a = task();
       const b = task({ dependsOn: [a.id], name: 'child' });
       await s.backend.add([a, b]);
