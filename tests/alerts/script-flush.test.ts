@@ -4,10 +4,10 @@
 // every few milliseconds: every instance reads one start per episode, a touch never brings back an
 // episode that ended, and a transition both instances record is in the history once.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisAlertStore } from '../../src/alerts/index.js';
 import type { AlertTransition } from '../../src/alerts/types.js';
-import { type PrivateRedis, redisServer, startPrivateRedis } from '../support/private-redis.js';
+import { redisServer, usePrivateRedis } from '../support/private-redis.js';
 import { requires } from '../support/requirements.js';
 import { flushScripts, scriptFallbacks } from '../support/script-flusher.js';
 
@@ -16,13 +16,7 @@ const ROUNDS = 12;
 const TTL_MS = 60_000;
 
 describe.runIf(requires(redisServer))('the alert store while Redis forgets its scripts', () => {
-  let redis: PrivateRedis;
-  beforeAll(async () => {
-    redis = await startPrivateRedis();
-  }, 20_000);
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = usePrivateRedis();
 
   it('keeps one start per episode, ends episodes for good and records each transition once', async () => {
     const prefix = 'flush:alerts';

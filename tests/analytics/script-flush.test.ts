@@ -3,10 +3,10 @@
 // milliseconds, their pipelines writing small batches all along: after flush(), every event is
 // counted once, every funnel step holds every user once, and no write failed or was retried.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Analytics, hourOf, RedisAnalyticsStore } from '../../src/analytics/index.js';
 import type { Logger } from '../../src/core/logger.js';
-import { type PrivateRedis, redisServer, startPrivateRedis } from '../support/private-redis.js';
+import { redisServer, usePrivateRedis } from '../support/private-redis.js';
 import { requires } from '../support/requirements.js';
 import { flushScripts, scriptFallbacks } from '../support/script-flusher.js';
 
@@ -30,13 +30,7 @@ const silent: Logger = {
 };
 
 describe.runIf(requires(redisServer))('event analytics while Redis forgets its scripts', () => {
-  let redis: PrivateRedis;
-  beforeAll(async () => {
-    redis = await startPrivateRedis();
-  }, 20_000);
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = usePrivateRedis();
 
   it('counts every tracked event once, and every funnel step once per user', async () => {
     const prefix = 'flush:analytics';

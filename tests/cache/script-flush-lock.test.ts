@@ -4,23 +4,17 @@
 // frees another holder's lock, and getOrSet({ lock: true }) runs the loader once per key across
 // two instances, as docs/cache.md promises.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Cache, createCache } from '../../src/cache/cache.js';
 import { RedisLock } from '../../src/cache/redis-lock.js';
-import { type PrivateRedis, redisServer, startPrivateRedis } from '../support/private-redis.js';
+import { redisServer, usePrivateRedis } from '../support/private-redis.js';
 import { requires } from '../support/requirements.js';
 import { flushScripts, scriptFallbacks } from '../support/script-flusher.js';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 describe.runIf(requires(redisServer))('the cache lock while Redis forgets its scripts', () => {
-  let redis: PrivateRedis;
-  beforeAll(async () => {
-    redis = await startPrivateRedis();
-  }, 20_000);
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = usePrivateRedis();
 
   it('never lets two callers hold a lock at once, nor a late release free the next holder', async () => {
     const RESOURCES = 4;

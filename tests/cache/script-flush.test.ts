@@ -5,11 +5,11 @@
 // Redis itself and its tag indexes hold what the last operation said; an entry is deleted if
 // unchanged only while it is unchanged.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Cache, createCache } from '../../src/cache/cache.js';
 import { redisTier } from '../../src/cache/tiers/redis.js';
 import type { StoredEntry } from '../../src/cache/types.js';
-import { type PrivateRedis, redisServer, startPrivateRedis } from '../support/private-redis.js';
+import { redisServer, usePrivateRedis } from '../support/private-redis.js';
 import { requires } from '../support/requirements.js';
 import { flushScripts, scriptFallbacks } from '../support/script-flusher.js';
 
@@ -52,13 +52,7 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 3_
 }
 
 describe.runIf(requires(redisServer))('the cache on Redis while Redis forgets its scripts', () => {
-  let redis: PrivateRedis;
-  beforeAll(async () => {
-    redis = await startPrivateRedis();
-  }, 20_000);
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = usePrivateRedis();
 
   it('keeps what the last set, delete or tag invalidation of each key said', async () => {
     const prefix = 'flush:cache';

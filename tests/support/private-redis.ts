@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { tool } from './requirements.js';
 
 /** `redis-server` on PATH (Debian's `redis-server` package). */
@@ -75,6 +76,43 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGKILL');
       await exited;
+    },
+  };
+}
+
+/**
+ * A private server for the enclosing `describe`: started before its tests, stopped after them.
+ * Read its members inside the tests (they exist from `beforeAll` on).
+ *
+ * @example
+ * ```ts
+ * describe.runIf(requires(redisServer))('...', () => {
+ *   const redis = usePrivateRedis();
+ *   it('...', async () => { await redis.admin.script('FLUSH'); });
+ * });
+ * ```
+ */
+export function usePrivateRedis(): Omit<PrivateRedis, 'stop'> {
+  let server: PrivateRedis | undefined;
+  const started = () => {
+    if (server === undefined) throw new Error('the private Redis starts in beforeAll');
+    return server;
+  };
+  beforeAll(async () => {
+    server = await startPrivateRedis();
+  }, 20_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return {
+    get url() {
+      return started().url;
+    },
+    get port() {
+      return started().port;
+    },
+    get admin() {
+      return started().admin;
     },
   };
 }

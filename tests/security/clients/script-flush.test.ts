@@ -4,9 +4,9 @@
 // milliseconds: the store, and each instance's view (kept by the change messages alone), end with
 // what the last call for each client said.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BanList, RedisBanStore } from '../../../src/security/clients/index.js';
-import { type PrivateRedis, redisServer, startPrivateRedis } from '../../support/private-redis.js';
+import { redisServer, usePrivateRedis } from '../../support/private-redis.js';
 import { requires } from '../../support/requirements.js';
 import { flushScripts, scriptFallbacks } from '../../support/script-flusher.js';
 
@@ -14,13 +14,7 @@ const CLIENTS = 24;
 const ROUNDS = 30;
 
 describe.runIf(requires(redisServer))('shared bans while Redis forgets their scripts', () => {
-  let redis: PrivateRedis;
-  beforeAll(async () => {
-    redis = await startPrivateRedis();
-  }, 20_000);
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = usePrivateRedis();
 
   it('ends every client banned or not as its last ban or unban said', async () => {
     const stores = [0, 1].map(

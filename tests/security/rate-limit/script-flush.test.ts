@@ -3,14 +3,14 @@
 // a private Redis flushed every few milliseconds: each key still admits exactly its limit, every
 // decision comes from the store (never from the insurance limiter), and no call fails.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createRateLimiter,
   type LimiterDecision,
   type RateLimiter,
 } from '../../../src/security/rate-limit/index.js';
 import type { RateLimitAlgorithm } from '../../../src/security/rate-limit/types.js';
-import { type PrivateRedis, redisServer, startPrivateRedis } from '../../support/private-redis.js';
+import { redisServer, usePrivateRedis } from '../../support/private-redis.js';
 import { requires } from '../../support/requirements.js';
 import { flushScripts, scriptFallbacks } from '../../support/script-flusher.js';
 
@@ -21,13 +21,7 @@ const ROUNDS = 40;
 const PER_ROUND = 4;
 
 describe.runIf(requires(redisServer))('rate limiting while Redis forgets its scripts', () => {
-  let redis: PrivateRedis;
-  beforeAll(async () => {
-    redis = await startPrivateRedis();
-  }, 20_000);
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = usePrivateRedis();
 
   for (const algorithm of ['gcra', 'sliding-window'] as RateLimitAlgorithm[]) {
     it(`${algorithm}: two limiters never admit more than the limit per key`, async () => {

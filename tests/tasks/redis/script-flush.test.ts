@@ -3,11 +3,12 @@
 // run a mixed workload on a private Redis flushed every few milliseconds: nothing may be lost, run
 // twice, run before what it depends on, or keep an older progress.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEnterprise, type Enterprise } from '../../../src/index.js';
 import { redisTaskBackend } from '../../../src/tasks/backends/redis.js';
-import { type PrivateRedis, redisServer, startPrivateRedis } from '../../support/private-redis.js';
+import { redisServer, usePrivateRedis } from '../../support/private-redis.js';
 import { requires } from '../../support/requirements.js';
+import { flushScripts, scriptFallbacks } from '../../support/script-flusher.js';
 
 interface Step {
   n: number;
@@ -17,13 +18,7 @@ interface Step {
 describe.runIf(requires(redisServer))(
   'the Redis task backend while Redis forgets its scripts',
   () => {
-    let redis: PrivateRedis;
-    beforeAll(async () => {
-      redis = await startPrivateRedis();
-    }, 20_000);
-    afterAll(async () => {
-      await redis?.stop();
-    });
+    const redis = usePrivateRedis();
 
     it('runs every task once, after what it depends on, with its last progress', async () => {
       let seq = 0;
@@ -56,17 +51,8 @@ describe.runIf(requires(redisServer))(
         });
         instances.push(enterprise);
       }
-      let flushing = true;
-      let flushes = 0;
-      const chaos = (async () => {
-        // Bounded: the test's own end stops it, and so does its timeout.
-        const deadline = Date.now() + 60_000;
-        while (flushing && Date.now() < deadline) {
-          await redis.admin.script('FLUSH');
-          flushes += 1;
-          await sleep(2);
-        }
-      })();
+      const before = await scriptFallbacks(redis.admin);
+      const flusher = flushScripts(redis.admin);
       try {
         for (const enterprise of instances) await enterprise.start();
         const submitter = instances[0]!;
@@ -105,9 +91,10 @@ describe.runIf(requires(redisServer))(
           expect(info.state, id).toBe('completed');
           expect(info.progress, id).toBe(3);
         }
-        flushing = false;
-        await chaos;
-        expect(flushes).toBeGreaterThan(20);
+        expect(await flusher.stop()).toBeGreaterThan(20);
+        // Calls did fall back to EVAL meanwhile: the fault happened, and was met.
+        const after = await scriptFallbacks(redis.admin);
+        expect(after.noscript - before.noscript).toBeGreaterThan(20);
 
         for (const [n, id] of plain.entries()) {
           const info = (await submitter.tasks.get(id))!;
@@ -130,8 +117,7 @@ describe.runIf(requires(redisServer))(
           completed: all.length,
         });
       } finally {
-        flushing = false;
-        await chaos;
+        await flusher.stop();
         for (const enterprise of instances) await enterprise.shutdown();
       }
     }, 90_000);
