@@ -63,7 +63,10 @@ export interface GroupList {
  * without it refuses grouped tasks and limits (the task manager checks).
  */
 export interface TaskGroupBackend {
-  /** Stores the queue's limits and group defaults (replacing earlier ones), for every process. */
+  /**
+   * Stores the queue's limits and group defaults (replacing earlier ones), for every process;
+   * tells every subscriber with a `limits` event, sent once they are stored.
+   */
   configureQueue(queue: string, limits: QueueLimits): Promise<void>;
   /** Stores one group's weight and cap (replacing earlier ones). */
   configureGroup(queue: string, group: string, settings: GroupSettings): Promise<void>;

@@ -126,6 +126,7 @@ export class TaskManager extends Emitter<TaskEvents> {
     this.groups = new TaskGroups(backend, () => this.#settings.queueName, {
       paused: (queue, group) => this.#pools.groupPaused(queue, group),
       resumed: (queue, group) => this.#pools.groupResumed(queue, group),
+      limitsChanged: (queue) => this.#pools.limitsChanged(queue),
     });
     this.deadLetters = deadLetters(backend, this.#queues);
     this.#waiters = new TaskWaiters(
@@ -340,6 +341,10 @@ export class TaskManager extends Emitter<TaskEvents> {
         if (event.group === undefined) return;
         if (event.type === 'group-paused') void this.#pools.groupPaused(event.queue, event.group);
         else this.#pools.groupResumed(event.queue, event.group);
+        return;
+      }
+      if (event.type === 'limits') {
+        void this.#pools.limitsChanged(event.queue);
         return;
       }
       this.#waiters.notify(event.id);

@@ -40,6 +40,8 @@ export interface LocalGroupPauses {
   /** The backend paused the group: give back its tasks claimed and not started. */
   paused(queue: string, group: string): Promise<void>;
   resumed(queue: string, group: string): void;
+  /** The queue's limits were stored: its pool reads them now. */
+  limitsChanged(queue: string): Promise<void>;
 }
 
 /**
@@ -117,6 +119,8 @@ export class TaskGroups {
       limits.groupRateLimit = checkRateLimit(groups.rateLimit, 'groups.rateLimit');
     }
     await (await this.#groupBackend()).configureQueue(name, limits);
+    // This process's pools follow them before this call resolves; the others on the event.
+    await this.#local?.limitsChanged(name);
   }
 
   /**

@@ -62,6 +62,11 @@ export class TaskPools {
     await this.pools.get(queue)?.pauseGroup(group);
   }
 
+  /** The limits of `queue` were stored again: its pool reads them now. */
+  async limitsChanged(queue: string): Promise<void> {
+    await this.pools.get(queue)?.refreshLimits();
+  }
+
   /** A group of `queue` was resumed. */
   groupResumed(queue: string, group: string): void {
     this.pools.get(queue)?.resumeGroup(group);

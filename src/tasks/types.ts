@@ -213,6 +213,8 @@ export interface WorkerInfo {
  * process's task manager stops or restarts its worker pools of that queue when it hears them.
  * `group-paused` and `group-resumed` concern one group of the queue (`group`; `id` and `name`
  * empty): every process stops starting, and gives back, the tasks of it that it claimed ahead.
+ * `limits` says the queue's limits were stored again (`configureQueue`; `id` and `name` empty):
+ * every process's pools of the queue read them at once rather than at their next heartbeat.
  */
 export interface TaskBackendEvent {
   type:
@@ -224,7 +226,8 @@ export interface TaskBackendEvent {
     | 'paused'
     | 'resumed'
     | 'group-paused'
-    | 'group-resumed';
+    | 'group-resumed'
+    | 'limits';
   queue: string;
   id: string;
   name: string;

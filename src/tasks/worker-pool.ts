@@ -228,6 +228,12 @@ export class WorkerPool {
     await settledBy(Promise.all(prefetch.claims), Date.now() + this.#settings.leaseMs);
   }
 
+  /** Reads the queue's limits now (they were just changed) rather than at the next heartbeat. */
+  async refreshLimits(): Promise<void> {
+    await this.#gate.refresh();
+    this.#wakeLoop();
+  }
+
   /** Forgets a pause of `group` (nothing claimed after the pause was refused anyway). */
   resumeGroup(group: string): void {
     this.#gate.resumeGroup(group);

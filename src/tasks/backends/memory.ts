@@ -326,6 +326,7 @@ export class MemoryTaskBackend implements TaskBackend {
       this.#shared.set(name, shared);
     }
     configureQueue(this.#queue(queue), limits, shared);
+    this.#listeners.announce('limits', queue);
   }
 
   async configureGroup(queue: string, group: string, settings: GroupSettings): Promise<void> {

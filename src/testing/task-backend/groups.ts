@@ -188,6 +188,17 @@ export function groupsTests(s: BackendSuite): void {
       ]);
     });
 
+    it("tells subscribers when a queue's limits are stored", async () => {
+      const heard: TaskBackendEvent[] = [];
+      const off = await s.subscribed(s.backend, (event) => heard.push(event));
+      await gb().configureQueue(s.queue, { rateLimit: { limit: 5, perMs: 1_000 } });
+      await gb().configureQueue(s.queue, {});
+      for (let waited = 0; heard.length < 2 && waited < 2_000; waited += 20) await sleep(20);
+      off();
+      const event = { type: 'limits', queue: s.queue, id: '', name: '' };
+      expect(heard).toEqual([event, event]);
+    });
+
     it('lists groups deepest first with their waiting and active tasks and settings', async () => {
       await gb().configureGroup(s.queue, 'b', { weight: 2, maxConcurrency: 4 });
       await s.backend.add([

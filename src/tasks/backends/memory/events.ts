@@ -29,7 +29,7 @@ export class BackendListeners {
   }
 
   /** Tells every listener about a change of a whole queue (no task id or name). */
-  announce(type: 'paused' | 'resumed', queue: string): void {
+  announce(type: 'paused' | 'resumed' | 'limits', queue: string): void {
     this.#deliver({ type, queue, id: '', name: '' });
   }
 

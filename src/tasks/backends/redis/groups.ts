@@ -15,13 +15,13 @@ async function groupSet(
   );
 }
 
-/** `configureQueue`: the queue's limits and group defaults. */
-export function configureQueue(
+/** `configureQueue`: the queue's limits and group defaults, then the `limits` event. */
+export async function configureQueue(
   ctx: BackendContext,
   queue: string,
   limits: QueueLimits,
 ): Promise<void> {
-  return groupSet(ctx, queue, [
+  await groupSet(ctx, queue, [
     'queue',
     '',
     limits.rateLimit?.limit ?? 0,
@@ -33,6 +33,8 @@ export function configureQueue(
     limits.sharedLimit?.limit ?? 0,
     limits.sharedLimit?.perMs ?? 0,
   ]);
+  const message = JSON.stringify({ q: queue, e: [['limits', '', '']] });
+  await ctx.conn.run('groups', queue, (client) => client.publish(ctx.channel, message));
 }
 
 /** `configureGroup`: one group's weight and cap (-1: the queue's default). */
