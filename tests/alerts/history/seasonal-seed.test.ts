@@ -17,17 +17,21 @@ import {
 } from './helpers.js';
 
 /**
- * A daily cycle of CPU, 20 % in the first half of the day (UTC) and 80 % in the second, with a
- * little noise: level within each hour, so an hour's cell is learned with the noise as its spread
- * whatever the time of day the test runs at (a sine moves several points within some hours).
+ * A daily cycle of CPU: 20 % in the twelve hours around `start`'s time of day and 80 % in the
+ * other twelve, with a little noise. Level within hours of the start, so the hour of the test's
+ * reading, its two neighbours and yesterday's hour all share one usual level (the detector judges
+ * against the closest of them) whatever the time of day the test runs at.
  */
-function cpu(at: number): number {
-  const noise = ((Math.imul(Math.floor(at / MINUTE), 2_654_435_761) >>> 0) / 2 ** 32 - 0.5) * 3;
-  return (at % DAY < DAY / 2 ? 20 : 80) + noise;
+function cycle(start: number): (at: number) => number {
+  return (at) => {
+    const noise = ((Math.imul(Math.floor(at / MINUTE), 2_654_435_761) >>> 0) / 2 ** 32 - 0.5) * 3;
+    const sinceStart = (((at - start) % DAY) + DAY) % DAY;
+    return (sinceStart < DAY / 4 || sinceStart >= (3 * DAY) / 4 ? 20 : 80) + noise;
+  };
 }
 
-/** Far from this hour's usual level, well within the range of the whole day. */
-function deviating(at: number): number {
+/** Far from the usual level of `at`, well within the range of the whole day. */
+function deviating(cpu: (at: number) => number, at: number): number {
   const usual = cpu(at);
   return usual > 50 ? usual - 30 : usual + 30;
 }
@@ -47,6 +51,7 @@ describe.each(STORES.filter((s) => s.available))(
       const { store, cleanup } = kind.open(clock);
       cleanups.push(cleanup);
       const start = clock.epochNow();
+      const cpu = cycle(start);
       // A week and an hour of minutes, one in five, as a recorder writes them.
       await writeMinutes(store, start - 7 * DAY - HOUR, start - MINUTE, 5 * MINUTE, (at) => [
         metricRollup('system.cpu.percent', cpu(at + 30 * SECOND)),
@@ -70,7 +75,7 @@ describe.each(STORES.filter((s) => s.available))(
         await withoutHistory.alerts.seeded();
 
         clock.advance(15 * SECOND);
-        seeded.gauge.value = deviating(clock.epochNow());
+        seeded.gauge.value = deviating(cpu, clock.epochNow());
         fresh.gauge.value = seeded.gauge.value;
         await withHistory.alerts.evaluate();
         await withoutHistory.alerts.evaluate();
@@ -97,6 +102,7 @@ describe.each(STORES.filter((s) => s.available))(
       const { store, cleanup } = kind.open(clock);
       cleanups.push(cleanup);
       const start = clock.epochNow();
+      const cpu = cycle(start);
       await writeMinutes(store, start - 7 * DAY - HOUR, start - MINUTE, 5 * MINUTE, (at) => [
         metricRollup('system.cpu.percent', cpu(at + 30 * SECOND)),
       ]);
