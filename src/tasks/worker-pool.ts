@@ -17,6 +17,7 @@ import { AttemptDeadlines } from './worker-pool/deadlines.js';
 import { type LeaseHolder, renewPoolLeases } from './worker-pool/lease-renewal.js';
 import { OutcomeBatches } from './worker-pool/outcomes.js';
 import { Prefetch } from './worker-pool/prefetch.js';
+import { storeProgress } from './worker-pool/progress.js';
 import { StartGate } from './worker-pool/start-gate.js';
 import type { PoolHooks, PoolSettings } from './worker-pool/types.js';
 import { pause, settledBy } from './worker-pool/waits.js';
@@ -426,34 +427,7 @@ export class WorkerPool {
       return;
     }
     this.#hooks.progress(running.task, value);
-    running.progressText = text;
-    running.progressWrite ??= this.#storeProgress(running);
-  }
-
-  /**
-   * Stores an attempt's progress one write at a time, the latest value each time (reports made
-   * meanwhile are folded into it). Parallel writes could land out of order (a script Redis forgot
-   * goes again by EVAL, after the later ones), and the last could land after the outcome, which
-   * refuses it: the outcome waits for this instead (see PoolOutcomes).
-   */
-  async #storeProgress(running: Running): Promise<void> {
-    try {
-      while (running.progressText !== undefined) {
-        const text = running.progressText;
-        running.progressText = undefined;
-        try {
-          await this.#backend.setProgress(
-            this.queue,
-            { id: running.task.id, token: running.token },
-            text,
-          );
-        } catch (error) {
-          this.#log.debug({ err: error, task: running.task.id }, 'progress could not be stored');
-        }
-      }
-    } finally {
-      running.progressWrite = undefined;
-    }
+    storeProgress(running, text, this.#backend, this.queue, this.#log);
   }
 
   /** Ends an attempt: frees its slot now and queues its outcome for the next batch. */
@@ -475,27 +449,10 @@ export class WorkerPool {
     }
   }
 
-  /**
-   * Follows the groups paused in the backend: a pause whose `group-paused` event was lost (the
-   * subscription was down) stops the tasks of the group this pool claimed ahead within a
-   * heartbeat, and a lost `group-resumed` is forgotten.
-   */
+  /** Follows the groups paused in the backend (see {@link StartGate.readPausedGroups}). */
   async #syncGroups(): Promise<void> {
-    if (this.#backend.pausedGroups === undefined) return;
-    const since = this.#gate.changes;
-    let paused: string[];
-    try {
-      paused = await this.#backend.pausedGroups(this.queue);
-    } catch (error) {
-      this.#log.debug({ err: error, queue: this.queue }, 'reading the paused groups failed');
-      return;
-    }
-    // A pause or resume learnt meanwhile is newer than what was read.
-    if (this.#gate.changes !== since) return;
-    const known = new Set(this.#gate.pausedGroups());
-    const current = new Set(paused);
-    for (const group of known) if (!current.has(group)) this.resumeGroup(group);
-    await Promise.all(paused.filter((g) => !known.has(g)).map((g) => this.pauseGroup(g)));
+    const paused = await this.#gate.readPausedGroups();
+    await Promise.all(paused.map((group) => this.pauseGroup(group)));
   }
 
   /** One look of auto-scaling; after growing, the pool claims for the new slots at once. */

@@ -78,14 +78,28 @@ export class StartGate {
     this.#pausedAt.delete(group);
   }
 
-  /** Pauses and resumes learnt so far; compare before and after reading the paused groups. */
-  get changes(): number {
-    return this.#changes;
-  }
-
-  /** The groups this pool knows to be paused. */
-  pausedGroups(): string[] {
-    return [...this.#pausedAt.keys()];
+  /**
+   * Reads the groups paused in the backend, forgets the pauses it no longer has (a lost
+   * `group-resumed`), and resolves the paused groups this pool did not know of (a lost
+   * `group-paused`: the pool then gives back what it claimed of them). Nothing when a pause or
+   * resume was learnt during the read (it is newer), the backend keeps no list, or the read fails.
+   */
+  async readPausedGroups(): Promise<string[]> {
+    if (this.#backend.pausedGroups === undefined) return [];
+    const since = this.#changes;
+    let paused: string[];
+    try {
+      paused = await this.#backend.pausedGroups(this.#queue);
+    } catch (error) {
+      this.#log.debug({ err: error, queue: this.#queue }, 'reading the paused groups failed');
+      return [];
+    }
+    if (this.#changes !== since) return [];
+    const current = new Set(paused);
+    for (const group of [...this.#pausedAt.keys()]) {
+      if (!current.has(group)) this.resumeGroup(group);
+    }
+    return paused.filter((group) => !this.#pausedAt.has(group));
   }
 
   /** Whether `claimed` was claimed before its group's pause (so it must not start). */
