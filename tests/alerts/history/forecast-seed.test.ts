@@ -1,5 +1,5 @@
 // Forecast and trend rules seeded from the history's last half hour predict right after start.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AlertRuleDefinition } from '../../../src/alerts/types.js';
 import {
   alertHistoryReader,
@@ -9,7 +9,7 @@ import {
   metricRollup,
   SECOND,
   STORES,
-  seedClock,
+  seededStores,
   startByHand,
   writeMinutes,
 } from './helpers.js';
@@ -21,16 +21,10 @@ const SLOPE = MIB;
 describe.each(STORES.filter((s) => s.available))(
   'forecast and trend seeded from a $name history',
   (kind) => {
-    const cleanups: (() => Promise<void>)[] = [];
-    afterEach(async () => {
-      for (const cleanup of cleanups.splice(0)) await cleanup();
-    });
+    const open = seededStores(kind);
 
     it('predicts the crossing on the first reading after start', async () => {
-      const clock = seedClock();
-      const { store, cleanup } = kind.open(clock);
-      cleanups.push(cleanup);
-      const start = clock.epochNow();
+      const { clock, store, start } = open();
       const heap = (at: number) => 200 * MIB + (SLOPE * (at - start)) / MINUTE;
       // Each minute's mean is the level at its middle.
       await writeMinutes(store, start - 40 * MINUTE, start - MINUTE, MINUTE, (at) => [

@@ -2,6 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { afterEach } from 'vitest';
 import { Alerts } from '../../../src/alerts/alerts.js';
 import type { AlertHistoryReader } from '../../../src/alerts/history-reader.js';
 import type { AlertsOptions } from '../../../src/alerts/options.js';
@@ -48,6 +49,31 @@ export interface StoreCase {
   name: string;
   available: boolean;
   open(clock: Clock): { store: HistoryStore; cleanup(): Promise<void> };
+}
+
+/** What {@link seededStores} opens for one test: a seed clock, a store on it, and its start. */
+export interface SeededStore {
+  clock: SeedClock;
+  store: HistoryStore;
+  /** The clock's wall time when the test starts. */
+  start: number;
+}
+
+/**
+ * Opens a store of `kind` on a fresh {@link seedClock} for each call, and removes what each wrote
+ * after the test of the enclosing `describe`.
+ */
+export function seededStores(kind: StoreCase): () => SeededStore {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+  return () => {
+    const clock = seedClock();
+    const { store, cleanup } = kind.open(clock);
+    cleanups.push(cleanup);
+    return { clock, store, start: clock.epochNow() };
+  };
 }
 
 export const STORES: StoreCase[] = [

@@ -1,6 +1,6 @@
 // An anomaly rule seeded from a week of history judges the first live reading after start against
 // the seasonal baseline; without the history it is still warming up.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   alertHistoryReader,
   DAY,
@@ -11,7 +11,7 @@ import {
   metricRollup,
   SECOND,
   STORES,
-  seedClock,
+  seededStores,
   startByHand,
   writeMinutes,
 } from './helpers.js';
@@ -41,16 +41,10 @@ const rule = { name: 'CpuUnusual', watch: 'system.cpu', condition: { anomaly: {}
 describe.each(STORES.filter((s) => s.available))(
   'anomaly rule seeded from a $name history',
   (kind) => {
-    const cleanups: (() => Promise<void>)[] = [];
-    afterEach(async () => {
-      for (const cleanup of cleanups.splice(0)) await cleanup();
-    });
+    const open = seededStores(kind);
 
     it('fires on the first deviating reading after start, and warms up without the history', async () => {
-      const clock = seedClock();
-      const { store, cleanup } = kind.open(clock);
-      cleanups.push(cleanup);
-      const start = clock.epochNow();
+      const { clock, store, start } = open();
       const cpu = cycle(start);
       // A week and an hour of minutes, one in five, as a recorder writes them.
       await writeMinutes(store, start - 7 * DAY - HOUR, start - MINUTE, 5 * MINUTE, (at) => [
@@ -98,10 +92,7 @@ describe.each(STORES.filter((s) => s.available))(
     }, 120_000);
 
     it('a usual reading after start does not fire', async () => {
-      const clock = seedClock();
-      const { store, cleanup } = kind.open(clock);
-      cleanups.push(cleanup);
-      const start = clock.epochNow();
+      const { clock, store, start } = open();
       const cpu = cycle(start);
       await writeMinutes(store, start - 7 * DAY - HOUR, start - MINUTE, 5 * MINUTE, (at) => [
         metricRollup('system.cpu.percent', cpu(at + 30 * SECOND)),
