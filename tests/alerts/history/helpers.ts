@@ -29,9 +29,9 @@ export interface SeedClock extends Clock {
   advance(ms: number): void;
 }
 
-/** Starts `secondsIn` seconds into a minute a few minutes ago. */
-export function seedClock(secondsIn = 40): SeedClock {
-  const minute = Math.floor(Date.now() / MINUTE) * MINUTE - 5 * MINUTE;
+/** Starts `secondsIn` seconds into a minute a few minutes before `now`. */
+export function seedClock(secondsIn = 40, now = Date.now()): SeedClock {
+  const minute = Math.floor(now / MINUTE) * MINUTE - 5 * MINUTE;
   const clock: SeedClock = {
     t: 0,
     minute,
