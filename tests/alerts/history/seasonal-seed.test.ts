@@ -1,6 +1,7 @@
 // An anomaly rule seeded from a week of history judges the first live reading after start against
 // the seasonal baseline; without the history it is still warming up.
 import { describe, expect, it } from 'vitest';
+import type { HistoryStore } from '../../../src/analytics/history/types.js';
 import {
   alertHistoryReader,
   DAY,
@@ -38,6 +39,13 @@ function deviating(cpu: (at: number) => number, at: number): number {
   return usual > 50 ? usual - 30 : usual + 30;
 }
 
+/** A week and an hour of `cpu` before `start`: minutes, one in five, as a recorder writes them. */
+function writeWeek(store: HistoryStore, start: number, cpu: (at: number) => number) {
+  return writeMinutes(store, start - 7 * DAY - HOUR, start - MINUTE, 5 * MINUTE, (at) => [
+    metricRollup('system.cpu.percent', cpu(at + 30 * SECOND)),
+  ]);
+}
+
 const rule = { name: 'CpuUnusual', watch: 'system.cpu', condition: { anomaly: {} } } as const;
 
 describe.each(STORES.filter((s) => s.available))(
@@ -48,10 +56,7 @@ describe.each(STORES.filter((s) => s.available))(
     it('fires on the first deviating reading after start, and warms up without the history', async () => {
       const { clock, store, start } = open();
       const cpu = cycle(start);
-      // A week and an hour of minutes, one in five, as a recorder writes them.
-      await writeMinutes(store, start - 7 * DAY - HOUR, start - MINUTE, 5 * MINUTE, (at) => [
-        metricRollup('system.cpu.percent', cpu(at + 30 * SECOND)),
-      ]);
+      await writeWeek(store, start, cpu);
 
       const seeded = gaugeSource('system.cpu', 0);
       const withHistory = engine(
@@ -96,9 +101,7 @@ describe.each(STORES.filter((s) => s.available))(
     it('a usual reading after start does not fire', async () => {
       const { clock, store, start } = open();
       const cpu = cycle(start);
-      await writeMinutes(store, start - 7 * DAY - HOUR, start - MINUTE, 5 * MINUTE, (at) => [
-        metricRollup('system.cpu.percent', cpu(at + 30 * SECOND)),
-      ]);
+      await writeWeek(store, start, cpu);
       const { gauge, source } = gaugeSource('system.cpu', 0);
       const { alerts } = engine(
         clock,
@@ -137,9 +140,7 @@ describe('anomaly rule seeded from a memory history, at any time of day', () => 
       const { store } = STORES[0]!.open(clock);
       const start = clock.epochNow();
       const cpu = cycle(start);
-      await writeMinutes(store, start - 7 * DAY - HOUR, start - MINUTE, 5 * MINUTE, (at) => [
-        metricRollup('system.cpu.percent', cpu(at + 30 * SECOND)),
-      ]);
+      await writeWeek(store, start, cpu);
       const { gauge, source } = gaugeSource('system.cpu', 0);
       const { alerts } = engine(
         clock,
